@@ -1,0 +1,81 @@
+"""The points ledger (积分账本): double-entry, integer points, append-only, hash-chained.
+
+It knows books, accounts, journals, postings and holds; never residents, goods or HTTP.
+Every function takes a connection already inside a transaction (see ``ledger.connection``).
+"""
+
+from ledger.connection import Connection
+from ledger.errors import (
+    AccountNotFound,
+    AlreadyReversed,
+    HoldAlreadyResolved,
+    HoldNotFound,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidJournal,
+    JournalNotFound,
+    LedgerError,
+    NotReversible,
+)
+from ledger.holds import (
+    HOLDS_ACCOUNT,
+    Hold,
+    capture_hold,
+    get_hold,
+    lapse_holds,
+    open_holds,
+    place_hold,
+    release_hold,
+)
+from ledger.journals import (
+    Journal,
+    Posting,
+    find_journal,
+    get_journal,
+    open_account,
+    open_book,
+    post_journal,
+    request_hash,
+    reverse_journal,
+)
+from ledger.statement import Balance, Entry, Statement, get_balance, get_statement
+from ledger.verify import Problem, Report, verify_ledger
+
+__all__ = [
+    "HOLDS_ACCOUNT",
+    "AccountNotFound",
+    "AlreadyReversed",
+    "Balance",
+    "Connection",
+    "Entry",
+    "Hold",
+    "HoldAlreadyResolved",
+    "HoldNotFound",
+    "IdempotencyKeyReused",
+    "InsufficientFunds",
+    "InvalidJournal",
+    "Journal",
+    "JournalNotFound",
+    "LedgerError",
+    "NotReversible",
+    "Posting",
+    "Problem",
+    "Report",
+    "Statement",
+    "capture_hold",
+    "find_journal",
+    "get_balance",
+    "get_hold",
+    "get_journal",
+    "get_statement",
+    "lapse_holds",
+    "open_account",
+    "open_book",
+    "open_holds",
+    "place_hold",
+    "post_journal",
+    "release_hold",
+    "request_hash",
+    "reverse_journal",
+    "verify_ledger",
+]

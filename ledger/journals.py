@@ -1,0 +1,319 @@
+"""Books, accounts and journals: the one write path every movement of points goes through.
+
+Idempotency. A journal carries its ``idempotency_key`` (unique) and the hash of its request. The
+same key with the same request returns the first journal (``replayed=True``) and writes nothing,
+also when both arrive at the same moment; the same key with another request raises
+``IdempotencyKeyReused``. A *refused* request (insufficient points, unknown account, invalid
+journal) writes nothing, so its key stays free: unlike TigerBeetle, which remembers failed
+transfers, a retry after the cause is fixed (the resident earned more points) may succeed. We
+chose this because a refusal here is always a reason a person can act on, and the counter retries
+with the same key; remembering refusals would need a write outside the refused transaction.
+
+Concurrency. Call these inside one database transaction. On SQLite that transaction began
+IMMEDIATE, so it is the only writer. On PostgreSQL the touched accounts are locked ``FOR UPDATE``
+in id order before anything is read or checked, and a CHECK constraint stands behind the
+``no_negative`` rule. Everything is read and computed first; the writes come last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.connection import Connection, Row
+from ledger.errors import (
+    AccountNotFound,
+    AlreadyReversed,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidJournal,
+    JournalNotFound,
+    NotReversible,
+)
+
+GENESIS_HASH = ""
+
+#: Journal kinds that belong to a hold's life and are resolved by holds.py, not reversed.
+HOLD_KINDS = frozenset({"hold", "capture", "release", "lapse"})
+
+
+@dataclass(frozen=True)
+class Posting:
+    account: str
+    amount: int
+    balance_after: int
+    version: int
+
+
+@dataclass(frozen=True)
+class Journal:
+    id: int
+    book_id: int
+    kind: str
+    path: str | None
+    memo: str
+    created_at: datetime
+    postings: tuple[Posting, ...]
+    reverses: int | None = None
+    replayed: bool = field(default=False, compare=False)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def request_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of a request."""
+    text = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chain_hash(
+    prev: str, journal_id: int, account_id: int, version: int, amount: int, balance_after: int
+) -> str:
+    """The hash of one posting, over the account's previous posting hash."""
+    return hashlib.sha256(
+        f"{prev}|{journal_id}|{account_id}|{version}|{amount}|{balance_after}".encode()
+    ).hexdigest()
+
+
+async def open_book(conn: Connection, code: str, name: str) -> int:
+    """The id of the book ``code``, created if it does not exist yet."""
+    await conn.execute(
+        "INSERT INTO ledger_book (code, name, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (code) DO NOTHING",
+        code,
+        name,
+        now(),
+    )
+    return int(await conn.fetchval("SELECT id FROM ledger_book WHERE code = ?", code))
+
+
+async def open_account(conn: Connection, book_id: int, code: str, *, no_negative: bool) -> int:
+    """The id of account ``code`` in the book, created if it does not exist yet."""
+    await conn.execute(
+        "INSERT INTO ledger_account (book, code, no_negative, balance, version, last_hash, "
+        "created_at) VALUES (?, ?, ?, 0, 0, '', ?) ON CONFLICT (book, code) DO NOTHING",
+        book_id,
+        code,
+        no_negative,
+        now(),
+    )
+    row = await conn.fetchrow(
+        "SELECT id, no_negative FROM ledger_account WHERE book = ? AND code = ?", book_id, code
+    )
+    assert row is not None
+    if bool(row["no_negative"]) != no_negative:
+        raise InvalidJournal(f"account {code!r} exists with no_negative={bool(row['no_negative'])}")
+    return int(row["id"])
+
+
+def _check_legs(legs: Sequence[tuple[str, int]]) -> None:
+    if len(legs) < 2:
+        raise InvalidJournal("a journal needs at least two postings")
+    codes = [code for code, _ in legs]
+    if len(set(codes)) != len(codes):
+        raise InvalidJournal("a journal touches each account at most once")
+    for code, amount in legs:
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise InvalidJournal(f"amount for {code!r} must be a whole number of points")
+        if amount == 0:
+            raise InvalidJournal(f"amount for {code!r} is zero")
+    if sum(amount for _, amount in legs) != 0:
+        raise InvalidJournal("the postings of a journal must sum to zero")
+
+
+async def _lock_accounts(conn: Connection, book_id: int, codes: Sequence[str]) -> dict[str, Row]:
+    """The touched accounts, locked in id order on PostgreSQL (SQLite's IMMEDIATE already is)."""
+    marks = ", ".join("?" for _ in codes)
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    rows = await conn.fetch(
+        "SELECT id, code, no_negative, balance, version, last_hash FROM ledger_account "
+        f"WHERE book = ? AND code IN ({marks}) ORDER BY id{lock}",
+        book_id,
+        *codes,
+    )
+    found = {row["code"]: row for row in rows}
+    for code in codes:
+        if code not in found:
+            raise AccountNotFound(code)
+    return found
+
+
+async def find_journal(conn: Connection, idempotency_key: str) -> Journal | None:
+    """The journal posted under this key, if any."""
+    row = await conn.fetchrow(
+        "SELECT id FROM ledger_journal WHERE idempotency_key = ?", idempotency_key
+    )
+    return None if row is None else await get_journal(conn, int(row["id"]))
+
+
+async def get_journal(conn: Connection, journal_id: int, *, replayed: bool = False) -> Journal:
+    row = await conn.fetchrow(
+        "SELECT id, book, kind, path, memo, created_at, reverses FROM ledger_journal WHERE id = ?",
+        journal_id,
+    )
+    if row is None:
+        raise JournalNotFound(f"no journal {journal_id}")
+    postings = await conn.fetch(
+        "SELECT a.code, p.amount, p.balance_after, p.version FROM ledger_posting p "
+        "JOIN ledger_account a ON a.id = p.account WHERE p.journal = ? ORDER BY p.id",
+        journal_id,
+    )
+    return Journal(
+        id=int(row["id"]),
+        book_id=int(row["book"]),
+        kind=row["kind"],
+        path=row["path"],
+        memo=row["memo"],
+        created_at=row["created_at"],
+        reverses=row["reverses"],
+        postings=tuple(
+            Posting(p["code"], int(p["amount"]), int(p["balance_after"]), int(p["version"]))
+            for p in postings
+        ),
+        replayed=replayed,
+    )
+
+
+async def _replay(conn: Connection, key: str, req_hash: str) -> Journal | None:
+    """The first journal under ``key`` if its request was the same; raises if it was not."""
+    row = await conn.fetchrow(
+        "SELECT id, request_hash FROM ledger_journal WHERE idempotency_key = ?", key
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != req_hash:
+        raise IdempotencyKeyReused(key)
+    return await get_journal(conn, int(row["id"]), replayed=True)
+
+
+async def post_journal(
+    conn: Connection,
+    book_id: int,
+    kind: str,
+    legs: Sequence[tuple[str, int]],
+    *,
+    idempotency_key: str,
+    path: str | None = None,
+    memo: str = "",
+    req_hash: str | None = None,
+    reverses: int | None = None,
+    precheck: Any = None,
+) -> Journal:
+    """Post one balanced journal: ``legs`` are ``(account code, signed amount)``.
+
+    ``req_hash`` defaults to a hash of this call's arguments; pass your own (say, of an HTTP
+    request body) to make the API's ``Idempotency-Key`` and the journal's key one and the same.
+    ``precheck`` is an async callable run after the accounts are locked and before anything is
+    checked, for rules that must be decided under the same locks (a reversal not reversed yet).
+    """
+    _check_legs(legs)
+    if not idempotency_key:
+        raise InvalidJournal("an idempotency key is required")
+    if req_hash is None:
+        req_hash = request_hash(
+            {
+                "book": book_id,
+                "kind": kind,
+                "legs": list(legs),
+                "path": path,
+                "memo": memo,
+                "reverses": reverses,
+            }
+        )
+    accounts = await _lock_accounts(conn, book_id, [code for code, _ in legs])
+
+    replay = await _replay(conn, idempotency_key, req_hash)
+    if replay is not None:
+        return replay
+    if precheck is not None:
+        await precheck()
+
+    updates = []
+    for code, amount in legs:
+        acc = accounts[code]
+        after = int(acc["balance"]) + amount
+        if acc["no_negative"] and after < 0:
+            raise InsufficientFunds(code, int(acc["balance"]), -amount)
+        updates.append((acc, amount, after, int(acc["version"]) + 1))
+
+    created_at = now()
+    journal_id = await conn.fetchval(
+        "INSERT INTO ledger_journal (book, kind, path, memo, idempotency_key, request_hash, "
+        "reverses, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        book_id,
+        kind,
+        path,
+        memo,
+        idempotency_key,
+        req_hash,
+        reverses,
+        created_at,
+    )
+    if journal_id is None:  # the same key committed while we waited for the locks
+        replay = await _replay(conn, idempotency_key, req_hash)
+        assert replay is not None
+        return replay
+
+    postings, account_rows = [], []
+    for acc, amount, after, version in updates:
+        digest = chain_hash(acc["last_hash"], journal_id, acc["id"], version, amount, after)
+        postings.append((journal_id, acc["id"], amount, version, after, digest))
+        account_rows.append((after, version, digest, acc["id"]))
+    await conn.executemany(
+        "INSERT INTO ledger_posting (journal, account, amount, version, balance_after, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        postings,
+    )
+    await conn.executemany(
+        "UPDATE ledger_account SET balance = ?, version = ?, last_hash = ? WHERE id = ?",
+        account_rows,
+    )
+    return Journal(
+        id=int(journal_id),
+        book_id=book_id,
+        kind=kind,
+        path=path,
+        memo=memo,
+        created_at=created_at,
+        reverses=reverses,
+        postings=tuple(
+            Posting(acc["code"], amount, after, version) for acc, amount, after, version in updates
+        ),
+    )
+
+
+async def reverse_journal(
+    conn: Connection, journal_id: int, *, idempotency_key: str, memo: str = ""
+) -> Journal:
+    """Post the mirror image of a journal. A journal is reversed at most once; a reversal, and
+    the journals of a hold's life, are not reversible."""
+    original = await get_journal(conn, journal_id)
+    if original.kind == "reversal":
+        raise NotReversible("a reversal cannot itself be reversed")
+    if original.kind in HOLD_KINDS:
+        raise NotReversible("a hold is resolved by capture or release, not by reversal")
+
+    async def not_reversed_yet() -> None:
+        if await conn.fetchval("SELECT id FROM ledger_journal WHERE reverses = ?", journal_id):
+            raise AlreadyReversed(f"journal {journal_id} is already reversed")
+
+    return await post_journal(
+        conn,
+        original.book_id,
+        "reversal",
+        [(p.account, -p.amount) for p in original.postings],
+        idempotency_key=idempotency_key,
+        path=original.path,
+        memo=memo or f"reversal of journal {journal_id}",
+        reverses=journal_id,
+        precheck=not_reversed_yet,
+    )

@@ -1,0 +1,1 @@
+"""The community domain and composition root: people, earning, redemption, codes, settings, CLI."""

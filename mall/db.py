@@ -1,0 +1,223 @@
+"""The database: one long-lived SQLite connection per process, or an asyncpg pool for PostgreSQL.
+
+Piccolo defines the tables and runs the migrations; the request paths use this module instead,
+because Piccolo's SQLite engine opens a connection (and a thread) for every transaction, which
+caps a write path at a few hundred transactions per second (see docs/performance.md).
+
+Every transaction on SQLite begins IMMEDIATE (one writer at a time, waits up to the busy timeout
+for another process instead of failing with "database is locked"); WAL lets readers go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import piccolo.engine.sqlite  # noqa: F401  (registers the sqlite3 adapters and converters Piccolo's tables use)
+
+from ledger.connection import Row
+
+BUSY_TIMEOUT_S = 10.0
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///var/mall.db`` → ``var/mall.db``; ``sqlite:////abs/mall.db`` → ``/abs/mall.db``."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a SQLite URL: {url!r}")
+    return url[len("sqlite:///") :]
+
+
+def dialect_of(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in ("postgresql", "postgres"):
+        return "postgres"
+    raise ValueError(f"MALL_DATABASE_URL must start with sqlite:/// or postgresql://, not {url!r}")
+
+
+class SqliteConnection:
+    dialect = "sqlite"
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        self.raw.execute(sql, args)
+
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return self.raw.execute(sql, args).fetchall()
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return self.raw.execute(sql, args).fetchone()
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = self.raw.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+
+class SqliteDatabase:
+    """One connection, shared by the coroutines of this process one transaction at a time.
+
+    Statements run on the event loop's thread: each takes microseconds, far less than handing it
+    to a worker thread would cost. A transaction holds an ``asyncio.Lock`` so that no other
+    coroutine of this process sees it half done; other processes wait on SQLite's own lock.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        raw = sqlite3.connect(
+            path,
+            timeout=busy_timeout,
+            isolation_level=None,
+            detect_types=sqlite3.PARSE_DECLTYPES,
+            check_same_thread=False,
+        )
+        raw.row_factory = sqlite3.Row
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        self._conn = SqliteConnection(raw)
+        self._lock = asyncio.Lock()
+        self._current: contextvars.ContextVar[SqliteConnection | None] = contextvars.ContextVar(
+            "sqlite_tx", default=None
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        if self._current.get() is not None:  # nested: join the open transaction
+            yield self._conn
+            return
+        async with self._lock:
+            raw = self._conn.raw
+            raw.execute("BEGIN IMMEDIATE")
+            token = self._current.set(self._conn)
+            try:
+                yield self._conn
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            else:
+                raw.execute("COMMIT")
+            finally:
+                self._current.reset(token)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[SqliteConnection]:
+        """For reads: each statement sees the latest committed state."""
+        if self._current.get() is not None:
+            yield self._conn
+            return
+        async with self._lock:
+            yield self._conn
+
+    async def close(self) -> None:
+        self._conn.raw.close()
+
+
+@functools.lru_cache(maxsize=1024)
+def to_numbered(sql: str) -> str:
+    """Rewrite ``?`` placeholders (outside string literals) as asyncpg's ``$1, $2, ...``."""
+    counter = iter(range(1, 10_000))
+    parts = re.split(r"('(?:[^']|'')*')", sql)
+    return "".join(
+        p if i % 2 else re.sub(r"\?", lambda _: f"${next(counter)}", p) for i, p in enumerate(parts)
+    )
+
+
+class PostgresConnection:
+    dialect = "postgres"
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.raw.execute(to_numbered(sql), *args)
+
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
+        await self.raw.executemany(to_numbered(sql), args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return await self.raw.fetch(to_numbered(sql), *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return await self.raw.fetchrow(to_numbered(sql), *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.raw.fetchval(to_numbered(sql), *args)
+
+
+class PostgresDatabase:
+    """A pool of asyncpg connections; each transaction takes one for its duration."""
+
+    dialect = "postgres"
+
+    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 20) -> None:
+        self._dsn, self._min, self._max = dsn, min_size, max_size
+        self._pool: Any = None
+        self._current: contextvars.ContextVar[PostgresConnection | None] = contextvars.ContextVar(
+            "pg_tx", default=None
+        )
+
+    async def _get_pool(self) -> Any:
+        if self._pool is None:
+            import asyncpg
+
+            self._pool = await asyncpg.create_pool(
+                self._dsn, min_size=self._min, max_size=self._max, statement_cache_size=512
+            )
+        return self._pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresConnection]:
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        pool = await self._get_pool()
+        async with pool.acquire() as raw, raw.transaction():
+            conn = PostgresConnection(raw)
+            token = self._current.set(conn)
+            try:
+                yield conn
+            finally:
+                self._current.reset(token)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[PostgresConnection]:
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        pool = await self._get_pool()
+        async with pool.acquire() as raw:
+            yield PostgresConnection(raw)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+Database = SqliteDatabase | PostgresDatabase
+
+
+def open_database(url: str, **options: Any) -> Database:
+    """The database named by a ``MALL_DATABASE_URL``."""
+    if dialect_of(url) == "sqlite":
+        return SqliteDatabase(sqlite_path(url), **options)
+    return PostgresDatabase(url, **options)

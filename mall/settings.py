@@ -1,0 +1,52 @@
+"""Settings from the environment (API.md): the database, the secret key and the public base URL."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("MALL_VAR_DIR", "var")).resolve()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{os.path.relpath(_var_dir() / 'mall.db')}"
+
+
+def _default_secret_key() -> str:
+    """A random key created once under ``var/``, readable by its owner only."""
+    path = _var_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: os.environ.get("MALL_DATABASE_URL") or _default_database_url()
+    )
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``postgresql://user:pw@host:port/db``."""
+
+    secret_key: str = field(
+        default_factory=lambda: os.environ.get("MALL_SECRET_KEY") or _default_secret_key(),
+        repr=False,
+    )
+    """Signs codes and sessions. Default: a random key kept in ``var/secret_key``."""
+
+    base_url: str = field(
+        default_factory=lambda: os.environ.get("MALL_BASE_URL", "http://localhost:8000").rstrip("/")
+    )
+    """The public address that QR codes point to."""
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()
