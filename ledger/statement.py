@@ -57,7 +57,7 @@ async def get_statement(
     )
     if account_id is None:
         raise AccountNotFound(account)
-    below = before if before is not None else 2**62
+    below = before if before is not None else 2**31 - 1
     rows = await conn.fetch(
         "SELECT p.version, p.amount, p.balance_after, j.id, j.created_at, j.kind, j.path, j.memo "
         "FROM ledger_posting p JOIN ledger_journal j ON j.id = p.journal "

@@ -1,0 +1,104 @@
+"""Fixtures: a fresh, migrated database for every test, on the engine ``MALL_DATABASE_URL`` names.
+
+SQLite (the default): the schema is migrated once into a template file, copied for each test.
+PostgreSQL: the URL names a server and a maintenance database; the schema is migrated once into
+a template database and each test gets ``CREATE DATABASE ... TEMPLATE`` of it, dropped afterwards.
+Migrations run in a subprocess through ``mall migrate``, exactly as a user would run them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from mall.db import Database, dialect_of, open_database
+
+ENGINE_URL = os.environ.get("MALL_DATABASE_URL", "")
+ENGINE = dialect_of(ENGINE_URL) if ENGINE_URL else "sqlite"
+_counter = itertools.count()
+
+
+def run_mall(
+    *args: str, url: str, stdin: str | None = None, check: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``mall`` command in a subprocess against ``url``."""
+    env = {**os.environ, "MALL_DATABASE_URL": url, "PICCOLO_CONF": "mall.piccolo_conf"}
+    return subprocess.run(
+        [sys.executable, "-m", "mall.cli", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        check=check,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def pg_admin(url: str, *statements: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            for sql in statements:
+                await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if ENGINE == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        url = f"sqlite:///{path}"
+        run_mall("migrate", url=url)
+        yield url
+        return
+    name = f"mall_tpl_{os.getpid()}"
+    pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    url = with_database(ENGINE_URL, name)
+    run_mall("migrate", url=url)
+    yield url
+    pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db_url(template_url: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh database holding the migrated, empty schema."""
+    if ENGINE == "sqlite":
+        path = tmp_path / "mall.db"
+        shutil.copyfile(template_url.removeprefix("sqlite:///"), path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"mall_t_{os.getpid()}_{next(_counter)}"
+    template = urlsplit(template_url).path.lstrip("/")
+    pg_admin(ENGINE_URL, f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield with_database(ENGINE_URL, name)
+    pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = open_database(db_url)
+    try:
+        yield database
+    finally:
+        await database.close()
