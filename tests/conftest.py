@@ -49,7 +49,9 @@ def with_database(url: str, name: str) -> str:
 
 
 def pg_admin(url: str, *statements: str) -> None:
+    """Run statements outside any transaction, in a thread of its own (a test may hold a loop)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import asyncpg
 
@@ -61,7 +63,8 @@ def pg_admin(url: str, *statements: str) -> None:
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture(scope="session")

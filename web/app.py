@@ -15,7 +15,7 @@ from litestar.template.config import TemplateConfig
 
 from mall.db import open_database
 from mall.settings import get_settings
-from web.headers import security_headers
+from web.headers import add_security_headers
 from web.problems import EXCEPTION_HANDLERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +32,16 @@ async def home(request: Request) -> Template:
     return Template(template_name="home.html")
 
 
-async def _open_db(app: Litestar) -> None:
-    app.state.db = open_database(get_settings().database_url)
-
-
 async def _close_db(app: Litestar) -> None:
     await app.state.db.close()
 
 
-def create_app() -> Litestar:
+def create_app(database_url: str | None = None) -> Litestar:
+    """The web app and API on ``database_url`` (default: ``MALL_DATABASE_URL``)."""
+
+    async def open_db(app: Litestar) -> None:
+        app.state.db = open_database(database_url or get_settings().database_url)
+
     return Litestar(
         route_handlers=[
             healthz,
@@ -56,8 +57,8 @@ def create_app() -> Litestar:
             directory=ROOT / "web" / "templates", engine=JinjaTemplateEngine
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[security_headers],
-        on_startup=[_open_db],
+        before_send=[add_security_headers],
+        on_startup=[open_db],
         on_shutdown=[_close_db],
         state=State({}),
         openapi_config=OpenAPIConfig(

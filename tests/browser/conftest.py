@@ -1,0 +1,120 @@
+"""A real server (``mall serve``) and Debian's Chromium driven by Playwright; never a downloaded browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.unit.test_cli import free_port
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+    if not path:
+        pytest.fail(
+            "Debian's chromium is not installed (apt-get install chromium); browser tests need it"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mall serve`` on a free port, on a copy of the migrated template database."""
+    from tests.conftest import ENGINE, ENGINE_URL, pg_admin, with_database
+
+    tmp = tmp_path_factory.mktemp("live")
+    if ENGINE == "sqlite":
+        path = tmp / "live.db"
+        shutil.copyfile(template_url.removeprefix("sqlite:///"), path)
+        url = f"sqlite:///{path}"
+    else:
+        name = f"mall_live_{os.getpid()}"
+        template = template_url.rsplit("/", 1)[1]
+        pg_admin(
+            ENGINE_URL,
+            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+            f"CREATE DATABASE {name} TEMPLATE {template}",
+        )
+        url = with_database(ENGINE_URL, name)
+    port = free_port()
+    env = {
+        **os.environ,
+        "MALL_DATABASE_URL": url,
+        "MALL_VAR_DIR": str(tmp / "var"),
+        "MALL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mall.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not start: {Path(log.name).read_text()}")
+            time.sleep(0.2)
+    yield base
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+    if ENGINE != "sqlite":
+        pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS mall_live_{os.getpid()} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API runs an event loop in this thread while it lives."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:
+    """A page the size of a small phone (360 px wide), in Chinese."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        locale="zh-CN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()

@@ -1,0 +1,64 @@
+"""The app's skeleton: health, the base page, static files, security headers, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from litestar.testing import TestClient
+
+from web.app import create_app
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(db_url)) as c:
+        yield c
+
+
+def test_healthz_answers_ok(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_home_page_is_chinese_and_loads_pinned_htmx(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="zh-Hans">' in page.text and "邻里积分超市" in page.text
+    assert "/static/vendor/htmx/htmx-2.0.11.min.js" in page.text
+    script = client.get("/static/vendor/htmx/htmx-2.0.11.min.js")
+    assert script.status_code == 200 and b'version:"2.0.11"' in script.content
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/healthz", "/static/css/app.css", "/nowhere"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert (
+            "script-src 'self'" in csp
+            and "frame-ancestors 'none'" in csp
+            and "unsafe-inline" not in csp
+        )
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+
+
+def test_unknown_api_path_is_a_problem_document(client: TestClient) -> None:
+    response = client.get("/api/v1/nowhere")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == "not_found" and body["status"] == 404 and "找不到" in body["title"]
+
+
+def test_unknown_page_is_a_chinese_page(client: TestClient) -> None:
+    response = client.get("/nowhere")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "找不到" in response.text and "返回首页" in response.text
+
+
+def test_openapi_document_is_served(client: TestClient) -> None:
+    response = client.get("/schema/openapi.json")
+    assert response.status_code == 200 and response.json()["info"]["title"].startswith(
+        "邻里积分超市"
+    )
