@@ -4,7 +4,7 @@ It knows books, accounts, journals, postings and holds; never residents, goods o
 Every function takes a connection already inside a transaction (see ``ledger.connection``).
 """
 
-from ledger.connection import Connection
+from ledger.connection import Connection, Row
 from ledger.errors import (
     AccountNotFound,
     AlreadyReversed,
@@ -61,6 +61,7 @@ __all__ = [
     "Posting",
     "Problem",
     "Report",
+    "Row",
     "Statement",
     "capture_hold",
     "find_journal",

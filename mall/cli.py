@@ -52,6 +52,38 @@ def _verify(_: argparse.Namespace) -> int:
     return asyncio.run(run_verify())
 
 
+def _user_create(args: argparse.Namespace) -> int:
+    from mall.db import open_database
+    from mall.errors import MallError
+    from mall.organisation import create_user_unchecked
+
+    if not args.password_stdin:
+        print(
+            "请用 --password-stdin 从标准输入提供密码 / pass the password on standard input with "
+            "--password-stdin",
+            file=sys.stderr,
+        )
+        return 2
+    password = sys.stdin.readline().rstrip("\n")
+
+    async def run() -> dict:
+        db = open_database(get_settings().database_url)
+        try:
+            return await create_user_unchecked(
+                db, args.username, password, args.role, args.community
+            )
+        finally:
+            await db.close()
+
+    try:
+        user = asyncio.run(run())
+    except MallError as exc:
+        print(f"未创建 / not created: {exc}", file=sys.stderr)
+        return 1
+    print(f"已创建用户 / created user {user['username']} ({user['role']}), id {user['id']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PICCOLO_CONF", "mall.piccolo_conf")
     parser = argparse.ArgumentParser(prog="mall", description="邻里积分超市 Community Points Mall")
@@ -68,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("verify", help="check the ledger; exit 0 only when clean").set_defaults(
         run=_verify
     )
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a user, reading the password from stdin")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=["admin", "staff", "volunteer"])
+    create.add_argument("--community", help="the community's code (slug), for staff and volunteers")
+    create.add_argument("--password-stdin", action="store_true", required=True)
+    create.set_defaults(run=_user_create)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

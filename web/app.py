@@ -5,16 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, get
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from mall.db import open_database
 from mall.settings import get_settings
+from web import i18n
 from web.headers import add_security_headers
 from web.problems import EXCEPTION_HANDLERS
 
@@ -32,30 +36,67 @@ async def home(request: Request) -> Template:
     return Template(template_name="home.html")
 
 
+@get("/lang/{language:str}", include_in_schema=False)
+async def switch_language(request: Request, language: FromPath[str]) -> Redirect:
+    """Remember the chosen language and go back where the user was (same site only)."""
+    back = request.query_params.get("next", "/")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"
+    response = Redirect(path=back, status_code=303)
+    if language in i18n.LANGUAGES:
+        response.set_cookie("lang", language, max_age=400 * 86400, httponly=True, samesite="lax")
+    return response
+
+
+async def _choose_language(request: Request) -> None:
+    i18n.set_language(
+        i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
+    )
+
+
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(
+        _=i18n.gettext, ngettext=i18n.ngettext, html_lang=i18n.html_lang, language=i18n.current
+    )
+
+
 async def _close_db(app: Litestar) -> None:
     await app.state.db.close()
 
 
 def create_app(database_url: str | None = None) -> Litestar:
     """The web app and API on ``database_url`` (default: ``MALL_DATABASE_URL``)."""
+    settings = get_settings()
 
     async def open_db(app: Litestar) -> None:
-        app.state.db = open_database(database_url or get_settings().database_url)
+        app.state.db = open_database(database_url or settings.database_url)
 
     return Litestar(
         route_handlers=[
             healthz,
             home,
+            switch_language,
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / "static"],
                 include_in_schema=False,
-                cache_control=None,
             ),
         ],
         template_config=TemplateConfig(
-            directory=ROOT / "web" / "templates", engine=JinjaTemplateEngine
+            directory=ROOT / "web" / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_template_globals,
         ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_samesite="lax",
+            exclude=["/api/", "/healthz", "/static/", "/schema"],
+        ),
+        plugins=[HTMXPlugin()],
+        before_request=_choose_language,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
         on_startup=[open_db],

@@ -24,7 +24,7 @@ def test_unknown_page_shows_a_way_home(live_server: str, phone) -> None:
     assert phone.console_errors == [
         "Failed to load resource: the server responded with a status of 404 (Not Found)"
     ]
-    phone.click("text=返回首页 / Home")
+    phone.click("text=返回首页")
     phone.wait_for_url(f"{live_server}/")
     assert phone.text_content("h1") == "邻里积分超市"
     assert len(phone.console_errors) == 1

@@ -24,7 +24,7 @@ def test_healthz_answers_ok(client: TestClient) -> None:
 def test_home_page_is_chinese_and_loads_pinned_htmx(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
-    assert '<html lang="zh-Hans">' in page.text and "邻里积分超市" in page.text
+    assert '<html lang="zh-Hans"' in page.text and "邻里积分超市" in page.text
     assert "/static/vendor/htmx/htmx-2.0.11.min.js" in page.text
     script = client.get("/static/vendor/htmx/htmx-2.0.11.min.js")
     assert script.status_code == 200 and b'version:"2.0.11"' in script.content
@@ -55,6 +55,19 @@ def test_unknown_page_is_a_chinese_page(client: TestClient) -> None:
     response = client.get("/nowhere")
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "找不到" in response.text and "返回首页" in response.text
+
+
+def test_english_is_one_tap_away(client: TestClient) -> None:
+    switched = client.get("/lang/en?next=/", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/"
+    page = client.get("/")
+    assert '<html lang="en"' in page.text and "Community Points Mall" in page.text
+    assert client.get("/api/v1/nowhere").json()["title"] == "Not found."
+
+
+def test_language_switch_never_redirects_off_site(client: TestClient) -> None:
+    response = client.get("/lang/en?next=//evil.example/", follow_redirects=False)
+    assert response.headers["location"] == "/"
 
 
 def test_openapi_document_is_served(client: TestClient) -> None:

@@ -1,0 +1,54 @@
+"""Scope rules: who may act on which community. Every service calls these before it reads.
+
+Street administrators see every community; staff and volunteers only their own; residents only
+themselves. Another community's resident is ``NotFound``, never a hint that it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ledger import Connection, Row
+from mall.auth import Principal
+from mall.errors import Forbidden, NotFound, Unauthenticated
+
+
+def require(principal: Principal | None, roles: Iterable[str]) -> Principal:
+    if principal is None:
+        raise Unauthenticated()
+    if principal.role not in set(roles):
+        raise Forbidden()
+    return principal
+
+
+async def community(conn: Connection, principal: Principal, slug: str, roles: Iterable[str]) -> Row:
+    """The community ``slug``, if the principal has one of ``roles`` there."""
+    require(principal, roles)
+    row = await conn.fetchrow(
+        "SELECT id, slug, name, book, street FROM mall_community WHERE slug = ?", slug
+    )
+    if row is None:
+        raise NotFound()
+    if not principal.is_admin and row["id"] != principal.community_id:
+        raise Forbidden()
+    return row
+
+
+async def resident(
+    conn: Connection, principal: Principal, resident_id: int, roles: Iterable[str]
+) -> Row:
+    """The resident, if the principal has one of ``roles`` in the resident's community."""
+    require(principal, roles)
+    row = await conn.fetchrow(
+        "SELECT r.id, r.name, r.phone, r.grid, r.community, c.slug, c.book, c.name AS community_name "
+        "FROM mall_resident r JOIN mall_community c ON c.id = r.community WHERE r.id = ?",
+        resident_id,
+    )
+    if row is None:
+        raise NotFound()
+    if principal.role == "resident":
+        if row["id"] != principal.resident_id:
+            raise NotFound()
+    elif not principal.is_admin and row["community"] != principal.community_id:
+        raise NotFound()
+    return row

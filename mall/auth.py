@@ -1,0 +1,225 @@
+"""Who is asking: passwords (argon2id), sessions and API tokens, and the principal they stand for.
+
+Only a SHA-256 of a session token is stored, so a stolen database holds no usable token. Failed
+sign-ins are counted per account (locked for a while after ``MAX_FAILURES``) and per address
+(``rate_limited``); those counts are committed even though the sign-in itself fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ledger import Connection
+from mall import throttle
+from mall.db import Database
+from mall.errors import N_, Forbidden, Invalid, Unauthenticated
+
+ROLES = ("admin", "staff", "volunteer")
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+STAFF_SESSION = timedelta(hours=12)
+API_TOKEN = timedelta(days=30)
+RESIDENT_SESSION = timedelta(days=400)
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()  # argon2id, with the library's current recommended parameters
+# A hash to verify against when the user does not exist, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash("not a password of anybody's")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in staff member, volunteer, administrator or resident."""
+
+    kind: str  # "user" or "resident"
+    session_id: int
+    community_id: int | None
+    community_slug: str | None
+    user_id: int | None = None
+    username: str | None = None
+    role: str | None = None  # admin, staff, volunteer; "resident" for residents
+    resident_id: int | None = None
+    name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def label(self) -> str:
+        return self.username or f"resident:{self.resident_id}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _password_matches(stored: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(N_("A password needs at least {n} characters."), n=MIN_PASSWORD)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_session(
+    conn: Connection,
+    kind: str,
+    *,
+    user_id: int | None = None,
+    resident_id: int | None = None,
+    ttl: timedelta,
+) -> str:
+    """A new session; returns the token (shown once, never stored)."""
+    token = secrets.token_urlsafe(32)
+    await conn.execute(
+        "INSERT INTO mall_session (token_hash, kind, user_id, resident, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        token_hash(token),
+        kind,
+        user_id,
+        resident_id,
+        now(),
+        now() + ttl,
+    )
+    return token
+
+
+async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: str) -> str:
+    """Check a password and open a session (``kind`` "web" or "api"); returns its token."""
+    async with db.transaction() as conn:
+        await throttle.hit(conn, f"signin:ip:{ip}", limit=30, window=timedelta(minutes=10))
+        user = await conn.fetchrow(
+            "SELECT id, password_hash, failed_logins, locked_until, active FROM mall_user "
+            "WHERE username = ?",
+            username.strip(),
+        )
+    if user is not None and user["locked_until"] is not None and user["locked_until"] > now():
+        raise Forbidden(N_("Too many wrong passwords: this account is locked for 15 minutes."))
+    ok = await _password_matches(user["password_hash"] if user else _DUMMY_HASH, password)
+    async with db.transaction() as conn:
+        if user is None or not ok or not user["active"]:
+            if user is not None:
+                failures = int(user["failed_logins"]) + 1
+                locked = now() + LOCK_FOR if failures >= MAX_FAILURES else None
+                await conn.execute(
+                    "UPDATE mall_user SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                    0 if locked else failures,
+                    locked,
+                    user["id"],
+                )
+            failed = True
+        else:
+            failed = False
+            await conn.execute(
+                "UPDATE mall_user SET failed_logins = 0, locked_until = NULL WHERE id = ?",
+                user["id"],
+            )
+            token = await create_session(
+                conn, kind, user_id=user["id"], ttl=API_TOKEN if kind == "api" else STAFF_SESSION
+            )
+    if failed:
+        raise Unauthenticated(N_("Wrong username or password."))
+    return token
+
+
+async def principal_for(db: Database, token: str | None) -> Principal | None:
+    """The principal behind a session token, if the session is valid."""
+    if not token or len(token) > 100:
+        return None
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT s.id, s.kind, s.expires_at, s.revoked_at, u.id AS user_id, u.username, u.role, "
+            "u.active, r.id AS resident_id, r.name, c.id AS community_id, c.slug "
+            "FROM mall_session s LEFT JOIN mall_user u ON u.id = s.user_id "
+            "LEFT JOIN mall_resident r ON r.id = s.resident "
+            "LEFT JOIN mall_community c ON c.id = COALESCE(u.community, r.community) "
+            "WHERE s.token_hash = ?",
+            token_hash(token),
+        )
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now():
+        return None
+    if row["user_id"] is not None:
+        if not row["active"]:
+            return None
+        return Principal(
+            kind="user",
+            session_id=row["id"],
+            community_id=row["community_id"],
+            community_slug=row["slug"],
+            user_id=row["user_id"],
+            username=row["username"],
+            role=row["role"],
+            name=row["username"],
+        )
+    return Principal(
+        kind="resident",
+        session_id=row["id"],
+        community_id=row["community_id"],
+        community_slug=row["slug"],
+        role="resident",
+        resident_id=row["resident_id"],
+        name=row["name"],
+    )
+
+
+async def sign_out(db: Database, principal: Principal) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            now(),
+            principal.session_id,
+        )
+
+
+async def revoke_resident_sessions(conn: Connection, resident_id: int) -> None:
+    await conn.execute(
+        "UPDATE mall_session SET revoked_at = ? WHERE resident = ? AND revoked_at IS NULL",
+        now(),
+        resident_id,
+    )
+
+
+async def change_password(db: Database, principal: Principal, old: str, new: str) -> None:
+    """Change one's own password; every other session of the user is signed out."""
+    if principal.user_id is None:
+        raise Forbidden()
+    check_new_password(new)
+    async with db.connection() as conn:
+        stored = await conn.fetchval(
+            "SELECT password_hash FROM mall_user WHERE id = ?", principal.user_id
+        )
+    if not await _password_matches(stored, old):
+        raise Invalid(N_("The current password is wrong."))
+    new_hash = await hash_password(new)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_user SET password_hash = ? WHERE id = ?", new_hash, principal.user_id
+        )
+        await conn.execute(
+            "UPDATE mall_session SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
+            now(),
+            principal.user_id,
+            principal.session_id,
+        )

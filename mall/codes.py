@@ -1,0 +1,79 @@
+"""Signed codes for residents: the pay code, the activation code and the printed card.
+
+Every code is ``version + kind + ident + tag``, where ``tag`` is an HMAC-SHA256 of the version,
+kind and ident under the server secret, compared in constant time. A code whose tag is wrong is
+refused before the database is asked; the ident then finds the row that says whether it expired,
+was used or was revoked. The pay code is all digits, so it can be typed at a counter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from mall.errors import CodeInvalid
+
+VERSION = "1"
+PAY, ACTIVATION, CARD = "pay", "activation", "card"
+
+# pay code: "1" + 12 random digits + 7 tag digits = 20 digits (about 63 bits against guessing,
+# on top of the rate limit at the counter)
+PAY_IDENT_DIGITS, PAY_TAG_DIGITS = 12, 7
+_PREFIX = {ACTIVATION: "A", CARD: "C"}
+_TEXT = re.compile(r"^([AC])(\d)([A-Z2-7]{26})([A-Z2-7]{13})$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    kind: str
+    ident: str
+
+
+def _mac(secret: str, kind: str, ident: str) -> bytes:
+    return hmac.new(secret.encode(), f"{VERSION}:{kind}:{ident}".encode(), hashlib.sha256).digest()
+
+
+def _b32(data: bytes) -> str:
+    import base64
+
+    return base64.b32encode(data).decode().rstrip("=")
+
+
+def new_pay_code(secret: str) -> tuple[str, str]:
+    """A fresh pay code: ``(code, ident)``; only the ident is stored."""
+    ident = "".join(secrets.choice("0123456789") for _ in range(PAY_IDENT_DIGITS))
+    tag = int.from_bytes(_mac(secret, PAY, ident)[:8], "big") % 10**PAY_TAG_DIGITS
+    return f"{VERSION}{ident}{tag:0{PAY_TAG_DIGITS}d}", ident
+
+
+def new_text_code(secret: str, kind: str) -> tuple[str, str]:
+    """A fresh activation or card code: ``(code, ident)``; URL- and QR-friendly capitals."""
+    ident = _b32(secrets.token_bytes(16))[:26]
+    tag = _b32(_mac(secret, kind, ident))[:13]
+    return f"{_PREFIX[kind]}{VERSION}{ident}{tag}", ident
+
+
+def parse(secret: str, code: str) -> Parsed:
+    """The kind and ident of a genuine code; ``CodeInvalid`` for anything else."""
+    text = re.sub(r"[\s-]", "", code or "").upper()
+    if text.isdigit() and len(text) == 1 + PAY_IDENT_DIGITS + PAY_TAG_DIGITS:
+        version, ident, tag = text[0], text[1 : 1 + PAY_IDENT_DIGITS], text[1 + PAY_IDENT_DIGITS :]
+        expected = int.from_bytes(_mac(secret, PAY, ident)[:8], "big") % 10**PAY_TAG_DIGITS
+        if version == VERSION and hmac.compare_digest(tag, f"{expected:0{PAY_TAG_DIGITS}d}"):
+            return Parsed(PAY, ident)
+        raise CodeInvalid()
+    match = _TEXT.match(text)
+    if match:
+        prefix, version, ident, tag = match.groups()
+        kind = ACTIVATION if prefix == "A" else CARD
+        if version == VERSION and hmac.compare_digest(tag, _b32(_mac(secret, kind, ident))[:13]):
+            return Parsed(kind, ident)
+    raise CodeInvalid()
+
+
+def pay_code_groups(code: str) -> str:
+    """``12345678901234567890`` → ``1234 5678 9012 3456 7890``, for reading aloud or typing."""
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))

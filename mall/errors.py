@@ -1,0 +1,79 @@
+"""The community domain's errors. Each carries an English message id (translated by the web layer
+through the gettext catalogues) and the API ``code`` it maps to.
+
+    MallError
+     ├── Invalid            validation_error (400)
+     ├── Unauthenticated    unauthenticated (401)
+     ├── Forbidden          forbidden (403)
+     ├── NotFound           not_found (404)
+     ├── AlreadyExists      already_exists (409)
+     ├── RateLimited        rate_limited (429)
+     ├── CodeInvalid        code_invalid (400)
+     ├── CodeExpired        code_expired (410)
+     └── CodeUsed           code_used (409)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction into the catalogues; translated where it is shown."""
+    return message
+
+
+class MallError(Exception):
+    code = "error"
+    status = 400
+    message = N_("Something is wrong with this request.")
+
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        self.message = message or self.message
+        self.params = params
+        super().__init__(self.message.format(**params) if params else self.message)
+
+
+class Invalid(MallError):
+    code, status = "validation_error", 400
+    message = N_("Please check what you entered.")
+
+
+class Unauthenticated(MallError):
+    code, status = "unauthenticated", 401
+    message = N_("Please sign in first.")
+
+
+class Forbidden(MallError):
+    code, status = "forbidden", 403
+    message = N_("You are not allowed to do this.")
+
+
+class NotFound(MallError):
+    code, status = "not_found", 404
+    message = N_("Not found.")
+
+
+class AlreadyExists(MallError):
+    code, status = "already_exists", 409
+    message = N_("This already exists.")
+
+
+class RateLimited(MallError):
+    code, status = "rate_limited", 429
+    message = N_("Too many attempts. Please wait a few minutes and try again.")
+
+
+class CodeInvalid(MallError):
+    code, status = "code_invalid", 400
+    message = N_("This code is not valid.")
+
+
+class CodeExpired(MallError):
+    code, status = "code_expired", 410
+    message = N_("This code has expired. Please show a new one.")
+
+
+class CodeUsed(MallError):
+    code, status = "code_used", 409
+    message = N_("This code has already been used.")

@@ -1,0 +1,317 @@
+"""Residents (居民): registration, binding a phone by activation QR, printed cards, pay codes,
+balances and the passbook (积分存折)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import ledger
+from mall import access, audit, codes, points, throttle
+from mall.auth import (
+    RESIDENT_SESSION,
+    Principal,
+    create_session,
+    hash_password,
+    revoke_resident_sessions,
+)
+from mall.db import Database
+from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Invalid
+from mall.settings import get_settings
+
+PHONE = re.compile(r"^1\d{10}$")
+PIN = re.compile(r"^\d{4,6}$")
+ACTIVATION_TTL = timedelta(days=7)
+PAY_CODE_TTL = timedelta(seconds=60)
+STAFF_ROLES = ("admin", "staff")
+
+
+@dataclass(frozen=True)
+class Balances:
+    balance: int
+    held: int
+    available: int
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def mask_name(name: str) -> str:
+    """王秀英 → 王*英, 黄明 → 黄*: enough to recognise at a counter, not to identify."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+async def balances(conn: ledger.Connection, book: int, resident_id: int) -> Balances:
+    available = (await ledger.get_balance(conn, book, points.wallet(resident_id))).balance
+    held = int(
+        await conn.fetchval(
+            "SELECT COALESCE(SUM(h.amount), 0) FROM ledger_hold h JOIN ledger_account a ON a.id = h.account "
+            "LEFT JOIN ledger_hold_resolution r ON r.hold = h.id "
+            "WHERE a.book = ? AND a.code = ? AND r.id IS NULL",
+            book,
+            points.wallet(resident_id),
+        )
+    )
+    return Balances(balance=available + held, held=held, available=available)
+
+
+async def create_resident(
+    db: Database,
+    p: Principal,
+    slug: str,
+    name: str,
+    phone: str | None,
+    grid: str | None,
+    *,
+    ip: str = "",
+) -> dict:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 50:
+        raise Invalid(N_("Please enter the resident's name (at most 50 characters)."))
+    phone = re.sub(r"[\s-]", "", phone or "") or None
+    if phone is not None and not PHONE.match(phone):
+        raise Invalid(N_("A mobile number has 11 digits and starts with 1."))
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        grid_id = None
+        if grid:
+            grid_id = await conn.fetchval(
+                "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community["id"], grid
+            )
+            if grid_id is None:
+                raise Invalid(N_("No grid with this code in the community."))
+        resident_id = await conn.fetchval(
+            "INSERT INTO mall_resident (community, grid, name, phone, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            community["id"],
+            grid_id,
+            name,
+            phone,
+            now(),
+        )
+        await ledger.open_account(
+            conn, community["book"], points.wallet(resident_id), no_negative=True
+        )
+        await audit.record(
+            conn,
+            p,
+            "resident.create",
+            community_id=community["id"],
+            target=f"resident:{resident_id}",
+            ip=ip,
+        )
+    return {"id": resident_id, "name": name, "phone": phone, "grid": grid, "community": slug}
+
+
+async def get_resident(db: Database, p: Principal, resident_id: int) -> dict:
+    async with db.connection() as conn:
+        row = await access.resident(conn, p, resident_id, STAFF_ROLES + ("resident",))
+        money = await balances(conn, row["book"], row["id"])
+        grid = (
+            await conn.fetchval("SELECT code FROM mall_grid WHERE id = ?", row["grid"])
+            if row["grid"]
+            else None
+        )
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "phone": row["phone"],
+        "grid": grid,
+        "community": row["slug"],
+        "community_name": row["community_name"],
+        "balance": money.balance,
+        "held": money.held,
+        "available": money.available,
+    }
+
+
+async def list_residents(
+    db: Database,
+    p: Principal,
+    slug: str,
+    *,
+    query: str = "",
+    grid: str | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """Search by name, phone or grid within one community."""
+    query = (query or "").strip()
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        sql = (
+            "SELECT r.id, r.name, r.phone, g.code AS grid, a.balance FROM mall_resident r "
+            "LEFT JOIN mall_grid g ON g.id = r.grid JOIN ledger_account a ON a.book = ? "
+            "AND a.code = 'wallet:r' || CAST(r.id AS TEXT) WHERE r.community = ?"
+        )
+        args: list = [community["book"], community["id"]]
+        if query:
+            sql += " AND (r.name LIKE ? OR r.phone LIKE ?)"
+            args += [f"%{query}%", f"%{query}%"]
+        if grid:
+            sql += " AND g.code = ?"
+            args.append(grid)
+        sql += " ORDER BY r.name, r.id LIMIT ?"
+        args.append(max(1, min(limit, 200)))
+        rows = await conn.fetch(sql, *args)
+    return [
+        dict(
+            id=r["id"], name=r["name"], phone=r["phone"], grid=r["grid"], balance=int(r["balance"])
+        )
+        for r in rows
+    ]
+
+
+async def issue_activation(db: Database, p: Principal, resident_id: int, *, ip: str = "") -> dict:
+    """A one-time activation code; issuing it signs out the phone bound before."""
+    code, ident = codes.new_text_code(get_settings().secret_key, codes.ACTIVATION)
+    expires = now() + ACTIVATION_TTL
+    async with db.transaction() as conn:
+        resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
+        await conn.execute(
+            "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = ? "
+            "AND used_at IS NULL AND revoked_at IS NULL",
+            now(),
+            resident_id,
+            codes.ACTIVATION,
+        )
+        await revoke_resident_sessions(conn, resident_id)
+        await conn.execute(
+            "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, failed_pins, "
+            "created_by) VALUES (?, ?, ?, ?, ?, 0, ?)",
+            codes.ACTIVATION,
+            ident,
+            resident_id,
+            now(),
+            expires,
+            p.user_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "resident.activation",
+            community_id=resident["community"],
+            target=f"resident:{resident_id}",
+            ip=ip,
+        )
+    return {"code": code, "url": activation_url(code), "expires_at": expires}
+
+
+def activation_url(code: str) -> str:
+    return f"{get_settings().base_url}/a/{code}"
+
+
+async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict:
+    parsed = codes.parse(get_settings().secret_key, code)
+    if parsed.kind != kind:
+        raise CodeInvalid()
+    row = await conn.fetchrow(
+        "SELECT id, resident, expires_at, used_at, revoked_at, pin_hash, failed_pins FROM mall_code "
+        "WHERE ident = ? AND kind = ?",
+        parsed.ident,
+        kind,
+    )
+    if row is None or row["revoked_at"] is not None:
+        raise CodeInvalid()
+    if row["used_at"] is not None:
+        raise CodeUsed()
+    if row["expires_at"] is not None and row["expires_at"] <= now():
+        raise CodeExpired()
+    return dict(row)
+
+
+async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
+    """Bind the phone that opened the activation link: ``(session token, resident id)``."""
+    async with db.transaction() as conn:
+        await throttle.hit(conn, f"activate:ip:{ip}", limit=20, window=timedelta(minutes=10))
+    async with db.transaction() as conn:
+        row = await _code_row(conn, code, codes.ACTIVATION)
+        await conn.execute("UPDATE mall_code SET used_at = ? WHERE id = ?", now(), row["id"])
+        await revoke_resident_sessions(conn, row["resident"])
+        token = await create_session(
+            conn, "resident", resident_id=row["resident"], ttl=RESIDENT_SESSION
+        )
+        community = await conn.fetchval(
+            "SELECT community FROM mall_resident WHERE id = ?", row["resident"]
+        )
+        await audit.record(
+            conn,
+            None,
+            "resident.activated",
+            community_id=community,
+            target=f"resident:{row['resident']}",
+            ip=ip,
+        )
+    return token, int(row["resident"])
+
+
+async def issue_card(
+    db: Database, p: Principal, resident_id: int, pin: str, *, ip: str = ""
+) -> dict:
+    """A printed card (QR + PIN) for a resident without a smartphone; revokes the previous card."""
+    if not PIN.match(pin or ""):
+        raise Invalid(N_("The PIN has 4 to 6 digits."))
+    if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
+        raise Invalid(N_("This PIN is too easy to guess. Please choose another."))
+    pin_hash = await hash_password(pin)
+    code, ident = codes.new_text_code(get_settings().secret_key, codes.CARD)
+    async with db.transaction() as conn:
+        resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
+        await conn.execute(
+            "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = ? AND revoked_at IS NULL",
+            now(),
+            resident_id,
+            codes.CARD,
+        )
+        await conn.execute(
+            "INSERT INTO mall_code (kind, ident, resident, created_at, pin_hash, failed_pins, "
+            "created_by) VALUES (?, ?, ?, ?, ?, 0, ?)",
+            codes.CARD,
+            ident,
+            resident_id,
+            now(),
+            pin_hash,
+            p.user_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "resident.card",
+            community_id=resident["community"],
+            target=f"resident:{resident_id}",
+            ip=ip,
+        )
+    return {"card_code": code}
+
+
+async def new_pay_code(db: Database, p: Principal) -> dict:
+    """A fresh pay code for the signed-in resident, valid for about a minute."""
+    access.require(p, ["resident"])
+    code, ident = codes.new_pay_code(get_settings().secret_key)
+    expires = now() + PAY_CODE_TTL
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, failed_pins) "
+            "VALUES (?, ?, ?, ?, ?, 0)",
+            codes.PAY,
+            ident,
+            p.resident_id,
+            now(),
+            expires,
+        )
+    return {"code": code, "expires_at": expires}
+
+
+async def passbook(
+    db: Database, p: Principal, resident_id: int, *, limit: int = 20, before: int | None = None
+) -> ledger.Statement:
+    async with db.connection() as conn:
+        row = await access.resident(conn, p, resident_id, STAFF_ROLES + ("resident",))
+        return await ledger.get_statement(
+            conn, row["book"], points.wallet(resident_id), limit=limit, before=before
+        )

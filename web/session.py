@@ -1,0 +1,56 @@
+"""Who is asking, for the web layer: the session cookie for pages, the bearer token for the API.
+
+The API never reads the cookie, so a page's session cannot be ridden by a cross-site request to
+the API (which is exempt from the CSRF check because it needs a bearer token).
+"""
+
+from __future__ import annotations
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+
+from mall.auth import Principal, principal_for
+from mall.settings import get_settings
+
+SESSION_COOKIE = "mall_session"
+_UNSET = object()
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def principal(request: Request) -> Principal | None:
+    """The signed-in principal of this request, looked up once per request."""
+    cached = request.scope.get("mall_principal", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
+    if is_api(request):
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+    found = await principal_for(request.app.state.db, token)
+    request.scope["mall_principal"] = found  # type: ignore[typeddict-unknown-key]
+    return found
+
+
+def session_cookie(token: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().base_url.startswith("https://"),
+        path="/",
+    )
+
+
+def clear_session(response: Response) -> Response:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
