@@ -19,6 +19,9 @@ from litestar.template.config import TemplateConfig
 from mall.db import open_database
 from mall.settings import get_settings
 from web import i18n
+from web.api import api_router
+from web.pages import PAGE_ROUTES
+from web.pwa import PWA_ROUTES
 from web.headers import add_security_headers
 from web.problems import EXCEPTION_HANDLERS
 
@@ -76,6 +79,9 @@ def create_app(database_url: str | None = None) -> Litestar:
             healthz,
             home,
             switch_language,
+            api_router,
+            *PAGE_ROUTES,
+            *PWA_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / "static"],

@@ -1,0 +1,3 @@
+"""The HTML pages of the web app. Each module holds one area's controller."""
+
+PAGE_ROUTES: list = []
