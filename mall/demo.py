@@ -1,128 +1,210 @@
-"""``mall demo``: a realistic community to click through, loaded into an empty database.
+"""``mall demo``: a realistic street to click through, loaded into an empty database.
 
-For now it holds the ledger of two communities: budgets granted by the street, residents' wallets,
-a history of awards on all three paths, redemptions, a corrected mistake and open reservations.
+A street with two communities, their grids, staff, volunteers and residents (some with a phone
+bound, some with a printed card), budgets from the street, and a ledger history: awards on all
+three paths, redemptions, a corrected mistake and open reservations. Passwords and PINs are made
+up afresh on every load and printed once, so no demo password is ever the same twice.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import timedelta
 
 import ledger
-from mall import points
-from mall.db import open_database
+from mall import organisation, points, residents
+from mall.auth import Principal
+from mall.db import Database, open_database
 from mall.settings import get_settings
 
 COMMUNITIES = [
-    (
-        "xingfuli",
-        "幸福里社区",
-        ["王秀英", "李建国", "张桂兰", "刘德华", "陈玉珍", "杨志强", "赵淑芬", "黄明"],
-    ),
-    ("heping", "和平社区", ["周丽华", "吴国庆", "徐美玲", "孙长林", "马秀兰"]),
+    {
+        "slug": "xingfuli",
+        "name": "幸福里社区",
+        "grids": [
+            ("g1", "第一网格（1-6栋）"),
+            ("g2", "第二网格（7-12栋）"),
+            ("g3", "第三网格（沿街商铺）"),
+        ],
+        "residents": [
+            ("王秀英", "13800000001"),
+            ("李建国", "13800000002"),
+            ("张桂兰", None),
+            ("刘德华", "13800000004"),
+            ("陈玉珍", "13800000005"),
+            ("杨志强", "13800000006"),
+            ("赵淑芬", None),
+            ("黄明", "13800000008"),
+        ],
+    },
+    {
+        "slug": "heping",
+        "name": "和平社区",
+        "grids": [("g1", "东区网格"), ("g2", "西区网格")],
+        "residents": [
+            ("周丽华", "13900000001"),
+            ("吴国庆", "13900000002"),
+            ("徐美玲", None),
+            ("孙长林", "13900000004"),
+            ("马秀兰", "13900000005"),
+        ],
+    },
 ]
 
 AWARDS = [
-    ("timely_help", 20, "为独居老人送餐 / delivered meals to a neighbour living alone"),
-    ("timely_help", 30, "完成微心愿：帮邻居修轮椅 / fulfilled a micro-wish: repaired a wheelchair"),
-    ("adding_to_good", 10, "参加协商议事会 / joined the deliberation meeting"),
-    (
-        "adding_to_good",
-        15,
-        "响应招募令：清理楼道 / answered a recruitment call: cleaned stairwells",
-    ),
-    ("adding_to_good", 25, "建言献策被采纳 / proposal adopted"),
-    ("settling_disputes", 20, "上报楼道堆物隐患 / reported a fire hazard in the stairwell"),
-    ("settling_disputes", 40, "协助调解邻里纠纷 / helped mediate a neighbour dispute"),
+    ("timely_help", 20, "为独居老人送餐"),
+    ("timely_help", 30, "完成微心愿：帮邻居修轮椅"),
+    ("adding_to_good", 10, "参加协商议事会"),
+    ("adding_to_good", 15, "响应招募令：清理楼道"),
+    ("adding_to_good", 25, "建言献策被采纳：增设晾衣架"),
+    ("settling_disputes", 20, "上报楼道堆物隐患"),
+    ("settling_disputes", 40, "协助调解邻里漏水纠纷"),
 ]
+
+ADMIN = Principal(
+    kind="user",
+    session_id=0,
+    community_id=None,
+    community_slug=None,
+    role="admin",
+    username="(demo)",
+)
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(9)
 
 
 async def load_demo() -> int:
     db = open_database(get_settings().database_url)
     try:
-        async with db.transaction() as conn:
+        async with db.connection() as conn:
             if await conn.fetchval("SELECT COUNT(*) FROM ledger_book"):
                 print(
                     "数据库里已有数据，未加载演示数据 / the database is not empty: demo not loaded"
                 )
                 return 0
-            rng = random.Random(2026)
-            for slug, name, residents in COMMUNITIES:
-                await _community(conn, rng, slug, name, residents)
+        logins = await _load(db, random.Random(2026))
+        async with db.connection() as conn:
             report = await ledger.verify_ledger(conn)
     finally:
         await db.close()
+    base = get_settings().base_url
     print(f"演示数据已加载 / demo loaded: {report.journals} journals, {report.postings} postings")
-    for slug, name, residents in COMMUNITIES:
-        print(f"  {name} ({slug}): {len(residents)} residents")
+    print(f"打开 / open {base}")
+    print("登录信息（只显示这一次）/ log-ins (shown only this once):")
+    for line in logins:
+        print("  " + line.replace("{base}", base))
     return 0
 
 
-async def _community(
-    conn: ledger.Connection, rng: random.Random, slug: str, name: str, residents: list[str]
-) -> None:
-    book = await points.open_community_book(conn, slug, name)
-    await ledger.post_journal(
-        conn,
-        book,
-        "grant",
-        [(points.MINT, -20000), (points.BUDGET, 20000)],
-        idempotency_key=f"demo:{slug}:grant",
-        memo="街道拨付年度积分预算 / yearly budget from the street",
+async def _load(db: Database, rng: random.Random) -> list[str]:
+    logins = []
+    password = _password()
+    await organisation.create_user(db, ADMIN, "street", password, "admin", None)
+    logins.append(f"街道管理员 street admin   street / {password}   {{base}}/staff/sign-in")
+    for spec in COMMUNITIES:
+        logins += await _community(db, rng, spec)
+    return logins
+
+
+async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
+    slug = spec["slug"]
+    community = await organisation.create_community(db, ADMIN, slug, spec["name"])
+    await organisation.grant_budget(
+        db, ADMIN, slug, 20000, "街道拨付年度积分预算", idempotency_key=f"demo:{slug}:grant"
     )
-    outlet = points.redeemed(1 if slug == "xingfuli" else 2)
-    await ledger.open_account(conn, book, outlet, no_negative=False)
-    for i, _resident in enumerate(residents, start=1):
-        await ledger.open_account(conn, book, points.wallet(i), no_negative=True)
-    for n in range(60):
-        resident = rng.randint(1, len(residents))
-        path, amount, memo = rng.choice(AWARDS)
-        await ledger.post_journal(
-            conn,
-            book,
-            "award",
-            [(points.BUDGET, -amount), (points.wallet(resident), amount)],
-            idempotency_key=f"demo:{slug}:award:{n}",
-            path=path,
-            memo=memo,
-        )
-    for n in range(25):
-        resident = rng.randint(1, len(residents))
-        balance = (await ledger.get_balance(conn, book, points.wallet(resident))).balance
-        price = rng.choice([5, 8, 12, 20, 30])
-        if balance >= price:
+    for code, name in spec["grids"]:
+        await organisation.create_grid(db, ADMIN, slug, code, name)
+    logins = []
+    for role, n in (("staff", 2), ("volunteer", 2)):
+        for i in range(1, n + 1):
+            username, password = f"{slug}-{role}{i}", _password()
+            await organisation.create_user(db, ADMIN, username, password, role, slug)
+            logins.append(f"{spec['name']} {role:9} {username} / {password}")
+    staff = Principal(
+        kind="user",
+        session_id=0,
+        community_id=community["id"],
+        community_slug=slug,
+        role="staff",
+        username=f"{slug}-staff1",
+    )
+    ids = []
+    for n, (name, phone) in enumerate(spec["residents"]):
+        grid = spec["grids"][n % len(spec["grids"])][0]
+        ids.append((await residents.create_resident(db, staff, slug, name, phone, grid))["id"])
+    await _history(db, rng, slug, ids)
+    for resident_id, (name, phone) in zip(ids, spec["residents"], strict=True):
+        if phone is None:  # no smartphone: a printed card with a PIN
+            pin = f"{rng.randint(0, 999999):06d}"
+            while len(set(pin)) < 3:
+                pin = f"{rng.randint(0, 999999):06d}"
+            card = await residents.issue_card(db, staff, resident_id, pin)
+            logins.append(
+                f"{spec['name']} 居民卡 card  {name}: PIN {pin}  card code {card['card_code']}"
+            )
+    bound = ids[1:3]
+    for resident_id in bound:  # these residents' phones are already bound
+        activation = await residents.issue_activation(db, staff, resident_id)
+        await residents.activate(db, activation["code"])
+    for resident_id in (ids[0], ids[3]):  # open these links on a phone to bind it
+        activation = await residents.issue_activation(db, staff, resident_id)
+        name = spec["residents"][ids.index(resident_id)][0]
+        logins.append(f"{spec['name']} 居民 resident {name}: {activation['url']}")
+    return logins
+
+
+async def _history(db: Database, rng: random.Random, slug: str, ids: list[int]) -> None:
+    async with db.transaction() as conn:
+        book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
+        outlet = points.redeemed(1 if slug == "xingfuli" else 2)
+        await ledger.open_account(conn, book, outlet, no_negative=False)
+        for n in range(60):
+            resident = rng.choice(ids)
+            path, amount, memo = rng.choice(AWARDS)
             await ledger.post_journal(
                 conn,
                 book,
-                "redemption",
-                [(points.wallet(resident), -price), (outlet, price)],
-                idempotency_key=f"demo:{slug}:order:{n}",
-                memo="积分超市兑换 / redeemed at the supermarket",
+                "award",
+                [(points.BUDGET, -amount), (points.wallet(resident), amount)],
+                idempotency_key=f"demo:{slug}:award:{n}",
+                path=path,
+                memo=memo,
             )
-    mistake = await ledger.post_journal(
-        conn,
-        book,
-        "award",
-        [(points.BUDGET, -50), (points.wallet(1), 50)],
-        idempotency_key=f"demo:{slug}:mistake",
-        path="adding_to_good",
-        memo="误发 / issued by mistake",
-    )
-    await ledger.reverse_journal(
-        conn,
-        mistake.id,
-        idempotency_key=f"demo:{slug}:mistake:reverse",
-        memo="更正误发 / corrected",
-    )
-    for i in (2, 3):
-        if (await ledger.get_balance(conn, book, points.wallet(i))).balance >= 10:
-            await ledger.place_hold(
-                conn,
-                book,
-                points.wallet(i),
-                10,
-                expires_at=ledger.journals.now() + timedelta(days=3),
-                idempotency_key=f"demo:{slug}:reserve:{i}",
-                memo="预约：食用油一桶 / reserved: cooking oil",
-            )
+        for n in range(25):
+            resident = rng.choice(ids)
+            price = rng.choice([5, 8, 12, 20, 30])
+            if (await ledger.get_balance(conn, book, points.wallet(resident))).balance >= price:
+                await ledger.post_journal(
+                    conn,
+                    book,
+                    "redemption",
+                    [(points.wallet(resident), -price), (outlet, price)],
+                    idempotency_key=f"demo:{slug}:order:{n}",
+                    memo="积分超市兑换",
+                )
+        mistake = await ledger.post_journal(
+            conn,
+            book,
+            "award",
+            [(points.BUDGET, -50), (points.wallet(ids[0]), 50)],
+            idempotency_key=f"demo:{slug}:mistake",
+            path="adding_to_good",
+            memo="误发（已更正）",
+        )
+        await ledger.reverse_journal(
+            conn, mistake.id, idempotency_key=f"demo:{slug}:mistake:rev", memo="更正误发"
+        )
+        for resident in ids[1:3]:
+            if (await ledger.get_balance(conn, book, points.wallet(resident))).balance >= 10:
+                await ledger.place_hold(
+                    conn,
+                    book,
+                    points.wallet(resident),
+                    10,
+                    expires_at=ledger.journals.now() + timedelta(days=3),
+                    idempotency_key=f"demo:{slug}:reserve:{resident}",
+                    memo="预约：食用油一桶",
+                )

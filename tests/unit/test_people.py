@@ -1,0 +1,224 @@
+"""People and sign-in through the services: communities, users, residents, activation, cards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mall import auth, organisation, residents
+from mall.auth import Principal
+from mall.db import Database
+from mall.errors import (
+    AlreadyExists,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsed,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
+
+ADMIN = Principal(
+    kind="user",
+    session_id=0,
+    community_id=None,
+    community_slug=None,
+    role="admin",
+    username="admin",
+)
+PASSWORD = "correct horse battery"
+
+
+async def setup(db: Database) -> tuple[Principal, Principal]:
+    """Two communities with a staff member each: (staff of a, staff of b)."""
+    staffs = []
+    for slug in ("a", "b"):
+        community = await organisation.create_community(db, ADMIN, f"c-{slug}", f"社区{slug}")
+        staffs.append(
+            Principal(
+                kind="user",
+                session_id=0,
+                community_id=community["id"],
+                community_slug=f"c-{slug}",
+                role="staff",
+                username=f"staff-{slug}",
+            )
+        )
+    return staffs[0], staffs[1]
+
+
+async def test_creating_a_community_opens_its_book_with_a_budget_account(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    budget = await organisation.budget(db, staff_a, "c-a")
+    assert budget == organisation.Budget(balance=0, granted=0, issued=0)
+    await organisation.grant_budget(db, ADMIN, "c-a", 500, "年度预算", idempotency_key="g1")
+    assert (await organisation.budget(db, staff_a, "c-a")).granted == 500
+
+
+async def test_only_the_street_grants_budget_and_staff_see_only_their_own(db: Database) -> None:
+    staff_a, staff_b = await setup(db)
+    with pytest.raises(Forbidden):
+        await organisation.grant_budget(db, staff_a, "c-a", 500, "", idempotency_key="g1")
+    with pytest.raises(Forbidden):
+        await organisation.budget(db, staff_b, "c-a")
+
+
+async def test_duplicate_community_is_already_exists(db: Database) -> None:
+    await setup(db)
+    with pytest.raises(AlreadyExists):
+        await organisation.create_community(db, ADMIN, "c-a", "again")
+
+
+async def test_staff_may_create_volunteers_only_in_their_own_community(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    volunteer = await organisation.create_user(db, staff_a, "vol1", PASSWORD, "volunteer", None)
+    assert volunteer["role"] == "volunteer"
+    with pytest.raises(Forbidden):
+        await organisation.create_user(db, staff_a, "boss", PASSWORD, "staff", "c-a")
+    with pytest.raises(Forbidden):
+        await organisation.create_user(db, staff_a, "vol2", PASSWORD, "volunteer", "c-b")
+
+
+async def test_sign_in_locks_the_account_after_five_wrong_passwords(db: Database) -> None:
+    await setup(db)
+    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    for _ in range(auth.MAX_FAILURES):
+        with pytest.raises(Unauthenticated):
+            await auth.sign_in(db, "staff1", "wrong password", ip="1.2.3.4", kind="web")
+    with pytest.raises(Forbidden):  # even the right password is refused while locked
+        await auth.sign_in(db, "staff1", PASSWORD, ip="1.2.3.4", kind="web")
+
+
+async def test_sign_in_from_one_address_is_rate_limited(db: Database) -> None:
+    await setup(db)
+    for _ in range(30):
+        with pytest.raises(Unauthenticated):
+            await auth.sign_in(db, "nobody", "x", ip="5.6.7.8", kind="web")
+    with pytest.raises(RateLimited):
+        await auth.sign_in(db, "nobody", "x", ip="5.6.7.8", kind="web")
+
+
+async def test_passwords_are_stored_as_argon2id_and_sessions_as_hashes(db: Database) -> None:
+    await setup(db)
+    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    token = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
+    async with db.connection() as conn:
+        stored = await conn.fetchval(
+            "SELECT password_hash FROM mall_user WHERE username = 'staff1'"
+        )
+        tokens = [r["token_hash"] for r in await conn.fetch("SELECT token_hash FROM mall_session")]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert token not in tokens and auth.token_hash(token) in tokens
+    principal = await auth.principal_for(db, token)
+    assert principal is not None and principal.role == "staff" and principal.community_slug == "c-a"
+    await auth.sign_out(db, principal)
+    assert await auth.principal_for(db, token) is None
+
+
+async def test_password_change_signs_out_other_sessions(db: Database) -> None:
+    await setup(db)
+    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    here = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
+    there = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
+    principal = await auth.principal_for(db, here)
+    with pytest.raises(Invalid):
+        await auth.change_password(db, principal, "not it", "a new long password")
+    await auth.change_password(db, principal, PASSWORD, "a new long password")
+    assert await auth.principal_for(db, here) is not None
+    assert await auth.principal_for(db, there) is None
+    await auth.sign_in(db, "staff1", "a new long password", ip="1.1.1.1", kind="web")
+
+
+async def test_activation_binds_one_phone_and_reissuing_signs_it_out(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", None)
+    first = await residents.issue_activation(db, staff_a, resident["id"])
+    assert first["url"].endswith("/a/" + first["code"])
+    token, resident_id = await residents.activate(db, first["code"])
+    assert resident_id == resident["id"]
+    me = await auth.principal_for(db, token)
+    assert me is not None and me.role == "resident" and me.name == "王秀英"
+    with pytest.raises(CodeUsed):
+        await residents.activate(db, first["code"])
+    await residents.issue_activation(db, staff_a, resident["id"])
+    assert await auth.principal_for(db, token) is None
+
+
+async def test_an_expired_activation_code_is_code_expired(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    resident = await residents.create_resident(db, staff_a, "c-a", "李建国", None, None)
+    issued = await residents.issue_activation(db, staff_a, resident["id"])
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_code SET expires_at = ?", issued["expires_at"] - timedelta(days=30)
+        )
+    with pytest.raises(CodeExpired):
+        await residents.activate(db, issued["code"])
+
+
+async def test_a_card_code_is_not_an_activation_code(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
+    card = await residents.issue_card(db, staff_a, resident["id"], "4826")
+    with pytest.raises(CodeInvalid):
+        await residents.activate(db, card["card_code"])
+
+
+@pytest.mark.parametrize("pin", ["12", "1234567", "abcd", "1111", "1234", "9876"])
+async def test_weak_or_malformed_pins_are_refused(db: Database, pin: str) -> None:
+    staff_a, _ = await setup(db)
+    resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
+    with pytest.raises(Invalid):
+        await residents.issue_card(db, staff_a, resident["id"], pin)
+
+
+async def test_staff_of_another_community_cannot_see_a_resident(db: Database) -> None:
+    staff_a, staff_b = await setup(db)
+    resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", None, None)
+    for call in (residents.get_resident, residents.issue_activation):
+        with pytest.raises(NotFound):
+            await call(db, staff_b, resident["id"])
+    assert await residents.list_residents(db, staff_b, "c-b") == []
+    with pytest.raises(Forbidden):
+        await residents.list_residents(db, staff_b, "c-a")
+
+
+async def test_residents_are_found_by_name_phone_or_grid(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    await organisation.create_grid(db, staff_a, "c-a", "g1", "第一网格")
+    await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", "g1")
+    await residents.create_resident(db, staff_a, "c-a", "李建国", "13900000002", None)
+    names = lambda rows: [r["name"] for r in rows]  # noqa: E731
+    assert names(await residents.list_residents(db, staff_a, "c-a", query="秀英")) == ["王秀英"]
+    assert names(await residents.list_residents(db, staff_a, "c-a", query="1390")) == ["李建国"]
+    assert names(await residents.list_residents(db, staff_a, "c-a", grid="g1")) == ["王秀英"]
+
+
+async def test_bad_resident_input_is_refused_and_writes_nothing(db: Database) -> None:
+    staff_a, _ = await setup(db)
+    for name, phone, grid in (("", None, None), ("王", "12345", None), ("王", None, "nope")):
+        with pytest.raises(Invalid):
+            await residents.create_resident(db, staff_a, "c-a", name, phone, grid)
+    assert await residents.list_residents(db, staff_a, "c-a") == []
+
+
+async def test_every_privileged_action_is_in_the_audit_log(db: Database) -> None:
+    from mall import audit
+
+    staff_a, _ = await setup(db)
+    resident = await residents.create_resident(
+        db, staff_a, "c-a", "王秀英", None, None, ip="10.0.0.9"
+    )
+    await residents.issue_activation(db, staff_a, resident["id"], ip="10.0.0.9")
+    async with db.connection() as conn:
+        community = await conn.fetchval("SELECT id FROM mall_community WHERE slug = 'c-a'")
+        entries = await audit.entries(conn, community)
+    assert [e.action for e in entries] == [
+        "resident.activation",
+        "resident.create",
+        "community.create",
+    ]
+    assert entries[0].ip == "10.0.0.9" and entries[0].target == f"resident:{resident['id']}"
