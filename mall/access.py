@@ -6,11 +6,16 @@ themselves. Another community's resident is ``NotFound``, never a hint that it e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from ledger import Connection, Row
 from mall.auth import Principal
-from mall.errors import Forbidden, NotFound, Unauthenticated
+from mall.errors import Forbidden, Invalid, NotFound, Unauthenticated
+
+SLUG = re.compile(r"[a-z0-9-]{1,64}\Z")
+MAX_ID = 2**31 - 1
+"""Row ids and cursors are 32-bit: a larger number cannot name a row (and SQLite would refuse it)."""
 
 
 def require(principal: Principal | None, roles: Iterable[str]) -> Principal:
@@ -24,6 +29,8 @@ def require(principal: Principal | None, roles: Iterable[str]) -> Principal:
 async def community(conn: Connection, principal: Principal, slug: str, roles: Iterable[str]) -> Row:
     """The community ``slug``, if the principal has one of ``roles`` there."""
     require(principal, roles)
+    if not SLUG.match(slug or ""):
+        raise NotFound()
     row = await conn.fetchrow(
         "SELECT id, slug, name, book, street FROM mall_community WHERE slug = ?", slug
     )
@@ -39,6 +46,8 @@ async def resident(
 ) -> Row:
     """The resident, if the principal has one of ``roles`` in the resident's community."""
     require(principal, roles)
+    if not 0 < resident_id <= MAX_ID:
+        raise NotFound()
     row = await conn.fetchrow(
         "SELECT r.id, r.name, r.phone, r.grid, r.community, c.slug, c.book, c.name AS community_name "
         "FROM mall_resident r JOIN mall_community c ON c.id = r.community WHERE r.id = ?",
@@ -52,3 +61,10 @@ async def resident(
     elif not principal.is_admin and row["community"] != principal.community_id:
         raise NotFound()
     return row
+
+
+def cursor(before: int | None) -> int | None:
+    """A page cursor (``before``) as given by a client: ``None`` or a row id or version."""
+    if before is not None and not 0 < before <= MAX_ID:
+        raise Invalid()
+    return before

@@ -1,4 +1,8 @@
-"""The audit log: every privileged action, who did it, when and from where. Append-only."""
+"""The audit log: every privileged action, who did it, when and from where. Append-only.
+
+Reading it, and checking the ledger, are scoped here like every other read (``community_log``,
+``check_ledger``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import ledger
 from ledger import Connection
+from mall import access
 from mall.auth import Principal
+from mall.db import Database
 
 
 @dataclass(frozen=True)
@@ -68,3 +75,30 @@ async def entries(
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    next: int | None
+    """Pass as ``before`` to read the next (older) page; ``None`` on the last page."""
+
+
+async def community_log(
+    db: Database, p: Principal, slug: str, *, limit: int = 50, before: int | None = None
+) -> Page:
+    """A community's audit log, newest first (its staff and street administrators)."""
+    limit = max(1, min(limit, 200))
+    before = access.cursor(before)
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, ["admin", "staff"])
+        found = await entries(conn, community["id"], limit=limit + 1, before=before)
+    page = found[:limit]
+    return Page(page, page[-1].id if len(found) > limit else None)
+
+
+async def check_ledger(db: Database, p: Principal) -> ledger.Report:
+    """Every consistency check of ``mall verify``, over every book (street administrators)."""
+    access.require(p, ["admin"])
+    async with db.connection() as conn:
+        return await ledger.verify_ledger(conn)

@@ -201,12 +201,19 @@ async def revoke_resident_sessions(conn: Connection, resident_id: int) -> None:
     )
 
 
-async def change_password(db: Database, principal: Principal, old: str, new: str) -> None:
+async def change_password(
+    db: Database, principal: Principal, old: str, new: str, *, ip: str = ""
+) -> None:
     """Change one's own password; every other session of the user is signed out."""
+    from mall import audit  # imported here: audit's scope checks import this module
+
     if principal.user_id is None:
         raise Forbidden()
     check_new_password(new)
-    async with db.connection() as conn:
+    async with db.transaction() as conn:
+        await throttle.hit(
+            conn, f"password:user:{principal.user_id}", limit=5, window=timedelta(minutes=10)
+        )
         stored = await conn.fetchval(
             "SELECT password_hash FROM mall_user WHERE id = ?", principal.user_id
         )
@@ -222,4 +229,12 @@ async def change_password(db: Database, principal: Principal, old: str, new: str
             now(),
             principal.user_id,
             principal.session_id,
+        )
+        await audit.record(
+            conn,
+            principal,
+            "user.password",
+            community_id=principal.community_id,
+            target=principal.username or "",
+            ip=ip,
         )

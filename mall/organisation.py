@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import ledger
-from mall import access, audit, points
+from mall import access, audit, points, text
 from mall.auth import ROLES, Principal, check_new_password, hash_password
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
@@ -22,13 +22,6 @@ class Budget:
     balance: int
     granted: int
     issued: int
-
-
-def _text(value: str, field: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value or len(value) > max_length:
-        raise Invalid(N_("{field} must be 1 to {n} characters."), field=field, n=max_length)
-    return value
 
 
 async def default_street(db: Database) -> int:
@@ -48,7 +41,7 @@ async def create_community(
     access.require(p, ["admin"])
     if not SLUG.match(slug or ""):
         raise Invalid(N_("A community code uses 2 to 63 lowercase letters, digits and dashes."))
-    name = _text(name, "name", 200)
+    name = text.plain(name, max_length=200)
     street = await default_street(db)
     async with db.transaction() as conn:
         if await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug):
@@ -74,7 +67,7 @@ async def create_grid(
 ) -> dict:
     if not GRID_CODE.match(code or ""):
         raise Invalid(N_("A grid code uses 1 to 40 letters, digits, dashes or underscores."))
-    name = _text(name, "name", 200)
+    name = text.plain(name, max_length=200)
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, ["admin", "staff"])
         if await conn.fetchval(
@@ -131,8 +124,9 @@ async def grant_budget(
                 memo=memo,
                 journal=journal.id,
             )
-        balance = await ledger.get_balance(conn, community["book"], points.BUDGET)
-    return {"balance": balance.balance, "journal_id": journal.id}
+    # The balance right after this grant, from its own posting: a replay answers the same.
+    balance = next(leg.balance_after for leg in journal.postings if leg.account == points.BUDGET)
+    return {"balance": balance, "journal_id": journal.id}
 
 
 async def budget(db: Database, p: Principal, slug: str) -> Budget:
@@ -208,3 +202,10 @@ async def create_user_unchecked(
         username="(command line)",
     )
     return await create_user(db, system, username, password, role, community)
+
+
+async def get_community(db: Database, p: Principal, slug: str) -> dict:
+    """A community's code and name, for anyone who works in it (staff, volunteers, admins)."""
+    async with db.connection() as conn:
+        row = await access.community(conn, p, slug, ["admin", "staff", "volunteer"])
+    return {"id": row["id"], "slug": row["slug"], "name": row["name"]}

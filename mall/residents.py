@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import ledger
-from mall import access, audit, codes, points, throttle
+from mall import access, audit, codes, points, text, throttle
 from mall.auth import (
     RESIDENT_SESSION,
     Principal,
@@ -22,6 +22,7 @@ from mall.settings import get_settings
 
 PHONE = re.compile(r"^1\d{10}$")
 PIN = re.compile(r"^\d{4,6}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ACTIVATION_TTL = timedelta(days=7)
 PAY_CODE_TTL = timedelta(seconds=60)
 STAFF_ROLES = ("admin", "staff")
@@ -71,9 +72,9 @@ async def create_resident(
     *,
     ip: str = "",
 ) -> dict:
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 50:
-        raise Invalid(N_("Please enter the resident's name (at most 50 characters)."))
+    name = text.plain(
+        name, max_length=50, empty=N_("Please enter the resident's name (at most {n} characters).")
+    )
     phone = re.sub(r"[\s-]", "", phone or "") or None
     if phone is not None and not PHONE.match(phone):
         raise Invalid(N_("A mobile number has 11 digits and starts with 1."))
@@ -140,19 +141,29 @@ async def list_residents(
     grid: str | None = None,
     limit: int = 50,
 ) -> list[dict]:
-    """Search by name, phone or grid within one community."""
-    query = (query or "").strip()
+    """Search by name, phone or grid within one community.
+
+    ``balance``, ``held`` and ``available`` mean what they mean for one resident (``balances``).
+    The query matches a part of the name or phone, taken literally (``%`` and ``_`` are not
+    wildcards) and, for Latin letters, in either case on both engines.
+    """
+    query = CONTROL.sub("", query or "").strip()[:100]
+    grid = CONTROL.sub("", grid or "").strip() or None
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         sql = (
-            "SELECT r.id, r.name, r.phone, g.code AS grid, a.balance FROM mall_resident r "
+            "SELECT r.id, r.name, r.phone, g.code AS grid, a.balance, "
+            "COALESCE((SELECT SUM(h.amount) FROM ledger_hold h LEFT JOIN ledger_hold_resolution x "
+            "ON x.hold = h.id WHERE h.account = a.id AND x.id IS NULL), 0) AS held "
+            "FROM mall_resident r "
             "LEFT JOIN mall_grid g ON g.id = r.grid JOIN ledger_account a ON a.book = ? "
             "AND a.code = 'wallet:r' || CAST(r.id AS TEXT) WHERE r.community = ?"
         )
         args: list = [community["book"], community["id"]]
         if query:
-            sql += " AND (r.name LIKE ? OR r.phone LIKE ?)"
-            args += [f"%{query}%", f"%{query}%"]
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
+            sql += " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')"
+            args += [pattern, pattern]
         if grid:
             sql += " AND g.code = ?"
             args.append(grid)
@@ -161,7 +172,13 @@ async def list_residents(
         rows = await conn.fetch(sql, *args)
     return [
         dict(
-            id=r["id"], name=r["name"], phone=r["phone"], grid=r["grid"], balance=int(r["balance"])
+            id=r["id"],
+            name=r["name"],
+            phone=r["phone"],
+            grid=r["grid"],
+            balance=int(r["balance"]) + int(r["held"]),
+            held=int(r["held"]),
+            available=int(r["balance"]),
         )
         for r in rows
     ]
@@ -258,6 +275,8 @@ async def issue_card(
         raise Invalid(N_("The PIN has 4 to 6 digits."))
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise Invalid(N_("This PIN is too easy to guess. Please choose another."))
+    async with db.connection() as conn:
+        await access.resident(conn, p, resident_id, STAFF_ROLES)  # before the costly hash
     pin_hash = await hash_password(pin)
     code, ident = codes.new_text_code(get_settings().secret_key, codes.CARD)
     async with db.transaction() as conn:
@@ -310,8 +329,17 @@ async def new_pay_code(db: Database, p: Principal) -> dict:
 async def passbook(
     db: Database, p: Principal, resident_id: int, *, limit: int = 20, before: int | None = None
 ) -> ledger.Statement:
+    before = access.cursor(before)
     async with db.connection() as conn:
         row = await access.resident(conn, p, resident_id, STAFF_ROLES + ("resident",))
         return await ledger.get_statement(
             conn, row["book"], points.wallet(resident_id), limit=limit, before=before
         )
+
+
+async def check_activation(db: Database, code: str) -> None:
+    """Whether an activation code could still bind a phone, without using it: raises
+    ``CodeInvalid``, ``CodeExpired`` or ``CodeUsed`` if not. For the page the link opens, which
+    must not bind anything on a GET (link previews open it too)."""
+    async with db.connection() as conn:
+        await _code_row(conn, code, codes.ACTIVATION)

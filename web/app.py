@@ -9,6 +9,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -16,14 +17,16 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import ledger
 from mall.db import open_database
+from mall.errors import MallError
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
-from web.pages import PAGE_ROUTES
-from web.pwa import PWA_ROUTES
 from web.headers import add_security_headers
+from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS
+from web.pwa import PWA_ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,7 +112,36 @@ def create_app(database_url: str | None = None) -> Litestar:
         on_shutdown=[_close_db],
         state=State({}),
         openapi_config=OpenAPIConfig(
-            title="邻里积分超市 Community Points Mall API", version="1", path="/schema"
+            title="邻里积分超市 Community Points Mall API",
+            version="1",
+            path="/schema",
+            use_handler_docstrings=True,
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="POST /api/v1/auth/token or /api/v1/activate",
+                    ),
+                }
+            ),
+            security=[{"BearerToken": []}],
         ),
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 403}),
+        logging_config=LoggingConfig(
+            log_exceptions="always",
+            # a user's mistake is answered, not logged with a stack trace
+            disable_stack_trace={
+                400,
+                401,
+                403,
+                404,
+                405,
+                409,
+                410,
+                422,
+                429,
+                MallError,
+                ledger.LedgerError,
+            },
+        ),
     )

@@ -2,6 +2,22 @@
 
 from litestar import Router
 
-API_ROUTES: list = []
+from web.api.activation import ActivationController
+from web.api.audit import AuditController
+from web.api.auth import AuthController
+from web.api.communities import CommunityController
+from web.api.me import MeController
+from web.api.residents import ResidentController
+from web.api.users import UserController
+
+API_ROUTES: list = [
+    AuthController,
+    CommunityController,
+    UserController,
+    ResidentController,
+    ActivationController,
+    MeController,
+    AuditController,
+]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)

@@ -1,0 +1,57 @@
+"""The OpenAPI document describes every endpoint of the API."""
+
+from __future__ import annotations
+
+from tests.api.helpers import Api
+
+ENDPOINTS = {
+    ("post", "/auth/token"),
+    ("delete", "/auth/token"),
+    ("post", "/me/password"),
+    ("post", "/communities"),
+    ("post", "/communities/{slug}/grids"),
+    ("post", "/communities/{slug}/budget/grants"),
+    ("get", "/communities/{slug}/budget"),
+    ("post", "/users"),
+    ("post", "/communities/{slug}/residents"),
+    ("get", "/communities/{slug}/residents"),
+    ("get", "/residents/{resident_id}"),
+    ("post", "/residents/{resident_id}/activation"),
+    ("post", "/activate"),
+    ("post", "/residents/{resident_id}/card"),
+    ("get", "/me"),
+    ("get", "/me/pay-code"),
+    ("get", "/me/passbook"),
+    ("get", "/residents/{resident_id}/passbook"),
+    ("get", "/communities/{slug}/audit"),
+    ("get", "/ledger/verify"),
+}
+
+
+def operations(api: Api) -> dict[tuple[str, str], dict]:
+    document = api.client.get("/schema/openapi.json").json()
+    return {
+        (method, path.removeprefix("/api/v1")): operation
+        for path, item in document["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+    }
+
+
+def test_openapi_lists_the_organisation_and_people_endpoints(api: Api) -> None:
+    assert set(operations(api)) >= ENDPOINTS
+
+
+def test_every_api_operation_has_a_summary_description_and_tag(api: Api) -> None:
+    undocumented = [
+        key
+        for key, operation in operations(api).items()
+        if not (operation.get("summary") and operation.get("description") and operation.get("tags"))
+    ]
+    assert undocumented == []
+
+
+def test_the_grant_documents_its_idempotency_key(api: Api) -> None:
+    grant = operations(api)[("post", "/communities/{slug}/budget/grants")]
+    headers = [p for p in grant["parameters"] if p["in"] == "header"]
+    assert [(h["name"].lower(), h["required"]) for h in headers] == [("idempotency-key", True)]

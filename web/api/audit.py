@@ -1,0 +1,103 @@
+"""The audit log of a community and the ledger check: who did what, and whether the books hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get
+
+from mall import audit
+from web.api.fields import Before, Limit, Slug
+from web.api.guards import STAFF, allow, caller, database
+
+
+class AuditEntry(msgspec.Struct):
+    id: int
+    at: datetime
+    actor: str
+    """The username, or empty for a resident's own action (activation)."""
+    action: str
+    target: str
+    detail: dict[str, Any]
+    ip: str
+
+
+class AuditLog(msgspec.Struct):
+    entries: list[AuditEntry]
+    next: int | None
+    """Pass as `before` for the next (older) page; null on the last page."""
+
+
+class Problem(msgspec.Struct):
+    check: str
+    table: str
+    row: int
+    detail: str
+
+
+class Verification(msgspec.Struct):
+    ok: bool
+    journals: int
+    postings: int
+    accounts: int
+    problems: list[Problem]
+
+
+class AuditController(Controller):
+    tags = ["audit"]
+
+    @get(
+        "/communities/{slug:str}/audit",
+        guards=[allow(*STAFF)],
+        summary="A community's audit log",
+        description=(
+            "Staff of the community and administrators: every privileged action, newest "
+            "first, with who did it, when and from which address."
+        ),
+    )
+    async def log(
+        self, request: Request, slug: Slug, limit: Limit = 50, before: Before = None
+    ) -> AuditLog:
+        page = await audit.community_log(
+            database(request), await caller(request), slug, limit=limit, before=before
+        )
+        return AuditLog(
+            entries=[
+                AuditEntry(
+                    id=e.id,
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    target=e.target,
+                    detail=e.detail,
+                    ip=e.ip,
+                )
+                for e in page.entries
+            ],
+            next=page.next,
+        )
+
+    @get(
+        "/ledger/verify",
+        guards=[allow("admin")],
+        summary="Check the ledger",
+        description=(
+            "Street administrators only: the same checks as `mall verify` (zero-sum "
+            "journals, balances, versions, hash chains, reversals); `ok` is true when there "
+            "is no problem."
+        ),
+    )
+    async def verify(self, request: Request) -> Verification:
+        report = await audit.check_ledger(database(request), await caller(request))
+        return Verification(
+            ok=report.ok,
+            journals=report.journals,
+            postings=report.postings,
+            accounts=report.accounts,
+            problems=[
+                Problem(check=p.check, table=p.table, row=p.row, detail=p.detail)
+                for p in report.problems
+            ],
+        )

@@ -1,0 +1,137 @@
+"""Communities, their grids and their points budget (社区、网格、预算)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+
+from mall import organisation
+from web.api.fields import IdempotencyKey, Name, Slug
+from web.api.guards import STAFF, allow, caller, database
+from web.idempotency import idempotency
+from web.session import client_ip
+
+
+class NewCommunity(msgspec.Struct):
+    slug: Name
+    name: Name
+
+
+class Community(msgspec.Struct):
+    id: int
+    slug: str
+    name: str
+
+
+class NewGrid(msgspec.Struct):
+    code: Name
+    name: Name
+
+
+class Grid(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+
+
+class NewGrant(msgspec.Struct):
+    points: int
+    memo: Name = ""
+
+
+class Granted(msgspec.Struct):
+    balance: int
+    """The community's budget right after this grant."""
+    journal_id: int
+
+
+class Budget(msgspec.Struct):
+    balance: int
+    """What is left to award."""
+    granted: int
+    """Everything the street has granted."""
+    issued: int
+    """Everything awarded to residents so far."""
+
+
+class CommunityController(Controller):
+    tags = ["organisation"]
+
+    @post(
+        "/communities",
+        guards=[allow("admin")],
+        summary="Create a community",
+        description=(
+            "Street administrators only. Opens the community's ledger book and chart of "
+            "accounts. `slug` is 2 to 63 lowercase letters, digits and dashes; a taken one "
+            "is `already_exists`."
+        ),
+    )
+    async def create(self, request: Request, data: JSONBody[NewCommunity]) -> Community:
+        made = await organisation.create_community(
+            database(request), await caller(request), data.slug, data.name, ip=client_ip(request)
+        )
+        return Community(**made)
+
+    @post(
+        "/communities/{slug:str}/grids",
+        guards=[allow(*STAFF)],
+        summary="Create a grid",
+        description=(
+            "Staff of the community and administrators. `code` is unique within the community."
+        ),
+    )
+    async def create_grid(self, request: Request, slug: Slug, data: JSONBody[NewGrid]) -> Grid:
+        made = await organisation.create_grid(
+            database(request),
+            await caller(request),
+            slug,
+            data.code,
+            data.name,
+            ip=client_ip(request),
+        )
+        return Grid(**made)
+
+    @post(
+        "/communities/{slug:str}/budget/grants",
+        guards=[allow("admin")],
+        summary="Grant points to a community's budget",
+        description=(
+            "Street administrators only; needs an `Idempotency-Key` header. The same key "
+            "with the same body returns the first response again and grants nothing more; "
+            "with another body it is `idempotency_key_reused`."
+        ),
+    )
+    async def grant(
+        self,
+        request: Request,
+        slug: Slug,
+        data: JSONBody[NewGrant],
+        idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
+    ) -> Granted:
+        p = await caller(request)
+        idem = await idempotency(request, principal=p.label())
+        made = await organisation.grant_budget(
+            database(request),
+            p,
+            slug,
+            data.points,
+            data.memo,
+            idempotency_key=idem.key,
+            req_hash=idem.request_hash,
+            ip=client_ip(request),
+        )
+        return Granted(balance=made["balance"], journal_id=made["journal_id"])
+
+    @get(
+        "/communities/{slug:str}/budget",
+        guards=[allow(*STAFF)],
+        summary="A community's budget",
+        description=(
+            "Staff of the community and administrators: granted, issued and what is left."
+        ),
+    )
+    async def budget(self, request: Request, slug: Slug) -> Budget:
+        found = await organisation.budget(database(request), await caller(request), slug)
+        return Budget(balance=found.balance, granted=found.granted, issued=found.issued)

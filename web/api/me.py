@@ -1,0 +1,60 @@
+"""The signed-in resident's own account: balance, pay code and passbook (我的)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.datastructures import CacheControlHeader
+
+from mall import residents
+from web.api.fields import Before, Limit
+from web.api.guards import RESIDENT, allow, caller, database
+from web.api.residents import Passbook, Resident, passbook, resident
+
+
+class PayCode(msgspec.Struct):
+    code: str
+    """20 digits: show as a QR code, with the digits for typing."""
+    expires_at: datetime
+
+
+class MeController(Controller):
+    tags = ["me"]
+    guards = [allow(*RESIDENT)]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get(
+        "/me",
+        summary="My account",
+        description=(
+            "The signed-in resident: balance, points held for reservations, and available."
+        ),
+    )
+    async def show(self, request: Request) -> Resident:
+        p = await caller(request)
+        return resident(await residents.get_resident(database(request), p, p.resident_id))
+
+    @get(
+        "/me/pay-code",
+        summary="A fresh pay code",
+        description=("A new code on every call, valid for about a minute and for one checkout."),
+    )
+    async def pay_code(self, request: Request) -> PayCode:
+        made = await residents.new_pay_code(database(request), await caller(request))
+        return PayCode(**made)
+
+    @get(
+        "/me/passbook",
+        summary="My passbook",
+        description=("Every movement of my points, newest first, with the balance after each."),
+    )
+    async def passbook(
+        self, request: Request, limit: Limit = 20, before: Before = None
+    ) -> Passbook:
+        p = await caller(request)
+        statement = await residents.passbook(
+            database(request), p, p.resident_id, limit=limit, before=before
+        )
+        return passbook(statement)

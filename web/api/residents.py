@@ -1,0 +1,231 @@
+"""Residents (居民) as staff see them: registration, search, activation QR, printed card, passbook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody, QueryParameter
+
+import ledger
+from mall import residents
+from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
+from web.api.guards import STAFF, allow, caller, database
+from web.session import client_ip
+
+Query = Annotated[
+    str, QueryParameter(max_length=50, pattern=NO_CONTROL, description="part of a name or phone")
+]
+GridCode = Annotated[
+    str | None, QueryParameter(max_length=40, pattern=NO_CONTROL, description="a grid's code")
+]
+
+
+class NewResident(msgspec.Struct):
+    name: Name
+    phone: Name | None = None
+    grid: Name | None = None
+    """The code of a grid of the community."""
+
+
+class Registered(msgspec.Struct):
+    id: int
+    name: str
+    phone: str | None
+    grid: str | None
+    community: str
+
+
+class Resident(msgspec.Struct):
+    id: int
+    name: str
+    community: str
+    """The community's slug."""
+    community_name: str
+    phone: str | None
+    grid: str | None
+    balance: int
+    """``held`` + ``available``."""
+    held: int
+    """Set aside for reservations awaiting pickup."""
+    available: int
+
+
+class Listed(msgspec.Struct):
+    id: int
+    name: str
+    phone: str | None
+    grid: str | None
+    balance: int
+    held: int
+    available: int
+
+
+class ResidentList(msgspec.Struct):
+    residents: list[Listed]
+
+
+class Activation(msgspec.Struct):
+    code: str
+    url: str
+    """Show it as a QR code; the resident's own camera opens it."""
+    expires_at: datetime
+
+
+class NewCard(msgspec.Struct):
+    pin: Code
+    """4 to 6 digits chosen by the resident, not an easy sequence."""
+
+
+class Card(msgspec.Struct):
+    card_code: str
+
+
+class PassbookEntry(msgspec.Struct):
+    journal_id: int
+    at: datetime
+    kind: str
+    path: str | None
+    memo: str
+    amount: int
+    balance_after: int
+
+
+class Passbook(msgspec.Struct):
+    entries: list[PassbookEntry]
+    next: int | None
+    """Pass as `before` for the next (older) page; null on the last page."""
+
+
+def passbook(statement: ledger.Statement) -> Passbook:
+    return Passbook(
+        entries=[
+            PassbookEntry(
+                journal_id=e.journal_id,
+                at=e.at,
+                kind=e.kind,
+                path=e.path,
+                memo=e.memo,
+                amount=e.amount,
+                balance_after=e.balance_after,
+            )
+            for e in statement.entries
+        ],
+        next=statement.next,
+    )
+
+
+def resident(found: dict) -> Resident:
+    return Resident(**{f: found[f] for f in Resident.__struct_fields__})
+
+
+class ResidentController(Controller):
+    tags = ["residents"]
+
+    @post(
+        "/communities/{slug:str}/residents",
+        guards=[allow(*STAFF)],
+        summary="Register a resident",
+        description=(
+            "Staff of the community and administrators. `phone` is an 11-digit mobile "
+            "number; `grid` the code of one of the community's grids."
+        ),
+    )
+    async def register(
+        self, request: Request, slug: Slug, data: JSONBody[NewResident]
+    ) -> Registered:
+        made = await residents.create_resident(
+            database(request),
+            await caller(request),
+            slug,
+            data.name,
+            data.phone,
+            data.grid,
+            ip=client_ip(request),
+        )
+        return Registered(**made)
+
+    @get(
+        "/communities/{slug:str}/residents",
+        guards=[allow(*STAFF)],
+        summary="Find residents",
+        description=(
+            "Staff of the community and administrators: residents whose name or phone "
+            "contains `q`, in grid `grid` if given, by name."
+        ),
+    )
+    async def search(
+        self,
+        request: Request,
+        slug: Slug,
+        q: Query = "",
+        grid: GridCode = None,
+        limit: Limit = 50,
+    ) -> ResidentList:
+        found = await residents.list_residents(
+            database(request), await caller(request), slug, query=q, grid=grid, limit=limit
+        )
+        return ResidentList(residents=[Listed(**r) for r in found])
+
+    @get(
+        "/residents/{resident_id:int}",
+        guards=[allow(*STAFF)],
+        summary="A resident",
+        description=(
+            "Staff of the resident's community and administrators; anyone else's resident "
+            "is `not_found`."
+        ),
+    )
+    async def show(self, request: Request, resident_id: Id) -> Resident:
+        return resident(
+            await residents.get_resident(database(request), await caller(request), resident_id)
+        )
+
+    @post(
+        "/residents/{resident_id:int}/activation",
+        guards=[allow(*STAFF)],
+        summary="Issue a one-time activation code",
+        description=(
+            "Binds the phone that opens `url` (valid 7 days, once). Issuing one revokes any "
+            "earlier code and signs out the phone bound before."
+        ),
+    )
+    async def issue_activation(self, request: Request, resident_id: Id) -> Activation:
+        made = await residents.issue_activation(
+            database(request), await caller(request), resident_id, ip=client_ip(request)
+        )
+        return Activation(**made)
+
+    @post(
+        "/residents/{resident_id:int}/card",
+        guards=[allow(*STAFF)],
+        summary="Issue a card",
+        description=(
+            "A printed card (QR code plus PIN) for a resident without a smartphone. A new "
+            "card revokes the old one."
+        ),
+    )
+    async def issue_card(self, request: Request, resident_id: Id, data: JSONBody[NewCard]) -> Card:
+        made = await residents.issue_card(
+            database(request), await caller(request), resident_id, data.pin, ip=client_ip(request)
+        )
+        return Card(card_code=made["card_code"])
+
+    @get(
+        "/residents/{resident_id:int}/passbook",
+        guards=[allow(*STAFF)],
+        summary="A resident's passbook",
+        description=(
+            "Staff of the resident's community and administrators: every movement of the "
+            "resident's points, newest first, with the balance after each."
+        ),
+    )
+    async def passbook(
+        self, request: Request, resident_id: Id, limit: Limit = 20, before: Before = None
+    ) -> Passbook:
+        statement = await residents.passbook(
+            database(request), await caller(request), resident_id, limit=limit, before=before
+        )
+        return passbook(statement)
