@@ -1,3 +1,8 @@
 """The HTML pages of the web app. Each module holds one area's controller."""
 
-PAGE_ROUTES: list = []
+from web.pages.account import AccountController
+from web.pages.prints import PrintController
+from web.pages.resident import ResidentController
+from web.pages.staff import StaffController
+
+PAGE_ROUTES: list = [AccountController, StaffController, PrintController, ResidentController]

@@ -1,0 +1,145 @@
+"""What every page controller shares: who may see a page, where the signed-out are sent, the
+303 after a POST, and turning ledger entries and times into what a resident reads.
+
+Permission checks stay in each handler (a client can ask for any page or fragment directly);
+these helpers only make them one line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Body
+from litestar.response import Redirect
+
+import ledger
+from mall.auth import Principal
+from mall.errors import N_, Forbidden, MallError
+from web.i18n import gettext as _
+from web.session import principal
+
+#: China Standard Time (no daylight saving): times are shown as the residents read a clock.
+LOCAL_TIME = timezone(timedelta(hours=8), "CST")
+STAFF_ROLES = ("admin", "staff")
+#: A form body: ``data: Annotated[SomeForm, FORM]``
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class SignInRequired(NotAuthorizedException):
+    """Nobody is signed in: the page's controller sends them to ``to``, the sign-in page that fits
+    the page they asked for (a 401, so the app logs it without a stack trace)."""
+
+    def __init__(self, to: str) -> None:
+        super().__init__(detail=to)
+        self.to = to
+
+
+def to_sign_in(request: Request, exc: SignInRequired) -> Response:
+    """A 303 to the sign-in page; htmx (polling, infinite scroll) is told to load it as a page."""
+    if request.headers.get("hx-request") == "true":
+        return Response(content="", status_code=200, headers={"HX-Redirect": exc.to})
+    return Redirect(path=exc.to, status_code=303)
+
+
+EXCEPTION_HANDLERS = {SignInRequired: to_sign_in}
+
+
+async def user(request: Request, roles: tuple[str, ...]) -> Principal:
+    """The signed-in staff member or volunteer with one of ``roles``; else sign in, or 403."""
+    p = await principal(request)
+    if p is None:
+        path = request.url.path
+        if request.url.query:
+            path += "?" + request.url.query
+        raise SignInRequired("/sign-in?next=" + quote(path, safe="/"))
+    if p.kind != "user" or p.role not in roles:
+        raise Forbidden()
+    return p
+
+
+async def resident(request: Request) -> Principal:
+    """The resident whose phone this is; the signed-out are told how to get an activation QR."""
+    p = await principal(request)
+    if p is None:
+        raise SignInRequired("/start")
+    if p.kind != "resident" or p.resident_id is None:
+        raise Forbidden(N_("This page is for residents."))
+    return p
+
+
+def message(exc: MallError) -> str:
+    """A domain error in the reader's language, to show beside the form that caused it."""
+    return _(exc.message, **exc.params)
+
+
+def form_status(exc: MallError) -> int:
+    """A form shown again with its error: 400, or what the error itself says (locked, too many)."""
+    return exc.status if exc.status in (403, 429) else 400
+
+
+def see_other(path: str) -> Redirect:
+    return Redirect(path=path, status_code=303)
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A same-site path to go back to after a form, never another site."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def landing(p: Principal) -> str:
+    """Where a signed-in user starts."""
+    if p.kind == "resident":
+        return "/me"
+    return "/volunteer" if p.role == "volunteer" else "/staff/residents"
+
+
+def no_store(response: Response) -> Response:
+    """Personal or short-lived content: never kept in a shared or back-button cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def local(at: datetime) -> datetime:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME)
+
+
+def when(at: datetime) -> str:
+    return local(at).strftime("%Y-%m-%d %H:%M")
+
+
+#: ledger journal kind → what the resident reads in the passbook
+ENTRY_WORDS = {
+    "award": N_("Points earned"),
+    "redemption": N_("Exchanged for goods"),
+    "reversal": N_("Correction"),
+    "hold": N_("Set aside for a reservation"),
+    "capture": N_("Reservation collected, unused points back"),
+    "release": N_("Reservation cancelled, points back"),
+    "lapse": N_("Reservation not collected, points back"),
+}
+
+
+def passbook_rows(entries: list[ledger.Entry]) -> list[dict]:
+    """Each entry as the passbook shows it: the amount in words and with its sign, never by colour."""
+    rows = []
+    for e in entries:
+        kind = ENTRY_WORDS.get(e.kind)
+        rows.append(
+            {
+                "when": when(e.at),
+                "what": _(kind) if kind else "",
+                "memo": e.memo,
+                "sign": "+" if e.amount > 0 else "−",
+                "points": abs(e.amount),
+                "direction": _("In") if e.amount > 0 else _("Out"),
+                "incoming": e.amount > 0,
+                "balance_after": e.balance_after,
+            }
+        )
+    return rows

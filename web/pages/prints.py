@@ -1,0 +1,150 @@
+"""Printing what binds a resident to the app: the activation QR (for their phone) and the
+points card with a PIN (for residents without a smartphone). Staff only, their own community.
+
+A code is shown after the POST that issued it: the 303 carries it in a short-lived cookie limited
+to that resident's pages, so a reload reprints the same code and the code never sits in a URL or
+the browser history. The QR is drawn once per code (``web.qr`` caches it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from mall import codes, residents
+from mall.errors import CodeInvalid, MallError
+from mall.settings import get_settings
+from web import qr
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    STAFF_ROLES,
+    form_status,
+    message,
+    no_store,
+    see_other,
+    user,
+    when,
+)
+from web.render import render
+from web.session import client_ip
+
+PRINT_COOKIE = "mall_print"
+PRINT_FOR = 15 * 60  # seconds a freshly issued code stays printable
+
+
+@dataclass
+class CardForm:
+    pin: str = ""
+
+
+def stash(response: Response, resident_id: int, kind: str, code: str, expires: int = 0) -> None:
+    response.set_cookie(
+        PRINT_COOKIE,
+        f"{kind}.{code}.{expires}",
+        max_age=PRINT_FOR,
+        path=f"/staff/residents/{resident_id}/",
+        httponly=True,
+        samesite="strict",
+        secure=get_settings().base_url.startswith("https://"),
+    )
+
+
+def stashed(request: Request, kind: str) -> tuple[str, datetime | None] | None:
+    """The code issued just before, if it is a genuine code of ``kind``."""
+    found_kind, _, rest = request.cookies.get(PRINT_COOKIE, "").partition(".")
+    code, _, expires = rest.partition(".")
+    try:
+        if found_kind != kind or codes.parse(get_settings().secret_key, code).kind != kind:
+            return None
+        return code, datetime.fromtimestamp(int(expires), UTC) if expires != "0" else None
+    except (CodeInvalid, ValueError, OverflowError):
+        return None
+
+
+class PrintController(Controller):
+    path = "/staff"
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @post("/residents/{resident_id:int}/activation")
+    async def issue_activation(self, request: Request, resident_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        issued = await residents.issue_activation(
+            request.app.state.db, p, resident_id, ip=client_ip(request)
+        )
+        response = see_other(f"/staff/residents/{resident_id}/activation")
+        stash(
+            response,
+            resident_id,
+            "activation",
+            issued["code"],
+            int(issued["expires_at"].timestamp()),
+        )
+        return response
+
+    @get("/residents/{resident_id:int}/activation")
+    async def activation_page(self, request: Request, resident_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        resident = await residents.get_resident(request.app.state.db, p, resident_id)
+        found = stashed(request, "activation")
+        url = residents.activation_url(found[0]) if found else None
+        return no_store(
+            render(
+                request,
+                "staff/activation.html",
+                me=p,
+                resident=resident,
+                masked=residents.mask_name(resident["name"]),
+                url=url,
+                qr=await qr.render(url, cache=True) if url else None,
+                expires=when(found[1]) if found and found[1] else None,
+            )
+        )
+
+    @get("/residents/{resident_id:int}/card")
+    async def card_page(self, request: Request, resident_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        resident = await residents.get_resident(request.app.state.db, p, resident_id)
+        found = stashed(request, "card")
+        return no_store(
+            render(
+                request,
+                "staff/card.html",
+                me=p,
+                resident=resident,
+                masked=residents.mask_name(resident["name"]),
+                qr=await qr.render(found[0], cache=True) if found else None,
+                error=None,
+            )
+        )
+
+    @post("/residents/{resident_id:int}/card")
+    async def issue_card(
+        self, request: Request, resident_id: FromPath[int], data: Annotated[CardForm, FORM]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        db = request.app.state.db
+        try:
+            issued = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
+        except MallError as exc:
+            resident = await residents.get_resident(db, p, resident_id)
+            return no_store(
+                render(
+                    request,
+                    "staff/card.html",
+                    status_code=form_status(exc),
+                    me=p,
+                    resident=resident,
+                    masked=residents.mask_name(resident["name"]),
+                    qr=None,
+                    error=message(exc),
+                )
+            )
+        response = see_other(f"/staff/residents/{resident_id}/card")
+        stash(response, resident_id, "card", issued["card_code"])
+        return response

@@ -1,0 +1,153 @@
+"""The resident's own pages, on their phone: binding the phone by activation QR, the balance,
+the pay code, the passbook and settings (elder mode, language).
+
+A GET never binds a phone or changes anything (chat apps open links to preview them); the
+activation button POSTs. The pay code page is the only one that draws a QR, in a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+from mall import codes, residents
+from mall.auth import RESIDENT_SESSION
+from mall.errors import MallError
+from web import i18n, qr
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    local,
+    message,
+    no_store,
+    passbook_rows,
+    resident,
+    safe_next,
+    see_other,
+)
+from web.render import render
+from web.session import client_ip, principal, session_cookie
+
+PREFERENCE_FOR = 400 * 86400  # seconds: a preference outlives any session
+RECENT = 5  # passbook entries on the home page
+PAGE = 20  # passbook entries per page
+
+
+@dataclass
+class PreferenceForm:
+    elder: str = ""
+    lang: str = ""
+    next: str = ""
+
+
+def remember(response: Response, name: str, value: str) -> None:
+    """A display preference; not secret, so the offline page's script may read it too."""
+    response.set_cookie(name, value, max_age=PREFERENCE_FOR, httponly=False, samesite="lax")
+
+
+class ResidentController(Controller):
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/start")
+    async def start(self, request: Request) -> Response:
+        return render(request, "resident/start.html", signed_in=await principal(request))
+
+    @get("/a/{code:str}")
+    async def activation_landing(self, request: Request, code: FromPath[str]) -> Response:
+        try:
+            await residents.check_activation(request.app.state.db, code)
+        except MallError as exc:
+            return await self._code_problem(request, exc)
+        return no_store(render(request, "resident/activate.html", code=code))
+
+    @post("/a/{code:str}")
+    async def activate(self, request: Request, code: FromPath[str]) -> Response:
+        try:
+            token, _ = await residents.activate(request.app.state.db, code, ip=client_ip(request))
+        except MallError as exc:
+            return await self._code_problem(request, exc)
+        response = see_other("/me")
+        response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds())))
+        return response
+
+    async def _code_problem(self, request: Request, exc: MallError) -> Response:
+        p = await principal(request)
+        return no_store(
+            render(
+                request,
+                "resident/code_problem.html",
+                status_code=exc.status,
+                reason=exc.code,
+                text=message(exc),
+                bound=p is not None and p.kind == "resident",
+            )
+        )
+
+    @get("/me")
+    async def home(self, request: Request) -> Response:
+        p = await resident(request)
+        db = request.app.state.db
+        me = await residents.get_resident(db, p, p.resident_id)
+        statement = await residents.passbook(db, p, p.resident_id, limit=RECENT)
+        return no_store(
+            render(
+                request,
+                "resident/home.html",
+                me=me,
+                rows=passbook_rows(statement.entries),
+                offer_elder="elder" not in request.cookies,
+            )
+        )
+
+    @get("/me/pay")
+    async def pay(self, request: Request) -> Response:
+        p = await resident(request)
+        issued = await residents.new_pay_code(request.app.state.db, p)
+        return no_store(
+            render(
+                request,
+                "resident/pay.html",
+                fragment="paycode",
+                qr=await qr.render(issued["code"]),
+                digits=codes.pay_code_groups(issued["code"]),
+                expires=local(issued["expires_at"]).strftime("%H:%M:%S"),
+            )
+        )
+
+    @get("/me/passbook")
+    async def passbook(self, request: Request, before: FromQuery[int | None] = None) -> Response:
+        p = await resident(request)
+        statement = await residents.passbook(
+            request.app.state.db, p, p.resident_id, limit=PAGE, before=before
+        )
+        return no_store(
+            render(
+                request,
+                "resident/passbook.html",
+                fragment="rows",
+                rows=passbook_rows(statement.entries),
+                next=statement.next,
+                first_page=before is None,
+            )
+        )
+
+    @get("/me/settings")
+    async def settings_page(self, request: Request) -> Response:
+        await resident(request)
+        return no_store(render(request, "resident/settings.html"))
+
+    @post("/me/preferences")
+    async def preferences(
+        self, request: Request, data: Annotated[PreferenceForm, FORM]
+    ) -> Response:
+        """Elder mode and language; anybody may set them (the first-visit banner, settings)."""
+        response = see_other(safe_next(data.next, "/me"))
+        if data.elder in ("0", "1"):
+            remember(response, "elder", data.elder)
+        if data.lang in i18n.LANGUAGES:
+            remember(response, "lang", data.lang)
+        return response

@@ -1,0 +1,183 @@
+"""Community staff pages: find and register residents, a resident's page, and the audit log.
+Volunteers and residents get 403; another community's resident is 404 (``mall.access``).
+Printing a resident's activation QR or card is in ``prints``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+from mall import audit, residents
+from mall.auth import Principal
+from mall.errors import N_, MallError
+from web.i18n import gettext as _
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    STAFF_ROLES,
+    form_status,
+    message,
+    no_store,
+    passbook_rows,
+    see_other,
+    user,
+    when,
+)
+from web.render import render
+from web.session import client_ip
+
+#: audit action → what staff read in the log
+ACTIONS = {
+    "community.create": N_("Community created"),
+    "grid.create": N_("Grid created"),
+    "budget.grant": N_("Budget granted"),
+    "user.create": N_("User created"),
+    "user.password": N_("Password changed"),
+    "resident.create": N_("Resident registered"),
+    "resident.activation": N_("Activation QR issued"),
+    "resident.activated": N_("Phone bound by activation QR"),
+    "resident.card": N_("Printed card issued"),
+}
+
+
+@dataclass
+class ResidentForm:
+    name: str = ""
+    phone: str = ""
+    grid: str = ""
+    community: str = ""
+
+
+def community_of(p: Principal, asked: str = "") -> str:
+    """Staff work in their own community; a street administrator names one."""
+    return p.community_slug or asked.strip()
+
+
+def fragment(request: Request, name: str) -> str | None:
+    """The block to answer an htmx request with; htmx restoring history wants the whole page."""
+    return None if request.headers.get("hx-history-restore-request") == "true" else name
+
+
+class StaffController(Controller):
+    path = "/staff"
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/residents")
+    async def residents_page(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        grid: FromQuery[str] = "",
+        community: FromQuery[str] = "",
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        slug = community_of(p, community)
+        found = (
+            await residents.list_residents(
+                request.app.state.db, p, slug, query=q, grid=grid.strip() or None
+            )
+            if slug
+            else []
+        )
+        return no_store(
+            render(
+                request,
+                "staff/residents.html",
+                fragment=fragment(request, "results"),
+                me=p,
+                slug=slug,
+                q=q,
+                grid=grid,
+                found=found,
+            )
+        )
+
+    @get("/residents/new")
+    async def new_resident_page(self, request: Request, community: FromQuery[str] = "") -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = ResidentForm(community=community_of(p, community))
+        return no_store(render(request, "staff/resident_new.html", me=p, form=form, error=None))
+
+    @post("/residents")
+    async def register_resident(
+        self, request: Request, data: Annotated[ResidentForm, FORM]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        data.community = community_of(p, data.community)
+        try:
+            created = await residents.create_resident(
+                request.app.state.db,
+                p,
+                data.community,
+                data.name,
+                data.phone,
+                data.grid.strip() or None,
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            return no_store(
+                render(
+                    request,
+                    "staff/resident_new.html",
+                    status_code=form_status(exc),
+                    me=p,
+                    form=data,
+                    error=message(exc),
+                )
+            )
+        return see_other(f"/staff/residents/{created['id']}")
+
+    @get("/residents/{resident_id:int}")
+    async def resident_page(self, request: Request, resident_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        db = request.app.state.db
+        resident = await residents.get_resident(db, p, resident_id)
+        statement = await residents.passbook(db, p, resident_id, limit=10)
+        return no_store(
+            render(
+                request,
+                "staff/resident.html",
+                me=p,
+                resident=resident,
+                rows=passbook_rows(statement.entries),
+            )
+        )
+
+    @get("/audit")
+    async def audit_page(
+        self,
+        request: Request,
+        before: FromQuery[int | None] = None,
+        community: FromQuery[str] = "",
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        slug = community_of(p, community)
+        page = (
+            await audit.community_log(request.app.state.db, p, slug, limit=50, before=before)
+            if slug
+            else None
+        )
+        rows = [
+            {
+                "when": when(e.at),
+                "actor": e.actor,
+                "action": _(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
+                "target": e.target,
+                "ip": e.ip,
+            }
+            for e in (page.entries if page else [])
+        ]
+        return no_store(
+            render(
+                request,
+                "staff/audit.html",
+                me=p,
+                slug=slug,
+                rows=rows,
+                next=page.next if page else None,
+            )
+        )
