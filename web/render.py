@@ -18,11 +18,13 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    """The page, or only block ``fragment`` when htmx asked for it (not for boosted navigation)."""
+    """The page, or only block ``fragment`` when htmx asked for it; boosted navigation and
+    history restores (the Back button) always get the whole page."""
     headers = {"Vary": "HX-Request"}
     htmx = request.headers.get("hx-request") == "true"
-    boosted = request.headers.get("hx-boosted") == "true"
-    if fragment and htmx and not boosted:
+    whole_page = (request.headers.get("hx-boosted") == "true"
+                  or request.headers.get("hx-history-restore-request") == "true")
+    if fragment and htmx and not whole_page:
         return HTMXBlockTemplate(
             template_name=template,
             block_name=fragment,

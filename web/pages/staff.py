@@ -56,11 +56,6 @@ def community_of(p: Principal, asked: str = "") -> str:
     return p.community_slug or asked.strip()
 
 
-def fragment(request: Request, name: str) -> str | None:
-    """The block to answer an htmx request with; htmx restoring history wants the whole page."""
-    return None if request.headers.get("hx-history-restore-request") == "true" else name
-
-
 class StaffController(Controller):
     path = "/staff"
     include_in_schema = False
@@ -87,7 +82,7 @@ class StaffController(Controller):
             render(
                 request,
                 "staff/residents.html",
-                fragment=fragment(request, "results"),
+                fragment="results",
                 me=p,
                 slug=slug,
                 q=q,
