@@ -41,24 +41,31 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``mall serve`` on a free port, on a copy of the migrated template database."""
+def live_database_url(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database the live server runs on: a copy of the migrated template."""
     from tests.conftest import ENGINE, ENGINE_URL, pg_admin, with_database
 
-    tmp = tmp_path_factory.mktemp("live")
     if ENGINE == "sqlite":
-        path = tmp / "live.db"
+        path = tmp_path_factory.mktemp("live") / "live.db"
         shutil.copyfile(template_url.removeprefix("sqlite:///"), path)
-        url = f"sqlite:///{path}"
-    else:
-        name = f"mall_live_{os.getpid()}"
-        template = template_url.rsplit("/", 1)[1]
-        pg_admin(
-            ENGINE_URL,
-            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-            f"CREATE DATABASE {name} TEMPLATE {template}",
-        )
-        url = with_database(ENGINE_URL, name)
+        yield f"sqlite:///{path}"
+        return
+    name = f"mall_live_{os.getpid()}"
+    template = template_url.rsplit("/", 1)[1]
+    pg_admin(
+        ENGINE_URL,
+        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+        f"CREATE DATABASE {name} TEMPLATE {template}",
+    )
+    yield with_database(ENGINE_URL, name)
+    pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mall serve`` on a free port, on ``live_database_url``."""
+    tmp = tmp_path_factory.mktemp("server")
+    url = live_database_url
     port = free_port()
     env = {
         **os.environ,
@@ -87,8 +94,6 @@ def live_server(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     server.terminate()
     server.wait(timeout=30)
     log.close()
-    if ENGINE != "sqlite":
-        pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS mall_live_{os.getpid()} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")

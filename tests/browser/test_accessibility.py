@@ -12,7 +12,6 @@ import pytest
 from tests.browser.test_staff_pages import (
     community_with_staff,
     issue_activation,
-    live_database_url,
     resident_with_points,
     sign_in,
 )
@@ -59,9 +58,9 @@ def measure(page, min_target: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def staff_desk(browser, live_server: str, tmp_path_factory: pytest.TempPathFactory):
+def staff_desk(browser, live_server: str, live_database_url: str):
     """Signed-in staff of community b-a11y: ``(page, db url)``."""
-    url = live_database_url(tmp_path_factory)
+    url = live_database_url
     staff = community_with_staff(url, "b-a11y", "和谐社区")
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
@@ -105,9 +104,9 @@ def test_every_resident_page_passes_axe_and_the_elder_friendly_sizes(
 
 
 def test_staff_sign_in_and_residents_pages_pass_axe(
-    live_server: str, tmp_path_factory: pytest.TempPathFactory, phone
+    live_server: str, live_database_url: str, phone
 ) -> None:
-    staff = community_with_staff(live_database_url(tmp_path_factory), "b-a11y-desk", "和睦社区")
+    staff = community_with_staff(live_database_url, "b-a11y-desk", "和睦社区")
     phone.goto(f"{live_server}/sign-in")
     problems = serious_violations(phone)
     assert measure(phone, 44)["small"] == []

@@ -10,7 +10,6 @@ import pytest
 from tests.browser.test_staff_pages import (
     community_with_staff,
     issue_activation,
-    live_database_url,
     resident_with_points,
     sign_in,
 )
@@ -19,9 +18,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def staff_desk(browser, live_server: str, tmp_path_factory: pytest.TempPathFactory):
+def staff_desk(browser, live_server: str, live_database_url: str):
     """Signed-in staff of community b-resident, to issue activation QRs: ``(page, db url)``."""
-    url = live_database_url(tmp_path_factory)
+    url = live_database_url
     staff = community_with_staff(url, "b-resident", "幸福里社区")
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()

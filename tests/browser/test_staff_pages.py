@@ -7,7 +7,6 @@ staff sign-in) are shared by ``test_resident_pages`` and ``test_accessibility``.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,18 +26,6 @@ PASSWORD = "browser staff password"
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="b"
 )
-
-
-def live_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The database of the ``live_server`` fixture (a copy of the template it makes, by name)."""
-    from tests.conftest import ENGINE, ENGINE_URL, with_database
-
-    if ENGINE == "sqlite":
-        # pytest also links "livecurrent" to the numbered folder it made
-        found = sorted({p.resolve() for p in tmp_path_factory.getbasetemp().glob("live*/live.db")})
-        assert len(found) == 1, f"expected the one live server's database, found {found}"
-        return f"sqlite:///{found[0]}"
-    return with_database(ENGINE_URL, f"mall_live_{os.getpid()}")
 
 
 def call(url: str, work: Callable[[Database], Awaitable[Any]]) -> Any:
@@ -123,9 +110,9 @@ def desk(browser):
 
 
 def test_staff_signs_in_registers_a_resident_and_prints_the_activation_qr(
-    live_server: str, tmp_path_factory: pytest.TempPathFactory, desk
+    live_server: str, live_database_url: str, desk
 ) -> None:
-    url = live_database_url(tmp_path_factory)
+    url = live_database_url
     staff = community_with_staff(url, "b-staff", "和平社区")
     desk.goto(f"{live_server}/staff/residents")
     desk.wait_for_url(f"{live_server}/sign-in?next=/staff/residents")
@@ -163,9 +150,9 @@ def test_staff_signs_in_registers_a_resident_and_prints_the_activation_qr(
 
 
 def test_live_search_narrows_the_list_as_staff_type(
-    live_server: str, tmp_path_factory: pytest.TempPathFactory, desk
+    live_server: str, live_database_url: str, desk
 ) -> None:
-    url = live_database_url(tmp_path_factory)
+    url = live_database_url
     staff = community_with_staff(url, "b-search", "长青社区")
 
     async def two(db: Database) -> None:
