@@ -1,25 +1,28 @@
 """Two-phase holds: points set aside for a reservation until captured, released or lapsed.
 
-A hold moves the points from the account into the book's ``holds`` account (which cannot go
-negative) and records a row with its deadline. It is resolved at most once: a resolution row,
+A hold moves the points from the account into the book's ``holds`` account (which the book must
+have, opened with ``no_negative``) and records a row with its deadline. It is resolved at most once: a resolution row,
 unique per hold, is written in the same transaction as the journal that resolves it, and it is
 checked for under the same account locks. Capturing part of a hold returns the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger.connection import Connection
 from ledger.errors import HoldAlreadyResolved, HoldNotFound, InvalidJournal
 from ledger.journals import (
+    RESERVED_PREFIX,
     Journal,
+    _post,
+    find_journal,
     get_journal,
     now,
-    open_account,
     post_journal,
     request_hash,
+    utc,
 )
 
 HOLDS_ACCOUNT = "holds"
@@ -35,6 +38,8 @@ class Hold:
     journal: Journal
     outcome: str | None = None
     """``None`` while open, else ``captured``, ``released`` or ``lapsed``."""
+    replayed: bool = False
+    """True when this call was a retry of an earlier one with the same key and request."""
 
 
 async def place_hold(
@@ -50,7 +55,9 @@ async def place_hold(
     """Set ``amount`` points of ``account`` aside until ``expires_at``."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise InvalidJournal("a hold is a positive whole number of points")
-    await open_account(conn, book_id, HOLDS_ACCOUNT, no_negative=True)
+    expires_at = utc(expires_at, "a hold's deadline")
+    if expires_at <= now() and await find_journal(conn, book_id, idempotency_key) is None:
+        raise InvalidJournal("a hold's deadline must be in the future")
     journal = await post_journal(
         conn,
         book_id,
@@ -83,7 +90,7 @@ async def place_hold(
             expires_at,
         )
     hold_id = await conn.fetchval("SELECT id FROM ledger_hold WHERE journal = ?", journal.id)
-    return await get_hold(conn, int(hold_id))
+    return replace(await get_hold(conn, int(hold_id)), replayed=journal.replayed)
 
 
 async def get_hold(conn: Connection, hold_id: int) -> Hold:
@@ -122,12 +129,15 @@ async def _resolve(
             raise HoldAlreadyResolved(f"hold {hold.id} is already resolved")
 
     kind = {"captured": "capture", "released": "release", "lapsed": "lapse"}[outcome]
-    journal = await post_journal(
+    post = _post if outcome == "lapsed" else post_journal  # lapses use the ledger's own keys
+    journal = await post(
         conn,
         hold.book_id,
         kind,
         [leg for leg in legs if leg[1] != 0],
         idempotency_key=idempotency_key,
+        path=None,
+        reverses=None,
         memo=memo or f"{outcome} hold {hold.id}",
         req_hash=request_hash({"op": outcome, "hold": hold.id, "legs": legs, "memo": memo}),
         precheck=still_open,
@@ -175,7 +185,7 @@ async def release_hold(
 
 async def lapse_holds(conn: Connection, *, at: datetime | None = None) -> list[Journal]:
     """Release every open hold whose deadline has passed; safe to run from several places at once."""
-    at = at or now()
+    at = utc(at, "the lapse time") if at is not None else now()
     rows = await conn.fetch(
         "SELECT h.id FROM ledger_hold h LEFT JOIN ledger_hold_resolution r ON r.hold = h.id "
         "WHERE r.id IS NULL AND h.expires_at <= ? ORDER BY h.id",
@@ -187,7 +197,12 @@ async def lapse_holds(conn: Connection, *, at: datetime | None = None) -> list[J
         legs = [(HOLDS_ACCOUNT, -hold.amount), (hold.account, hold.amount)]
         try:
             journal = await _resolve(
-                conn, hold, "lapsed", legs, idempotency_key=f"lapse:hold:{hold.id}", memo="lapsed"
+                conn,
+                hold,
+                "lapsed",
+                legs,
+                idempotency_key=f"{RESERVED_PREFIX}lapse:hold:{hold.id}",
+                memo="lapsed",
             )
         except HoldAlreadyResolved:
             continue

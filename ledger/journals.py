@@ -1,6 +1,8 @@
 """Books, accounts and journals: the one write path every movement of points goes through.
 
-Idempotency. A journal carries its ``idempotency_key`` (unique) and the hash of its request. The
+Idempotency. A journal carries its ``idempotency_key`` (unique within its book; keys beginning
+with ``ledger:`` are the ledger's own, such as those of lapsed holds, and refused from callers)
+and the hash of its request. The
 same key with the same request returns the first journal (``replayed=True``) and writes nothing,
 also when both arrive at the same moment; the same key with another request raises
 ``IdempotencyKeyReused``. A *refused* request (insufficient points, unknown account, invalid
@@ -36,6 +38,7 @@ from ledger.errors import (
 )
 
 GENESIS_HASH = ""
+RESERVED_PREFIX = "ledger:"
 
 #: Journal kinds that belong to a hold's life and are resolved by holds.py, not reversed.
 HOLD_KINDS = frozenset({"hold", "capture", "release", "lapse"})
@@ -64,6 +67,14 @@ class Journal:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def utc(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC; a datetime without a time zone is refused, since the engines would
+    disagree on what it means."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidJournal(f"{what} must be a datetime with a time zone")
+    return moment.astimezone(UTC)
 
 
 def request_hash(payload: Any) -> str:
@@ -146,10 +157,12 @@ async def _lock_accounts(conn: Connection, book_id: int, codes: Sequence[str]) -
     return found
 
 
-async def find_journal(conn: Connection, idempotency_key: str) -> Journal | None:
-    """The journal posted under this key, if any."""
+async def find_journal(conn: Connection, book_id: int, idempotency_key: str) -> Journal | None:
+    """The journal posted in the book under this key, if any."""
     row = await conn.fetchrow(
-        "SELECT id FROM ledger_journal WHERE idempotency_key = ?", idempotency_key
+        "SELECT id FROM ledger_journal WHERE book = ? AND idempotency_key = ?",
+        book_id,
+        idempotency_key,
     )
     return None if row is None else await get_journal(conn, int(row["id"]))
 
@@ -182,10 +195,12 @@ async def get_journal(conn: Connection, journal_id: int, *, replayed: bool = Fal
     )
 
 
-async def _replay(conn: Connection, key: str, req_hash: str) -> Journal | None:
+async def _replay(conn: Connection, book_id: int, key: str, req_hash: str) -> Journal | None:
     """The first journal under ``key`` if its request was the same; raises if it was not."""
     row = await conn.fetchrow(
-        "SELECT id, request_hash FROM ledger_journal WHERE idempotency_key = ?", key
+        "SELECT id, request_hash FROM ledger_journal WHERE book = ? AND idempotency_key = ?",
+        book_id,
+        key,
     )
     if row is None:
         return None
@@ -214,9 +229,41 @@ async def post_journal(
     ``precheck`` is an async callable run after the accounts are locked and before anything is
     checked, for rules that must be decided under the same locks (a reversal not reversed yet).
     """
+    if idempotency_key.startswith(RESERVED_PREFIX):
+        raise InvalidJournal(
+            f"idempotency keys beginning with {RESERVED_PREFIX!r} are the ledger's own"
+        )
+    return await _post(
+        conn,
+        book_id,
+        kind,
+        legs,
+        idempotency_key=idempotency_key,
+        path=path,
+        memo=memo,
+        req_hash=req_hash,
+        reverses=reverses,
+        precheck=precheck,
+    )
+
+
+async def _post(
+    conn: Connection,
+    book_id: int,
+    kind: str,
+    legs: Sequence[tuple[str, int]],
+    *,
+    idempotency_key: str,
+    path: str | None,
+    memo: str,
+    req_hash: str | None,
+    reverses: int | None,
+    precheck: Any,
+) -> Journal:
+    """``post_journal`` without the reserved-key check, for the ledger's own journals."""
     _check_legs(legs)
-    if not idempotency_key:
-        raise InvalidJournal("an idempotency key is required")
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise InvalidJournal("an idempotency key of 1 to 200 characters is required")
     if req_hash is None:
         req_hash = request_hash(
             {
@@ -230,7 +277,7 @@ async def post_journal(
         )
     accounts = await _lock_accounts(conn, book_id, [code for code, _ in legs])
 
-    replay = await _replay(conn, idempotency_key, req_hash)
+    replay = await _replay(conn, book_id, idempotency_key, req_hash)
     if replay is not None:
         return replay
     if precheck is not None:
@@ -248,7 +295,7 @@ async def post_journal(
     journal_id = await conn.fetchval(
         "INSERT INTO ledger_journal (book, kind, path, memo, idempotency_key, request_hash, "
         "reverses, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        "ON CONFLICT (book, idempotency_key) DO NOTHING RETURNING id",
         book_id,
         kind,
         path,
@@ -259,7 +306,7 @@ async def post_journal(
         created_at,
     )
     if journal_id is None:  # the same key committed while we waited for the locks
-        replay = await _replay(conn, idempotency_key, req_hash)
+        replay = await _replay(conn, book_id, idempotency_key, req_hash)
         assert replay is not None
         return replay
 

@@ -47,7 +47,7 @@ class Journal(Table, tablename="ledger_journal"):
     kind = Varchar(length=40, null=False)
     path = Varchar(length=40, null=True, default=None)
     memo = Text(default="", null=False)
-    idempotency_key = Varchar(length=200, unique=True, null=False)
+    idempotency_key = Varchar(length=200, null=False)  # unique per book (migration)
     request_hash = Varchar(length=64, null=False)
     reverses = ForeignKey("self", on_delete=OnDelete.restrict, null=True, unique=True)
     created_at = Timestamptz(null=False)

@@ -1,6 +1,7 @@
 """Ledger rules the database itself enforces, on both engines.
 
 - accounts: code unique within a book; a ``no_negative`` account never below zero;
+- journals: idempotency key unique within a book;
 - postings: never zero; one posting per account version;
 - journals, postings, holds, hold resolutions: append-only (UPDATE and DELETE refused).
 """
@@ -16,6 +17,7 @@ APPEND_ONLY = ("ledger_journal", "ledger_posting", "ledger_hold", "ledger_hold_r
 
 COMMON = [
     "CREATE UNIQUE INDEX ledger_account_book_code ON ledger_account (book, code)",
+    "CREATE UNIQUE INDEX ledger_journal_book_key ON ledger_journal (book, idempotency_key)",
     "CREATE UNIQUE INDEX ledger_posting_account_version ON ledger_posting (account, version)",
 ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -131,3 +131,72 @@ async def test_hold_retried_with_same_key_is_one_hold(db: Database) -> None:
             conn, book, "wallet:r1", 10, expires_at=expires, idempotency_key="h"
         )
     assert first.id == again.id and await balance(db, book, "holds") == 10
+
+
+async def test_a_callers_key_cannot_block_lapsing(db: Database) -> None:
+    book = await funded(db)
+    due = await hold(db, book, 10, "h1", days=1)
+    with pytest.raises(ledger.InvalidJournal, match="ledger's own"):
+        async with db.transaction() as conn:
+            await ledger.post_journal(
+                conn,
+                book,
+                "redemption",
+                [("wallet:r1", -1), ("redeemed:o1", 1)],
+                idempotency_key=f"ledger:lapse:hold:{due.id}",
+            )
+    async with db.transaction() as conn:
+        await ledger.post_journal(
+            conn,
+            book,
+            "redemption",
+            [("wallet:r1", -1), ("redeemed:o1", 1)],
+            idempotency_key=f"lapse:hold:{due.id}",
+        )
+        lapsed = await ledger.lapse_holds(conn, at=now() + timedelta(days=2))
+    assert len(lapsed) == 1 and await balance(db, book, "holds") == 0
+
+
+async def test_a_retried_hold_says_it_is_a_replay(db: Database) -> None:
+    book = await funded(db)
+    expires = now() + timedelta(days=1)
+    async with db.transaction() as conn:
+        first = await ledger.place_hold(
+            conn, book, "wallet:r1", 10, expires_at=expires, idempotency_key="h"
+        )
+        in_beijing = expires.astimezone(timezone(timedelta(hours=8)))
+        again = await ledger.place_hold(
+            conn, book, "wallet:r1", 10, expires_at=in_beijing, idempotency_key="h"
+        )
+    assert not first.replayed and again.replayed and again.id == first.id
+
+
+async def test_a_hold_needs_a_future_deadline_with_a_time_zone(db: Database) -> None:
+    book = await funded(db)
+    for expires in (now() - timedelta(seconds=1), datetime.now() + timedelta(days=1)):  # noqa: DTZ005
+        with pytest.raises(ledger.InvalidJournal):
+            async with db.transaction() as conn:
+                await ledger.place_hold(
+                    conn, book, "wallet:r1", 5, expires_at=expires, idempotency_key="h"
+                )
+    with pytest.raises(ledger.InvalidJournal):
+        async with db.transaction() as conn:
+            await ledger.lapse_holds(conn, at=datetime.now())  # noqa: DTZ005
+    assert await balance(db, book, "wallet:r1") == 50
+
+
+async def test_a_refused_hold_in_a_book_without_holds_writes_nothing(db: Database) -> None:
+    async with db.transaction() as conn:
+        book = await ledger.open_book(conn, "bare", "no holds account")
+        await ledger.open_account(conn, book, "wallet:r1", no_negative=True)
+    async with db.transaction() as conn:
+        with pytest.raises(ledger.AccountNotFound):
+            await ledger.place_hold(
+                conn,
+                book,
+                "wallet:r1",
+                5,
+                expires_at=now() + timedelta(days=1),
+                idempotency_key="h",
+            )
+        assert await conn.fetchval("SELECT COUNT(*) FROM ledger_account WHERE book = ?", book) == 1

@@ -265,3 +265,16 @@ async def test_every_posting_records_version_and_running_balance(db: Database) -
         )
         assert [(r["version"], r["balance_after"]) for r in rows] == [(1, 10), (2, 21), (3, 33)]
         assert (await ledger.get_balance(conn, book, "wallet:r1")) == ledger.Balance(33, 3)
+
+
+async def test_idempotency_keys_belong_to_their_book(db: Database) -> None:
+    book = await community(db)
+    async with db.transaction() as conn:
+        other = await points.open_community_book(conn, "c2", "和平社区")
+        await ledger.post_journal(
+            conn, other, "grant", [("mint", -10), ("budget", 10)], idempotency_key="same"
+        )
+        mine = await ledger.post_journal(
+            conn, book, "grant", [("mint", -10), ("budget", 10)], idempotency_key="same"
+        )
+    assert not mine.replayed and mine.book_id == book
