@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
@@ -105,6 +106,9 @@ def create_app(database_url: str | None = None) -> Litestar:
             exclude=["/api/", "/healthz", "/static/", "/schema"],
         ),
         plugins=[HTMXPlugin()],
+        # pages and htmx shrink to a third on a slow phone connection; small JSON is left alone
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
+                                             gzip_compress_level=6),
         before_request=_choose_language,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],

@@ -1,4 +1,5 @@
-"""Security headers on every response: a strict Content-Security-Policy with no inline script."""
+"""Headers on every response: a strict Content-Security-Policy with no inline script, and an
+hour's caching for static files (the service worker keeps its own copy, renewed every release)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ HEADERS = [
 ]
 
 
+STATIC_CACHE = (b"cache-control", b"public, max-age=3600")
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """A ``before_send`` hook: it sees every response, errors and unmatched routes included."""
     if message["type"] == "http.response.start":
-        message["headers"] = list(message.get("headers", [])) + HEADERS
+        headers = list(message.get("headers", [])) + HEADERS
+        if scope.get("path", "").startswith("/static/") and message.get("status") == 200:
+            headers.append(STATIC_CACHE)
+        message["headers"] = headers

@@ -75,3 +75,11 @@ def test_openapi_document_is_served(client: TestClient) -> None:
     assert response.status_code == 200 and response.json()["info"]["title"].startswith(
         "邻里积分超市"
     )
+
+
+def test_static_files_are_compressed_and_cached_for_an_hour(client: TestClient) -> None:
+    response = client.get("/static/vendor/htmx/htmx-2.0.11.min.js", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < 20_000  # 52 KB raw
+    assert response.headers["cache-control"] == "public, max-age=3600"
+    assert "cache-control" not in client.get("/static/nothing-here.js").headers
