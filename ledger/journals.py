@@ -143,10 +143,12 @@ def _check_legs(legs: Sequence[tuple[str, int]]) -> None:
 async def _lock_accounts(conn: Connection, book_id: int, codes: Sequence[str]) -> dict[str, Row]:
     """The touched accounts, locked in id order on PostgreSQL (SQLite's IMMEDIATE already is)."""
     marks = ", ".join("?" for _ in codes)
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    # Lock order matters on PostgreSQL only; on SQLite an ORDER BY would make the planner walk
+    # every account of the book instead of using the (book, code) index.
+    lock = " ORDER BY id FOR UPDATE" if conn.dialect == "postgres" else ""
     rows = await conn.fetch(
         "SELECT id, code, no_negative, balance, version, last_hash FROM ledger_account "
-        f"WHERE book = ? AND code IN ({marks}) ORDER BY id{lock}",
+        f"WHERE book = ? AND code IN ({marks}){lock}",
         book_id,
         *codes,
     )
