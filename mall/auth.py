@@ -64,7 +64,7 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
 
-async def _password_matches(stored: str, password: str) -> bool:
+async def password_matches(stored: str, password: str) -> bool:
     def check() -> bool:
         try:
             return _hasher.verify(stored, password)
@@ -117,7 +117,7 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
         )
     if user is not None and user["locked_until"] is not None and user["locked_until"] > now():
         raise Forbidden(N_("Too many wrong passwords: this account is locked for 15 minutes."))
-    ok = await _password_matches(user["password_hash"] if user else _DUMMY_HASH, password)
+    ok = await password_matches(user["password_hash"] if user else _DUMMY_HASH, password)
     async with db.transaction() as conn:
         if user is None or not ok or not user["active"]:
             if user is not None:
@@ -217,7 +217,7 @@ async def change_password(
         stored = await conn.fetchval(
             "SELECT password_hash FROM mall_user WHERE id = ?", principal.user_id
         )
-    if not await _password_matches(stored, old):
+    if not await password_matches(stored, old):
         raise Invalid(N_("The current password is wrong."))
     new_hash = await hash_password(new)
     async with db.transaction() as conn:

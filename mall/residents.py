@@ -14,10 +14,11 @@ from mall.auth import (
     Principal,
     create_session,
     hash_password,
+    password_matches,
     revoke_resident_sessions,
 )
 from mall.db import Database
-from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Invalid
+from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
 from mall.settings import get_settings
 
 PHONE = re.compile(r"^1\d{10}$")
@@ -343,3 +344,49 @@ async def check_activation(db: Database, code: str) -> None:
     must not bind anything on a GET (link previews open it too)."""
     async with db.connection() as conn:
         await _code_row(conn, code, codes.ACTIVATION)
+
+
+MAX_WRONG_PINS = 5
+
+
+async def resident_for_card(
+    db: Database, p: Principal, card_code: str, pin: str, *, ip: str = ""
+) -> int:
+    """The resident whose printed card this is, if the PIN is right; for the counter.
+
+    Wrong PINs are counted on the card (committed even though the check fails); after
+    ``MAX_WRONG_PINS`` the card is blocked until staff issue a new one. A card of another
+    community is ``code_invalid``, never a hint that it exists.
+    """
+    access.require(p, ("admin", "staff", "volunteer"))
+    async with db.transaction() as conn:
+        await throttle.hit(conn, f"pin:ip:{ip}", limit=30, window=timedelta(minutes=10))
+    async with db.connection() as conn:
+        row = await _code_row(conn, card_code, codes.CARD)
+        community = await conn.fetchval(
+            "SELECT community FROM mall_resident WHERE id = ?", row["resident"]
+        )
+    if not p.is_admin and community != p.community_id:
+        raise CodeInvalid()
+    if row["failed_pins"] >= MAX_WRONG_PINS:
+        raise Forbidden(
+            N_("Too many wrong PINs: this card is blocked. Please ask staff for a new card.")
+        )
+    if await password_matches(row["pin_hash"], pin or ""):
+        if row["failed_pins"]:
+            async with db.transaction() as conn:
+                await conn.execute("UPDATE mall_code SET failed_pins = 0 WHERE id = ?", row["id"])
+        return int(row["resident"])
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_code SET failed_pins = failed_pins + 1 WHERE id = ?", row["id"]
+        )
+        await audit.record(
+            conn,
+            p,
+            "card.wrong_pin",
+            community_id=community,
+            target=f"resident:{row['resident']}",
+            ip=ip,
+        )
+    raise Invalid(N_("Wrong PIN."))

@@ -222,3 +222,21 @@ async def test_every_privileged_action_is_in_the_audit_log(db: Database) -> None
         "community.create",
     ]
     assert entries[0].ip == "10.0.0.9" and entries[0].target == f"resident:{resident['id']}"
+
+
+async def test_a_card_opens_with_its_pin_and_blocks_after_five_wrong_ones(db: Database) -> None:
+    staff_a, staff_b = await setup(db)
+    resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
+    card = (await residents.issue_card(db, staff_a, resident["id"], "4826"))["card_code"]
+    assert await residents.resident_for_card(db, staff_a, card, "4826") == resident["id"]
+    with pytest.raises(CodeInvalid):  # another community's counter learns nothing
+        await residents.resident_for_card(db, staff_b, card, "4826")
+    for _ in range(residents.MAX_WRONG_PINS):
+        with pytest.raises(Invalid):
+            await residents.resident_for_card(db, staff_a, card, "0000")
+    with pytest.raises(Forbidden):  # blocked, even with the right PIN
+        await residents.resident_for_card(db, staff_a, card, "4826")
+    fresh = (await residents.issue_card(db, staff_a, resident["id"], "5937"))["card_code"]
+    with pytest.raises(CodeInvalid):  # the old card is revoked
+        await residents.resident_for_card(db, staff_a, card, "4826")
+    assert await residents.resident_for_card(db, staff_a, fresh, "5937") == resident["id"]
