@@ -7,15 +7,12 @@ other ``test_pages_*`` modules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from litestar.testing import TestClient
 
 from mall import auth, organisation
 from mall.auth import Principal
 from mall.db import Database
-from web.app import create_app
 
 PASSWORD = "correct horse battery"
 ADMIN = Principal(
@@ -68,12 +65,6 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD, next: s
 
 def is_full_page(text: str) -> bool:
     return text.lstrip().startswith("<!doctype html>") and "</html>" in text
-
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(db_url)) as c:
-        yield c
 
 
 def test_sign_in_page_is_a_chinese_form_with_a_csrf_token(client: TestClient) -> None:

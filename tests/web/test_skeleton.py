@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from litestar.testing import TestClient
-
-from web.app import create_app
-
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(db_url)) as c:
-        yield c
 
 
 def test_healthz_answers_ok(client: TestClient) -> None:
@@ -78,7 +67,9 @@ def test_openapi_document_is_served(client: TestClient) -> None:
 
 
 def test_static_files_are_compressed_and_cached_for_an_hour(client: TestClient) -> None:
-    response = client.get("/static/vendor/htmx/htmx-2.0.11.min.js", headers={"accept-encoding": "gzip"})
+    response = client.get(
+        "/static/vendor/htmx/htmx-2.0.11.min.js", headers={"accept-encoding": "gzip"}
+    )
     assert response.headers["content-encoding"] == "gzip"
     assert int(response.headers["content-length"]) < 20_000  # 52 KB raw
     assert response.headers["cache-control"] == "public, max-age=3600"
