@@ -19,6 +19,13 @@ def test_home_page_is_chinese_and_loads_pinned_htmx(client: TestClient) -> None:
     assert script.status_code == 200 and b'version:"2.0.11"' in script.content
 
 
+def test_home_page_leads_residents_and_staff_in(client: TestClient) -> None:
+    page = client.get("/").text
+    for href, label in (("/me", "我的积分"), ("/start", "居民：怎样开通"), ("/sign-in", "工作人员登录")):
+        assert f'href="{href}"' in page and label in page
+    assert client.get("/me", follow_redirects=False).headers["location"].startswith("/start")
+
+
 def test_every_response_carries_the_security_headers(client: TestClient) -> None:
     for path in ("/", "/healthz", "/static/css/app.css", "/nowhere"):
         headers = client.get(path).headers
