@@ -199,7 +199,9 @@ async def test_pay_code_page_shows_a_fresh_qr_and_grouped_digits(
     await phone_of(db, client)
     page = client.get("/me/pay")
     assert page.status_code == 200 and is_full_page(page.text)
-    assert page.headers["cache-control"] == "no-store" and "HX-Request" in page.headers["vary"].split(",")
+    assert page.headers["cache-control"] == "no-store" and "HX-Request" in page.headers[
+        "vary"
+    ].split(",")
     assert 'hx-trigger="every 45s"' in page.text and "<svg" in page.text
     digits = re.search(r"data-digits>([\d ]+)<", page.text).group(1)
     assert re.fullmatch(r"\d{4}( \d{4}){4}", digits)
@@ -230,3 +232,18 @@ async def test_passbook_scrolls_on_newest_first_with_words_and_signs(
     assert "余额 10" in rest.text
     plain = client.get(more.group(1))
     assert is_full_page(plain.text) and "回到最新" in plain.text
+
+
+async def test_a_resident_can_sign_this_phone_out_from_settings(
+    db: Database, client: TestClient
+) -> None:
+    await phone_of(db, client)
+    settings = client.get("/me/settings")
+    assert 'action="/sign-out"' in settings.text and "在这部手机上退出" in settings.text
+    token = client.cookies.get("mall_session")
+    left = post(client, "/sign-out")
+    assert left.status_code == 303 and left.headers["location"] == "/start"
+    client.cookies.set(
+        "mall_session", token
+    )  # the old token is dead on the server, not just forgotten
+    assert client.get("/me", follow_redirects=False).headers["location"].startswith("/start")
