@@ -198,21 +198,19 @@ async def pg_cluster_cpu(url: str) -> Callable[[], float] | None:
 
     if urlsplit(url).hostname not in (None, "", "localhost", "127.0.0.1", "::1"):
         return None
-    conn = await asyncpg.connect(url)
-    try:
-        backend = await conn.fetchval("SELECT pg_backend_pid()")
-    finally:
-        await conn.close()
 
     def stat(pid: int | str) -> list[str]:  # the fields after "(comm)", from the state on
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
-    try:
-        postmaster = int(stat(backend)[1])
+    conn = await asyncpg.connect(url)
+    try:  # while the backend still lives: its parent is the postmaster
+        postmaster = int(stat(await conn.fetchval("SELECT pg_backend_pid()"))[1])
         if not Path(f"/proc/{postmaster}/comm").read_text().startswith("postgres"):
             return None
     except (OSError, ValueError, IndexError):
         return None
+    finally:
+        await conn.close()
     tick = os.sysconf("SC_CLK_TCK")
 
     def cpu() -> float:
@@ -979,13 +977,14 @@ def print_engine(res: dict) -> None:
         cpu = f"{r['ledger_client_cpu']:.0%}/{r['floor_client_cpu']:.0%}"
         cpu_us = f"{r['ledger_client_cpu_us_per_journal']:.0f}/{r['floor_client_cpu_us_per_journal']:.0f}"
         srv = (
-            f" {r['ledger_server_cpu_us_per_journal']:.0f}/{r['floor_server_cpu_us_per_journal']:.0f}"
+            f"{r['ledger_server_cpu_us_per_journal']:.0f}/{r['floor_server_cpu_us_per_journal']:.0f}"
             if server
             else ""
         )
+        srv = f" {srv:>13}" if server else ""
         print(
             f"  {r['title']:<30} {r['ledger_jps']:>11,.0f} {r['floor_jps']:>10,.0f} "
-            f"{r['ratio']:>12.1%} {cpu:>9} {cpu_us:>13}{srv:>13}  {r['target']}"
+            f"{r['ratio']:>12.1%} {cpu:>9} {cpu_us:>13}{srv}  {r['target']}"
         )
     rd = res["reads"]
     s, d = count_label(rd[0]["small_postings"]), count_label(rd[0]["deep_postings"])
@@ -1074,6 +1073,10 @@ def main(argv: list[str] | None = None) -> int:
         verify=args.verify,
         profile=args.profile,
     )
+    if cfg.deep_history < cfg.small_history:
+        parser.error(f"--history must be at least {cfg.small_history:,}")
+    if min(cfg.sqlite_journals, cfg.pg_journals) < 10 * ROUNDS or cfg.reads < 10:
+        parser.error(f"--journals must be at least {10 * ROUNDS}, --reads at least 10")
     started = time.perf_counter()
 
     def log(msg: str) -> None:

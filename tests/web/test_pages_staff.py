@@ -53,7 +53,10 @@ async def test_residents_list_is_a_page_and_its_results_a_fragment(
     await staff_with_residents(db, client)
     page = client.get("/staff/residents")
     assert page.status_code == 200 and is_full_page(page.text)
-    assert "HX-Request" in page.headers["vary"].split(",") and page.headers["cache-control"] == "no-store"
+    assert (
+        "HX-Request" in page.headers["vary"].split(",")
+        and page.headers["cache-control"] == "no-store"
+    )
     assert all(name in page.text for name in ("王秀英", "李建国", "张桂兰"))
     assert "周丽华" not in page.text
     assert 'hx-get="/staff/residents"' in page.text and 'action="/staff/residents"' in page.text

@@ -21,7 +21,11 @@ def test_home_page_is_chinese_and_loads_pinned_htmx(client: TestClient) -> None:
 
 def test_home_page_leads_residents_and_staff_in(client: TestClient) -> None:
     page = client.get("/").text
-    for href, label in (("/me", "我的积分"), ("/start", "居民：怎样开通"), ("/sign-in", "工作人员登录")):
+    for href, label in (
+        ("/me", "我的积分"),
+        ("/start", "居民：怎样开通"),
+        ("/sign-in", "工作人员登录"),
+    ):
         assert f'href="{href}"' in page and label in page
     assert client.get("/me", follow_redirects=False).headers["location"].startswith("/start")
 
