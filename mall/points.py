@@ -10,10 +10,11 @@ from ledger import Connection
 
 MINT, BUDGET, EXPIRED = "mint", "budget", "expired"
 PATHS = ("timely_help", "adding_to_good", "settling_disputes")
+WALLET_PREFIX = "wallet:r"
 
 
 def wallet(resident_id: int) -> str:
-    return f"wallet:r{resident_id}"
+    return f"{WALLET_PREFIX}{resident_id}"
 
 
 def redeemed(outlet_id: int) -> str:

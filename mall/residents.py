@@ -158,9 +158,9 @@ async def list_residents(
             "ON x.hold = h.id WHERE h.account = a.id AND x.id IS NULL), 0) AS held "
             "FROM mall_resident r "
             "LEFT JOIN mall_grid g ON g.id = r.grid JOIN ledger_account a ON a.book = ? "
-            "AND a.code = 'wallet:r' || CAST(r.id AS TEXT) WHERE r.community = ?"
+            "AND a.code = ? || CAST(r.id AS TEXT) WHERE r.community = ?"
         )
-        args: list = [community["book"], community["id"]]
+        args: list = [community["book"], points.WALLET_PREFIX, community["id"]]
         if query:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
             sql += " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')"
