@@ -14,11 +14,13 @@ from tests.support import race
 from tests.unit.test_ledger_journals import award, community
 
 
-def setup(db_url: str, coro_fn) -> int:
-    async def run() -> int:
+def on_database(db_url: str, fn):
+    """Run ``fn(db)`` on its own connection and event loop, outside the racing threads."""
+
+    async def run():
         db = open_database(db_url)
         try:
-            return await coro_fn(db)
+            return await fn(db)
         finally:
             await db.close()
 
@@ -30,19 +32,8 @@ def verify_clean(db_url: str) -> None:
         async with db.connection() as conn:
             return await ledger.verify_ledger(conn)
 
-    report = setup_result(db_url, check)
+    report = on_database(db_url, check)
     assert report.ok, report.problems
-
-
-def setup_result(db_url: str, fn):
-    async def run():
-        db = open_database(db_url)
-        try:
-            return await fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 def wallet_balance(db_url: str, book: int, code: str = "wallet:r1") -> int:
@@ -50,7 +41,7 @@ def wallet_balance(db_url: str, book: int, code: str = "wallet:r1") -> int:
         async with db.connection() as conn:
             return (await ledger.get_balance(conn, book, code)).balance
 
-    return setup_result(db_url, read)
+    return on_database(db_url, read)
 
 
 def outcomes(results: list) -> Counter:
@@ -63,7 +54,7 @@ def test_fifty_concurrent_spends_of_three_from_a_hundred_leave_one(db_url: str) 
         await award(db, book, 1, 100, "fund")
         return book
 
-    book = setup(db_url, prepare)
+    book = on_database(db_url, prepare)
 
     async def spend(db: Database, i: int) -> ledger.Journal:
         async with db.transaction() as conn:
@@ -83,7 +74,7 @@ def test_fifty_concurrent_spends_of_three_from_a_hundred_leave_one(db_url: str) 
 
 
 def test_same_key_raced_by_twenty_connections_posts_once(db_url: str) -> None:
-    book = setup(db_url, community)
+    book = on_database(db_url, community)
 
     async def post(db: Database, i: int) -> ledger.Journal:
         return await award(db, book, 1, 7, "the-same-key")
@@ -97,7 +88,7 @@ def test_same_key_raced_by_twenty_connections_posts_once(db_url: str) -> None:
 
 
 def test_same_key_raced_with_different_requests_posts_one_and_refuses_the_rest(db_url: str) -> None:
-    book = setup(db_url, community)
+    book = on_database(db_url, community)
 
     async def post(db: Database, i: int) -> ledger.Journal:
         return await award(db, book, 1, 1 + i, "the-same-key")
@@ -114,7 +105,7 @@ def test_a_journal_raced_for_reversal_is_reversed_once(db_url: str) -> None:
         book = await community(db)
         return book, (await award(db, book, 1, 40, "a1")).id
 
-    book, journal_id = setup(db_url, prepare)
+    book, journal_id = on_database(db_url, prepare)
 
     async def reverse(db: Database, i: int) -> ledger.Journal:
         async with db.transaction() as conn:
@@ -141,7 +132,7 @@ def test_a_hold_raced_by_capture_and_release_is_resolved_once(db_url: str) -> No
             )
         return book, held.id
 
-    book, hold_id = setup(db_url, prepare)
+    book, hold_id = on_database(db_url, prepare)
 
     async def resolve(db: Database, i: int) -> ledger.Journal:
         async with db.transaction() as conn:
