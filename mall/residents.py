@@ -185,10 +185,42 @@ async def list_residents(
     ]
 
 
-async def issue_activation(db: Database, p: Principal, resident_id: int, *, ip: str = "") -> dict:
-    """A one-time activation code; issuing it signs out the phone bound before."""
-    code, ident = codes.new_text_code(get_settings().secret_key, codes.ACTIVATION)
-    expires = now() + ACTIVATION_TTL
+async def _insert_code(
+    conn: ledger.Connection,
+    kind: str,
+    ident: str,
+    resident_id: int,
+    *,
+    expires_at: datetime | None = None,
+    pin_hash: str | None = None,
+    created_by: int | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, pin_hash, "
+        "failed_pins, created_by) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+        kind,
+        ident,
+        resident_id,
+        now(),
+        expires_at,
+        pin_hash,
+        created_by,
+    )
+
+
+async def _reissue(
+    db: Database,
+    p: Principal,
+    resident_id: int,
+    kind: str,
+    ident: str,
+    *,
+    action: str,
+    ip: str,
+    expires_at: datetime | None = None,
+    pin_hash: str | None = None,
+) -> None:
+    """Revoke the resident's unused codes of ``kind``, issue a new one, and audit it."""
     async with db.transaction() as conn:
         resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
         await conn.execute(
@@ -196,27 +228,43 @@ async def issue_activation(db: Database, p: Principal, resident_id: int, *, ip: 
             "AND used_at IS NULL AND revoked_at IS NULL",
             now(),
             resident_id,
-            codes.ACTIVATION,
+            kind,
         )
-        await revoke_resident_sessions(conn, resident_id)
-        await conn.execute(
-            "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, failed_pins, "
-            "created_by) VALUES (?, ?, ?, ?, ?, 0, ?)",
-            codes.ACTIVATION,
+        if kind == codes.ACTIVATION:  # a new activation signs out the phone bound before
+            await revoke_resident_sessions(conn, resident_id)
+        await _insert_code(
+            conn,
+            kind,
             ident,
             resident_id,
-            now(),
-            expires,
-            p.user_id,
+            expires_at=expires_at,
+            pin_hash=pin_hash,
+            created_by=p.user_id,
         )
         await audit.record(
             conn,
             p,
-            "resident.activation",
+            action,
             community_id=resident["community"],
             target=f"resident:{resident_id}",
             ip=ip,
         )
+
+
+async def issue_activation(db: Database, p: Principal, resident_id: int, *, ip: str = "") -> dict:
+    """A one-time activation code; issuing it signs out the phone bound before."""
+    code, ident = codes.new_text_code(get_settings().secret_key, codes.ACTIVATION)
+    expires = now() + ACTIVATION_TTL
+    await _reissue(
+        db,
+        p,
+        resident_id,
+        codes.ACTIVATION,
+        ident,
+        action="resident.activation",
+        ip=ip,
+        expires_at=expires,
+    )
     return {"code": code, "url": activation_url(code), "expires_at": expires}
 
 
@@ -280,32 +328,9 @@ async def issue_card(
         await access.resident(conn, p, resident_id, STAFF_ROLES)  # before the costly hash
     pin_hash = await hash_password(pin)
     code, ident = codes.new_text_code(get_settings().secret_key, codes.CARD)
-    async with db.transaction() as conn:
-        resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
-        await conn.execute(
-            "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = ? AND revoked_at IS NULL",
-            now(),
-            resident_id,
-            codes.CARD,
-        )
-        await conn.execute(
-            "INSERT INTO mall_code (kind, ident, resident, created_at, pin_hash, failed_pins, "
-            "created_by) VALUES (?, ?, ?, ?, ?, 0, ?)",
-            codes.CARD,
-            ident,
-            resident_id,
-            now(),
-            pin_hash,
-            p.user_id,
-        )
-        await audit.record(
-            conn,
-            p,
-            "resident.card",
-            community_id=resident["community"],
-            target=f"resident:{resident_id}",
-            ip=ip,
-        )
+    await _reissue(
+        db, p, resident_id, codes.CARD, ident, action="resident.card", ip=ip, pin_hash=pin_hash
+    )
     return {"card_code": code}
 
 
@@ -315,15 +340,7 @@ async def new_pay_code(db: Database, p: Principal) -> dict:
     code, ident = codes.new_pay_code(get_settings().secret_key)
     expires = now() + PAY_CODE_TTL
     async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, failed_pins) "
-            "VALUES (?, ?, ?, ?, ?, 0)",
-            codes.PAY,
-            ident,
-            p.resident_id,
-            now(),
-            expires,
-        )
+        await _insert_code(conn, codes.PAY, ident, p.resident_id, expires_at=expires)
     return {"code": code, "expires_at": expires}
 
 
