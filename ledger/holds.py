@@ -211,6 +211,20 @@ async def lapse_holds(conn: Connection, *, at: datetime | None = None) -> list[J
     return lapsed
 
 
+async def held_amount(conn: Connection, book_id: int, account: str) -> int:
+    """The points of the account set aside in holds not yet resolved."""
+    return int(
+        await conn.fetchval(
+            "SELECT COALESCE(SUM(h.amount), 0) FROM ledger_hold h "
+            "JOIN ledger_account a ON a.id = h.account "
+            "LEFT JOIN ledger_hold_resolution r ON r.hold = h.id "
+            "WHERE a.book = ? AND a.code = ? AND r.id IS NULL",
+            book_id,
+            account,
+        )
+    )
+
+
 async def open_holds(conn: Connection, book_id: int, account: str) -> list[Hold]:
     """The account's unresolved holds, oldest first."""
     rows = await conn.fetch(

@@ -51,15 +51,7 @@ def mask_name(name: str) -> str:
 
 async def balances(conn: ledger.Connection, book: int, resident_id: int) -> Balances:
     available = (await ledger.get_balance(conn, book, points.wallet(resident_id))).balance
-    held = int(
-        await conn.fetchval(
-            "SELECT COALESCE(SUM(h.amount), 0) FROM ledger_hold h JOIN ledger_account a ON a.id = h.account "
-            "LEFT JOIN ledger_hold_resolution r ON r.hold = h.id "
-            "WHERE a.book = ? AND a.code = ? AND r.id IS NULL",
-            book,
-            points.wallet(resident_id),
-        )
-    )
+    held = await ledger.held_amount(conn, book, points.wallet(resident_id))
     return Balances(balance=available + held, held=held, available=available)
 
 

@@ -200,3 +200,13 @@ async def test_a_refused_hold_in_a_book_without_holds_writes_nothing(db: Databas
                 idempotency_key="h",
             )
         assert await conn.fetchval("SELECT COUNT(*) FROM ledger_account WHERE book = ?", book) == 1
+
+
+async def test_held_amount_counts_only_open_holds(db: Database) -> None:
+    book = await funded(db)
+    first = await hold(db, book, 10, "h1")
+    await hold(db, book, 5, "h2")
+    async with db.transaction() as conn:
+        await ledger.release_hold(conn, first.id, idempotency_key="r1")
+        assert await ledger.held_amount(conn, book, "wallet:r1") == 5
+        assert await ledger.held_amount(conn, book, "wallet:r2") == 0
