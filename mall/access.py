@@ -13,6 +13,8 @@ from ledger import Connection, Row
 from mall.auth import Principal
 from mall.errors import Forbidden, Invalid, NotFound, Unauthenticated
 
+#: The roles that manage a community's people: street administrators and community staff.
+STAFF_ROLES = ("admin", "staff")
 SLUG = re.compile(r"[a-z0-9-]{1,64}\Z")
 MAX_ID = 2**31 - 1
 """Row ids and cursors are 32-bit: a larger number cannot name a row (and SQLite would refuse it)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import ledger
 from mall import access, audit, codes, points, text, throttle
+from mall.access import STAFF_ROLES
 from mall.auth import (
     RESIDENT_SESSION,
     Principal,
@@ -26,7 +27,6 @@ PIN = re.compile(r"^\d{4,6}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ACTIVATION_TTL = timedelta(days=7)
 PAY_CODE_TTL = timedelta(seconds=60)
-STAFF_ROLES = ("admin", "staff")
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,9 @@ def create_app(database_url: str | None = None) -> Litestar:
         ),
         plugins=[HTMXPlugin()],
         # pages and htmx shrink to a third on a slow phone connection; small JSON is left alone
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
-                                             gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6
+        ),
         before_request=_choose_language,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],

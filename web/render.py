@@ -22,8 +22,10 @@ def render(
     history restores (the Back button) always get the whole page."""
     headers = {"Vary": "HX-Request"}
     htmx = request.headers.get("hx-request") == "true"
-    whole_page = (request.headers.get("hx-boosted") == "true"
-                  or request.headers.get("hx-history-restore-request") == "true")
+    whole_page = (
+        request.headers.get("hx-boosted") == "true"
+        or request.headers.get("hx-history-restore-request") == "true"
+    )
     if fragment and htmx and not whole_page:
         return HTMXBlockTemplate(
             template_name=template,

@@ -20,7 +20,7 @@ from mall.db import Database
 from mall.errors import Unauthenticated
 from web.session import principal
 
-STAFF = ("admin", "staff")
+STAFF = access.STAFF_ROLES
 USERS = ("admin", "staff", "volunteer")
 RESIDENT = ("resident",)
 

@@ -24,7 +24,6 @@ from web.session import principal
 
 #: China Standard Time (no daylight saving): times are shown as the residents read a clock.
 LOCAL_TIME = timezone(timedelta(hours=8), "CST")
-STAFF_ROLES = ("admin", "staff")
 #: A form body: ``data: Annotated[SomeForm, FORM]``
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 

@@ -16,13 +16,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from mall import codes, residents
+from mall.access import STAFF_ROLES
 from mall.errors import CodeInvalid, MallError
 from mall.settings import get_settings
 from web import qr
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
-    STAFF_ROLES,
     form_status,
     message,
     no_store,

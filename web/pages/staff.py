@@ -11,13 +11,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall import audit, residents
+from mall.access import STAFF_ROLES
 from mall.auth import Principal
 from mall.errors import N_, MallError
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
-    STAFF_ROLES,
     form_status,
     message,
     no_store,
