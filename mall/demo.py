@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 
 import ledger
-from mall import organisation, points, residents
+from mall import demo_activities, demo_earning, demo_shop, organisation, points, residents
 from mall.auth import Principal
 from mall.db import Database, open_database
 from mall.settings import get_settings
@@ -136,6 +136,8 @@ async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
         grid = spec["grids"][n % len(spec["grids"])][0]
         ids.append((await residents.create_resident(db, staff, slug, name, phone, grid))["id"])
     await _history(db, rng, slug, ids)
+    for area in (demo_earning, demo_activities, demo_shop):
+        logins += await area.load(db, rng, slug, staff, ids)
     for resident_id, (name, phone) in zip(ids, spec["residents"], strict=True):
         if phone is None:  # no smartphone: a printed card with a PIN
             pin = f"{rng.randint(0, 999999):06d}"

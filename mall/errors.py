@@ -10,7 +10,14 @@ through the gettext catalogues) and the API ``code`` it maps to.
      ├── RateLimited        rate_limited (429)
      ├── CodeInvalid        code_invalid (400)
      ├── CodeExpired        code_expired (410)
-     └── CodeUsed           code_used (409)
+     ├── CodeUsed           code_used (409)
+     ├── BudgetExhausted    budget_exhausted (409)
+     ├── CapExceeded        cap_exceeded (409)
+     ├── AlreadyCheckedIn   already_checked_in (409)
+     ├── InsufficientPoints insufficient_points (409)
+     ├── OutOfStock         out_of_stock (409)
+     ├── LimitExceeded      limit_exceeded (409)
+     └── AlreadyRefunded    already_refunded (409)
 """
 
 from __future__ import annotations
@@ -77,3 +84,38 @@ class CodeExpired(MallError):
 class CodeUsed(MallError):
     code, status = "code_used", 409
     message = N_("This code has already been used.")
+
+
+class BudgetExhausted(MallError):
+    code, status = "budget_exhausted", 409
+    message = N_("The community's points budget does not cover this award.")
+
+
+class CapExceeded(MallError):
+    code, status = "cap_exceeded", 409
+    message = N_("This would pass the rule's limit for this resident.")
+
+
+class AlreadyCheckedIn(MallError):
+    code, status = "already_checked_in", 409
+    message = N_("Already checked in.")
+
+
+class InsufficientPoints(MallError):
+    code, status = "insufficient_points", 409
+    message = N_("Not enough points.")
+
+
+class OutOfStock(MallError):
+    code, status = "out_of_stock", 409
+    message = N_("Out of stock.")
+
+
+class LimitExceeded(MallError):
+    code, status = "limit_exceeded", 409
+    message = N_("This would pass the monthly limit for this item.")
+
+
+class AlreadyRefunded(MallError):
+    code, status = "already_refunded", 409
+    message = N_("This order has already been refunded.")

@@ -15,4 +15,4 @@ DB = (
     else PostgresEngine(config={"dsn": _url})
 )
 
-APP_REGISTRY = AppRegistry(apps=["ledger.piccolo_app", "mall.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["ledger.piccolo_app", "catalog.piccolo_app", "mall.piccolo_app"])

@@ -1,6 +1,8 @@
-"""The community's tables: organisation, people, sign-in, codes, audit log and throttles."""
+"""The community's tables: organisation, people, sign-in, codes, audit log, throttles,
+earning (rules, awards, activities, submissions) and redemption (orders, reservations)."""
 
 from piccolo.columns import (
+    BigSerial,
     Boolean,
     ForeignKey,
     Integer,
@@ -11,6 +13,7 @@ from piccolo.columns import (
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
+from catalog.tables import Item, Outlet
 from ledger.tables import Book
 
 
@@ -111,3 +114,189 @@ class Throttle(Table, tablename="mall_throttle"):
     key = Varchar(length=200, unique=True, null=False)
     count = Integer(default=0, null=False)
     reset_at = Timestamptz(null=False)
+
+
+# Earning (mall.earning) ---------------------------------------------------------------
+
+
+class Rule(Table, tablename="mall_rule"):
+    """How many points an action earns along one path; ``code`` unique within its community.
+
+    Caps are in points per resident per calendar day / month (``cap_exceeded``). An award whose
+    total exceeds ``approval_threshold`` waits for a second staff member.
+    """
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    code = Varchar(length=40, null=False)
+    name = Varchar(length=200, null=False)
+    path = Varchar(length=40, null=False)
+    points = Integer(null=False)
+    daily_cap = Integer(null=True, default=None)
+    monthly_cap = Integer(null=True, default=None)
+    approval_threshold = Integer(null=True, default=None)
+    active = Boolean(default=True, null=False)
+    created_at = Timestamptz(null=False)
+
+
+class Award(Table, tablename="mall_award"):
+    """Points by one rule to one or many residents, with the reason they see in the passbook.
+
+    ``status``: pending_approval → posted (one journal for all lines) or rejected.
+    ``idempotency_key`` is unique per maker (migration), so a retried award is one award.
+    """
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    rule = ForeignKey(Rule, on_delete=OnDelete.restrict, null=False, index=True)
+    memo = Text(default="", null=False)
+    points_each = Integer(null=False)
+    total = Integer(null=False)
+    status = Varchar(length=20, null=False)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=True)
+    created_at = Timestamptz(null=False)
+    decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    journal_id = Integer(null=True, default=None)
+    idempotency_key = Varchar(length=200, null=False)
+    request_hash = Varchar(length=64, null=False)
+
+
+class AwardLine(Table, tablename="mall_award_line"):
+    """One resident of an award; unique per (award, resident) (migration)."""
+
+    award = ForeignKey(Award, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    points = Integer(null=False)
+    created_at = Timestamptz(null=False)
+
+
+class Activity(Table, tablename="mall_activity"):
+    """招募令: a recruitment call with a capacity, a time window and a place.
+
+    ``status``: open → settled (one journal awarding every attendee) or cancelled.
+    """
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    title = Varchar(length=200, null=False)
+    description = Text(default="", null=False)
+    path = Varchar(length=40, null=False)
+    points = Integer(null=False)
+    capacity = Integer(null=False)
+    starts_at = Timestamptz(null=False)
+    ends_at = Timestamptz(null=False)
+    place = Varchar(length=200, default="", null=False)
+    status = Varchar(length=20, null=False)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    created_at = Timestamptz(null=False)
+    settled_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    settled_at = Timestamptz(null=True, default=None)
+    journal_id = Integer(null=True, default=None)
+
+
+class Signup(Table, tablename="mall_signup"):
+    """A resident on an activity's list; unique per (activity, resident) (migration).
+
+    ``status``: confirmed | waiting | cancelled. ``checked_in_at`` is set once.
+    """
+
+    activity = ForeignKey(Activity, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    status = Varchar(length=20, null=False)
+    created_at = Timestamptz(null=False)
+    checked_in_at = Timestamptz(null=True, default=None)
+    checked_in_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class SubmissionDeadline(Table, tablename="mall_submission_deadline"):
+    """限时办结: days to decide a kind of submission in one community (defaults in code)."""
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    kind = Varchar(length=20, null=False)
+    days = Integer(null=False)
+
+
+class Submission(Table, tablename="mall_submission"):
+    """A resident's proposal (建言献策), dispute report (矛盾纠纷上报) or micro-wish (微心愿).
+
+    ``status``: open → accepted → resolved, or rejected with a reason.
+    """
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    kind = Varchar(length=20, null=False)
+    title = Varchar(length=200, null=False)
+    body = Text(default="", null=False)
+    status = Varchar(length=20, null=False)
+    created_at = Timestamptz(null=False)
+    due_at = Timestamptz(null=False)
+    decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    reason = Text(default="", null=False)
+    rule = ForeignKey(Rule, on_delete=OnDelete.restrict, null=True, default=None)
+    helper = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)
+    award = ForeignKey(Award, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+# Redemption (mall.redemption) ----------------------------------------------------------
+
+
+class Order(Table, tablename="mall_order"):
+    """An order at an outlet: one journal, its stock movements and this record, all or nothing.
+
+    ``status``: completed | refunded. ``idempotency_key`` unique per outlet (migration).
+    """
+
+    id = BigSerial(primary_key=True)
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    total = Integer(null=False)
+    status = Varchar(length=20, null=False)
+    journal_id = Integer(null=False)
+    code_ident = Varchar(length=40, null=True, default=None)
+    reservation_id = Integer(null=True, default=None)
+    idempotency_key = Varchar(length=200, null=False)
+    request_hash = Varchar(length=64, null=False)
+    created_at = Timestamptz(null=False)
+    refund_journal_id = Integer(null=True, default=None)
+    refunded_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    refunded_at = Timestamptz(null=True, default=None)
+
+
+class OrderLine(Table, tablename="mall_order_line"):
+    """An item of an order, with the name and price it had at the time."""
+
+    order = ForeignKey(Order, on_delete=OnDelete.restrict, null=False, index=True)
+    item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False, index=True)
+    name = Varchar(length=200, null=False)
+    quantity = Integer(null=False)
+    price_points = Integer(null=False)
+
+
+class Reservation(Table, tablename="mall_reservation"):
+    """Goods a resident reserved in the app: points on a ledger hold, stock moved aside.
+
+    ``status``: held → collected (an order) | lapsed | cancelled.
+    """
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    total = Integer(null=False)
+    status = Varchar(length=20, null=False)
+    hold_id = Integer(null=False)
+    idempotency_key = Varchar(length=200, null=False)
+    request_hash = Varchar(length=64, null=False)
+    created_at = Timestamptz(null=False)
+    expires_at = Timestamptz(null=False)
+    closed_at = Timestamptz(null=True, default=None)
+    order_id = Integer(null=True, default=None)
+
+
+class ReservationLine(Table, tablename="mall_reservation_line"):
+    reservation = ForeignKey(Reservation, on_delete=OnDelete.restrict, null=False, index=True)
+    item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False)
+    name = Varchar(length=200, null=False)
+    quantity = Integer(null=False)
+    price_points = Integer(null=False)

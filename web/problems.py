@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
+import catalog
 import ledger
 from mall.errors import N_, MallError
 from web.i18n import choose, gettext, set_language
@@ -35,6 +36,19 @@ LEDGER_ERRORS: dict[type[Exception], tuple[str, int, str]] = {
         409,
         N_("This reservation is already settled."),
     ),
+}
+
+#: catalog error → (code, HTTP status, message id); the message may name the error's attributes
+CATALOG_ERRORS: dict[type[Exception], tuple[str, int, str]] = {
+    catalog.OutOfStock: ("out_of_stock", 409, N_("{name}: only {level} left.")),
+    catalog.MovementKeyReused: (
+        "idempotency_key_reused",
+        422,
+        N_("This request number was already used for a different request."),
+    ),
+    catalog.InvalidMovement: ("validation_error", 400, N_("Please check what you entered.")),
+    catalog.ItemNotFound: ("not_found", 404, N_("Not found.")),
+    catalog.OutletNotFound: ("not_found", 404, N_("Not found.")),
 }
 
 HTTP_ERRORS: dict[int, tuple[str, str]] = {
@@ -88,6 +102,14 @@ def handle_ledger_error(request: Request, exc: Exception) -> Response:
     return handle_unexpected(request, exc)
 
 
+def handle_catalog_error(request: Request, exc: Exception) -> Response:
+    for cls in type(exc).__mro__:
+        if cls in CATALOG_ERRORS:
+            code, status, message = CATALOG_ERRORS[cls]
+            return problem(request, status, code, message, str(exc), **vars(exc))
+    return handle_unexpected(request, exc)
+
+
 def handle_http_error(request: Request, exc: HTTPException) -> Response:
     code, message = HTTP_ERRORS.get(exc.status_code, ("error", str(exc.detail)))
     detail = str(exc.detail)
@@ -105,6 +127,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     MallError: handle_mall_error,
     ledger.LedgerError: handle_ledger_error,
+    catalog.CatalogError: handle_catalog_error,
     HTTPException: handle_http_error,
     Exception: handle_unexpected,
 }

@@ -2,6 +2,7 @@
 
 from litestar import Router
 
+from web.api import activities, awards, catalog, counter
 from web.api.activation import ActivationController
 from web.api.audit import AuditController
 from web.api.auth import AuthController
@@ -18,6 +19,10 @@ API_ROUTES: list = [
     ActivationController,
     MeController,
     AuditController,
+    *awards.ROUTES,
+    *activities.ROUTES,
+    *catalog.ROUTES,
+    *counter.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)

@@ -1,8 +1,18 @@
 """The HTML pages of the web app. Each module holds one area's controller."""
 
+from web.pages import activities, counter, earning, shop
 from web.pages.account import AccountController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.staff import StaffController
 
-PAGE_ROUTES: list = [AccountController, StaffController, PrintController, ResidentController]
+PAGE_ROUTES: list = [
+    AccountController,
+    StaffController,
+    PrintController,
+    ResidentController,
+    *earning.ROUTES,
+    *activities.ROUTES,
+    *shop.ROUTES,
+    *counter.ROUTES,
+]

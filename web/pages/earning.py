@@ -1,0 +1,3 @@
+"""HTML pages. (Filled in by the issue that owns it.)"""
+
+ROUTES: list = []
