@@ -13,7 +13,15 @@ import secrets
 from datetime import timedelta
 
 import ledger
-from mall import demo_activities, demo_earning, demo_shop, organisation, points, residents
+from mall import (
+    demo_activities,
+    demo_earning,
+    demo_orders,
+    demo_shop,
+    organisation,
+    points,
+    residents,
+)
 from mall.auth import Principal
 from mall.db import Database, open_database
 from mall.settings import get_settings
@@ -136,7 +144,7 @@ async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
         grid = spec["grids"][n % len(spec["grids"])][0]
         ids.append((await residents.create_resident(db, staff, slug, name, phone, grid))["id"])
     await _history(db, rng, slug, ids)
-    for area in (demo_earning, demo_activities, demo_shop):
+    for area in (demo_earning, demo_activities, demo_shop, demo_orders):
         logins += await area.load(db, rng, slug, staff, ids)
     for resident_id, (name, phone) in zip(ids, spec["residents"], strict=True):
         if phone is None:  # no smartphone: a printed card with a PIN
