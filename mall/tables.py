@@ -67,6 +67,9 @@ class User(Table, tablename="mall_user"):
     locked_until = Timestamptz(null=True, default=None)
     active = Boolean(default=True, null=False)
     created_at = Timestamptz(null=False)
+    #: the staff member's own resident record, when they live in the community: nobody awards
+    #: points to themselves
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Session(Table, tablename="mall_session"):
