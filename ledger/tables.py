@@ -49,7 +49,9 @@ class Journal(Table, tablename="ledger_journal"):
     memo = Text(default="", null=False)
     idempotency_key = Varchar(length=200, null=False)  # unique per book (migration)
     request_hash = Varchar(length=64, null=False)
-    reverses = ForeignKey("self", on_delete=OnDelete.restrict, null=True, unique=True)
+    reverses: ForeignKey["Journal"] = ForeignKey(
+        "self", on_delete=OnDelete.restrict, null=True, unique=True
+    )
     created_at = Timestamptz(null=False)
 
 
