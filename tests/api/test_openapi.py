@@ -55,3 +55,10 @@ def test_the_grant_documents_its_idempotency_key(api: Api) -> None:
     grant = operations(api)[("post", "/communities/{slug}/budget/grants")]
     headers = [p for p in grant["parameters"] if p["in"] == "header"]
     assert [(h["name"].lower(), h["required"]) for h in headers] == [("idempotency-key", True)]
+
+
+def test_only_the_public_endpoints_are_marked_as_needing_no_token(api: Api) -> None:
+    document = api.client.get("/schema/openapi.json").json()
+    assert document["security"] == [{"BearerToken": []}]
+    public = {key for key, op in operations(api).items() if op.get("security") == [{}]}
+    assert public == {("post", "/auth/token"), ("post", "/activate")}
