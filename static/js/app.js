@@ -6,6 +6,8 @@
 //     forgets them.
 //  3. When a boosted link (hx-boost) cannot reach the server, loads the page the ordinary way, so
 //     that the service worker answers with the offline page instead of nothing happening.
+//  4. Shows the Print buttons (<button data-print hidden>) of printable pages and prints on a tap;
+//     without this script they stay hidden and the page says to use the browser's Print command.
 "use strict";
 
 (() => {
@@ -118,6 +120,17 @@
     const detail = event.detail;
     if (detail.boosted && detail.requestConfig.verb === "get") {
       window.location.assign(detail.pathInfo.finalRequestPath || detail.pathInfo.requestPath);
+    }
+  });
+
+  function showPrintButtons() {
+    document.querySelectorAll("button[data-print]").forEach((button) => { button.hidden = false; });
+  }
+  showPrintButtons();
+  document.addEventListener("htmx:afterSettle", showPrintButtons);
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("button[data-print]")) {
+      window.print();
     }
   });
 

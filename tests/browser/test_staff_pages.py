@@ -137,7 +137,12 @@ def test_staff_signs_in_registers_a_resident_and_prints_the_activation_qr(
     assert desk.text_content("h1") == "赵*芬 的激活二维码"
     assert desk.is_visible("header.bar") and desk.is_visible("nav")
 
+    desk.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    desk.click("button[data-print]")
+    assert desk.evaluate("() => window.printed") == 1
+
     desk.emulate_media(media="print")
+    assert not desk.is_visible("button[data-print]")
     assert not desk.is_visible("header.bar") and not desk.is_visible("nav")
     assert not desk.is_visible("text=重新发放激活二维码")
     assert desk.is_visible(".qr svg") and desk.is_visible(".code-text")
