@@ -2,6 +2,8 @@
 
 CatalogError
  ├── InvalidMovement        the request itself is wrong (zero quantity, unknown reason, ...)
+ ├── InvalidItem            an outlet, donor or item with a wrong field (kind, price, SKU, ...)
+ ├── SkuTaken               the SKU is already in the community's catalog
  ├── ItemNotFound
  ├── OutletNotFound
  ├── OutOfStock             a level would go below zero; says what is left
@@ -41,3 +43,13 @@ class MovementKeyReused(CatalogError):
     def __init__(self, key: str) -> None:
         super().__init__(f"idempotency key {key!r} was used with a different request")
         self.key = key
+
+
+class InvalidItem(CatalogError):
+    """An outlet, donor or item with a wrong field (kind, price, SKU, name, ...)."""
+
+
+class SkuTaken(CatalogError):
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"sku {sku!r} is already in the catalog")
+        self.sku = sku

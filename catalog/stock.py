@@ -8,6 +8,7 @@ Functions take a connection already inside a transaction; they never commit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,6 +66,10 @@ async def move_stock(
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity == 0:
         raise InvalidMovement("quantity must be a non-zero integer")
     if idempotency_key is not None:
+        if conn.dialect == "postgres":  # requests with one key wait for each other, then replay
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(?, hashtext(?))", outlet_id, idempotency_key
+            )
         first = await conn.fetchrow(
             "SELECT id, item, quantity, reason, level_after, request_hash"
             " FROM catalog_stock_movement WHERE outlet = ? AND idempotency_key = ?",
@@ -139,5 +144,79 @@ async def stock_level(conn: Connection, outlet_id: int, item_id: int) -> int:
     """The cached level of one item at one outlet (0 when nothing ever moved)."""
     level = await conn.fetchval(
         "SELECT level FROM catalog_stock_level WHERE outlet = ? AND item = ?", outlet_id, item_id
+    )
+    return level or 0
+
+
+async def stocktake(
+    conn: Connection,
+    outlet_id: int,
+    counts: dict[int, int],
+    user_id: int | None,
+    memo: str = "",
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> list[Movement]:
+    """Post ``counted - level`` as a ``"stocktake"`` movement for each item whose count differs
+    (盘点). Items counted equal to their level post nothing. The caller checks that each item is
+    goods of the outlet's community. With an ``idempotency_key``, each movement's key is
+    ``<key>:<item id>``, so a replay returns the first movements and posts nothing new (a first
+    stocktake that changed nothing leaves no trace, so its replay simply counts again).
+    """
+    for item_id, counted in counts.items():
+        if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
+            raise InvalidMovement(f"counted quantity of item {item_id} must be 0 or more")
+    if idempotency_key is not None:
+        replayed = await conn.fetch(
+            "SELECT id, item, quantity, reason, level_after, request_hash"
+            " FROM catalog_stock_movement WHERE outlet = ? AND idempotency_key LIKE ? ESCAPE '!'"
+            " ORDER BY id",
+            outlet_id,
+            re.sub(r"([!%_])", r"!\1", idempotency_key) + ":%",
+        )
+        if replayed:
+            if any(r["request_hash"] != request_hash for r in replayed):
+                raise MovementKeyReused(idempotency_key)
+            return [
+                Movement(
+                    r["id"],
+                    outlet_id,
+                    r["item"],
+                    r["quantity"],
+                    r["reason"],
+                    r["level_after"],
+                    replayed=True,
+                )
+                for r in replayed
+            ]
+    moved = []
+    for item_id in sorted(counts):
+        difference = counts[item_id] - await _locked_level(conn, outlet_id, item_id)
+        if difference:
+            moved.append(
+                await move_stock(
+                    conn,
+                    outlet_id,
+                    item_id,
+                    difference,
+                    "stocktake",
+                    memo=memo,
+                    user_id=user_id,
+                    idempotency_key=(
+                        None if idempotency_key is None else f"{idempotency_key}:{item_id}"
+                    ),
+                    request_hash=request_hash,
+                )
+            )
+    return moved
+
+
+async def _locked_level(conn: Connection, outlet_id: int, item_id: int) -> int:
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    level = await conn.fetchval(
+        f"SELECT level FROM catalog_stock_level WHERE outlet = ? AND item = ?{lock}",
+        outlet_id,
+        item_id,
     )
     return level or 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import catalog
 import ledger
 from ledger import Connection
 from mall import access
@@ -102,3 +103,10 @@ async def check_ledger(db: Database, p: Principal) -> ledger.Report:
     access.require(p, ["admin"])
     async with db.connection() as conn:
         return await ledger.verify_ledger(conn)
+
+
+async def check_stock(db: Database, p: Principal) -> catalog.StockReport:
+    """The stock half of ``mall verify``: every level against its movements (administrators)."""
+    access.require(p, ["admin"])
+    async with db.connection() as conn:
+        return await catalog.verify_stock(conn)

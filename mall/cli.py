@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
     sub.add_parser("demo", help="load demo data into an empty database").set_defaults(run=_demo)
-    sub.add_parser("verify", help="check the ledger; exit 0 only when clean").set_defaults(
+    sub.add_parser("verify", help="check ledger and stock; exit 0 when clean").set_defaults(
         run=_verify
     )
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)

@@ -46,6 +46,9 @@ class Settings:
     )
     """The public address that QR codes point to."""
 
+    var_dir: Path = field(default_factory=_var_dir)
+    """``MALL_VAR_DIR``: the default database, the secret key and uploaded item pictures."""
+
 
 @functools.cache
 def get_settings() -> Settings:

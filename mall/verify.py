@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from catalog import verify_stock
 from ledger import verify_ledger
 from mall.db import open_database
 from mall.settings import get_settings
@@ -12,16 +13,19 @@ async def run_verify() -> int:
     try:
         async with db.connection() as conn:
             report = await verify_ledger(conn)
+            stock = await verify_stock(conn)
     finally:
         await db.close()
     print(
         f"账本 ledger: {report.journals} journals, {report.postings} postings, "
         f"{report.accounts} accounts"
     )
-    for problem in report.problems:
+    print(f"库存 stock: {stock.levels} levels, {stock.movements} movements")
+    problems = [*report.problems, *stock.problems]
+    for problem in problems:
         print(f"PROBLEM {problem}")
-    if report.ok:
+    if not problems:
         print("核对无误 / no problems found")
         return 0
-    print(f"发现 {len(report.problems)} 个问题 / {len(report.problems)} problems found")
+    print(f"发现 {len(problems)} 个问题 / {len(problems)} problems found")
     return 1

@@ -49,6 +49,8 @@ CATALOG_ERRORS: dict[type[Exception], tuple[str, int, str]] = {
     catalog.InvalidMovement: ("validation_error", 400, N_("Please check what you entered.")),
     catalog.ItemNotFound: ("not_found", 404, N_("Not found.")),
     catalog.OutletNotFound: ("not_found", 404, N_("Not found.")),
+    catalog.InvalidItem: ("validation_error", 400, N_("Please check what you entered.")),
+    catalog.SkuTaken: ("already_exists", 409, N_("This item number is already in the catalog.")),
 }
 
 HTTP_ERRORS: dict[int, tuple[str, str]] = {

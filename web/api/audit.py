@@ -43,6 +43,8 @@ class Verification(msgspec.Struct):
     postings: int
     accounts: int
     problems: list[Problem]
+    stock_levels: int = 0
+    stock_movements: int = 0
 
 
 class AuditController(Controller):
@@ -85,19 +87,22 @@ class AuditController(Controller):
         summary="Check the ledger",
         description=(
             "Street administrators only: the same checks as `mall verify` (zero-sum "
-            "journals, balances, versions, hash chains, reversals); `ok` is true when there "
-            "is no problem."
+            "journals, balances, versions, hash chains, reversals; each stock level against "
+            "its movements); `ok` is true when there is no problem."
         ),
     )
     async def verify(self, request: Request) -> Verification:
         report = await audit.check_ledger(database(request), await caller(request))
+        stock = await audit.check_stock(database(request), await caller(request))
         return Verification(
-            ok=report.ok,
+            ok=report.ok and stock.ok,
             journals=report.journals,
             postings=report.postings,
             accounts=report.accounts,
             problems=[
                 Problem(check=p.check, table=p.table, row=p.row, detail=p.detail)
-                for p in report.problems
+                for p in [*report.problems, *stock.problems]
             ],
+            stock_levels=stock.levels,
+            stock_movements=stock.movements,
         )

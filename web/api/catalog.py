@@ -1,3 +1,310 @@
-"""JSON API controllers: see API.md. (Filled in by the issue that owns it.)"""
+"""The catalog and stock (商品与库存): outlets, donors, items, stock levels, receipts and counts."""
 
-ROUTES: list = []
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+from msgspec import Meta
+
+from mall import shop
+from web.api.fields import NO_CONTROL, Id, IdempotencyKey, Name, Slug
+from web.api.guards import STAFF, USERS, allow, caller, database, signed_in
+from web.idempotency import idempotency
+from web.session import client_ip
+
+Sku = Annotated[str, Meta(max_length=64, pattern=NO_CONTROL)]
+Short = Annotated[str, Meta(max_length=40, pattern=NO_CONTROL)]
+
+
+class NewOutlet(msgspec.Struct):
+    name: Name
+    kind: Literal["supermarket", "partner"]
+
+
+class Outlet(msgspec.Struct):
+    id: int
+    name: str
+    kind: str
+    active: bool
+
+
+class OutletList(msgspec.Struct):
+    outlets: list[Outlet]
+
+
+class NewDonor(msgspec.Struct):
+    name: Name
+    kind: Literal["unit", "merchant"]
+    """`unit`: a 双报到 / 共建 unit; `merchant`: a shop that gives goods."""
+
+
+class Donor(msgspec.Struct):
+    id: int
+    name: str
+    kind: str
+
+
+class DonorList(msgspec.Struct):
+    donors: list[Donor]
+
+
+class NewItem(msgspec.Struct):
+    sku: Sku
+    name: Name
+    kind: Literal["goods", "service"]
+    price_points: int
+    """Greater than 0."""
+    unit: Short = ""
+    monthly_limit: int | None = None
+    """How many one resident may get per calendar month; null for no limit."""
+    category: Short = ""
+    low_stock: int = 0
+    """Listed as low at or below this level."""
+    donor: Name | int | None = None
+    """A donor's id, or a name (recorded as a new partner unit if unknown)."""
+
+
+class Item(msgspec.Struct):
+    id: int
+    sku: str
+    name: str
+    kind: str
+    price_points: int
+    unit: str
+    category: str
+    monthly_limit: int | None
+    low_stock: int
+    active: bool
+    picture: str | None
+    """The picture's path under the site, or null."""
+
+
+class ItemList(msgspec.Struct):
+    items: list[Item]
+
+
+class StockChange(msgspec.Struct):
+    sku: Sku
+    quantity: int
+    """receipt, donation: how many came in (> 0); adjustment: signed, not 0; stocktake: the
+    counted level (the difference is posted)."""
+    reason: Literal["receipt", "donation", "stocktake", "adjustment"]
+    donor: Name | int | None = None
+    """Required for a donation: a donor's id or name."""
+    memo: Name = ""
+    """Required for an adjustment."""
+
+
+class StockLevel(msgspec.Struct):
+    sku: str
+    level: int
+
+
+class Shelf(msgspec.Struct):
+    sku: str
+    name: str
+    price_points: int
+    level: int
+    kind: str
+    unit: str
+    category: str
+    low: bool
+
+
+class Stock(msgspec.Struct):
+    items: list[Shelf]
+
+
+class LowItem(msgspec.Struct):
+    outlet_id: int
+    outlet: str
+    sku: str
+    name: str
+    level: int
+    low_stock: int
+
+
+class LowStock(msgspec.Struct):
+    items: list[LowItem]
+
+
+def item(found: dict) -> Item:
+    picture = f"/pictures/{found['picture']}" if found["picture"] else None
+    return Item(**{f: found[f] for f in Item.__struct_fields__ if f != "picture"}, picture=picture)
+
+
+class CatalogController(Controller):
+    tags = ["catalog"]
+
+    @post(
+        "/communities/{slug:str}/outlets",
+        guards=[allow(*STAFF)],
+        summary="Open an outlet",
+        description=(
+            "Staff of the community and administrators: a points supermarket or a partner "
+            "merchant; its `redeemed` account is opened in the community's book."
+        ),
+    )
+    async def create_outlet(
+        self, request: Request, slug: Slug, data: JSONBody[NewOutlet]
+    ) -> Outlet:
+        made = await shop.create_outlet(
+            database(request),
+            await caller(request),
+            slug,
+            data.name,
+            data.kind,
+            ip=client_ip(request),
+        )
+        return Outlet(**{f: made[f] for f in Outlet.__struct_fields__})
+
+    @get(
+        "/communities/{slug:str}/outlets",
+        guards=[signed_in],
+        summary="A community's outlets",
+        description="Staff, volunteers and residents of the community, and administrators.",
+    )
+    async def outlets(self, request: Request, slug: Slug) -> OutletList:
+        found = await shop.list_outlets(database(request), await caller(request), slug)
+        return OutletList(
+            outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
+        )
+
+    @post(
+        "/communities/{slug:str}/donors",
+        guards=[allow(*STAFF)],
+        summary="Record a donor",
+        description="Staff of the community and administrators; a name already recorded is "
+        "`already_exists`.",
+    )
+    async def create_donor(self, request: Request, slug: Slug, data: JSONBody[NewDonor]) -> Donor:
+        made = await shop.create_donor(
+            database(request),
+            await caller(request),
+            slug,
+            data.name,
+            data.kind,
+            ip=client_ip(request),
+        )
+        return Donor(id=made["id"], name=made["name"], kind=made["kind"])
+
+    @get(
+        "/communities/{slug:str}/donors",
+        guards=[allow(*STAFF)],
+        summary="A community's donors",
+        description="Staff of the community and administrators.",
+    )
+    async def donors(self, request: Request, slug: Slug) -> DonorList:
+        found = await shop.list_donors(database(request), await caller(request), slug)
+        return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
+
+    @post(
+        "/communities/{slug:str}/items",
+        guards=[allow(*STAFF)],
+        summary="Add an item to the catalog",
+        description=(
+            "Staff of the community and administrators. A SKU already in the community's "
+            "catalog is `already_exists`. Services (`kind: service`) are never stocked."
+        ),
+    )
+    async def create_item(self, request: Request, slug: Slug, data: JSONBody[NewItem]) -> Item:
+        made = await shop.create_item(
+            database(request),
+            await caller(request),
+            slug,
+            sku=data.sku,
+            name=data.name,
+            kind=data.kind,
+            price_points=data.price_points,
+            unit=data.unit,
+            category=data.category,
+            monthly_limit=data.monthly_limit,
+            low_stock=data.low_stock,
+            donor=data.donor,
+            ip=client_ip(request),
+        )
+        return item(made)
+
+    @get(
+        "/communities/{slug:str}/items",
+        guards=[signed_in],
+        summary="A community's catalog",
+        description=(
+            "Staff, volunteers and residents of the community, and administrators: active "
+            "items by category and name."
+        ),
+    )
+    async def items(self, request: Request, slug: Slug) -> ItemList:
+        found = await shop.list_items(database(request), await caller(request), slug)
+        return ItemList(items=[item(i) for i in found])
+
+    @get(
+        "/communities/{slug:str}/low-stock",
+        guards=[allow(*USERS)],
+        summary="Goods running low",
+        description=(
+            "Staff and volunteers of the community, and administrators: goods at or below "
+            "their low-stock level at each outlet (or empty), lowest first."
+        ),
+    )
+    async def low_stock(self, request: Request, slug: Slug) -> LowStock:
+        found = await shop.low_stock(database(request), await caller(request), slug)
+        return LowStock(
+            items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
+        )
+
+    @post(
+        "/outlets/{outlet_id:int}/stock",
+        guards=[allow(*STAFF)],
+        summary="Receive, donate, count or adjust stock",
+        description=(
+            "Staff of the outlet's community and administrators; needs an `Idempotency-Key`. "
+            "`receipt` and `donation` add `quantity` (> 0; a donation names its `donor`); "
+            "`adjustment` adds a signed `quantity` with a `memo` saying why; `stocktake` "
+            "takes the counted level and posts the difference (none if equal). Services are "
+            "not stocked (`validation_error`). The same key and body return the first answer."
+        ),
+    )
+    async def change(
+        self,
+        request: Request,
+        outlet_id: Id,
+        data: JSONBody[StockChange],
+        idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
+    ) -> StockLevel:
+        p = await caller(request)
+        idem = await idempotency(request, principal=p.label())
+        made = await shop.change_stock(
+            database(request),
+            p,
+            outlet_id,
+            sku=data.sku,
+            quantity=data.quantity,
+            reason=data.reason,
+            donor=data.donor,
+            memo=data.memo,
+            idempotency_key=idem.key,
+            req_hash=idem.request_hash,
+            ip=client_ip(request),
+        )
+        return StockLevel(sku=made["sku"], level=made["level"])
+
+    @get(
+        "/outlets/{outlet_id:int}/stock",
+        guards=[signed_in],
+        summary="What an outlet holds",
+        description=(
+            "Staff, volunteers and residents of the outlet's community, and administrators: "
+            "the community's active goods with their level here. Services are left out: "
+            "they have no stock and are always available."
+        ),
+    )
+    async def stock(self, request: Request, outlet_id: Id) -> Stock:
+        _, found = await shop.outlet_stock(database(request), await caller(request), outlet_id)
+        return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
+
+
+ROUTES: list = [CatalogController]

@@ -1,0 +1,235 @@
+"""Staff pages of an outlet's stock (库存): levels with the low ones marked, receiving goods and
+donations, adjustments, the stocktake (盘点) and what it changed. Each form carries a hidden
+idempotency key, so a double tap or a resent form never moves stock twice."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+import catalog
+import ledger
+from mall import shop
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.errors import N_, Invalid, MallError
+from web.i18n import gettext as _
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    form_status,
+    message,
+    no_store,
+    see_other,
+    user,
+    when,
+)
+from web.pages.goods import whole
+from web.render import render
+from web.session import client_ip
+
+KEY = re.compile(r"^[0-9a-f]{32}\Z")
+REASONS = {
+    "receipt": N_("Goods received"),
+    "donation": N_("Donation"),
+    "redemption": N_("Exchanged"),
+    "refund": N_("Refund"),
+    "reservation": N_("Reserved"),
+    "release": N_("Reservation released"),
+    "stocktake": N_("Stocktake correction"),
+    "adjustment": N_("Adjustment"),
+}
+QUANTITY = N_("Quantity")
+COUNTED = N_("Counted quantity")
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+def form_error(exc: MallError | catalog.CatalogError) -> str:
+    """What went wrong with a stock form, in the reader's language."""
+    if isinstance(exc, catalog.MovementKeyReused):
+        return _("This form was already sent with other values. Please open the page again.")
+    if isinstance(exc, MallError):
+        return message(exc)
+    return _("Please check what you entered.")
+
+
+def form_key(p: Principal, key: str) -> str:
+    """The stored idempotency key of a form: the user's own, so two users never collide."""
+    if not KEY.match(key or ""):
+        raise Invalid(N_("This form has expired. Please open the page again."))
+    return f"form:{p.user_id}:{key}"
+
+
+@dataclass
+class StockForm:
+    sku: str = ""
+    quantity: str = ""
+    reason: str = "receipt"
+    donor: str = ""
+    memo: str = ""
+    key: str = ""
+
+
+class StockController(Controller):
+    path = "/staff"
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    async def _stock_page(
+        self,
+        request: Request,
+        outlet_id: int,
+        *,
+        form: StockForm | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        db = request.app.state.db
+        outlet, rows = await shop.outlet_stock(db, p, outlet_id)
+        donors = await shop.outlet_donors(db, p, outlet_id)
+        moves = [
+            {**m, "when": when(m["at"]), "why": REASONS.get(m["reason"], m["reason"])}
+            for m in await shop.history(db, p, outlet_id, limit=15)
+        ]
+        done = request.query_params.get("done", "")
+        return no_store(
+            render(
+                request,
+                "shop/stock.html",
+                fragment="levels" if request.headers.get("hx-target") == "levels" else None,
+                status_code=status,
+                me=p,
+                outlet=outlet,
+                rows=rows,
+                donors=donors,
+                moves=moves,
+                form=form or StockForm(key=new_key()),
+                done=next((r for r in rows if r["sku"] == done), None),
+                error=error,
+            )
+        )
+
+    @get("/outlets/{outlet_id:int}")
+    async def stock_page(self, request: Request, outlet_id: FromPath[int]) -> Response:
+        return await self._stock_page(request, outlet_id)
+
+    @post("/outlets/{outlet_id:int}/stock")
+    async def change_stock(
+        self, request: Request, outlet_id: FromPath[int], data: Annotated[StockForm, FORM]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        try:
+            quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
+            made = await shop.change_stock(
+                request.app.state.db,
+                p,
+                outlet_id,
+                sku=data.sku,
+                quantity=quantity,
+                reason=data.reason,
+                donor=data.donor.strip() or None,
+                memo=data.memo,
+                idempotency_key=form_key(p, data.key),
+                req_hash=ledger.request_hash(
+                    {"outlet": outlet_id, **{k: v for k, v in vars(data).items() if k != "key"}}
+                ),
+                ip=client_ip(request),
+            )
+        except (MallError, catalog.CatalogError) as exc:
+            return await self._stock_page(
+                request, outlet_id, form=data, error=form_error(exc), status=_status(exc)
+            )
+        return see_other(f"/staff/outlets/{outlet_id}?done={made['sku']}")
+
+    @get("/outlets/{outlet_id:int}/stocktake")
+    async def stocktake_page(self, request: Request, outlet_id: FromPath[int]) -> Response:
+        return await self._stocktake_page(request, outlet_id)
+
+    async def _stocktake_page(
+        self,
+        request: Request,
+        outlet_id: int,
+        *,
+        typed: dict[str, str] | None = None,
+        memo: str = "",
+        key: str = "",
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        outlet, rows = await shop.outlet_stock(request.app.state.db, p, outlet_id)
+        return no_store(
+            render(
+                request,
+                "shop/stocktake.html",
+                status_code=status,
+                me=p,
+                outlet=outlet,
+                rows=rows,
+                typed=typed or {},
+                memo=memo,
+                key=key or new_key(),
+                error=error,
+            )
+        )
+
+    @post("/outlets/{outlet_id:int}/stocktake")
+    async def stocktake(self, request: Request, outlet_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = await request.form()
+        typed = {
+            name.removeprefix("count:"): str(value)
+            for name, value in form.items()
+            if name.startswith("count:") and str(value).strip()
+        }
+        memo, key = str(form.get("memo", "")), str(form.get("key", ""))
+        try:
+            if not typed:
+                raise Invalid(N_("Please enter at least one counted quantity."))
+            counts = {sku: whole(text, COUNTED) for sku, text in typed.items()}
+            await shop.stocktake(
+                request.app.state.db,
+                p,
+                outlet_id,
+                counts,  # type: ignore[arg-type]
+                memo,
+                idempotency_key=form_key(p, key),
+                req_hash=ledger.request_hash({"outlet": outlet_id, "counts": counts, "memo": memo}),
+                ip=client_ip(request),
+            )
+        except (MallError, catalog.CatalogError) as exc:
+            return await self._stocktake_page(
+                request,
+                outlet_id,
+                typed=typed,
+                memo=memo,
+                key=key,
+                error=form_error(exc),
+                status=_status(exc),
+            )
+        return see_other(f"/staff/outlets/{outlet_id}/stocktake/{key}")
+
+    @get("/outlets/{outlet_id:int}/stocktake/{key:str}")
+    async def stocktake_done(
+        self, request: Request, outlet_id: FromPath[int], key: FromPath[str]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        db = request.app.state.db
+        outlet = await shop.get_outlet(db, p, outlet_id)
+        changes = await shop.stocktake_result(db, p, outlet_id, form_key(p, key))
+        return no_store(
+            render(request, "shop/stocktake_done.html", me=p, outlet=outlet, changes=changes)
+        )
+
+
+def _status(exc: Exception) -> int:
+    return form_status(exc) if isinstance(exc, MallError) else 400
