@@ -1,4 +1,5 @@
-"""Signed codes for residents: the pay code, the activation code and the printed card.
+"""Signed codes: the residents' pay code, activation code and printed card, and the rotating
+check-in code an activity's screen shows.
 
 Every code is ``version + kind + ident + tag``, where ``tag`` is an HMAC-SHA256 of the version,
 kind and ident under the server secret, compared in constant time. A code whose tag is wrong is
@@ -77,3 +78,31 @@ def parse(secret: str, code: str) -> Parsed:
 def pay_code_groups(code: str) -> str:
     """``12345678901234567890`` → ``1234 5678 9012 3456 7890``, for reading aloud or typing."""
     return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+CHECKIN = "checkin"
+CHECKIN_TAG_CHARS = 10
+_CHECKIN = re.compile(r"^K(\d)-([1-9]\d{0,9})-(\d{1,12})-([A-Z2-7]{10})$")
+
+
+def _checkin_tag(secret: str, activity_id: int, window: int) -> str:
+    return _b32(_mac(secret, CHECKIN, f"{activity_id}:{window}"))[:CHECKIN_TAG_CHARS]
+
+
+def checkin_code(secret: str, activity_id: int, window: int) -> str:
+    """The check-in code of an activity for one time window (``K1-<activity>-<window>-<tag>``).
+
+    Nothing is stored: the tag proves the server made it, the window says when it was shown.
+    """
+    return f"K{VERSION}-{activity_id}-{window}-{_checkin_tag(secret, activity_id, window)}"
+
+
+def parse_checkin(secret: str, code: str) -> tuple[int, int]:
+    """``(activity id, window)`` of a genuine check-in code; ``CodeInvalid`` for anything else."""
+    match = _CHECKIN.match((code or "").strip().upper())
+    if match:
+        version, activity, window, tag = match.groups()
+        expected = _checkin_tag(secret, int(activity), int(window))
+        if version == VERSION and hmac.compare_digest(tag, expected):
+            return int(activity), int(window)
+    raise CodeInvalid()

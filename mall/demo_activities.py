@@ -1,15 +1,94 @@
-"""Demo data for this area of `mall demo`. (Filled in by the issue that owns it.)"""
+"""Demo recruitment calls (招募令) for `mall demo`, made through ``mall.activities`` like any
+staff member would: two settled calls in the past (their attendees' passbooks show the points),
+one happening now with sign-ups and check-ins, and upcoming ones, one of them full with a
+waiting list."""
 
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 
+from mall import activities, residents
 from mall.auth import Principal
 from mall.db import Database
+
+PAST = [
+    ("楼道杂物清理日", "adding_to_good", 10, 12, "3栋、5栋楼道", -9),
+    ("为独居老人送年货", "timely_help", 20, 6, "社区党群服务中心集合", -4),
+]
+UPCOMING = [
+    ("垃圾分类桶边督导", "adding_to_good", 8, 3, "东门垃圾分类亭", 2),
+    ("邻里议事会：加装电梯", "settling_disputes", 10, 15, "社区议事厅", 5),
+    ("关爱空巢老人上门探访", "timely_help", 15, 8, "社区党群服务中心", 9),
+]
+
+
+def _resident(staff: Principal, resident_id: int) -> Principal:
+    return Principal(
+        kind="resident",
+        session_id=0,
+        community_id=staff.community_id,
+        community_slug=staff.community_slug,
+        role="resident",
+        resident_id=resident_id,
+    )
+
+
+async def _with_user_id(db: Database, staff: Principal) -> Principal:
+    """The demo's staff principal with the user id an activity records as its author."""
+    async with db.connection() as conn:
+        user_id = await conn.fetchval("SELECT id FROM mall_user WHERE username = ?", staff.username)
+    return Principal(
+        kind="user",
+        session_id=0,
+        community_id=staff.community_id,
+        community_slug=staff.community_slug,
+        user_id=user_id,
+        username=staff.username,
+        role=staff.role,
+    )
+
+
+async def _publish(db: Database, staff: Principal, slug: str, spec: tuple, starts: datetime) -> int:
+    title, path, points, capacity, place, _ = spec
+    made = await activities.create_activity(
+        db,
+        staff,
+        slug,
+        title=title,
+        path=path,
+        points=points,
+        capacity=capacity,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        place=place,
+        description="请穿方便活动的衣服，到场后用手机扫屏幕上的二维码签到。",
+    )
+    return made["id"]
 
 
 async def load(
     db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
 ) -> list[str]:
-    """Load this area's demo data for one community; return log-in lines to print, if any."""
+    """Load this area's demo data for one community; nothing to print."""
+    staff = await _with_user_id(db, staff)
+    today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for spec in PAST:  # attendance taken by staff from their pay codes, then settled
+        activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
+        for resident_id in rng.sample(resident_ids, k=min(4, len(resident_ids))):
+            pay = await residents.new_pay_code(db, _resident(staff, resident_id))
+            await activities.record_attendance(db, staff, activity_id, pay["code"])
+        await activities.settle(db, staff, activity_id)
+    now_on = ("社区花园认领种植", "adding_to_good", 12, 10, "社区小花园", 0)
+    activity_id = await _publish(db, staff, slug, now_on, today - timedelta(minutes=30))
+    signed = rng.sample(resident_ids, k=min(4, len(resident_ids)))
+    for resident_id in signed:
+        await activities.sign_up(db, _resident(staff, resident_id), activity_id)
+    code = (await activities.checkin_code(db, staff, activity_id))["code"]
+    for resident_id in signed[:2]:
+        await activities.check_in(db, _resident(staff, resident_id), activity_id, code)
+    for spec in UPCOMING:
+        activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
+        for resident_id in rng.sample(resident_ids, k=min(spec[3] + 2, len(resident_ids))):
+            await activities.sign_up(db, _resident(staff, resident_id), activity_id)
     return []

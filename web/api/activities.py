@@ -1,3 +1,324 @@
-"""JSON API controllers: see API.md. (Filled in by the issue that owns it.)"""
+"""Recruitment calls (招募令) in the JSON API: publish, sign up, the rotating check-in code,
+check-in by the resident or by staff, and settlement. The rules are in ``mall.activities``."""
 
-ROUTES: list = []
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.params import JSONBody
+from msgspec import Meta
+
+from mall import activities
+from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
+from web.api.guards import RESIDENT, STAFF, allow, caller, database
+from web.session import client_ip
+
+Description = Annotated[str, Meta(max_length=2000)]
+
+
+class NewActivity(msgspec.Struct):
+    title: Name
+    path: Name
+    """`timely_help`, `adding_to_good` or `settling_disputes`."""
+    points: int
+    """Awarded to each attendee at settlement (1 to 10,000)."""
+    capacity: int
+    """Places; sign-ups beyond it go on the waiting list."""
+    starts_at: datetime
+    """With a time zone, e.g. `2026-12-01T09:00:00+08:00`."""
+    ends_at: datetime
+    place: Name
+    description: Description = ""
+
+
+class Created(msgspec.Struct):
+    id: int
+    title: str
+    community: str
+
+
+class Activity(msgspec.Struct):
+    id: int
+    community: str
+    title: str
+    description: str
+    path: str
+    points: int
+    capacity: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    status: str
+    """`open`, `settled` or `cancelled`."""
+    confirmed: int
+    waiting: int
+    checked_in: int
+    places_left: int
+
+
+class Signup(msgspec.Struct):
+    resident_id: int
+    name: str
+    status: str
+    """`confirmed`, `waiting` or `cancelled`."""
+    position: int | None
+    """Place on the waiting list (1 = next), if waiting."""
+    signed_up_at: datetime
+    checked_in_at: datetime | None
+    checked_in_by: str | None
+    """The staff member who checked the resident in; null when they scanned themselves."""
+
+
+class ActivityForStaff(Activity):
+    signups: list[Signup]
+
+
+class ActivityForMe(Activity):
+    my_status: str | None
+    """`confirmed`, `waiting`, `cancelled`, or null when not signed up."""
+    my_position: int | None
+    my_checked_in_at: datetime | None
+
+
+class ActivityList(msgspec.Struct):
+    activities: list[Activity]
+
+
+class MyActivities(msgspec.Struct):
+    upcoming: list[ActivityForMe]
+    """Open and not over yet, soonest first."""
+    mine: list[ActivityForMe]
+    """Everything I signed up for or attended, latest first."""
+
+
+class SignedUp(msgspec.Struct):
+    activity_id: int
+    status: str
+    """`confirmed`, or `waiting` when the places are taken; `cancelled` after a cancel."""
+    position: int | None = None
+
+
+class CheckinCode(msgspec.Struct):
+    code: str
+    url: str
+    """Show it as a QR code; a phone's own camera opens it."""
+    expires_at: datetime
+    """The code is accepted until then (its own window and the next)."""
+    refreshes_at: datetime
+    """When the next code is due."""
+
+
+class CheckinBody(msgspec.Struct):
+    code: Annotated[str, Meta(max_length=100, pattern=NO_CONTROL)]
+
+
+class CheckedIn(msgspec.Struct):
+    activity_id: int
+    resident_id: int
+    checked_in_at: datetime
+
+
+class AttendanceBody(msgspec.Struct):
+    code: Code
+    """The resident's pay code (digits) or printed card code."""
+    pin: Code | None = None
+    """The card's PIN; not needed for a pay code."""
+
+
+class Attended(CheckedIn):
+    name: str
+
+
+class Settled(msgspec.Struct):
+    activity_id: int
+    awarded: int
+    """Attendees awarded."""
+    points: int
+    """Points awarded in all (`awarded` × `points_each`)."""
+    points_each: int
+    journal_id: int | None
+    """The one ledger journal; null when nobody attended."""
+
+
+def shape(cls: type, found: dict) -> msgspec.Struct:
+    fields = {f: found[f] for f in cls.__struct_fields__ if f != "signups"}
+    if cls is ActivityForStaff:
+        fields["signups"] = [Signup(**s) for s in found["signups"]]
+    return cls(**fields)
+
+
+class ActivityController(Controller):
+    tags = ["earning"]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @post(
+        "/communities/{slug:str}/activities",
+        guards=[allow(*STAFF)],
+        summary="Publish a recruitment call",
+        description=(
+            "Staff of the community and administrators. `ends_at` after `starts_at`, both with a "
+            "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to 10,000."
+        ),
+    )
+    async def create(self, request: Request, slug: Slug, data: JSONBody[NewActivity]) -> Created:
+        made = await activities.create_activity(
+            database(request),
+            await caller(request),
+            slug,
+            title=data.title,
+            path=data.path,
+            points=data.points,
+            capacity=data.capacity,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            place=data.place,
+            description=data.description,
+            ip=client_ip(request),
+        )
+        return Created(**made)
+
+    @get(
+        "/communities/{slug:str}/activities",
+        guards=[allow(*STAFF, *RESIDENT)],
+        summary="A community's recruitment calls",
+        description="Its staff, administrators and its residents; the latest start first.",
+    )
+    async def index(self, request: Request, slug: Slug) -> ActivityList:
+        found = await activities.community_activities(
+            database(request), await caller(request), slug
+        )
+        return ActivityList(activities=[shape(Activity, a) for a in found])  # type: ignore[misc]
+
+    @get(
+        "/activities/{activity_id:int}",
+        guards=[allow(*STAFF, *RESIDENT)],
+        summary="A recruitment call",
+        description=(
+            "Staff see every sign-up and check-in; a resident of the community sees the counts "
+            "and their own place (`my_status`, `my_position` on the waiting list)."
+        ),
+    )
+    async def show(self, request: Request, activity_id: Id) -> ActivityForStaff | ActivityForMe:
+        p = await caller(request)
+        found = await activities.get_activity(database(request), p, activity_id)
+        return shape(ActivityForMe if p.role == "resident" else ActivityForStaff, found)  # type: ignore[return-value]
+
+    @get(
+        "/me/activities",
+        guards=[allow(*RESIDENT)],
+        summary="My recruitment calls",
+        description="Upcoming calls of my community, and the ones I signed up for or attended.",
+    )
+    async def mine(self, request: Request) -> MyActivities:
+        found = await activities.my_activities(database(request), await caller(request))
+        return MyActivities(
+            upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],  # type: ignore[misc]
+            mine=[shape(ActivityForMe, a) for a in found["mine"]],  # type: ignore[misc]
+        )
+
+    @post(
+        "/activities/{activity_id:int}/signup",
+        guards=[allow(*RESIDENT)],
+        summary="Sign up",
+        description=(
+            "A resident of the community: `confirmed` while places are left, else `waiting` "
+            "(first come, first served). Twice is `already_exists`; after the end or "
+            "settlement it is refused."
+        ),
+    )
+    async def sign_up(self, request: Request, activity_id: Id) -> SignedUp:
+        made = await activities.sign_up(database(request), await caller(request), activity_id)
+        return SignedUp(**made)
+
+    @delete(
+        "/activities/{activity_id:int}/signup",
+        guards=[allow(*RESIDENT)],
+        status_code=200,
+        summary="Cancel my sign-up",
+        description=(
+            "The first resident on the waiting list gets the place. Not after checking in."
+        ),
+    )
+    async def cancel(self, request: Request, activity_id: Id) -> SignedUp:
+        made = await activities.cancel_sign_up(
+            database(request), await caller(request), activity_id
+        )
+        return SignedUp(**made)
+
+    @get(
+        "/activities/{activity_id:int}/checkin-code",
+        guards=[allow(*STAFF)],
+        summary="The current check-in code",
+        description=(
+            f"Staff: a code signed by the server that changes every {activities.WINDOW} seconds "
+            "and is accepted in its own window and the next. Show `url` as a QR code."
+        ),
+    )
+    async def checkin_code(self, request: Request, activity_id: Id) -> CheckinCode:
+        made = await activities.checkin_code(database(request), await caller(request), activity_id)
+        return CheckinCode(**made)
+
+    @post(
+        "/activities/{activity_id:int}/checkin",
+        guards=[allow(*RESIDENT)],
+        summary="Check in with the scanned code",
+        description=(
+            "A resident, once (`already_checked_in`), from 60 minutes before the start until 60 "
+            "minutes after the end, while the call is open. An old code is `code_expired`; "
+            "another call's or a forged one `code_invalid`. Residents who did not sign up, "
+            "or wait on the list, are checked in too."
+        ),
+    )
+    async def check_in(
+        self, request: Request, activity_id: Id, data: JSONBody[CheckinBody]
+    ) -> CheckedIn:
+        made = await activities.check_in(
+            database(request), await caller(request), activity_id, data.code
+        )
+        return CheckedIn(**made)
+
+    @post(
+        "/activities/{activity_id:int}/attendance",
+        guards=[allow(*STAFF)],
+        summary="Check in a resident by their code",
+        description=(
+            "Staff check in a resident without a phone: a pay code, or a card code with its "
+            "PIN. Once (`already_checked_in`); allowed after the end too, until settlement."
+        ),
+    )
+    async def attendance(
+        self, request: Request, activity_id: Id, data: JSONBody[AttendanceBody]
+    ) -> Attended:
+        made = await activities.record_attendance(
+            database(request),
+            await caller(request),
+            activity_id,
+            data.code,
+            data.pin,
+            ip=client_ip(request),
+        )
+        return Attended(**made)
+
+    @post(
+        "/activities/{activity_id:int}/settle",
+        guards=[allow(*STAFF)],
+        status_code=200,
+        summary="Settle: award every attendee",
+        description=(
+            "One journal from the budget to every attendee's wallet, with the call's title as "
+            "the memo. Idempotent by itself: settling again answers the same and writes "
+            "nothing (no `Idempotency-Key` needed). `budget_exhausted` changes nothing."
+        ),
+    )
+    async def settle(self, request: Request, activity_id: Id) -> Settled:
+        made = await activities.settle(
+            database(request), await caller(request), activity_id, ip=client_ip(request)
+        )
+        return Settled(**made)
+
+
+ROUTES: list = [ActivityController]

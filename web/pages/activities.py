@@ -1,3 +1,420 @@
-"""HTML pages. (Filled in by the issue that owns it.)"""
+"""Recruitment call pages (招募令). Staff: the list, publishing, an activity's sign-ups and
+check-ins (polled), checking in a resident by code, settling, and the full-screen check-in QR
+that renews itself. Residents: upcoming calls, signing up, and the page the QR opens.
 
-ROUTES: list = []
+A GET never changes anything: the page the check-in QR opens shows one big button that POSTs
+(chat apps and camera apps open links to preview them). The rules live in ``mall.activities``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+from mall import activities
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.errors import N_, AlreadyCheckedIn, Invalid, MallError
+from mall.points import PATHS
+from web import qr
+from web.i18n import gettext as _
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    LOCAL_TIME,
+    form_status,
+    local,
+    message,
+    no_store,
+    resident,
+    see_other,
+    user,
+    when,
+)
+from web.pages.staff import community_of
+from web.render import render
+from web.session import client_ip, principal
+
+#: earning path → its name, as residents know it
+PATH_WORDS = {
+    "timely_help": N_("Timely help"),
+    "adding_to_good": N_("Adding to good"),
+    "settling_disputes": N_("Settling disputes"),
+}
+STATUS_WORDS = {
+    "open": N_("Open"),
+    "settled": N_("Settled: points handed out"),
+    "cancelled": N_("Cancelled"),
+}
+#: seconds between two looks at the check-in QR (it changes every ``activities.WINDOW``)
+SCREEN_POLL = 10
+ATTENDANCE_POLL = 10
+
+
+@dataclass
+class ActivityForm:
+    title: str = ""
+    path: str = "adding_to_good"
+    points: str = "10"
+    capacity: str = "20"
+    date: str = ""
+    starts: str = "09:00"
+    ends: str = "11:00"
+    place: str = ""
+    description: str = ""
+    community: str = ""
+
+
+@dataclass
+class AttendanceForm:
+    code: str = ""
+    pin: str = ""
+
+
+def _number(value: str, message: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise Invalid(message, n=activities.MAX_POINTS) from None
+
+
+def _moment(date: str, time: str) -> datetime:
+    """A date and a time as read on a clock in China."""
+    try:
+        return datetime.fromisoformat(f"{date.strip()}T{time.strip()}").replace(tzinfo=LOCAL_TIME)
+    except ValueError:
+        raise Invalid(N_("Please enter the date and the start and end times.")) from None
+
+
+def view(found: dict) -> dict:
+    """An activity with its times and words as people read them."""
+    return {
+        **found,
+        "when": when(found["starts_at"]),
+        "until": local(found["ends_at"]).strftime("%H:%M")
+        if local(found["ends_at"]).date() == local(found["starts_at"]).date()
+        else when(found["ends_at"]),
+        "path_word": _(PATH_WORDS.get(found["path"], found["path"])),
+        "status_word": _(STATUS_WORDS.get(found["status"], found["status"])),
+    }
+
+
+class StaffActivityController(Controller):
+    path = "/staff/activities"
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/")
+    async def index(self, request: Request, community: FromQuery[str] = "") -> Response:
+        p = await user(request, STAFF_ROLES)
+        slug = community_of(p, community)
+        found = await activities.community_activities(request.app.state.db, p, slug) if slug else []
+        return no_store(
+            render(
+                request,
+                "activities/staff_list.html",
+                me=p,
+                slug=slug,
+                found=[view(a) for a in found],
+            )
+        )
+
+    @get("/new")
+    async def new(self, request: Request, community: FromQuery[str] = "") -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = ActivityForm(community=community_of(p, community))
+        return self._form(request, p, form, None)
+
+    def _form(
+        self,
+        request: Request,
+        p: Principal,
+        form: ActivityForm,
+        error: str | None,
+        status: int = 200,
+    ) -> Response:
+        return no_store(
+            render(
+                request,
+                "activities/staff_new.html",
+                status_code=status,
+                me=p,
+                form=form,
+                paths=[(code, _(PATH_WORDS[code])) for code in PATHS],
+                error=error,
+            )
+        )
+
+    @post("/")
+    async def create(self, request: Request, data: Annotated[ActivityForm, FORM]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        data.community = community_of(p, data.community)
+        try:
+            made = await activities.create_activity(
+                request.app.state.db,
+                p,
+                data.community,
+                title=data.title,
+                path=data.path,
+                points=_number(data.points, N_("Points must be a whole number from 1 to {n}.")),
+                capacity=_number(data.capacity, N_("Places must be a whole number from 1 to {n}.")),
+                starts_at=_moment(data.date, data.starts),
+                ends_at=_moment(data.date, data.ends),
+                place=data.place,
+                description=data.description,
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            return self._form(request, p, data, message(exc), form_status(exc))
+        return see_other(f"/staff/activities/{made['id']}")
+
+    @get("/{activity_id:int}")
+    async def show(
+        self, request: Request, activity_id: FromPath[int], checked: FromQuery[int | None] = None
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        return await self._detail(request, p, activity_id, checked=checked)
+
+    async def _detail(
+        self,
+        request: Request,
+        p: Principal,
+        activity_id: int,
+        *,
+        checked: int | None = None,
+        error: str | None = None,
+        form: AttendanceForm | None = None,
+        status: int = 200,
+    ) -> Response:
+        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        signups = [
+            {
+                **s,
+                "at": local(s["checked_in_at"]).strftime("%H:%M") if s["checked_in_at"] else "",
+            }
+            for s in found["signups"]
+        ]
+        named = next((s["name"] for s in signups if s["resident_id"] == checked), None)
+        return no_store(
+            render(
+                request,
+                "activities/staff_detail.html",
+                fragment="attendance",
+                status_code=status,
+                me=p,
+                a=view(found),
+                attended=[s for s in signups if s["checked_in_at"]],
+                expected=[s for s in signups if s["status"] == "confirmed" and not s["at"]],
+                waiting=[s for s in signups if s["status"] == "waiting" and not s["at"]],
+                checked=named,
+                error=error,
+                form=form or AttendanceForm(),
+                poll=ATTENDANCE_POLL,
+            )
+        )
+
+    @post("/{activity_id:int}/attendance")
+    async def attendance(
+        self, request: Request, activity_id: FromPath[int], data: Annotated[AttendanceForm, FORM]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        try:
+            done = await activities.record_attendance(
+                request.app.state.db,
+                p,
+                activity_id,
+                data.code.strip(),
+                data.pin.strip() or None,
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            return await self._detail(
+                request, p, activity_id, error=message(exc), form=data, status=form_status(exc)
+            )
+        return see_other(f"/staff/activities/{activity_id}?checked={done['resident_id']}")
+
+    @get("/{activity_id:int}/settle")
+    async def confirm_settle(self, request: Request, activity_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        return await self._confirm(request, p, activity_id, None)
+
+    async def _confirm(
+        self, request: Request, p: Principal, activity_id: int, error: str | None, status: int = 200
+    ) -> Response:
+        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        return no_store(
+            render(
+                request,
+                "activities/staff_settle.html",
+                status_code=status,
+                me=p,
+                a=view(found),
+                total=found["checked_in"] * found["points"],
+                error=error,
+            )
+        )
+
+    @post("/{activity_id:int}/settle")
+    async def settle(self, request: Request, activity_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        try:
+            await activities.settle(request.app.state.db, p, activity_id, ip=client_ip(request))
+        except MallError as exc:
+            return await self._confirm(request, p, activity_id, message(exc), form_status(exc))
+        return see_other(f"/staff/activities/{activity_id}")
+
+    @get("/{activity_id:int}/screen")
+    async def screen(self, request: Request, activity_id: FromPath[int]) -> Response:
+        """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
+        p = await user(request, STAFF_ROLES)
+        db = request.app.state.db
+        found = await activities.get_activity(db, p, activity_id)
+        shown = (
+            await activities.checkin_code(db, p, activity_id) if found["status"] == "open" else None
+        )
+        return no_store(
+            render(
+                request,
+                "activities/screen.html",
+                fragment="qr",
+                me=p,
+                a=view(found),
+                shown=shown,
+                qr=await qr.render(shown["url"], cache=True) if shown else None,
+                until=local(shown["expires_at"]).strftime("%H:%M:%S") if shown else "",
+                poll=SCREEN_POLL,
+                window=activities.WINDOW,
+            )
+        )
+
+
+class ResidentActivityController(Controller):
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/me/activities")
+    async def index(self, request: Request) -> Response:
+        p = await resident(request)
+        found = await activities.my_activities(request.app.state.db, p)
+        coming = {a["id"] for a in found["upcoming"]}  # shown there already, with my place
+        return no_store(
+            render(
+                request,
+                "activities/mine.html",
+                upcoming=[view(a) for a in found["upcoming"]],
+                earlier=[view(a) for a in found["mine"] if a["id"] not in coming],
+            )
+        )
+
+    @get("/me/activities/{activity_id:int}")
+    async def show(self, request: Request, activity_id: FromPath[int]) -> Response:
+        p = await resident(request)
+        return await self._detail(request, p, activity_id, None)
+
+    async def _detail(
+        self, request: Request, p: Principal, activity_id: int, error: str | None, status: int = 200
+    ) -> Response:
+        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        return no_store(
+            render(
+                request,
+                "activities/detail.html",
+                a=view(found),
+                over=found["ends_at"] <= activities.now(),
+                error=error,
+                status_code=status,
+            )
+        )
+
+    @post("/me/activities/{activity_id:int}/signup")
+    async def sign_up(self, request: Request, activity_id: FromPath[int]) -> Response:
+        p = await resident(request)
+        try:
+            await activities.sign_up(request.app.state.db, p, activity_id)
+        except MallError as exc:
+            return await self._detail(request, p, activity_id, message(exc), form_status(exc))
+        return see_other(f"/me/activities/{activity_id}")
+
+    @post("/me/activities/{activity_id:int}/cancel")
+    async def cancel(self, request: Request, activity_id: FromPath[int]) -> Response:
+        p = await resident(request)
+        try:
+            await activities.cancel_sign_up(request.app.state.db, p, activity_id)
+        except MallError as exc:
+            return await self._detail(request, p, activity_id, message(exc), form_status(exc))
+        return see_other(f"/me/activities/{activity_id}")
+
+    @get("/c/{code:str}")
+    async def landing(self, request: Request, code: FromPath[str]) -> Response:
+        """What the check-in QR opens: the activity and one big button; nothing is done yet."""
+        return await self._landing(request, code, None)
+
+    async def _landing(
+        self, request: Request, code: str, error: str | None, status: int = 200
+    ) -> Response:
+        p = await principal(request)
+        try:
+            found = await activities.activity_for_code(request.app.state.db, code)
+        except MallError as exc:
+            return no_store(
+                render(
+                    request,
+                    "activities/checkin.html",
+                    status_code=exc.status,
+                    a=None,
+                    code=code,
+                    problem=message(exc),
+                    bound=p is not None and p.kind == "resident",
+                    staff=p is not None and p.kind == "user",
+                    error=None,
+                )
+            )
+        return no_store(
+            render(
+                request,
+                "activities/checkin.html",
+                status_code=status,
+                a=view(found),
+                code=code,
+                problem=None,
+                bound=p is not None and p.kind == "resident",
+                staff=p is not None and p.kind == "user",
+                error=error,
+            )
+        )
+
+    @post("/c/{code:str}")
+    async def check_in(self, request: Request, code: FromPath[str]) -> Response:
+        p = await principal(request)
+        if p is None or p.kind != "resident":
+            return await self._landing(request, code, None, 403)
+        try:
+            activity_id = activities.read_checkin_code(code)
+            await activities.check_in(request.app.state.db, p, activity_id, code)
+        except AlreadyCheckedIn:
+            return see_other(f"/me/activities/{activity_id}/checked-in")
+        except MallError as exc:
+            return await self._landing(request, code, message(exc), exc.status)
+        return see_other(f"/me/activities/{activity_id}/checked-in")
+
+    @get("/me/activities/{activity_id:int}/checked-in")
+    async def checked_in(self, request: Request, activity_id: FromPath[int]) -> Response:
+        p = await resident(request)
+        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        if found["my_checked_in_at"] is None:
+            return see_other(f"/me/activities/{activity_id}")
+        return no_store(
+            render(
+                request,
+                "activities/checked_in.html",
+                a=view(found),
+                at=local(found["my_checked_in_at"]).strftime("%H:%M"),
+            )
+        )
+
+
+ROUTES: list = [StaffActivityController, ResidentActivityController]

@@ -1,0 +1,617 @@
+"""Recruitment calls (招募令): activities residents sign up for (with a waiting list), check in to by
+scanning a rotating QR code, and that staff settle with one journal awarding every attendee.
+
+Every write locks the activity's row first (``FOR UPDATE`` on PostgreSQL; SQLite's IMMEDIATE
+transaction is the only writer anyway), so sign-ups, check-ins and settlement of one activity
+happen one after another: the capacity is never overrun by a race, nobody is checked in twice,
+and nobody checks in after the points were handed out. Nothing here is deleted.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import ledger
+from mall import access, audit, codes, residents, text
+from mall.access import MAX_ID, STAFF_ROLES
+from mall.auth import Principal
+from mall.db import Database
+from mall.errors import (
+    N_,
+    AlreadyCheckedIn,
+    AlreadyExists,
+    BudgetExhausted,
+    CodeExpired,
+    CodeInvalid,
+    Invalid,
+    NotFound,
+)
+from mall.points import BUDGET, PATHS, wallet
+from mall.settings import get_settings
+
+#: Seconds one check-in code is shown before the next; a code is accepted in its own window and
+#: the next one (a scan at the edge still works), so a photographed code dies within a minute.
+WINDOW = 30
+#: Residents may check in from this long before the start until this long after the end.
+CHECKIN_OPENS = timedelta(minutes=60)
+CHECKIN_CLOSES = timedelta(minutes=60)
+MAX_POINTS = 10_000
+MAX_CAPACITY = 10_000
+MAX_DAYS = 31
+
+OPEN, SETTLED, CANCELLED = "open", "settled", "cancelled"
+CONFIRMED, WAITING = "confirmed", "waiting"
+
+_COLUMNS = (
+    "a.id, a.community, a.title, a.description, a.path, a.points, a.capacity, a.starts_at, "
+    "a.ends_at, a.place, a.status, a.journal_id, a.settled_at, c.slug, c.book"
+)
+_COUNTS = (
+    "(SELECT COUNT(*) FROM mall_signup s WHERE s.activity = a.id AND s.status = 'confirmed') "
+    "AS confirmed, "
+    "(SELECT COUNT(*) FROM mall_signup s WHERE s.activity = a.id AND s.status = 'waiting') "
+    "AS waiting, "
+    "(SELECT COUNT(*) FROM mall_signup s WHERE s.activity = a.id AND s.checked_in_at IS NOT NULL) "
+    "AS checked_in"
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def window_of(at: datetime) -> int:
+    return int(at.timestamp()) // WINDOW
+
+
+def checkin_url(code: str) -> str:
+    """What the check-in QR holds: a short link that a phone's own camera opens."""
+    return f"{get_settings().base_url}/c/{code}"
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+async def _row(
+    conn: ledger.Connection,
+    p: Principal,
+    activity_id: int,
+    roles: tuple[str, ...],
+    *,
+    lock: bool = False,
+) -> dict:
+    """The activity, if ``p`` has one of ``roles`` in its community; locked when asked."""
+    access.require(p, roles)
+    if not isinstance(activity_id, int) or not 0 < activity_id <= MAX_ID:
+        raise NotFound()
+    if lock and conn.dialect == "postgres":
+        # Lock first, count after: a statement that waited for the lock would otherwise count
+        # sign-ups as they were before the transaction it waited for.
+        await conn.fetchval("SELECT id FROM mall_activity WHERE id = ? FOR UPDATE", activity_id)
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
+        "JOIN mall_community c ON c.id = a.community WHERE a.id = ?",
+        activity_id,
+    )
+    if row is None or (not p.is_admin and row["community"] != p.community_id):
+        raise NotFound()
+    return _shape(row)
+
+
+def _shape(row: Any) -> dict:
+    found = {
+        key: row[key]
+        for key in (
+            "id",
+            "title",
+            "description",
+            "path",
+            "points",
+            "capacity",
+            "starts_at",
+            "ends_at",
+            "place",
+            "status",
+            "journal_id",
+            "settled_at",
+            "confirmed",
+            "waiting",
+            "checked_in",
+        )
+    }
+    found.update(community=row["slug"], community_id=row["community"], book=row["book"])
+    for key in ("confirmed", "waiting", "checked_in"):
+        found[key] = int(found[key])
+    found["places_left"] = max(0, found["capacity"] - found["confirmed"])
+    return found
+
+
+async def _waiting_position(conn: ledger.Connection, activity_id: int, signup: Any) -> int | None:
+    if signup is None or signup["status"] != WAITING:
+        return None
+    ahead = await conn.fetchval(
+        "SELECT COUNT(*) FROM mall_signup WHERE activity = ? AND status = 'waiting' "
+        "AND (created_at < ? OR (created_at = ? AND id < ?))",
+        activity_id,
+        signup["created_at"],
+        signup["created_at"],
+        signup["id"],
+    )
+    return int(ahead) + 1
+
+
+async def _signup(conn: ledger.Connection, activity_id: int, resident_id: int) -> Any:
+    return await conn.fetchrow(
+        "SELECT id, status, created_at, checked_in_at FROM mall_signup "
+        "WHERE activity = ? AND resident = ?",
+        activity_id,
+        resident_id,
+    )
+
+
+async def _mine(conn: ledger.Connection, found: dict, resident_id: int) -> dict:
+    """The resident's own place on the list: status, waiting position, check-in time."""
+    signup = await _signup(conn, found["id"], resident_id)
+    found["my_status"] = signup["status"] if signup else None
+    found["my_position"] = await _waiting_position(conn, found["id"], signup)
+    found["my_checked_in_at"] = signup["checked_in_at"] if signup else None
+    return found
+
+
+async def get_activity(db: Database, p: Principal, activity_id: int) -> dict:
+    """One activity. Staff also get the list of sign-ups; a resident gets their own place."""
+    async with db.connection() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES + ("resident",))
+        if p.role == "resident":
+            return await _mine(conn, found, p.resident_id)
+        found["signups"] = await _list_of(conn, activity_id)
+    return found
+
+
+async def _list_of(conn: ledger.Connection, activity_id: int) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT s.resident, r.name, s.status, s.created_at, s.checked_in_at, u.username "
+        "FROM mall_signup s JOIN mall_resident r ON r.id = s.resident "
+        "LEFT JOIN mall_user u ON u.id = s.checked_in_by "
+        "WHERE s.activity = ? ORDER BY s.created_at, s.id",
+        activity_id,
+    )
+    position = 0
+    found = []
+    for r in rows:
+        if r["status"] == WAITING:
+            position += 1
+        found.append(
+            {
+                "resident_id": r["resident"],
+                "name": r["name"],
+                "status": r["status"],
+                "position": position if r["status"] == WAITING else None,
+                "signed_up_at": r["created_at"],
+                "checked_in_at": r["checked_in_at"],
+                "checked_in_by": r["username"],
+            }
+        )
+    return found
+
+
+async def community_activities(
+    db: Database, p: Principal, slug: str, *, limit: int = 100
+) -> list[dict]:
+    """A community's activities, the latest start first (its staff and its residents)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES + ("resident",))
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
+            "JOIN mall_community c ON c.id = a.community WHERE a.community = ? "
+            "ORDER BY a.starts_at DESC, a.id DESC LIMIT ?",
+            community["id"],
+            max(1, min(limit, 200)),
+        )
+    return [_shape(r) for r in rows]
+
+
+async def my_activities(db: Database, p: Principal) -> dict:
+    """For the signed-in resident: ``upcoming`` (open, not over, soonest first) and ``mine``
+    (every activity they signed up for or attended, latest first), each with their own place."""
+    access.require(p, ["resident"])
+    async with db.connection() as conn:
+        upcoming = await conn.fetch(
+            f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
+            "JOIN mall_community c ON c.id = a.community "
+            "WHERE a.community = ? AND a.status = 'open' AND a.ends_at > ? "
+            "ORDER BY a.starts_at, a.id LIMIT 100",
+            p.community_id,
+            now(),
+        )
+        mine = await conn.fetch(
+            f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
+            "JOIN mall_community c ON c.id = a.community "
+            "JOIN mall_signup m ON m.activity = a.id AND m.resident = ? "
+            "WHERE m.status <> 'cancelled' ORDER BY a.starts_at DESC, a.id DESC LIMIT 100",
+            p.resident_id,
+        )
+        return {
+            "upcoming": [await _mine(conn, _shape(r), p.resident_id) for r in upcoming],
+            "mine": [await _mine(conn, _shape(r), p.resident_id) for r in mine],
+        }
+
+
+# Publishing --------------------------------------------------------------------------------
+
+
+def _description(value: str | None) -> str:
+    """Several lines are fine; other control characters are not."""
+    found = (value or "").replace("\r\n", "\n").strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") and ch != "\n" for ch in found):
+        raise Invalid(N_("Please use ordinary letters, digits and punctuation only."))
+    if len(found) > 2000:
+        raise Invalid(N_("The description is at most {n} characters."), n=2000)
+    return found
+
+
+def _whole(value: Any, top: int, message: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= top:
+        raise Invalid(message, n=top)
+    return value
+
+
+def _moment(value: Any) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise Invalid(N_("Times need a time zone, such as 2026-12-01T09:00:00+08:00."))
+    return value.astimezone(UTC)
+
+
+async def create_activity(
+    db: Database,
+    p: Principal,
+    slug: str,
+    *,
+    title: str,
+    path: str,
+    points: int,
+    capacity: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    description: str = "",
+    ip: str = "",
+) -> dict:
+    """Publish a recruitment call (staff of the community)."""
+    access.require(p, STAFF_ROLES)
+    title = text.plain(
+        title, max_length=100, empty=N_("Please enter a title of at most {n} characters.")
+    )
+    place = text.plain(
+        place, max_length=200, empty=N_("Please enter the place (at most {n} characters).")
+    )
+    description = _description(description)
+    if path not in PATHS:
+        raise Invalid(N_("Please choose one of the three paths."))
+    points = _whole(points, MAX_POINTS, N_("Points must be a whole number from 1 to {n}."))
+    capacity = _whole(capacity, MAX_CAPACITY, N_("Places must be a whole number from 1 to {n}."))
+    starts_at, ends_at = _moment(starts_at), _moment(ends_at)
+    if ends_at <= starts_at:
+        raise Invalid(N_("The end must be after the start."))
+    if ends_at - starts_at > timedelta(days=MAX_DAYS):
+        raise Invalid(N_("An activity lasts at most {n} days."), n=MAX_DAYS)
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        activity_id = await conn.fetchval(
+            "INSERT INTO mall_activity (community, title, description, path, points, capacity, "
+            "starts_at, ends_at, place, status, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            community["id"],
+            title,
+            description,
+            path,
+            points,
+            capacity,
+            starts_at,
+            ends_at,
+            place,
+            OPEN,
+            p.user_id,
+            now(),
+        )
+        await audit.record(
+            conn,
+            p,
+            "activity.create",
+            community_id=community["id"],
+            target=f"activity:{activity_id}",
+            ip=ip,
+            title=title,
+            points=points,
+            capacity=capacity,
+        )
+    return {"id": int(activity_id), "title": title, "community": slug}
+
+
+# Signing up --------------------------------------------------------------------------------
+
+
+def _taking_signups(found: dict) -> None:
+    if found["status"] != OPEN:
+        raise Invalid(N_("This activity is closed."))
+    if found["ends_at"] <= now():
+        raise Invalid(N_("This activity is over."))
+
+
+async def sign_up(db: Database, p: Principal, activity_id: int) -> dict:
+    """Put the signed-in resident on the list: ``confirmed`` while places are left, else
+    ``waiting`` (first come, first served). Twice is ``already_exists``."""
+    access.require(p, ["resident"])
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, ("resident",), lock=True)
+        _taking_signups(found)
+        signup = await _signup(conn, activity_id, p.resident_id)
+        if signup is not None and signup["status"] != CANCELLED:
+            raise AlreadyExists(N_("You have already signed up for this activity."))
+        status = CONFIRMED if found["confirmed"] < found["capacity"] else WAITING
+        if signup is None:
+            await conn.execute(
+                "INSERT INTO mall_signup (activity, resident, status, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                activity_id,
+                p.resident_id,
+                status,
+                now(),
+            )
+        else:  # signed up again after cancelling: to the end of the queue
+            await conn.execute(
+                "UPDATE mall_signup SET status = ?, created_at = ? WHERE id = ?",
+                status,
+                now(),
+                signup["id"],
+            )
+        position = await _waiting_position(
+            conn, activity_id, await _signup(conn, activity_id, p.resident_id)
+        )
+    return {"activity_id": activity_id, "status": status, "position": position}
+
+
+async def cancel_sign_up(db: Database, p: Principal, activity_id: int) -> dict:
+    """Take the resident off the list; the first on the waiting list gets the place."""
+    access.require(p, ["resident"])
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, ("resident",), lock=True)
+        signup = await _signup(conn, activity_id, p.resident_id)
+        if signup is None or signup["status"] == CANCELLED:
+            raise NotFound(N_("You are not signed up for this activity."))
+        if signup["checked_in_at"] is not None:
+            raise Invalid(N_("You have already checked in, so this cannot be cancelled."))
+        _taking_signups(found)
+        await conn.execute("UPDATE mall_signup SET status = 'cancelled' WHERE id = ?", signup["id"])
+        if signup["status"] == CONFIRMED and found["confirmed"] - 1 < found["capacity"]:
+            first = await conn.fetchval(
+                "SELECT id FROM mall_signup WHERE activity = ? AND status = 'waiting' "
+                "ORDER BY created_at, id LIMIT 1",
+                activity_id,
+            )
+            if first is not None:
+                await conn.execute(
+                    "UPDATE mall_signup SET status = 'confirmed' WHERE id = ?", first
+                )
+    return {"activity_id": activity_id, "status": CANCELLED}
+
+
+# Checking in -------------------------------------------------------------------------------
+
+
+async def checkin_code(db: Database, p: Principal, activity_id: int) -> dict:
+    """The code the check-in screen shows now (staff): it changes every ``WINDOW`` seconds."""
+    async with db.connection() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES)
+    if found["status"] != OPEN:
+        raise Invalid(N_("This activity is closed."))
+    window = window_of(now())
+    code = codes.checkin_code(get_settings().secret_key, activity_id, window)
+    return {
+        "code": code,
+        "url": checkin_url(code),
+        "expires_at": datetime.fromtimestamp((window + 2) * WINDOW, UTC),
+        "refreshes_at": datetime.fromtimestamp((window + 1) * WINDOW, UTC),
+    }
+
+
+def read_checkin_code(code: str) -> int:
+    """The activity a check-in code is for, if the code is genuine and still valid; raises
+    ``CodeInvalid`` or ``CodeExpired``. Reads nothing and changes nothing."""
+    activity_id, window = codes.parse_checkin(get_settings().secret_key, code)
+    current = window_of(now())
+    if window < current - 1:
+        raise CodeExpired(N_("This check-in code has expired. Please scan the QR code again."))
+    if window > current + 1:  # made by the server, but not for now: refuse
+        raise CodeInvalid()
+    return activity_id
+
+
+async def activity_for_code(db: Database, code: str) -> dict:
+    """The activity a genuine, current check-in code is for: what the page the QR opens shows
+    whoever holds the code (it is on a screen in the room). Reads only."""
+    activity_id = read_checkin_code(code)
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
+            "JOIN mall_community c ON c.id = a.community WHERE a.id = ?",
+            activity_id,
+        )
+    if row is None:
+        raise CodeInvalid()
+    return _shape(row)
+
+
+def _checkin_open(found: dict, at: datetime) -> None:
+    if found["status"] != OPEN:
+        raise Invalid(N_("This activity is closed."))
+    if at < found["starts_at"] - CHECKIN_OPENS:
+        raise Invalid(
+            N_("Check-in opens {n} minutes before the start."),
+            n=int(CHECKIN_OPENS.total_seconds() // 60),
+        )
+    if at > found["ends_at"] + CHECKIN_CLOSES:
+        raise Invalid(N_("Check-in for this activity has closed."))
+
+
+async def _mark(
+    conn: ledger.Connection, activity_id: int, resident_id: int, by: int | None
+) -> datetime:
+    """Check the resident in, once: a walk-in or someone from the waiting list gets a place."""
+    signup = await _signup(conn, activity_id, resident_id)
+    if signup is not None and signup["checked_in_at"] is not None:
+        raise AlreadyCheckedIn()
+    at = now()
+    if signup is None:
+        await conn.execute(
+            "INSERT INTO mall_signup (activity, resident, status, created_at, checked_in_at, "
+            "checked_in_by) VALUES (?, ?, 'confirmed', ?, ?, ?)",
+            activity_id,
+            resident_id,
+            at,
+            at,
+            by,
+        )
+    else:
+        await conn.execute(
+            "UPDATE mall_signup SET status = 'confirmed', checked_in_at = ?, checked_in_by = ? "
+            "WHERE id = ?",
+            at,
+            by,
+            signup["id"],
+        )
+    return at
+
+
+async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> dict:
+    """The signed-in resident scanned the screen's code: check them in (once)."""
+    access.require(p, ["resident"])
+    if read_checkin_code(code) != activity_id:
+        raise CodeInvalid()
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, ("resident",), lock=True)
+        _checkin_open(found, now())
+        at = await _mark(conn, activity_id, p.resident_id, None)
+    return {"activity_id": activity_id, "resident_id": p.resident_id, "checked_in_at": at}
+
+
+async def record_attendance(
+    db: Database, p: Principal, activity_id: int, code: str, pin: str | None = None, *, ip: str = ""
+) -> dict:
+    """Staff check in a resident who has no phone with them, by their pay code or card (+ PIN).
+
+    Unlike the resident's own scan, this is allowed after the end too (until settlement), for
+    attendance taken on paper; never earlier than a resident could check in."""
+    async with db.connection() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES)
+    # the pay code is not used up by this; a card needs its PIN (with a limit on wrong ones)
+    resident_id = (await residents.find_resident_by_code(db, p, code, pin, ip=ip))["id"]
+    async with db.connection() as conn:
+        home = await conn.fetchval("SELECT community FROM mall_resident WHERE id = ?", resident_id)
+    if home != found["community_id"]:  # a street administrator scanned another community's
+        raise CodeInvalid()
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
+        if found["status"] != OPEN:
+            raise Invalid(N_("This activity is closed."))
+        if now() < found["starts_at"] - CHECKIN_OPENS:
+            raise Invalid(
+                N_("Check-in opens {n} minutes before the start."),
+                n=int(CHECKIN_OPENS.total_seconds() // 60),
+            )
+        at = await _mark(conn, activity_id, resident_id, p.user_id)
+        name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
+        await audit.record(
+            conn,
+            p,
+            "activity.attendance",
+            community_id=found["community_id"],
+            target=f"activity:{activity_id}",
+            ip=ip,
+            resident=resident_id,
+        )
+    return {
+        "activity_id": activity_id,
+        "resident_id": resident_id,
+        "name": name,
+        "checked_in_at": at,
+    }
+
+
+# Settling ----------------------------------------------------------------------------------
+
+
+async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> dict:
+    """Award every attendee the activity's points in one journal (budget → wallets), once.
+
+    Settling a settled activity again answers the same and writes nothing. If the budget does
+    not cover it, ``budget_exhausted`` and nothing changes. Without attendees it is settled with
+    no journal. ``points`` is the total awarded."""
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
+        each = found["points"]
+        if found["status"] == SETTLED:
+            return _settled(activity_id, found["checked_in"], each, found["journal_id"])
+        if found["status"] != OPEN:
+            raise Invalid(N_("This activity is closed."))
+        if now() < found["starts_at"]:
+            raise Invalid(N_("An activity can be settled once it has started."))
+        attendees = [
+            int(r["resident"])
+            for r in await conn.fetch(
+                "SELECT resident FROM mall_signup WHERE activity = ? "
+                "AND checked_in_at IS NOT NULL ORDER BY resident",
+                activity_id,
+            )
+        ]
+        journal_id = None
+        if attendees:
+            legs = [(BUDGET, -each * len(attendees))]
+            legs += [(wallet(r), each) for r in attendees]
+            try:
+                journal = await ledger.post_journal(
+                    conn,
+                    found["book"],
+                    "award",
+                    legs,
+                    idempotency_key=f"activity:{activity_id}:settle",
+                    path=found["path"],
+                    memo=found["title"],
+                )
+            except ledger.InsufficientFunds as exc:
+                if exc.account == BUDGET:
+                    raise BudgetExhausted() from exc
+                raise
+            journal_id = journal.id
+        await conn.execute(
+            "UPDATE mall_activity SET status = 'settled', settled_by = ?, settled_at = ?, "
+            "journal_id = ? WHERE id = ?",
+            p.user_id,
+            now(),
+            journal_id,
+            activity_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "activity.settle",
+            community_id=found["community_id"],
+            target=f"activity:{activity_id}",
+            ip=ip,
+            awarded=len(attendees),
+            points=each * len(attendees),
+            journal=journal_id,
+        )
+    return _settled(activity_id, len(attendees), each, journal_id)
+
+
+def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> dict:
+    return {
+        "activity_id": activity_id,
+        "awarded": awarded,
+        "points": awarded * each,
+        "points_each": each,
+        "journal_id": journal_id,
+    }
