@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
 
 import ledger
 from mall import (
@@ -58,16 +57,6 @@ COMMUNITIES = [
             ("马秀兰", "13900000005"),
         ],
     },
-]
-
-AWARDS = [
-    ("timely_help", 20, "为独居老人送餐"),
-    ("timely_help", 30, "完成微心愿：帮邻居修轮椅"),
-    ("adding_to_good", 10, "参加协商议事会"),
-    ("adding_to_good", 15, "响应招募令：清理楼道"),
-    ("adding_to_good", 25, "建言献策被采纳：增设晾衣架"),
-    ("settling_disputes", 20, "上报楼道堆物隐患"),
-    ("settling_disputes", 40, "协助调解邻里漏水纠纷"),
 ]
 
 ADMIN = Principal(
@@ -167,34 +156,9 @@ async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
 
 
 async def _history(db: Database, rng: random.Random, slug: str, ids: list[int]) -> None:
+    await demo_earning.history(db, rng, slug, ids)  # rules and awards, through the award service
     async with db.transaction() as conn:
         book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
-        outlet = points.redeemed(1 if slug == "xingfuli" else 2)
-        await ledger.open_account(conn, book, outlet, no_negative=False)
-        for n in range(60):
-            resident = rng.choice(ids)
-            path, amount, memo = rng.choice(AWARDS)
-            await ledger.post_journal(
-                conn,
-                book,
-                "award",
-                [(points.BUDGET, -amount), (points.wallet(resident), amount)],
-                idempotency_key=f"demo:{slug}:award:{n}",
-                path=path,
-                memo=memo,
-            )
-        for n in range(25):
-            resident = rng.choice(ids)
-            price = rng.choice([5, 8, 12, 20, 30])
-            if (await ledger.get_balance(conn, book, points.wallet(resident))).balance >= price:
-                await ledger.post_journal(
-                    conn,
-                    book,
-                    "redemption",
-                    [(points.wallet(resident), -price), (outlet, price)],
-                    idempotency_key=f"demo:{slug}:order:{n}",
-                    memo="积分超市兑换",
-                )
         mistake = await ledger.post_journal(
             conn,
             book,
@@ -207,14 +171,3 @@ async def _history(db: Database, rng: random.Random, slug: str, ids: list[int]) 
         await ledger.reverse_journal(
             conn, mistake.id, idempotency_key=f"demo:{slug}:mistake:rev", memo="更正误发"
         )
-        for resident in ids[1:3]:
-            if (await ledger.get_balance(conn, book, points.wallet(resident))).balance >= 10:
-                await ledger.place_hold(
-                    conn,
-                    book,
-                    points.wallet(resident),
-                    10,
-                    expires_at=ledger.journals.now() + timedelta(days=3),
-                    idempotency_key=f"demo:{slug}:reserve:{resident}",
-                    memo="预约：食用油一桶",
-                )

@@ -1,15 +1,111 @@
-"""Demo data for this area of `mall demo`. (Filled in by the issue that owns it.)"""
+"""Demo data of redemption for `mall demo`: a history of orders at the community's outlets,
+paid with the residents' own pay codes through the counter's checkout, one of them refunded,
+one reservation collected at the counter and one still waiting for pickup. Deterministic with
+the demo's ``rng``; every point and every item moves through the real services."""
 
 from __future__ import annotations
 
 import random
 
+import catalog
+from mall import redemption, reservations, residents
 from mall.auth import Principal
 from mall.db import Database
+from mall.errors import InsufficientPoints, LimitExceeded
+
+ORDERS = 14
+
+
+def _resident(community_id: int, slug: str, resident_id: int) -> Principal:
+    return Principal(
+        kind="resident",
+        session_id=0,
+        community_id=community_id,
+        community_slug=slug,
+        role="resident",
+        resident_id=resident_id,
+    )
+
+
+async def _user(db: Database, username: str, community_id: int, slug: str) -> Principal:
+    async with db.connection() as conn:
+        row = await conn.fetchrow("SELECT id, role FROM mall_user WHERE username = ?", username)
+    return Principal(
+        kind="user",
+        session_id=0,
+        community_id=community_id,
+        community_slug=slug,
+        user_id=row["id"],
+        username=username,
+        role=row["role"],
+    )
+
+
+async def _pay(
+    db: Database, counter: Principal, who: Principal, outlet: int, lines: list, key: str
+) -> dict | None:
+    """One checkout with a fresh pay code of ``who``; ``None`` if the shelf, the limit or the
+    wallet says no (the demo then simply has one order fewer)."""
+    code = (await residents.new_pay_code(db, who))["code"]
+    try:
+        return await redemption.checkout(
+            db, counter, outlet, code=code, lines=lines, idempotency_key=key, req_hash=key
+        )
+    except (InsufficientPoints, LimitExceeded, catalog.OutOfStock):
+        return None
 
 
 async def load(
     db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
 ) -> list[str]:
     """Load this area's demo data for one community; return log-in lines to print, if any."""
+    async with db.connection() as conn:
+        community_id = await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug)
+        outlets = await conn.fetch(
+            "SELECT id, kind FROM catalog_outlet WHERE community_id = ? ORDER BY id", community_id
+        )
+    market = next(o["id"] for o in outlets if o["kind"] == "supermarket")
+    partner = next((o["id"] for o in outlets if o["kind"] == "partner"), market)
+    volunteer = await _user(db, f"{slug}-volunteer1", community_id, slug)
+    boss = await _user(db, f"{slug}-staff1", community_id, slug)
+    goods = [
+        i
+        for i in await redemption.counter_items(db, volunteer, market)
+        if i["kind"] == "goods" and i["level"]
+    ]
+    services = [
+        i for i in await redemption.counter_items(db, volunteer, partner) if i["kind"] == "service"
+    ]
+    paid = []
+    for n in range(ORDERS):
+        who = _resident(community_id, slug, rng.choice(resident_ids))
+        picked = rng.sample(goods, k=rng.choice([1, 1, 2]))
+        lines = [(item["sku"], rng.choice([1, 1, 2])) for item in picked]
+        done = await _pay(db, volunteer, who, market, lines, f"demo:{slug}:order:{n}")
+        if done is not None:
+            paid.append(done)
+    if services:
+        who = _resident(community_id, slug, rng.choice(resident_ids))
+        await _pay(db, volunteer, who, partner, [(services[0]["sku"], 1)], f"demo:{slug}:service")
+    if paid:  # a resident brought the goods back unopened
+        await redemption.refund(
+            db, boss, paid[len(paid) // 2]["id"], idempotency_key=f"demo:{slug}:refund"
+        )
+    cheap = min(goods, key=lambda item: item["price_points"])
+    for n, resident_id in enumerate(resident_ids[1:3]):  # one collected, one waiting for pickup
+        who = _resident(community_id, slug, resident_id)
+        try:
+            made = await reservations.reserve(
+                db,
+                who,
+                market,
+                [(cheap["sku"], 1)],
+                idempotency_key=f"demo:{slug}:reserve:{n}",
+                req_hash=f"demo:{slug}:reserve:{n}",
+            )
+        except (InsufficientPoints, LimitExceeded, catalog.OutOfStock):
+            continue
+        if n == 0:
+            code = (await residents.new_pay_code(db, who))["code"]
+            await reservations.collect(db, volunteer, made["id"], code=code)
     return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, get
@@ -19,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import ledger
+from mall import reservations
 from mall.db import open_database
 from mall.errors import MallError
 from mall.settings import get_settings
@@ -68,6 +71,11 @@ def _template_globals(engine: JinjaTemplateEngine) -> None:
 
 
 async def _close_db(app: Litestar) -> None:
+    housekeeping = app.state.get("housekeeping")
+    if housekeeping is not None:
+        housekeeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await housekeeping
     await app.state.db.close()
 
 
@@ -77,6 +85,8 @@ def create_app(database_url: str | None = None) -> Litestar:
 
     async def open_db(app: Litestar) -> None:
         app.state.db = open_database(database_url or settings.database_url)
+        # lapse overdue reservations and purge old pay codes every few minutes
+        app.state.housekeeping = asyncio.create_task(reservations.housekeeping_loop(app.state.db))
 
     return Litestar(
         route_handlers=[

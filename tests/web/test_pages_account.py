@@ -145,7 +145,7 @@ async def test_volunteer_lands_on_their_page_and_is_refused_staff_pages(
     response = sign_in(client, "xingfuli-vol")
     assert response.headers["location"] == "/volunteer"
     page = client.get("/volunteer")
-    assert page.status_code == 200 and "幸福里社区" in page.text and "柜台功能" in page.text
+    assert page.status_code == 200 and "幸福里社区" in page.text and "打开兑换台" in page.text
     for path in ("/staff/residents", "/staff/residents/new", "/staff/audit"):
         refused = client.get(path)
         assert refused.status_code == 403 and "没有权限" in refused.text

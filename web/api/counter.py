@@ -1,3 +1,346 @@
-"""JSON API controllers: see API.md. (Filled in by the issue that owns it.)"""
+"""The counter (兑换台) and reservations (预约): look a resident up, check out, orders, refunds,
+reservations and the volunteer's shift. The rules live in ``mall.redemption`` and
+``mall.reservations``."""
 
-ROUTES: list = []
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.params import JSONBody
+from msgspec import Meta
+
+from mall import redemption, reservations
+from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
+from web.api.guards import RESIDENT, STAFF, USERS, allow, caller, database
+from web.idempotency import idempotency
+from web.session import client_ip
+
+Sku = Annotated[str, Meta(max_length=64, pattern=NO_CONTROL)]
+
+
+class Line(msgspec.Struct):
+    sku: Sku
+    quantity: Annotated[int, Meta(ge=1, le=redemption.MAX_QUANTITY)]
+
+
+Lines = Annotated[list[Line], Meta(min_length=1, max_length=redemption.MAX_LINES)]
+
+
+class CounterCode(msgspec.Struct):
+    code: Code
+    """A pay code (20 digits) or a printed card's code."""
+    pin: Code | None = None
+    """The card's PIN; not needed for a pay code."""
+
+
+class NewOrder(msgspec.Struct):
+    code: Code
+    lines: Lines
+    """The same SKU twice is one line with the quantities added up."""
+    pin: Code | None = None
+
+
+class Placed(msgspec.Struct):
+    id: int
+    total: int
+    balance_after: int
+    """The resident's available points right after paying."""
+
+
+class OrderLine(msgspec.Struct):
+    sku: str
+    name: str
+    quantity: int
+    price_points: int
+
+
+class Order(msgspec.Struct):
+    id: int
+    outlet: int
+    resident_id: int
+    lines: list[OrderLine]
+    total: int
+    status: str
+    """`completed` or `refunded`."""
+    created_at: datetime
+    reservation_id: int | None
+    """The reservation this order handed over, if any."""
+
+
+class Refunded(msgspec.Struct):
+    id: int
+    status: str
+
+
+class Person(msgspec.Struct):
+    id: int
+    display_name: str
+    """Partly masked (王*英): enough to recognise at the counter."""
+
+
+class Limit(msgspec.Struct):
+    sku: str
+    name: str
+    limit: int
+    used: int
+    """This calendar month (China time), with reservations awaiting pickup."""
+    left: int
+
+
+class Reservation(msgspec.Struct):
+    id: int
+    outlet: int
+    outlet_name: str
+    lines: list[OrderLine]
+    total: int
+    status: str
+    """`held`, `collected`, `cancelled` or `lapsed`."""
+    created_at: datetime
+    expires_at: datetime
+    order_id: int | None
+
+
+class ReservationList(msgspec.Struct):
+    reservations: list[Reservation]
+
+
+class Found(msgspec.Struct):
+    resident: Person
+    available: int
+    held: int
+    reservations: list[Reservation]
+    """Awaiting pickup at this outlet."""
+    limits: list[Limit]
+
+
+class NewReservation(msgspec.Struct):
+    outlet: Annotated[int, Meta(ge=1, le=MAX_ID)]
+    lines: Lines
+
+
+class HandedOut(msgspec.Struct):
+    name: str
+    quantity: int
+
+
+class Shift(msgspec.Struct):
+    since: datetime
+    """When this session signed in."""
+    orders: int
+    points: int
+    items: list[HandedOut]
+
+
+def lines_of(found: list[dict]) -> list[OrderLine]:
+    return [OrderLine(**line) for line in found]
+
+
+def reservation(found: dict) -> Reservation:
+    return Reservation(
+        **{k: found[k] for k in Reservation.__struct_fields__ if k != "lines"},
+        lines=lines_of(found["lines"]),
+    )
+
+
+def pairs(lines: list[Line]) -> list[tuple[str, int]]:
+    return [(line.sku, line.quantity) for line in lines]
+
+
+class CounterController(Controller):
+    tags = ["counter"]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @post(
+        "/outlets/{outlet_id:int}/lookup",
+        status_code=200,
+        guards=[allow(*USERS)],
+        summary="Look a resident up at the counter",
+        description=(
+            "Volunteers and staff of the outlet's community. `code` is a pay code (not used "
+            "up; it stays good for the checkout for ten minutes) or a printed card's code with "
+            "its `pin`. Answers with the resident's masked name, available points, monthly "
+            "limits and reservations awaiting pickup here. `code_expired`, `code_invalid`, "
+            "`code_used`."
+        ),
+    )
+    async def lookup(self, request: Request, outlet_id: Id, data: JSONBody[CounterCode]) -> Found:
+        found = await redemption.lookup(
+            database(request),
+            await caller(request),
+            outlet_id,
+            data.code,
+            data.pin,
+            ip=client_ip(request),
+        )
+        return Found(
+            resident=Person(**found["resident"]),
+            available=found["available"],
+            held=found["held"],
+            reservations=[reservation(r) for r in found["reservations"]],
+            limits=[Limit(**limit) for limit in found["limits"]],
+        )
+
+    @post(
+        "/outlets/{outlet_id:int}/orders",
+        guards=[allow(*USERS)],
+        summary="Check out",
+        description=(
+            "Volunteers and staff of the outlet's community; needs an `Idempotency-Key`. One "
+            "transaction: the pay code is used up, the points leave the wallet, the goods leave "
+            "the shelf, the order is recorded; or nothing at all. Errors name the item: "
+            "`out_of_stock`, `limit_exceeded`, `insufficient_points` (saying what is "
+            "available), `validation_error` (unknown SKU), `code_used`, `code_expired`. A retry "
+            "with the same key and body returns the first order, even though its code is used."
+        ),
+    )
+    async def checkout(
+        self,
+        request: Request,
+        outlet_id: Id,
+        data: JSONBody[NewOrder],
+        idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
+    ) -> Placed:
+        p = await caller(request)
+        idem = await idempotency(request, principal=p.label())
+        done = await redemption.checkout(
+            database(request),
+            p,
+            outlet_id,
+            code=data.code,
+            pin=data.pin,
+            lines=pairs(data.lines),
+            idempotency_key=idem.key,
+            req_hash=idem.request_hash,
+            ip=client_ip(request),
+        )
+        return Placed(id=done["id"], total=done["total"], balance_after=done["balance_after"])
+
+    @get(
+        "/orders/{order_id:int}",
+        guards=[allow(*USERS, *RESIDENT)],
+        summary="An order",
+        description=(
+            "Staff and volunteers of the order's community, and the resident who paid; "
+            "anyone else's order is `not_found`."
+        ),
+    )
+    async def order(self, request: Request, order_id: Id) -> Order:
+        found = await redemption.get_order(database(request), await caller(request), order_id)
+        return Order(
+            **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
+            lines=lines_of(found["lines"]),
+        )
+
+    @post(
+        "/orders/{order_id:int}/refund",
+        guards=[allow(*STAFF)],
+        summary="Refund a whole order",
+        description=(
+            "Staff of the order's community; needs an `Idempotency-Key`. The points go back by "
+            "a reversing journal and the goods back on the shelf, once: a second refund is "
+            "`already_refunded`."
+        ),
+    )
+    async def refund(
+        self, request: Request, order_id: Id, idempotency_key: IdempotencyKey
+    ) -> Refunded:
+        p = await caller(request)
+        idem = await idempotency(request, principal=p.label())
+        done = await redemption.refund(
+            database(request), p, order_id, idempotency_key=idem.key, ip=client_ip(request)
+        )
+        return Refunded(id=done["id"], status=done["status"])
+
+    @post(
+        "/reservations/{reservation_id:int}/collect",
+        guards=[allow(*USERS)],
+        summary="Hand over a reservation",
+        description=(
+            "Volunteers and staff of its community, with the resident's pay code (not used up) "
+            "or card and PIN; needs an `Idempotency-Key`. Records an order with "
+            "`reservation_id`; collecting again returns that order."
+        ),
+    )
+    async def collect(
+        self,
+        request: Request,
+        reservation_id: Id,
+        data: JSONBody[CounterCode],
+        idempotency_key: IdempotencyKey,  # collecting is once per reservation whatever the key
+    ) -> Placed:
+        done = await reservations.collect(
+            database(request),
+            await caller(request),
+            reservation_id,
+            code=data.code,
+            pin=data.pin,
+            ip=client_ip(request),
+        )
+        return Placed(id=done["id"], total=done["total"], balance_after=done["balance_after"])
+
+    @get(
+        "/me/shift",
+        guards=[allow(*USERS)],
+        summary="My shift at the counter",
+        description="Orders, points and items I handed out since I signed in, for the hand-over.",
+    )
+    async def shift(self, request: Request) -> Shift:
+        found = await redemption.shift_summary(database(request), await caller(request))
+        return Shift(
+            since=found["since"],
+            orders=found["orders"],
+            points=found["points"],
+            items=[HandedOut(**item) for item in found["items"]],
+        )
+
+
+class ReservationController(Controller):
+    tags = ["reservations"]
+    guards = [allow(*RESIDENT)]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @post(
+        "/me/reservations",
+        summary="Reserve goods for pickup",
+        description=(
+            "The signed-in resident, at an outlet of their community; needs an "
+            "`Idempotency-Key`. The points are held and the goods set aside until collected at "
+            "the counter, cancelled, or lapsed after a few days (then both go back)."
+        ),
+    )
+    async def reserve(
+        self, request: Request, data: JSONBody[NewReservation], idempotency_key: IdempotencyKey
+    ) -> Reservation:
+        p = await caller(request)
+        idem = await idempotency(request, principal=p.label())
+        made = await reservations.reserve(
+            database(request),
+            p,
+            data.outlet,
+            pairs(data.lines),
+            idempotency_key=idem.key,
+            req_hash=idem.request_hash,
+        )
+        return reservation(made)
+
+    @get("/me/reservations", summary="My reservations", description="Newest first.")
+    async def mine(self, request: Request) -> ReservationList:
+        found = await reservations.my_reservations(database(request), await caller(request))
+        return ReservationList(reservations=[reservation(r) for r in found])
+
+    @delete(
+        "/me/reservations/{reservation_id:int}",
+        status_code=200,
+        summary="Cancel a reservation",
+        description="Points and goods go back. Cancelling it again changes nothing.",
+    )
+    async def cancel(self, request: Request, reservation_id: Id) -> Reservation:
+        done = await reservations.cancel(database(request), await caller(request), reservation_id)
+        return reservation(done)
+
+
+ROUTES: list = [CounterController, ReservationController]

@@ -1,3 +1,428 @@
-"""HTML pages. (Filled in by the issue that owns it.)"""
+"""The volunteer's counter (兑换台) and the resident's reservations (预约), as pages.
 
-ROUTES: list = []
+Counter: pick the outlet (remembered in a cookie), scan or type a pay code, or a card and PIN;
+the resident, their points, limits and reservations appear with the item grid; Confirm posts the
+order with a hidden idempotency key the server rendered, so a second press shows the same
+receipt. Every step is a plain form; ``static/js/counter.js`` and htmx only make it quicker.
+The resident's pay page polls ``/me/pay/status`` and turns into the receipt once its code paid.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+import catalog
+import ledger
+from mall import codes, redemption, reservations, residents
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.errors import MallError
+from web import qr
+from web.i18n import gettext as _
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    local,
+    no_store,
+    resident,
+    see_other,
+    user,
+    when,
+)
+from web.problems import CATALOG_ERRORS, LEDGER_ERRORS
+from web.render import render
+from web.session import client_ip
+
+OUTLET_COOKIE = "counter_outlet"
+ROLES = redemption.COUNTER_ROLES
+
+
+@dataclass
+class ScanForm:
+    code: str = ""
+    pin: str = ""
+
+
+@dataclass
+class OutletForm:
+    outlet: int = 0
+
+
+@dataclass
+class CodeForm:
+    code: str = ""
+
+
+@dataclass
+class KeyForm:
+    key: str = ""
+
+
+def problem_text(exc: Exception) -> tuple[str, int]:
+    """A domain or catalog error in the reader's words, with the status to answer with."""
+    if isinstance(exc, MallError):
+        return _(exc.message, **exc.params), exc.status if exc.status >= 400 else 400
+    if isinstance(exc, catalog.OutOfStock):
+        return _(CATALOG_ERRORS[catalog.OutOfStock][2], **vars(exc)), 409
+    for cls in type(exc).__mro__:
+        if cls in LEDGER_ERRORS:
+            _code, status, msg = LEDGER_ERRORS[cls]
+            return _(msg), status
+    raise exc
+
+
+def quantities(form: Any) -> list[tuple[str, int]]:
+    """``q_<sku>`` fields of the item grid as ``(sku, quantity)``; blanks and zeros left out."""
+    wanted = []
+    for name, value in form.items():
+        if name.startswith("q_") and str(value).strip() not in ("", "0"):
+            try:
+                quantity = int(str(value).strip())
+            except ValueError:
+                quantity = -1
+            wanted.append((name[2:], quantity))
+    return wanted
+
+
+def grouped(items: list[dict]) -> list[tuple[str, list[dict]]]:
+    groups: dict[str, list[dict]] = {}
+    for item in items:
+        groups.setdefault(item["category"] or _("Other"), []).append(item)
+    return list(groups.items())
+
+
+class CounterController(Controller):
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    async def _outlet(self, request: Request, p: Principal) -> dict | None:
+        chosen = request.cookies.get(OUTLET_COOKIE, "")
+        outlets = await redemption.counter_outlets(request.app.state.db, p)
+        return next((o for o in outlets if str(o["id"]) == chosen), None)
+
+    async def _idle(
+        self, request: Request, p: Principal, *, error: str | None = None, status: int = 200
+    ) -> Response:
+        db = request.app.state.db
+        outlet = await self._outlet(request, p)
+        if outlet is None:
+            outlets = await redemption.counter_outlets(db, p)
+            return no_store(
+                render(request, "counter/outlets.html", me=p, outlets=outlets, here="counter")
+            )
+        shift = await redemption.shift_summary(db, p)
+        recent = await redemption.recent_orders(db, p, outlet["id"], limit=10)
+        return no_store(
+            render(
+                request,
+                "counter/scan.html",
+                status_code=status,
+                me=p,
+                here="counter",
+                outlet=outlet,
+                shift=shift,
+                since=when(shift["since"]),
+                recent=[{**o, "when": when(o["created_at"])} for o in recent],
+                error=error,
+            )
+        )
+
+    @get("/counter")
+    async def counter(self, request: Request) -> Response:
+        p = await user(request, ROLES)
+        return await self._idle(request, p)
+
+    @post("/counter/outlet")
+    async def choose_outlet(self, request: Request, data: Annotated[OutletForm, FORM]) -> Response:
+        p = await user(request, ROLES)
+        outlets = await redemption.counter_outlets(request.app.state.db, p)
+        response = see_other("/counter")
+        if any(o["id"] == data.outlet for o in outlets):
+            response.set_cookie(
+                OUTLET_COOKIE, str(data.outlet), max_age=400 * 86400, httponly=True, samesite="lax"
+            )
+        return response
+
+    @post("/counter/outlet/forget")
+    async def forget_outlet(self, request: Request) -> Response:
+        await user(request, ROLES)
+        response = see_other("/counter")
+        response.delete_cookie(OUTLET_COOKIE, path="/")
+        return response
+
+    async def _serve(
+        self,
+        request: Request,
+        p: Principal,
+        outlet: dict,
+        code: str,
+        pin: str = "",
+        *,
+        error: str | None = None,
+        status: int = 200,
+        chosen: dict[str, int] | None = None,
+    ) -> Response:
+        """The resident at the counter with the item grid; a fresh key for this checkout."""
+        db = request.app.state.db
+        found = await redemption.lookup(
+            db, p, outlet["id"], code, pin or None, ip=client_ip(request)
+        )
+        items = await redemption.counter_items(db, p, outlet["id"])
+        chosen = chosen or {}
+        return no_store(
+            render(
+                request,
+                "counter/serve.html",
+                status_code=status,
+                me=p,
+                here="counter",
+                outlet=outlet,
+                found=found,
+                code=found["counter_code"],
+                groups=grouped(items),
+                chosen=chosen,
+                total=sum(i["price_points"] * chosen.get(i["sku"], 0) for i in items),
+                key=secrets.token_urlsafe(16),
+                error=error,
+            )
+        )
+
+    @post("/counter/scan")
+    async def scan(self, request: Request, data: Annotated[ScanForm, FORM]) -> Response:
+        p = await user(request, ROLES)
+        outlet = await self._outlet(request, p)
+        if outlet is None:
+            return see_other("/counter")
+        try:
+            return await self._serve(request, p, outlet, data.code, data.pin)
+        except Exception as exc:  # shown beside the scan field
+            text, status = problem_text(exc)
+            return await self._idle(request, p, error=text, status=status)
+
+    @post("/counter/orders")
+    async def confirm(self, request: Request) -> Response:
+        p = await user(request, ROLES)
+        outlet = await self._outlet(request, p)
+        if outlet is None:
+            return see_other("/counter")
+        form = await request.form()
+        code, key = str(form.get("code", "")), str(form.get("key", ""))[:100]
+        wanted = quantities(form)
+        db = request.app.state.db
+        try:
+            done = await redemption.checkout(
+                db,
+                p,
+                outlet["id"],
+                code=code,
+                lines=wanted,
+                idempotency_key=f"web:{p.label()}:{key or secrets.token_urlsafe(8)}",
+                req_hash=ledger.request_hash({"code": code, "lines": sorted(wanted)}),
+                ip=client_ip(request),
+            )
+        except Exception as exc:
+            text, status = problem_text(exc)
+            chosen = {sku: q for sku, q in wanted if q > 0}
+            try:
+                return await self._serve(
+                    request, p, outlet, code, error=text, status=status, chosen=chosen
+                )
+            except Exception as again:  # the code itself is no good any more: scan again
+                text, status = problem_text(again)
+                return await self._idle(request, p, error=text, status=status)
+        return see_other(f"/counter/orders/{done['id']}")
+
+    @post("/counter/reservations/{reservation_id:int}/collect")
+    async def collect(
+        self, request: Request, reservation_id: FromPath[int], data: Annotated[CodeForm, FORM]
+    ) -> Response:
+        p = await user(request, ROLES)
+        outlet = await self._outlet(request, p)
+        if outlet is None:
+            return see_other("/counter")
+        try:
+            done = await reservations.collect(
+                request.app.state.db, p, reservation_id, code=data.code, ip=client_ip(request)
+            )
+        except Exception as exc:
+            text, status = problem_text(exc)
+            try:
+                return await self._serve(request, p, outlet, data.code, error=text, status=status)
+            except Exception as again:
+                text, status = problem_text(again)
+                return await self._idle(request, p, error=text, status=status)
+        return see_other(f"/counter/orders/{done['id']}")
+
+    @get("/counter/orders/{order_id:int}")
+    async def receipt(self, request: Request, order_id: FromPath[int]) -> Response:
+        p = await user(request, ROLES)
+        order = await redemption.get_order(request.app.state.db, p, order_id)
+        return no_store(
+            render(
+                request,
+                "counter/receipt.html",
+                me=p,
+                here="counter",
+                order=order,
+                at=when(order["created_at"]),
+                can_refund=p.role in STAFF_ROLES and order["status"] == "completed",
+                key=secrets.token_urlsafe(16),
+            )
+        )
+
+    @post("/counter/orders/{order_id:int}/refund")
+    async def refund(
+        self, request: Request, order_id: FromPath[int], data: Annotated[KeyForm, FORM]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        try:
+            await redemption.refund(
+                request.app.state.db,
+                p,
+                order_id,
+                idempotency_key=f"web:{p.label()}:{data.key[:100] or secrets.token_urlsafe(8)}",
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            if exc.code != "already_refunded":
+                raise
+        return see_other(f"/counter/orders/{order_id}")
+
+
+class ReservationPages(Controller):
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/me/pay/status")
+    async def pay_status(
+        self, request: Request, code: FromQuery[str] = "", scanned: FromQuery[str] = ""
+    ) -> Response:
+        """Polled by the pay page every few seconds: nothing (204) while the code waits, the
+        receipt once it paid, the code without renewal once a counter scanned it, a fresh code
+        when it is about to expire. Without htmx (a plain refresh), always the whole page."""
+        p = await resident(request)
+        db = request.app.state.db
+        state, until = await redemption.code_state(db, p, code)
+        htmx = request.headers.get("hx-request") == "true"
+        if state == "paid":
+            order = await redemption.order_for_code(db, p, code)
+            return no_store(
+                render(
+                    request,
+                    "resident/pay.html",
+                    fragment="paycode",
+                    order=order,
+                    at=when(order["created_at"]) if order else "",
+                )
+            )
+        if htmx and (state == "fresh" or (state == "scanned" and scanned == "1")):
+            return Response(content=b"", status_code=204, headers={"Cache-Control": "no-store"})
+        if state in ("fresh", "scanned") and until is not None:
+            shown, expires = code.strip(), local(until).strftime("%H:%M:%S")
+        else:
+            issued = await residents.new_pay_code(db, p)
+            shown, expires = issued["code"], local(issued["expires_at"]).strftime("%H:%M:%S")
+        return no_store(
+            render(
+                request,
+                "resident/pay.html",
+                fragment="paycode",
+                code=shown,
+                qr=await qr.render(shown),
+                digits=codes.pay_code_groups(shown),
+                expires=expires,
+                scanned=state == "scanned",
+            )
+        )
+
+    @get("/me/reservations")
+    async def mine(self, request: Request) -> Response:
+        p = await resident(request)
+        found = await reservations.my_reservations(request.app.state.db, p)
+        rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
+        return no_store(render(request, "counter/my_reservations.html", rows=rows))
+
+    @get("/me/reservations/new")
+    async def new(
+        self, request: Request, outlet: FromQuery[int | None] = None, sku: FromQuery[str] = ""
+    ) -> Response:
+        p = await resident(request)
+        return await self._form(request, p, outlet, {sku: 1} if sku else {})
+
+    async def _form(
+        self,
+        request: Request,
+        p: Principal,
+        outlet_id: int | None,
+        chosen: dict[str, int],
+        *,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        db = request.app.state.db
+        outlets = await redemption.counter_outlets(db, p)
+        outlet = next((o for o in outlets if o["id"] == outlet_id), None)
+        if outlet is None and len(outlets) == 1:
+            outlet = outlets[0]
+        items = []
+        if outlet is not None:
+            items = [
+                i
+                for i in await redemption.counter_items(db, p, outlet["id"])
+                if i["kind"] == "goods"
+            ]
+        me = await residents.get_resident(db, p, p.resident_id)
+        return no_store(
+            render(
+                request,
+                "counter/reserve.html",
+                status_code=status,
+                outlets=outlets,
+                outlet=outlet,
+                groups=grouped(items),
+                chosen=chosen,
+                me=me,
+                days=reservations.lapse_days(),
+                key=secrets.token_urlsafe(16),
+                error=error,
+            )
+        )
+
+    @post("/me/reservations")
+    async def reserve(self, request: Request) -> Response:
+        p = await resident(request)
+        form = await request.form()
+        wanted = quantities(form)
+        try:
+            outlet_id = int(str(form.get("outlet", "0")))
+        except ValueError:
+            outlet_id = 0
+        key = str(form.get("key", ""))[:100] or secrets.token_urlsafe(8)
+        try:
+            await reservations.reserve(
+                request.app.state.db,
+                p,
+                outlet_id,
+                wanted,
+                idempotency_key=f"web:{key}",
+                req_hash=ledger.request_hash({"outlet": outlet_id, "lines": sorted(wanted)}),
+            )
+        except Exception as exc:
+            text, status = problem_text(exc)
+            chosen = {sku: q for sku, q in wanted if q > 0}
+            return await self._form(request, p, outlet_id, chosen, error=text, status=status)
+        return see_other("/me/reservations")
+
+    @post("/me/reservations/{reservation_id:int}/cancel")
+    async def cancel(self, request: Request, reservation_id: FromPath[int]) -> Response:
+        p = await resident(request)
+        await reservations.cancel(request.app.state.db, p, reservation_id)
+        return see_other("/me/reservations")
+
+
+ROUTES: list = [CounterController, ReservationPages]

@@ -112,6 +112,7 @@ class ResidentController(Controller):
                 request,
                 "resident/pay.html",
                 fragment="paycode",
+                code=issued["code"],
                 qr=await qr.render(issued["code"]),
                 digits=codes.pay_code_groups(issued["code"]),
                 expires=local(issued["expires_at"]).strftime("%H:%M:%S"),

@@ -1,0 +1,421 @@
+"""Reservations (预约): a resident sets goods aside in the app and collects them at the counter.
+
+Reserving puts the points on a ledger hold (wallet → holds) and moves the goods off the shelf
+(reason ``reservation``); collecting captures the hold to the outlet and records an order;
+cancelling, or lapsing after ``MALL_RESERVATION_DAYS`` days (default 3), releases both. The
+reservation row's status changes first (``UPDATE ... WHERE status = 'held'``), so two counters,
+or a counter and the lapse, never settle one reservation twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import catalog
+import ledger
+from ledger import Connection
+from mall import access, codes, points, redemption
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.db import Database
+from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
+from mall.redemption import COUNTER_ROLES, now
+from mall.settings import get_settings
+
+log = logging.getLogger("mall.reservations")
+
+DEFAULT_DAYS = 3
+#: How often the app lapses overdue reservations and purges old pay codes.
+HOUSEKEEPING_EVERY_S = 300
+#: Unused pay codes are deleted this long after they expired.
+PURGE_PAY_CODES_AFTER = timedelta(days=1)
+
+
+class ReservationClosed(MallError):
+    code, status = "validation_error", 409
+    message = N_("This reservation is already settled.")
+
+
+def lapse_days() -> int:
+    """``MALL_RESERVATION_DAYS``: days a reservation waits for pickup (1 to 60, default 3)."""
+    raw = os.environ.get("MALL_RESERVATION_DAYS", "")
+    try:
+        days = int(raw) if raw.strip() else DEFAULT_DAYS
+    except ValueError:
+        return DEFAULT_DAYS
+    return min(max(days, 1), 60)
+
+
+async def _lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[dict]]:
+    if not reservation_ids:
+        return {}
+    marks = ", ".join("?" for _ in reservation_ids)
+    rows = await conn.fetch(
+        "SELECT l.reservation, l.item, i.sku, i.kind, l.name, l.quantity, l.price_points "
+        "FROM mall_reservation_line l JOIN catalog_item i ON i.id = l.item "
+        f"WHERE l.reservation IN ({marks}) ORDER BY l.id",
+        *reservation_ids,
+    )
+    found: dict[int, list[dict]] = {rid: [] for rid in reservation_ids}
+    for r in rows:
+        found[int(r["reservation"])].append(
+            {
+                "item_id": int(r["item"]),
+                "sku": r["sku"],
+                "kind": r["kind"],
+                "name": r["name"],
+                "quantity": int(r["quantity"]),
+                "price_points": int(r["price_points"]),
+            }
+        )
+    return found
+
+
+def _public(row: ledger.Row, lines: list[dict]) -> dict:
+    return {
+        "id": int(row["id"]),
+        "outlet": int(row["outlet"]),
+        "outlet_name": row["outlet_name"],
+        "total": int(row["total"]),
+        "status": row["status"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "order_id": row["order_id"],
+        "lines": [
+            {k: line[k] for k in ("sku", "name", "quantity", "price_points")} for line in lines
+        ],
+    }
+
+
+_SELECT = (
+    "SELECT r.id, r.community, r.outlet, r.resident, r.total, r.status, r.hold_id, "
+    "r.created_at, r.expires_at, r.order_id, o.name AS outlet_name, c.book "
+    "FROM mall_reservation r JOIN catalog_outlet o ON o.id = r.outlet "
+    "JOIN mall_community c ON c.id = r.community"
+)
+
+
+async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[dict]:
+    """The resident's reservations awaiting pickup at the outlet, oldest first."""
+    rows = await conn.fetch(
+        f"{_SELECT} WHERE r.outlet = ? AND r.resident = ? AND r.status = 'held' ORDER BY r.id",
+        outlet_id,
+        resident_id,
+    )
+    lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+    return [_public(r, lines[int(r["id"])]) for r in rows]
+
+
+async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[dict]:
+    access.require(p, ("resident",))
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            f"{_SELECT} WHERE r.resident = ? ORDER BY r.id DESC LIMIT ?",
+            p.resident_id,
+            max(1, min(limit, 200)),
+        )
+        lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+    return [_public(r, lines[int(r["id"])]) for r in rows]
+
+
+async def reserve(
+    db: Database,
+    p: Principal,
+    outlet_id: int,
+    lines: Iterable[tuple[str, int]],
+    *,
+    idempotency_key: str,
+    req_hash: str,
+) -> dict:
+    """Set goods aside for the signed-in resident at one of their community's outlets."""
+    access.require(p, ("resident",))
+    wanted = redemption.clean_lines(lines)
+    at = now()
+    async with db.transaction() as conn:
+        outlet = await redemption.outlet_row(conn, outlet_id)
+        if outlet["community_id"] != p.community_id:
+            raise NotFound()
+        first = await conn.fetchrow(
+            "SELECT id, request_hash FROM mall_reservation WHERE resident = ? "
+            "AND idempotency_key = ?",
+            p.resident_id,
+            idempotency_key,
+        )
+        if first is not None:
+            if first["request_hash"] != req_hash:
+                raise ledger.IdempotencyKeyReused(idempotency_key)
+            return {**await _one(conn, int(first["id"])), "replayed": True}
+        order_lines = await redemption.priced_lines(conn, outlet["community_id"], wanted)
+        if any(line["kind"] != "goods" for line in order_lines):
+            raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
+        total = sum(line["price_points"] * line["quantity"] for line in order_lines)
+        await redemption.check_limits(conn, p.resident_id, order_lines, at)
+        await redemption.check_stock(conn, outlet_id, order_lines)
+        available = await redemption.wallet_balance(conn, outlet["book"], p.resident_id)
+        if total > available:
+            raise redemption.not_enough(total, available)
+        expires = at + timedelta(days=lapse_days())
+        try:
+            hold = await ledger.place_hold(
+                conn,
+                outlet["book"],
+                points.wallet(p.resident_id),
+                total,
+                expires_at=expires,
+                idempotency_key=redemption.scoped_key(f"reserve:r{p.resident_id}", idempotency_key),
+                memo="预约：" + redemption.memo_of(order_lines),
+            )
+        except ledger.InsufficientFunds as exc:
+            raise redemption.not_enough(total, exc.balance) from exc
+        reservation_id = int(
+            await conn.fetchval(
+                "INSERT INTO mall_reservation (community, outlet, resident, total, status, "
+                "hold_id, idempotency_key, request_hash, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, 'held', ?, ?, ?, ?, ?) RETURNING id",
+                outlet["community_id"],
+                outlet_id,
+                p.resident_id,
+                total,
+                hold.id,
+                idempotency_key,
+                req_hash,
+                at,
+                expires,
+            )
+        )
+        await redemption.move_lines(
+            conn, outlet_id, order_lines, -1, "reservation", f"reservation:{reservation_id}", None
+        )
+        await conn.executemany(
+            "INSERT INTO mall_reservation_line (reservation, item, name, quantity, price_points) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (reservation_id, li["item_id"], li["name"], li["quantity"], li["price_points"])
+                for li in order_lines
+            ],
+        )
+        return {**await _one(conn, reservation_id), "replayed": False}
+
+
+async def _one(conn: Connection, reservation_id: int) -> dict:
+    row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
+    assert row is not None
+    return _public(row, (await _lines_of(conn, [reservation_id]))[reservation_id])
+
+
+async def _row(conn: Connection, p: Principal, reservation_id: int, roles: tuple) -> ledger.Row:
+    """The reservation, if ``p`` may act on it: its resident, or staff and volunteers of its
+    community; anyone else gets ``NotFound``."""
+    access.require(p, roles)
+    if not 0 < reservation_id <= access.MAX_ID:
+        raise NotFound()
+    row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
+    if row is None:
+        raise NotFound()
+    if p.role == "resident":
+        if row["resident"] != p.resident_id:
+            raise NotFound()
+    elif not p.is_admin and row["community"] != p.community_id:
+        raise NotFound()
+    return row
+
+
+async def cancel(db: Database, p: Principal, reservation_id: int) -> dict:
+    """Give the points and goods back; cancelling a cancelled reservation changes nothing."""
+    async with db.transaction() as conn:
+        row = await _row(conn, p, reservation_id, ("resident",) + STAFF_ROLES)
+        if row["status"] == "cancelled":
+            return await _one(conn, reservation_id)
+        closed = await conn.fetchval(
+            "UPDATE mall_reservation SET status = 'cancelled', closed_at = ? "
+            "WHERE id = ? AND status = 'held' RETURNING id",
+            now(),
+            reservation_id,
+        )
+        if closed is None:
+            raise ReservationClosed()
+        await ledger.release_hold(
+            conn,
+            row["hold_id"],
+            idempotency_key=f"reservation:{reservation_id}:cancel",
+            memo="取消预约，积分退回",
+        )
+        lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
+        await redemption.move_lines(
+            conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
+        )
+        return await _one(conn, reservation_id)
+
+
+async def collect(
+    db: Database,
+    p: Principal,
+    reservation_id: int,
+    *,
+    code: str,
+    pin: str | None = None,
+    ip: str = "",
+) -> dict:
+    """Hand a reservation over at the counter, in one tap: the resident's pay code (not used
+    up, so they can still buy more) or card and PIN proves they are there. Records an order
+    with ``reservation_id``; collecting it again returns that order."""
+    access.require(p, COUNTER_ROLES)
+    parsed = codes.parse(get_settings().secret_key, code)
+    async with db.connection() as conn:
+        row = await _row(conn, p, reservation_id, COUNTER_ROLES)
+    if parsed.kind == codes.CARD:
+        holder = await redemption.card_resident(db, p, row["community"], code, pin, ip)
+    elif parsed.kind != codes.PAY:
+        raise CodeInvalid()
+    at = now()
+    async with db.transaction() as conn:
+        row = await _row(conn, p, reservation_id, COUNTER_ROLES)
+        if row["status"] == "collected" and row["order_id"] is not None:
+            done = await redemption.get_order(db, p, int(row["order_id"]))
+            return {**done, "replayed": True}
+        if parsed.kind == codes.PAY:
+            holder = int((await redemption.pay_code_row(conn, parsed.ident, at))["resident"])
+        if holder != row["resident"]:
+            raise CodeInvalid()
+        if row["status"] == "held" and row["expires_at"] <= at:
+            raise ReservationClosed(
+                N_("This reservation was not collected in time and has lapsed.")
+            )
+        closed = await conn.fetchval(
+            "UPDATE mall_reservation SET status = 'collected', closed_at = ? "
+            "WHERE id = ? AND status = 'held' RETURNING id",
+            at,
+            reservation_id,
+        )
+        if closed is None:
+            raise ReservationClosed()
+        journal = await ledger.capture_hold(
+            conn,
+            row["hold_id"],
+            points.redeemed(row["outlet"]),
+            idempotency_key=f"reservation:{reservation_id}:collect",
+            memo="领取预约：" + str(reservation_id),
+        )
+        order_id = int(
+            await conn.fetchval(
+                "INSERT INTO mall_order (community, outlet, resident, user_id, total, status, "
+                "journal_id, reservation_id, idempotency_key, request_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'completed', ?, ?, ?, '', ?) RETURNING id",
+                row["community"],
+                row["outlet"],
+                row["resident"],
+                p.user_id,
+                row["total"],
+                journal.id,
+                reservation_id,
+                f"reservation:{reservation_id}",
+                at,
+            )
+        )
+        await conn.execute(
+            "UPDATE mall_reservation SET order_id = ? WHERE id = ?", order_id, reservation_id
+        )
+        lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
+        await redemption.insert_order_lines(conn, order_id, lines)
+        after = await redemption.wallet_balance(conn, row["book"], row["resident"])
+    return {"id": order_id, "total": int(row["total"]), "balance_after": after, "replayed": False}
+
+
+async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
+    """Lapse every reservation not collected by its deadline: points and goods go back.
+    Safe to run from several processes at once; returns how many lapsed here."""
+    at = at or now()
+    async with db.transaction() as conn:
+        rows = await conn.fetch(
+            "UPDATE mall_reservation SET status = 'lapsed', closed_at = ? "
+            "WHERE status = 'held' AND expires_at <= ? RETURNING id, outlet, hold_id",
+            at,
+            at,
+        )
+        if not rows:
+            return 0
+        await _lock_hold_accounts(conn, at, [int(r["hold_id"]) for r in rows])
+        await ledger.lapse_holds(conn, at=at)
+        for r in sorted(rows, key=lambda r: int(r["id"])):
+            if (await ledger.get_hold(conn, int(r["hold_id"]))).outcome is None:
+                # its hold runs longer (the setting was shortened since): give it back now
+                await ledger.release_hold(
+                    conn,
+                    int(r["hold_id"]),
+                    idempotency_key=f"reservation:{r['id']}:lapse",
+                    memo="预约未领取，积分退回",
+                )
+        lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+        moves = sorted(
+            (int(r["outlet"]), line["item_id"], int(r["id"]), line["quantity"])
+            for r in rows
+            for line in lines[int(r["id"])]
+            if line["kind"] == "goods"
+        )
+        for outlet_id, item_id, reservation_id, quantity in moves:  # in lock order
+            await catalog.move_stock(
+                conn,
+                outlet_id,
+                item_id,
+                quantity,
+                "release",
+                reference=f"reservation:{reservation_id}",
+            )
+    return len(rows)
+
+
+async def _lock_hold_accounts(conn: Connection, at: datetime, hold_ids: list[int]) -> None:
+    """On PostgreSQL, lock every account the lapse will touch (the wallets and ``holds`` of
+    the holds due, and of ``hold_ids``) at once in id order, as every single journal does, so
+    that posting several journals in one transaction cannot deadlock with a reservation."""
+    if conn.dialect != "postgres":
+        return
+    marks = ", ".join("?" for _ in hold_ids)
+    due = (
+        "SELECT h.id FROM ledger_hold h LEFT JOIN ledger_hold_resolution x ON x.hold = h.id "
+        f"WHERE x.id IS NULL AND (h.expires_at <= ? OR h.id IN ({marks}))"
+    )
+    await conn.fetch(
+        "SELECT a.id FROM ledger_account a WHERE a.id IN "
+        f"(SELECT account FROM ledger_hold WHERE id IN ({due})) "
+        f"OR (a.code = ? AND a.book IN (SELECT book FROM ledger_hold WHERE id IN ({due}))) "
+        "ORDER BY a.id FOR UPDATE",
+        at,
+        *hold_ids,
+        ledger.HOLDS_ACCOUNT,
+        at,
+        *hold_ids,
+    )
+
+
+async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
+    """Delete pay codes that expired unused more than a day ago; returns how many."""
+    at = at or now()
+    async with db.transaction() as conn:
+        rows = await conn.fetch(
+            "DELETE FROM mall_code WHERE kind = 'pay' AND used_at IS NULL AND expires_at < ? "
+            "RETURNING id",
+            at - PURGE_PAY_CODES_AFTER,
+        )
+    return len(rows)
+
+
+async def housekeeping(db: Database, at: datetime | None = None) -> None:
+    await lapse_reservations(db, at)
+    await purge_pay_codes(db, at)
+
+
+async def housekeeping_loop(db: Database, every: float = HOUSEKEEPING_EVERY_S) -> None:
+    """Run ``housekeeping`` now and then every few minutes, until cancelled; errors are logged."""
+    while True:
+        try:
+            await housekeeping(db)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reservation housekeeping failed")
+        await asyncio.sleep(every)

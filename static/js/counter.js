@@ -1,0 +1,183 @@
+// The counter's script (the CSP allows no inline script). Progressive: every step works without it.
+//  1. Keeps the scan field focused, so a USB barcode scanner (which types the code and Enter) or
+//     typed digits always land there; refocuses after each tap elsewhere.
+//  2. The camera button: the browser's BarcodeDetector where present, otherwise the vendored jsQR
+//     (static/vendor/jsqr, loaded only when needed) on frames of getUserMedia; a code found is
+//     put in the field and the form is sent.
+//  3. The item grid: − / + steppers, search by name, the running total against the balance (a
+//     warning, and Confirm disabled, when it is more than the resident has).
+//  4. Confirm is disabled once pressed; a second press would in any case show the same receipt,
+//     because the form carries the idempotency key the server rendered.
+"use strict";
+
+(() => {
+  if (window.mallCounter) {
+    // loaded again by a boosted page change: only set up the new page
+    window.mallCounter();
+    return;
+  }
+  const JSQR = "/static/vendor/jsqr/jsQR-1.4.0.js";
+  let stream = null;
+
+  function typing(element) {
+    return element && element.matches && element.matches("input, textarea, select, summary, [contenteditable]");
+  }
+
+  function keepFocus() {
+    const field = document.querySelector("[data-scan-field]");
+    if (field && !field.dataset.kept) {
+      field.dataset.kept = "1";
+      field.focus();
+    }
+  }
+
+  document.addEventListener("focusout", () => {
+    setTimeout(() => {
+      const field = document.querySelector("[data-scan-field]");
+      if (field && !typing(document.activeElement) && !stream) field.focus();
+    }, 150);
+  });
+
+  function loadJsQR() {
+    if (window.jsQR) return Promise.resolve(window.jsQR);
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = JSQR;
+      script.onload = () => resolve(window.jsQR);
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  function stopCamera(box) {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    if (box) box.hidden = true;
+    const field = document.querySelector("[data-scan-field]");
+    if (field) field.focus();
+  }
+
+  async function startCamera(form) {
+    const box = form.querySelector("[data-camera-box]");
+    const video = form.querySelector("[data-camera-video]");
+    const field = form.querySelector("[data-scan-field]");
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch (error) {
+      return;
+    }
+    box.hidden = false;
+    video.srcObject = stream;
+    await video.play();
+    const detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    const decode = detector ? null : await loadJsQR().catch(() => null);
+    const canvas = document.createElement("canvas");
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+
+    async function look() {
+      if (!stream) return;
+      let text = null;
+      if (video.readyState >= 2) {
+        if (detector) {
+          const found = await detector.detect(video).catch(() => []);
+          text = found.length ? found[0].rawValue : null;
+        } else if (decode) {
+          canvas.width = video.videoWidth;
+          canvas.height = video.videoHeight;
+          context.drawImage(video, 0, 0);
+          const image = context.getImageData(0, 0, canvas.width, canvas.height);
+          const found = decode(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+          text = found ? found.data : null;
+        }
+      }
+      if (text) {
+        stopCamera(box);
+        field.value = text.trim();
+        form.requestSubmit();
+        return;
+      }
+      setTimeout(look, 200);
+    }
+    look();
+  }
+
+  function camera() {
+    const form = document.querySelector("[data-scan-form]");
+    const button = form && form.querySelector("[data-camera]");
+    if (!button || button.dataset.ready || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return;
+    button.dataset.ready = "1";
+    button.hidden = false;
+    button.addEventListener("click", () => startCamera(form));
+    form.querySelector("[data-camera-stop]").addEventListener("click", () => stopCamera(form.querySelector("[data-camera-box]")));
+  }
+
+  function grid() {
+    const form = document.querySelector("[data-checkout]");
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    const totalShown = form.querySelector("[data-total]");
+    const over = form.querySelector("[data-over]");
+    const confirm = form.querySelector("[data-confirm]");
+    const availableNode = document.querySelector("[data-available]");
+    const available = availableNode ? Number(availableNode.dataset.available) : Infinity;
+
+    function update() {
+      let total = 0;
+      form.querySelectorAll("[data-item]").forEach((item) => {
+        const quantity = Number(item.querySelector("[data-quantity]").value) || 0;
+        total += quantity * Number(item.dataset.price);
+        item.classList.toggle("chosen", quantity > 0);
+      });
+      if (totalShown) totalShown.textContent = String(total);
+      if (over) over.hidden = total <= available;
+      if (confirm) confirm.disabled = total > available || total === 0;
+    }
+
+    form.querySelectorAll("[data-step]").forEach((button) => {
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        const input = button.parentElement.querySelector("[data-quantity]");
+        const max = Number(input.max || 99);
+        const next = Math.min(max, Math.max(0, (Number(input.value) || 0) + Number(button.dataset.step)));
+        input.value = String(next);
+        update();
+      });
+    });
+    form.addEventListener("input", update);
+
+    const search = form.querySelector("[data-item-search]");
+    if (search) {
+      search.addEventListener("input", () => {
+        const query = search.value.trim().toLowerCase();
+        form.querySelectorAll("[data-group]").forEach((group) => {
+          let shown = 0;
+          group.querySelectorAll("[data-item]").forEach((item) => {
+            const match = !query || item.dataset.name.toLowerCase().includes(query);
+            item.hidden = !match;
+            if (match) shown += 1;
+          });
+          group.hidden = shown === 0;
+        });
+      });
+    }
+
+    form.addEventListener("submit", () => {
+      // let this submission go, then refuse a second one while it is under way
+      setTimeout(() => {
+        if (confirm) confirm.disabled = true;
+      }, 0);
+    });
+    update();
+  }
+
+  function init() {
+    keepFocus();
+    camera();
+    grid();
+  }
+
+  window.mallCounter = init;
+  document.addEventListener("htmx:afterSettle", init);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

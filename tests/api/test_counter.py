@@ -1,0 +1,211 @@
+"""The counter and reservations over the JSON API: problem codes, idempotency, scope, receipts."""
+
+from __future__ import annotations
+
+import itertools
+
+from mall import auth, residents
+from tests.api.helpers import Api, problem
+from tests.api.world import ADMIN, A, World, award, new_token
+
+_n = itertools.count()
+
+
+async def _resident_token(db, resident_id: int) -> str:
+    async with db.transaction() as conn:
+        return await auth.create_session(
+            conn, "resident", resident_id=resident_id, ttl=auth.RESIDENT_SESSION
+        )
+
+
+def shopper(api: Api, points: int, name: str = "陈玉珍") -> tuple[int, str]:
+    """A new resident of A with ``points``: ``(id, bearer token)``."""
+    rid = api.run(residents.create_resident, ADMIN, A, name, None, None)["id"]
+    if points:
+        api.run(award, A, rid, points, f"counter-test:{rid}", "奖励")
+    return rid, api.run(_resident_token, rid)
+
+
+def pay_code(api: Api, token: str) -> str:
+    return api.get("/me/pay-code", token).json()["code"]
+
+
+def order(api: Api, world: World, token: str, body: dict, key: str | None = None):
+    return api.post(
+        f"/outlets/{world.outlets['outlet-a']}/orders",
+        token,
+        json=body,
+        headers={"Idempotency-Key": key or f"k{next(_n)}"},
+    )
+
+
+def test_lookup_then_checkout_then_the_receipt(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    rid, me = shopper(api, 40, "王秀英")
+    code = pay_code(api, me)
+    outlet = world.outlets["outlet-a"]
+    found = api.post(f"/outlets/{outlet}/lookup", vol, json={"code": code})
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["resident"] == {"id": rid, "display_name": "王*英"}
+    assert body["available"] == 40 and body["reservations"] == []
+    placed = order(api, world, vol, {"code": code, "lines": [{"sku": "SOAP", "quantity": 3}]})
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["total"] == 15 and placed.json()["balance_after"] == 25
+    mine = api.get(f"/orders/{placed.json()['id']}", me)
+    assert mine.status_code == 200
+    assert mine.json()["lines"] == [
+        {"sku": "SOAP", "name": "香皂", "quantity": 3, "price_points": 5}
+    ]
+    assert mine.json()["status"] == "completed" and mine.json()["resident_id"] == rid
+    passbook = api.get("/me/passbook", me).json()["entries"]
+    assert passbook[0]["kind"] == "redemption" and passbook[0]["memo"] == "香皂×3"
+    problem(api.post(f"/outlets/{outlet}/lookup", vol, json={"code": code}), 409, "code_used")
+
+
+def test_replay_returns_the_first_order_and_another_body_is_refused(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    _, me = shopper(api, 40)
+    code = pay_code(api, me)
+    body = {"code": code, "lines": [{"sku": "SOAP", "quantity": 1}]}
+    first = order(api, world, vol, body, "retry-1")
+    again = order(api, world, vol, body, "retry-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    changed = {"code": code, "lines": [{"sku": "SOAP", "quantity": 2}]}
+    problem(order(api, world, vol, changed, "retry-1"), 422, "idempotency_key_reused")
+    problem(order(api, world, vol, body, "retry-2"), 409, "code_used")
+    assert api.get("/me", me).json()["available"] == 35
+
+
+def test_refusals_name_the_item_and_what_is_left(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    _, me = shopper(api, 100)
+    code = pay_code(api, me)
+    out = problem(
+        order(api, world, vol, {"code": code, "lines": [{"sku": "SOAP", "quantity": 99}]}),
+        409,
+        "out_of_stock",
+    )
+    assert "香皂" in out["title"]
+    _, poor = shopper(api, 4)
+    short = problem(
+        order(
+            api,
+            world,
+            vol,
+            {"code": pay_code(api, poor), "lines": [{"sku": "SOAP", "quantity": 1}]},
+        ),
+        409,
+        "insufficient_points",
+    )
+    assert "4" in short["title"]
+    unknown = problem(
+        order(api, world, vol, {"code": code, "lines": [{"sku": "CAVIAR", "quantity": 1}]}),
+        400,
+        "validation_error",
+    )
+    assert "CAVIAR" in unknown["title"]
+    for lines in ([], [{"sku": "SOAP", "quantity": 0}], [{"sku": "SOAP", "quantity": 1.5}]):
+        response = order(api, world, vol, {"code": code, "lines": lines})
+        assert response.status_code == 400 and response.json()["code"] == "validation_error"
+    problem(
+        order(api, world, vol, {"code": "1" + "0" * 19, "lines": [{"sku": "SOAP", "quantity": 1}]}),
+        400,
+        "code_invalid",
+    )
+    response = api.post(
+        f"/outlets/{world.outlets['outlet-a']}/orders",
+        vol,
+        json={"code": code, "lines": [{"sku": "SOAP", "quantity": 1}]},
+    )
+    problem(response, 400, "validation_error")  # no Idempotency-Key
+
+
+def test_refund_once_by_staff(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    staff = api.run(new_token, world, "staff-a")
+    _, me = shopper(api, 20)
+    placed = order(
+        api, world, vol, {"code": pay_code(api, me), "lines": [{"sku": "SOAP", "quantity": 2}]}
+    )
+    order_id = placed.json()["id"]
+    problem(
+        api.post(f"/orders/{order_id}/refund", vol, headers={"Idempotency-Key": "r"}),
+        403,
+        "forbidden",
+    )
+    refunded = api.post(f"/orders/{order_id}/refund", staff, headers={"Idempotency-Key": "r"})
+    assert refunded.status_code == 201 and refunded.json() == {"id": order_id, "status": "refunded"}
+    again = api.post(f"/orders/{order_id}/refund", staff, headers={"Idempotency-Key": "r"})
+    assert again.status_code == 201
+    problem(
+        api.post(f"/orders/{order_id}/refund", staff, headers={"Idempotency-Key": "r2"}),
+        409,
+        "already_refunded",
+    )
+    assert api.get("/me", me).json()["available"] == 20
+    assert api.get(f"/orders/{order_id}", staff).json()["status"] == "refunded"
+
+
+def test_reserve_see_it_at_the_counter_and_collect_it(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    _, me = shopper(api, 30)
+    outlet = world.outlets["outlet-a"]
+    body = {"outlet": outlet, "lines": [{"sku": "SOAP", "quantity": 2}]}
+    made = api.post("/me/reservations", me, json=body, headers={"Idempotency-Key": "res1"})
+    assert made.status_code == 201, made.text
+    assert made.json()["status"] == "held" and made.json()["total"] == 10
+    account = api.get("/me", me).json()
+    assert (account["held"], account["available"]) == (10, 20)
+    code = pay_code(api, me)
+    found = api.post(f"/outlets/{outlet}/lookup", vol, json={"code": code}).json()
+    assert [r["id"] for r in found["reservations"]] == [made.json()["id"]]
+    collected = api.post(
+        f"/reservations/{made.json()['id']}/collect",
+        vol,
+        json={"code": code},
+        headers={"Idempotency-Key": "c1"},
+    )
+    assert collected.status_code == 201, collected.text
+    assert collected.json()["total"] == 10 and collected.json()["balance_after"] == 20
+    shown = api.get(f"/orders/{collected.json()['id']}", me).json()
+    assert shown["reservation_id"] == made.json()["id"]
+    listed = api.get("/me/reservations", me).json()["reservations"]
+    assert listed[0]["status"] == "collected" and listed[0]["order_id"] == collected.json()["id"]
+
+
+def test_cancel_a_reservation_gives_everything_back(api: Api, world: World) -> None:
+    _, me = shopper(api, 30)
+    body = {"outlet": world.outlets["outlet-a"], "lines": [{"sku": "SOAP", "quantity": 1}]}
+    made = api.post("/me/reservations", me, json=body, headers={"Idempotency-Key": "x"}).json()
+    cancelled = api.delete(f"/me/reservations/{made['id']}", me)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert api.get("/me", me).json()["available"] == 30
+    _, other = shopper(api, 0)
+    problem(api.delete(f"/me/reservations/{made['id']}", other), 404, "not_found")
+
+
+def test_a_card_with_its_pin_pays_at_the_counter(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    staff = api.run(new_token, world, "staff-a")
+    rid, _ = shopper(api, 20, "张桂兰")
+    card = api.post(f"/residents/{rid}/card", staff, json={"pin": "2580"}).json()["card_code"]
+    wrong = order(
+        api, world, vol, {"code": card, "pin": "1111", "lines": [{"sku": "SOAP", "quantity": 1}]}
+    )
+    problem(wrong, 400, "validation_error")
+    paid = order(
+        api, world, vol, {"code": card, "pin": "2580", "lines": [{"sku": "SOAP", "quantity": 1}]}
+    )
+    assert paid.status_code == 201 and paid.json()["balance_after"] == 15
+
+
+def test_the_shift_counts_my_orders_since_i_signed_in(api: Api, world: World) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    assert api.get("/me/shift", vol).json()["orders"] == 0
+    _, me = shopper(api, 20)
+    order(api, world, vol, {"code": pay_code(api, me), "lines": [{"sku": "SOAP", "quantity": 2}]})
+    shift = api.get("/me/shift", vol).json()
+    assert (shift["orders"], shift["points"]) == (1, 10)
+    assert shift["items"] == [{"name": "香皂", "quantity": 2}]

@@ -1,0 +1,268 @@
+"""A small shop to redeem at, built through the services: two communities (``a`` and ``b``),
+an outlet in each with goods on the shelf, a volunteer and staff member in ``a``, and residents
+with points. Shared by the redemption and reservation tests (unit, API and browser).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import catalog
+import ledger
+from mall import auth, organisation, points, residents
+from mall.auth import Principal
+from mall.db import Database
+
+ADMIN = Principal(
+    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
+)
+#: sku → (name, kind, price, monthly limit, stock at each outlet)
+#: the two communities' codes
+SLUGS = {"a": "shop-a", "b": "shop-b"}
+ITEMS = {
+    "oil": ("食用油", "goods", 10, 2, 10),
+    "soap": ("香皂", "goods", 3, None, 50),
+    "rice": ("大米", "goods", 20, None, 5),
+    "haircut": ("理发", "service", 15, None, None),
+}
+
+
+@dataclass
+class Shop:
+    db: Database
+    outlet: int
+    """Community ``a``'s supermarket."""
+    outlet_b: int
+    """Community ``b``'s supermarket."""
+    community: int
+    community_b: int
+    book: int
+    volunteer: Principal
+    staff: Principal
+    staff_b: Principal
+    items: dict[str, int] = field(default_factory=dict)
+    """sku → item id in ``a``."""
+
+    def resident(self, resident_id: int, community: str = "a") -> Principal:
+        cid = self.community if community == "a" else self.community_b
+        return Principal(
+            kind="resident",
+            session_id=0,
+            community_id=cid,
+            community_slug=SLUGS[community],
+            role="resident",
+            resident_id=resident_id,
+        )
+
+    async def new_resident(self, name: str, pts: int, community: str = "a") -> int:
+        slug = SLUGS[community]
+        rid = (await residents.create_resident(self.db, ADMIN, slug, name, None, None))["id"]
+        if pts:
+            await give(self.db, slug, rid, pts)
+        return rid
+
+    async def pay_code(self, resident_id: int, community: str = "a") -> str:
+        return (await residents.new_pay_code(self.db, self.resident(resident_id, community)))[
+            "code"
+        ]
+
+    async def level(self, sku: str) -> int:
+        async with self.db.connection() as conn:
+            return await catalog.stock_level(conn, self.outlet, self.items[sku])
+
+    async def balance(self, resident_id: int) -> int:
+        async with self.db.connection() as conn:
+            return (await ledger.get_balance(conn, self.book, points.wallet(resident_id))).balance
+
+
+async def give(db: Database, slug: str, resident_id: int, amount: int) -> None:
+    async with db.transaction() as conn:
+        book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
+        await ledger.post_journal(
+            conn,
+            book,
+            "award",
+            [(points.BUDGET, -amount), (points.wallet(resident_id), amount)],
+            idempotency_key=f"give:{resident_id}:{amount}:{datetime.now(UTC).timestamp()}",
+            path="timely_help",
+            memo="测试奖励",
+        )
+
+
+async def user(db: Database, username: str, role: str, community_id: int, slug: str) -> Principal:
+    """A user without the cost of a password hash, with a real session (for the shift)."""
+    async with db.transaction() as conn:
+        user_id = await conn.fetchval(
+            "INSERT INTO mall_user (username, password_hash, role, community, failed_logins, "
+            "active, created_at) VALUES (?, 'x', ?, ?, 0, ?, ?) RETURNING id",
+            username,
+            role,
+            community_id,
+            True,
+            datetime.now(UTC),
+        )
+        await auth.create_session(conn, "api", user_id=user_id, ttl=auth.API_TOKEN)
+        session_id = await conn.fetchval(
+            "SELECT id FROM mall_session WHERE user_id = ? ORDER BY id DESC", user_id
+        )
+    return Principal(
+        kind="user",
+        session_id=session_id,
+        community_id=community_id,
+        community_slug=slug,
+        user_id=user_id,
+        username=username,
+        role=role,
+    )
+
+
+async def open_outlet(db: Database, community_id: int, book: int, name: str) -> int:
+    async with db.transaction() as conn:
+        outlet = await catalog.create_outlet(conn, community_id, name, "supermarket")
+        await ledger.open_account(conn, book, points.redeemed(outlet["id"]), no_negative=False)
+    return int(outlet["id"])
+
+
+async def stock_items(db: Database, community_id: int, outlet_id: int) -> dict[str, int]:
+    ids = {}
+    async with db.transaction() as conn:
+        for sku, (name, kind, price, limit, stock) in ITEMS.items():
+            item = await catalog.create_item(
+                conn,
+                community_id,
+                sku=sku,
+                name=name,
+                kind=kind,
+                price_points=price,
+                category="日用品" if kind == "goods" else "服务",
+                monthly_limit=limit,
+            )
+            ids[sku] = int(item["id"])
+            if stock:
+                await catalog.move_stock(conn, outlet_id, item["id"], stock, "receipt")
+    return ids
+
+
+async def build_shop(db: Database, budget: int = 100_000) -> Shop:
+    made = {}
+    for key, slug in SLUGS.items():
+        community = await organisation.create_community(db, ADMIN, slug, f"社区{key}")
+        await organisation.grant_budget(db, ADMIN, slug, budget, "", idempotency_key=f"b:{slug}")
+        async with db.connection() as conn:
+            book = await conn.fetchval(
+                "SELECT book FROM mall_community WHERE id = ?", community["id"]
+            )
+        outlet = await open_outlet(db, community["id"], book, f"{slug}积分超市")
+        made[key] = (community["id"], book, outlet)
+    shop = Shop(
+        db=db,
+        outlet=made["a"][2],
+        outlet_b=made["b"][2],
+        community=made["a"][0],
+        community_b=made["b"][0],
+        book=made["a"][1],
+        volunteer=await user(db, "vol", "volunteer", made["a"][0], SLUGS["a"]),
+        staff=await user(db, "staff", "staff", made["a"][0], SLUGS["a"]),
+        staff_b=await user(db, "staff-b", "staff", made["b"][0], SLUGS["b"]),
+    )
+    shop.items = await stock_items(db, shop.community, shop.outlet)
+    await stock_items(db, shop.community_b, shop.outlet_b)
+    return shop
+
+
+# For tests/api/test_scope.py: fresh orders and reservations of A, one per caller --------------
+
+
+async def _restock(db: Database, outlet_id: int) -> None:
+    """One more bar of soap on A's shelf, so every caller's order finds one."""
+    async with db.transaction() as conn:
+        item = await conn.fetchval(
+            "SELECT i.id FROM catalog_item i JOIN catalog_outlet o ON o.community_id = "
+            "i.community_id WHERE o.id = ? AND i.sku = 'SOAP'",
+            outlet_id,
+        )
+        await catalog.move_stock(conn, outlet_id, item, 1, "receipt")
+
+
+async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str, key: str) -> int:
+    from mall import redemption
+
+    await _restock(db, outlet_id)
+    me = Principal(
+        kind="resident", session_id=0, community_id=None, community_slug=slug,
+        role="resident", resident_id=resident_id,
+    )  # fmt: skip
+    code = (await residents.new_pay_code(db, me))["code"]
+    done = await redemption.checkout(
+        db,
+        ADMIN,
+        outlet_id,
+        code=code,
+        lines=[("SOAP", 1)],
+        idempotency_key=f"{key}:buy",
+        req_hash=key,
+    )
+    return int(done["id"])
+
+
+async def _reservation(db: Database, outlet_id: int, resident_id: int, slug: str, key: str) -> int:
+    from mall import reservations
+
+    await _restock(db, outlet_id)
+    async with db.connection() as conn:
+        community = await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug)
+    me = Principal(
+        kind="resident", session_id=0, community_id=community, community_slug=slug,
+        role="resident", resident_id=resident_id,
+    )  # fmt: skip
+    made = await reservations.reserve(
+        db, me, outlet_id, [("SOAP", 1)], idempotency_key=f"{key}:hold", req_hash=key
+    )
+    return int(made["id"])
+
+
+def scope_order(api, world, caller: str) -> dict:
+    """The id of a new order of ``res-a`` at A's outlet (its points given first)."""
+    from tests.api.world import A, award
+
+    rid = world.residents["res-a"]
+    key = f"scope-order-{caller}-{datetime.now(UTC).timestamp()}"
+    api.run(award, A, rid, 5, key, "奖励")
+    return {"order_id": api.run(_paid_order, world.outlets["outlet-a"], rid, A, key)}
+
+
+def scope_reservation(api, world, caller: str) -> dict:
+    """The id of a new reservation of ``res-a`` at A's outlet (its points given first)."""
+    from tests.api.world import A, award
+
+    rid = world.residents["res-a"]
+    key = f"scope-res-{caller}-{datetime.now(UTC).timestamp()}"
+    api.run(award, A, rid, 5, key, "奖励")
+    return {"reservation_id": api.run(_reservation, world.outlets["outlet-a"], rid, A, key)}
+
+
+def scope_pay_code(api, world, caller: str) -> dict:
+    """``{code}``: a pay code of ``res-a``, with 5 more points to spend."""
+    from tests.api.world import A, award
+
+    rid = world.residents["res-a"]
+    api.run(award, A, rid, 5, f"scope-code-{caller}-{datetime.now(UTC).timestamp()}", "奖励")
+    me = Principal(
+        kind="resident", session_id=0, community_id=None, community_slug=A,
+        role="resident", resident_id=rid,
+    )  # fmt: skip
+    api.run(_restock, world.outlets["outlet-a"])
+    return {"code": api.run(residents.new_pay_code, me)["code"]}
+
+
+def scope_checkout(api, world, caller: str) -> dict:
+    return {**scope_pay_code(api, world, caller), "lines": [{"sku": "SOAP", "quantity": 1}]}
+
+
+def scope_reserve(api, world, caller: str) -> dict:
+    from tests.api.world import A, award
+
+    api.run(award, A, world.residents["res-a"], 5, f"scope-reserve-{caller}", "奖励")
+    api.run(_restock, world.outlets["outlet-a"])
+    return {"outlet": world.outlets["outlet-a"], "lines": [{"sku": "SOAP", "quantity": 1}]}

@@ -1,0 +1,478 @@
+"""Checkout, orders, refunds and the shift through the services, on real databases, with real
+concurrent connections where a claim is about concurrency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import catalog
+import ledger
+from mall import redemption, residents
+from mall.db import Database, open_database
+from mall.errors import (
+    AlreadyRefunded,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsed,
+    Forbidden,
+    InsufficientPoints,
+    Invalid,
+    LimitExceeded,
+    NotFound,
+)
+from tests.shop_fixtures import Shop, build_shop
+from tests.support import race
+
+
+async def checkout(shop: Shop, code: str, lines, key: str = "k1", *, p=None, pin=None) -> dict:
+    return await redemption.checkout(
+        shop.db,
+        p or shop.volunteer,
+        shop.outlet,
+        code=code,
+        pin=pin,
+        lines=lines,
+        idempotency_key=key,
+        req_hash=ledger.request_hash({"code": code, "lines": lines, "pin": pin}),
+    )
+
+
+async def clean(db: Database) -> None:
+    async with db.connection() as conn:
+        report = await ledger.verify_ledger(conn)
+        stock = await catalog.verify_stock(conn)
+    assert report.ok, report.problems
+    assert stock.ok, stock.problems
+
+
+async def test_checkout_posts_one_journal_moves_stock_and_records_the_order(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("王秀英", 100)
+    code = await shop.pay_code(rid)
+    done = await checkout(shop, code, [("oil", 1), ("soap", 2), ("haircut", 1)])
+    assert done["total"] == 10 + 6 + 15 and done["balance_after"] == 100 - 31
+    assert await shop.balance(rid) == 69
+    assert await shop.level("oil") == 9 and await shop.level("soap") == 48
+    order = await redemption.get_order(db, shop.staff, done["id"])
+    assert order["status"] == "completed" and order["resident_id"] == rid
+    assert {(li["sku"], li["quantity"]) for li in order["lines"]} == {
+        ("oil", 1),
+        ("soap", 2),
+        ("haircut", 1),
+    }
+    statement = await residents.passbook(db, shop.resident(rid), rid, limit=1)
+    assert statement.entries[0].kind == "redemption"
+    assert statement.entries[0].memo == "食用油×1、香皂×2、理发×1"
+    async with db.connection() as conn:
+        refs = await conn.fetch(
+            "SELECT reference, reason FROM catalog_stock_movement WHERE reference = ?",
+            f"order:{done['id']}",
+        )
+    assert len(refs) == 2 and {r["reason"] for r in refs} == {"redemption"}
+    await clean(db)
+
+
+async def test_duplicate_skus_are_merged_into_one_line(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    done = await checkout(shop, await shop.pay_code(rid), [("soap", 1), ("soap", 2)])
+    order = await redemption.get_order(db, shop.staff, done["id"])
+    assert [(li["sku"], li["quantity"]) for li in order["lines"]] == [("soap", 3)]
+
+
+async def test_a_used_pay_code_cannot_pay_again(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    code = await shop.pay_code(rid)
+    await checkout(shop, code, [("soap", 1)], "k1")
+    with pytest.raises(CodeUsed):
+        await checkout(shop, code, [("soap", 1)], "k2")
+    with pytest.raises(CodeUsed):
+        await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+
+
+async def test_expired_and_tampered_codes_are_refused_and_nothing_is_written(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    code = await shop.pay_code(rid)
+    tampered = code[:-1] + str((int(code[-1]) + 1) % 10)
+    with pytest.raises(CodeInvalid):
+        await checkout(shop, tampered, [("soap", 1)])
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_code SET expires_at = ? WHERE resident = ?",
+            datetime.now(UTC) - timedelta(seconds=1),
+            rid,
+        )
+    with pytest.raises(CodeExpired):
+        await checkout(shop, code, [("soap", 1)])
+    with pytest.raises(CodeExpired):
+        await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+    assert await shop.balance(rid) == 100 and await shop.level("soap") == 50
+
+
+async def test_a_code_of_another_community_is_invalid_there(db: Database) -> None:
+    shop = await build_shop(db)
+    rid_b = await shop.new_resident("赵六", 100, "b")
+    with pytest.raises(CodeInvalid):
+        await checkout(shop, await shop.pay_code(rid_b, "b"), [("soap", 1)])
+
+
+async def test_errors_name_the_item_and_what_is_left(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 1000)
+    code = await shop.pay_code(rid)
+    with pytest.raises(catalog.OutOfStock) as out:
+        await checkout(shop, code, [("rice", 6)])
+    assert (out.value.name, out.value.level) == ("大米", 5)
+    with pytest.raises(LimitExceeded) as limit:
+        await checkout(shop, code, [("oil", 3)])
+    assert limit.value.params == {"name": "食用油", "limit": 2, "left": 2}
+    poor = await shop.new_resident("穷", 12)
+    with pytest.raises(InsufficientPoints) as short:
+        await checkout(shop, await shop.pay_code(poor), [("rice", 1)])
+    assert short.value.params == {"total": 20, "available": 12}
+    with pytest.raises(Invalid) as unknown:
+        await checkout(shop, code, [("caviar", 1)])
+    assert unknown.value.params == {"sku": "caviar"}
+    for bad in ([], [("soap", 0)], [("soap", -1)], [("soap", 100)]):
+        with pytest.raises(Invalid):
+            await checkout(shop, code, bad)
+    assert await shop.balance(rid) == 1000 and await shop.level("rice") == 5
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 0
+
+
+async def test_an_inactive_item_is_not_on_sale(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE catalog_item SET active = ? WHERE id = ?", False, shop.items["soap"]
+        )
+    with pytest.raises(Invalid):
+        await checkout(shop, await shop.pay_code(rid), [("soap", 1)])
+
+
+async def test_monthly_limit_counts_earlier_orders_and_held_reservations(db: Database) -> None:
+    from mall import reservations
+
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 500)
+    await checkout(shop, await shop.pay_code(rid), [("oil", 1)], "k1")
+    with pytest.raises(LimitExceeded) as second:
+        await checkout(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
+    assert second.value.params["left"] == 1
+    await reservations.reserve(
+        db, shop.resident(rid), shop.outlet, [("oil", 1)], idempotency_key="r1", req_hash="h"
+    )
+    with pytest.raises(LimitExceeded) as third:
+        await checkout(shop, await shop.pay_code(rid), [("oil", 1)], "k3")
+    assert third.value.params["left"] == 0
+    found = await redemption.lookup(db, shop.volunteer, shop.outlet, await shop.pay_code(rid))
+    assert {"sku": "oil", "name": "食用油", "limit": 2, "used": 2, "left": 0} in found["limits"]
+
+
+async def test_monthly_limit_runs_by_the_calendar_month_in_china() -> None:
+    at = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 1 December, 01:00 in Beijing
+    assert redemption.month_start(at) == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+
+
+async def test_a_refunded_order_does_not_count_against_the_limit(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 500)
+    first = await checkout(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
+    await redemption.refund(db, shop.staff, first["id"], idempotency_key="r1")
+    await checkout(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
+
+
+async def test_replay_returns_the_first_order_and_a_changed_body_is_refused(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    code = await shop.pay_code(rid)
+    first = await checkout(shop, code, [("soap", 2)], "same")
+    again = await checkout(shop, code, [("soap", 2)], "same")
+    assert again == {**first, "replayed": True}
+    with pytest.raises(ledger.IdempotencyKeyReused):
+        await checkout(shop, code, [("soap", 3)], "same")
+    assert await shop.balance(rid) == 94 and await shop.level("soap") == 48
+
+
+async def test_card_and_pin_pay_without_using_the_card_up_and_lock_after_wrong_pins(
+    db: Database,
+) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("张桂兰", 100)
+    card = (await residents.issue_card(db, shop.staff, rid, "2580"))["card_code"]
+    with pytest.raises(Invalid):
+        await checkout(shop, card, [("soap", 1)], "c0")  # no PIN
+    await checkout(shop, card, [("soap", 1)], "c1", pin="2580")
+    await checkout(shop, card, [("soap", 1)], "c2", pin="2580")
+    found = await redemption.lookup(db, shop.volunteer, shop.outlet, card, "2580")
+    assert found["resident"] == {"id": rid, "display_name": "张*兰"}
+    await checkout(shop, found["counter_code"], [("soap", 1)], "c3")  # the visit's pay code
+    for n in range(residents.MAX_WRONG_PINS):
+        with pytest.raises(Invalid):
+            await checkout(shop, card, [("soap", 1)], f"w{n}", pin="1111")
+    with pytest.raises(Forbidden):
+        await checkout(shop, card, [("soap", 1)], "c4", pin="2580")
+    assert await shop.balance(rid) == 91
+
+
+async def test_lookup_masks_the_name_and_keeps_the_code_for_the_checkout(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("王秀英", 80)
+    code = await shop.pay_code(rid)
+    found = await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+    assert found["resident"] == {"id": rid, "display_name": "王*英"}
+    assert found["available"] == 80 and found["reservations"] == []
+    async with db.connection() as conn:
+        expires = await conn.fetchval("SELECT expires_at FROM mall_code WHERE resident = ?", rid)
+    assert expires > datetime.now(UTC) + timedelta(minutes=9)
+    await checkout(shop, code, [("soap", 1)])  # still good, not used up by the lookup
+
+
+async def test_staff_of_another_community_and_residents_cannot_use_the_counter(
+    db: Database,
+) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    code = await shop.pay_code(rid)
+    with pytest.raises(NotFound):
+        await checkout(shop, code, [("soap", 1)], p=shop.staff_b)
+    with pytest.raises(Forbidden):
+        await checkout(shop, code, [("soap", 1)], p=shop.resident(rid))
+    with pytest.raises(NotFound):
+        await redemption.lookup(db, shop.staff_b, shop.outlet, code)
+    done = await checkout(shop, code, [("soap", 1)])
+    with pytest.raises(NotFound):
+        await redemption.get_order(db, shop.staff_b, done["id"])
+    other = await shop.new_resident("别人", 0)
+    with pytest.raises(NotFound):
+        await redemption.get_order(db, shop.resident(other), done["id"])
+    assert (await redemption.get_order(db, shop.resident(rid), done["id"]))["total"] == 3
+
+
+async def test_refund_once_returns_points_and_stock(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    done = await checkout(shop, await shop.pay_code(rid), [("oil", 2), ("haircut", 1)])
+    assert await shop.balance(rid) == 65 and await shop.level("oil") == 8
+    with pytest.raises(Forbidden):
+        await redemption.refund(db, shop.volunteer, done["id"], idempotency_key="r1")
+    with pytest.raises(NotFound):
+        await redemption.refund(db, shop.staff_b, done["id"], idempotency_key="r1")
+    first = await redemption.refund(db, shop.staff, done["id"], idempotency_key="r1")
+    assert first == {"id": done["id"], "status": "refunded", "replayed": False}
+    again = await redemption.refund(db, shop.staff, done["id"], idempotency_key="r1")
+    assert again["replayed"] is True
+    with pytest.raises(AlreadyRefunded):
+        await redemption.refund(db, shop.staff, done["id"], idempotency_key="r2")
+    assert await shop.balance(rid) == 100 and await shop.level("oil") == 10
+    assert (await redemption.get_order(db, shop.staff, done["id"]))["status"] == "refunded"
+    await clean(db)
+
+
+async def test_shift_summary_counts_what_the_volunteer_handed_out(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 500)
+    await checkout(shop, await shop.pay_code(rid), [("soap", 2)], "k1")
+    await checkout(shop, await shop.pay_code(rid), [("soap", 1), ("rice", 1)], "k2")
+    refunded = await checkout(shop, await shop.pay_code(rid), [("rice", 1)], "k3")
+    await redemption.refund(db, shop.staff, refunded["id"], idempotency_key="r")
+    shift = await redemption.shift_summary(db, shop.volunteer)
+    assert (shift["orders"], shift["points"]) == (2, 6 + 3 + 20)
+    assert shift["items"] == [{"name": "香皂", "quantity": 3}, {"name": "大米", "quantity": 1}]
+    assert (await redemption.shift_summary(db, shop.staff))["orders"] == 0
+
+
+# Concurrency: real connections in threads, started together -----------------------------------
+
+
+def test_forty_concurrent_orders_on_a_wallet_that_covers_ten(db_url: str) -> None:
+    import asyncio
+
+    async def setup() -> tuple[Shop, int, list[str]]:
+        db = open_database(db_url)
+        try:
+            shop = await build_shop(db)
+            rid = await shop.new_resident("李海", 30)  # ten bars of soap at 3
+            return shop, rid, [await shop.pay_code(rid) for _ in range(40)]
+        finally:
+            await db.close()
+
+    shop, rid, codes = asyncio.run(setup())
+
+    async def work(db: Database, i: int) -> dict:
+        return await redemption.checkout(
+            db,
+            shop.volunteer,
+            shop.outlet,
+            code=codes[i],
+            lines=[("soap", 1)],
+            idempotency_key=f"k{i}",
+            req_hash=str(i),
+        )
+
+    results = race(db_url, 40, work)
+    done = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if not isinstance(r, dict)]
+    assert len(done) == 10
+    assert all(isinstance(r, InsufficientPoints) for r in refused), refused
+
+    async def after() -> None:
+        db = open_database(db_url)
+        try:
+            shop.db = db
+            assert await shop.balance(rid) == 0
+            assert await shop.level("soap") == 40
+            async with db.connection() as conn:
+                assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 10
+            await clean(db)
+        finally:
+            await db.close()
+
+    asyncio.run(after())
+
+
+def test_one_pay_code_raced_by_twenty_counters_pays_once(db_url: str) -> None:
+    import asyncio
+
+    async def setup() -> tuple[Shop, int, str]:
+        db = open_database(db_url)
+        try:
+            shop = await build_shop(db)
+            rid = await shop.new_resident("李海", 1000)
+            return shop, rid, await shop.pay_code(rid)
+        finally:
+            await db.close()
+
+    shop, rid, code = asyncio.run(setup())
+
+    async def work(db: Database, i: int) -> dict:
+        return await redemption.checkout(
+            db,
+            shop.volunteer,
+            shop.outlet,
+            code=code,
+            lines=[("soap", 1)],
+            idempotency_key=f"counter{i}",
+            req_hash=str(i),
+        )
+
+    results = race(db_url, 20, work)
+    assert sum(isinstance(r, dict) for r in results) == 1
+    assert all(isinstance(r, CodeUsed) for r in results if not isinstance(r, dict)), results
+
+    async def after() -> None:
+        db = open_database(db_url)
+        try:
+            shop.db = db
+            assert await shop.balance(rid) == 997 and await shop.level("soap") == 49
+            await clean(db)
+        finally:
+            await db.close()
+
+    asyncio.run(after())
+
+
+def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url: str) -> None:
+    import asyncio
+
+    async def setup() -> tuple[Shop, list[str]]:
+        db = open_database(db_url)
+        try:
+            shop = await build_shop(db)
+            codes = []
+            for n in range(12):
+                rid = await shop.new_resident(f"居民{n}", 100)
+                codes.append(await shop.pay_code(rid))
+            return shop, codes
+        finally:
+            await db.close()
+
+    shop, codes = asyncio.run(setup())  # 5 bags of rice on the shelf, 12 buyers
+
+    async def work(db: Database, i: int) -> dict:
+        return await redemption.checkout(
+            db,
+            shop.volunteer,
+            shop.outlet,
+            code=codes[i],
+            lines=[("rice", 1)],
+            idempotency_key=f"k{i}",
+            req_hash=str(i),
+        )
+
+    results = race(db_url, 12, work)
+    assert sum(isinstance(r, dict) for r in results) == 5
+    assert all(isinstance(r, catalog.OutOfStock) for r in results if not isinstance(r, dict))
+
+    async def after() -> None:
+        db = open_database(db_url)
+        try:
+            shop.db = db
+            assert await shop.level("rice") == 0
+            await clean(db)
+        finally:
+            await db.close()
+
+    asyncio.run(after())
+
+
+def test_concurrent_refunds_refund_once(db_url: str) -> None:
+    import asyncio
+
+    async def setup() -> tuple[Shop, int, int]:
+        db = open_database(db_url)
+        try:
+            shop = await build_shop(db)
+            rid = await shop.new_resident("李海", 100)
+            done = await checkout(shop, await shop.pay_code(rid), [("rice", 2)])
+            return shop, rid, done["id"]
+        finally:
+            await db.close()
+
+    shop, rid, order_id = asyncio.run(setup())
+
+    async def work(db: Database, i: int) -> dict:
+        return await redemption.refund(db, shop.staff, order_id, idempotency_key=f"r{i}")
+
+    results = race(db_url, 8, work)
+    assert sum(isinstance(r, dict) for r in results) == 1
+    assert all(isinstance(r, AlreadyRefunded) for r in results if not isinstance(r, dict))
+
+    async def after() -> None:
+        db = open_database(db_url)
+        try:
+            shop.db = db
+            assert await shop.balance(rid) == 100 and await shop.level("rice") == 5
+            await clean(db)
+        finally:
+            await db.close()
+
+    asyncio.run(after())
+
+
+async def test_checkout_takes_few_queries(db: Database) -> None:
+    """The counter's hot path: count the statements one checkout of two goods lines runs."""
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    code = await shop.pay_code(rid)
+    seen: list[str] = []
+    if db.dialect == "sqlite":
+        db._conn.raw.set_trace_callback(seen.append)
+    else:
+        pytest.skip("counted on SQLite; the same code runs on PostgreSQL")
+    try:
+        await checkout(shop, code, [("oil", 1), ("soap", 2)])
+    finally:
+        db._conn.raw.set_trace_callback(None)
+    # SQLite traces a statement again for each trigger it fires; count what Python sent
+    statements = [
+        s for n, s in enumerate(seen) if s not in ("BEGIN IMMEDIATE", "COMMIT") and seen[n - 1] != s
+    ]
+    # 7 reads and checks, the code, 2 + 5 for the journal, the order, 3 per goods line, 2 lines
+    assert len(statements) <= 24, statements
