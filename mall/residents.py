@@ -399,3 +399,28 @@ async def resident_for_card(
             ip=ip,
         )
     raise Invalid(N_("Wrong PIN."))
+
+
+async def find_resident_by_code(
+    db: Database, p: Principal, code: str, pin: str | None = None, *, ip: str = ""
+) -> dict:
+    """The resident behind a pay code (digits) or a printed card code plus its PIN, for staff
+    finding someone to award or check in: ``{id, name}``. The pay code is NOT used up (only a
+    checkout uses it); a card needs its PIN, with ``resident_for_card``'s limit on wrong PINs.
+    A code of another community is ``code_invalid``, never a hint that it exists."""
+    access.require(p, STAFF_ROLES)
+    parsed = codes.parse(get_settings().secret_key, code)
+    if parsed.kind == codes.CARD:
+        resident_id = await resident_for_card(db, p, code, pin or "", ip=ip)
+    elif parsed.kind == codes.PAY:
+        async with db.connection() as conn:
+            resident_id = int((await _code_row(conn, code, codes.PAY))["resident"])
+    else:
+        raise CodeInvalid()
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT id, name, community FROM mall_resident WHERE id = ?", resident_id
+        )
+    if row is None or (not p.is_admin and row["community"] != p.community_id):
+        raise CodeInvalid()
+    return {"id": row["id"], "name": row["name"]}

@@ -1,3 +1,254 @@
-"""JSON API controllers: see API.md. (Filled in by the issue that owns it.)"""
+"""Earning through the API: rules, awards with four-eyes approval (API.md "Earning"), and, through
+``web.api.submissions``, residents' submissions. ``ROUTES`` lists every controller of the area."""
 
-ROUTES: list = []
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody, QueryParameter
+from msgspec import Meta
+
+from mall import awards, rules
+from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
+from web.api.guards import STAFF, allow, caller, database
+from web.api.submissions import SubmissionController
+from web.idempotency import idempotency
+from web.session import client_ip
+
+Points = Annotated[int, Meta(ge=1, le=rules.MAX_POINTS)]
+Cap = Annotated[int, Meta(ge=1, le=rules.MAX_CAP)]
+Threshold = Annotated[int, Meta(ge=0, le=rules.MAX_CAP)]
+ResidentId = Annotated[int, Meta(ge=1, le=MAX_ID)]
+RuleCode = Annotated[str, Meta(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+AwardStatus = Annotated[
+    Literal["posted", "pending_approval", "rejected"] | None,
+    QueryParameter(description="only awards with this status"),
+]
+
+
+class NewRule(msgspec.Struct):
+    code: RuleCode
+    name: Name
+    path: Literal["timely_help", "adding_to_good", "settling_disputes"]
+    points: Points
+    daily_cap: Cap | None = None
+    """Points per resident per calendar day (China time), posted and pending awards counted."""
+    monthly_cap: Cap | None = None
+    """Points per resident per calendar month (China time)."""
+    approval_threshold: Threshold | None = None
+    """An award whose total is above this waits for a second staff member."""
+
+
+class Rule(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    path: str
+    points: int
+    daily_cap: int | None
+    monthly_cap: int | None
+    approval_threshold: int | None
+    active: bool
+
+
+class RuleList(msgspec.Struct):
+    rules: list[Rule]
+
+
+class NewAward(msgspec.Struct):
+    community: Annotated[str, Meta(max_length=63, pattern=r"^[a-z0-9-]+$")]
+    rule: RuleCode
+    resident_ids: Annotated[list[ResidentId], Meta(min_length=1, max_length=awards.MAX_RESIDENTS)]
+    memo: Name
+    """The reason, shown in each resident's passbook."""
+
+
+class AwardStatusOut(msgspec.Struct):
+    id: int
+    status: str
+    """``posted`` or ``pending_approval`` (``rejected`` after a rejection)."""
+
+
+class Rejection(msgspec.Struct):
+    reason: Name
+
+
+class AwardedResident(msgspec.Struct):
+    id: int
+    name: str
+
+
+class Award(msgspec.Struct):
+    id: int
+    community: str
+    rule: str
+    rule_name: str
+    path: str
+    memo: str
+    points_each: int
+    total: int
+    status: str
+    maker: str
+    decider: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    journal_id: int | None
+    residents: list[AwardedResident]
+
+
+class AwardList(msgspec.Struct):
+    awards: list[Award]
+
+
+def award(found: dict) -> Award:
+    fields = {f: found[f] for f in Award.__struct_fields__ if f != "residents"}
+    return Award(**fields, residents=[AwardedResident(**r) for r in found["residents"]])
+
+
+class RuleController(Controller):
+    tags = ["earning"]
+
+    @post(
+        "/communities/{slug:str}/rules",
+        guards=[allow(*STAFF)],
+        summary="Create an earning rule",
+        description=(
+            "Staff of the community and administrators. `path` is one of `timely_help`, "
+            "`adding_to_good`, `settling_disputes`; caps are points per resident per calendar "
+            "day / month (China time); an award whose total is above `approval_threshold` "
+            "waits for a second staff member. A code in use is `already_exists`."
+        ),
+    )
+    async def create(self, request: Request, slug: Slug, data: JSONBody[NewRule]) -> Rule:
+        made = await rules.create_rule(
+            database(request),
+            await caller(request),
+            slug,
+            data.code,
+            data.name,
+            data.path,
+            data.points,
+            daily_cap=data.daily_cap,
+            monthly_cap=data.monthly_cap,
+            approval_threshold=data.approval_threshold,
+            ip=client_ip(request),
+        )
+        return Rule(**made)
+
+    @get(
+        "/communities/{slug:str}/rules",
+        guards=[allow(*STAFF)],
+        summary="A community's earning rules",
+        description="Staff of the community and administrators.",
+    )
+    async def index(self, request: Request, slug: Slug) -> RuleList:
+        found = await rules.list_rules(database(request), await caller(request), slug)
+        return RuleList(rules=[Rule(**r) for r in found])
+
+
+class AwardController(Controller):
+    tags = ["earning"]
+
+    @post(
+        "/awards",
+        guards=[allow(*STAFF)],
+        summary="Award points to residents",
+        description=(
+            "Staff of the community and administrators; needs an `Idempotency-Key` header. "
+            "Every resident gets the rule's points, from the community's budget, in one "
+            "journal; `memo` is the reason they read in the passbook. Above the rule's "
+            "approval threshold the award is `pending_approval` until another staff member "
+            "approves it. Refusals: `budget_exhausted`, `cap_exceeded` (naming the resident), "
+            "`forbidden` for an award to oneself, `not_found` for a resident of another "
+            "community. The same key with the same body returns the first response again; "
+            "with another body it is `idempotency_key_reused`."
+        ),
+    )
+    async def create(
+        self,
+        request: Request,
+        data: JSONBody[NewAward],
+        idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
+    ) -> AwardStatusOut:
+        p = await caller(request)
+        idem = await idempotency(request, principal=p.label())
+        made = await awards.create_award(
+            database(request),
+            p,
+            data.community,
+            data.rule,
+            data.resident_ids,
+            data.memo,
+            idempotency_key=idem.key,
+            req_hash=idem.request_hash,
+            ip=client_ip(request),
+        )
+        return AwardStatusOut(id=made["id"], status=made["status"])
+
+    @post(
+        "/awards/{award_id:int}/approve",
+        guards=[allow(*STAFF)],
+        status_code=200,
+        summary="Approve a waiting award",
+        description=(
+            "Another staff member of the community (four eyes): the maker, or a staff member "
+            "the award includes, is `forbidden`. Posts the award's journal now, checking the "
+            "budget and caps again. An award already approved or rejected is `already_exists`."
+        ),
+    )
+    async def approve(self, request: Request, award_id: Id) -> AwardStatusOut:
+        made = await awards.approve(
+            database(request), await caller(request), award_id, ip=client_ip(request)
+        )
+        return AwardStatusOut(**made)
+
+    @post(
+        "/awards/{award_id:int}/reject",
+        guards=[allow(*STAFF)],
+        status_code=200,
+        summary="Reject a waiting award",
+        description=(
+            "Any staff member of the community, the maker too (withdrawing it); nothing is "
+            "posted and the reason is kept in the audit log. An award already decided is "
+            "`already_exists`."
+        ),
+    )
+    async def reject(
+        self, request: Request, award_id: Id, data: JSONBody[Rejection]
+    ) -> AwardStatusOut:
+        made = await awards.reject(
+            database(request), await caller(request), award_id, data.reason, ip=client_ip(request)
+        )
+        return AwardStatusOut(**made)
+
+    @get(
+        "/awards/{award_id:int}",
+        guards=[allow(*STAFF)],
+        summary="An award",
+        description="Staff of its community and administrators; anyone else's is `not_found`.",
+    )
+    async def show(self, request: Request, award_id: Id) -> Award:
+        return award(await awards.get_award(database(request), await caller(request), award_id))
+
+    @get(
+        "/communities/{slug:str}/awards",
+        guards=[allow(*STAFF)],
+        summary="A community's awards",
+        description=(
+            "Staff of the community and administrators: newest first, with their residents; "
+            "`status=pending_approval` lists those waiting for approval."
+        ),
+    )
+    async def index(
+        self, request: Request, slug: Slug, status: AwardStatus = None, limit: Limit = 50
+    ) -> AwardList:
+        found = await awards.list_awards(
+            database(request), await caller(request), slug, status=status, limit=limit
+        )
+        return AwardList(awards=[award(a) for a in found])
+
+
+ROUTES: list = [RuleController, AwardController, SubmissionController]

@@ -1,3 +1,303 @@
-"""HTML pages. (Filled in by the issue that owns it.)"""
+"""Staff pages for earning: the dashboard (budget, approvals waiting, overdue submissions), issuing
+points (发积分) to one or many residents, and approvals (four eyes). Rules have their pages in
+``web.pages.rules``, submissions in ``web.pages.submissions``; ``ROUTES`` lists every controller.
 
-ROUTES: list = []
+Every form works without JavaScript and answers a POST with a 303; the issue form carries a
+hidden idempotency key, so a double tap posts one award.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+import ledger
+from mall import awards, organisation, residents, rules, submissions
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.errors import N_, Invalid, MallError
+from web.pages.common import (
+    EXCEPTION_HANDLERS,
+    FORM,
+    form_status,
+    message,
+    no_store,
+    see_other,
+    user,
+    when,
+)
+from web.pages.rules import PATH_WORDS, RuleController
+from web.pages.staff import community_of
+from web.pages.submissions import (
+    KIND_WORDS,
+    ResidentSubmissionController,
+    StaffSubmissionController,
+)
+from web.render import render
+from web.session import client_ip
+
+#: award status → words
+AWARD_WORDS = {
+    "posted": N_("Points issued"),
+    "pending_approval": N_("Waiting for approval"),
+    "rejected": N_("Not approved"),
+}
+
+
+@dataclass
+class RejectForm:
+    reason: str = ""
+    community: str = ""
+
+
+def ids(values: list[str]) -> list[int]:
+    """Resident ids from checkboxes or hidden fields, in order, once each; junk is skipped."""
+    found: list[int] = []
+    for value in values:
+        if value.isdigit() and len(value) < 10 and int(value) not in found:
+            found.append(int(value))
+    return found
+
+
+def suffix(p: Principal, slug: str) -> str:
+    """``?community=...`` for a street administrator, who names the community on every page."""
+    return "" if p.community_slug else f"?community={slug}"
+
+
+class EarningController(Controller):
+    path = "/staff"
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/earning")
+    async def dashboard(self, request: Request, community: FromQuery[str] = "") -> Response:
+        p = await user(request, STAFF_ROLES)
+        slug = community_of(p, community)
+        context: dict = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
+        if slug:
+            db = request.app.state.db
+            context["budget"] = await organisation.budget(db, p, slug)
+            context["pending"] = await awards.count_pending(db, p, slug)
+            queue = await submissions.queue(db, p, slug, limit=200)
+            context["overdue"] = [s for s in queue if s["overdue"]]
+            context["waiting"] = sum(1 for s in queue if s["status"] == submissions.OPEN)
+        return no_store(render(request, "earning/dashboard.html", **context))
+
+    async def _issue_page(
+        self,
+        request: Request,
+        p: Principal,
+        slug: str,
+        *,
+        q: str = "",
+        grid: str = "",
+        picked: list[int] | None = None,
+        rule: str = "",
+        memo: str = "",
+        key: str = "",
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        db = request.app.state.db
+        picked = picked or []
+        found = await residents.list_residents(
+            db, p, slug, query=q, grid=grid.strip() or None, limit=200
+        )
+        chosen = []
+        if picked:
+            everyone = {r["id"]: r for r in await residents.list_residents(db, p, slug, limit=200)}
+            chosen = [everyone[i] for i in picked if i in everyone]
+        shown = chosen + [r for r in found if r["id"] not in picked]
+        return no_store(
+            render(
+                request,
+                "earning/issue.html",
+                status_code=status_code,
+                me=p,
+                slug=slug,
+                q=q,
+                grid=grid,
+                picked=picked,
+                shown=shown,
+                rules=[r for r in await rules.list_rules(db, p, slug) if r["active"]],
+                rule=rule,
+                memo=memo,
+                key=key or secrets.token_urlsafe(16),
+                error=error,
+                paths=PATH_WORDS,
+            )
+        )
+
+    @get("/awards/new")
+    async def issue_page(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        grid: FromQuery[str] = "",
+        rule: FromQuery[str] = "",
+        community: FromQuery[str] = "",
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        slug = community_of(p, community)
+        if not slug:
+            return no_store(render(request, "earning/issue.html", me=p, slug=""))
+        picked = ids(request.query_params.getall("picked", []))
+        return await self._issue_page(request, p, slug, q=q, grid=grid, picked=picked, rule=rule)
+
+    @post("/awards/find")
+    async def find(self, request: Request) -> Response:
+        """A pay code or card code (with PIN) typed or scanned: add that resident to the list."""
+        p = await user(request, STAFF_ROLES)
+        form = await request.form()
+        slug = community_of(p, form.get("community", ""))
+        picked = ids(form.getall("picked", []))
+        try:
+            found = await residents.find_resident_by_code(
+                request.app.state.db,
+                p,
+                form.get("code", ""),
+                form.get("pin", "") or None,
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            return await self._issue_page(
+                request,
+                p,
+                slug,
+                picked=picked,
+                rule=form.get("rule", ""),
+                error=message(exc),
+                status_code=form_status(exc),
+            )
+        if found["id"] not in picked:
+            picked.append(found["id"])
+        query = "&".join(f"picked={i}" for i in picked)
+        if not p.community_slug:
+            query += f"&community={slug}"
+        return see_other(f"/staff/awards/new?{query}")
+
+    @post("/awards")
+    async def issue(self, request: Request) -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = await request.form()
+        slug = community_of(p, form.get("community", ""))
+        chosen = ids(form.getall("resident", []))
+        rule, memo, key = form.get("rule", ""), form.get("memo", ""), form.get("key", "")
+        try:
+            if not key or len(key) > 60:
+                raise Invalid(N_("This form is out of date. Please open it again."))
+            made = await awards.create_award(
+                request.app.state.db,
+                p,
+                slug,
+                rule,
+                chosen,
+                memo,
+                idempotency_key=f"web:{key}",
+                req_hash=ledger.request_hash(
+                    {"community": slug, "rule": rule, "residents": chosen, "memo": memo.strip()}
+                ),
+                ip=client_ip(request),
+            )
+        except (MallError, ledger.IdempotencyKeyReused) as exc:
+            text = (
+                message(exc)
+                if isinstance(exc, MallError)
+                else message(Invalid(N_("This form was already sent with other choices.")))
+            )
+            return await self._issue_page(
+                request,
+                p,
+                slug,
+                picked=chosen,
+                rule=rule,
+                memo=memo,
+                key=key if isinstance(exc, MallError) else "",
+                error=text,
+                status_code=form_status(exc) if isinstance(exc, MallError) else 400,
+            )
+        return see_other(f"/staff/awards/{made['id']}{suffix(p, slug)}")
+
+    @get("/awards/{award_id:int}")
+    async def award_page(self, request: Request, award_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        found = await awards.get_award(request.app.state.db, p, award_id)
+        return no_store(
+            render(
+                request,
+                "earning/award.html",
+                me=p,
+                award=found,
+                when=when,
+                words=AWARD_WORDS,
+                paths=PATH_WORDS,
+            )
+        )
+
+    async def _approvals_page(
+        self, request: Request, p: Principal, slug: str, error: str | None = None, status: int = 200
+    ) -> Response:
+        waiting = (
+            await awards.list_awards(request.app.state.db, p, slug, status=awards.PENDING)
+            if slug
+            else []
+        )
+        return no_store(
+            render(
+                request,
+                "earning/approvals.html",
+                status_code=status,
+                me=p,
+                slug=slug,
+                waiting=waiting,
+                error=error,
+                when=when,
+                paths=PATH_WORDS,
+            )
+        )
+
+    @get("/approvals")
+    async def approvals(self, request: Request, community: FromQuery[str] = "") -> Response:
+        p = await user(request, STAFF_ROLES)
+        return await self._approvals_page(request, p, community_of(p, community))
+
+    @post("/awards/{award_id:int}/approve")
+    async def approve(self, request: Request, award_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = await request.form()
+        slug = community_of(p, form.get("community", ""))
+        try:
+            await awards.approve(request.app.state.db, p, award_id, ip=client_ip(request))
+        except MallError as exc:
+            return await self._approvals_page(
+                request, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
+            )
+        return see_other(f"/staff/awards/{award_id}{suffix(p, slug)}")
+
+    @post("/awards/{award_id:int}/reject")
+    async def reject(
+        self, request: Request, award_id: FromPath[int], data: Annotated[RejectForm, FORM]
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
+        slug = community_of(p, data.community)
+        try:
+            await awards.reject(
+                request.app.state.db, p, award_id, data.reason, ip=client_ip(request)
+            )
+        except MallError as exc:
+            return await self._approvals_page(
+                request, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
+            )
+        return see_other(f"/staff/approvals{suffix(p, slug)}")
+
+
+ROUTES: list = [
+    EarningController,
+    RuleController,
+    StaffSubmissionController,
+    ResidentSubmissionController,
+]

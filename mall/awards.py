@@ -1,0 +1,409 @@
+"""Awards (发积分): points by one rule to one or many residents at once, from the community's
+budget, with the reason each resident reads in the passbook; four-eyes approval above the rule's
+threshold. Nobody awards points to themselves.
+
+An award is one row, one line per resident and, once posted, ONE ledger journal (budget → each
+wallet). The maker's idempotency key is unique per maker (``mall_award_maker_key``): the same key
+and request replay the first answer and write nothing; another request under the key is
+``idempotency_key_reused``. Lock order on PostgreSQL: the rule, then the award, then the ledger's
+accounts (``mall.rules.rule_for_award``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import ledger
+from ledger import Connection, Row
+from mall import access, audit, points, rules, text
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.db import Database
+from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
+
+POSTED, PENDING, REJECTED = "posted", "pending_approval", "rejected"
+STATUSES = (POSTED, PENDING, REJECTED)
+MAX_RESIDENTS = 200
+
+
+class AlreadyDecided(AlreadyExists):
+    """Approving or rejecting an award that is no longer waiting: ``already_exists`` (409)."""
+
+    message = N_("This award has already been decided.")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _resident_ids(resident_ids: Sequence[int]) -> list[int]:
+    ids = list(resident_ids or [])
+    if not ids:
+        raise Invalid(N_("Please choose at least one resident."))
+    if len(ids) > MAX_RESIDENTS:
+        raise Invalid(N_("At most {n} residents in one award."), n=MAX_RESIDENTS)
+    if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
+        raise Invalid(N_("Please choose at least one resident."))
+    if len(set(ids)) != len(ids):
+        raise Invalid(N_("A resident is listed twice."))
+    return ids
+
+
+async def _own_resident(conn: Connection, p: Principal) -> int | None:
+    """The staff member's own resident record, if they live in the community."""
+    if p.user_id is None:
+        return None
+    return await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", p.user_id)
+
+
+async def _residents(conn: Connection, community_id: int, ids: Sequence[int]) -> list[Row]:
+    """The residents, all of this community; any other id is ``not_found`` (never a hint)."""
+    if any(not 0 < i <= access.MAX_ID for i in ids):
+        raise NotFound(N_("A chosen resident was not found in this community."))
+    marks = ", ".join("?" for _ in ids)
+    rows = await conn.fetch(
+        f"SELECT id, name FROM mall_resident WHERE community = ? AND id IN ({marks})",
+        community_id,
+        *ids,
+    )
+    if len(rows) != len(ids):
+        raise NotFound(N_("A chosen resident was not found in this community."))
+    by_id = {r["id"]: r for r in rows}
+    return [by_id[i] for i in ids]
+
+
+def _original_status(row: Row) -> str:
+    """What the first answer said: posted at once, or waiting for approval."""
+    return POSTED if row["journal_id"] is not None and row["decided_by"] is None else PENDING
+
+
+async def _post(
+    conn: Connection, book: int, award: Row | dict, rule: Row, lines: Sequence[tuple[int, int]]
+) -> int:
+    """The award's one journal: budget → each wallet. A budget that does not cover it is
+    ``budget_exhausted``, never ``insufficient_points``."""
+    total = sum(amount for _, amount in lines)
+    try:
+        journal = await ledger.post_journal(
+            conn,
+            book,
+            "award",
+            [(points.BUDGET, -total)] + [(points.wallet(r), amount) for r, amount in lines],
+            idempotency_key=f"award:{award['id']}",
+            path=rule["path"],
+            memo=award["memo"],
+        )
+    except ledger.InsufficientFunds as exc:
+        if exc.account == points.BUDGET:
+            raise BudgetExhausted(
+                N_("The community's budget has {left} points left; this award needs {total}."),
+                left=exc.balance,
+                total=total,
+            ) from exc
+        raise
+    return journal.id
+
+
+async def create_award(
+    db: Database,
+    p: Principal,
+    slug: str,
+    rule_code: str,
+    resident_ids: Sequence[int],
+    memo: str,
+    *,
+    idempotency_key: str,
+    req_hash: str | None = None,
+    ip: str = "",
+) -> dict:
+    """Award ``rule_code``'s points to each resident (staff): ``{id, status}``.
+
+    The award posts at once, or waits for a second staff member when its total is above the
+    rule's approval threshold. ``req_hash`` defaults to a hash of the arguments.
+    """
+    access.require(p, STAFF_ROLES)
+    if p.user_id is None:
+        raise Forbidden()
+    ids = _resident_ids(resident_ids)
+    memo = text.plain(
+        memo, max_length=200, empty=N_("Please give the reason (at most {n} characters).")
+    )
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise Invalid(N_("Please check what you entered."))
+    if req_hash is None:
+        req_hash = ledger.request_hash(
+            {"community": slug, "rule": rule_code, "residents": ids, "memo": memo}
+        )
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        replay = await _replay(conn, p, idempotency_key, req_hash)
+        if replay is not None:
+            return replay
+        rule = await rules.rule_for_award(conn, community["id"], code=rule_code)
+        # After the rule's lock: a twin request with the same key has committed by now.
+        replay = await _replay(conn, p, idempotency_key, req_hash)
+        if replay is not None:
+            return replay
+        residents = await _residents(conn, community["id"], ids)
+        own = await _own_resident(conn, p)
+        if own is not None and own in ids:
+            raise Forbidden(N_("Nobody may award points to themselves. Ask a colleague."))
+        at = now()
+        each = int(rule["points"])
+        total = each * len(ids)
+        await rules.check_caps(conn, rule, residents, each, at)
+        threshold = rule["approval_threshold"]
+        status = PENDING if threshold is not None and total > threshold else POSTED
+        award_id = await conn.fetchval(
+            "INSERT INTO mall_award (community, rule, memo, points_each, total, status, "
+            "created_by, created_at, idempotency_key, request_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
+            community["id"],
+            rule["id"],
+            memo,
+            each,
+            total,
+            status,
+            p.user_id,
+            at,
+            idempotency_key,
+            req_hash,
+        )
+        if award_id is None:  # the same key committed while we waited
+            replay = await _replay(conn, p, idempotency_key, req_hash)
+            assert replay is not None
+            return replay
+        await conn.executemany(
+            "INSERT INTO mall_award_line (award, resident, points, created_at) VALUES (?, ?, ?, ?)",
+            [(award_id, r, each, at) for r in ids],
+        )
+        journal_id = None
+        if status == POSTED:
+            journal_id = await _post(
+                conn,
+                community["book"],
+                {"id": award_id, "memo": memo},
+                rule,
+                [(r, each) for r in ids],
+            )
+            await conn.execute(
+                "UPDATE mall_award SET journal_id = ? WHERE id = ?", journal_id, award_id
+            )
+        else:
+            left = (await ledger.get_balance(conn, community["book"], points.BUDGET)).balance
+            if left < total:
+                raise BudgetExhausted(
+                    N_("The community's budget has {left} points left; this award needs {total}."),
+                    left=left,
+                    total=total,
+                )
+        await audit.record(
+            conn,
+            p,
+            "award.create",
+            community_id=community["id"],
+            target=f"award:{award_id}",
+            ip=ip,
+            rule=rule["code"],
+            residents=ids,
+            total=total,
+            status=status,
+            memo=memo,
+            journal=journal_id,
+        )
+    return {"id": award_id, "status": status, "replayed": False}
+
+
+async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> dict | None:
+    row = await conn.fetchrow(
+        "SELECT id, request_hash, journal_id, decided_by FROM mall_award "
+        "WHERE created_by = ? AND idempotency_key = ?",
+        p.user_id,
+        key,
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != req_hash:
+        raise ledger.IdempotencyKeyReused(key)
+    return {"id": row["id"], "status": _original_status(row), "replayed": True}
+
+
+async def _pending(conn: Connection, p: Principal, award_id: int) -> tuple[Row, Row, Row]:
+    """The award waiting for a decision, its community and its rule, all locked in order."""
+    access.require(p, STAFF_ROLES)
+    if not 0 < award_id <= access.MAX_ID:
+        raise NotFound()
+    row = await conn.fetchrow(
+        "SELECT a.rule, a.community FROM mall_award a WHERE a.id = ?", award_id
+    )
+    if row is None or (not p.is_admin and row["community"] != p.community_id):
+        raise NotFound()
+    community = await conn.fetchrow(
+        "SELECT id, slug, book FROM mall_community WHERE id = ?", row["community"]
+    )
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    rule = await conn.fetchrow(
+        f"SELECT {rules.COLUMNS} FROM mall_rule WHERE id = ?{lock}", row["rule"]
+    )
+    award = await conn.fetchrow(
+        "SELECT id, memo, points_each, total, status, created_by, created_at FROM mall_award "
+        f"WHERE id = ?{lock}",
+        award_id,
+    )
+    if award["status"] != PENDING:
+        raise AlreadyDecided()
+    return award, community, rule
+
+
+async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") -> dict:
+    """A second staff member approves a waiting award: its journal posts now, with the budget
+    and caps checked again. The maker cannot approve their own award."""
+    async with db.transaction() as conn:
+        award, community, rule = await _pending(conn, p, award_id)
+        if award["created_by"] == p.user_id:
+            raise Forbidden(
+                N_("You made this award, so another staff member has to approve it (four eyes).")
+            )
+        lines = await conn.fetch(
+            "SELECT l.resident, l.points, r.name, r.id FROM mall_award_line l "
+            "JOIN mall_resident r ON r.id = l.resident WHERE l.award = ? ORDER BY l.id",
+            award_id,
+        )
+        own = await _own_resident(conn, p)
+        if own is not None and any(line["resident"] == own for line in lines):
+            raise Forbidden(
+                N_("This award includes you, so another staff member has to approve it.")
+            )
+        await rules.check_caps(
+            conn,
+            rule,
+            lines,
+            int(award["points_each"]),
+            award["created_at"],
+            exclude_award=award_id,
+        )
+        journal_id = await _post(
+            conn, community["book"], award, rule, [(r["resident"], r["points"]) for r in lines]
+        )
+        await conn.execute(
+            "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ?, journal_id = ? "
+            "WHERE id = ?",
+            POSTED,
+            p.user_id,
+            now(),
+            journal_id,
+            award_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "award.approve",
+            community_id=community["id"],
+            target=f"award:{award_id}",
+            ip=ip,
+            total=award["total"],
+            journal=journal_id,
+        )
+    return {"id": award_id, "status": POSTED}
+
+
+async def reject(db: Database, p: Principal, award_id: int, reason: str, *, ip: str = "") -> dict:
+    """Turn down a waiting award (any staff member of the community, the maker too: withdrawing
+    it). Nothing is posted; the reason goes to the audit log."""
+    reason = text.plain(
+        reason, max_length=200, empty=N_("Please give the reason (at most {n} characters).")
+    )
+    async with db.transaction() as conn:
+        award, community, _ = await _pending(conn, p, award_id)
+        await conn.execute(
+            "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+            REJECTED,
+            p.user_id,
+            now(),
+            award_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "award.reject",
+            community_id=community["id"],
+            target=f"award:{award_id}",
+            ip=ip,
+            reason=reason,
+        )
+    return {"id": award_id, "status": REJECTED}
+
+
+AWARD_SQL = (
+    "SELECT a.id, a.memo, a.points_each, a.total, a.status, a.created_at, a.decided_at, "
+    "a.journal_id, a.created_by, mk.username AS maker, dc.username AS decider, "
+    "ru.code AS rule, ru.name AS rule_name, ru.path, c.slug AS community "
+    "FROM mall_award a JOIN mall_user mk ON mk.id = a.created_by "
+    "LEFT JOIN mall_user dc ON dc.id = a.decided_by JOIN mall_rule ru ON ru.id = a.rule "
+    "JOIN mall_community c ON c.id = a.community"
+)
+
+
+async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[dict]:
+    found = [dict(r) for r in rows]
+    if not found:
+        return []
+    marks = ", ".join("?" for _ in found)
+    lines = await conn.fetch(
+        "SELECT l.award, r.id, r.name FROM mall_award_line l JOIN mall_resident r "
+        f"ON r.id = l.resident WHERE l.award IN ({marks}) ORDER BY l.id",
+        *[a["id"] for a in found],
+    )
+    for award in found:
+        award["residents"] = [
+            {"id": line["id"], "name": line["name"]}
+            for line in lines
+            if line["award"] == award["id"]
+        ]
+    return found
+
+
+async def list_awards(
+    db: Database, p: Principal, slug: str, *, status: str | None = None, limit: int = 50
+) -> list[dict]:
+    """The community's awards, newest first, with their residents (staff)."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(N_("Unknown status."))
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        sql = AWARD_SQL + " WHERE a.community = ?"
+        args: list = [community["id"]]
+        if status:
+            sql += " AND a.status = ?"
+            args.append(status)
+        sql += " ORDER BY a.id DESC LIMIT ?"
+        args.append(max(1, min(limit, 200)))
+        return await _with_lines(conn, await conn.fetch(sql, *args))
+
+
+async def get_award(db: Database, p: Principal, award_id: int) -> dict:
+    """One award with its residents (staff of its community); anyone else's is ``not_found``."""
+    access.require(p, STAFF_ROLES)
+    if not 0 < award_id <= access.MAX_ID:
+        raise NotFound()
+    async with db.connection() as conn:
+        row = await conn.fetchrow(AWARD_SQL + " WHERE a.id = ?", award_id)
+        if row is None:
+            raise NotFound()
+        if not p.is_admin and row["community"] != p.community_slug:
+            raise NotFound()
+        return (await _with_lines(conn, [row]))[0]
+
+
+async def count_pending(db: Database, p: Principal, slug: str) -> int:
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        return int(
+            await conn.fetchval(
+                "SELECT COUNT(*) FROM mall_award WHERE community = ? AND status = ?",
+                community["id"],
+                PENDING,
+            )
+        )

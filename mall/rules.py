@@ -1,0 +1,238 @@
+"""Earning rules (积分规则): how many points an action earns along one path, with optional caps per
+resident per calendar day and month and an approval threshold; and the cap check awards run.
+
+Caps count points per resident per rule, posted and pending alike, on the residents' own calendar
+(``CALENDAR``); they never look at rejected awards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ledger import Connection, Row
+from mall import access, audit, points, text
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.db import Database
+from mall.errors import N_, AlreadyExists, CapExceeded, Invalid, NotFound
+
+#: The calendar of days and months for caps: residents live in China.
+CALENDAR = ZoneInfo("Asia/Shanghai")
+RULE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+MAX_POINTS = 100_000
+MAX_CAP = 10_000_000
+#: Award statuses that count towards caps.
+COUNTED = ("posted", "pending_approval")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _whole(value: object, low: int, high: int, message: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise Invalid(message, low=low, high=high)
+    return value
+
+
+def _optional(value: object, low: int, message: str) -> int | None:
+    return None if value is None else _whole(value, low, MAX_CAP, message)
+
+
+def day_and_month(at: datetime) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
+    """The calendar day and month (in ``CALENDAR``) holding ``at``, each as a UTC [start, end)."""
+    local = at.astimezone(CALENDAR)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    next_day = (day + timedelta(days=1)).replace(hour=0)
+
+    def utc(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=CALENDAR).astimezone(UTC)
+
+    return (utc(day), utc(next_day)), (utc(month), utc(next_month))
+
+
+def as_dict(row: Row) -> dict:
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "name": row["name"],
+        "path": row["path"],
+        "points": row["points"],
+        "daily_cap": row["daily_cap"],
+        "monthly_cap": row["monthly_cap"],
+        "approval_threshold": row["approval_threshold"],
+        "active": bool(row["active"]),
+    }
+
+
+COLUMNS = (
+    "id, community, code, name, path, points, daily_cap, monthly_cap, approval_threshold, active"
+)
+
+
+async def create_rule(
+    db: Database,
+    p: Principal,
+    slug: str,
+    code: str,
+    name: str,
+    path: str,
+    points_each: int,
+    *,
+    daily_cap: int | None = None,
+    monthly_cap: int | None = None,
+    approval_threshold: int | None = None,
+    ip: str = "",
+) -> dict:
+    """A new rule of the community (staff). A code already in use is ``already_exists``."""
+    code = (code or "").strip()
+    if not RULE_CODE.match(code):
+        raise Invalid(N_("A rule code uses 1 to 40 letters, digits, dots, dashes or underscores."))
+    name = text.plain(
+        name, max_length=100, empty=N_("Please name the rule (at most {n} characters).")
+    )
+    if path not in points.PATHS:
+        raise Invalid(N_("Please choose one of the three earning paths."))
+    points_each = _whole(
+        points_each, 1, MAX_POINTS, N_("Points must be a whole number from {low} to {high}.")
+    )
+    daily_cap = _optional(daily_cap, 1, N_("A limit must be a whole number from {low} to {high}."))
+    monthly_cap = _optional(
+        monthly_cap, 1, N_("A limit must be a whole number from {low} to {high}.")
+    )
+    approval_threshold = _optional(
+        approval_threshold,
+        0,
+        N_("The approval threshold must be a whole number from {low} to {high}."),
+    )
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        if await conn.fetchval(
+            "SELECT id FROM mall_rule WHERE community = ? AND code = ?", community["id"], code
+        ):
+            raise AlreadyExists(N_("A rule with this code already exists."))
+        rule_id = await conn.fetchval(
+            "INSERT INTO mall_rule (community, code, name, path, points, daily_cap, monthly_cap, "
+            "approval_threshold, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (community, code) DO NOTHING RETURNING id",
+            community["id"],
+            code,
+            name,
+            path,
+            points_each,
+            daily_cap,
+            monthly_cap,
+            approval_threshold,
+            True,
+            now(),
+        )
+        if rule_id is None:  # created by someone else a moment ago
+            raise AlreadyExists(N_("A rule with this code already exists."))
+        await audit.record(
+            conn,
+            p,
+            "rule.create",
+            community_id=community["id"],
+            target=code,
+            ip=ip,
+            name=name,
+            path=path,
+            points=points_each,
+        )
+        row = await conn.fetchrow(f"SELECT {COLUMNS} FROM mall_rule WHERE id = ?", rule_id)
+    return as_dict(row)
+
+
+async def list_rules(db: Database, p: Principal, slug: str) -> list[dict]:
+    """The community's rules, by path and name (staff)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        rows = await conn.fetch(
+            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? ORDER BY path, name, id",
+            community["id"],
+        )
+    return [as_dict(r) for r in rows]
+
+
+async def rule_for_award(
+    conn: Connection, community_id: int, *, code: str | None = None, rule_id: int | None = None
+) -> Row:
+    """The rule an award uses, locked ``FOR UPDATE`` on PostgreSQL so that the cap check and the
+    award that follows it are one step for every award of this rule (SQLite's single writer
+    already is). Lock it before any ledger account: every award path takes the locks in this
+    order, so two of them never wait on each other."""
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    if rule_id is not None:
+        row = await conn.fetchrow(
+            f"SELECT {COLUMNS} FROM mall_rule WHERE id = ? AND community = ?{lock}",
+            rule_id,
+            community_id,
+        )
+    else:
+        row = await conn.fetchrow(
+            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? AND code = ?{lock}",
+            community_id,
+            (code or "").strip()[:40],
+        )
+    if row is None:
+        raise NotFound(N_("No rule with this code in the community."))
+    if not row["active"]:
+        raise Invalid(N_("This rule is no longer in use."))
+    return row
+
+
+async def check_caps(
+    conn: Connection,
+    rule: Row,
+    residents: Sequence[Row],
+    points_each: int,
+    at: datetime,
+    *,
+    exclude_award: int | None = None,
+) -> None:
+    """``CapExceeded``, naming the first resident, if ``points_each`` more on ``at``'s calendar
+    day or month would pass the rule's caps. Posted and pending lines count."""
+    (day_start, day_end), (month_start, month_end) = day_and_month(at)
+    for cap, start, end, message in (
+        (
+            rule["daily_cap"],
+            day_start,
+            day_end,
+            N_("{name} would pass the daily limit of {cap} points for “{rule}” ({had} today)."),
+        ),
+        (
+            rule["monthly_cap"],
+            month_start,
+            month_end,
+            N_(
+                "{name} would pass the monthly limit of {cap} points for “{rule}” "
+                "({had} this month)."
+            ),
+        ),
+    ):
+        if cap is None:
+            continue
+        for resident in residents:
+            had = int(
+                await conn.fetchval(
+                    "SELECT COALESCE(SUM(l.points), 0) FROM mall_award_line l "
+                    "JOIN mall_award a ON a.id = l.award WHERE l.resident = ? AND a.rule = ? "
+                    "AND a.status IN (?, ?) AND l.created_at >= ? AND l.created_at < ? "
+                    "AND a.id <> ?",
+                    resident["id"],
+                    rule["id"],
+                    *COUNTED,
+                    start,
+                    end,
+                    exclude_award or 0,
+                )
+            )
+            if had + points_each > cap:
+                raise CapExceeded(
+                    message, name=resident["name"], cap=cap, rule=rule["name"], had=had
+                )

@@ -1,0 +1,314 @@
+"""Residents' submissions: proposals (建言献策), dispute reports (矛盾纠纷上报) and micro-wishes
+(微心愿), each with a due date (限时办结) and staff decisions that may award points by a rule.
+
+Status: open → accepted → resolved; open or accepted → rejected (with a reason); open → resolved.
+A decision with a rule awards through ``mall.awards`` in the same transaction (budget, caps and
+four eyes apply), to the filer and, for a micro-wish, to the neighbour who fulfilled it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import ledger
+from ledger import Connection, Row
+from mall import access, audit, awards, text, throttle
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.db import Database
+from mall.errors import N_, AlreadyExists, Invalid, NotFound
+
+KINDS = ("proposal", "dispute", "wish")
+#: Days to decide each kind unless the community set its own: a dispute cannot wait long.
+DEFAULT_DAYS = {"dispute": 3, "proposal": 7, "wish": 14}
+MAX_DAYS = 365
+OPEN, ACCEPTED, RESOLVED, REJECTED = "open", "accepted", "resolved", "rejected"
+STATUSES = (OPEN, ACCEPTED, RESOLVED, REJECTED)
+CLOSED = (RESOLVED, REJECTED)
+#: decision → (the statuses it may come from, the status it leads to)
+DECISIONS = {
+    "accept": ((OPEN,), ACCEPTED),
+    "resolve": ((OPEN, ACCEPTED), RESOLVED),
+    "reject": ((OPEN, ACCEPTED), REJECTED),
+}
+
+
+class NotAllowedNow(AlreadyExists):
+    """A decision the submission's status does not allow: ``already_exists`` (409)."""
+
+    message = N_("This decision is not possible for this submission now.")
+
+
+#: status → why no decision (or no second acceptance) can follow it
+TOO_LATE = {
+    ACCEPTED: N_("This submission is already accepted; resolve or reject it instead."),
+    RESOLVED: N_("This submission is already resolved; it cannot be changed."),
+    REJECTED: N_("This submission was already rejected; it cannot be changed."),
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _days(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DAYS:
+        raise Invalid(N_("Days must be a whole number from 1 to {n}."), n=MAX_DAYS)
+    return value
+
+
+async def _deadlines(conn: Connection, community_id: int) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT kind, days FROM mall_submission_deadline WHERE community = ?", community_id
+    )
+    return DEFAULT_DAYS | {r["kind"]: int(r["days"]) for r in rows if r["kind"] in KINDS}
+
+
+async def deadlines(db: Database, p: Principal, slug: str) -> dict[str, int]:
+    """Days to decide each kind in the community (staff)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        return await _deadlines(conn, community["id"])
+
+
+async def set_deadlines(
+    db: Database, p: Principal, slug: str, days: dict[str, int], *, ip: str = ""
+) -> dict[str, int]:
+    """Change the days for some kinds (staff); applies to submissions filed from now on."""
+    if not days or any(kind not in KINDS for kind in days):
+        raise Invalid(N_("The kind must be proposal, dispute or wish."))
+    days = {kind: _days(value) for kind, value in days.items()}
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        for kind, value in days.items():
+            await conn.execute(
+                "INSERT INTO mall_submission_deadline (community, kind, days) VALUES (?, ?, ?) "
+                "ON CONFLICT (community, kind) DO UPDATE SET days = excluded.days",
+                community["id"],
+                kind,
+                value,
+            )
+        await audit.record(
+            conn,
+            p,
+            "submission.deadlines",
+            community_id=community["id"],
+            target=slug,
+            ip=ip,
+            **days,
+        )
+        return await _deadlines(conn, community["id"])
+
+
+SUBMISSION_SQL = (
+    "SELECT s.id, s.kind, s.title, s.body, s.status, s.created_at, s.due_at, s.decided_at, "
+    "s.reason, s.resident, s.helper, s.award, s.community AS community_id, "
+    "r.name AS resident_name, h.name AS helper_name, u.username AS decided_by, "
+    "ru.code AS rule, ru.name AS rule_name, a.status AS award_status "
+    "FROM mall_submission s JOIN mall_resident r ON r.id = s.resident "
+    "LEFT JOIN mall_resident h ON h.id = s.helper LEFT JOIN mall_user u ON u.id = s.decided_by "
+    "LEFT JOIN mall_rule ru ON ru.id = s.rule LEFT JOIN mall_award a ON a.id = s.award"
+)
+
+
+def as_dict(row: Row, at: datetime | None = None) -> dict:
+    found = dict(row)
+    found["overdue"] = found["status"] not in CLOSED and found["due_at"] <= (at or now())
+    return found
+
+
+async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> dict:
+    """A resident files a submission: ``{id, status, due_at}`` and the rest of it."""
+    access.require(p, ["resident"])
+    if kind not in KINDS:
+        raise Invalid(N_("The kind must be proposal, dispute or wish."))
+    title = text.plain(
+        title, max_length=100, empty=N_("Please write a short title (at most {n} characters).")
+    )
+    body = (body or "").strip()
+    if len(body) > 4000:
+        raise Invalid(N_("Please keep the text under {n} characters."), n=4000)
+    if any(ch in body for ch in "\x00\x7f") or any(
+        ord(ch) < 32 and ch not in "\n\r\t" for ch in body
+    ):
+        raise Invalid(N_("Please use ordinary letters, digits and punctuation only."))
+    async with db.transaction() as conn:
+        await throttle.hit(conn, f"submission:r{p.resident_id}", limit=20, window=timedelta(days=1))
+    async with db.transaction() as conn:
+        resident = await access.resident(conn, p, p.resident_id, ["resident"])
+        days = (await _deadlines(conn, resident["community"]))[kind]
+        at = now()
+        submission_id = await conn.fetchval(
+            "INSERT INTO mall_submission (community, resident, kind, title, body, status, "
+            "created_at, due_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '') RETURNING id",
+            resident["community"],
+            resident["id"],
+            kind,
+            title,
+            body,
+            OPEN,
+            at,
+            at + timedelta(days=days),
+        )
+        row = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
+    return as_dict(row)
+
+
+async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[dict]:
+    """The signed-in resident's own submissions, newest first."""
+    access.require(p, ["resident"])
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            SUBMISSION_SQL + " WHERE s.resident = ? ORDER BY s.id DESC LIMIT ?",
+            p.resident_id,
+            max(1, min(limit, 200)),
+        )
+    return [as_dict(r) for r in rows]
+
+
+async def queue(
+    db: Database, p: Principal, slug: str, *, status: str | None = None, limit: int = 100
+) -> list[dict]:
+    """The community's submissions for staff: overdue first, then by due date."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(N_("Unknown status."))
+    at = now()
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        sql = SUBMISSION_SQL + " WHERE s.community = ?"
+        args: list = [community["id"]]
+        if status:
+            sql += " AND s.status = ?"
+            args.append(status)
+        sql += " ORDER BY s.due_at, s.id LIMIT ?"
+        args.append(max(1, min(limit, 200)))
+        rows = [as_dict(r, at) for r in await conn.fetch(sql, *args)]
+    return sorted(rows, key=lambda s: (not s["overdue"], s["status"] in CLOSED, s["due_at"]))
+
+
+async def count_overdue(db: Database, p: Principal, slug: str) -> int:
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        return int(
+            await conn.fetchval(
+                "SELECT COUNT(*) FROM mall_submission WHERE community = ? AND status IN (?, ?) "
+                "AND due_at <= ?",
+                community["id"],
+                OPEN,
+                ACCEPTED,
+                now(),
+            )
+        )
+
+
+async def get(db: Database, p: Principal, submission_id: int) -> dict:
+    """One submission: its filer, or staff of its community; anyone else gets ``not_found``."""
+    access.require(p, STAFF_ROLES + ("resident",))
+    if not 0 < submission_id <= access.MAX_ID:
+        raise NotFound()
+    async with db.connection() as conn:
+        row = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
+    if row is None:
+        raise NotFound()
+    if p.role == "resident":
+        if row["resident"] != p.resident_id:
+            raise NotFound()
+    elif not p.is_admin and row["community_id"] != p.community_id:
+        raise NotFound()
+    return as_dict(row)
+
+
+async def decide(
+    db: Database,
+    p: Principal,
+    submission_id: int,
+    decision: str,
+    *,
+    reason: str = "",
+    rule: str | None = None,
+    helper_id: int | None = None,
+    ip: str = "",
+) -> dict:
+    """Accept, resolve or reject (staff). ``rule`` awards its points to the filer and, for a
+    micro-wish, to ``helper_id`` too; the award may wait for approval like any other."""
+    access.require(p, STAFF_ROLES)
+    if decision not in DECISIONS:
+        raise Invalid(N_("The decision must be accept, reject or resolve."))
+    reason = text.plain(
+        reason,
+        max_length=200,
+        required=decision == "reject",
+        empty=N_("Please give the reason (at most {n} characters)."),
+    )
+    rule = (rule or "").strip() or None
+    if rule and decision == "reject":
+        raise Invalid(N_("A rejected submission earns no points."))
+    if helper_id is not None and not rule:
+        raise Invalid(N_("Choose a rule to award the neighbour who helped."))
+    if not 0 < submission_id <= access.MAX_ID:
+        raise NotFound()
+    async with db.transaction() as conn:
+        lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+        row = await conn.fetchrow(
+            f"SELECT id, community, resident, kind, title, status, award FROM mall_submission "
+            f"WHERE id = ?{lock}",
+            submission_id,
+        )
+        if row is None or (not p.is_admin and row["community"] != p.community_id):
+            raise NotFound()
+        community = await conn.fetchrow(
+            "SELECT slug FROM mall_community WHERE id = ?", row["community"]
+        )
+        allowed_from, to = DECISIONS[decision]
+        if row["status"] not in allowed_from:
+            raise NotAllowedNow(TOO_LATE.get(row["status"]))
+        if helper_id is not None:
+            if row["kind"] != "wish":
+                raise Invalid(N_("Only a micro-wish has a neighbour who fulfilled it."))
+            if helper_id == row["resident"]:
+                raise Invalid(N_("The neighbour who helped is someone other than the filer."))
+        award_id, rule_id = row["award"], None
+        if rule:
+            if award_id is not None:
+                raise AlreadyExists(N_("Points were already awarded for this submission."))
+            ids = [row["resident"]] + ([helper_id] if helper_id is not None else [])
+            made = await awards.create_award(
+                db,
+                p,
+                community["slug"],
+                rule,
+                ids,
+                row["title"],
+                idempotency_key=f"submission:{submission_id}",
+                req_hash=ledger.request_hash(
+                    {"submission": submission_id, "rule": rule, "ids": ids}
+                ),
+                ip=ip,
+            )
+            award_id = made["id"]
+            rule_id = await conn.fetchval("SELECT rule FROM mall_award WHERE id = ?", award_id)
+        await conn.execute(
+            "UPDATE mall_submission SET status = ?, decided_by = ?, decided_at = ?, reason = ?, "
+            "rule = COALESCE(?, rule), helper = COALESCE(?, helper), award = ? WHERE id = ?",
+            to,
+            p.user_id,
+            now(),
+            reason,
+            rule_id,
+            helper_id,
+            award_id,
+            submission_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "submission.decide",
+            community_id=row["community"],
+            target=f"submission:{submission_id}",
+            ip=ip,
+            decision=decision,
+            reason=reason,
+            award=award_id,
+        )
+        found = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
+    return as_dict(found)

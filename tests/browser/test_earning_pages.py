@@ -1,0 +1,57 @@
+"""Issuing points in a real Chromium: residents ticked before a new search stay ticked (the page's
+script), one award goes to all of them, and the page raises no script errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mall import organisation, residents, rules
+from mall.db import Database
+from tests.browser.test_staff_pages import ADMIN, call, community_with_staff, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def desk(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.console_errors = []
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def test_ticks_survive_a_new_search_and_one_award_reaches_everyone_ticked(
+    live_server: str, live_database_url: str, desk
+) -> None:
+    url, slug = live_database_url, "b-earn"
+    staff = community_with_staff(url, slug, "枫林社区")
+
+    async def work(db: Database) -> None:
+        for name in ("王秀英", "李建国", "张桂兰"):
+            await residents.create_resident(db, ADMIN, slug, name, None, None)
+        await organisation.grant_budget(db, ADMIN, slug, 500, "", idempotency_key="b-earn")
+        await rules.create_rule(db, ADMIN, slug, "meeting", "议事会参会", "adding_to_good", 10)
+
+    call(url, work)
+    sign_in(desk, live_server, staff)
+    desk.click("nav >> text=发积分")
+    desk.wait_for_url(f"{live_server}/staff/awards/new")
+    desk.check("label.choice:has-text('王秀英') input")
+    desk.fill("#f-q", "李")
+    desk.click("form[role=search] button[type=submit]")
+    desk.wait_for_url(re.compile(r".*q=%E6%9D%8E.*"))
+    assert desk.is_checked("label.choice:has-text('王秀英') input")
+    assert not desk.is_visible("label.choice:has-text('张桂兰')")
+    desk.check("label.choice:has-text('李建国') input")
+    desk.select_option("#f-rule", "meeting")
+    desk.fill("#f-memo", "参加三月议事会")
+    desk.click("#award-form button[type=submit]")
+    desk.wait_for_url(re.compile(r".*/staff/awards/\d+$"))
+    assert "已发放" in desk.text_content("[role=status]")
+    names = desk.locator(".people li").all_text_contents()
+    assert sorted(n.strip() for n in names) == sorted(["王秀英", "李建国"])
+    assert desk.console_errors == []

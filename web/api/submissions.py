@@ -1,0 +1,208 @@
+"""Residents' submissions through the API: proposals, dispute reports and micro-wishes, their due
+dates per kind, and staff decisions that may award points (API.md "Earning")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import CacheControlHeader
+from litestar.params import JSONBody, QueryParameter
+from msgspec import Meta
+
+from mall import submissions
+from web.api.fields import MAX_ID, NO_CONTROL, Id, Limit, Name, Slug
+from web.api.guards import RESIDENT, STAFF, allow, caller, database
+from web.session import client_ip
+
+Kind = Literal["proposal", "dispute", "wish"]
+Days = Annotated[int, Meta(ge=1, le=submissions.MAX_DAYS)]
+Status = Annotated[
+    Literal["open", "accepted", "resolved", "rejected"] | None,
+    QueryParameter(description="only submissions with this status"),
+]
+
+
+class NewSubmission(msgspec.Struct):
+    kind: Kind
+    title: Annotated[str, Meta(max_length=100, pattern=NO_CONTROL)]
+    body: Annotated[str, Meta(max_length=4000)] = ""
+    """Several lines allowed."""
+
+
+class Filed(msgspec.Struct):
+    id: int
+    status: str
+    due_at: datetime
+
+
+class Submission(msgspec.Struct):
+    id: int
+    kind: str
+    title: str
+    body: str
+    status: str
+    """``open``, ``accepted``, ``resolved`` or ``rejected``."""
+    created_at: datetime
+    due_at: datetime
+    overdue: bool
+    """Due date passed and not resolved or rejected."""
+    decided_at: datetime | None
+    reason: str
+    rule: str | None
+    award: int | None
+    """The award its decision made, if any."""
+    award_status: str | None
+    resident: int
+    resident_name: str
+    helper: int | None
+    helper_name: str | None
+
+
+class SubmissionList(msgspec.Struct):
+    submissions: list[Submission]
+
+
+class Decision(msgspec.Struct):
+    decision: Literal["accept", "reject", "resolve"]
+    reason: Name = ""
+    """Required to reject."""
+    rule: Annotated[str, Meta(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    """Award this rule's points to the filer (and the helper)."""
+    helper_id: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
+    """For a micro-wish: the neighbour who fulfilled it, awarded by the same rule."""
+
+
+class Deadlines(msgspec.Struct):
+    proposal: Days | None = None
+    dispute: Days | None = None
+    wish: Days | None = None
+
+
+class DeadlinesOut(msgspec.Struct):
+    proposal: int
+    dispute: int
+    wish: int
+
+
+def submission(found: dict) -> Submission:
+    return Submission(**{f: found[f] for f in Submission.__struct_fields__})
+
+
+class SubmissionController(Controller):
+    tags = ["earning"]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @post(
+        "/me/submissions",
+        guards=[allow(*RESIDENT)],
+        summary="File a proposal, dispute report or micro-wish",
+        description=(
+            "The signed-in resident. `due_at` is when the community promises a decision "
+            "(days per kind, set by staff; by default dispute 3, proposal 7, wish 14)."
+        ),
+    )
+    async def file(self, request: Request, data: JSONBody[NewSubmission]) -> Filed:
+        made = await submissions.file(
+            database(request), await caller(request), data.kind, data.title, data.body
+        )
+        return Filed(id=made["id"], status=made["status"], due_at=made["due_at"])
+
+    @get(
+        "/me/submissions",
+        guards=[allow(*RESIDENT)],
+        summary="My submissions",
+        description="The signed-in resident's own submissions, newest first, with their status.",
+    )
+    async def mine(self, request: Request, limit: Limit = 50) -> SubmissionList:
+        found = await submissions.mine(database(request), await caller(request), limit=limit)
+        return SubmissionList(submissions=[submission(s) for s in found])
+
+    @get(
+        "/communities/{slug:str}/submissions",
+        guards=[allow(*STAFF)],
+        summary="A community's submissions",
+        description=(
+            "Staff of the community and administrators: overdue first (`overdue`), then by "
+            "due date."
+        ),
+    )
+    async def queue(
+        self, request: Request, slug: Slug, status: Status = None, limit: Limit = 100
+    ) -> SubmissionList:
+        found = await submissions.queue(
+            database(request), await caller(request), slug, status=status, limit=limit
+        )
+        return SubmissionList(submissions=[submission(s) for s in found])
+
+    @get(
+        "/submissions/{submission_id:int}",
+        guards=[allow(*STAFF, *RESIDENT)],
+        summary="A submission",
+        description=(
+            "Its filer, or staff of its community and administrators; anyone else gets `not_found`."
+        ),
+    )
+    async def show(self, request: Request, submission_id: Id) -> Submission:
+        return submission(
+            await submissions.get(database(request), await caller(request), submission_id)
+        )
+
+    @post(
+        "/submissions/{submission_id:int}/decision",
+        guards=[allow(*STAFF)],
+        status_code=200,
+        summary="Decide on a submission",
+        description=(
+            "Staff of its community. `accept` (from open), `resolve` (from open or accepted), "
+            "`reject` (from open or accepted, `reason` required). With `rule`, the rule's "
+            "points go to the filer and, for a micro-wish, to `helper_id` too, as an award "
+            "(budget, caps and approval apply). A decision the status does not allow is "
+            "`already_exists` (409)."
+        ),
+    )
+    async def decide(
+        self, request: Request, submission_id: Id, data: JSONBody[Decision]
+    ) -> Submission:
+        return submission(
+            await submissions.decide(
+                database(request),
+                await caller(request),
+                submission_id,
+                data.decision,
+                reason=data.reason,
+                rule=data.rule,
+                helper_id=data.helper_id,
+                ip=client_ip(request),
+            )
+        )
+
+    @get(
+        "/communities/{slug:str}/submission-deadlines",
+        guards=[allow(*STAFF)],
+        summary="Days to decide each kind of submission",
+        description="Staff of the community and administrators.",
+    )
+    async def deadlines(self, request: Request, slug: Slug) -> DeadlinesOut:
+        found = await submissions.deadlines(database(request), await caller(request), slug)
+        return DeadlinesOut(**found)
+
+    @put(
+        "/communities/{slug:str}/submission-deadlines",
+        guards=[allow(*STAFF)],
+        summary="Change the days to decide each kind",
+        description=(
+            "Staff of the community and administrators: days (1 to 365) for the kinds given; "
+            "submissions filed from now on get the new due date."
+        ),
+    )
+    async def set_deadlines(
+        self, request: Request, slug: Slug, data: JSONBody[Deadlines]
+    ) -> DeadlinesOut:
+        days = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        found = await submissions.set_deadlines(
+            database(request), await caller(request), slug, days, ip=client_ip(request)
+        )
+        return DeadlinesOut(**found)
