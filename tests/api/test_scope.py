@@ -7,24 +7,37 @@ caller gets a problem document with the matching code, and no word of community 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
 
-from mall import residents
+from mall import activities, awards, residents, submissions
+from mall.auth import Principal
 from tests.api.helpers import Api
 from tests.api.world import (
     A_NAME,
     ADMIN,
+    BIG_RULE,
     PASSWORD,
+    RULE,
     TARGET_NAME,
     TARGET_PHONE,
     A,
     World,
     new_token,
+    staff_of,
+)
+from tests.shop_fixtures import (
+    scope_checkout,
+    scope_order,
+    scope_pay_code,
+    scope_reservation,
+    scope_reserve,
 )
 
 CALLERS = ("admin", "staff-a", "staff-b", "vol-a", "res-a", "res-b", "anon")
@@ -44,6 +57,8 @@ class Row:
     """The status for each of ``CALLERS``, in order."""
     body: Body | None = None
     idempotent: bool = False
+    ids: Callable[[Api, World, str], dict] | None = None
+    """Path ids made afresh for each caller (an award to approve, a submission to decide)."""
 
     def __str__(self) -> str:
         return f"{self.method} {self.route}"
@@ -90,6 +105,107 @@ def pin(api: Api, world: World, caller: str) -> dict:
     return {"pin": "2580"}
 
 
+def outlet(api: Api, world: World, caller: str) -> dict:
+    return {"name": f"超市-{caller}", "kind": "supermarket"}
+
+
+def donor(api: Api, world: World, caller: str) -> dict:
+    return {"name": f"共建单位-{caller}", "kind": "unit"}
+
+
+def item(api: Api, world: World, caller: str) -> dict:
+    return {"sku": f"ITEM-{caller}", "name": "毛巾", "kind": "goods", "price_points": 8}
+
+
+def stock(api: Api, world: World, caller: str) -> dict:
+    return {"sku": "SOAP", "quantity": 1, "reason": "receipt"}
+
+
+def new_activity(api: Api, world: World, caller: str) -> dict:
+    return {
+        "title": f"招募令-{caller}",
+        "path": "timely_help",
+        "points": 5,
+        "capacity": 3,
+        "starts_at": "2026-12-01T09:00:00+08:00",
+        "ends_at": "2026-12-01T11:00:00+08:00",
+        "place": "活动室",
+    }
+
+
+def checkin_code(api: Api, world: World, caller: str) -> dict:
+    return {"code": api.run(activities.checkin_code, ADMIN, world.activities["activity-a"])["code"]}
+
+
+def attendee_code(api: Api, world: World, caller: str) -> dict:
+    """The pay code of a new resident of A: each caller checks in somebody else."""
+    rid = api.run(residents.create_resident, ADMIN, A, "到场居民", None, None)["id"]
+    me = Principal(
+        kind="resident",
+        session_id=0,
+        community_id=None,
+        community_slug=A,
+        role="resident",
+        resident_id=rid,
+    )
+    return {"code": api.run(residents.new_pay_code, me)["code"]}
+
+
+def rule(api: Api, world: World, caller: str) -> dict:
+    return {"code": f"rule-{caller}", "name": "参加议事会", "path": "adding_to_good", "points": 5}
+
+
+def award(api: Api, world: World, caller: str) -> dict:
+    return {"community": A, "rule": RULE, "resident_ids": [world.target], "memo": "参加议事会"}
+
+
+def reason(api: Api, world: World, caller: str) -> dict:
+    return {"reason": "重复申报"}
+
+
+def submission(api: Api, world: World, caller: str) -> dict:
+    return {"kind": "wish", "title": "想学用智能手机", "body": ""}
+
+
+def decision(api: Api, world: World, caller: str) -> dict:
+    return {"decision": "accept", "reason": "已受理"}
+
+
+def deadlines(api: Api, world: World, caller: str) -> dict:
+    return {"wish": 14}
+
+
+FRESH = itertools.count()
+
+
+def waiting_award(api: Api, world: World, caller: str) -> dict:
+    """An award of A waiting for approval, made by ``staff-a2`` for each caller afresh."""
+    maker = api.run(staff_of, world, "staff-a2")
+    made = api.run(
+        partial(awards.create_award, idempotency_key=f"scope-{caller}-{next(FRESH)}"),
+        maker,
+        A,
+        BIG_RULE,
+        [world.target],
+        "调解纠纷",
+    )
+    return {"award_id": made["id"]}
+
+
+def open_submission(api: Api, world: World, caller: str) -> dict:
+    """A micro-wish of ``res-a``, filed afresh for each caller."""
+    filer = Principal(
+        kind="resident",
+        session_id=0,
+        community_id=None,
+        community_slug=A,
+        role="resident",
+        resident_id=world.residents["res-a"],
+    )
+    made = api.run(submissions.file, filer, "wish", "想学用智能手机", "")
+    return {"submission_id": made["id"]}
+
+
 OPEN = (200,) * 7
 # fmt: off
 TABLE = [
@@ -114,6 +230,48 @@ TABLE = [
     Row("GET",    "/me/passbook",                       (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/communities/{slug}/audit",          (200, 200, 403, 403, 403, 403, 401)),
     Row("GET",    "/ledger/verify",                     (200, 403, 403, 403, 403, 403, 401)),
+    Row("POST",   "/communities/{slug}/rules",          (201, 201, 403, 403, 403, 403, 401), rule),
+    Row("GET",    "/communities/{slug}/rules",          (200, 200, 403, 403, 403, 403, 401)),
+    Row("POST",   "/awards",                            (201, 201, 403, 403, 403, 403, 401), award, True),
+    Row("GET",    "/communities/{slug}/awards",         (200, 200, 403, 403, 403, 403, 401)),
+    Row("GET",    "/awards/{award_id}",                 (200, 200, 404, 403, 403, 403, 401), ids=waiting_award),
+    Row("POST",   "/awards/{award_id}/approve",         (200, 200, 404, 403, 403, 403, 401), ids=waiting_award),
+    Row("POST",   "/awards/{award_id}/reject",          (200, 200, 404, 403, 403, 403, 401), reason, ids=waiting_award),
+    Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
+    Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),
+    Row("GET",    "/communities/{slug}/submissions",    (200, 200, 403, 403, 403, 403, 401)),
+    Row("GET",    "/submissions/{submission_id}",       (200, 200, 404, 403, 200, 404, 401), ids=open_submission),
+    Row("POST",   "/submissions/{submission_id}/decision", (200, 200, 404, 403, 403, 403, 401), decision, ids=open_submission),
+    Row("GET",    "/communities/{slug}/submission-deadlines", (200, 200, 403, 403, 403, 403, 401)),
+    Row("PUT",    "/communities/{slug}/submission-deadlines", (200, 200, 403, 403, 403, 403, 401), deadlines),
+    Row("POST",   "/communities/{slug}/activities",     (201, 201, 403, 403, 403, 403, 401), new_activity),
+    Row("GET",    "/communities/{slug}/activities",     (200, 200, 403, 403, 200, 403, 401)),
+    Row("GET",    "/activities/{activity_id}",          (200, 200, 404, 403, 200, 404, 401)),
+    Row("GET",    "/me/activities",                     (403, 403, 403, 403, 200, 200, 401)),
+    Row("POST",   "/activities/{activity_id}/signup",   (403, 403, 403, 403, 201, 404, 401)),
+    Row("DELETE", "/activities/{activity_id}/signup",   (403, 403, 403, 403, 200, 404, 401)),
+    Row("GET",    "/activities/{activity_id}/checkin-code", (200, 200, 404, 403, 403, 403, 401)),
+    Row("POST",   "/activities/{activity_id}/checkin",  (403, 403, 403, 403, 201, 404, 401), checkin_code),
+    Row("POST",   "/activities/{activity_id}/attendance", (201, 201, 404, 403, 403, 403, 401), attendee_code),
+    Row("POST",   "/activities/{activity_id}/settle",   (200, 200, 404, 403, 403, 403, 401)),
+    Row("POST",   "/communities/{slug}/outlets",        (201, 201, 403, 403, 403, 403, 401), outlet),
+    Row("GET",    "/communities/{slug}/outlets",        (200, 200, 403, 200, 200, 403, 401)),
+    Row("POST",   "/communities/{slug}/donors",         (201, 201, 403, 403, 403, 403, 401), donor),
+    Row("GET",    "/communities/{slug}/donors",         (200, 200, 403, 403, 403, 403, 401)),
+    Row("POST",   "/communities/{slug}/items",          (201, 201, 403, 403, 403, 403, 401), item),
+    Row("GET",    "/communities/{slug}/items",          (200, 200, 403, 200, 200, 403, 401)),
+    Row("GET",    "/communities/{slug}/low-stock",      (200, 200, 403, 200, 403, 403, 401)),
+    Row("POST",   "/outlets/{outlet_id}/stock",         (201, 201, 404, 403, 403, 403, 401), stock, True),
+    Row("GET",    "/outlets/{outlet_id}/stock",         (200, 200, 404, 200, 200, 404, 401)),
+    Row("POST",   "/outlets/{outlet_id}/lookup",        (200, 200, 404, 200, 403, 403, 401), scope_pay_code),
+    Row("POST",   "/outlets/{outlet_id}/orders",        (201, 201, 404, 201, 403, 403, 401), scope_checkout, True),
+    Row("GET",    "/orders/{order_id}",                 (200, 200, 404, 200, 200, 404, 401), ids=scope_order),
+    Row("POST",   "/orders/{order_id}/refund",          (201, 201, 404, 403, 403, 403, 401), None, True, scope_order),
+    Row("POST",   "/reservations/{reservation_id}/collect", (201, 201, 404, 201, 403, 403, 401), scope_pay_code, True, scope_reservation),
+    Row("GET",    "/me/shift",                          (200, 200, 200, 200, 403, 403, 401)),
+    Row("POST",   "/me/reservations",                   (403, 403, 403, 403, 201, 404, 401), scope_reserve, True),
+    Row("GET",    "/me/reservations",                   (403, 403, 403, 403, 200, 200, 401)),
+    Row("DELETE", "/me/reservations/{reservation_id}",  (403, 403, 403, 403, 200, 404, 401), ids=scope_reservation),
 ]
 # fmt: on
 
@@ -121,8 +279,15 @@ TABLE = [
 def call(api: Api, world: World, row: Row, caller: str) -> Any:
     token = None if caller == "anon" else api.run(new_token, world, caller)
     body = row.body(api, world, caller) if row.body else None
-    headers = {"Idempotency-Key": f"scope-{caller}"} if row.idempotent else {}
-    path = row.route.format(slug=A, resident_id=world.target)
+    # one key per caller and endpoint: one request's key never meets another's in the same book
+    headers = {"Idempotency-Key": f"scope-{caller}-{row}"} if row.idempotent else {}
+    path = row.route.format(
+        slug=A,
+        resident_id=world.target,
+        outlet_id=world.outlets["outlet-a"],
+        activity_id=world.activities["activity-a"],
+        **(row.ids(api, world, caller) if row.ids else {}),
+    )
     return api.request(row.method, path, token, json=body, headers=headers)
 
 

@@ -1,16 +1,18 @@
 """The people and places the API tests act on, built once per module through the mall services.
 
 Community A (枫林社区, ``maple``) and community B (白桦社区, ``birch``), each with a grid, a staff
-member and a resident who signs in with a phone; A also has a volunteer and ``target``, the
-resident staff act on, with a phone number, a grid and a passbook of two entries.
+member and a resident who signs in with a phone; A also has a volunteer, a second staff member
+(``staff-a2``, for four-eyes approvals), two earning rules, and ``target``, the resident staff
+act on, with a phone number, a grid and a passbook of two entries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import ledger
-from mall import auth, organisation, points, residents
+from mall import auth, organisation, points, residents, rules, shop
 from mall.auth import Principal
 from mall.db import Database
 
@@ -18,6 +20,8 @@ PASSWORD = "correct horse battery"
 A, B = "maple", "birch"
 A_NAME, B_NAME = "枫林社区", "白桦社区"
 TARGET_NAME, TARGET_PHONE = "王秀英", "13800001111"
+#: A's earning rules: 5 points to anyone at once; 50 points, waiting for approval above 40
+RULE, BIG_RULE = "meeting", "mediation"
 
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="cli"
@@ -27,9 +31,13 @@ ADMIN = Principal(
 @dataclass(frozen=True)
 class World:
     users: dict[str, int]
-    """username → user id: ``admin``, ``staff-a``, ``staff-b``, ``vol-a``."""
+    """username → user id: ``admin``, ``staff-a``, ``staff-b``, ``vol-a``, ``staff-a2``."""
     residents: dict[str, int]
     """``res-a`` and ``res-b`` (callers with a phone), ``target`` (in A)."""
+    outlets: dict[str, int] = field(default_factory=dict)
+    """``outlet-a`` (A's supermarket, holding 20 ``SOAP``) and ``outlet-b`` (B's)."""
+    activities: dict[str, int] = field(default_factory=dict)
+    """``activity-a``: A's recruitment call, open for check-in for a day (10 points, 5 places)."""
 
     @property
     def target(self) -> int:
@@ -46,6 +54,7 @@ async def build(db: Database) -> World:
         ("staff-a", "staff", A),
         ("staff-b", "staff", B),
         ("vol-a", "volunteer", A),
+        ("staff-a2", "staff", A),
     ):
         made = await organisation.create_user_unchecked(db, username, PASSWORD, role, community)
         users[username] = made["id"]
@@ -59,7 +68,79 @@ async def build(db: Database) -> World:
     await organisation.grant_budget(db, ADMIN, A, 1000, "年度预算", idempotency_key="world:a")
     await award(db, A, people["target"], 30, "world:t1", "帮扶困难户")
     await award(db, A, people["target"], 20, "world:t2", "参加议事会")
-    return World(users, people)
+    await rules.create_rule(db, ADMIN, A, RULE, "参加议事会", "adding_to_good", 5)
+    await rules.create_rule(
+        db, ADMIN, A, BIG_RULE, "调解纠纷成功", "settling_disputes", 50, approval_threshold=40
+    )
+    outlets = await stock_shelves(db)
+    calls = {"activity-a": await recruitment_call(db, users["admin"])}
+    return World(users, people, outlets, calls)
+
+
+async def recruitment_call(db: Database, admin_id: int) -> int:
+    """A's recruitment call: started ten minutes ago, open for check-in for a day."""
+    from mall import activities
+
+    admin = Principal(
+        kind="user",
+        session_id=0,
+        community_id=None,
+        community_slug=None,
+        role="admin",
+        user_id=admin_id,
+        username="admin",
+    )
+    starts = datetime.now(UTC) - timedelta(minutes=10)
+    made = await activities.create_activity(
+        db,
+        admin,
+        A,
+        title="清理楼道",
+        path="adding_to_good",
+        points=10,
+        capacity=5,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=1),
+        place="枫林社区3栋",
+    )
+    return made["id"]
+
+
+async def stock_shelves(db: Database) -> dict[str, int]:
+    """A supermarket in each community; A's sells soap (香皂) and holds 20."""
+    outlets = {}
+    for key, slug in (("outlet-a", A), ("outlet-b", B)):
+        outlets[key] = (await shop.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))["id"]
+    await shop.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
+    await shop.change_stock(
+        db,
+        ADMIN,
+        outlets["outlet-a"],
+        sku="SOAP",
+        quantity=20,
+        reason="receipt",
+        idempotency_key="world:soap",
+    )
+    return outlets
+
+
+async def staff_of(db: Database, world: World, who: str) -> Principal:
+    """The principal of a staff member of ``world`` (``staff-a``, ``staff-a2``, ``staff-b``)."""
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT c.id, c.slug FROM mall_user u JOIN mall_community c ON c.id = u.community "
+            "WHERE u.id = ?",
+            world.users[who],
+        )
+    return Principal(
+        kind="user",
+        session_id=0,
+        community_id=row["id"],
+        community_slug=row["slug"],
+        user_id=world.users[who],
+        username=who,
+        role="staff",
+    )
 
 
 async def award(
