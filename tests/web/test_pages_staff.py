@@ -216,3 +216,27 @@ async def test_a_street_administrator_names_the_community_to_work_in(
     assert registered.status_code == 303
     assert "吴国庆" in client.get("/staff/residents?community=heping").text
     assert "登记居民" in client.get("/staff/audit?community=heping").text
+
+
+def test_every_audited_action_has_words_on_the_activity_log_page() -> None:
+    """The log shows an action in plain words, never as a code such as ``award.approve``."""
+    import ast
+    from pathlib import Path
+
+    from web.pages.staff import ACTIONS
+
+    recorded = set()
+    for path in (Path(__file__).resolve().parents[2] / "mall").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record"):
+                continue
+            action = node.args[2] if len(node.args) > 2 else None
+            if isinstance(action, ast.Constant):
+                recorded.add(action.value)
+            elif isinstance(action, ast.JoinedStr):  # f"stock.{reason}", for the API's reasons
+                recorded |= {f"stock.{r}" for r in STOCK_REASONS}
+    assert recorded, "no audit.record call found: the scan is broken"
+    assert sorted(recorded - set(ACTIONS)) == []
+
+
+STOCK_REASONS = ("receipt", "donation", "stocktake", "adjustment")  # POST /outlets/{id}/stock
