@@ -4,8 +4,9 @@ Piccolo defines the tables and runs the migrations; the request paths use this m
 because Piccolo's SQLite engine opens a connection (and a thread) for every transaction, which
 caps a write path at a few hundred transactions per second (see docs/performance.md).
 
-Every transaction on SQLite begins IMMEDIATE (one writer at a time, waits up to the busy timeout
-for another process instead of failing with "database is locked"); WAL lets readers go on meanwhile.
+Every transaction on SQLite begins IMMEDIATE (one writer at a time; while another process writes,
+it retries for up to the busy timeout, yielding to the event loop, instead of failing with
+"database is locked"); WAL lets readers go on meanwhile.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextvars
 import functools
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -88,6 +90,7 @@ class SqliteDatabase:
             check_same_thread=False,
         )
         raw.row_factory = sqlite3.Row
+        self._busy_timeout = busy_timeout
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
@@ -104,7 +107,7 @@ class SqliteDatabase:
             return
         async with self._lock:
             raw = self._conn.raw
-            raw.execute("BEGIN IMMEDIATE")
+            await self._begin_immediate(raw)
             token = self._current.set(self._conn)
             try:
                 yield self._conn
@@ -115,6 +118,25 @@ class SqliteDatabase:
                 raw.execute("COMMIT")
             finally:
                 self._current.reset(token)
+
+    async def _begin_immediate(self, raw: sqlite3.Connection) -> None:
+        """Take SQLite's write lock without blocking the event loop while another process holds
+        it: try at once, and between tries let this process serve other requests (a blocking
+        busy wait would stall every request of this worker)."""
+        delay, deadline = 0.0002, time.monotonic() + self._busy_timeout
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    raw.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.005)
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqliteConnection]:
