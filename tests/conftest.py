@@ -19,6 +19,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# argon2id with its smallest parameters: hashing took over half of the run (mall/auth.py).
+# Set before mall is imported; the servers the tests start inherit it.
+os.environ.setdefault("MALL_PASSWORD_HASH", "fast")
+
 from mall.db import Database, dialect_of, open_database
 
 ENGINE_URL = os.environ.get("MALL_DATABASE_URL", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, get
@@ -21,7 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import ledger
-from mall import reservations
+from mall import auth, reservations
 from mall.db import open_database
 from mall.errors import MallError
 from mall.settings import get_settings
@@ -82,6 +83,11 @@ async def _close_db(app: Litestar) -> None:
 def create_app(database_url: str | None = None) -> Litestar:
     """The web app and API on ``database_url`` (default: ``MALL_DATABASE_URL``)."""
     settings = get_settings()
+
+    if auth.FAST_HASH:
+        logging.getLogger("mall.web").warning(
+            "MALL_PASSWORD_HASH=fast: passwords are hashed with test-only argon2 parameters"
+        )
 
     async def open_db(app: Litestar) -> None:
         app.state.db = open_database(database_url or settings.database_url)
