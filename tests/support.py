@@ -1,10 +1,18 @@
-"""Helpers for tests: real concurrency, from separate threads with their own connections."""
+"""Helpers for tests: real concurrency, from separate threads with their own connections, and a
+real server process (``mall serve``) to send real concurrent HTTP requests to."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from mall.db import Database, open_database
@@ -43,3 +51,47 @@ def race(url: str, n: int, work: Callable[[Database, int], Awaitable[Any]]) -> l
 async def _warm(db: Database) -> None:
     async with db.connection() as conn:
         await conn.fetchval("SELECT 1")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(database_url: str, tmp: Path) -> Iterator[str]:
+    """``mall serve`` on a free port and ``database_url``; yields its base URL once it answers."""
+    import httpx
+    import pytest
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "MALL_DATABASE_URL": database_url,
+        "MALL_VAR_DIR": str(tmp / "var"),
+        "MALL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log_path = tmp / "server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mall.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        try:
+            while True:
+                try:
+                    httpx.get(f"{base}/healthz", timeout=2)
+                    break
+                except httpx.TransportError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"server did not start: {log_path.read_text()}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

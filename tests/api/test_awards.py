@@ -3,11 +3,7 @@ server), caps, four-eyes approval, nobody awarding themselves, idempotency and s
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,8 +16,7 @@ from mall.auth import Principal
 from mall.db import Database, open_database
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, BIG_RULE, PASSWORD, RULE, A, B, World
-from tests.support import race
-from tests.unit.test_cli import free_port
+from tests.support import race, serving
 
 Token = Callable[[str], str]
 KEYS = iter(range(1, 10**6))
@@ -369,36 +364,8 @@ async def test_the_same_key_at_the_same_moment_makes_one_award(db: Database, db_
 @pytest.fixture
 def live(db_url: str, tmp_path: Path) -> Iterator[str]:
     """``mall serve`` on a free port and a fresh database: real HTTP, real processes."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MALL_DATABASE_URL": db_url,
-        "MALL_VAR_DIR": str(tmp_path / "var"),
-        "MALL_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mall.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
-                time.sleep(0.2)
+    with serving(db_url, tmp_path) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_twenty_staff_pressing_award_at_once_never_overdraw_the_budget(

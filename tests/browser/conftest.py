@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.unit.test_cli import free_port
+from tests.support import serving
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -64,36 +59,8 @@ def live_database_url(template_url: str, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="session")
 def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``mall serve`` on a free port, on ``live_database_url``."""
-    tmp = tmp_path_factory.mktemp("server")
-    url = live_database_url
-    port = free_port()
-    env = {
-        **os.environ,
-        "MALL_DATABASE_URL": url,
-        "MALL_VAR_DIR": str(tmp / "var"),
-        "MALL_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mall.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=2)
-            break
-        except httpx.TransportError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {Path(log.name).read_text()}")
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    with serving(live_database_url, tmp_path_factory.mktemp("server")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

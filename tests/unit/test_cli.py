@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ENGINE, ENGINE_URL, pg_admin, run_mall, with_database
+from tests.support import free_port
 
 
 @pytest.fixture
@@ -65,12 +65,6 @@ def test_verify_exits_non_zero_and_names_the_row_after_tampering(empty_url: str)
     assert result.returncode == 1
     assert "ledger_posting #7: hash chain" in result.stdout
     assert "problems found" in result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_migrates_then_answers_health_and_the_home_page(

@@ -35,16 +35,11 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.rules import PATH_WORDS
 from web.pages.staff import community_of
 from web.render import render
 from web.session import client_ip, principal
 
-#: earning path → its name, as residents know it
-PATH_WORDS = {
-    "timely_help": N_("Timely help"),
-    "adding_to_good": N_("Adding to good"),
-    "settling_disputes": N_("Settling disputes"),
-}
 STATUS_WORDS = {
     "open": N_("Open"),
     "settled": N_("Settled: points handed out"),
