@@ -100,7 +100,7 @@ async def _load(db: Database, rng: random.Random) -> list[str]:
     logins = []
     password = _password()
     await organisation.create_user(db, ADMIN, "street", password, "admin", None)
-    logins.append(f"街道管理员 street admin   street / {password}   {{base}}/staff/sign-in")
+    logins.append(f"街道管理员 street admin   street / {password}   {{base}}/sign-in")
     for spec in COMMUNITIES:
         logins += await _community(db, rng, spec)
     return logins
@@ -119,7 +119,8 @@ async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
         for i in range(1, n + 1):
             username, password = f"{slug}-{role}{i}", _password()
             await organisation.create_user(db, ADMIN, username, password, role, slug)
-            logins.append(f"{spec['name']} {role:9} {username} / {password}")
+            then = "/staff/earning" if role == "staff" else "/counter"
+            logins.append(f"{spec['name']} {role:9} {username} / {password}   {{base}}{then}")
     staff = Principal(
         kind="user",
         session_id=0,
