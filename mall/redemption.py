@@ -25,7 +25,6 @@ from mall.db import Database
 from mall.errors import (
     N_,
     AlreadyRefunded,
-    CodeExpired,
     CodeInvalid,
     CodeUsed,
     InsufficientPoints,
@@ -271,12 +270,8 @@ async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
         "WHERE c.ident = ? AND c.kind = 'pay'",
         ident,
     )
-    if row is None or row["revoked_at"] is not None:
-        raise CodeInvalid()
-    if row["used_at"] is not None:
-        raise CodeUsed()
-    if row["expires_at"] is not None and row["expires_at"] <= at:
-        raise CodeExpired()
+    residents.check_usable(row, at)
+    assert row is not None
     return row
 
 
@@ -323,14 +318,13 @@ async def lookup(
         resident_id = await card_resident(db, p, outlet["community_id"], code, pin, ip)
         counter_code, ident = codes.new_pay_code(get_settings().secret_key)
         async with db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, "
-                "failed_pins, created_by) VALUES ('pay', ?, ?, ?, ?, 0, ?)",
+            await residents.insert_code(
+                conn,
+                codes.PAY,
                 ident,
                 resident_id,
-                at,
-                at + SCANNED_CODE_TTL,
-                p.user_id,
+                expires_at=at + SCANNED_CODE_TTL,
+                created_by=p.user_id,
             )
     elif parsed.kind == codes.PAY:
         counter_code = code.strip().replace(" ", "")

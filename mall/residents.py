@@ -177,7 +177,7 @@ async def list_residents(
     ]
 
 
-async def _insert_code(
+async def insert_code(
     conn: ledger.Connection,
     kind: str,
     ident: str,
@@ -224,7 +224,7 @@ async def _reissue(
         )
         if kind == codes.ACTIVATION:  # a new activation signs out the phone bound before
             await revoke_resident_sessions(conn, resident_id)
-        await _insert_code(
+        await insert_code(
             conn,
             kind,
             ident,
@@ -274,13 +274,19 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict:
         parsed.ident,
         kind,
     )
+    check_usable(row, now())
+    return dict(row)
+
+
+def check_usable(row: ledger.Row | None, at: datetime) -> None:
+    """A code row that can still be used at ``at``: else ``code_invalid`` (unknown or revoked),
+    ``code_used`` or ``code_expired``."""
     if row is None or row["revoked_at"] is not None:
         raise CodeInvalid()
     if row["used_at"] is not None:
         raise CodeUsed()
-    if row["expires_at"] is not None and row["expires_at"] <= now():
+    if row["expires_at"] is not None and row["expires_at"] <= at:
         raise CodeExpired()
-    return dict(row)
 
 
 async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
@@ -332,7 +338,7 @@ async def new_pay_code(db: Database, p: Principal) -> dict:
     code, ident = codes.new_pay_code(get_settings().secret_key)
     expires = now() + PAY_CODE_TTL
     async with db.transaction() as conn:
-        await _insert_code(conn, codes.PAY, ident, p.resident_id, expires_at=expires)
+        await insert_code(conn, codes.PAY, ident, p.resident_id, expires_at=expires)
     return {"code": code, "expires_at": expires}
 
 
