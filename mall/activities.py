@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ledger
-from mall import access, audit, codes, residents, text
+from mall import access, audit, codes, points, residents, text
 from mall.access import MAX_ID, STAFF_ROLES
 from mall.auth import Principal
 from mall.db import Database
@@ -22,13 +22,12 @@ from mall.errors import (
     N_,
     AlreadyCheckedIn,
     AlreadyExists,
-    BudgetExhausted,
     CodeExpired,
     CodeInvalid,
     Invalid,
     NotFound,
 )
-from mall.points import BUDGET, PATHS, wallet
+from mall.points import PATHS
 from mall.settings import get_settings
 
 #: Seconds one check-in code is shown before the next; a code is accepted in its own window and
@@ -568,22 +567,14 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
         ]
         journal_id = None
         if attendees:
-            legs = [(BUDGET, -each * len(attendees))]
-            legs += [(wallet(r), each) for r in attendees]
-            try:
-                journal = await ledger.post_journal(
-                    conn,
-                    found["book"],
-                    "award",
-                    legs,
-                    idempotency_key=f"activity:{activity_id}:settle",
-                    path=found["path"],
-                    memo=found["title"],
-                )
-            except ledger.InsufficientFunds as exc:
-                if exc.account == BUDGET:
-                    raise BudgetExhausted() from exc
-                raise
+            journal = await points.award_from_budget(
+                conn,
+                found["book"],
+                [(r, each) for r in attendees],
+                idempotency_key=f"activity:{activity_id}:settle",
+                path=found["path"],
+                memo=found["title"],
+            )
             journal_id = journal.id
         await conn.execute(
             "UPDATE mall_activity SET status = 'settled', settled_by = ?, settled_at = ?, "

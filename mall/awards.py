@@ -81,27 +81,15 @@ def _original_status(row: Row) -> str:
 async def _post(
     conn: Connection, book: int, award: Row | dict, rule: Row, lines: Sequence[tuple[int, int]]
 ) -> int:
-    """The award's one journal: budget → each wallet. A budget that does not cover it is
-    ``budget_exhausted``, never ``insufficient_points``."""
-    total = sum(amount for _, amount in lines)
-    try:
-        journal = await ledger.post_journal(
-            conn,
-            book,
-            "award",
-            [(points.BUDGET, -total)] + [(points.wallet(r), amount) for r, amount in lines],
-            idempotency_key=f"award:{award['id']}",
-            path=rule["path"],
-            memo=award["memo"],
-        )
-    except ledger.InsufficientFunds as exc:
-        if exc.account == points.BUDGET:
-            raise BudgetExhausted(
-                N_("The community's budget has {left} points left; this award needs {total}."),
-                left=exc.balance,
-                total=total,
-            ) from exc
-        raise
+    """The award's one journal: budget → each wallet (``budget_exhausted`` if short)."""
+    journal = await points.award_from_budget(
+        conn,
+        book,
+        lines,
+        idempotency_key=f"award:{award['id']}",
+        path=rule["path"],
+        memo=award["memo"],
+    )
     return journal.id
 
 

@@ -5,8 +5,11 @@ mint → budget → wallet:<resident> → redeemed:<outlet> / expired; ``holds``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ledger
 from ledger import Connection
+from mall.errors import N_, BudgetExhausted
 
 MINT, BUDGET, EXPIRED = "mint", "budget", "expired"
 PATHS = ("timely_help", "adding_to_good", "settling_disputes")
@@ -29,3 +32,35 @@ async def open_community_book(conn: Connection, slug: str, name: str) -> int:
     await ledger.open_account(conn, book, EXPIRED, no_negative=False)
     await ledger.open_account(conn, book, ledger.HOLDS_ACCOUNT, no_negative=True)
     return book
+
+
+async def award_from_budget(
+    conn: Connection,
+    book: int,
+    lines: Sequence[tuple[int, int]],
+    *,
+    idempotency_key: str,
+    path: str,
+    memo: str,
+) -> ledger.Journal:
+    """One award journal: budget → each ``(resident id, points)`` wallet. A budget that does not
+    cover it is ``budget_exhausted`` (saying what is left), never ``insufficient_points``."""
+    total = sum(amount for _, amount in lines)
+    try:
+        return await ledger.post_journal(
+            conn,
+            book,
+            "award",
+            [(BUDGET, -total)] + [(wallet(r), amount) for r, amount in lines],
+            idempotency_key=idempotency_key,
+            path=path,
+            memo=memo,
+        )
+    except ledger.InsufficientFunds as exc:
+        if exc.account == BUDGET:
+            raise BudgetExhausted(
+                N_("The community's budget has {left} points left; this award needs {total}."),
+                left=exc.balance,
+                total=total,
+            ) from exc
+        raise
