@@ -459,9 +459,7 @@ async def checkout(
         total = sum(line["price_points"] * line["quantity"] for line in order_lines)
         await check_limits(conn, resident_id, order_lines, at)
         await check_stock(conn, outlet_id, order_lines)
-        available = await wallet_balance(conn, outlet["book"], resident_id)
-        if total > available:
-            raise not_enough(total, available)
+        # points are checked by the ledger under the wallet's lock (InsufficientFunds below)
 
         # the writes: the code first (it settles a race for one code), then the points
         if card_holder is None:
