@@ -45,7 +45,7 @@ def _b32(data: bytes) -> str:
 
 def new_pay_code(secret: str) -> tuple[str, str]:
     """A fresh pay code: ``(code, ident)``; only the ident is stored."""
-    ident = "".join(secrets.choice("0123456789") for _ in range(PAY_IDENT_DIGITS))
+    ident = f"{secrets.randbelow(10**PAY_IDENT_DIGITS):0{PAY_IDENT_DIGITS}d}"
     tag = int.from_bytes(_mac(secret, PAY, ident)[:8], "big") % 10**PAY_TAG_DIGITS
     return f"{VERSION}{ident}{tag:0{PAY_TAG_DIGITS}d}", ident
 
