@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,76 @@ async def test_a_writer_gives_up_after_the_busy_timeout(db_url: str) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's reader connection")
+async def test_a_read_does_not_wait_for_this_process_s_open_transaction(db_url: str) -> None:
+    """A read goes on while a transaction of the same process is open, and sees only what was
+    committed (the transaction's own reads see its writes)."""
+    db = open_database(db_url)
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO mall_street (name) VALUES ('pending')")
+            async with db.connection() as same:  # joins the transaction
+                assert await same.fetchval("SELECT COUNT(*) FROM mall_street") == 1
+            inside.set()
+            await release.wait()
+
+    try:
+        task = asyncio.create_task(writer())
+        await inside.wait()
+
+        async def read() -> int:
+            async with db.connection() as conn:
+                return int(await conn.fetchval("SELECT COUNT(*) FROM mall_street"))
+
+        assert await asyncio.wait_for(read(), 1) == 0
+        release.set()
+        await task
+        async with db.connection() as conn:
+            assert await conn.fetchval("SELECT COUNT(*) FROM mall_street") == 1
+    finally:
+        release.set()
+        await db.close()
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's reader connection")
+async def test_the_reader_refuses_to_write(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        async with db.connection() as conn:
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                await conn.execute("INSERT INTO mall_street (name) VALUES ('sneaked in')")
+        async with db.connection() as conn:
+            assert await conn.fetchval("SELECT COUNT(*) FROM mall_street") == 0
+    finally:
+        await db.close()
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's write-ahead log")
+async def test_the_wal_is_copied_into_the_database_file_in_the_background(db_url: str) -> None:
+    """The writer never checkpoints (a request would pay for the copy and its fsync); the
+    checkpointer thread does, without any further write, and stops with the database."""
+    path = Path(db_url.removeprefix("sqlite:///"))
+    db = open_database(db_url)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("PRAGMA cache_size")  # the writer is open
+        await asyncio.sleep(0.6)  # whatever the migrations left is copied
+        before = path.stat().st_size
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO mall_street (name) VALUES (?)",
+                [(f"街道{n:05d}" * 20,) for n in range(2000)],
+            )
+        assert path.stat().st_size == before  # in the WAL only
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+            if path.stat().st_size > before + 300_000:
+                break
+        assert path.stat().st_size > before + 300_000
+    finally:
+        await db.close()
+    assert db._checkpointer is not None and not db._checkpointer._thread.is_alive()
