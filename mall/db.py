@@ -130,7 +130,6 @@ class SqliteDatabase:
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
         raw.execute("PRAGMA cache_size=-65536")  # 64 MiB
-        raw.execute("PRAGMA mmap_size=268435456")  # reads from the OS's page cache, no copy
         return raw
 
     @asynccontextmanager
