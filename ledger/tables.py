@@ -43,7 +43,7 @@ class Journal(Table, tablename="ledger_journal"):
 
     id = BigSerial(primary_key=True)
 
-    book = ForeignKey(Book, on_delete=OnDelete.restrict, null=False, index=True)
+    book = ForeignKey(Book, on_delete=OnDelete.restrict, null=False)  # (book, key) indexes it
     kind = Varchar(length=40, null=False)
     path = Varchar(length=40, null=True, default=None)
     memo = Text(default="", null=False)

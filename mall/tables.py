@@ -89,7 +89,8 @@ class Code(Table, tablename="mall_code"):
 
     kind = Varchar(length=20, null=False)
     ident = Varchar(length=40, unique=True, null=False)
-    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    # no index of its own: (resident, kind) serves every lookup by resident
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False)
     created_at = Timestamptz(null=False)
     expires_at = Timestamptz(null=True, default=None)
     used_at = Timestamptz(null=True, default=None)
@@ -252,8 +253,10 @@ class Order(Table, tablename="mall_order"):
 
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
-    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
-    user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    # no indexes of their own: (resident, created_at) and (user_id, created_at) serve them, and
+    # every index costs every checkout a page write
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False)
+    user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     total = Integer(null=False)
     status = Varchar(length=20, null=False)
     journal_id = Integer(null=False)
