@@ -124,6 +124,7 @@ class SqliteDatabase:
             isolation_level=None,
             detect_types=sqlite3.PARSE_DECLTYPES,
             check_same_thread=False,
+            cached_statements=512,  # every page's statements stay prepared, not just 128
         )
         raw.row_factory = sqlite3.Row
         raw.execute("PRAGMA journal_mode=WAL")
