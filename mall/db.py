@@ -99,9 +99,11 @@ class SqliteDatabase:
         memory = path == ":memory:"
         if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # the writer never waits inside SQLite (busy timeout 0): ``_begin_immediate`` retries
-        writer = self._open(path, timeout=0.0 if not memory else busy_timeout)
+        writer = self._open(path, timeout=busy_timeout)
         if not memory:
+            # once open (opening may wait while another connection recovers the WAL), the
+            # writer never waits inside SQLite: ``_begin_immediate`` retries without blocking
+            writer.execute("PRAGMA busy_timeout = 0")
             writer.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
         self._conn = SqliteConnection(writer)
         self._reader = self._conn

@@ -152,3 +152,30 @@ async def test_the_wal_is_copied_into_the_database_file_in_the_background(db_url
     finally:
         await db.close()
     assert db._checkpointer is not None and not db._checkpointer._thread.is_alive()
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's write-ahead log")
+def test_many_processes_opening_the_database_at_once_all_get_in(db_url: str) -> None:
+    """Opening waits while another connection recovers the WAL (only the open writer refuses
+    to wait inside SQLite); with 30 threads at a barrier, every one of them opens."""
+    import threading
+
+    for _ in range(3):  # each round starts with no connection open: the WAL is recovered
+        barrier, failures = threading.Barrier(30), list[Exception]()
+
+        def open_and_close(
+            barrier: threading.Barrier = barrier, failures: list[Exception] = failures
+        ) -> None:
+            barrier.wait(timeout=30)
+            try:
+                db = open_database(db_url)
+                asyncio.run(db.close())
+            except Exception as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_and_close) for _ in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert failures == []
