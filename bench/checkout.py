@@ -16,7 +16,7 @@
      Idempotency-Key.
    Each is warmed up, then measured for a fixed time by client processes (``bench/_load.py``).
 3. After each run: orders in the database = the 201s the clients saw, the outlet's redeemed
-   points = the orders' totals, and ``ledger.verify_ledger`` and ``catalog.verify_stock`` clean.
+   accounts (eight, by resident) = the orders' totals, and ``ledger.verify_ledger`` and ``catalog.verify_stock`` clean.
 
 See bench/README.md. Never part of the test suite.
 """
@@ -625,8 +625,8 @@ async def consistency(url: str, seed: Seed, created: int) -> dict[str, Any]:
                 )
                 orders += int(row["n"])
                 total += int(row["points"])
-                account = points.redeemed(outlet_id)
-                redeemed += abs((await ledger.get_balance(conn, seed.book, account)).balance)
+                for account in points.redeemed_accounts(outlet_id):
+                    redeemed += (await ledger.get_balance(conn, seed.book, account)).balance
                 levels += int(
                     await conn.fetchval(
                         "SELECT COALESCE(SUM(level), 0) FROM catalog_stock_level WHERE outlet = ?",
@@ -869,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=1,
         help="outlets (1); counter i serves at outlet i mod N: more than 1 spreads the hot rows "
-        "(the outlet's redeemed account, its stock levels)",
+        "(the outlet's redeemed accounts, its stock levels)",
     )
     parser.add_argument("--seconds", type=float, help="measured seconds per phase (15; quick 3)")
     parser.add_argument("--warmup", type=float, help="warm-up seconds per phase (3; quick 1)")

@@ -1,6 +1,6 @@
 """The chart of accounts of a community book, and the account codes the rest of ``mall`` uses.
 
-mint → budget → wallet:<resident> → redeemed:<outlet> / expired; ``holds`` for reservations.
+mint → budget → wallet:<resident> → redeemed:<outlet>:<n> / expired; ``holds`` for reservations.
 """
 
 from __future__ import annotations
@@ -20,8 +20,27 @@ def wallet(resident_id: int) -> str:
     return f"{WALLET_PREFIX}{resident_id}"
 
 
-def redeemed(outlet_id: int) -> str:
-    return f"redeemed:o{outlet_id}"
+# Every checkout locks the account its points go to. With one per outlet, all the counters of
+# an outlet would queue for that one row (measured on PostgreSQL, 16 counters at one outlet:
+# 118 checkouts/s with p99 520 ms, against 139-176/s with p99 171-174 ms split), so each outlet
+# has REDEEMED_SHARDS of them, and a resident's spending always goes to the same one (DESIGN.md:
+# split a hot account).
+REDEEMED_SHARDS = 8
+
+
+def redeemed(outlet_id: int, resident_id: int) -> str:
+    """The outlet's account that ``resident_id``'s spending goes to."""
+    return f"redeemed:o{outlet_id}:{resident_id % REDEEMED_SHARDS}"
+
+
+def redeemed_accounts(outlet_id: int) -> list[str]:
+    """All of the outlet's redeemed accounts: their balances add up to what it took in."""
+    return [f"redeemed:o{outlet_id}:{n}" for n in range(REDEEMED_SHARDS)]
+
+
+async def open_outlet_accounts(conn: Connection, book: int, outlet_id: int) -> None:
+    for code in redeemed_accounts(outlet_id):
+        await ledger.open_account(conn, book, code, no_negative=False)
 
 
 async def open_community_book(conn: Connection, slug: str, name: str) -> int:

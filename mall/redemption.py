@@ -479,7 +479,7 @@ async def checkout(
                 conn,
                 outlet["book"],
                 "redemption",
-                [(wallet, -total), (points.redeemed(outlet_id), total)],
+                [(wallet, -total), (points.redeemed(outlet_id, resident_id), total)],
                 idempotency_key=scoped_key(f"order:o{outlet_id}", idempotency_key),
                 memo=memo_of(order_lines),
                 req_hash=req_hash,
@@ -674,7 +674,7 @@ async def refund(
                 row["book"],
                 "reversal",
                 [
-                    (points.redeemed(row["outlet"]), -row["total"]),
+                    (points.redeemed(row["outlet"], row["resident"]), -row["total"]),
                     (points.wallet(row["resident"]), row["total"]),
                 ],
                 idempotency_key=ledger_key,

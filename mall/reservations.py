@@ -296,7 +296,7 @@ async def collect(
         journal = await ledger.capture_hold(
             conn,
             row["hold_id"],
-            points.redeemed(row["outlet"]),
+            points.redeemed(row["outlet"], row["resident"]),
             idempotency_key=f"reservation:{reservation_id}:collect",
             memo="领取预约：" + str(reservation_id),
         )

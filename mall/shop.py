@@ -113,16 +113,14 @@ def _short(value: str | None, n: int) -> str:
 async def create_outlet(
     db: Database, p: Principal, slug: str, name: str, kind: str, *, ip: str = ""
 ) -> dict[str, Any]:
-    """Open an outlet and its ``redeemed`` account in the community's book."""
+    """Open an outlet and its ``redeemed`` accounts in the community's book."""
     name = text.plain(name, max_length=100)
     if kind not in catalog.OUTLET_KINDS:
         raise Invalid(N_("An outlet is a points supermarket or a partner merchant."))
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         outlet = await catalog.create_outlet(conn, community["id"], name, kind)
-        await ledger.open_account(
-            conn, community["book"], points.redeemed(outlet["id"]), no_negative=False
-        )
+        await points.open_outlet_accounts(conn, community["book"], outlet["id"])
         await audit.record(
             conn,
             p,

@@ -120,7 +120,7 @@ async def user(db: Database, username: str, role: str, community_id: int, slug: 
 async def open_outlet(db: Database, community_id: int, book: int, name: str) -> int:
     async with db.transaction() as conn:
         outlet = await catalog.create_outlet(conn, community_id, name, "supermarket")
-        await ledger.open_account(conn, book, points.redeemed(outlet["id"]), no_negative=False)
+        await points.open_outlet_accounts(conn, book, outlet["id"])
     return int(outlet["id"])
 
 

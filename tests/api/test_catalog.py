@@ -31,7 +31,7 @@ def ledger_accounts(api: Api) -> set[str]:
     return api.run(read)
 
 
-def test_staff_open_an_outlet_with_its_redeemed_account_and_it_is_audited(
+def test_staff_open_an_outlet_with_its_redeemed_accounts_and_it_is_audited(
     api: Api, token: Token
 ) -> None:
     staff = token("staff-a")
@@ -41,7 +41,8 @@ def test_staff_open_an_outlet_with_its_redeemed_account_and_it_is_audited(
     assert made.status_code == 201, made.text
     outlet = made.json()
     assert outlet["kind"] == "partner" and outlet["name"] == "王师傅理发"
-    assert f"redeemed:o{outlet['id']}" in ledger_accounts(api)
+    opened = ledger_accounts(api)
+    assert all(f"redeemed:o{outlet['id']}:{n}" in opened for n in range(8))
     listed = api.get(f"/communities/{A}/outlets", token("res-a")).json()["outlets"]
     assert outlet["id"] in [o["id"] for o in listed]
     assert "outlet.create" in audit_actions(api, staff)

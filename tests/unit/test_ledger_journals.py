@@ -15,7 +15,7 @@ async def community(db: Database, *, budget: int = 1000, wallets: int = 2) -> in
         book = await points.open_community_book(conn, "c1", "幸福里社区")
         for i in range(1, wallets + 1):
             await ledger.open_account(conn, book, points.wallet(i), no_negative=True)
-        await ledger.open_account(conn, book, points.redeemed(1), no_negative=False)
+        await ledger.open_account(conn, book, "redeemed:o1", no_negative=False)
         if budget:
             await ledger.post_journal(
                 conn,

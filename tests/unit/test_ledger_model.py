@@ -55,7 +55,7 @@ from mall import points
 from mall.db import Database, open_database
 from tests.conftest import ENGINE, ENGINE_URL, pg_admin, with_database
 
-OUTLET = points.redeemed(1)
+OUTLET = points.redeemed(1, 0)  # one of outlet 1's accounts: the model needs one
 RESIDENTS = (1, 2, 3)
 WALLETS = tuple(points.wallet(i) for i in RESIDENTS)
 REVERSIBLE = frozenset({"grant", "award", "redemption"})

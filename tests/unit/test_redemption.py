@@ -9,7 +9,7 @@ import pytest
 
 import catalog
 import ledger
-from mall import redemption, residents
+from mall import points, redemption, residents
 from mall.db import Database, open_database
 from mall.errors import (
     AlreadyRefunded,
@@ -286,6 +286,29 @@ async def test_shift_summary_counts_what_the_volunteer_handed_out(db: Database) 
     assert (shift["orders"], shift["points"]) == (2, 6 + 3 + 20)
     assert shift["items"] == [{"name": "香皂", "quantity": 3}, {"name": "大米", "quantity": 1}]
     assert (await redemption.shift_summary(db, shop.staff))["orders"] == 0
+
+
+async def test_an_outlet_s_takings_spread_over_its_eight_accounts_by_resident(
+    db: Database,
+) -> None:
+    """Counters at one outlet lock different accounts for different residents; each resident
+    always pays into the same one, and the eight add up to what the outlet took in."""
+    shop = await build_shop(db)
+    rids = [await shop.new_resident(f"居民{n}", 50) for n in range(9)]
+    for n, rid in enumerate(rids):
+        await checkout(shop, await shop.pay_code(rid), [("soap", 1)], key=f"k{n}")
+    await checkout(shop, await shop.pay_code(rids[0]), [("soap", 2)], key="again")
+    async with db.connection() as conn:
+        takings = {
+            code: (await ledger.get_balance(conn, shop.book, code)).balance
+            for code in points.redeemed_accounts(shop.outlet)
+        }
+    assert len({points.redeemed(shop.outlet, rid) for rid in rids}) == 8
+    expected = dict.fromkeys(takings, 0)
+    for rid in rids:
+        expected[points.redeemed(shop.outlet, rid)] += 3
+    expected[points.redeemed(shop.outlet, rids[0])] += 6
+    assert takings == expected and sum(takings.values()) == 33
 
 
 # Concurrency: real connections in threads, started together -----------------------------------

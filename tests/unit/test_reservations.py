@@ -9,7 +9,7 @@ import pytest
 
 import catalog
 import ledger
-from mall import redemption, reservations, residents
+from mall import points, redemption, reservations, residents
 from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
 from tests.shop_fixtures import Shop, build_shop
@@ -119,6 +119,13 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
     refunded = await redemption.refund(db, shop.staff, order["id"], idempotency_key="r")
     assert refunded["status"] == "refunded"
     assert await shop.balance(rid) == 97 and await shop.level("oil") == 10
+    # the refund took the points back from the account the collection paid them into
+    async with db.connection() as conn:
+        takings = {
+            code: (await ledger.get_balance(conn, shop.book, code)).balance
+            for code in points.redeemed_accounts(shop.outlet)
+        }
+    assert takings[points.redeemed(shop.outlet, rid)] == 3 and sum(takings.values()) == 3
     await clean(db)
 
 
