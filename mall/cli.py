@@ -10,7 +10,7 @@ import asyncio
 import os
 import sys
 
-from mall.settings import get_settings
+from mall.settings import SettingsError, get_settings
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--password-stdin", action="store_true", required=True)
     create.set_defaults(run=_user_create)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except SettingsError as exc:
+        print(f"mall: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -248,8 +248,8 @@ class PostgresDatabase:
 
     dialect = "postgres"
 
-    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 20) -> None:
-        self._dsn, self._min, self._max = dsn, min_size, max_size
+    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 4) -> None:
+        self._dsn, self._min, self._max = dsn, min(min_size, max_size), max_size
         self._pool: Any = None
         self._current: contextvars.ContextVar[PostgresConnection | None] = contextvars.ContextVar(
             "pg_tx", default=None

@@ -23,7 +23,7 @@ from litestar.template.config import TemplateConfig
 
 import ledger
 from mall import auth, reservations
-from mall.db import open_database
+from mall.db import dialect_of, open_database
 from mall.errors import MallError
 from mall.settings import get_settings
 from web import i18n
@@ -90,7 +90,9 @@ def create_app(database_url: str | None = None) -> Litestar:
         )
 
     async def open_db(app: Litestar) -> None:
-        app.state.db = open_database(database_url or settings.database_url)
+        url = database_url or settings.database_url
+        pool = {"max_size": settings.db_pool_size} if dialect_of(url) == "postgres" else {}
+        app.state.db = open_database(url, **pool)
         # lapse overdue reservations and purge old pay codes every few minutes
         app.state.housekeeping = asyncio.create_task(reservations.housekeeping_loop(app.state.db))
 
