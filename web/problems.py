@@ -60,6 +60,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     404: ("not_found", N_("Not found.")),
     405: ("method_not_allowed", N_("This cannot be done here.")),
     409: ("conflict", N_("This conflicts with what is already there.")),
+    413: ("too_large", N_("What you sent is too large. A picture may be at most 1 MB.")),
     422: ("validation_error", N_("Please check what you entered.")),
     429: ("rate_limited", N_("Too many attempts. Please wait a few minutes and try again.")),
     500: ("internal_error", N_("Something went wrong. Please try again later.")),

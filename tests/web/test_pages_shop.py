@@ -467,3 +467,17 @@ async def test_residents_browse_by_category_with_what_is_on_each_shelf(
         idempotency_key="gone",
     )
     assert "暂时缺货" in client.get("/me/shop").text
+
+
+async def test_a_phone_photo_over_the_upload_limit_gets_the_same_clear_refusal(
+    db: Database, client: TestClient
+) -> None:
+    """A camera's 6 MB photo is refused before it is read, in the user's language, like any
+    other picture that is too large; nothing is stored."""
+    await shelves(db, client)
+    response = await upload(
+        client, 1, "IMG_0001.jpg", b"\xff\xd8\xff" + b"\x00" * 6_000_000, "image/jpeg"
+    )
+    assert response.status_code == 413
+    assert "发送的内容太大了" in response.text and "1 MB" in response.text
+    assert (await shop.get_item(db, ADMIN, 1))["picture"] is None
