@@ -35,7 +35,7 @@ def redeemed(outlet_id: int, resident_id: int) -> str:
 
 def redeemed_accounts(outlet_id: int) -> list[str]:
     """All of the outlet's redeemed accounts: their balances add up to what it took in."""
-    return [f"redeemed:o{outlet_id}:{n}" for n in range(REDEEMED_SHARDS)]
+    return [redeemed(outlet_id, n) for n in range(REDEEMED_SHARDS)]
 
 
 async def open_outlet_accounts(conn: Connection, book: int, outlet_id: int) -> None:
