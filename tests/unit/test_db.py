@@ -127,6 +127,74 @@ async def test_the_reader_refuses_to_write(db_url: str) -> None:
         await db.close()
 
 
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's group commit")
+async def test_transactions_ready_together_share_one_commit_and_each_stays_whole(
+    db_url: str,
+) -> None:
+    """Transactions ready to run in the same turn of the event loop are committed together, yet
+    each is all or nothing, and each is committed (visible to another connection, as to another
+    process) by the time its block is left."""
+    db, other = open_database(db_url), open_database(db_url)
+    statements: list[str] = []
+
+    async def add(n: int) -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO mall_street (name) VALUES (?)", f"街道{n}")
+            await conn.execute("INSERT INTO mall_street (name) VALUES (?)", f"街道{n}乙")
+            if n == 3:
+                raise ValueError("refused")
+        async with other.connection() as conn:
+            count = "SELECT COUNT(*) FROM mall_street WHERE name LIKE ?"
+            assert await conn.fetchval(count, f"街道{n}%") == 2
+
+    try:
+        db._conn.raw.set_trace_callback(statements.append)
+        results = await asyncio.gather(*(add(n) for n in range(10)), return_exceptions=True)
+        db._conn.raw.set_trace_callback(None)
+        assert [type(r).__name__ for r in results] == ["NoneType"] * 3 + ["ValueError"] + [
+            "NoneType"
+        ] * 6
+        assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 1
+        async with other.connection() as conn:
+            names = {r[0] for r in await conn.fetch("SELECT name FROM mall_street")}
+        assert names == {f"街道{n}{s}" for n in range(10) if n != 3 for s in ("", "乙")}
+    finally:
+        await db.close()
+        await other.close()
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's group commit")
+async def test_a_commit_that_fails_fails_every_transaction_of_its_batch(db_url: str) -> None:
+    """Should the COMMIT itself fail, no transaction of the batch reports success and none of
+    them is kept; the next transaction starts afresh. (A deferred foreign key, checked only at
+    COMMIT, stands in for a full disk; the schema itself has none.)"""
+    db = open_database(db_url)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE t_parent (id INTEGER PRIMARY KEY)")
+            await conn.execute(
+                "CREATE TABLE t_child (parent INTEGER REFERENCES t_parent (id) "
+                "DEFERRABLE INITIALLY DEFERRED)"
+            )
+
+        async def add(n: int) -> None:
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO mall_street (name) VALUES (?)", f"街道{n}")
+                if n == 2:
+                    await conn.execute("INSERT INTO t_child (parent) VALUES (99)")
+
+        results = await asyncio.gather(*(add(n) for n in range(5)), return_exceptions=True)
+        assert all(isinstance(r, sqlite3.IntegrityError) for r in results), results
+        async with db.connection() as conn:
+            assert await conn.fetchval("SELECT COUNT(*) FROM mall_street") == 0
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO mall_street (name) VALUES ('afterwards')")
+        async with db.connection() as conn:
+            assert await conn.fetchval("SELECT COUNT(*) FROM mall_street") == 1
+    finally:
+        await db.close()
+
+
 @pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's write-ahead log")
 async def test_the_wal_is_copied_into_the_database_file_in_the_background(db_url: str) -> None:
     """The writer never checkpoints (a request would pay for the copy and its fsync); the
