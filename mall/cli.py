@@ -27,7 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
     _migrate(args)
     get_settings()  # create the secret key before the workers start, so they share it
     uvicorn.run(
-        "web.app:create_app",
+        "web.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,
