@@ -182,7 +182,8 @@ async def load_world(url: str, volunteer_token: str, resident_tokens: list[str])
 
 
 async def statements_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) -> None:
-    """One checkout as the app sends it: 2 + 3 + 14 round trips (asyncpg's own BEGIN/COMMIT)."""
+    """One checkout as the app sends it: 19 round trips (2 session lookups, 3 + 14 in the two
+    transactions, BEGIN and COMMIT included)."""
     rid, rhash = resident
     item, sku, name = w.items[n % len(w.items)]
     ident, key = secrets.token_urlsafe(15), secrets.token_hex(16)
