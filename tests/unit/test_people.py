@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -124,12 +125,41 @@ async def test_password_change_signs_out_other_sessions(db: Database) -> None:
     here = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     there = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     principal = await auth.principal_for(db, here)
+    assert await auth.principal_for(db, there) is not None  # and trusted for a while
     with pytest.raises(Invalid):
         await auth.change_password(db, principal, "not it", "a new long password")
     await auth.change_password(db, principal, PASSWORD, "a new long password")
     assert await auth.principal_for(db, here) is not None
     assert await auth.principal_for(db, there) is None
     await auth.sign_in(db, "staff1", "a new long password", ip="1.1.1.1", kind="web")
+
+
+async def test_a_session_is_trusted_briefly_then_looked_up_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A valid session is remembered for ``SESSION_TRUST_S`` (a counter asks several times a
+    second); one ended in the database behind this process's back (by another worker, or the
+    CLI) is refused once that runs out, and signing out here is refused at once."""
+    await setup(db)
+    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    elsewhere = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
+    here = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
+    monkeypatch.setattr(auth, "SESSION_TRUST_S", 0.3)
+    assert await auth.principal_for(db, elsewhere) is not None
+    principal = await auth.principal_for(db, here)
+    assert principal is not None
+    async with db.transaction() as conn:  # as another process would
+        await conn.execute(
+            "UPDATE mall_session SET revoked_at = ? WHERE token_hash = ?",
+            auth.now(),
+            auth.token_hash(elsewhere),
+        )
+    assert await auth.principal_for(db, elsewhere) is not None  # trusted still
+    await asyncio.sleep(0.35)
+    assert await auth.principal_for(db, elsewhere) is None
+    assert await auth.principal_for(db, here) is not None  # looked up again: still valid
+    await auth.sign_out(db, principal)
+    assert await auth.principal_for(db, here) is None
 
 
 async def test_activation_binds_one_phone_and_reissuing_signs_it_out(db: Database) -> None:
