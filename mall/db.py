@@ -93,12 +93,13 @@ class SqliteDatabase:
     Group commit: the first transaction of a batch begins SQLite's transaction and schedules its
     COMMIT for the event loop's next turn; each transaction runs in a savepoint of it (rolled
     back alone if it fails), and the transactions that run before that COMMIT join the batch.
-    Leaving ``transaction()`` waits for the COMMIT, so what a caller was told is done is on disk,
-    as before; should the COMMIT fail, every transaction of the batch raises and none is kept.
-    Under load one COMMIT carries several checkouts, and the pages they share (the right-hand
-    leaves of each table and index) are written to the WAL once: at 16 counters this cut the
-    server's CPU per checkout by about a quarter (docs/performance.md). A deferred constraint
-    would fail the whole batch at COMMIT; the schema has none.
+    Leaving ``transaction()`` waits for the COMMIT, so what a caller was told is done is
+    committed, as before; should the COMMIT fail, every transaction of the batch raises and none
+    is kept. Under load one COMMIT carries several checkouts, and the pages they share (the
+    right-hand leaves of each table and index) are written to the WAL once: at 16 counters this
+    cut the server's CPU per checkout by about a third (docs/performance.md). A deferred
+    constraint would fail the whole batch at COMMIT; the schema has none. Nothing slow may run
+    inside a transaction (password hashing is done before or after), as the batch waits for it.
 
     A background thread checkpoints the WAL into the database file, so that no request pays for
     the copy and its ``fsync`` (with SQLite's automatic checkpoint every 80th checkout or so
