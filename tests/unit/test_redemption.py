@@ -120,6 +120,32 @@ async def test_a_code_of_another_community_is_invalid_there(db: Database) -> Non
         await checkout(shop, await shop.pay_code(rid_b, "b"), [("soap", 1)])
 
 
+async def test_a_refusal_after_the_code_was_taken_leaves_it_usable(db: Database) -> None:
+    """Not enough points is found once the code is already marked used (on PostgreSQL inside
+    ``mall_checkout``); the refusal undoes that, so the resident can take less with the same
+    code, and nothing else was written."""
+    shop = await build_shop(db)
+    poor = await shop.new_resident("穷", 12)
+    code = await shop.pay_code(poor)
+    with pytest.raises(InsufficientPoints):
+        await checkout(shop, code, [("rice", 1)], "first")
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 0
+    done = await checkout(shop, code, [("soap", 2)], "second")
+    assert (done["total"], done["balance_after"], done["replayed"]) == (6, 6, False)
+    await clean(db)
+
+
+async def test_a_closed_outlet_takes_no_order(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE catalog_outlet SET active = ? WHERE id = ?", False, shop.outlet)
+    with pytest.raises(Invalid) as closed:
+        await checkout(shop, await shop.pay_code(rid), [("soap", 1)])
+    assert closed.value.message == "This outlet is closed."
+
+
 async def test_errors_name_the_item_and_what_is_left(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 1000)
