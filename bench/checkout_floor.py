@@ -239,7 +239,32 @@ async def one_call_checkout(pool: Any, w: World, resident: tuple[int, str], n: i
         )  # fmt: skip
 
 
-SHAPES = {"statements": statements_checkout, "one-call": one_call_checkout}
+async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) -> None:
+    """What the app sends on PostgreSQL: the pay code as one INSERT, then ``mall_checkout``
+    (migrations/mall/mall_2026_12_02t07_00_00_000000.py), with every check the app makes."""
+    rid, rhash = resident
+    item, sku, name = w.items[n % len(w.items)]
+    ident, key = secrets.token_urlsafe(15), secrets.token_hex(16)
+    at = datetime.now(UTC)
+    month = at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    async with pool.acquire() as c:
+        await c.fetchrow(SESSION, rhash)
+        await c.execute(INSERT_CODE, ident, rid, at, at + timedelta(seconds=60))
+        await c.fetchrow(SESSION, w.volunteer_hash)
+        row = await c.fetchrow(
+            "SELECT status FROM mall_checkout($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+            " $13, $14)",
+            w.outlet, False, w.community, w.user, key, key, f"order:o{w.outlet}:{key}", ident,
+            None, [sku], [1], at, month, 8,
+        )  # fmt: skip
+        assert row["status"] == "done", row
+
+
+SHAPES = {
+    "statements": statements_checkout,
+    "one-call": one_call_checkout,
+    "mall_checkout": mall_checkout,
+}
 
 
 async def run_shape(

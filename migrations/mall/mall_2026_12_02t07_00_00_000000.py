@@ -242,6 +242,21 @@ END $$
 """
 
 
+NEW_PAY_CODE = """
+CREATE OR REPLACE FUNCTION mall_new_pay_code(
+    p_ident text, p_resident bigint, p_at timestamptz, p_expires timestamptz
+) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    -- a pay code lives a minute and the phone fetches another at will: its commit need not wait
+    -- for the disk (a checkout that uses it flushes it first, its own commit coming later)
+    PERFORM set_config('synchronous_commit', 'off', true);
+    INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, pin_hash, failed_pins,
+                           created_by)
+    VALUES ('pay', p_ident, p_resident, p_at, p_expires, NULL, 0, NULL);
+END $$
+"""
+
+
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="mall", description=DESCRIPTION)
 
@@ -250,6 +265,7 @@ async def forwards():
         if engine.engine_type == "postgres":
             await engine.run_ddl(REPLAYED_ORDER)
             await engine.run_ddl(CHECKOUT)
+            await engine.run_ddl(NEW_PAY_CODE)
 
     manager.add_raw(run)
     return manager

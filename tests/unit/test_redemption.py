@@ -22,6 +22,7 @@ from mall.errors import (
     LimitExceeded,
     NotFound,
 )
+from tests.conftest import ENGINE
 from tests.shop_fixtures import Shop, build_shop
 from tests.support import race
 
@@ -144,6 +145,25 @@ async def test_a_closed_outlet_takes_no_order(db: Database) -> None:
     with pytest.raises(Invalid) as closed:
         await checkout(shop, await shop.pay_code(rid), [("soap", 1)])
     assert closed.value.message == "This outlet is closed."
+
+
+@pytest.mark.skipif(ENGINE != "postgres", reason="mall_new_pay_code is PostgreSQL's")
+async def test_a_pay_code_skips_the_disk_wait_and_the_order_after_it_does_not(db_url: str) -> None:
+    """On PostgreSQL a pay code is committed without waiting for the disk (it lives a minute);
+    that setting ends with its transaction: the next one on the same pooled connection, the
+    order, waits as every other does."""
+    one = open_database(db_url, min_size=1, max_size=1)
+    try:
+        shop = await build_shop(one)
+        rid = await shop.new_resident("李海", 100)
+        async with one.connection() as conn:  # whatever the test server's default
+            await conn.execute("SET synchronous_commit = on")
+        code = await shop.pay_code(rid)
+        async with one.connection() as conn:  # the pool's one connection, which made the code
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"
+        assert (await checkout(shop, code, [("soap", 1)]))["total"] == 3
+    finally:
+        await one.close()
 
 
 async def test_errors_name_the_item_and_what_is_left(db: Database) -> None:
