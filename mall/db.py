@@ -308,7 +308,7 @@ class PostgresDatabase:
 
     dialect = "postgres"
 
-    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 4) -> None:
+    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 8) -> None:
         self._dsn, self._min, self._max = dsn, min(min_size, max_size), max_size
         self._pool: Any = None
         self._current: contextvars.ContextVar[PostgresConnection | None] = contextvars.ContextVar(

@@ -33,7 +33,7 @@ class SettingsError(ValueError):
 
 
 def _pool_size() -> int:
-    text = os.environ.get("MALL_DB_POOL_SIZE", "4")
+    text = os.environ.get("MALL_DB_POOL_SIZE", "8")
     if not text.isdigit() or not 1 <= int(text) <= 100:
         raise SettingsError(f"MALL_DB_POOL_SIZE must be a whole number from 1 to 100, not {text!r}")
     return int(text)
@@ -61,8 +61,9 @@ class Settings:
     """``MALL_VAR_DIR``: the default database, the secret key and uploaded item pictures."""
 
     db_pool_size: int = field(default_factory=_pool_size)
-    """``MALL_DB_POOL_SIZE``: PostgreSQL connections per app process. Few is fast: with 16
-    counters on 2 cores, 4 gave 248 checkouts/s, 2 and 8 about 208, 20 only 156."""
+    """``MALL_DB_POOL_SIZE``: PostgreSQL connections per app process. Neither few nor many: with
+    16 counters on 2 cores and a checkout in one round trip, 8 gave 418-566 checkouts/s, 4 gave
+    246-348, 12 and 16 about 430 (docs/performance.md)."""
 
 
 @functools.cache
