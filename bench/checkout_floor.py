@@ -246,7 +246,9 @@ async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) 
     item, sku, name = w.items[n % len(w.items)]
     ident, key = secrets.token_urlsafe(15), secrets.token_hex(16)
     at = datetime.now(UTC)
-    month = at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    from mall.points import REDEEMED_SHARDS
+    from mall.redemption import month_start  # China's calendar month, as the app passes it
+
     async with pool.acquire() as c:
         await c.fetchrow(SESSION, rhash)
         await c.execute(INSERT_CODE, ident, rid, at, at + timedelta(seconds=60))
@@ -255,7 +257,7 @@ async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) 
             "SELECT status FROM mall_checkout($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
             " $13, $14)",
             w.outlet, False, w.community, w.user, key, key, f"order:o{w.outlet}:{key}", ident,
-            None, [sku], [1], at, month, 8,
+            None, [sku], [1], at, month_start(at), REDEEMED_SHARDS,
         )  # fmt: skip
         assert row["status"] == "done", row
 
