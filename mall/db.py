@@ -131,7 +131,7 @@ class SqliteDatabase:
         self._lock = asyncio.Lock()
         self._batch: _Batch | None = None  # the SQLite transaction open for a group commit
         self._max_batch = 1 if memory else MAX_BATCH  # in memory, reads share the writer
-        self._flusher: asyncio.Future[None] | None = None
+        self._flusher: asyncio.Future[None] | None = None  # held: the loop keeps tasks weakly
         self._current: contextvars.ContextVar[SqliteConnection | None] = contextvars.ContextVar(
             "sqlite_tx", default=None
         )
