@@ -99,9 +99,14 @@ async def counter_outlet(conn: Connection, p: Principal, outlet_id: int) -> Row:
     return row
 
 
-async def outlet_row(conn: Connection, outlet_id: int) -> Row:
+def check_outlet_id(outlet_id: int) -> None:
+    """An id no outlet can have is ``not_found`` before any query."""
     if not 0 < outlet_id <= access.MAX_ID:
         raise NotFound()
+
+
+async def outlet_row(conn: Connection, outlet_id: int) -> Row:
+    check_outlet_id(outlet_id)
     row = await conn.fetchrow(
         "SELECT o.id, o.community_id, o.name, o.kind, o.active, c.book, c.slug "
         "FROM catalog_outlet o JOIN mall_community c ON c.id = o.community_id WHERE o.id = ?",
@@ -549,8 +554,7 @@ async def _checkout_in_one_call(
     same order and the same refusals (``mall_checkout``,
     migrations/mall/mall_2026_12_02t07_00_00_000000.py). Fourteen round trips cost the database
     more CPU than the work they carry (bench/checkout_floor.py)."""
-    if not 0 < outlet_id <= access.MAX_ID:
-        raise NotFound()
+    check_outlet_id(outlet_id)
     async with db.connection() as conn:
         try:
             row = await conn.fetchrow(
