@@ -524,9 +524,10 @@ def run_phase(
     tag: str,
     other_cpu: Callable[[], float] | None,
     client_cpu_list: list[int] | None = None,
+    midway: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Start the client processes together, sample the CPU counters at both ends of the
-    measured window, and merge what the clients report."""
+    """Start the client processes together, call ``midway`` halfway through the warm-up, sample
+    the CPU counters at both ends of the measured window, and merge what the clients report."""
     ctx = multiprocessing.get_context("fork")  # nothing runs in this process meanwhile
     queue = ctx.Queue()
     start_at = time.time() + 1.0
@@ -559,6 +560,9 @@ def run_phase(
         busy, total = machine_cpu()
         return server.cpu(), other_cpu() if other_cpu else 0.0, busy, total
 
+    if midway:
+        time.sleep(max(0.0, start_at + cfg.warmup / 2 - time.time()))
+        midway()
     time.sleep(max(0.0, measure_from - time.time()))
     before = sample()
     time.sleep(max(0.0, measure_to - time.time()))
@@ -720,6 +724,14 @@ def one_run(
                 pinned_pg = pin_tree(postmaster, spec.cpus)
             if cfg.nice is not None:
                 reniced_pg = (postmaster, renice(postmaster, cfg.nice))
+    analyze: Callable[[], None] | None = None
+    if engine.kind == "postgres":
+        # Statistics for a database with orders in it, as autovacuum gathers in a live one. The
+        # run's database is seconds old: its tables held a handful of rows when the pooled
+        # connections planned their statements, and PostgreSQL keeps those plans (sequential
+        # scans) until the next ANALYZE, which autovacuum runs within a minute; until then each
+        # checkout gets slower as the tables grow (see README).
+        analyze = lambda: asyncio.run(pg_admin(url, "ANALYZE"))  # noqa: E731
     server = Server(url, spec.workers, spec.cpus, work)
     try:
         server.wait_ready()
@@ -730,7 +742,7 @@ def one_run(
             f"  floor: {floor['per_s']:,.0f} req/s, p99 {floor['p99_ms']:.1f} ms, "
             f"errors {sum(floor['errors'].values())}"
         )
-        checkout = run_phase(cfg, "checkout", server, seed, tag, pg_cpu, clients_on)
+        checkout = run_phase(cfg, "checkout", server, seed, tag, pg_cpu, clients_on, analyze)
         errors = sum(checkout["errors"].values()) + sum(checkout["warmup_errors"].values())
         log(
             f"  checkout: {checkout['per_s']:,.0f}/s, p50 {checkout['p50_ms']:.1f} ms, "
