@@ -190,6 +190,12 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+def urlsplit_path_name(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.lstrip("/")
+
+
 async def pg_admin(url: str, *statements: str) -> None:
     import asyncpg
 
@@ -271,7 +277,7 @@ class Engine:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             return
         assert self.admin_url
-        name = url.rsplit("/", 1)[1]
+        name = urlsplit_path_name(url)
         asyncio.run(pg_admin(self.admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         self.made.remove(name)
 

@@ -2,20 +2,25 @@
 checkout's statements, with no HTTP, no framework and none of the app's code.
 
     .venv/bin/python -m bench.checkout_floor --postgres URL [--seconds 10] [--counters 16]
-        [--pools 4,16] [--shapes statements,one-call]
+        [--pools 4,16] [--shapes statements,one-call,mall_checkout]
 
 On the database ``bench/checkout.py`` seeds (64 residents, one outlet, four goods), 16 counters in
 one process (as one ``mall serve`` worker) each loop one checkout after another through an asyncpg
-pool, in one of two shapes:
+pool, in one of three shapes:
 
-- ``statements``: the round trips a checkout makes today (``mall/redemption.py``): the resident's
-  session lookup, the pay code's transaction (BEGIN, INSERT, COMMIT), the volunteer's session
-  lookup, and the order's transaction: BEGIN, 6 reads and checks, the code used, ``ledger_post``,
-  the order, the stock level locked and updated, the movement, the order line, COMMIT.
+- ``statements``: the round trips a checkout made before ``mall_checkout`` (the Python path of
+  ``mall/redemption.py``, which SQLite still takes): the resident's session lookup, the pay code's
+  transaction (BEGIN, INSERT, COMMIT), the volunteer's session lookup, and the order's
+  transaction: BEGIN, 6 reads and checks, the code used, ``ledger_post``, the order, the stock
+  level locked and updated, the movement, the order line, COMMIT.
 - ``one-call``: the same statements, but each transaction in one round trip: the pay code as one
   INSERT, the order's statements inside a PL/pgSQL function made for the run (what a
   ``mall_checkout`` function could at best do: it has none of the real checks' error paths).
+- ``mall_checkout``: what the app sends on PostgreSQL: ``mall_new_pay_code``, then
+  ``mall_checkout`` with all its checks, each on a connection of its own (the app remembers
+  sessions, so no lookups).
 
+The run's database gets an ``ANALYZE`` halfway through the warm-up, as in ``bench/checkout.py``.
 Each prints checkouts/s, p50/p99 and the CPU per checkout of this client and of PostgreSQL. With
 the app server's CPU per checkout (``bench/checkout.py``, SQLite), they bound what any checkout
 over HTTP can reach on this machine: cores / (PostgreSQL + app + load client) per checkout.
@@ -240,19 +245,21 @@ async def one_call_checkout(pool: Any, w: World, resident: tuple[int, str], n: i
 
 
 async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) -> None:
-    """What the app sends on PostgreSQL: the pay code as one INSERT, then ``mall_checkout``
+    """What the app sends on PostgreSQL: ``mall_new_pay_code``, then ``mall_checkout``
     (migrations/mall/mall_2026_12_02t07_00_00_000000.py), with every check the app makes."""
-    rid, rhash = resident
+    rid, _ = resident
     item, sku, name = w.items[n % len(w.items)]
     ident, key = secrets.token_urlsafe(15), secrets.token_hex(16)
     at = datetime.now(UTC)
     from mall.points import REDEEMED_SHARDS
     from mall.redemption import month_start  # China's calendar month, as the app passes it
 
+    # as the app: two requests, each on a connection of its own; no session lookups (the app
+    # remembers a session for a second, mall/auth.py)
     async with pool.acquire() as c:
-        await c.fetchrow(SESSION, rhash)
-        await c.execute(INSERT_CODE, ident, rid, at, at + timedelta(seconds=60))
-        await c.fetchrow(SESSION, w.volunteer_hash)
+        await c.execute("SELECT mall_new_pay_code($1, $2, $3, $4)", ident, rid, at,
+                        at + timedelta(seconds=60))  # fmt: skip
+    async with pool.acquire() as c:
         row = await c.fetchrow(
             "SELECT status FROM mall_checkout($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
             " $13, $14)",
@@ -360,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--counters", type=int, default=16)
     parser.add_argument("--pools", default="4,16", help="pool sizes to try, e.g. 4,16")
-    parser.add_argument("--shapes", default="statements,one-call")
+    parser.add_argument("--shapes", default="statements,one-call,mall_checkout")
     args = parser.parse_args(argv)
     pools = [int(p) for p in args.pools.split(",")]
     shapes = args.shapes.split(",")
