@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -28,7 +27,6 @@ from mall.settings import get_settings
 
 log = logging.getLogger("mall.reservations")
 
-DEFAULT_DAYS = 3
 #: How often the app lapses overdue reservations and purges old pay codes.
 HOUSEKEEPING_EVERY_S = 300
 #: Unused pay codes are deleted this long after they expired.
@@ -41,13 +39,8 @@ class ReservationClosed(MallError):
 
 
 def lapse_days() -> int:
-    """``MALL_RESERVATION_DAYS``: days a reservation waits for pickup (1 to 60, default 3)."""
-    raw = os.environ.get("MALL_RESERVATION_DAYS", "")
-    try:
-        days = int(raw) if raw.strip() else DEFAULT_DAYS
-    except ValueError:
-        return DEFAULT_DAYS
-    return min(max(days, 1), 60)
+    """Days a reservation waits for pickup (``MALL_RESERVATION_DAYS``, mall/settings.py)."""
+    return get_settings().reservation_days
 
 
 async def _lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[dict]]:

@@ -1,4 +1,5 @@
-"""Settings from the environment (API.md): the database, the secret key and the public base URL."""
+"""Settings from the environment (API.md, and the README's table): a wrong value stops ``mall``
+with the setting's name (``SettingsError``)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ class SettingsError(ValueError):
     """A setting the environment gives wrongly; ``mall`` prints it and exits with status 2."""
 
 
-def _pool_size() -> int:
-    text = os.environ.get("MALL_DB_POOL_SIZE", "8")
-    if not text.isdigit() or not 1 <= int(text) <= 100:
-        raise SettingsError(f"MALL_DB_POOL_SIZE must be a whole number from 1 to 100, not {text!r}")
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    text = os.environ.get(name, "").strip() or str(default)
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
     return int(text)
 
 
@@ -60,10 +61,15 @@ class Settings:
     var_dir: Path = field(default_factory=_var_dir)
     """``MALL_VAR_DIR``: the default database, the secret key and uploaded item pictures."""
 
-    db_pool_size: int = field(default_factory=_pool_size)
+    db_pool_size: int = field(default_factory=lambda: _whole_number("MALL_DB_POOL_SIZE", 8, 1, 100))
     """``MALL_DB_POOL_SIZE``: PostgreSQL connections per app process. Neither few nor many: with
-    16 counters on 2 cores and a checkout in one round trip, 8 gave 418-566 checkouts/s, 4 gave
-    246-348, 12 and 16 about 430 (docs/performance.md)."""
+    16 counters on 2 cores and a checkout in one round trip, 4 gave 246-348 checkouts/s, and 8,
+    12 and 16 gave 518-577, within the noise of each other (docs/performance.md)."""
+
+    reservation_days: int = field(
+        default_factory=lambda: _whole_number("MALL_RESERVATION_DAYS", 3, 1, 60)
+    )
+    """``MALL_RESERVATION_DAYS``: days a reservation waits for pickup before it lapses."""
 
 
 @functools.cache

@@ -99,8 +99,21 @@ def test_serve_migrates_then_answers_health_and_the_home_page(
         server.wait(timeout=30)
 
 
-def test_a_wrong_setting_stops_serve_with_its_name_and_no_traceback(empty_url: str) -> None:
-    env = {**os.environ, "MALL_DATABASE_URL": empty_url, "MALL_DB_POOL_SIZE": "many"}
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("MALL_DB_POOL_SIZE", "many", "MALL_DB_POOL_SIZE must be a whole number from 1 to 100"),
+        (
+            "MALL_RESERVATION_DAYS",
+            "90",
+            "MALL_RESERVATION_DAYS must be a whole number from 1 to 60",
+        ),
+    ],
+)
+def test_a_wrong_setting_stops_serve_with_its_name_and_no_traceback(
+    empty_url: str, name: str, value: str, says: str
+) -> None:
+    env = {**os.environ, "MALL_DATABASE_URL": empty_url, name: value}
     run = subprocess.run(
         [sys.executable, "-m", "mall.cli", "serve", "--port", str(free_port())],
         env=env,
@@ -109,5 +122,5 @@ def test_a_wrong_setting_stops_serve_with_its_name_and_no_traceback(empty_url: s
         timeout=60,
     )
     assert run.returncode == 2
-    assert "MALL_DB_POOL_SIZE must be a whole number from 1 to 100" in run.stderr
+    assert says in run.stderr
     assert "Traceback" not in run.stderr

@@ -152,9 +152,21 @@ async def test_unclaimed_reservations_lapse_and_release_points_and_stock(db: Dat
 
 
 async def test_the_lapse_days_come_from_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mall.settings import SettingsError, get_settings
+
     assert reservations.lapse_days() == 3
-    monkeypatch.setenv("MALL_RESERVATION_DAYS", "7")
-    assert reservations.lapse_days() == 7
+    try:
+        monkeypatch.setenv("MALL_RESERVATION_DAYS", "7")
+        get_settings.cache_clear()
+        assert reservations.lapse_days() == 7
+        for wrong in ("a week", "0", "61", "-2"):  # refused, not quietly taken as 3 or clamped
+            monkeypatch.setenv("MALL_RESERVATION_DAYS", wrong)
+            get_settings.cache_clear()
+            with pytest.raises(SettingsError, match="MALL_RESERVATION_DAYS must be a whole"):
+                reservations.lapse_days()
+    finally:
+        monkeypatch.delenv("MALL_RESERVATION_DAYS")
+        get_settings.cache_clear()
 
 
 async def test_old_unused_pay_codes_are_purged_and_used_ones_kept(db: Database) -> None:
