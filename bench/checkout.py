@@ -530,9 +530,9 @@ def run_phase(
     tag: str,
     other_cpu: Callable[[], float] | None,
     client_cpu_list: list[int] | None = None,
-    midway: Callable[[], None] | None = None,
+    late_in_warmup: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Start the client processes together, call ``midway`` halfway through the warm-up, sample
+    """Start the client processes together, call ``late_in_warmup`` at 80% of the warm-up, sample
     the CPU counters at both ends of the measured window, and merge what the clients report."""
     ctx = multiprocessing.get_context("fork")  # nothing runs in this process meanwhile
     queue = ctx.Queue()
@@ -566,9 +566,9 @@ def run_phase(
         busy, total = machine_cpu()
         return server.cpu(), other_cpu() if other_cpu else 0.0, busy, total
 
-    if midway:
-        time.sleep(max(0.0, start_at + cfg.warmup / 2 - time.time()))
-        midway()
+    if late_in_warmup:
+        time.sleep(max(0.0, start_at + cfg.warmup * 0.8 - time.time()))
+        late_in_warmup()
     time.sleep(max(0.0, measure_from - time.time()))
     before = sample()
     time.sleep(max(0.0, measure_to - time.time()))

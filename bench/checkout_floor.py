@@ -20,7 +20,7 @@ pool, in one of three shapes:
   ``mall_checkout`` with all its checks, each on a connection of its own (the app remembers
   sessions, so no lookups).
 
-The run's database gets an ``ANALYZE`` halfway through the warm-up, as in ``bench/checkout.py``.
+The run's database gets an ``ANALYZE`` late in the warm-up, as in ``bench/checkout.py``.
 Each prints checkouts/s, p50/p99 and the CPU per checkout of this client and of PostgreSQL. With
 the app server's CPU per checkout (``bench/checkout.py``, SQLite), they bound what any checkout
 over HTTP can reach on this machine: cores / (PostgreSQL + app + load client) per checkout.
@@ -316,7 +316,7 @@ async def run_shape(
             n += 1
 
     async def analyze() -> None:  # as bench/checkout.py does, and for the same reason
-        await asyncio.sleep(warmup / 2)
+        await asyncio.sleep(warmup * 0.8)
         await pg_admin(url, "ANALYZE")
 
     try:
