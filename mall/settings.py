@@ -62,9 +62,9 @@ class Settings:
     """``MALL_VAR_DIR``: the default database, the secret key and uploaded item pictures."""
 
     db_pool_size: int = field(default_factory=lambda: _whole_number("MALL_DB_POOL_SIZE", 8, 1, 100))
-    """``MALL_DB_POOL_SIZE``: PostgreSQL connections per app process. Neither few nor many: with
-    16 counters on 2 cores and a checkout in one round trip, 4 gave 246-348 checkouts/s, and 8,
-    12 and 16 gave 518-577, within the noise of each other (docs/performance.md)."""
+    """``MALL_DB_POOL_SIZE``: PostgreSQL connections per app process. Not too few: with 16
+    counters on 2 cores and a checkout in one round trip, 4 gave 246-348 checkouts/s, and 8, 12
+    and 16 gave 518-577, within the noise of each other (docs/performance.md)."""
 
     reservation_days: int = field(
         default_factory=lambda: _whole_number("MALL_RESERVATION_DAYS", 3, 1, 60)
