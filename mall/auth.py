@@ -159,10 +159,14 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
 
 _trusted: dict[str, tuple[float, Principal]] = {}  # token hash → (trusted until, principal)
 _TRUSTED_MAX = 10_000
+_forgets = 0  # how often forget_sessions ran: a lookup that overlapped one is not remembered
 
 
 def forget_sessions() -> None:
-    """Look every session up in the database again: call after signing one out or revoking."""
+    """Look every session up in the database again: call once the transaction that signed a
+    session out or revoked it is committed (before, a lookup could still find it valid)."""
+    global _forgets
+    _forgets += 1
     _trusted.clear()
 
 
@@ -179,15 +183,17 @@ async def principal_for(db: Database, token: str | None) -> Principal | None:
     hit = _trusted.get(key)
     if hit is not None and hit[0] > clock:
         return hit[1]
+    forgets = _forgets
     found = await _look_up(db, key)
-    if found is not None:
-        principal, expires_at = found
+    if found is None:
+        return None
+    principal, expires_at = found
+    if forgets == _forgets:  # no session ended while this one was read
         if len(_trusted) >= _TRUSTED_MAX:
             _trusted.clear()
         left = (expires_at - now()).total_seconds()
         _trusted[key] = (clock + min(SESSION_TRUST_S, left), principal)
-        return principal
-    return None
+    return principal
 
 
 async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
@@ -240,12 +246,13 @@ async def sign_out(db: Database, principal: Principal) -> None:
 
 
 async def revoke_resident_sessions(conn: Connection, resident_id: int) -> None:
+    """Sign the resident's phones out, in the caller's transaction; the caller calls
+    ``forget_sessions()`` once that is committed."""
     await conn.execute(
         "UPDATE mall_session SET revoked_at = ? WHERE resident = ? AND revoked_at IS NULL",
         now(),
         resident_id,
     )
-    forget_sessions()
 
 
 async def change_password(

@@ -14,6 +14,7 @@ from mall.auth import (
     RESIDENT_SESSION,
     Principal,
     create_session,
+    forget_sessions,
     hash_password,
     password_matches,
     revoke_resident_sessions,
@@ -241,6 +242,8 @@ async def _reissue(
             target=f"resident:{resident_id}",
             ip=ip,
         )
+    if kind == codes.ACTIVATION:
+        forget_sessions()
 
 
 async def issue_activation(db: Database, p: Principal, resident_id: int, *, ip: str = "") -> dict:
@@ -311,6 +314,7 @@ async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
             target=f"resident:{row['resident']}",
             ip=ip,
         )
+    forget_sessions()
     return token, int(row["resident"])
 
 

@@ -162,6 +162,31 @@ async def test_a_session_is_trusted_briefly_then_looked_up_again(
     assert await auth.principal_for(db, here) is None
 
 
+async def test_a_lookup_that_overlaps_a_sign_out_is_not_remembered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup that read a session before another request ended one (and so forgot them all)
+    may have read it still valid: it answers, but is not trusted for later requests."""
+    await setup(db)
+    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    token = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
+    read = auth._look_up
+
+    async def read_then_sign_out_elsewhere(db: Database, key: str) -> object:
+        found = await read(db, key)
+        async with db.transaction() as conn:  # another request ends the session meanwhile
+            await conn.execute(
+                "UPDATE mall_session SET revoked_at = ? WHERE token_hash = ?", auth.now(), key
+            )
+        auth.forget_sessions()
+        return found
+
+    monkeypatch.setattr(auth, "_look_up", read_then_sign_out_elsewhere)
+    assert await auth.principal_for(db, token) is not None  # what it read
+    monkeypatch.setattr(auth, "_look_up", read)
+    assert await auth.principal_for(db, token) is None
+
+
 async def test_activation_binds_one_phone_and_reissuing_signs_it_out(db: Database) -> None:
     staff_a, _ = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", None)
