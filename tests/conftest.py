@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +24,7 @@ import pytest
 os.environ.setdefault("MALL_PASSWORD_HASH", "fast")
 
 from mall.db import Database, dialect_of, open_database
+from mall.settings import get_settings
 
 ENGINE_URL = os.environ.get("MALL_DATABASE_URL", "")
 ENGINE = dialect_of(ENGINE_URL) if ENGINE_URL else "sqlite"
@@ -109,3 +110,17 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
+    """``setting(name, value)``: set a ``MALL_*`` variable for this test; the settings are read
+    again at once, and again after the test, once the variable is back as it was."""
+
+    def set_to(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_to
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -251,20 +252,14 @@ def test_many_processes_opening_the_database_at_once_all_get_in(db_url: str) -> 
 
 @pytest.mark.skipif(ENGINE != "postgres", reason="the pool exists on PostgreSQL only")
 async def test_the_app_opens_as_many_connections_as_mall_db_pool_size_says(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, setting: Callable[[str, str], None]
 ) -> None:
-    from mall.settings import get_settings
     from web.app import create_app
 
-    monkeypatch.setenv("MALL_DB_POOL_SIZE", "3")
-    get_settings.cache_clear()
-    try:
-        app = create_app(db_url)
-        async with app.lifespan():
-            db = app.state.db
-            async with db.connection() as conn:
-                assert await conn.fetchval("SELECT 1") == 1
-            assert db._pool.get_max_size() == 3
-    finally:
-        monkeypatch.delenv("MALL_DB_POOL_SIZE")
-        get_settings.cache_clear()
+    setting("MALL_DB_POOL_SIZE", "3")
+    app = create_app(db_url)
+    async with app.lifespan():
+        db = app.state.db
+        async with db.connection() as conn:
+            assert await conn.fetchval("SELECT 1") == 1
+        assert db._pool.get_max_size() == 3

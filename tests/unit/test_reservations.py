@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -151,22 +152,16 @@ async def test_unclaimed_reservations_lapse_and_release_points_and_stock(db: Dat
     await clean(db)
 
 
-async def test_the_lapse_days_come_from_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mall.settings import SettingsError, get_settings
+async def test_the_lapse_days_come_from_the_setting(setting: Callable[[str, str], None]) -> None:
+    from mall.settings import SettingsError
 
     assert reservations.lapse_days() == 3
-    try:
-        monkeypatch.setenv("MALL_RESERVATION_DAYS", "7")
-        get_settings.cache_clear()
-        assert reservations.lapse_days() == 7
-        for wrong in ("a week", "0", "61", "-2"):  # refused, not quietly taken as 3 or clamped
-            monkeypatch.setenv("MALL_RESERVATION_DAYS", wrong)
-            get_settings.cache_clear()
-            with pytest.raises(SettingsError, match="MALL_RESERVATION_DAYS must be a whole"):
-                reservations.lapse_days()
-    finally:
-        monkeypatch.delenv("MALL_RESERVATION_DAYS")
-        get_settings.cache_clear()
+    setting("MALL_RESERVATION_DAYS", "7")
+    assert reservations.lapse_days() == 7
+    for wrong in ("a week", "0", "61", "-2"):  # refused, not quietly taken as 3 or clamped
+        setting("MALL_RESERVATION_DAYS", wrong)
+        with pytest.raises(SettingsError, match="MALL_RESERVATION_DAYS must be a whole"):
+            reservations.lapse_days()
 
 
 async def test_old_unused_pay_codes_are_purged_and_used_ones_kept(db: Database) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,13 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def client(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(
+    db_url: str, tmp_path: Path, setting: Callable[[str, str], None]
+) -> Iterator[TestClient]:
     """The app with its pictures in a folder of this test's own."""
-    monkeypatch.setenv("MALL_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    try:
-        with TestClient(create_app(db_url)) as c:
-            yield c
-    finally:
-        get_settings.cache_clear()
+    setting("MALL_VAR_DIR", str(tmp_path / "var"))
+    with TestClient(create_app(db_url)) as c:
+        yield c
 
 
 def png(width: int = 1, height: int = 1) -> bytes:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
-import pytest
 from litestar.testing import AsyncTestClient, TestClient
-
-from mall.settings import get_settings
 
 
 def test_healthz_answers_ok(client: TestClient) -> None:
@@ -93,14 +91,13 @@ def test_static_files_are_compressed_and_cached_for_an_hour(client: TestClient) 
 
 
 async def test_the_served_app_freezes_its_startup_objects_out_of_the_collector(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, setting: Callable[[str, str], None]
 ) -> None:
     """``mall serve``'s app: once started, what startup built is out of the collector's reach
     (full passes over it stalled requests by up to 92 ms), and it still answers."""
     from web.app import create_served_app
 
-    monkeypatch.setenv("MALL_DATABASE_URL", db_url)
-    get_settings.cache_clear()
+    setting("MALL_DATABASE_URL", db_url)
     gc.unfreeze()
     try:
         app = create_served_app()
@@ -110,4 +107,3 @@ async def test_the_served_app_freezes_its_startup_objects_out_of_the_collector(
             assert (await client.get("/healthz")).json() == {"status": "ok"}
     finally:
         gc.unfreeze()
-        get_settings.cache_clear()
