@@ -3,6 +3,7 @@ concurrent connections where a claim is about concurrency."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -361,8 +362,6 @@ async def test_an_outlet_s_takings_spread_over_its_eight_accounts_by_resident(
 
 
 def test_forty_concurrent_orders_on_a_wallet_that_covers_ten(db_url: str) -> None:
-    import asyncio
-
     async def setup() -> tuple[Shop, int, list[str]]:
         db = open_database(db_url)
         try:
@@ -407,8 +406,6 @@ def test_forty_concurrent_orders_on_a_wallet_that_covers_ten(db_url: str) -> Non
 
 
 def test_one_pay_code_raced_by_twenty_counters_pays_once(db_url: str) -> None:
-    import asyncio
-
     async def setup() -> tuple[Shop, int, str]:
         db = open_database(db_url)
         try:
@@ -448,8 +445,6 @@ def test_one_pay_code_raced_by_twenty_counters_pays_once(db_url: str) -> None:
 
 
 def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url: str) -> None:
-    import asyncio
-
     async def setup() -> tuple[Shop, list[str]]:
         db = open_database(db_url)
         try:
@@ -491,9 +486,57 @@ def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url:
     asyncio.run(after())
 
 
-def test_concurrent_refunds_refund_once(db_url: str) -> None:
-    import asyncio
+async def test_a_shelf_emptied_while_the_checkout_waits_is_refused_with_what_is_left(
+    db: Database, db_url: str
+) -> None:
+    """Another transaction takes the last bags of rice and holds the shelf while a checkout
+    runs. On PostgreSQL the checkout has passed its stock check (the rice was there when it
+    looked) and waits for the shelf; on SQLite it waits to begin. Either way, once the other
+    commits, the order is refused naming what is left, and nothing of it is written."""
+    shop = await build_shop(db)
+    rid = await shop.new_resident("周大爷", 100)
+    code = await shop.pay_code(rid)
+    other = open_database(db_url, **({} if ENGINE == "postgres" else {"busy_timeout": 5}))
+    taken = asyncio.Event()
 
+    async def take_the_rice() -> None:
+        async with other.transaction() as conn:
+            await catalog.move_stock(conn, shop.outlet, shop.items["rice"], -5, "adjustment")
+            taken.set()
+            if ENGINE == "postgres":  # hold on until the checkout waits for this shelf
+                for _ in range(200):
+                    waiting = await conn.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                    if waiting:
+                        break
+                    await asyncio.sleep(0.02)
+                assert waiting, "the checkout never waited for the shelf"
+            else:
+                await asyncio.sleep(0.3)
+
+    async def buy_rice() -> dict:
+        await taken.wait()
+        return await checkout(shop, code, [("soap", 1), ("rice", 1)])
+
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(take_the_rice(), buy_rice(), return_exceptions=True), timeout=20
+        )
+    finally:
+        await other.close()
+    assert results[0] is None
+    refused = results[1]
+    assert isinstance(refused, catalog.OutOfStock), refused
+    assert (refused.name, refused.level, refused.wanted) == ("大米", 0, 1)
+    assert await shop.balance(rid) == 100
+    assert await shop.level("soap") == 50 and await shop.level("rice") == 0
+    await checkout(shop, code, [("soap", 1)], key="k2")  # the code was not used up
+    await clean(db)
+
+
+def test_concurrent_refunds_refund_once(db_url: str) -> None:
     async def setup() -> tuple[Shop, int, int]:
         db = open_database(db_url)
         try:
