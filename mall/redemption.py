@@ -195,9 +195,19 @@ async def used_this_month(
 
 
 async def check_limits(conn: Connection, resident_id: int, lines: list[dict], at: datetime) -> None:
+    """Refuse a line that would take the resident past an item's monthly limit.
+
+    On PostgreSQL the resident's row is locked first (``FOR NO KEY UPDATE``, which foreign-key
+    checks do not wait for), so that two orders or reservations of one resident at once count
+    each other's lines rather than both counting the month before either; SQLite's IMMEDIATE
+    transactions are one at a time already. ``mall_checkout`` does the same."""
     limited = [line for line in lines if line["monthly_limit"] is not None]
     if not limited:
         return
+    if conn.dialect == "postgres":
+        await conn.fetchval(
+            "SELECT id FROM mall_resident WHERE id = ? FOR NO KEY UPDATE", resident_id
+        )
     used = await used_this_month(conn, resident_id, [line["item_id"] for line in limited], at)
     for line in limited:
         left = max(0, int(line["monthly_limit"]) - used.get(line["item_id"], 0))
@@ -552,7 +562,8 @@ async def _checkout_in_one_call(
 ) -> dict:
     """PostgreSQL: the transaction of ``checkout`` in one round trip, with the same checks in the
     same order and the same refusals (``mall_checkout``, migrations/mall/: installed by
-    mall_2026_12_02t07_00_00_000000.py, trimmed by mall_2026_12_02t12_00_00_000000.py). Fourteen
+    mall_2026_12_02t07_00_00_000000.py, trimmed by mall_2026_12_02t12_00_00_000000.py, the
+    resident locked for the monthly limits by mall_2026_12_02t14_00_00_000000.py). Fourteen
     round trips cost the database more CPU than the work they carry (bench/checkout_floor.py)."""
     check_outlet_id(outlet_id)
     async with db.connection() as conn:

@@ -486,6 +486,67 @@ def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url:
     asyncio.run(after())
 
 
+def test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limit(
+    db_url: str,
+) -> None:
+    """Cooking oil is limited to 2 a month. One resident pays at ten counters at once (ten pay
+    codes) while reserving it ten times on the phone: exactly two of the twenty get oil."""
+    from mall import reservations
+
+    async def setup() -> tuple[Shop, int, list[str]]:
+        db = open_database(db_url)
+        try:
+            shop = await build_shop(db)
+            rid = await shop.new_resident("李海", 1000)
+            return shop, rid, [await shop.pay_code(rid) for _ in range(10)]
+        finally:
+            await db.close()
+
+    shop, rid, codes = asyncio.run(setup())
+
+    async def work(db: Database, i: int) -> dict:
+        if i % 2:
+            return await reservations.reserve(
+                db,
+                shop.resident(rid),
+                shop.outlet,
+                [("oil", 1)],
+                idempotency_key=f"r{i}",
+                req_hash=str(i),
+            )
+        return await redemption.checkout(
+            db,
+            shop.volunteer,
+            shop.outlet,
+            code=codes[i // 2],
+            lines=[("oil", 1)],
+            idempotency_key=f"k{i}",
+            req_hash=str(i),
+        )
+
+    results = race(db_url, 20, work)
+    assert sum(isinstance(r, dict) for r in results) == 2, results
+    assert all(isinstance(r, LimitExceeded) for r in results if not isinstance(r, dict)), results
+
+    async def after() -> None:
+        db = open_database(db_url)
+        try:
+            shop.db = db
+            found = await redemption.lookup(
+                db, shop.volunteer, shop.outlet, await shop.pay_code(rid)
+            )
+            assert {"sku": "oil", "name": "食用油", "limit": 2, "used": 2, "left": 0} in found[
+                "limits"
+            ]
+            assert await shop.level("oil") == 8
+            assert await shop.balance(rid) == 1000 - 2 * 10
+            await clean(db)
+        finally:
+            await db.close()
+
+    asyncio.run(after())
+
+
 async def test_a_shelf_emptied_while_the_checkout_waits_is_refused_with_what_is_left(
     db: Database, db_url: str
 ) -> None:
