@@ -2,7 +2,8 @@
 
 Only a SHA-256 of a session token is stored, so a stolen database holds no usable token. Failed
 sign-ins are counted per account (locked for a while after ``MAX_FAILURES``) and per address
-(``rate_limited``); those counts are committed even though the sign-in itself fails.
+(``rate_limited``); those counts are committed even though the sign-in itself fails, and taken
+before the password is checked, so that guesses sent at once are counted one by one.
 """
 
 from __future__ import annotations
@@ -120,26 +121,35 @@ async def create_session(
 
 
 async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: str) -> str:
-    """Check a password and open a session (``kind`` "web" or "api"); returns its token."""
+    """Check a password and open a session (``kind`` "web" or "api"); returns its token.
+
+    The try is counted on the account before the password is checked, in one statement, so
+    guesses sent at once cannot all read the count before any of them raises it. The
+    ``MAX_FAILURES``-th wrong try locks the account for ``LOCK_FOR``; a right one sets the count
+    back to zero."""
+    at = now()
     async with db.transaction() as conn:
         await throttle.hit(conn, f"signin:ip:{ip}", limit=30, window=timedelta(minutes=10))
         user = await conn.fetchrow(
-            "SELECT id, password_hash, failed_logins, locked_until, active FROM mall_user "
-            "WHERE username = ?",
+            "UPDATE mall_user SET failed_logins = failed_logins + 1 WHERE username = ? "
+            "AND failed_logins < ? AND (locked_until IS NULL OR locked_until <= ?) "
+            "RETURNING id, password_hash, failed_logins, active",
             username.strip(),
+            MAX_FAILURES,
+            at,
         )
-    if user is not None and user["locked_until"] is not None and user["locked_until"] > now():
+        known = user is not None or await conn.fetchval(
+            "SELECT id FROM mall_user WHERE username = ?", username.strip()
+        )
+    if user is None and known:
         raise Forbidden(N_("Too many wrong passwords: this account is locked for 15 minutes."))
     ok = await password_matches(user["password_hash"] if user else _DUMMY_HASH, password)
     async with db.transaction() as conn:
         if user is None or not ok or not user["active"]:
-            if user is not None:
-                failures = int(user["failed_logins"]) + 1
-                locked = now() + LOCK_FOR if failures >= MAX_FAILURES else None
+            if user is not None and user["failed_logins"] >= MAX_FAILURES:
                 await conn.execute(
-                    "UPDATE mall_user SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                    0 if locked else failures,
-                    locked,
+                    "UPDATE mall_user SET failed_logins = 0, locked_until = ? WHERE id = ?",
+                    now() + LOCK_FOR,
                     user["id"],
                 )
             failed = True

@@ -380,9 +380,11 @@ async def resident_for_card(
 ) -> int:
     """The resident whose printed card this is, if the PIN is right; for the counter.
 
-    Wrong PINs are counted on the card (committed even though the check fails); after
-    ``MAX_WRONG_PINS`` the card is blocked until staff issue a new one. A card of another
-    community is ``code_invalid``, never a hint that it exists.
+    Each try is counted on the card before the PIN is checked, and the count goes back to
+    zero when the PIN is right; after ``MAX_WRONG_PINS`` the card is blocked until staff issue
+    a new one. Counting first, in one statement, means guesses sent at once cannot all see the
+    count before any of them raises it. A card of another community is ``code_invalid``, never
+    a hint that it exists.
     """
     access.require(p, ("admin", "staff", "volunteer"))
     async with db.transaction() as conn:
@@ -394,19 +396,22 @@ async def resident_for_card(
         )
     if not p.is_admin and community != p.community_id:
         raise CodeInvalid()
-    if row["failed_pins"] >= MAX_WRONG_PINS:
+    async with db.transaction() as conn:
+        tried = await conn.fetchval(
+            "UPDATE mall_code SET failed_pins = failed_pins + 1 "
+            "WHERE id = ? AND failed_pins < ? RETURNING failed_pins",
+            row["id"],
+            MAX_WRONG_PINS,
+        )
+    if tried is None:
         raise Forbidden(
             N_("Too many wrong PINs: this card is blocked. Please ask staff for a new card.")
         )
     if await password_matches(row["pin_hash"], pin or ""):
-        if row["failed_pins"]:
-            async with db.transaction() as conn:
-                await conn.execute("UPDATE mall_code SET failed_pins = 0 WHERE id = ?", row["id"])
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE mall_code SET failed_pins = 0 WHERE id = ?", row["id"])
         return int(row["resident"])
     async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE mall_code SET failed_pins = failed_pins + 1 WHERE id = ?", row["id"]
-        )
         await audit.record(
             conn,
             p,

@@ -9,20 +9,26 @@ from mall.errors import RateLimited
 
 
 async def hit(conn: Connection, key: str, *, limit: int, window: timedelta) -> None:
-    """Count one attempt under ``key``; ``RateLimited`` once there were ``limit`` in the window."""
+    """Count one attempt under ``key``; ``RateLimited`` once there were ``limit`` in the window.
+
+    One statement counts and reads back, so attempts sent at once each get their own count: the
+    upsert locks the row on PostgreSQL, and SQLite writes one at a time. A refused attempt is
+    rolled back with its caller's transaction, so it does not lengthen the wait."""
     now = datetime.now(UTC)
-    row = await conn.fetchrow("SELECT count, reset_at FROM mall_throttle WHERE key = ?", key)
-    if row is None or row["reset_at"] <= now:
-        await conn.execute(
-            "INSERT INTO mall_throttle (key, count, reset_at) VALUES (?, 1, ?) "
-            "ON CONFLICT (key) DO UPDATE SET count = 1, reset_at = excluded.reset_at",
-            key,
-            now + window,
-        )
-        return
-    if row["count"] >= limit:
+    count = await conn.fetchval(
+        "INSERT INTO mall_throttle (key, count, reset_at) VALUES (?, 1, ?) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "count = CASE WHEN mall_throttle.reset_at <= ? THEN 1 ELSE mall_throttle.count + 1 END, "
+        "reset_at = CASE WHEN mall_throttle.reset_at <= ? THEN excluded.reset_at "
+        "ELSE mall_throttle.reset_at END "
+        "RETURNING count",
+        key,
+        now + window,
+        now,
+        now,
+    )
+    if count > limit:
         raise RateLimited()
-    await conn.execute("UPDATE mall_throttle SET count = count + 1 WHERE key = ?", key)
 
 
 async def clear(conn: Connection, key: str) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 
-from mall import auth, organisation, residents
+from mall import auth, organisation, residents, throttle
 from mall.auth import Principal
-from mall.db import Database
+from mall.db import Database, open_database
 from mall.errors import (
     AlreadyExists,
     CodeExpired,
@@ -21,6 +23,9 @@ from mall.errors import (
     RateLimited,
     Unauthenticated,
 )
+from tests.support import race
+
+T = TypeVar("T")
 
 ADMIN = Principal(
     kind="user",
@@ -295,3 +300,71 @@ async def test_a_card_opens_with_its_pin_and_blocks_after_five_wrong_ones(db: Da
     with pytest.raises(CodeInvalid):  # the old card is revoked
         await residents.resident_for_card(db, staff_a, card, "4826")
     assert await residents.resident_for_card(db, staff_a, fresh, "5937") == resident["id"]
+
+
+def _prepared(db_url: str, build: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``build`` on its own connection before a race, and return what it made."""
+
+    async def run() -> T:
+        db = open_database(db_url)
+        try:
+            return await build(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def test_forty_attempts_at_once_get_exactly_the_thirty_the_limit_allows(db_url: str) -> None:
+    async def work(db: Database, i: int) -> None:
+        async with db.transaction() as conn:
+            await throttle.hit(conn, "signin:ip:9.9.9.9", limit=30, window=timedelta(minutes=10))
+
+    results = race(db_url, 40, work)
+    assert sum(r is None for r in results) == 30, results
+    assert all(isinstance(r, RateLimited) for r in results if r is not None), results
+
+
+def test_wrong_pins_sent_at_once_are_counted_one_by_one(db_url: str) -> None:
+    async def build(db: Database) -> tuple[Principal, str]:
+        staff_a, _ = await setup(db)
+        resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
+        return staff_a, (await residents.issue_card(db, staff_a, resident["id"], "4826"))[
+            "card_code"
+        ]
+
+    staff_a, card = _prepared(db_url, build)
+
+    async def work(db: Database, i: int) -> int:
+        return await residents.resident_for_card(db, staff_a, card, f"{i:04d}", ip=f"10.0.0.{i}")
+
+    results = race(db_url, 20, work)  # twenty wrong PINs (0000-0019) from twenty counters
+    assert sum(isinstance(r, Invalid) for r in results) == residents.MAX_WRONG_PINS, results
+    assert all(isinstance(r, (Invalid, Forbidden)) for r in results), results
+
+    async def after(db: Database) -> None:
+        with pytest.raises(Forbidden):  # blocked, even with the right PIN
+            await residents.resident_for_card(db, staff_a, card, "4826")
+
+    _prepared(db_url, after)
+
+
+def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -> None:
+    async def build(db: Database) -> None:
+        await setup(db)
+        await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+
+    _prepared(db_url, build)
+
+    async def work(db: Database, i: int) -> str:
+        return await auth.sign_in(db, "staff1", f"wrong password {i}", ip=f"10.0.1.{i}", kind="web")
+
+    results = race(db_url, 20, work)
+    assert sum(isinstance(r, Unauthenticated) for r in results) == auth.MAX_FAILURES, results
+    assert all(isinstance(r, (Unauthenticated, Forbidden)) for r in results), results
+
+    async def after(db: Database) -> None:
+        with pytest.raises(Forbidden):  # locked, even with the right password
+            await auth.sign_in(db, "staff1", PASSWORD, ip="10.0.2.1", kind="web")
+
+    _prepared(db_url, after)
