@@ -298,7 +298,12 @@ async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
         await throttle.hit(conn, f"activate:ip:{ip}", limit=20, window=timedelta(minutes=10))
     async with db.transaction() as conn:
         row = await _code_row(conn, code, codes.ACTIVATION)
-        await conn.execute("UPDATE mall_code SET used_at = ? WHERE id = ?", now(), row["id"])
+        if not await conn.fetchval(  # a phone that opened the link at the same moment won
+            "UPDATE mall_code SET used_at = ? WHERE id = ? AND used_at IS NULL RETURNING id",
+            now(),
+            row["id"],
+        ):
+            raise CodeUsed()
         await revoke_resident_sessions(conn, row["resident"])
         token = await create_session(
             conn, "resident", resident_id=row["resident"], ttl=RESIDENT_SESSION

@@ -368,3 +368,25 @@ def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -
             await auth.sign_in(db, "staff1", PASSWORD, ip="10.0.2.1", kind="web")
 
     _prepared(db_url, after)
+
+
+def test_one_activation_link_opened_on_ten_phones_at_once_binds_one(db_url: str) -> None:
+    async def build(db: Database) -> str:
+        staff_a, _ = await setup(db)
+        resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", None, None)
+        return (await residents.issue_activation(db, staff_a, resident["id"]))["code"]
+
+    code = _prepared(db_url, build)
+
+    async def work(db: Database, i: int) -> tuple[str, int]:
+        return await residents.activate(db, code, ip=f"10.0.3.{i}")
+
+    results = race(db_url, 10, work)
+    won = [r for r in results if isinstance(r, tuple)]
+    assert len(won) == 1, results
+    assert all(isinstance(r, CodeUsed) for r in results if not isinstance(r, tuple)), results
+
+    async def after(db: Database) -> None:
+        assert await auth.principal_for(db, won[0][0]) is not None  # the winner stays signed in
+
+    _prepared(db_url, after)
