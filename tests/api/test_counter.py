@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
-from mall import auth, residents
+from mall import auth, residents, shop
+from mall.db import Database
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, A, World, award, new_token
 
@@ -209,3 +211,109 @@ def test_the_shift_counts_my_orders_since_i_signed_in(api: Api, world: World) ->
     shift = api.get("/me/shift", vol).json()
     assert (shift["orders"], shift["points"]) == (1, 10)
     assert shift["items"] == [{"name": "香皂", "quantity": 2}]
+
+
+async def _stock_oil(db: Database, outlet: int) -> None:
+    """A's supermarket sells cooking oil (食用油), at most 2 a month for each resident."""
+    await shop.create_item(
+        db, ADMIN, A, sku="OIL", name="食用油", kind="goods", price_points=10, monthly_limit=2
+    )
+    await shop.change_stock(
+        db, ADMIN, outlet, sku="OIL", quantity=10, reason="receipt", idempotency_key="test:oil"
+    )
+
+
+async def _orders_of(db: Database, resident_id: int) -> int:
+    async with db.connection() as conn:
+        return int(
+            await conn.fetchval("SELECT COUNT(*) FROM mall_order WHERE resident = ?", resident_id)
+        )
+
+
+async def _codes_of(db: Database, resident_id: int) -> list[tuple]:
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT id, expires_at, used_at FROM mall_code WHERE resident = ? AND kind = 'pay' "
+            "ORDER BY id",
+            resident_id,
+        )
+    return [(r["id"], r["expires_at"], r["used_at"]) for r in rows]
+
+
+async def _expire_codes(db: Database, resident_id: int) -> None:
+    """Time passes: every code of the resident is past its expiry."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_code SET expires_at = ? WHERE resident = ?",
+            datetime.now(UTC) - timedelta(seconds=1),
+            resident_id,
+        )
+
+
+def levels(api: Api, world: World, token: str) -> dict[str, int]:
+    shelf = api.get(f"/outlets/{world.outlets['outlet-a']}/stock", token).json()["items"]
+    return {item["sku"]: item["level"] for item in shelf}
+
+
+def test_an_order_over_the_monthly_limit_is_limit_exceeded_and_changes_nothing(
+    api: Api, world: World
+) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    api.run(_stock_oil, world.outlets["outlet-a"])
+    rid, me = shopper(api, 100, "孙长林")
+    code = pay_code(api, me)
+    first = order(api, world, vol, {"code": code, "lines": [{"sku": "OIL", "quantity": 1}]})
+    assert first.status_code == 201, first.text
+    code = pay_code(api, me)
+    before = (
+        api.get("/me", me).json(),
+        levels(api, world, vol),
+        api.run(_orders_of, rid),
+        api.run(_codes_of, rid),
+    )
+    assert before[0]["available"] == 90 and before[1]["OIL"] == 9 and before[2] == 1
+    assert before[3][-1][2] is None  # the new code is unused
+    over = {"code": code, "lines": [{"sku": "SOAP", "quantity": 1}, {"sku": "OIL", "quantity": 2}]}
+    zh = problem(order(api, world, vol, over), 409, "limit_exceeded")
+    assert zh["detail"] == "食用油：每人每月限兑 2 件，本月还能兑 1 件。", zh
+    en = problem(
+        api.post(
+            f"/outlets/{world.outlets['outlet-a']}/orders",
+            vol,
+            json=over,
+            headers={"Idempotency-Key": f"k{next(_n)}", "Accept-Language": "en"},
+        ),
+        409,
+        "limit_exceeded",
+    )
+    assert en["detail"] == "食用油: at most 2 a month for each resident; 1 left this month.", en
+    after = (
+        api.get("/me", me).json(),
+        levels(api, world, vol),
+        api.run(_orders_of, rid),
+        api.run(_codes_of, rid),
+    )
+    assert after == before  # points, shelf, orders, and the code not used up
+
+
+def test_an_expired_pay_code_is_code_expired_at_the_counter_and_changes_nothing(
+    api: Api, world: World
+) -> None:
+    vol = api.run(new_token, world, "vol-a")
+    outlet = world.outlets["outlet-a"]
+    rid, me = shopper(api, 40, "吴国庆")
+    code = pay_code(api, me)
+    api.run(_expire_codes, rid)
+    before = (api.get("/me", me).json(), levels(api, world, vol), api.run(_codes_of, rid))
+    found = problem(
+        api.post(f"/outlets/{outlet}/lookup", vol, json={"code": code}), 410, "code_expired"
+    )
+    assert found["detail"] == "这个码已过期，请重新出示。"
+    problem(
+        order(api, world, vol, {"code": code, "lines": [{"sku": "SOAP", "quantity": 1}]}),
+        410,
+        "code_expired",
+    )
+    after = (api.get("/me", me).json(), levels(api, world, vol), api.run(_codes_of, rid))
+    assert after == before and before[0]["available"] == 40
+    assert api.run(_orders_of, rid) == 0
