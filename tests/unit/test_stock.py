@@ -147,6 +147,36 @@ async def test_a_negative_count_is_refused_and_nothing_is_posted(db: Database) -
     assert (await verified(db)).movements == 1
 
 
+async def movements(db: Database) -> list[dict]:
+    async with db.connection() as conn:
+        return [
+            dict(r) for r in await conn.fetch("SELECT * FROM catalog_stock_movement ORDER BY id")
+        ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE catalog_stock_movement SET quantity = 99 WHERE reason = 'redemption'",
+        "UPDATE catalog_stock_movement SET id = id",
+        "DELETE FROM catalog_stock_movement WHERE reason = 'redemption'",
+        "DELETE FROM catalog_stock_movement",
+    ],
+)
+async def test_database_refuses_to_change_or_delete_stock_movements(
+    db: Database, statement: str
+) -> None:
+    outlet, items = await shop(db)
+    await move(db, outlet, items["OIL"], 5, "receipt")
+    await move(db, outlet, items["OIL"], -2, "redemption", reference="order:1")
+    before = await movements(db)
+    with pytest.raises(Exception, match="append-only"):
+        async with db.transaction() as conn:
+            await conn.execute(statement)
+    assert await movements(db) == before and len(before) == 2
+    assert (await verified(db)).ok
+
+
 # --- verify after tampering --------------------------------------------------------------
 
 
