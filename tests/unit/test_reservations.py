@@ -164,6 +164,33 @@ async def test_the_lapse_days_come_from_the_setting(setting: Callable[[str, str]
             reservations.lapse_days()
 
 
+async def test_a_reservation_waits_the_configured_days_then_lapses(
+    db: Database, setting: Callable[[str, str], None]
+) -> None:
+    setting("MALL_RESERVATION_DAYS", "7")
+    shop = await build_shop(db)
+    rid = await shop.new_resident("李海", 100)
+    made = await reserve(shop, rid, [("rice", 2)])
+    due = made["expires_at"]
+    assert due - made["created_at"] == timedelta(days=7)
+    async with db.connection() as conn:
+        hold = await conn.fetchval("SELECT hold_id FROM mall_reservation WHERE id = ?", made["id"])
+        assert (await ledger.get_hold(conn, hold)).expires_at == due
+    three_days = made["created_at"] + timedelta(days=3, minutes=1)  # the default has passed
+    for early in (three_days, due - timedelta(seconds=1)):
+        assert await reservations.lapse_reservations(db, early) == 0
+    mine = await reservations.my_reservations(db, shop.resident(rid))
+    assert [r["status"] for r in mine] == ["held"]
+    assert await shop.balance(rid) == 60 and await held(shop, rid) == 40
+    assert await shop.level("rice") == 3
+    assert await reservations.lapse_reservations(db, due + timedelta(seconds=1)) == 1
+    mine = await reservations.my_reservations(db, shop.resident(rid))
+    assert [r["status"] for r in mine] == ["lapsed"]
+    assert await shop.balance(rid) == 100 and await held(shop, rid) == 0
+    assert await shop.level("rice") == 5
+    await clean(db)
+
+
 async def test_old_unused_pay_codes_are_purged_and_used_ones_kept(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
