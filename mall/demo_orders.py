@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 import catalog
-from mall import redemption, reservations, residents
+from mall import demo_shop, redemption, reservations, residents
 from mall.auth import Principal
 from mall.db import Database
 from mall.errors import InsufficientPoints, LimitExceeded
@@ -84,9 +84,11 @@ async def load(
         done = await _pay(db, volunteer, who, market, lines, f"demo:{slug}:order:{n}")
         if done is not None:
             paid.append(done)
-    if services:
+    if services:  # the partner's own service: a haircut at the barber's, not a repair
+        given = demo_shop.PARTNER_SERVICES.get(slug)
+        service = next((s for s in services if s["sku"] == given), services[0])
         who = _resident(community_id, slug, rng.choice(resident_ids))
-        await _pay(db, volunteer, who, partner, [(services[0]["sku"], 1)], f"demo:{slug}:service")
+        await _pay(db, volunteer, who, partner, [(service["sku"], 1)], f"demo:{slug}:service")
     if paid:  # a resident brought the goods back unopened
         await redemption.refund(
             db, boss, paid[len(paid) // 2]["id"], idempotency_key=f"demo:{slug}:refund"

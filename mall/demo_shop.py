@@ -24,6 +24,8 @@ GOODS = [
 #: sku, name, price in points, category
 SERVICES = [("HAIRCUT", "理发", 20, "便民服务"), ("REPAIR", "家电维修（上门检测）", 50, "便民服务")]
 PARTNERS = {"xingfuli": "王师傅理发店", "heping": "和平家电维修部"}
+#: the service each partner merchant gives
+PARTNER_SERVICES = {"xingfuli": "HAIRCUT", "heping": "REPAIR"}
 UNITS = {"xingfuli": "区税务局党支部", "heping": "区人民医院党总支"}
 MERCHANTS = {"xingfuli": "张记粮油店", "heping": "和平百货"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mall import demo_orders
+from mall.db import open_database
 from tests.conftest import ENGINE, ENGINE_URL, pg_admin, run_mall, with_database
 from tests.support import free_port
 
@@ -43,6 +46,124 @@ def test_demo_loads_once_and_verifies_clean(empty_url: str) -> None:
     assert "demo not loaded" in again.stdout
     verified = run_mall("verify", url=empty_url)
     assert verified.returncode == 0 and "no problems found" in verified.stdout
+
+
+#: per community: its supermarket and its partner merchant
+DEMO_OUTLETS = {
+    "xingfuli": {("幸福里积分超市", "supermarket"), ("王师傅理发店", "partner")},
+    "heping": {("和平社区积分超市", "supermarket"), ("和平家电维修部", "partner")},
+}
+PARTNER_SERVICES = {"xingfuli": "HAIRCUT", "heping": "REPAIR"}
+#: the goods and services the demo was asked for: sku → (name, kind)
+DEMO_ITEMS = {
+    "SOAP": ("香皂", "goods"),
+    "TOOTHPASTE": ("牙膏", "goods"),
+    "OIL-5L": ("食用油 5L", "goods"),
+    "RICE-5KG": ("大米 5kg", "goods"),
+    "MOP": ("拖把", "goods"),
+    "CASSEROLE": ("砂锅", "goods"),
+    "HAIRCUT": ("理发", "service"),
+    "REPAIR": ("家电维修（上门检测）", "service"),
+}
+
+
+async def demo_contents(url: str) -> dict[str, dict]:
+    """Per community slug: the outlets, catalog, donors, shelf, orders and reservations."""
+    db = open_database(url)
+    found = {}
+    try:
+        async with db.connection() as conn:
+            for c in await conn.fetch("SELECT id, slug FROM mall_community ORDER BY id"):
+                cid = c["id"]
+                outlets = await conn.fetch(
+                    "SELECT name, kind FROM catalog_outlet WHERE community_id = ?", cid
+                )
+                items = await conn.fetch(
+                    "SELECT sku, name, kind FROM catalog_item WHERE community_id = ? AND active = ?",
+                    cid,
+                    True,
+                )
+                donors = await conn.fetch(
+                    "SELECT d.kind, COUNT(m.id) AS gifts FROM catalog_donor d "
+                    "LEFT JOIN catalog_stock_movement m ON m.donor = d.id "
+                    "AND m.reason = 'donation' WHERE d.community_id = ? GROUP BY d.id, d.kind",
+                    cid,
+                )
+                shelf = await conn.fetch(
+                    "SELECT i.sku, i.low_stock, COALESCE(l.level, 0) AS level, "
+                    "(SELECT COALESCE(SUM(m.quantity), 0) FROM catalog_stock_movement m "
+                    "WHERE m.outlet = o.id AND m.item = i.id "
+                    "AND m.reason IN ('receipt', 'donation')) AS received "
+                    "FROM catalog_item i JOIN catalog_outlet o ON o.community_id = i.community_id "
+                    "AND o.kind = 'supermarket' "
+                    "LEFT JOIN catalog_stock_level l ON l.outlet = o.id AND l.item = i.id "
+                    "WHERE i.community_id = ? AND i.kind = 'goods'",
+                    cid,
+                )
+                orders = await conn.fetch(
+                    "SELECT o.status, o.reservation_id, t.kind AS outlet_kind, "
+                    "(SELECT MIN(i.sku) FROM mall_order_line l JOIN catalog_item i ON i.id = l.item "
+                    "WHERE l.\"order\" = o.id AND i.kind = 'service') AS service "
+                    "FROM mall_order o JOIN catalog_outlet t ON t.id = o.outlet "
+                    "WHERE o.community = ?",
+                    cid,
+                )
+                reservations = await conn.fetch(
+                    "SELECT r.status, o.id AS order_id FROM mall_reservation r "
+                    "LEFT JOIN mall_order o ON o.reservation_id = r.id WHERE r.community = ?",
+                    cid,
+                )
+                found[c["slug"]] = {
+                    "outlets": {(r["name"], r["kind"]) for r in outlets},
+                    "items": {r["sku"]: (r["name"], r["kind"]) for r in items},
+                    "donors": sorted((r["kind"], int(r["gifts"])) for r in donors),
+                    "shelf": {
+                        r["sku"]: (int(r["level"]), int(r["low_stock"]), int(r["received"]))
+                        for r in shelf
+                    },
+                    "orders": [dict(r) for r in orders],
+                    "reservations": sorted(
+                        (r["status"], r["order_id"] is not None) for r in reservations
+                    ),
+                }
+    finally:
+        await db.close()
+    return found
+
+
+def test_demo_holds_outlets_goods_services_donors_stock_and_a_history(empty_url: str) -> None:
+    run_mall("demo", url=empty_url)
+    found = asyncio.run(demo_contents(empty_url))
+    assert sorted(found) == sorted(DEMO_OUTLETS)
+    for slug, outlets in DEMO_OUTLETS.items():
+        got = found[slug]
+        assert got["outlets"] == outlets, slug
+        assert {sku: got["items"].get(sku) for sku in DEMO_ITEMS} == DEMO_ITEMS, slug
+        # a 双报到 unit and a merchant, each of whom has given goods
+        assert [kind for kind, gifts in got["donors"] if gifts > 0] == ["merchant", "unit"], slug
+        shelf = got["shelf"]
+        goods = {sku for sku, (_, kind) in DEMO_ITEMS.items() if kind == "goods"}
+        assert goods <= set(shelf), slug
+        assert all(received > 0 for _, _, received in shelf.values()), shelf
+        running_low = [sku for sku, (level, low, _) in shelf.items() if level <= low]
+        assert len(running_low) == 1, shelf  # the one item the demo lets run low
+        assert all(level > 0 for sku, (level, _, _) in shelf.items() if sku not in running_low)
+        # orders paid at the supermarket's counter: a random pick may meet a monthly limit or a
+        # short wallet and be refused (the demo then has one order fewer), but most are paid
+        counter = [
+            o
+            for o in got["orders"]
+            if o["outlet_kind"] == "supermarket" and o["reservation_id"] is None
+        ]
+        assert len(counter) >= demo_orders.ORDERS // 2, (slug, len(counter))
+        assert [o["status"] for o in got["orders"]].count("refunded") == 1, slug
+        at_partner = [o["status"] for o in got["orders"] if o["outlet_kind"] == "partner"]
+        assert at_partner == ["completed"], slug
+        # the partner's own service: a haircut at the barber's, a repair at the repair shop
+        at_partner = [o["service"] for o in got["orders"] if o["outlet_kind"] == "partner"]
+        assert at_partner == [PARTNER_SERVICES[slug]], slug
+        # one reservation collected at the counter (with its order), one waiting for pickup
+        assert got["reservations"] == [("collected", True), ("held", False)], slug
 
 
 def test_verify_exits_non_zero_and_names_the_row_after_tampering(empty_url: str) -> None:
