@@ -24,16 +24,14 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-import ledger
 from mall import auth, reservations
 from mall.db import dialect_of, open_database
-from mall.errors import MallError
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
 from web.headers import add_security_headers
 from web.pages import PAGE_ROUTES
-from web.problems import EXCEPTION_HANDLERS
+from web.problems import EXCEPTION_HANDLERS, answered_errors
 from web.pwa import PWA_ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,8 +178,7 @@ def create_app(database_url: str | None = None) -> Litestar:
                 410,
                 422,
                 429,
-                MallError,
-                ledger.LedgerError,
+                *answered_errors(),
             },
         ),
     )

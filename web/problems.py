@@ -4,6 +4,7 @@ page elsewhere. This is the one place where domain errors meet their API ``code`
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -91,6 +92,19 @@ def problem(
         status_code=status,
         media_type=MediaType.HTML,
     )
+
+
+def answered_errors() -> set[type[Exception]]:
+    """Every exception class answered here with a 4xx problem, subclasses included: for
+    Litestar's ``disable_stack_trace``, which matches an exception's own class (or a
+    ``status_code`` attribute, which ours do not have), never a base class."""
+
+    def family(cls: type[Exception]) -> Iterator[type[Exception]]:
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from family(sub)
+
+    return {c for base in (MallError, *LEDGER_ERRORS, *CATALOG_ERRORS) for c in family(base)}
 
 
 def handle_mall_error(request: Request, exc: MallError) -> Response:
