@@ -1,6 +1,6 @@
 """The counter and reservation pages through HTTP, without JavaScript: choose the outlet, scan,
-confirm (twice: one order), the receipt, errors in place, refunds, the pay page's receipt, and
-the resident's reservations."""
+confirm (twice: one order), the receipt, errors in place, a printed card with its PIN, refunds,
+the pay page's receipt, and the resident's reservations."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ def form(client: TestClient, path: str, data: dict):
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
+def limits(page: str) -> list[str]:
+    """The monthly limits shown beside the resident (``<ul class="limits">``), as text."""
+    found = re.search(r'<ul class="limits">(.*?)</ul>', page, re.S)
+    return re.findall(r"<li>(.*?)</li>", found.group(1)) if found else []
+
+
+def alert(page: str) -> str | None:
+    """The text of the page's error box (``role="alert"``), tags removed."""
+    found = re.search(r'<div class="error" role="alert">(.*?)</div>', page, re.S)
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else None
+
+
 def choose(client: TestClient, shop: Shop) -> None:
     picker = client.get("/counter")
     assert picker.status_code == 200 and "a积分超市" in picker.text
@@ -48,7 +60,7 @@ async def test_volunteer_scans_confirms_twice_and_gets_one_order(
     serve = form(client, "/counter/scan", {"code": code})
     assert serve.status_code == 200
     assert "王*英" in serve.text and "王秀英" not in serve.text
-    assert "食用油: 2 of 2 left this month" in serve.text or "食用油" in serve.text
+    assert limits(serve.text) == ["食用油：本月限兑 2 件，还能兑 2 件"]
     key = re.search(r'name="key" value="([^"]+)"', serve.text).group(1)
     order = {"code": code, "key": key, "q_oil": "1", "q_soap": "2", "q_rice": "0"}
     first = form(client, "/counter/orders", order)
@@ -58,10 +70,13 @@ async def test_volunteer_scans_confirms_twice_and_gets_one_order(
     receipt = client.get(first.headers["location"])
     assert receipt.status_code == 200
     assert "食用油 × 1" in receipt.text and "香皂 × 2" in receipt.text
-    assert "34" in receipt.text  # points left: 50 - 16
+    assert "<dt>合计</dt><dd data-receipt-total>16</dd>" in receipt.text
+    assert "<dt>剩余积分</dt><dd>34</dd>" in receipt.text  # 50 - 16
     assert await shop.balance(rid) == 34
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 1
+    again = form(client, "/counter/scan", {"code": await shop.pay_code(rid)})
+    assert limits(again.text) == ["食用油：本月限兑 2 件，还能兑 1 件"]  # this month's one counted
 
 
 async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: TestClient) -> None:
@@ -73,11 +88,51 @@ async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: T
         r'name="key" value="([^"]+)"', form(client, "/counter/scan", {"code": code}).text
     )
     out = form(client, "/counter/orders", {"code": code, "key": key.group(1), "q_rice": "6"})
-    assert out.status_code == 409 and "大米" in out.text and "5" in out.text
+    assert out.status_code == 409
+    assert alert(out.text) == "未完成： 大米只剩 5 件了。"  # the item and what is left of it
     assert 'value="6"' in out.text  # the volunteer's choice is kept
     bad = form(client, "/counter/scan", {"code": "12345"})
     assert bad.status_code == 400 and 'role="alert"' in bad.text
     assert await shop.balance(rid) == 500
+
+
+async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
+    db: Database, client: TestClient
+) -> None:
+    """A resident without a smartphone shows the card staff printed and types its PIN: the
+    counter serves them and the order is paid from their points. A wrong or missing PIN is
+    refused beside the scan field, in Chinese, and nothing is served or paid."""
+    from mall import residents
+
+    shop = await at_counter(db, client)
+    rid = await shop.new_resident("张桂兰", 20)
+    card = (await residents.issue_card(db, shop.staff, rid, "2580"))["card_code"]
+    choose(client, shop)
+    assert 'name="pin" type="password"' in client.get("/counter").text  # the page asks for it
+
+    wrong = form(client, "/counter/scan", {"code": card, "pin": "1111"})
+    assert wrong.status_code == 400 and alert(wrong.text) == "未完成： 密码不对。"
+    assert '<details class="card-pin" open>' in wrong.text  # the PIN field stays open
+    assert "张*兰" not in wrong.text and 'action="/counter/orders"' not in wrong.text
+    no_pin = form(client, "/counter/scan", {"code": card})
+    assert no_pin.status_code == 400 and alert(no_pin.text) == "未完成： 请输入积分卡的密码。"
+    assert "张*兰" not in no_pin.text
+    assert await shop.balance(rid) == 20 and await shop.level("soap") == 50
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 0
+
+    serve = form(client, "/counter/scan", {"code": card, "pin": "2580"})
+    assert serve.status_code == 200 and alert(serve.text) is None
+    assert '<h1 id="who-title" class="compact">张*兰</h1>' in serve.text
+    assert 'data-available="20"' in serve.text
+    visit = re.search(r'name="code" value="([^"]+)"', serve.text).group(1)
+    assert visit != card and re.fullmatch(r"\d{20}", visit)  # a pay code for this visit only
+    key = re.search(r'name="key" value="([^"]+)"', serve.text).group(1)
+    paid = form(client, "/counter/orders", {"code": visit, "key": key, "q_soap": "1"})
+    assert paid.status_code == 303
+    receipt = client.get(paid.headers["location"])
+    assert "香皂 × 1" in receipt.text and "<dt>剩余积分</dt><dd>17</dd>" in receipt.text
+    assert await shop.balance(rid) == 17
 
 
 async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient) -> None:
