@@ -13,9 +13,25 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mall.db import Database, open_database
+
+T = TypeVar("T")
+
+
+def on_database(url: str, fn: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``fn(db)`` on its own connection and event loop, outside the racing threads: to
+    prepare a race or to look at what it left."""
+
+    async def run() -> T:
+        db = open_database(url)
+        try:
+            return await fn(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
 
 
 def race(url: str, n: int, work: Callable[[Database, int], Awaitable[Any]]) -> list[Any]:

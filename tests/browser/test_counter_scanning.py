@@ -109,6 +109,9 @@ def test_items_are_grouped_by_category_and_the_search_box_filters_them(
         assert groups(page, on_screen=True) == EVERYTHING
         page.fill("[data-item-search]", "米")
         assert groups(page, on_screen=False) == {"日用品": ["大米"]}
+        # off the screen too, beside a match in the same group (app.css once overrode hidden)
+        assert groups(page, on_screen=True) == {"日用品": ["大米"]}
+        assert page.is_hidden("[data-item]:has-text('香皂')")
         assert page.is_hidden("[data-group]:has(legend:text-is('服务'))")  # nothing left in it
         page.fill("[data-item-search]", "HAIRCUT")  # the sku too, typed in capitals
         assert groups(page, on_screen=False) == {"服务": ["理发"]}
@@ -118,23 +121,6 @@ def test_items_are_grouped_by_category_and_the_search_box_filters_them(
         page.fill("[data-item-search]", "")
         assert groups(page, on_screen=True) == EVERYTHING
         assert page.console_errors == []
-    finally:
-        context.close()
-
-
-def test_items_the_search_hides_are_off_the_screen(
-    browser, live_server: str, live_database_url: str, volunteer: int
-) -> None:
-    code = resident_with_code(live_server, live_database_url, "吴建平", 100)
-    context, page = signed_in(
-        browser, live_server, session(live_database_url, user_id=volunteer),
-        viewport={"width": 1024, "height": 768},
-    )  # fmt: skip
-    try:
-        serve(page, live_server, code, "吴*平")
-        page.fill("[data-item-search]", "米")
-        assert groups(page, on_screen=True) == {"日用品": ["大米"]}
-        assert page.is_hidden("[data-item]:has-text('香皂')")
     finally:
         context.close()
 

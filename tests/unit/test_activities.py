@@ -4,7 +4,6 @@ double anything (real concurrent connections, ``tests.support.race``)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import pytest
 import ledger
 from mall import activities, codes, demo_activities, organisation, points, residents
 from mall.auth import Principal
-from mall.db import Database, open_database
+from mall.db import Database
 from mall.errors import (
     AlreadyCheckedIn,
     AlreadyExists,
@@ -27,7 +26,7 @@ from mall.errors import (
     NotFound,
 )
 from mall.settings import get_settings
-from tests.support import race
+from tests.support import on_database, race
 
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
@@ -455,17 +454,6 @@ async def test_an_activity_that_has_not_started_cannot_be_settled(db: Database) 
 
 
 # Races (real concurrent connections) ------------------------------------------------------
-
-
-def on_database(db_url: str, fn):
-    async def run():
-        db = open_database(db_url)
-        try:
-            return await fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 def outcomes(results: list) -> Counter:

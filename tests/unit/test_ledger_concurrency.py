@@ -3,28 +3,14 @@ event loop and its own database connection, and all start together at a barrier.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import timedelta
 
 import ledger
 from ledger.journals import now
-from mall.db import Database, open_database
-from tests.support import race
+from mall.db import Database
+from tests.support import on_database, race
 from tests.unit.test_ledger_journals import award, community
-
-
-def on_database(db_url: str, fn):
-    """Run ``fn(db)`` on its own connection and event loop, outside the racing threads."""
-
-    async def run():
-        db = open_database(db_url)
-        try:
-            return await fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 def verify_clean(db_url: str) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 
 from mall import auth, organisation, residents, throttle
 from mall.auth import Principal
-from mall.db import Database, open_database
+from mall.db import Database
 from mall.errors import (
     AlreadyExists,
     CodeExpired,
@@ -23,9 +21,7 @@ from mall.errors import (
     RateLimited,
     Unauthenticated,
 )
-from tests.support import race
-
-T = TypeVar("T")
+from tests.support import on_database, race
 
 ADMIN = Principal(
     kind="user",
@@ -302,19 +298,6 @@ async def test_a_card_opens_with_its_pin_and_blocks_after_five_wrong_ones(db: Da
     assert await residents.resident_for_card(db, staff_a, fresh, "5937") == resident["id"]
 
 
-def _prepared(db_url: str, build: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``build`` on its own connection before a race, and return what it made."""
-
-    async def run() -> T:
-        db = open_database(db_url)
-        try:
-            return await build(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
-
-
 def test_forty_attempts_at_once_get_exactly_the_thirty_the_limit_allows(db_url: str) -> None:
     async def work(db: Database, i: int) -> None:
         async with db.transaction() as conn:
@@ -333,7 +316,7 @@ def test_wrong_pins_sent_at_once_are_counted_one_by_one(db_url: str) -> None:
             "card_code"
         ]
 
-    staff_a, card = _prepared(db_url, build)
+    staff_a, card = on_database(db_url, build)
 
     async def work(db: Database, i: int) -> int:
         return await residents.resident_for_card(db, staff_a, card, f"{i:04d}", ip=f"10.0.0.{i}")
@@ -346,7 +329,7 @@ def test_wrong_pins_sent_at_once_are_counted_one_by_one(db_url: str) -> None:
         with pytest.raises(Forbidden):  # blocked, even with the right PIN
             await residents.resident_for_card(db, staff_a, card, "4826")
 
-    _prepared(db_url, after)
+    on_database(db_url, after)
 
 
 def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -> None:
@@ -354,7 +337,7 @@ def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -
         await setup(db)
         await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
 
-    _prepared(db_url, build)
+    on_database(db_url, build)
 
     async def work(db: Database, i: int) -> str:
         return await auth.sign_in(db, "staff1", f"wrong password {i}", ip=f"10.0.1.{i}", kind="web")
@@ -367,7 +350,7 @@ def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -
         with pytest.raises(Forbidden):  # locked, even with the right password
             await auth.sign_in(db, "staff1", PASSWORD, ip="10.0.2.1", kind="web")
 
-    _prepared(db_url, after)
+    on_database(db_url, after)
 
 
 def test_one_activation_link_opened_on_ten_phones_at_once_binds_one(db_url: str) -> None:
@@ -376,7 +359,7 @@ def test_one_activation_link_opened_on_ten_phones_at_once_binds_one(db_url: str)
         resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", None, None)
         return (await residents.issue_activation(db, staff_a, resident["id"]))["code"]
 
-    code = _prepared(db_url, build)
+    code = on_database(db_url, build)
 
     async def work(db: Database, i: int) -> tuple[str, int]:
         return await residents.activate(db, code, ip=f"10.0.3.{i}")
@@ -389,4 +372,4 @@ def test_one_activation_link_opened_on_ten_phones_at_once_binds_one(db_url: str)
     async def after(db: Database) -> None:
         assert await auth.principal_for(db, won[0][0]) is not None  # the winner stays signed in
 
-    _prepared(db_url, after)
+    on_database(db_url, after)
