@@ -61,10 +61,16 @@ class Principal:
     role: str | None = None  # admin, staff, volunteer; "resident" for residents
     resident_id: int | None = None
     name: str = ""
+    #: a volunteer's outlets; None: every outlet of the community (no outlet chosen)
+    outlets: frozenset[int] | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def serves_at(self, outlet_id: int) -> bool:
+        """Whether the counter of this outlet (of the principal's own community) is theirs."""
+        return self.outlets is None or outlet_id in self.outlets
 
     def label(self) -> str:
         return self.username or f"resident:{self.resident_id}"
@@ -217,6 +223,8 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
             "WHERE s.token_hash = ?",
             key,
         )
+        volunteer = row is not None and row["role"] == "volunteer"
+        chosen = await volunteer_outlets(conn, row["user_id"]) if volunteer else []
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now():
         return None
     if row["user_id"] is not None:
@@ -231,6 +239,7 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
             username=row["username"],
             role=row["role"],
             name=row["username"],
+            outlets=frozenset(chosen) or None,
         )
         return user, row["expires_at"]
     resident = Principal(
@@ -243,6 +252,14 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
         name=row["name"],
     )
     return resident, row["expires_at"]
+
+
+async def volunteer_outlets(conn: Connection, user_id: int) -> list[int]:
+    """The outlets a volunteer was given, in id order; none: every outlet of the community."""
+    rows = await conn.fetch(
+        "SELECT outlet FROM mall_volunteer_outlet WHERE user_id = ? ORDER BY outlet", user_id
+    )
+    return [int(r["outlet"]) for r in rows]
 
 
 async def sign_out(db: Database, principal: Principal) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import ledger
+from ledger import Connection
 from mall import access, audit, points, text
-from mall.auth import ROLES, Principal, check_new_password, hash_password
+from mall.auth import ROLES, Principal, check_new_password, forget_sessions, hash_password
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
 
@@ -147,11 +149,15 @@ async def create_user(
     community: str | None,
     *,
     ip: str = "",
+    outlets: Sequence[int] = (),
 ) -> dict:
-    """Admins create anyone; staff create volunteers for their own community."""
+    """Admins create anyone; staff create volunteers for their own community. A volunteer may
+    be given ``outlets`` to serve at (see ``set_volunteer_outlets``)."""
     access.require(p, ["admin", "staff"])
     if role not in ROLES:
         raise Invalid(N_("The role must be admin, staff or volunteer."))
+    if outlets and role != "volunteer":
+        raise Invalid(ONLY_VOLUNTEERS)
     if p.role == "staff" and (
         role != "volunteer" or (community or p.community_slug) != p.community_slug
     ):
@@ -183,10 +189,79 @@ async def create_user(
             True,
             datetime.now(UTC),
         )
+        chosen = await _choose_outlets(conn, user_id, community_id, outlets)
         await audit.record(
-            conn, p, "user.create", community_id=community_id, target=username, ip=ip, role=role
+            conn,
+            p,
+            "user.create",
+            community_id=community_id,
+            target=username,
+            ip=ip,
+            role=role,
+            **({"outlets": chosen} if chosen else {}),
         )
-    return {"id": user_id, "username": username, "role": role}
+    return {"id": user_id, "username": username, "role": role, "outlets": chosen}
+
+
+ONLY_VOLUNTEERS = N_("Only volunteers are given outlets; staff serve at every outlet.")
+
+
+async def set_volunteer_outlets(
+    db: Database, p: Principal, user_id: int, outlets: Sequence[int], *, ip: str = ""
+) -> dict:
+    """Choose the outlets a volunteer serves at, in place of those chosen before (staff of the
+    volunteer's community, or an administrator). None chosen: every outlet of the community.
+    Takes effect at once in this process, within a second in the others (the remembered
+    sessions)."""
+    access.require(p, access.STAFF_ROLES)
+    if not 0 < user_id <= access.MAX_ID:
+        raise NotFound()
+    async with db.transaction() as conn:
+        row = await conn.fetchrow(
+            "SELECT id, username, role, community FROM mall_user WHERE id = ?", user_id
+        )
+        if row is None or (not p.is_admin and row["community"] != p.community_id):
+            raise NotFound()
+        if row["role"] != "volunteer":
+            raise Invalid(ONLY_VOLUNTEERS)
+        await conn.execute("DELETE FROM mall_volunteer_outlet WHERE user_id = ?", user_id)
+        chosen = await _choose_outlets(conn, user_id, row["community"], outlets)
+        await audit.record(
+            conn,
+            p,
+            "user.outlets",
+            community_id=row["community"],
+            target=row["username"],
+            ip=ip,
+            outlets=chosen,
+        )
+    forget_sessions()
+    return {"id": user_id, "username": row["username"], "role": "volunteer", "outlets": chosen}
+
+
+async def _choose_outlets(
+    conn: Connection, user_id: int, community_id: int | None, outlets: Sequence[int]
+) -> list[int]:
+    """Record the volunteer's outlets, which must be their own community's; returns them."""
+    chosen = sorted(set(outlets))
+    if not chosen:
+        return []
+    if all(0 < o <= access.MAX_ID for o in chosen):
+        marks = ", ".join("?" for _ in chosen)
+        found = await conn.fetch(
+            f"SELECT id FROM catalog_outlet WHERE community_id = ? AND id IN ({marks})",
+            community_id,
+            *chosen,
+        )
+    else:
+        found = []
+    if len(found) != len(chosen):
+        raise Invalid(N_("Choose outlets of the volunteer's own community."))
+    await conn.executemany(
+        "INSERT INTO mall_volunteer_outlet (user_id, outlet) VALUES (?, ?)",
+        [(user_id, o) for o in chosen],
+    )
+    return chosen
 
 
 async def create_user_unchecked(

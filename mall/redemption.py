@@ -28,6 +28,7 @@ from mall.errors import (
     CodeExpired,
     CodeInvalid,
     CodeUsed,
+    Forbidden,
     InsufficientPoints,
     Invalid,
     LimitExceeded,
@@ -91,12 +92,23 @@ def memo_of(lines: Sequence[dict]) -> str:
 
 
 async def counter_outlet(conn: Connection, p: Principal, outlet_id: int) -> Row:
-    """The outlet, if ``p`` serves at it: staff or volunteers of its community, or the street."""
+    """The outlet, if ``p`` serves at it: staff or volunteers of its community (a volunteer
+    given outlets: only those), or the street."""
     access.require(p, COUNTER_ROLES)
+    check_serves_at(p, outlet_id)
     row = await outlet_row(conn, outlet_id)
     if not p.is_admin and row["community_id"] != p.community_id:
         raise NotFound()
     return row
+
+
+def check_serves_at(p: Principal, outlet_id: int) -> None:
+    """A volunteer given outlets serves at those only: any other is ``forbidden``, before any
+    query (so on both engines alike, whatever the outlet)."""
+    if not p.serves_at(outlet_id):
+        raise Forbidden(
+            N_("This is not one of your outlets. Please ask staff to add it if you serve here.")
+        )
 
 
 def check_outlet_id(outlet_id: int) -> None:
@@ -472,6 +484,7 @@ async def checkout(
         card_holder = await card_resident(db, p, outlet["community_id"], code, pin, ip)
     at = now()
     if db.dialect == "postgres":
+        check_serves_at(p, outlet_id)  # mall_checkout checks the community
         ident = parsed.ident if card_holder is None else None
         return await _checkout_in_one_call(
             db, p, outlet_id, ident, card_holder, wanted, idempotency_key, req_hash, at
@@ -926,4 +939,4 @@ async def counter_outlets(db: Database, p: Principal) -> list[dict]:
                 p.community_id,
                 True,
             )
-    return [dict(r) for r in rows]
+    return [dict(r) for r in rows if p.serves_at(int(r["id"]))]

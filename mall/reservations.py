@@ -260,6 +260,7 @@ async def collect(
     parsed = codes.parse(get_settings().secret_key, code)
     async with db.connection() as conn:
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)
+    redemption.check_serves_at(p, int(row["outlet"]))
     if parsed.kind == codes.CARD:
         holder = await redemption.card_resident(db, p, row["community"], code, pin, ip)
     elif parsed.kind != codes.PAY:

@@ -72,6 +72,14 @@ class User(Table, tablename="mall_user"):
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)
 
 
+class VolunteerOutlet(Table, tablename="mall_volunteer_outlet"):
+    """An outlet a volunteer serves at; unique per (user, outlet) (migration). A volunteer with
+    none serves at every outlet of their community."""
+
+    user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=False)
+    outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
+
+
 class Session(Table, tablename="mall_session"):
     """A signed-in browser, API token or bound resident phone. Only a hash of the token is kept."""
 

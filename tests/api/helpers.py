@@ -42,6 +42,9 @@ class Api:
     def post(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
         return self.request("POST", path, token, **kwargs)
 
+    def put(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
+        return self.request("PUT", path, token, **kwargs)
+
     def delete(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
         return self.request("DELETE", path, token, **kwargs)
 

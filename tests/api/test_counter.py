@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from mall import auth, residents, shop
 from mall.db import Database
 from tests.api.helpers import Api, problem
-from tests.api.world import ADMIN, A, World, award, new_token
+from tests.api.world import ADMIN, PASSWORD, A, World, award, new_token
 
 _n = itertools.count()
 
@@ -317,3 +317,43 @@ def test_an_expired_pay_code_is_code_expired_at_the_counter_and_changes_nothing(
     after = (api.get("/me", me).json(), levels(api, world, vol), api.run(_codes_of, rid))
     assert after == before and before[0]["available"] == 40
     assert api.run(_orders_of, rid) == 0
+
+
+def test_a_volunteer_given_an_outlet_is_forbidden_at_the_others(api: Api, world: World) -> None:
+    staff = api.run(new_token, world, "staff-a")
+    market, other = world.outlets["outlet-a"], world.outlets["outlet-b"]
+    corner = api.post(
+        f"/communities/{A}/outlets", staff, json={"name": "街角便民点", "kind": "partner"}
+    ).json()["id"]
+    made = api.post(
+        "/users",
+        staff,
+        json={
+            "username": "corner-vol",
+            "password": PASSWORD,
+            "role": "volunteer",
+            "community": A,
+            "outlets": [corner],
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["outlets"] == [corner]
+    vol = api.post("/auth/token", json={"username": "corner-vol", "password": PASSWORD}).json()
+    vol = vol["token"]
+    _, me = shopper(api, 40, "郑秀兰")
+    code = pay_code(api, me)
+    refused = problem(api.post(f"/outlets/{market}/lookup", vol, json={"code": code}), 403, "forbidden")  # fmt: skip
+    assert refused["detail"] == "这不是您值班的兑换点。如果您在这里服务，请工作人员为您添加。"
+    problem(order(api, world, vol, {"code": code, "lines": [{"sku": "SOAP", "quantity": 1}]}), 403, "forbidden")  # fmt: skip
+    assert api.post(f"/outlets/{corner}/lookup", vol, json={"code": code}).status_code == 200
+    uid = made.json()["id"]
+    problem(  # another community's outlet is not A's to give
+        api.put(f"/users/{uid}/outlets", staff, json={"outlets": [corner, other]}),
+        400,
+        "validation_error",
+    )
+    again = api.put(f"/users/{uid}/outlets", staff, json={"outlets": [market]})
+    assert again.status_code == 200 and again.json()["outlets"] == [market]
+    placed = order(api, world, vol, {"code": code, "lines": [{"sku": "SOAP", "quantity": 1}]})
+    assert placed.status_code == 201, placed.text
+    problem(api.post(f"/outlets/{corner}/lookup", vol, json={"code": pay_code(api, me)}), 403, "forbidden")  # fmt: skip

@@ -93,6 +93,14 @@ def volunteer(api: Api, world: World, caller: str) -> dict:
     }
 
 
+def no_outlets(api: Api, world: World, caller: str) -> dict:
+    return {"outlets": []}  # vol-a keeps serving at every outlet of A, as the other rows expect
+
+
+def vol_a(api: Api, world: World, caller: str) -> dict:
+    return {"user_id": world.users["vol-a"]}
+
+
 def resident(api: Api, world: World, caller: str) -> dict:
     return {"name": "新居民"}
 
@@ -218,6 +226,7 @@ TABLE = [
     Row("POST",   "/communities/{slug}/budget/grants",  (201, 403, 403, 403, 403, 403, 401), points, True),
     Row("GET",    "/communities/{slug}/budget",         (200, 200, 403, 403, 403, 403, 401)),
     Row("POST",   "/users",                             (201, 201, 403, 403, 403, 403, 401), volunteer),
+    Row("PUT",    "/users/{user_id}/outlets",           (200, 200, 404, 403, 403, 403, 401), no_outlets, ids=vol_a),
     Row("POST",   "/communities/{slug}/residents",      (201, 201, 403, 403, 403, 403, 401), resident),
     Row("GET",    "/communities/{slug}/residents",      (200, 200, 403, 403, 403, 403, 401)),
     Row("GET",    "/residents/{resident_id}",           (200, 200, 404, 403, 403, 403, 401)),

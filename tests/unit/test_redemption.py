@@ -10,7 +10,7 @@ import pytest
 
 import catalog
 import ledger
-from mall import points, redemption, residents
+from mall import auth, organisation, points, redemption, reservations, residents
 from mall.db import Database, open_database
 from mall.errors import (
     AlreadyRefunded,
@@ -24,7 +24,7 @@ from mall.errors import (
     NotFound,
 )
 from tests.conftest import ENGINE
-from tests.shop_fixtures import Shop, build_shop
+from tests.shop_fixtures import Shop, build_shop, open_outlet
 from tests.support import race
 
 
@@ -279,6 +279,75 @@ async def test_lookup_masks_the_name_and_keeps_the_code_for_the_checkout(db: Dat
         expires = await conn.fetchval("SELECT expires_at FROM mall_code WHERE resident = ?", rid)
     assert expires > datetime.now(UTC) + timedelta(minutes=9)
     await checkout(shop, code, [("soap", 1)])  # still good, not used up by the lookup
+
+
+async def signed_in(db: Database, user_id: int) -> tuple[auth.Principal, str]:
+    """The principal of a new session of the user, as a request would find it, and its token."""
+    async with db.transaction() as conn:
+        token = await auth.create_session(conn, "api", user_id=user_id, ttl=auth.API_TOKEN)
+    p = await auth.principal_for(db, token)
+    assert p is not None
+    return p, token
+
+
+async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Database) -> None:
+    shop = await build_shop(db)
+    barber = await open_outlet(db, shop.community, shop.book, "王师傅理发店")
+    rid = await shop.new_resident("李海", 100)
+    await reservations.reserve(
+        db, shop.resident(rid), shop.outlet, [("soap", 1)], idempotency_key="r1", req_hash="h"
+    )
+    vol = shop.volunteer.user_id
+    assert vol is not None
+    chosen = await organisation.set_volunteer_outlets(db, shop.staff, vol, [barber])
+    assert chosen["outlets"] == [barber]
+    p, token = await signed_in(db, vol)
+    assert p.outlets == frozenset({barber})
+    assert [o["id"] for o in await redemption.counter_outlets(db, p)] == [barber]
+    code = await shop.pay_code(rid)
+    with pytest.raises(Forbidden):
+        await redemption.lookup(db, p, shop.outlet, code)
+    with pytest.raises(Forbidden):
+        await checkout(shop, code, [("soap", 1)], "k1", p=p)
+    held = (await reservations.my_reservations(db, shop.resident(rid)))[0]["id"]
+    with pytest.raises(Forbidden):
+        await reservations.collect(db, p, held, code=code)
+    at_barber = await redemption.checkout(
+        db, p, barber, code=code, lines=[("haircut", 1)], idempotency_key="k2", req_hash="h2"
+    )
+    assert at_barber["total"] == 15
+    async with db.connection() as conn:
+        served = await conn.fetch("SELECT outlet FROM mall_order WHERE user_id = ?", vol)
+    assert [r["outlet"] for r in served] == [barber]
+    # none chosen: every outlet again, at once (the remembered session is looked up again)
+    assert (await organisation.set_volunteer_outlets(db, shop.staff, vol, []))["outlets"] == []
+    p = await auth.principal_for(db, token)
+    assert p is not None and p.outlets is None
+    assert {o["id"] for o in await redemption.counter_outlets(db, p)} == {shop.outlet, barber}
+    await reservations.collect(db, p, held, code=await shop.pay_code(rid))
+    await clean(db)
+
+
+async def test_only_staff_of_the_volunteer_s_community_choose_among_its_outlets(
+    db: Database,
+) -> None:
+    shop = await build_shop(db)
+    vol, staff = shop.volunteer.user_id, shop.staff.user_id
+    assert vol is not None and staff is not None
+    with pytest.raises(NotFound):  # another community's staff
+        await organisation.set_volunteer_outlets(db, shop.staff_b, vol, [shop.outlet_b])
+    with pytest.raises(Forbidden):  # a volunteer does not choose
+        await organisation.set_volunteer_outlets(db, shop.volunteer, vol, [shop.outlet])
+    with pytest.raises(Invalid):  # another community's outlet
+        await organisation.set_volunteer_outlets(db, shop.staff, vol, [shop.outlet, shop.outlet_b])
+    with pytest.raises(Invalid):  # an outlet that does not exist
+        await organisation.set_volunteer_outlets(db, shop.staff, vol, [10**12])
+    with pytest.raises(Invalid):  # staff serve everywhere
+        await organisation.set_volunteer_outlets(db, shop.staff, staff, [shop.outlet])
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT COUNT(*) FROM mall_volunteer_outlet") == 0
+    p, _ = await signed_in(db, vol)
+    assert p.outlets is None
 
 
 async def test_staff_of_another_community_and_residents_cannot_use_the_counter(

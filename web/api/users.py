@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, post, put
 from litestar.params import JSONBody
+from msgspec import Meta
 
 from mall import organisation
-from web.api.fields import Name, Secret
+from mall.access import MAX_ID
+from web.api.fields import Id, Name, Secret
 from web.api.guards import STAFF, allow, caller, database
 from web.session import client_ip
+
+Outlets = Annotated[list[Annotated[int, Meta(ge=1, le=MAX_ID)]], Meta(max_length=100)]
 
 
 class NewUser(msgspec.Struct):
@@ -19,12 +25,21 @@ class NewUser(msgspec.Struct):
     """`admin`, `staff` or `volunteer`."""
     community: Name | None = None
     """The community's slug; required for staff and volunteers."""
+    outlets: Outlets = []
+    """For a volunteer: the ids of the community's outlets they serve at; none, every outlet."""
+
+
+class VolunteerOutlets(msgspec.Struct):
+    outlets: Outlets
+    """The ids of the community's outlets the volunteer serves at; none, every outlet."""
 
 
 class User(msgspec.Struct):
     id: int
     username: str
     role: str
+    outlets: list[int]
+    """A volunteer's outlets (none: every outlet of the community)."""
 
 
 class UserController(Controller):
@@ -49,5 +64,24 @@ class UserController(Controller):
             data.role,
             data.community,
             ip=client_ip(request),
+            outlets=data.outlets,
         )
         return User(**made)
+
+    @put(
+        "/users/{user_id:int}/outlets",
+        guards=[allow(*STAFF)],
+        summary="Choose the outlets a volunteer serves at",
+        description=(
+            "Staff of the volunteer's community and administrators. The list replaces the one "
+            "before; an empty list lets the volunteer serve at every outlet of the community. "
+            "At any other outlet the counter answers `forbidden`."
+        ),
+    )
+    async def set_outlets(
+        self, request: Request, user_id: Id, data: JSONBody[VolunteerOutlets]
+    ) -> User:
+        chosen = await organisation.set_volunteer_outlets(
+            database(request), await caller(request), user_id, data.outlets, ip=client_ip(request)
+        )
+        return User(**chosen)

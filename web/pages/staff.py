@@ -35,6 +35,7 @@ ACTIONS = {
     "grid.create": N_("Grid created"),
     "budget.grant": N_("Budget granted"),
     "user.create": N_("User created"),
+    "user.outlets": N_("Volunteer's outlets chosen"),
     "user.password": N_("Password changed"),
     "resident.create": N_("Resident registered"),
     "resident.activation": N_("Activation QR issued"),
