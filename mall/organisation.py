@@ -239,6 +239,35 @@ async def set_volunteer_outlets(
     return {"id": user_id, "username": row["username"], "role": "volunteer", "outlets": chosen}
 
 
+async def list_volunteers(db: Database, p: Principal, slug: str) -> list[dict]:
+    """The community's volunteers by name, each with the outlets chosen for them (staff of the
+    community, or an administrator)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, access.STAFF_ROLES)
+        rows = await conn.fetch(
+            "SELECT id, username, active FROM mall_user WHERE community = ? "
+            "AND role = 'volunteer' ORDER BY username",
+            community["id"],
+        )
+        chosen = await conn.fetch(
+            "SELECT v.user_id, v.outlet FROM mall_volunteer_outlet v "
+            "JOIN mall_user u ON u.id = v.user_id WHERE u.community = ? ORDER BY v.outlet",
+            community["id"],
+        )
+    outlets: dict[int, list[int]] = {}
+    for row in chosen:
+        outlets.setdefault(int(row["user_id"]), []).append(int(row["outlet"]))
+    return [
+        {
+            "id": int(r["id"]),
+            "username": r["username"],
+            "active": bool(r["active"]),
+            "outlets": outlets.get(int(r["id"]), []),
+        }
+        for r in rows
+    ]
+
+
 async def _choose_outlets(
     conn: Connection, user_id: int, community_id: int | None, outlets: Sequence[int]
 ) -> list[int]:

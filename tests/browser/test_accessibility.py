@@ -113,5 +113,9 @@ def test_staff_sign_in_and_residents_pages_pass_axe(
     sign_in(phone, live_server, staff)
     problems += serious_violations(phone)
     size = measure(phone, 44)
+    phone.goto(f"{live_server}/staff/volunteers")
+    problems += serious_violations(phone)
+    volunteers = measure(phone, 44)
     assert problems == []
     assert size["small"] == [] and size["font"] >= 18 and size["width"] <= 360
+    assert volunteers["small"] == [] and volunteers["width"] <= 360

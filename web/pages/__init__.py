@@ -5,10 +5,12 @@ from web.pages.account import AccountController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.staff import StaffController
+from web.pages.volunteers import VolunteerController
 
 PAGE_ROUTES: list = [
     AccountController,
     StaffController,
+    VolunteerController,
     PrintController,
     ResidentController,
     *earning.ROUTES,

@@ -1,0 +1,102 @@
+"""Staff pages for the community's volunteers (志愿者): add a volunteer's account, and choose the
+outlets each serves at (none chosen: every outlet of the community). Volunteers and residents
+get 403; another community's volunteer is 404 (``mall.organisation``)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+from mall import organisation, shop
+from mall.access import STAFF_ROLES
+from mall.auth import Principal
+from mall.errors import Invalid, MallError
+from web.pages.common import EXCEPTION_HANDLERS, form_status, message, no_store, see_other, user
+from web.pages.earning import ids
+from web.pages.staff import community_of
+from web.render import render
+from web.session import client_ip
+
+
+class VolunteerController(Controller):
+    path = "/staff/volunteers"
+    include_in_schema = False
+    exception_handlers = EXCEPTION_HANDLERS
+
+    @get("/")
+    async def volunteers_page(self, request: Request, community: FromQuery[str] = "") -> Response:
+        p = await user(request, STAFF_ROLES)
+        return await self._page(request, p, community_of(p, community))
+
+    @post("/")
+    async def add_volunteer(self, request: Request) -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = await request.form()
+        slug = community_of(p, form.get("community", ""))
+        entered = {
+            "username": form.get("username", "").strip(),
+            "outlets": ids(form.getall("outlet", [])),
+        }
+        try:
+            made = await organisation.create_user(
+                request.app.state.db,
+                p,
+                entered["username"],
+                form.get("password", ""),
+                "volunteer",
+                slug,
+                ip=client_ip(request),
+                outlets=entered["outlets"],
+            )
+        except MallError as exc:
+            return await self._page(request, p, slug, entered=entered, error=message(exc), status=form_status(exc))  # fmt: skip
+        return see_other(self._here(p, slug, f"#v{made['id']}"))
+
+    @post("/{user_id:int}/outlets")
+    async def choose_outlets(self, request: Request, user_id: FromPath[int]) -> Response:
+        p = await user(request, STAFF_ROLES)
+        form = await request.form()
+        slug = community_of(p, form.get("community", ""))
+        try:
+            await organisation.set_volunteer_outlets(
+                request.app.state.db,
+                p,
+                user_id,
+                ids(form.getall("outlet", [])),
+                ip=client_ip(request),
+            )
+        except Invalid as exc:  # another community's volunteer stays not_found
+            return await self._page(request, p, slug, error=message(exc), status=form_status(exc))
+        return see_other(self._here(p, slug, f"#v{user_id}"))
+
+    @staticmethod
+    def _here(p: Principal, slug: str, anchor: str) -> str:
+        return "/staff/volunteers" + ("" if p.community_slug else f"?community={slug}") + anchor
+
+    async def _page(
+        self,
+        request: Request,
+        p: Principal,
+        slug: str,
+        *,
+        entered: dict | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        db = request.app.state.db
+        volunteers = await organisation.list_volunteers(db, p, slug) if slug else []
+        outlets = await shop.list_outlets(db, p, slug) if slug else []
+        return no_store(
+            render(
+                request,
+                "staff/volunteers.html",
+                status_code=status,
+                me=p,
+                slug=slug,
+                volunteers=volunteers,
+                outlets=outlets,
+                names={o["id"]: o["name"] for o in outlets},
+                entered=entered or {"username": "", "outlets": []},
+                error=error,
+            )
+        )
