@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from mall import shop
+from mall import organisation, shop
 from mall.auth import Principal
 from mall.db import Database
 
@@ -35,7 +35,15 @@ async def load(
 ) -> list[str]:
     """Load this area's demo data for one community; return log-in lines to print, if any."""
     market = await shop.create_outlet(db, staff, slug, _market_name(slug), "supermarket")
-    await shop.create_outlet(db, staff, slug, PARTNERS.get(slug, "红色合伙人商家"), "partner")
+    partner = await shop.create_outlet(
+        db, staff, slug, PARTNERS.get(slug, "红色合伙人商家"), "partner"
+    )
+    async with db.connection() as conn:  # the partner's own volunteer serves there only
+        helper = await conn.fetchval(
+            "SELECT id FROM mall_user WHERE username = ?", f"{slug}-volunteer2"
+        )
+    if helper is not None:
+        await organisation.set_volunteer_outlets(db, staff, int(helper), [partner["id"]])
     unit = await shop.create_donor(db, staff, slug, UNITS.get(slug, "共建单位党支部"), "unit")
     merchant = await shop.create_donor(db, staff, slug, MERCHANTS.get(slug, "爱心商家"), "merchant")
     for sku, name, price, unit_word, category, limit, low in GOODS:

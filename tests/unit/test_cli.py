@@ -108,6 +108,12 @@ async def demo_contents(url: str) -> dict[str, dict]:
                     "WHERE o.community = ?",
                     cid,
                 )
+                helpers = await conn.fetch(
+                    "SELECT u.username, o.kind FROM mall_user u LEFT JOIN mall_volunteer_outlet v "
+                    "ON v.user_id = u.id LEFT JOIN catalog_outlet o ON o.id = v.outlet "
+                    "WHERE u.community = ? AND u.role = 'volunteer'",
+                    cid,
+                )
                 reservations = await conn.fetch(
                     "SELECT r.status, o.id AS order_id FROM mall_reservation r "
                     "LEFT JOIN mall_order o ON o.reservation_id = r.id WHERE r.community = ?",
@@ -122,6 +128,7 @@ async def demo_contents(url: str) -> dict[str, dict]:
                         for r in shelf
                     },
                     "orders": [dict(r) for r in orders],
+                    "volunteers": sorted((r["username"], r["kind"] or "") for r in helpers),
                     "reservations": sorted(
                         (r["status"], r["order_id"] is not None) for r in reservations
                     ),
@@ -164,6 +171,8 @@ def test_demo_holds_outlets_goods_services_donors_stock_and_a_history(empty_url:
         assert at_partner == [PARTNER_SERVICES[slug]], slug
         # one reservation collected at the counter (with its order), one waiting for pickup
         assert got["reservations"] == [("collected", True), ("held", False)], slug
+        # the first volunteer serves everywhere, the second at the partner merchant only
+        assert got["volunteers"] == [(f"{slug}-volunteer1", ""), (f"{slug}-volunteer2", "partner")]
 
 
 def test_verify_exits_non_zero_and_names_the_row_after_tampering(empty_url: str) -> None:
