@@ -69,6 +69,17 @@ def at_the_counter(page, base: str) -> None:
     page.wait_for_selector("[data-scan-field]")
 
 
+def desk(browser, base: str, url: str, volunteer: int, permissions: list[str] | None = None):
+    """A counter PC (1024 x 768) signed in as the volunteer: ``(context, page)``."""
+    return signed_in(
+        browser,
+        base,
+        session(url, user_id=volunteer),
+        viewport={"width": 1024, "height": 768},
+        permissions=permissions or [],
+    )
+
+
 def serve(page, base: str, code: str, masked: str) -> None:
     """At the counter, a code typed into the scan field and Enter: the resident is shown."""
     at_the_counter(page, base)
@@ -100,10 +111,7 @@ def test_items_are_grouped_by_category_and_the_search_box_filters_them(
     browser, live_server: str, live_database_url: str, volunteer: int
 ) -> None:
     code = resident_with_code(live_server, live_database_url, "周文华", 100)
-    context, page = signed_in(
-        browser, live_server, session(live_database_url, user_id=volunteer),
-        viewport={"width": 1024, "height": 768},
-    )  # fmt: skip
+    context, page = desk(browser, live_server, live_database_url, volunteer)
     try:
         serve(page, live_server, code, "周*华")
         assert groups(page, on_screen=True) == EVERYTHING
@@ -131,10 +139,7 @@ def test_a_total_over_the_available_points_warns_and_disables_confirm(
     """counter.js compares the running total with ``data-available``: over it, the warning
     shows and Confirm is disabled; at or under it (and above zero), Confirm works again."""
     code = resident_with_code(live_server, live_database_url, "钱玉兰", 25)
-    context, page = signed_in(
-        browser, live_server, session(live_database_url, user_id=volunteer),
-        viewport={"width": 1024, "height": 768},
-    )  # fmt: skip
+    context, page = desk(browser, live_server, live_database_url, volunteer)
     try:
         serve(page, live_server, code, "钱*兰")
         assert page.text_content("[data-available]") == "25"
@@ -209,10 +214,7 @@ def test_the_camera_reads_a_pay_code_and_looks_the_resident_up(
         ],
     )
     try:
-        context, page = signed_in(
-            camera, live_server, session(live_database_url, user_id=volunteer),
-            viewport={"width": 1024, "height": 768}, permissions=["camera"],
-        )  # fmt: skip
+        context, page = desk(camera, live_server, live_database_url, volunteer, ["camera"])
         context.add_init_script("delete window.BarcodeDetector;")
         fetched = []
         page.on("request", lambda r: fetched.append(r.url))

@@ -49,7 +49,8 @@ class VolunteerController(Controller):
                 outlets=entered["outlets"],
             )
         except MallError as exc:
-            return await self._page(request, p, slug, entered=entered, error=message(exc), status=form_status(exc))  # fmt: skip
+            status, error = form_status(exc), message(exc)
+            return await self._page(request, p, slug, entered=entered, error=error, status=status)
         return see_other(self._here(p, slug, f"#v{made['id']}"))
 
     @post("/{user_id:int}/outlets")
