@@ -299,17 +299,19 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
 
 async def reject(db: Database, p: Principal, award_id: int, reason: str, *, ip: str = "") -> dict:
     """Turn down a waiting award (any staff member of the community, the maker too: withdrawing
-    it). Nothing is posted; the reason goes to the audit log."""
+    it). Nothing is posted; the reason is kept with the award and in the audit log."""
     reason = text.plain(
         reason, max_length=200, empty=N_("Please give the reason (at most {n} characters).")
     )
     async with db.transaction() as conn:
         award, community, _ = await _pending(conn, p, award_id)
         await conn.execute(
-            "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+            "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ?, "
+            "rejection_reason = ? WHERE id = ?",
             REJECTED,
             p.user_id,
             now(),
+            reason,
             award_id,
         )
         await audit.record(
@@ -326,6 +328,7 @@ async def reject(db: Database, p: Principal, award_id: int, reason: str, *, ip: 
 
 AWARD_SQL = (
     "SELECT a.id, a.memo, a.points_each, a.total, a.status, a.created_at, a.decided_at, "
+    "a.rejection_reason, "
     "a.journal_id, a.created_by, mk.username AS maker, dc.username AS decider, "
     "ru.code AS rule, ru.name AS rule_name, ru.path, c.slug AS community "
     "FROM mall_award a JOIN mall_user mk ON mk.id = a.created_by "

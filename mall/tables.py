@@ -167,6 +167,8 @@ class Award(Table, tablename="mall_award"):
     created_at = Timestamptz(null=False)
     decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
+    #: why it was not approved, as the one who turned it down wrote it; "" otherwise
+    rejection_reason = Text(default="", null=False)
     journal_id = Integer(null=True, default=None)
     idempotency_key = Varchar(length=200, null=False)
     request_hash = Varchar(length=64, null=False)

@@ -250,6 +250,8 @@ def test_a_rejected_award_posts_nothing_and_cannot_be_approved(
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     problem(api.post(f"/awards/{award_id}/approve", token("admin")), 409, "already_exists")
     assert api.run(wallet, A, world.target) == before
+    kept = api.get(f"/awards/{award_id}", token("staff-a")).json()
+    assert (kept["status"], kept["rejection_reason"]) == ("rejected", "重复申报")
 
 
 def test_approval_checks_the_budget_again(api: Api) -> None:

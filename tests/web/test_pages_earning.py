@@ -215,6 +215,8 @@ async def test_an_award_not_approved_needs_a_reason(db: Database, client: TestCl
     done = post(client, f"/staff/awards/{award['id']}/reject", reason="重复申报")
     assert done.status_code == 303
     assert "没有等待审核" in client.get("/staff/approvals").text
+    page = client.get(f"/staff/awards/{award['id']}").text  # the maker reads why
+    assert "<dt>未通过的原因</dt><dd>重复申报</dd>" in page
 
 
 async def test_staff_create_rules_on_the_rules_page(db: Database, client: TestClient) -> None:

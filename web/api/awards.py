@@ -97,6 +97,8 @@ class Award(msgspec.Struct):
     decided_at: datetime | None
     journal_id: int | None
     residents: list[AwardedResident]
+    rejection_reason: str = ""
+    """Why it was not approved (``rejected`` only)."""
 
 
 class AwardList(msgspec.Struct):
