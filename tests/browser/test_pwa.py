@@ -277,12 +277,15 @@ def test_offline_page_shows_the_residents_last_seen_balance_and_passbook(site: S
     # Shown as the passbook shows times, on a clock in China (UTC+8).
     shown = datetime.fromisoformat(seen_at.replace("Z", "+00:00")) + timedelta(hours=8)
     assert page.text_content("#offline-snapshot-at") == shown.strftime("%Y/%m/%d %H:%M")
-    # Only the boosted request that could not be sent, as htmx and Chromium report it.
-    assert page.console_errors == [
+    # Only the boosted request that could not be sent, as htmx and Chromium report it. Chromium's
+    # own line about the failed load may come after this point (a CI run had it missing), so
+    # it is allowed, not required.
+    chromium = "Failed to load resource: net::ERR_INTERNET_DISCONNECTED"
+    assert [e for e in page.console_errors if e != chromium] == [
         "htmx:afterRequest, [object HTMLBodyElement]",
         "htmx:sendError, [object HTMLBodyElement]",
-        "Failed to load resource: net::ERR_INTERNET_DISCONNECTED",
     ]
+    assert page.console_errors.count(chromium) <= 1
 
 
 CACHED_PATHS = """async () => {
