@@ -223,13 +223,13 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
             "WHERE s.token_hash = ?",
             key,
         )
-        volunteer = row is not None and row["role"] == "volunteer"
-        chosen = await volunteer_outlets(conn, row["user_id"]) if volunteer else []
-    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now():
-        return None
-    if row["user_id"] is not None:
-        if not row["active"]:
+        if row is None or row["revoked_at"] is not None or row["expires_at"] <= now():
             return None
+        if row["user_id"] is not None and not row["active"]:
+            return None
+        volunteer = row["role"] == "volunteer"
+        chosen = await volunteer_outlets(conn, row["user_id"]) if volunteer else []
+    if row["user_id"] is not None:
         user = Principal(
             kind="user",
             session_id=row["id"],
