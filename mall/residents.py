@@ -272,7 +272,7 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict:
     if parsed.kind != kind:
         raise CodeInvalid()
     row = await conn.fetchrow(
-        "SELECT id, resident, expires_at, used_at, revoked_at, pin_hash, failed_pins FROM mall_code "
+        "SELECT id, resident, expires_at, used_at, revoked_at, pin_hash FROM mall_code "
         "WHERE ident = ? AND kind = ?",
         parsed.ident,
         kind,
