@@ -115,26 +115,29 @@ def migrate(url: str, workdir: Path) -> None:
 async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
     """Everything a checkout needs, made through the services (as staff would, in-process)."""
     import ledger
-    from mall import auth, organisation, points, residents, shop
+    from mall.access import Principal
     from mall.db import open_database
+    from mall.org import communities, points
+    from mall.people import auth, residents, users
+    from mall.shop import goods
 
-    admin = auth.Principal(
+    admin = Principal(
         kind="user", session_id=0, community_id=None, community_slug=None, role="admin"
     )
     db = open_database(url)
     try:
-        community = await organisation.create_community(db, admin, SLUG, "基准社区")
+        community = await communities.create_community(db, admin, SLUG, "基准社区")
         need = residents_n * BALANCE
         for n in itertools.count():
             if need <= 0:
                 break
             grant = min(need, 10_000_000)
-            await organisation.grant_budget(
+            await communities.grant_budget(
                 db, admin, SLUG, grant, "基准预算", idempotency_key=f"bench:grant:{n}"
             )
             need -= grant
         for username, role in (("bench-staff", "staff"), ("bench-volunteer", "volunteer")):
-            await organisation.create_user_unchecked(db, username, PASSWORD, role, SLUG)
+            await users.create_user_unchecked(db, username, PASSWORD, role, SLUG)
         staff_token = await auth.sign_in(db, "bench-staff", PASSWORD, ip="bench", kind="api")
         staff = await auth.principal_for(db, staff_token)
         assert staff is not None
@@ -146,15 +149,17 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
                 await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community["id"])
             )
         outlets = [
-            (await shop.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket"))["id"]
+            (await goods.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket"))[
+                "id"
+            ]
             for n in range(outlets_n)
         ]
         for sku, name in ITEMS:
-            await shop.create_item(
+            await goods.create_item(
                 db, staff, SLUG, sku=sku, name=name, kind="goods", price_points=PRICE, unit="件"
             )
             for outlet_id in outlets:
-                await shop.change_stock(
+                await goods.change_stock(
                     db,
                     staff,
                     outlet_id,
@@ -620,8 +625,8 @@ def run_phase(
 async def consistency(url: str, seed: Seed, created: int) -> dict[str, Any]:
     import catalog
     import ledger
-    from mall import points
     from mall.db import open_database
+    from mall.org import points
 
     db = open_database(url)
     orders = total = redeemed = levels = 0

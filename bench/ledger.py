@@ -51,8 +51,8 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 
 import ledger  # noqa: E402
 from ledger.journals import chain_hash, request_hash  # noqa: E402
-from mall import points  # noqa: E402
 from mall.db import Database, PostgresDatabase, SqliteDatabase  # noqa: E402
+from mall.org import points  # noqa: E402
 
 FUND = 10**12
 WRITERS_PG = 16

@@ -75,10 +75,11 @@ def mall(*args: str, env: dict[str, str]) -> None:
 def resident_session(database_url: str) -> str:
     """A resident of a new community with a passbook of a dozen entries; returns the session token."""
     import ledger
-    from mall import organisation, points, residents
-    from mall.auth import Principal
+    from mall.access import Principal
     from mall.db import open_database
-    from mall.demo import AWARDS
+    from mall.demo.load import AWARDS
+    from mall.org import communities, points
+    from mall.people import residents
 
     admin = Principal(
         kind="user",
@@ -93,8 +94,8 @@ def resident_session(database_url: str) -> str:
     async def make() -> str:
         db = open_database(database_url)
         try:
-            await organisation.create_community(db, admin, slug, "灯塔社区")
-            await organisation.grant_budget(db, admin, slug, 5000, "预算", idempotency_key=slug)
+            await communities.create_community(db, admin, slug, "灯塔社区")
+            await communities.grant_budget(db, admin, slug, 5000, "预算", idempotency_key=slug)
             resident = await residents.create_resident(db, admin, slug, "王秀英", None, None)
             wallet = points.wallet(resident["id"])
             async with db.transaction() as conn:

@@ -40,7 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from mall.demo import load_demo
+    from mall.demo.load import load_demo
 
     _migrate(args)
     return asyncio.run(load_demo())
@@ -55,7 +55,7 @@ def _verify(_: argparse.Namespace) -> int:
 def _user_create(args: argparse.Namespace) -> int:
     from mall.db import open_database
     from mall.errors import MallError
-    from mall.organisation import create_user_unchecked
+    from mall.people.users import create_user_unchecked
 
     if not args.password_stdin:
         print(

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-# argon2id with its smallest parameters: hashing took over half of the run (mall/auth.py).
+# argon2id with its smallest parameters: hashing took over half of the run (mall/people/auth.py).
 # Set before mall is imported; the servers the tests start inherit it.
 os.environ.setdefault("MALL_PASSWORD_HASH", "fast")
 

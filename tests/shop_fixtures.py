@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 import catalog
 import ledger
-from mall import auth, organisation, points, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.org import communities, points
+from mall.people import auth, residents
 
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
@@ -147,8 +148,8 @@ async def stock_items(db: Database, community_id: int, outlet_id: int) -> dict[s
 async def build_shop(db: Database, budget: int = 100_000) -> Shop:
     made = {}
     for key, slug in SLUGS.items():
-        community = await organisation.create_community(db, ADMIN, slug, f"社区{key}")
-        await organisation.grant_budget(db, ADMIN, slug, budget, "", idempotency_key=f"b:{slug}")
+        community = await communities.create_community(db, ADMIN, slug, f"社区{key}")
+        await communities.grant_budget(db, ADMIN, slug, budget, "", idempotency_key=f"b:{slug}")
         async with db.connection() as conn:
             book = await conn.fetchval(
                 "SELECT book FROM mall_community WHERE id = ?", community["id"]
@@ -186,7 +187,7 @@ async def _restock(db: Database, outlet_id: int) -> None:
 
 
 async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str, key: str) -> int:
-    from mall import redemption
+    from mall.counter import redemption
 
     await _restock(db, outlet_id)
     me = Principal(
@@ -207,7 +208,7 @@ async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str,
 
 
 async def _reservation(db: Database, outlet_id: int, resident_id: int, slug: str, key: str) -> int:
-    from mall import reservations
+    from mall.counter import reservations
 
     await _restock(db, outlet_id)
     async with db.connection() as conn:

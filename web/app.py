@@ -24,8 +24,9 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from mall import auth, reservations
+from mall.counter import reservations
 from mall.db import dialect_of, open_database
+from mall.people import auth
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router

@@ -9,7 +9,8 @@ from __future__ import annotations
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
-from mall.auth import Principal, principal_for
+from mall.access import Principal
+from mall.people.auth import principal_for
 from mall.settings import get_settings
 
 SESSION_COOKIE = "mall_session"

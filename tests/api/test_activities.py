@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from mall import activities, auth, codes, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import activities
+from mall.people import auth, codes, residents
 from mall.settings import get_settings
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, A

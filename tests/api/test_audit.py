@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mall import organisation
 from mall.db import Database
+from mall.org import communities
+from mall.people import users
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, PASSWORD, A, World, new_token
 
@@ -84,9 +85,9 @@ def test_ledger_verify_is_for_street_administrators_only(
 
 async def tampered_ledger(db: Database) -> World:
     """A funded community whose cached budget balance someone edited behind the app's back."""
-    admin = await organisation.create_user_unchecked(db, "auditor", PASSWORD, "admin", None)
-    await organisation.create_community(db, ADMIN, "oak", "橡树社区")
-    await organisation.grant_budget(db, ADMIN, "oak", 100, "", idempotency_key="g1")
+    admin = await users.create_user_unchecked(db, "auditor", PASSWORD, "admin", None)
+    await communities.create_community(db, ADMIN, "oak", "橡树社区")
+    await communities.grant_budget(db, ADMIN, "oak", 100, "", idempotency_key="g1")
     async with db.transaction() as conn:
         await conn.execute("UPDATE ledger_account SET balance = balance + 7 WHERE code = 'budget'")
     return World({"auditor": admin["id"]}, {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mall import organisation
+from mall.people import users
 from tests.api.helpers import Api, problem
 from tests.api.world import PASSWORD, A, World
 
@@ -16,7 +16,7 @@ def sign_in(api: Api, username: str, password: str = PASSWORD):
 
 
 def new_user(api: Api, username: str) -> None:
-    api.run(organisation.create_user_unchecked, username, PASSWORD, "staff", A)
+    api.run(users.create_user_unchecked, username, PASSWORD, "staff", A)
 
 
 def test_sign_in_returns_a_token_that_authenticates_api_calls(api: Api, world: World) -> None:
@@ -129,8 +129,8 @@ def test_residents_have_no_password_to_change(
 def test_wrong_passwords_lock_the_account_and_many_attempts_rate_limit_the_address(
     fresh_api: Api,
 ) -> None:
-    fresh_api.run(organisation.create_user_unchecked, "locked-out", PASSWORD, "admin", None)
-    fresh_api.run(organisation.create_user_unchecked, "bystander", PASSWORD, "admin", None)
+    fresh_api.run(users.create_user_unchecked, "locked-out", PASSWORD, "admin", None)
+    fresh_api.run(users.create_user_unchecked, "bystander", PASSWORD, "admin", None)
     for _ in range(5):
         problem(sign_in(fresh_api, "locked-out", "wrong guess"), 401, "unauthenticated")
     for _ in range(24):  # the right password does not open a locked account

@@ -11,9 +11,11 @@ import httpx
 import pytest
 
 import ledger
-from mall import auth, awards, organisation, points, residents, rules
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database, open_database
+from mall.earning import awards, rules
+from mall.org import communities, points
+from mall.people import auth, residents, users
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, BIG_RULE, PASSWORD, RULE, A, B, World
 from tests.support import race, serving
@@ -55,10 +57,10 @@ async def neighbourhood(
 ) -> dict:
     """A community of its own: two staff members (with tokens), ``n`` residents, a budget and a
     rule ``r`` of 10 points with the given caps or threshold."""
-    community = await organisation.create_community(db, ADMIN, slug, f"{slug}社区")
+    community = await communities.create_community(db, ADMIN, slug, f"{slug}社区")
     staff, principals = [], []
     for i in (1, 2):
-        user = await organisation.create_user_unchecked(db, f"{slug}-s{i}", PASSWORD, "staff", slug)
+        user = await users.create_user_unchecked(db, f"{slug}-s{i}", PASSWORD, "staff", slug)
         async with db.transaction() as conn:
             staff.append(
                 await auth.create_session(conn, "api", user_id=user["id"], ttl=auth.API_TOKEN)
@@ -80,7 +82,7 @@ async def neighbourhood(
         for i in range(n)
     ]
     if budget:
-        await organisation.grant_budget(db, ADMIN, slug, budget, "", idempotency_key=f"{slug}:g")
+        await communities.grant_budget(db, ADMIN, slug, budget, "", idempotency_key=f"{slug}:g")
     await rules.create_rule(db, ADMIN, slug, "r", "帮扶困难户", "timely_help", 10, **(rule or {}))
     return {"staff": staff, "principals": principals, "residents": people, "slug": slug}
 
@@ -381,7 +383,7 @@ def test_twenty_staff_pressing_award_at_once_never_overdraw_the_budget(
             place = await neighbourhood(db, "rush", budget, n)
             tokens = []
             for i in range(n):
-                user = await organisation.create_user_unchecked(
+                user = await users.create_user_unchecked(
                     db, f"rush-x{i}", PASSWORD, "staff", "rush"
                 )
                 async with db.transaction() as conn:

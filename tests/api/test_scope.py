@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from mall import activities, awards, residents, submissions
-from mall.auth import Principal
+from mall.access import Principal
+from mall.earning import activities, awards, submissions
+from mall.people import residents
 from tests.api.helpers import Api
 from tests.api.world import (
     A_NAME,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mall import audit, residents
+from mall.access import audit
 from mall.errors import Invalid, NotFound
+from mall.people import residents
 from tests.api.helpers import Api
 from tests.api.world import ADMIN, TARGET_NAME, A, World
 

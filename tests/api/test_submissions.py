@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
-from mall import points
 from mall.db import Database
+from mall.org import points
 from tests.api.helpers import Api, problem
 from tests.api.world import BIG_RULE, RULE, A, World
 

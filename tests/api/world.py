@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import ledger
-from mall import auth, organisation, points, residents, rules, shop
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import rules
+from mall.org import communities, points
+from mall.people import auth, residents, users
+from mall.shop import goods
 
 PASSWORD = "correct horse battery"
 A, B = "maple", "birch"
@@ -46,9 +49,9 @@ class World:
 
 async def build(db: Database) -> World:
     for slug, name in ((A, A_NAME), (B, B_NAME)):
-        await organisation.create_community(db, ADMIN, slug, name)
-        await organisation.create_grid(db, ADMIN, slug, "g1", "第一网格")
-    users = {}
+        await communities.create_community(db, ADMIN, slug, name)
+        await communities.create_grid(db, ADMIN, slug, "g1", "第一网格")
+    user_ids = {}
     for username, role, community in (
         ("admin", "admin", None),
         ("staff-a", "staff", A),
@@ -56,8 +59,8 @@ async def build(db: Database) -> World:
         ("vol-a", "volunteer", A),
         ("staff-a2", "staff", A),
     ):
-        made = await organisation.create_user_unchecked(db, username, PASSWORD, role, community)
-        users[username] = made["id"]
+        made = await users.create_user_unchecked(db, username, PASSWORD, role, community)
+        user_ids[username] = made["id"]
     people = {
         "res-a": (await residents.create_resident(db, ADMIN, A, "李海", None, None))["id"],
         "res-b": (await residents.create_resident(db, ADMIN, B, "赵六", None, None))["id"],
@@ -65,7 +68,7 @@ async def build(db: Database) -> World:
             "id"
         ],
     }
-    await organisation.grant_budget(db, ADMIN, A, 1000, "年度预算", idempotency_key="world:a")
+    await communities.grant_budget(db, ADMIN, A, 1000, "年度预算", idempotency_key="world:a")
     await award(db, A, people["target"], 30, "world:t1", "帮扶困难户")
     await award(db, A, people["target"], 20, "world:t2", "参加议事会")
     await rules.create_rule(db, ADMIN, A, RULE, "参加议事会", "adding_to_good", 5)
@@ -73,13 +76,13 @@ async def build(db: Database) -> World:
         db, ADMIN, A, BIG_RULE, "调解纠纷成功", "settling_disputes", 50, approval_threshold=40
     )
     outlets = await stock_shelves(db)
-    calls = {"activity-a": await recruitment_call(db, users["admin"])}
-    return World(users, people, outlets, calls)
+    calls = {"activity-a": await recruitment_call(db, user_ids["admin"])}
+    return World(user_ids, people, outlets, calls)
 
 
 async def recruitment_call(db: Database, admin_id: int) -> int:
     """A's recruitment call: started ten minutes ago, open for check-in for a day."""
-    from mall import activities
+    from mall.earning import activities
 
     admin = Principal(
         kind="user",
@@ -110,9 +113,9 @@ async def stock_shelves(db: Database) -> dict[str, int]:
     """A supermarket in each community; A's sells soap (香皂) and holds 20."""
     outlets = {}
     for key, slug in (("outlet-a", A), ("outlet-b", B)):
-        outlets[key] = (await shop.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))["id"]
-    await shop.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
-    await shop.change_stock(
+        outlets[key] = (await goods.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))["id"]
+    await goods.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
+    await goods.change_stock(
         db,
         ADMIN,
         outlets["outlet-a"],

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from mall import activities
+from mall.earning import activities
 from tests.browser.test_staff_pages import (
     community_with_staff,
     issue_activation,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from mall import auth
 from mall.db import Database
+from mall.people import auth
 from tests.browser.test_accessibility import measure, serious_violations
 from tests.browser.test_staff_pages import call
 from tests.shop_fixtures import Shop, build_shop

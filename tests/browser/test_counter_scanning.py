@@ -14,8 +14,9 @@ import httpx
 import pytest
 import qrcode
 
-from mall import organisation, residents
 from mall.db import Database
+from mall.org import communities
+from mall.people import residents
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.test_counter import session, signed_in
 from tests.browser.test_staff_pages import call
@@ -34,8 +35,8 @@ def volunteer(live_server: str, live_database_url: str) -> int:
     there, whose user id this is."""
 
     async def work(db: Database) -> int:
-        community = await organisation.create_community(db, ADMIN, SLUG, "扫码社区")
-        await organisation.grant_budget(db, ADMIN, SLUG, 10_000, "", idempotency_key="b:scan")
+        community = await communities.create_community(db, ADMIN, SLUG, "扫码社区")
+        await communities.grant_budget(db, ADMIN, SLUG, 10_000, "", idempotency_key="b:scan")
         async with db.connection() as conn:
             book = await conn.fetchval(
                 "SELECT book FROM mall_community WHERE id = ?", community["id"]

@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-from mall import organisation, residents, rules
 from mall.db import Database
+from mall.earning import rules
+from mall.org import communities
+from mall.people import residents
 from tests.browser.test_staff_pages import ADMIN, call, community_with_staff, sign_in
 
 pytestmark = pytest.mark.browser
@@ -33,7 +35,7 @@ def test_ticks_survive_a_new_search_and_one_award_reaches_everyone_ticked(
     async def work(db: Database) -> None:
         for name in ("王秀英", "李建国", "张桂兰"):
             await residents.create_resident(db, ADMIN, slug, name, None, None)
-        await organisation.grant_budget(db, ADMIN, slug, 500, "", idempotency_key="b-earn")
+        await communities.grant_budget(db, ADMIN, slug, 500, "", idempotency_key="b-earn")
         await rules.create_rule(db, ADMIN, slug, "meeting", "议事会参会", "adding_to_good", 10)
 
     call(url, work)

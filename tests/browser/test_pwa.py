@@ -22,9 +22,10 @@ import httpx
 import pytest
 
 import ledger
-from mall import organisation, points, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import open_database
+from mall.org import communities, points
+from mall.people import residents, users
 from tests.browser.conftest import chromium_path
 
 pytestmark = pytest.mark.browser
@@ -72,8 +73,8 @@ def signed_in_resident(database_url: str, slug: str, name: str, awards: list[int
     async def make() -> str:
         db = open_database(database_url)
         try:
-            await organisation.create_community(db, ADMIN, slug, f"{name}的社区")
-            await organisation.grant_budget(db, ADMIN, slug, 1000, "预算", idempotency_key=slug)
+            await communities.create_community(db, ADMIN, slug, f"{name}的社区")
+            await communities.grant_budget(db, ADMIN, slug, 1000, "预算", idempotency_key=slug)
             resident = await residents.create_resident(db, ADMIN, slug, name, None, None)
             async with db.transaction() as conn:
                 book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
@@ -101,7 +102,7 @@ def staff_member(database_url: str, slug: str, username: str) -> None:
     async def make() -> None:
         db = open_database(database_url)
         try:
-            await organisation.create_user_unchecked(db, username, PASSWORD, "staff", slug)
+            await users.create_user_unchecked(db, username, PASSWORD, "staff", slug)
         finally:
             await db.close()
 

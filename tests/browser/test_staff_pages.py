@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 import ledger
-from mall import organisation, points, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database, open_database
+from mall.org import communities, points
+from mall.people import residents, users
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +47,8 @@ def community_with_staff(url: str, slug: str, name: str) -> str:
     """A community and its staff member; returns the staff username."""
 
     async def work(db: Database) -> None:
-        await organisation.create_community(db, ADMIN, slug, name)
-        await organisation.create_user_unchecked(db, f"{slug}-staff", PASSWORD, "staff", slug)
+        await communities.create_community(db, ADMIN, slug, name)
+        await users.create_user_unchecked(db, f"{slug}-staff", PASSWORD, "staff", slug)
 
     call(url, work)
     return f"{slug}-staff"
@@ -58,7 +59,7 @@ def resident_with_points(url: str, slug: str, name: str, awards: int) -> int:
 
     async def work(db: Database) -> int:
         rid = (await residents.create_resident(db, ADMIN, slug, name, None, None))["id"]
-        await organisation.grant_budget(db, ADMIN, slug, 10_000, "", idempotency_key=f"{rid}")
+        await communities.grant_budget(db, ADMIN, slug, 10_000, "", idempotency_key=f"{rid}")
         async with db.transaction() as conn:
             book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
             for n in range(awards):

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
-from mall import activities, codes, demo_activities, organisation, points, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.demo import activities as demo_activities
+from mall.earning import activities
 from mall.errors import (
     AlreadyCheckedIn,
     AlreadyExists,
@@ -25,6 +26,8 @@ from mall.errors import (
     Invalid,
     NotFound,
 )
+from mall.org import communities, points
+from mall.people import codes, residents, users
 from mall.settings import get_settings
 from tests.support import on_database, race
 
@@ -59,8 +62,8 @@ async def place(db: Database, n: int = 3, budget: int = 1000) -> Place:
     staff = []
     people: dict[str, list[Principal]] = {}
     for slug in ("a", "b"):
-        c = await organisation.create_community(db, ADMIN, slug + "x", f"社区{slug}")
-        user = await organisation.create_user_unchecked(
+        c = await communities.create_community(db, ADMIN, slug + "x", f"社区{slug}")
+        user = await users.create_user_unchecked(
             db, f"staff-{slug}", "correct horse battery", "staff", slug + "x"
         )
         staff.append(
@@ -86,7 +89,7 @@ async def place(db: Database, n: int = 3, budget: int = 1000) -> Place:
             for i in range(count)
         ]
     if budget:
-        await organisation.grant_budget(db, ADMIN, "ax", budget, "预算", idempotency_key="g")
+        await communities.grant_budget(db, ADMIN, "ax", budget, "预算", idempotency_key="g")
     return Place(staff[0], staff[1], people["a"], people["b"][0])
 
 
@@ -439,7 +442,7 @@ async def test_settling_beyond_the_budget_is_refused_and_changes_nothing(db: Dat
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert shown["status"] == "open" and shown["journal_id"] is None
     assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]
-    assert (await organisation.budget(db, p.staff, "ax")).balance == 40
+    assert (await communities.budget(db, p.staff, "ax")).balance == 40
 
 
 async def test_an_activity_that_has_not_started_cannot_be_settled(db: Database) -> None:
@@ -563,4 +566,4 @@ async def test_the_demo_settles_past_calls_and_leaves_open_ones_with_a_waiting_l
     who = next(r for r in p.residents if r.resident_id == attendee["resident_id"])
     memos = [e.memo for e in (await residents.passbook(db, who, who.resident_id)).entries]
     assert settled[0]["title"] in memos
-    assert (await organisation.budget(db, p.staff, "ax")).balance > 19_000
+    assert (await communities.budget(db, p.staff, "ax")).balance > 19_000

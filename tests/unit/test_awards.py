@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 import ledger
-from mall import awards, organisation, points, residents, rules
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import awards, rules
 from mall.errors import BudgetExhausted, CapExceeded
+from mall.org import communities, points
+from mall.people import residents, users
 from tests.support import race
 
 ADMIN = Principal(
@@ -23,10 +25,8 @@ SLUG = "maple"
 
 async def setup(db: Database, budget: int = 1000, **rule: int) -> tuple[Principal, list[int]]:
     """A community, a staff member, three residents, a budget and rule ``r`` of 10 points."""
-    made = await organisation.create_community(db, ADMIN, SLUG, "枫林社区")
-    user = await organisation.create_user_unchecked(
-        db, "maple-staff", "correct horse", "staff", SLUG
-    )
+    made = await communities.create_community(db, ADMIN, SLUG, "枫林社区")
+    user = await users.create_user_unchecked(db, "maple-staff", "correct horse", "staff", SLUG)
     staff = Principal(
         kind="user",
         session_id=0,
@@ -40,7 +40,7 @@ async def setup(db: Database, budget: int = 1000, **rule: int) -> tuple[Principa
         (await residents.create_resident(db, ADMIN, SLUG, name, None, None))["id"]
         for name in ("王秀英", "李建国", "张桂兰")
     ]
-    await organisation.grant_budget(db, ADMIN, SLUG, budget, "", idempotency_key="grant")
+    await communities.grant_budget(db, ADMIN, SLUG, budget, "", idempotency_key="grant")
     await rules.create_rule(db, ADMIN, SLUG, "r", "参加议事会", "adding_to_good", 10, **rule)
     return staff, people
 
@@ -150,7 +150,7 @@ async def test_the_budget_holds_when_awards_race(db: Database, db_url: str) -> N
 
 async def test_approving_rechecks_caps_against_other_awards(db: Database) -> None:
     staff, (one, *_) = await setup(db, daily_cap=20, approval_threshold=5)
-    checker_user = await organisation.create_user_unchecked(
+    checker_user = await users.create_user_unchecked(
         db, "maple-staff2", "correct horse", "staff", SLUG
     )
     checker = replace(staff, user_id=checker_user["id"], username="maple-staff2")

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mall import demo_orders
 from mall.db import open_database
+from mall.demo import orders as demo_orders
 from tests.conftest import ENGINE, ENGINE_URL, pg_admin, run_mall, with_database
 from tests.support import free_port
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mall import codes
 from mall.errors import CodeInvalid
+from mall.people import codes
 
 SECRET = "test-secret-key"
 

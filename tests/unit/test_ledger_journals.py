@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import ledger
-from mall import points
 from mall.db import Database
+from mall.org import points
 from tests.conftest import ENGINE
 
 

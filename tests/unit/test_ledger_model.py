@@ -51,8 +51,8 @@ from ledger import (
     Posting,
 )
 from ledger.journals import HOLD_KINDS
-from mall import points
 from mall.db import Database, open_database
+from mall.org import points
 from tests.conftest import ENGINE, ENGINE_URL, pg_admin, with_database
 
 OUTLET = points.redeemed(1, 0)  # one of outlet 1's accounts: the model needs one

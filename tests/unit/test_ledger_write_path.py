@@ -12,8 +12,8 @@ import pytest
 import ledger
 import ledger.journals
 from ledger.journals import chain_hash
-from mall import points
 from mall.db import Database, open_database
+from mall.org import points
 from tests.conftest import ENGINE
 from tests.support import race
 from tests.unit.test_ledger_concurrency import on_database, outcomes, verify_clean, wallet_balance

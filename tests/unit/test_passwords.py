@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 
-from mall import auth
+from mall.people import auth
 
-SHOW_HASH = "from mall import auth; print(auth._hasher.hash('correct horse battery'))"
+SHOW_HASH = "from mall.people import auth; print(auth._hasher.hash('correct horse battery'))"
 
 
 def hash_in_a_fresh_process(**env: str) -> str:

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from mall import auth, organisation, residents, throttle
-from mall.auth import Principal
+from mall.access import Principal, throttle
 from mall.db import Database
 from mall.errors import (
     AlreadyExists,
@@ -21,6 +20,8 @@ from mall.errors import (
     RateLimited,
     Unauthenticated,
 )
+from mall.org import communities
+from mall.people import auth, residents, users
 from tests.support import on_database, race
 
 ADMIN = Principal(
@@ -38,7 +39,7 @@ async def setup(db: Database) -> tuple[Principal, Principal]:
     """Two communities with a staff member each: (staff of a, staff of b)."""
     staffs = []
     for slug in ("a", "b"):
-        community = await organisation.create_community(db, ADMIN, f"c-{slug}", f"社区{slug}")
+        community = await communities.create_community(db, ADMIN, f"c-{slug}", f"社区{slug}")
         staffs.append(
             Principal(
                 kind="user",
@@ -54,39 +55,39 @@ async def setup(db: Database) -> tuple[Principal, Principal]:
 
 async def test_creating_a_community_opens_its_book_with_a_budget_account(db: Database) -> None:
     staff_a, _ = await setup(db)
-    budget = await organisation.budget(db, staff_a, "c-a")
-    assert budget == organisation.Budget(balance=0, granted=0, issued=0)
-    await organisation.grant_budget(db, ADMIN, "c-a", 500, "年度预算", idempotency_key="g1")
-    assert (await organisation.budget(db, staff_a, "c-a")).granted == 500
+    budget = await communities.budget(db, staff_a, "c-a")
+    assert budget == communities.Budget(balance=0, granted=0, issued=0)
+    await communities.grant_budget(db, ADMIN, "c-a", 500, "年度预算", idempotency_key="g1")
+    assert (await communities.budget(db, staff_a, "c-a")).granted == 500
 
 
 async def test_only_the_street_grants_budget_and_staff_see_only_their_own(db: Database) -> None:
     staff_a, staff_b = await setup(db)
     with pytest.raises(Forbidden):
-        await organisation.grant_budget(db, staff_a, "c-a", 500, "", idempotency_key="g1")
+        await communities.grant_budget(db, staff_a, "c-a", 500, "", idempotency_key="g1")
     with pytest.raises(Forbidden):
-        await organisation.budget(db, staff_b, "c-a")
+        await communities.budget(db, staff_b, "c-a")
 
 
 async def test_duplicate_community_is_already_exists(db: Database) -> None:
     await setup(db)
     with pytest.raises(AlreadyExists):
-        await organisation.create_community(db, ADMIN, "c-a", "again")
+        await communities.create_community(db, ADMIN, "c-a", "again")
 
 
 async def test_staff_may_create_volunteers_only_in_their_own_community(db: Database) -> None:
     staff_a, _ = await setup(db)
-    volunteer = await organisation.create_user(db, staff_a, "vol1", PASSWORD, "volunteer", None)
+    volunteer = await users.create_user(db, staff_a, "vol1", PASSWORD, "volunteer", None)
     assert volunteer["role"] == "volunteer"
     with pytest.raises(Forbidden):
-        await organisation.create_user(db, staff_a, "boss", PASSWORD, "staff", "c-a")
+        await users.create_user(db, staff_a, "boss", PASSWORD, "staff", "c-a")
     with pytest.raises(Forbidden):
-        await organisation.create_user(db, staff_a, "vol2", PASSWORD, "volunteer", "c-b")
+        await users.create_user(db, staff_a, "vol2", PASSWORD, "volunteer", "c-b")
 
 
 async def test_sign_in_locks_the_account_after_five_wrong_passwords(db: Database) -> None:
     await setup(db)
-    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
     for _ in range(auth.MAX_FAILURES):
         with pytest.raises(Unauthenticated):
             await auth.sign_in(db, "staff1", "wrong password", ip="1.2.3.4", kind="web")
@@ -105,7 +106,7 @@ async def test_sign_in_from_one_address_is_rate_limited(db: Database) -> None:
 
 async def test_passwords_are_stored_as_argon2id_and_sessions_as_hashes(db: Database) -> None:
     await setup(db)
-    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
     token = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     async with db.connection() as conn:
         stored = await conn.fetchval(
@@ -122,7 +123,7 @@ async def test_passwords_are_stored_as_argon2id_and_sessions_as_hashes(db: Datab
 
 async def test_password_change_signs_out_other_sessions(db: Database) -> None:
     await setup(db)
-    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
     here = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     there = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     principal = await auth.principal_for(db, here)
@@ -142,7 +143,7 @@ async def test_a_session_is_trusted_briefly_then_looked_up_again(
     second); one ended in the database behind this process's back (by another worker, or the
     CLI) is refused once that runs out, and signing out here is refused at once."""
     await setup(db)
-    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
     elsewhere = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     here = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     monkeypatch.setattr(auth, "SESSION_TRUST_S", 0.3)
@@ -169,7 +170,7 @@ async def test_a_lookup_that_overlaps_a_sign_out_is_not_remembered(
     """A lookup that read a session before another request ended one (and so forgot them all)
     may have read it still valid: it answers, but is not trusted for later requests."""
     await setup(db)
-    await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
     token = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     read = auth._look_up
 
@@ -244,7 +245,7 @@ async def test_staff_of_another_community_cannot_see_a_resident(db: Database) ->
 
 async def test_residents_are_found_by_name_phone_or_grid(db: Database) -> None:
     staff_a, _ = await setup(db)
-    await organisation.create_grid(db, staff_a, "c-a", "g1", "第一网格")
+    await communities.create_grid(db, staff_a, "c-a", "g1", "第一网格")
     await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", "g1")
     await residents.create_resident(db, staff_a, "c-a", "李建国", "13900000002", None)
     names = lambda rows: [r["name"] for r in rows]  # noqa: E731
@@ -262,7 +263,7 @@ async def test_bad_resident_input_is_refused_and_writes_nothing(db: Database) ->
 
 
 async def test_every_privileged_action_is_in_the_audit_log(db: Database) -> None:
-    from mall import audit
+    from mall.access import audit
 
     staff_a, _ = await setup(db)
     resident = await residents.create_resident(
@@ -335,7 +336,7 @@ def test_wrong_pins_sent_at_once_are_counted_one_by_one(db_url: str) -> None:
 def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -> None:
     async def build(db: Database) -> None:
         await setup(db)
-        await organisation.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+        await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
 
     on_database(db_url, build)
 

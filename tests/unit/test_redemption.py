@@ -10,7 +10,8 @@ import pytest
 
 import catalog
 import ledger
-from mall import auth, organisation, points, redemption, reservations, residents
+from mall.access import Principal
+from mall.counter import redemption, reservations
 from mall.db import Database, open_database
 from mall.errors import (
     AlreadyRefunded,
@@ -23,6 +24,8 @@ from mall.errors import (
     LimitExceeded,
     NotFound,
 )
+from mall.org import points
+from mall.people import auth, residents, users
 from tests.conftest import ENGINE
 from tests.shop_fixtures import Shop, build_shop, open_outlet
 from tests.support import race
@@ -204,7 +207,7 @@ async def test_an_inactive_item_is_not_on_sale(db: Database) -> None:
 
 
 async def test_monthly_limit_counts_earlier_orders_and_held_reservations(db: Database) -> None:
-    from mall import reservations
+    from mall.counter import reservations
 
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 500)
@@ -281,7 +284,7 @@ async def test_lookup_masks_the_name_and_keeps_the_code_for_the_checkout(db: Dat
     await checkout(shop, code, [("soap", 1)])  # still good, not used up by the lookup
 
 
-async def signed_in(db: Database, user_id: int) -> tuple[auth.Principal, str]:
+async def signed_in(db: Database, user_id: int) -> tuple[Principal, str]:
     """The principal of a new session of the user, as a request would find it, and its token."""
     async with db.transaction() as conn:
         token = await auth.create_session(conn, "api", user_id=user_id, ttl=auth.API_TOKEN)
@@ -299,7 +302,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     )
     vol = shop.volunteer.user_id
     assert vol is not None
-    chosen = await organisation.set_volunteer_outlets(db, shop.staff, vol, [barber])
+    chosen = await users.set_volunteer_outlets(db, shop.staff, vol, [barber])
     assert chosen["outlets"] == [barber]
     p, token = await signed_in(db, vol)
     assert p.outlets == frozenset({barber})
@@ -320,7 +323,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
         served = await conn.fetch("SELECT outlet FROM mall_order WHERE user_id = ?", vol)
     assert [r["outlet"] for r in served] == [barber]
     # none chosen: every outlet again, at once (the remembered session is looked up again)
-    assert (await organisation.set_volunteer_outlets(db, shop.staff, vol, []))["outlets"] == []
+    assert (await users.set_volunteer_outlets(db, shop.staff, vol, []))["outlets"] == []
     p = await auth.principal_for(db, token)
     assert p is not None and p.outlets is None
     assert {o["id"] for o in await redemption.counter_outlets(db, p)} == {shop.outlet, barber}
@@ -335,15 +338,15 @@ async def test_only_staff_of_the_volunteer_s_community_choose_among_its_outlets(
     vol, staff = shop.volunteer.user_id, shop.staff.user_id
     assert vol is not None and staff is not None
     with pytest.raises(NotFound):  # another community's staff
-        await organisation.set_volunteer_outlets(db, shop.staff_b, vol, [shop.outlet_b])
+        await users.set_volunteer_outlets(db, shop.staff_b, vol, [shop.outlet_b])
     with pytest.raises(Forbidden):  # a volunteer does not choose
-        await organisation.set_volunteer_outlets(db, shop.volunteer, vol, [shop.outlet])
+        await users.set_volunteer_outlets(db, shop.volunteer, vol, [shop.outlet])
     with pytest.raises(Invalid):  # another community's outlet
-        await organisation.set_volunteer_outlets(db, shop.staff, vol, [shop.outlet, shop.outlet_b])
+        await users.set_volunteer_outlets(db, shop.staff, vol, [shop.outlet, shop.outlet_b])
     with pytest.raises(Invalid):  # an outlet that does not exist
-        await organisation.set_volunteer_outlets(db, shop.staff, vol, [10**12])
+        await users.set_volunteer_outlets(db, shop.staff, vol, [10**12])
     with pytest.raises(Invalid):  # staff serve everywhere
-        await organisation.set_volunteer_outlets(db, shop.staff, staff, [shop.outlet])
+        await users.set_volunteer_outlets(db, shop.staff, staff, [shop.outlet])
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT COUNT(*) FROM mall_volunteer_outlet") == 0
     p, _ = await signed_in(db, vol)
@@ -560,7 +563,7 @@ def test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limi
 ) -> None:
     """Cooking oil is limited to 2 a month. One resident pays at ten counters at once (ten pay
     codes) while reserving it ten times on the phone: exactly two of the twenty get oil."""
-    from mall import reservations
+    from mall.counter import reservations
 
     async def setup() -> tuple[Shop, int, list[str]]:
         db = open_database(db_url)

@@ -10,9 +10,11 @@ import pytest
 
 import catalog
 import ledger
-from mall import points, redemption, reservations, residents
+from mall.counter import redemption, reservations
 from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
+from mall.org import points
+from mall.people import residents
 from tests.shop_fixtures import Shop, build_shop
 from tests.support import race
 

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mall import organisation, residents, submissions
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import submissions
 from mall.errors import AlreadyExists, Invalid
+from mall.org import communities
+from mall.people import residents
 
 ADMIN = Principal(
     kind="user",
@@ -25,7 +27,7 @@ SLUG = "maple"
 
 
 async def filer(db: Database) -> Principal:
-    made = await organisation.create_community(db, ADMIN, SLUG, "枫林社区")
+    made = await communities.create_community(db, ADMIN, SLUG, "枫林社区")
     rid = (await residents.create_resident(db, ADMIN, SLUG, "王秀英", None, None))["id"]
     return Principal(
         kind="resident",

@@ -15,8 +15,8 @@ from litestar.params import JSONBody
 from litestar.testing import TestClient
 
 import ledger
-from mall import points
 from mall.db import open_database
+from mall.org import points
 from web.idempotency import idempotency
 from web.problems import EXCEPTION_HANDLERS
 

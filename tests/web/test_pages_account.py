@@ -10,9 +10,10 @@ import re
 
 from litestar.testing import TestClient
 
-from mall import auth, organisation
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.org import communities
+from mall.people import auth, users
 
 PASSWORD = "correct horse battery"
 ADMIN = Principal(
@@ -30,13 +31,11 @@ async def community(
 ) -> dict:
     """A community with a staff member ``<slug>-staff`` (and a volunteer ``<slug>-vol``); their
     user ids are ``staff`` and ``volunteer``. Each password costs an argon2 hash: only as needed."""
-    created = await organisation.create_community(db, ADMIN, slug, name)
-    staff = await organisation.create_user_unchecked(db, f"{slug}-staff", PASSWORD, "staff", slug)
+    created = await communities.create_community(db, ADMIN, slug, name)
+    staff = await users.create_user_unchecked(db, f"{slug}-staff", PASSWORD, "staff", slug)
     created["staff"] = staff["id"]
     if volunteer:
-        vol = await organisation.create_user_unchecked(
-            db, f"{slug}-vol", PASSWORD, "volunteer", slug
-        )
+        vol = await users.create_user_unchecked(db, f"{slug}-vol", PASSWORD, "volunteer", slug)
         created["volunteer"] = vol["id"]
     return created
 

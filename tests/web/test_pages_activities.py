@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.testing import TestClient
 
-from mall import activities, auth, codes, organisation, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import activities
+from mall.org import communities
+from mall.people import auth, codes, residents
 from mall.settings import get_settings
 from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, post, signed_in
 
@@ -21,7 +23,7 @@ HTMX = {"HX-Request": "true"}
 async def staff_desk(db: Database, client: TestClient) -> dict:
     """xingfuli with its staff signed in on ``client`` and a budget of 1000."""
     made = await community(db)
-    await organisation.grant_budget(db, ADMIN, "xingfuli", 1000, "预算", idempotency_key="g")
+    await communities.grant_budget(db, ADMIN, "xingfuli", 1000, "预算", idempotency_key="g")
     await signed_in(db, client, made["staff"])
     return made
 

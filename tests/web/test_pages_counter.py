@@ -8,8 +8,8 @@ import re
 
 from litestar.testing import TestClient
 
-from mall import auth
 from mall.db import Database
+from mall.people import auth
 from tests.shop_fixtures import Shop, build_shop
 from tests.web.test_pages_account import csrf
 
@@ -102,7 +102,7 @@ async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
     """A resident without a smartphone shows the card staff printed and types its PIN: the
     counter serves them and the order is paid from their points. A wrong or missing PIN is
     refused beside the scan field, in Chinese, and nothing is served or paid."""
-    from mall import residents
+    from mall.people import residents
 
     shop = await at_counter(db, client)
     rid = await shop.new_resident("张桂兰", 20)
@@ -136,7 +136,7 @@ async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
 
 
 async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient) -> None:
-    from mall import reservations
+    from mall.counter import reservations
 
     shop = await at_counter(db, client)
     rid = await shop.new_resident("李海", 100)
@@ -155,7 +155,7 @@ async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient
 async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
     db: Database, client: TestClient
 ) -> None:
-    from mall import redemption
+    from mall.counter import redemption
 
     shop = await at_counter(db, client, "staff")
     rid = await shop.new_resident("李海", 100)
@@ -199,7 +199,7 @@ async def test_residents_and_other_communities_cannot_open_the_counter(
 
 
 async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestClient) -> None:
-    from mall import redemption
+    from mall.counter import redemption
 
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
@@ -263,7 +263,7 @@ async def test_the_app_lapses_overdue_reservations_in_the_background(db_url: str
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from mall import reservations
+    from mall.counter import reservations
     from mall.db import open_database
     from web.app import create_app
 

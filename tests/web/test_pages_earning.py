@@ -11,9 +11,11 @@ from urllib.parse import urlencode
 from litestar.testing import TestClient
 
 import ledger
-from mall import auth, awards, organisation, points, residents, rules, submissions
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import awards, rules, submissions
+from mall.org import communities, points
+from mall.people import auth, residents, users
 from tests.web.test_pages_account import (
     ADMIN,
     PASSWORD,
@@ -31,15 +33,13 @@ async def place(db: Database, client: TestClient) -> dict:
     """xingfuli with two staff members (the client signed in as the first), three residents,
     a budget of 500, a rule of 10 points and one of 60 needing approval above 50."""
     made = await community(db)
-    second = await organisation.create_user_unchecked(
-        db, "xingfuli-staff2", PASSWORD, "staff", SLUG
-    )
+    second = await users.create_user_unchecked(db, "xingfuli-staff2", PASSWORD, "staff", SLUG)
     await signed_in(db, client, made["staff"])
     people = [
         (await residents.create_resident(db, ADMIN, SLUG, name, phone, None))["id"]
         for name, phone in (("王秀英", "13800000001"), ("李建国", None), ("张桂兰", None))
     ]
-    await organisation.grant_budget(db, ADMIN, SLUG, 500, "预算", idempotency_key="b")
+    await communities.grant_budget(db, ADMIN, SLUG, 500, "预算", idempotency_key="b")
     await rules.create_rule(db, ADMIN, SLUG, "meeting", "参加议事会", "adding_to_good", 10)
     await rules.create_rule(
         db, ADMIN, SLUG, "mediate", "调解纠纷成功", "settling_disputes", 60, approval_threshold=50

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from litestar.testing import TestClient
 
 import ledger
-from mall import codes, organisation, points, residents
 from mall.db import Database
+from mall.org import communities, points
+from mall.people import codes, residents
 from mall.settings import get_settings
 from tests.web.test_pages_account import (
     ADMIN,
@@ -26,9 +27,9 @@ HTMX = {"HX-Request": "true"}
 async def resident_with_points(db: Database, awards: int = 3) -> tuple[int, str]:
     """王秀英 of xingfuli with ``awards`` awards of 10, 11, 12, ... points and 5 set aside;
     returns her id and a fresh activation code."""
-    await organisation.create_community(db, ADMIN, "xingfuli", "幸福里社区")
+    await communities.create_community(db, ADMIN, "xingfuli", "幸福里社区")
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None))["id"]
-    await organisation.grant_budget(db, ADMIN, "xingfuli", 10_000, "年度预算", idempotency_key="g")
+    await communities.grant_budget(db, ADMIN, "xingfuli", 10_000, "年度预算", idempotency_key="g")
     async with db.transaction() as conn:
         book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", "xingfuli")
         for n in range(awards):

@@ -8,8 +8,9 @@ import re
 
 from litestar.testing import TestClient
 
-from mall import organisation, residents
 from mall.db import Database
+from mall.org import communities
+from mall.people import residents, users
 from tests.web.test_pages_account import (
     ADMIN,
     community,
@@ -24,13 +25,13 @@ HTMX = {"HX-Request": "true"}
 async def staff_with_residents(db: Database, client: TestClient) -> list[dict]:
     """Signed in as xingfuli's staff, with three residents there and one in another community."""
     await signed_in(db, client, (await community(db))["staff"])
-    await organisation.create_grid(db, ADMIN, "xingfuli", "g1", "一网格")
+    await communities.create_grid(db, ADMIN, "xingfuli", "g1", "一网格")
     made = [
         await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", "13800000001", "g1"),
         await residents.create_resident(db, ADMIN, "xingfuli", "李建国", "13900000002", None),
         await residents.create_resident(db, ADMIN, "xingfuli", "张桂兰", None, "g1"),
     ]
-    await organisation.create_community(db, ADMIN, "heping", "和平社区")
+    await communities.create_community(db, ADMIN, "heping", "和平社区")
     made.append(await residents.create_resident(db, ADMIN, "heping", "周丽华", None, None))
     return made
 
@@ -204,9 +205,7 @@ async def test_a_street_administrator_names_the_community_to_work_in(
     db: Database, client: TestClient
 ) -> None:
     await staff_with_residents(db, client)
-    admin = await organisation.create_user_unchecked(
-        db, "street-admin", "street admin pw", "admin", None
-    )
+    admin = await users.create_user_unchecked(db, "street-admin", "street admin pw", "admin", None)
     await signed_in(db, client, admin["id"])
     ask = client.get("/staff/residents")
     assert ask.status_code == 200 and 'name="community"' in ask.text and "王秀英" not in ask.text
@@ -226,7 +225,7 @@ def test_every_audited_action_has_words_on_the_activity_log_page() -> None:
     from web.pages.staff import ACTIONS
 
     recorded = set()
-    for path in (Path(__file__).resolve().parents[2] / "mall").glob("*.py"):
+    for path in (Path(__file__).resolve().parents[2] / "mall").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record"):
                 continue

@@ -7,8 +7,9 @@ import re
 
 from litestar.testing import TestClient
 
-from mall import auth, organisation, shop
 from mall.db import Database
+from mall.people import auth, users
+from mall.shop import goods
 from tests.web.test_pages_account import ADMIN, PASSWORD, community, csrf, signed_in
 
 
@@ -19,8 +20,8 @@ def send(client: TestClient, path: str, **data: str | list[str]):
 async def two_outlets(db: Database) -> tuple[dict, int, int]:
     """xingfuli with its staff, a supermarket and a barber's; and heping with its staff."""
     made = await community(db)
-    market = await shop.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
-    barber = await shop.create_outlet(db, ADMIN, "xingfuli", "王师傅理发店", "partner")
+    market = await goods.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
+    barber = await goods.create_outlet(db, ADMIN, "xingfuli", "王师傅理发店", "partner")
     made["other_staff"] = (await community(db, "heping", "和平社区"))["staff"]
     return made, int(market["id"]), int(barber["id"])
 
@@ -47,7 +48,7 @@ async def test_staff_add_a_volunteer_for_one_outlet_then_let_them_serve_everywhe
         client, "/staff/volunteers", username="barber-vol", password=PASSWORD, outlet=[str(barber)]
     )
     assert added.status_code == 303, added.text
-    vol = next(v for v in await organisation.list_volunteers(db, ADMIN, "xingfuli"))
+    vol = next(v for v in await users.list_volunteers(db, ADMIN, "xingfuli"))
     assert added.headers["location"] == f"/staff/volunteers#v{vol['id']}"
     assert shown(client.get("/staff/volunteers").text) == ["barber-vol 值班的兑换点： 王师傅理发店"]
     token = await auth.sign_in(db, "barber-vol", PASSWORD, ip="10.1.1.1", kind="web")
@@ -77,14 +78,14 @@ async def test_a_wrong_volunteer_form_is_shown_again_with_its_error_and_adds_nob
     assert short.status_code == 400
     assert "至少" in short.text and 'value="new-vol"' in short.text
     assert re.search(rf'value="{barber}" checked', short.text)  # the ticks are kept too
-    assert await organisation.list_volunteers(db, ADMIN, "xingfuli") == []
+    assert await users.list_volunteers(db, ADMIN, "xingfuli") == []
 
 
 async def test_another_community_s_staff_and_volunteers_cannot_choose_outlets(
     db: Database, client: TestClient
 ) -> None:
     made, market, _ = await two_outlets(db)
-    vol = await organisation.create_user(
+    vol = await users.create_user(
         db, ADMIN, "market-vol", PASSWORD, "volunteer", "xingfuli", outlets=[market]
     )
     await signed_in(db, client, made["other_staff"])
@@ -93,5 +94,5 @@ async def test_another_community_s_staff_and_volunteers_cannot_choose_outlets(
     await signed_in(db, client, vol["id"])
     assert client.get("/staff/volunteers").status_code == 403
     assert send(client, f"/staff/volunteers/{vol['id']}/outlets").status_code == 403
-    listed = await organisation.list_volunteers(db, ADMIN, "xingfuli")
+    listed = await users.list_volunteers(db, ADMIN, "xingfuli")
     assert [v["outlets"] for v in listed] == [[market]]

@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
-from mall import residents
+from mall.people import residents
 from web.api.fields import Code
 from web.api.guards import database
 from web.session import client_ip

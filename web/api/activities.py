@@ -1,5 +1,5 @@
 """Recruitment calls (招募令) in the JSON API: publish, sign up, the rotating check-in code,
-check-in by the resident or by staff, and settlement. The rules are in ``mall.activities``."""
+check-in by the resident or by staff, and settlement. The rules are in ``mall.earning.activities``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall import activities
+from mall.earning import activities
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
 from web.api.guards import RESIDENT, STAFF, allow, caller, database
 from web.session import client_ip

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
-from mall import audit
+from mall.access import audit
 from web.api.fields import Before, Limit, Slug
 from web.api.guards import STAFF, allow, caller, database
 

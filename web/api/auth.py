@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
-from mall import auth
+from mall.people import auth
 from web.api.fields import Name, Secret
 from web.api.guards import USERS, allow, caller, database, signed_in
 from web.session import client_ip

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
-from mall import awards, rules
+from mall.earning import awards, rules
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
 from web.api.guards import STAFF, allow, caller, database
 from web.api.submissions import SubmissionController

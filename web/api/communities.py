@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
-from mall import organisation
+from mall.org import communities
 from web.api.fields import IdempotencyKey, Name, Slug
 from web.api.guards import STAFF, allow, caller, database
 from web.idempotency import idempotency
@@ -69,7 +69,7 @@ class CommunityController(Controller):
         ),
     )
     async def create(self, request: Request, data: JSONBody[NewCommunity]) -> Community:
-        made = await organisation.create_community(
+        made = await communities.create_community(
             database(request), await caller(request), data.slug, data.name, ip=client_ip(request)
         )
         return Community(**made)
@@ -83,7 +83,7 @@ class CommunityController(Controller):
         ),
     )
     async def create_grid(self, request: Request, slug: Slug, data: JSONBody[NewGrid]) -> Grid:
-        made = await organisation.create_grid(
+        made = await communities.create_grid(
             database(request),
             await caller(request),
             slug,
@@ -112,7 +112,7 @@ class CommunityController(Controller):
     ) -> Granted:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
-        made = await organisation.grant_budget(
+        made = await communities.grant_budget(
             database(request),
             p,
             slug,
@@ -133,5 +133,5 @@ class CommunityController(Controller):
         ),
     )
     async def budget(self, request: Request, slug: Slug) -> Budget:
-        found = await organisation.budget(database(request), await caller(request), slug)
+        found = await communities.budget(database(request), await caller(request), slug)
         return Budget(balance=found.balance, granted=found.granted, issued=found.issued)

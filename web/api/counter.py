@@ -1,6 +1,6 @@
 """The counter (兑换台) and reservations (预约): look a resident up, check out, orders, refunds,
-reservations and the volunteer's shift. The rules live in ``mall.redemption`` and
-``mall.reservations``."""
+reservations and the volunteer's shift. The rules live in ``mall.counter.redemption`` and
+``mall.counter.reservations``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall import redemption, reservations
+from mall.counter import redemption, reservations
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
 from web.api.guards import RESIDENT, STAFF, USERS, allow, caller, database
 from web.idempotency import idempotency

@@ -15,7 +15,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import Guard
 
 from mall import access
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
 from mall.errors import Unauthenticated
 from web.session import principal

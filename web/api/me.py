@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
-from mall import residents
+from mall.people import residents
 from web.api.fields import Before, Limit
 from web.api.guards import RESIDENT, allow, caller, database
 from web.api.residents import Passbook, Resident, passbook, resident

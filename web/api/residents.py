@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
 import ledger
-from mall import residents
+from mall.people import residents
 from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
 from web.api.guards import STAFF, allow, caller, database
 from web.session import client_ip

@@ -12,7 +12,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
-from mall import submissions
+from mall.earning import submissions
 from web.api.fields import MAX_ID, NO_CONTROL, Id, Limit, Name, Slug
 from web.api.guards import RESIDENT, STAFF, allow, caller, database
 from web.session import client_ip

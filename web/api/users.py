@@ -9,8 +9,8 @@ from litestar import Controller, Request, post, put
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall import organisation
 from mall.access import MAX_ID
+from mall.people import users
 from web.api.fields import Id, Name, Secret
 from web.api.guards import STAFF, allow, caller, database
 from web.session import client_ip
@@ -56,7 +56,7 @@ class UserController(Controller):
         ),
     )
     async def create(self, request: Request, data: JSONBody[NewUser]) -> User:
-        made = await organisation.create_user(
+        made = await users.create_user(
             database(request),
             await caller(request),
             data.username,
@@ -81,7 +81,7 @@ class UserController(Controller):
     async def set_outlets(
         self, request: Request, user_id: Id, data: JSONBody[VolunteerOutlets]
     ) -> User:
-        chosen = await organisation.set_volunteer_outlets(
+        chosen = await users.set_volunteer_outlets(
             database(request), await caller(request), user_id, data.outlets, ip=client_ip(request)
         )
         return User(**chosen)

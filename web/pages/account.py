@@ -1,5 +1,5 @@
 """Signing in and out with a password (staff, volunteers, street administrators), changing it,
-and the volunteers' landing page. The rules (lock-out, rate limits, sessions) live in ``mall.auth``."""
+and the volunteers' landing page. The rules (lock-out, rate limits, sessions) live in ``mall.people.auth``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
-from mall import auth, organisation
 from mall.errors import MallError
+from mall.org import communities
+from mall.people import auth
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -126,5 +127,5 @@ class AccountController(Controller):
     async def volunteer_home(self, request: Request) -> Response:
         p = await user(request, ("volunteer",))
         assert p.community_slug is not None  # volunteers always belong to a community
-        community = await organisation.get_community(request.app.state.db, p, p.community_slug)
+        community = await communities.get_community(request.app.state.db, p, p.community_slug)
         return no_store(render(request, "account/volunteer.html", me=p, community=community))

@@ -3,7 +3,7 @@ check-ins (polled), checking in a resident by code, settling, and the full-scree
 that renews itself. Residents: upcoming calls, signing up, and the page the QR opens.
 
 A GET never changes anything: the page the check-in QR opens shows one big button that POSTs
-(chat apps and camera apps open links to preview them). The rules live in ``mall.activities``.
+(chat apps and camera apps open links to preview them). The rules live in ``mall.earning.activities``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from mall import activities
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal
+from mall.earning import activities
 from mall.errors import N_, AlreadyCheckedIn, Invalid, MallError
-from mall.points import PATHS
+from mall.org.points import PATHS
 from web import qr
 from web.i18n import gettext as _
 from web.pages.common import (

@@ -17,7 +17,7 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 import ledger
-from mall.auth import Principal
+from mall.access import Principal
 from mall.errors import N_, Forbidden, MallError
 from web.i18n import gettext as _
 from web.session import principal

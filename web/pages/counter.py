@@ -18,10 +18,10 @@ from litestar.params import FromPath, FromQuery
 
 import catalog
 import ledger
-from mall import codes, redemption, reservations, residents
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal
+from mall.counter import redemption, reservations
 from mall.errors import MallError
+from mall.people import codes, residents
 from web import qr
 from web.i18n import gettext as _
 from web.pages.common import (

@@ -16,10 +16,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 import ledger
-from mall import awards, organisation, residents, rules, submissions
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal
+from mall.earning import awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
+from mall.org import communities
+from mall.people import residents
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -80,7 +81,7 @@ class EarningController(Controller):
         context: dict = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
             db = request.app.state.db
-            context["budget"] = await organisation.budget(db, p, slug)
+            context["budget"] = await communities.budget(db, p, slug)
             context["pending"] = await awards.count_pending(db, p, slug)
             queue = await submissions.queue(db, p, slug, limit=200)
             context["overdue"] = [s for s in queue if s["overdue"]]

@@ -11,9 +11,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
-from mall import pictures, shop
 from mall.access import STAFF_ROLES
 from mall.errors import N_, Invalid, MallError
+from mall.shop import goods, pictures
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -82,7 +82,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
         items = (
-            await shop.list_items(request.app.state.db, p, slug, active_only=False) if slug else []
+            await goods.list_items(request.app.state.db, p, slug, active_only=False) if slug else []
         )
         return no_store(
             render(
@@ -100,7 +100,7 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         donors = (
-            await shop.list_donors(request.app.state.db, p, form.community)
+            await goods.list_donors(request.app.state.db, p, form.community)
             if form.community
             else []
         )
@@ -127,7 +127,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
-            made = await shop.create_item(
+            made = await goods.create_item(
                 request.app.state.db,
                 p,
                 data.community,
@@ -158,7 +158,7 @@ class GoodsController(Controller):
         saved: bool = False,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        item = await shop.get_item(request.app.state.db, p, item_id)
+        item = await goods.get_item(request.app.state.db, p, item_id)
         if form is None:
             form = ItemForm(
                 sku=item["sku"],
@@ -198,7 +198,7 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
-            await shop.update_item(
+            await goods.update_item(
                 request.app.state.db,
                 p,
                 item_id,
@@ -226,7 +226,7 @@ class GoodsController(Controller):
         if isinstance(upload, UploadFile):
             data = await upload.read(pictures.MAX_BYTES + 1)
         try:
-            await shop.set_picture(request.app.state.db, p, item_id, data, ip=client_ip(request))
+            await goods.set_picture(request.app.state.db, p, item_id, data, ip=client_ip(request))
         except MallError as exc:
             return await self._item_page(
                 request, item_id, picture_error=message(exc), status=form_status(exc)
@@ -245,7 +245,7 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         donors = (
-            await shop.list_donors(request.app.state.db, p, form.community)
+            await goods.list_donors(request.app.state.db, p, form.community)
             if form.community
             else []
         )
@@ -268,7 +268,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
-            await shop.create_donor(
+            await goods.create_donor(
                 request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:
@@ -287,8 +287,8 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         db = request.app.state.db
-        outlets = await shop.list_outlets(db, p, form.community) if form.community else []
-        low = await shop.low_stock(db, p, form.community) if form.community else []
+        outlets = await goods.list_outlets(db, p, form.community) if form.community else []
+        low = await goods.low_stock(db, p, form.community) if form.community else []
         return no_store(
             render(
                 request,
@@ -309,7 +309,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
-            made = await shop.create_outlet(
+            made = await goods.create_outlet(
                 request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:

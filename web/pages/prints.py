@@ -15,9 +15,9 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from mall import codes, residents
 from mall.access import STAFF_ROLES
 from mall.errors import CodeInvalid, MallError
+from mall.people import codes, residents
 from mall.settings import get_settings
 from web import qr
 from web.pages.common import (

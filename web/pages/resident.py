@@ -13,9 +13,9 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from mall import codes, residents
-from mall.auth import RESIDENT_SESSION
 from mall.errors import MallError
+from mall.people import codes, residents
+from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
 from web.pages.common import (
     EXCEPTION_HANDLERS,

@@ -8,9 +8,8 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
-from mall import rules
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal
+from mall.earning import rules
 from mall.errors import N_, Invalid, MallError
 from web.pages.common import (
     EXCEPTION_HANDLERS,

@@ -7,8 +7,8 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.response import File
 
-from mall import pictures, shop
 from mall.errors import NotFound
+from mall.shop import goods, pictures
 from web.pages.common import EXCEPTION_HANDLERS, no_store, resident
 from web.pages.goods import GoodsController
 from web.pages.stock import StockController
@@ -25,7 +25,7 @@ class ShopController(Controller):
     @get("/me/shop")
     async def shop_page(self, request: Request) -> Response:
         p = await resident(request)
-        found = await shop.browse(request.app.state.db, p)
+        found = await goods.browse(request.app.state.db, p)
         return no_store(
             render(
                 request,

@@ -10,10 +10,9 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from mall import audit, residents
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal, audit
 from mall.errors import N_, MallError
+from mall.people import residents
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,

@@ -14,10 +14,9 @@ from litestar.params import FromPath
 
 import catalog
 import ledger
-from mall import shop
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal
 from mall.errors import N_, Invalid, MallError
+from mall.shop import goods
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -94,11 +93,11 @@ class StockController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         db = request.app.state.db
-        outlet, rows = await shop.outlet_stock(db, p, outlet_id)
-        donors = await shop.outlet_donors(db, p, outlet_id)
+        outlet, rows = await goods.outlet_stock(db, p, outlet_id)
+        donors = await goods.outlet_donors(db, p, outlet_id)
         moves = [
             {**m, "when": when(m["at"]), "why": REASONS.get(m["reason"], m["reason"])}
-            for m in await shop.history(db, p, outlet_id, limit=15)
+            for m in await goods.history(db, p, outlet_id, limit=15)
         ]
         done = request.query_params.get("done", "")
         return no_store(
@@ -129,7 +128,7 @@ class StockController(Controller):
         p = await user(request, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
-            made = await shop.change_stock(
+            made = await goods.change_stock(
                 request.app.state.db,
                 p,
                 outlet_id,
@@ -166,7 +165,7 @@ class StockController(Controller):
         status: int = 200,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        outlet, rows = await shop.outlet_stock(request.app.state.db, p, outlet_id)
+        outlet, rows = await goods.outlet_stock(request.app.state.db, p, outlet_id)
         return no_store(
             render(
                 request,
@@ -196,7 +195,7 @@ class StockController(Controller):
             if not typed:
                 raise Invalid(N_("Please enter at least one counted quantity."))
             counts = {sku: whole(text, COUNTED) for sku, text in typed.items()}
-            await shop.stocktake(
+            await goods.stocktake(
                 request.app.state.db,
                 p,
                 outlet_id,
@@ -224,8 +223,8 @@ class StockController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         db = request.app.state.db
-        outlet = await shop.get_outlet(db, p, outlet_id)
-        changes = await shop.stocktake_result(db, p, outlet_id, form_key(p, key))
+        outlet = await goods.get_outlet(db, p, outlet_id)
+        changes = await goods.stocktake_result(db, p, outlet_id, form_key(p, key))
         return no_store(
             render(request, "shop/stocktake_done.html", me=p, outlet=outlet, changes=changes)
         )

@@ -1,16 +1,16 @@
 """Staff pages for the community's volunteers (志愿者): add a volunteer's account, and choose the
 outlets each serves at (none chosen: every outlet of the community). Volunteers and residents
-get 403; another community's volunteer is 404 (``mall.organisation``)."""
+get 403; another community's volunteer is 404 (``mall.org.communities``)."""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from mall import organisation, shop
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall.access import STAFF_ROLES, Principal
 from mall.errors import Invalid, MallError
+from mall.people import users
+from mall.shop import goods
 from web.pages.common import EXCEPTION_HANDLERS, form_status, message, no_store, see_other, user
 from web.pages.earning import ids
 from web.pages.staff import community_of
@@ -38,7 +38,7 @@ class VolunteerController(Controller):
             "outlets": ids(form.getall("outlet", [])),
         }
         try:
-            made = await organisation.create_user(
+            made = await users.create_user(
                 request.app.state.db,
                 p,
                 entered["username"],
@@ -59,7 +59,7 @@ class VolunteerController(Controller):
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         try:
-            await organisation.set_volunteer_outlets(
+            await users.set_volunteer_outlets(
                 request.app.state.db,
                 p,
                 user_id,
@@ -85,8 +85,8 @@ class VolunteerController(Controller):
         status: int = 200,
     ) -> Response:
         db = request.app.state.db
-        volunteers = await organisation.list_volunteers(db, p, slug) if slug else []
-        outlets = await shop.list_outlets(db, p, slug) if slug else []
+        volunteers = await users.list_volunteers(db, p, slug) if slug else []
+        outlets = await goods.list_outlets(db, p, slug) if slug else []
         return no_store(
             render(
                 request,

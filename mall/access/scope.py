@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from ledger import Connection, Row
-from mall.auth import Principal
+from mall.access.principal import Principal
 from mall.errors import Forbidden, Invalid, NotFound, Unauthenticated
 
 #: The roles that manage a community's people: street administrators and community staff.

@@ -14,9 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ledger
-from mall import access, audit, codes, points, residents, text
-from mall.access import MAX_ID, STAFF_ROLES
-from mall.auth import Principal
+from mall import access, text
+from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import (
     N_,
@@ -27,7 +26,9 @@ from mall.errors import (
     Invalid,
     NotFound,
 )
-from mall.points import PATHS
+from mall.org import points
+from mall.org.points import PATHS
+from mall.people import codes, residents
 from mall.settings import get_settings
 
 #: Seconds one check-in code is shown before the next; a code is accepted in its own window and

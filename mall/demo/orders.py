@@ -8,10 +8,12 @@ from __future__ import annotations
 import random
 
 import catalog
-from mall import demo_shop, redemption, reservations, residents
-from mall.auth import Principal
+from mall.access import Principal
+from mall.counter import redemption, reservations
 from mall.db import Database
+from mall.demo import shop as demo_shop
 from mall.errors import InsufficientPoints, LimitExceeded
+from mall.people import residents
 
 ORDERS = 14
 

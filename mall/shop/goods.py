@@ -14,11 +14,12 @@ from typing import Any
 
 import catalog
 import ledger
-from mall import access, audit, pictures, points, text
-from mall.access import MAX_ID, STAFF_ROLES
-from mall.auth import Principal
+from mall import access, text
+from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Invalid, NotFound, OutOfStock
+from mall.org import points
+from mall.shop import pictures
 
 VIEWERS = STAFF_ROLES + ("volunteer", "resident")
 STOCK_REASONS = ("receipt", "donation", "stocktake", "adjustment")

@@ -15,7 +15,7 @@ import catalog
 import ledger
 from ledger import Connection
 from mall import access
-from mall.auth import Principal
+from mall.access.principal import Principal
 from mall.db import Database
 
 

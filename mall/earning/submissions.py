@@ -2,7 +2,7 @@
 (微心愿), each with a due date (限时办结) and staff decisions that may award points by a rule.
 
 Status: open → accepted → resolved; open or accepted → rejected (with a reason); open → resolved.
-A decision with a rule awards through ``mall.awards`` in the same transaction (budget, caps and
+A decision with a rule awards through ``mall.earning.awards`` in the same transaction (budget, caps and
 four eyes apply), to the filer and, for a micro-wish, to the neighbour who fulfilled it.
 """
 
@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import ledger
 from ledger import Connection, Row
-from mall import access, audit, awards, text, throttle
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall import access, text
+from mall.access import STAFF_ROLES, Principal, audit, throttle
 from mall.db import Database
+from mall.earning import awards
 from mall.errors import N_, AlreadyExists, Invalid, NotFound
 
 KINDS = ("proposal", "dispute", "wish")

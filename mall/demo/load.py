@@ -1,4 +1,4 @@
-"""``mall demo``: a realistic street to click through, loaded into an empty database.
+"""The demo loader for `mall demo`.
 
 A street with two communities, their grids, staff, volunteers and residents (some with a phone
 bound, some with a printed card), budgets from the street, and a ledger history: awards on all
@@ -12,17 +12,14 @@ import random
 import secrets
 
 import ledger
-from mall import (
-    demo_activities,
-    demo_earning,
-    demo_orders,
-    demo_shop,
-    organisation,
-    points,
-    residents,
-)
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database, open_database
+from mall.demo import activities as demo_activities
+from mall.demo import earning as demo_earning
+from mall.demo import orders as demo_orders
+from mall.demo import shop as demo_shop
+from mall.org import communities, points
+from mall.people import residents, users
 from mall.settings import get_settings
 
 COMMUNITIES = [
@@ -99,7 +96,7 @@ async def load_demo() -> int:
 async def _load(db: Database, rng: random.Random) -> list[str]:
     logins = []
     password = _password()
-    await organisation.create_user(db, ADMIN, "street", password, "admin", None)
+    await users.create_user(db, ADMIN, "street", password, "admin", None)
     logins.append(f"街道管理员 street admin   street / {password}   {{base}}/sign-in")
     for spec in COMMUNITIES:
         logins += await _community(db, rng, spec)
@@ -108,17 +105,17 @@ async def _load(db: Database, rng: random.Random) -> list[str]:
 
 async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
     slug = spec["slug"]
-    community = await organisation.create_community(db, ADMIN, slug, spec["name"])
-    await organisation.grant_budget(
+    community = await communities.create_community(db, ADMIN, slug, spec["name"])
+    await communities.grant_budget(
         db, ADMIN, slug, 20000, "街道拨付年度积分预算", idempotency_key=f"demo:{slug}:grant"
     )
     for code, name in spec["grids"]:
-        await organisation.create_grid(db, ADMIN, slug, code, name)
+        await communities.create_grid(db, ADMIN, slug, code, name)
     logins = []
     for role, n in (("staff", 2), ("volunteer", 2)):
         for i in range(1, n + 1):
             username, password = f"{slug}-{role}{i}", _password()
-            await organisation.create_user(db, ADMIN, username, password, role, slug)
+            await users.create_user(db, ADMIN, username, password, role, slug)
             then = "/staff/earning" if role == "staff" else "/counter"
             logins.append(f"{spec['name']} {role:9} {username} / {password}   {{base}}{then}")
     staff = Principal(

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ledger import Connection, Row
-from mall import access, audit, points, text
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall import access, text
+from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, CapExceeded, Invalid, NotFound
+from mall.org import points
 
 #: The calendar of days and months for caps: residents live in China.
 CALENDAR = ZoneInfo("Asia/Shanghai")

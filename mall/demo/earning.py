@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from mall import awards, rules, submissions
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import awards, rules, submissions
 
 #: code, name, path, points, caps and threshold
 RULES = [

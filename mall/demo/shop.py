@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import random
 
-from mall import organisation, shop
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.people import users
+from mall.shop import goods
 
 #: sku, name, price in points, unit, category, monthly limit, low-stock level
 GOODS = [
@@ -34,8 +35,8 @@ async def load(
     db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
 ) -> list[str]:
     """Load this area's demo data for one community; return log-in lines to print, if any."""
-    market = await shop.create_outlet(db, staff, slug, _market_name(slug), "supermarket")
-    partner = await shop.create_outlet(
+    market = await goods.create_outlet(db, staff, slug, _market_name(slug), "supermarket")
+    partner = await goods.create_outlet(
         db, staff, slug, PARTNERS.get(slug, "红色合伙人商家"), "partner"
     )
     async with db.connection() as conn:  # the partner's own volunteer serves there only
@@ -43,11 +44,13 @@ async def load(
             "SELECT id FROM mall_user WHERE username = ?", f"{slug}-volunteer2"
         )
     if helper is not None:
-        await organisation.set_volunteer_outlets(db, staff, int(helper), [partner["id"]])
-    unit = await shop.create_donor(db, staff, slug, UNITS.get(slug, "共建单位党支部"), "unit")
-    merchant = await shop.create_donor(db, staff, slug, MERCHANTS.get(slug, "爱心商家"), "merchant")
+        await users.set_volunteer_outlets(db, staff, int(helper), [partner["id"]])
+    unit = await goods.create_donor(db, staff, slug, UNITS.get(slug, "共建单位党支部"), "unit")
+    merchant = await goods.create_donor(
+        db, staff, slug, MERCHANTS.get(slug, "爱心商家"), "merchant"
+    )
     for sku, name, price, unit_word, category, limit, low in GOODS:
-        await shop.create_item(
+        await goods.create_item(
             db,
             staff,
             slug,
@@ -61,7 +64,7 @@ async def load(
             low_stock=low,
         )
     for sku, name, price, category in SERVICES:
-        await shop.create_item(
+        await goods.create_item(
             db,
             staff,
             slug,
@@ -75,7 +78,7 @@ async def load(
     for sku, _name, _price, _unit, _category, _limit, low in GOODS:
         received = low - 1 if sku == low_one else rng.randint(low + 5, low + 40)
         if received > 0:
-            await shop.change_stock(
+            await goods.change_stock(
                 db,
                 staff,
                 market["id"],
@@ -90,7 +93,7 @@ async def load(
     ):
         if sku == low_one:
             continue
-        await shop.change_stock(
+        await goods.change_stock(
             db,
             staff,
             market["id"],

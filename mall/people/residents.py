@@ -8,19 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import ledger
-from mall import access, audit, codes, points, text, throttle
-from mall.access import STAFF_ROLES
-from mall.auth import (
+from mall import access, text
+from mall.access import STAFF_ROLES, Principal, audit, throttle
+from mall.db import Database
+from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
+from mall.org import points
+from mall.people import codes
+from mall.people.auth import (
     RESIDENT_SESSION,
-    Principal,
     create_session,
     forget_sessions,
     hash_password,
     password_matches,
     revoke_resident_sessions,
 )
-from mall.db import Database
-from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
 from mall.settings import get_settings
 
 PHONE = re.compile(r"^1\d{10}$")

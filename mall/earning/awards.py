@@ -6,7 +6,7 @@ An award is one row, one line per resident and, once posted, ONE ledger journal 
 wallet). The maker's idempotency key is unique per maker (``mall_award_maker_key``): the same key
 and request replay the first answer and write nothing; another request under the key is
 ``idempotency_key_reused``. Lock order on PostgreSQL: the rule, then the award, then the ledger's
-accounts (``mall.rules.rule_for_award``).
+accounts (``mall.earning.rules.rule_for_award``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 
 import ledger
 from ledger import Connection, Row
-from mall import access, audit, points, rules, text
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall import access, text
+from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
+from mall.earning import rules
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
+from mall.org import points
 
 POSTED, PENDING, REJECTED = "posted", "pending_approval", "rejected"
 STATUSES = (POSTED, PENDING, REJECTED)

@@ -18,9 +18,8 @@ from typing import Any
 import catalog
 import ledger
 from ledger import Connection, Row
-from mall import access, audit, codes, points, residents
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall import access
+from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import (
     N_,
@@ -34,6 +33,8 @@ from mall.errors import (
     LimitExceeded,
     NotFound,
 )
+from mall.org import points
+from mall.people import codes, residents
 from mall.settings import get_settings
 
 #: Who may serve at the counter: volunteers, staff, and street administrators.
@@ -348,7 +349,7 @@ async def lookup(
     and their reservations at this outlet. The pay code is not consumed; it stays good for
     ``SCANNED_CODE_TTL`` for the checkout. For a printed card, ``counter_code`` is a fresh pay
     code that stands for the card (and its PIN) during this one visit."""
-    from mall import reservations  # reservations builds on this module
+    from mall.counter import reservations
 
     at = at or now()
     parsed = codes.parse(get_settings().secret_key, code)

@@ -1,4 +1,4 @@
-"""Demo recruitment calls (招募令) for `mall demo`, made through ``mall.activities`` like any
+"""Demo recruitment calls (招募令) for `mall demo`, made through ``mall.earning.activities`` like any
 staff member would: two settled calls in the past (their attendees' passbooks show the points),
 one happening now with sign-ups and check-ins, and upcoming ones, one of them full with a
 waiting list."""
@@ -8,9 +8,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from mall import activities, residents
-from mall.auth import Principal
+from mall.access import Principal
 from mall.db import Database
+from mall.earning import activities
+from mall.people import residents
 
 PAST = [
     ("楼道杂物清理日", "adding_to_good", 10, 12, "3栋、5栋楼道", -9),

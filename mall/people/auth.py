@@ -13,18 +13,16 @@ import hashlib
 import os
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ledger import Connection
-from mall import throttle
+from mall.access import Principal, audit, throttle
 from mall.db import Database
 from mall.errors import N_, Forbidden, Invalid, Unauthenticated
 
-ROLES = ("admin", "staff", "volunteer")
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 STAFF_SESSION = timedelta(hours=12)
@@ -46,34 +44,6 @@ _hasher = (
 )
 # A hash to verify against when the user does not exist, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not a password of anybody's")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """A signed-in staff member, volunteer, administrator or resident."""
-
-    kind: str  # "user" or "resident"
-    session_id: int
-    community_id: int | None
-    community_slug: str | None
-    user_id: int | None = None
-    username: str | None = None
-    role: str | None = None  # admin, staff, volunteer; "resident" for residents
-    resident_id: int | None = None
-    name: str = ""
-    #: a volunteer's outlets; None: every outlet of the community (no outlet chosen)
-    outlets: frozenset[int] | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def serves_at(self, outlet_id: int) -> bool:
-        """Whether the counter of this outlet (of the principal's own community) is theirs."""
-        return self.outlets is None or outlet_id in self.outlets
-
-    def label(self) -> str:
-        return self.username or f"resident:{self.resident_id}"
 
 
 def now() -> datetime:
@@ -286,8 +256,6 @@ async def change_password(
     db: Database, principal: Principal, old: str, new: str, *, ip: str = ""
 ) -> None:
     """Change one's own password; every other session of the user is signed out."""
-    from mall import audit  # imported here: audit's scope checks import this module
-
     if principal.user_id is None:
         raise Forbidden()
     check_new_password(new)

@@ -17,15 +17,17 @@ from datetime import datetime, timedelta
 import catalog
 import ledger
 from ledger import Connection
-from mall import access, codes, points, redemption
-from mall.access import STAFF_ROLES
-from mall.auth import Principal
+from mall import access
+from mall.access import STAFF_ROLES, Principal
+from mall.counter import redemption
+from mall.counter.redemption import COUNTER_ROLES, now
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
-from mall.redemption import COUNTER_ROLES, now
+from mall.org import points
+from mall.people import codes
 from mall.settings import get_settings
 
-log = logging.getLogger("mall.reservations")
+log = logging.getLogger("mall.counter.reservations")
 
 #: How often the app lapses overdue reservations and purges old pay codes.
 HOUSEKEEPING_EVERY_S = 300

@@ -1,0 +1,20 @@
+"""Who is asking and what they may touch: the principal, the scope checks every service makes
+before it reads, the audit log of privileged acts, and the throttle on anything guessable.
+
+Every capability package builds on this one; it imports none of them.
+"""
+
+from mall.access.principal import ROLES, Principal
+from mall.access.scope import MAX_ID, SLUG, STAFF_ROLES, community, cursor, require, resident
+
+__all__ = [
+    "MAX_ID",
+    "ROLES",
+    "SLUG",
+    "STAFF_ROLES",
+    "Principal",
+    "community",
+    "cursor",
+    "require",
+    "resident",
+]

@@ -1,0 +1,7 @@
+"""The counter (兑换): looking a resident up by pay code or card, checkout, refunds, orders, the
+volunteer's shift, and reservations with their housekeeping.
+
+Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of earning.
+"""
+
+__all__ = ["redemption", "reservations"]

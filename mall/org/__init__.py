@@ -1,0 +1,7 @@
+"""The organisation (组织): street, communities, grids, their points budgets, and the chart of
+accounts each community's book keeps in the ledger (``points``).
+
+Builds on ``mall.access``; knows nothing of people, earning or the counter.
+"""
+
+__all__ = ["communities", "points"]

@@ -1,0 +1,146 @@
+"""Street, communities, grids and their points budgets (街道、社区、网格、预算)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import ledger
+from mall import access, text
+from mall.access import Principal, audit
+from mall.db import Database
+from mall.errors import N_, AlreadyExists, Invalid
+from mall.org import points
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+GRID_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    balance: int
+    granted: int
+    issued: int
+
+
+async def default_street(db: Database) -> int:
+    async with db.transaction() as conn:
+        street = await conn.fetchval("SELECT id FROM mall_street ORDER BY id LIMIT 1")
+        if street is None:
+            street = await conn.fetchval(
+                "INSERT INTO mall_street (name) VALUES (?) RETURNING id", "街道"
+            )
+        return int(street)
+
+
+async def create_community(
+    db: Database, p: Principal, slug: str, name: str, *, ip: str = ""
+) -> dict:
+    """A community with its ledger book and chart of accounts (admin only)."""
+    access.require(p, ["admin"])
+    if not SLUG.match(slug or ""):
+        raise Invalid(N_("A community code uses 2 to 63 lowercase letters, digits and dashes."))
+    name = text.plain(name, max_length=200)
+    street = await default_street(db)
+    async with db.transaction() as conn:
+        if await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug):
+            raise AlreadyExists(N_("A community with this code already exists."))
+        book = await points.open_community_book(conn, slug, name)
+        community_id = await conn.fetchval(
+            "INSERT INTO mall_community (street, slug, name, book, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            street,
+            slug,
+            name,
+            book,
+            datetime.now(UTC),
+        )
+        await audit.record(
+            conn, p, "community.create", community_id=community_id, target=slug, ip=ip, name=name
+        )
+    return {"id": community_id, "slug": slug, "name": name}
+
+
+async def create_grid(
+    db: Database, p: Principal, slug: str, code: str, name: str, *, ip: str = ""
+) -> dict:
+    if not GRID_CODE.match(code or ""):
+        raise Invalid(N_("A grid code uses 1 to 40 letters, digits, dashes or underscores."))
+    name = text.plain(name, max_length=200)
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, ["admin", "staff"])
+        if await conn.fetchval(
+            "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community["id"], code
+        ):
+            raise AlreadyExists(N_("A grid with this code already exists."))
+        grid_id = await conn.fetchval(
+            "INSERT INTO mall_grid (community, code, name) VALUES (?, ?, ?) RETURNING id",
+            community["id"],
+            code,
+            name,
+        )
+        await audit.record(
+            conn, p, "grid.create", community_id=community["id"], target=code, ip=ip, name=name
+        )
+    return {"id": grid_id, "code": code, "name": name}
+
+
+async def grant_budget(
+    db: Database,
+    p: Principal,
+    slug: str,
+    amount: int,
+    memo: str,
+    *,
+    idempotency_key: str,
+    req_hash: str | None = None,
+    ip: str = "",
+) -> dict:
+    """The street funds a community: points move from ``mint`` to ``budget`` (admin only)."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= 10_000_000:
+        raise Invalid(N_("Points must be a whole number from 1 to 10,000,000."))
+    memo = (memo or "").strip()[:200]
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, ["admin"])
+        journal = await ledger.post_journal(
+            conn,
+            community["book"],
+            "grant",
+            [(points.MINT, -amount), (points.BUDGET, amount)],
+            idempotency_key=idempotency_key,
+            req_hash=req_hash,
+            memo=memo,
+        )
+        if not journal.replayed:
+            await audit.record(
+                conn,
+                p,
+                "budget.grant",
+                community_id=community["id"],
+                target=slug,
+                ip=ip,
+                points=amount,
+                memo=memo,
+                journal=journal.id,
+            )
+    # The balance right after this grant, from its own posting: a replay answers the same.
+    balance = next(leg.balance_after for leg in journal.postings if leg.account == points.BUDGET)
+    return {"balance": balance, "journal_id": journal.id}
+
+
+async def budget(db: Database, p: Principal, slug: str) -> Budget:
+    """Granted (everything minted for the community), issued, and what is left: all O(1)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, ["admin", "staff"])
+        left = (await ledger.get_balance(conn, community["book"], points.BUDGET)).balance
+        granted = -(await ledger.get_balance(conn, community["book"], points.MINT)).balance
+    return Budget(balance=left, granted=granted, issued=granted - left)
+
+
+async def get_community(db: Database, p: Principal, slug: str) -> dict:
+    """A community's code and name, for anyone who works in it (staff, volunteers, admins)."""
+    async with db.connection() as conn:
+        row = await access.community(conn, p, slug, ["admin", "staff", "volunteer"])
+    return {"id": row["id"], "slug": row["slug"], "name": row["name"]}

@@ -1,0 +1,7 @@
+"""People (人员): user accounts and sign-in, residents, and the signed codes that stand for them
+(activation papers, printed cards, pay codes).
+
+Builds on ``mall.access`` and ``mall.org``.
+"""
+
+__all__ = ["auth", "codes", "residents", "users"]
