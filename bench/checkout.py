@@ -119,7 +119,7 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
     from mall.db import open_database
     from mall.org import communities, points
     from mall.people import auth, residents, users
-    from mall.shop import goods
+    from mall.shop import items, outlets, stock
 
     admin = Principal(
         kind="user", session_id=0, community_id=None, community_slug=None, role="admin"
@@ -148,18 +148,18 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
             book = int(
                 await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community["id"])
             )
-        outlets = [
-            (await goods.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket"))[
+        outlet_ids = [
+            (await outlets.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket"))[
                 "id"
             ]
             for n in range(outlets_n)
         ]
         for sku, name in ITEMS:
-            await goods.create_item(
+            await items.create_item(
                 db, staff, SLUG, sku=sku, name=name, kind="goods", price_points=PRICE, unit="件"
             )
-            for outlet_id in outlets:
-                await goods.change_stock(
+            for outlet_id in outlet_ids:
+                await stock.change_stock(
                     db,
                     staff,
                     outlet_id,
@@ -184,7 +184,7 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
                     path="timely_help",
                     memo="基准",
                 )
-        return Seed(book, outlets, [sku for sku, _ in ITEMS], volunteer_token, tokens)
+        return Seed(book, outlet_ids, [sku for sku, _ in ITEMS], volunteer_token, tokens)
     finally:
         await db.close()
 

@@ -9,7 +9,7 @@ one process (as one ``mall serve`` worker) each loop one checkout after another 
 pool, in one of three shapes:
 
 - ``statements``: the round trips a checkout made before ``mall_checkout`` (the Python path of
-  ``mall/counter/redemption.py``, which SQLite still takes): the resident's session lookup, the pay code's
+  ``mall/counter/checkout.py``, which SQLite still takes): the resident's session lookup, the pay code's
   transaction (BEGIN, INSERT, COMMIT), the volunteer's session lookup, and the order's
   transaction: BEGIN, 6 reads and checks, the code used, ``ledger_post``, the order, the stock
   level locked and updated, the movement, the order line, COMMIT.
@@ -252,7 +252,7 @@ async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) 
     item, sku, name = w.items[n % len(w.items)]
     ident, key = secrets.token_urlsafe(15), secrets.token_hex(16)
     at = datetime.now(UTC)
-    from mall.counter.redemption import month_start  # China's calendar month, as the app passes it
+    from mall.counter.basket import month_start  # China's calendar month, as the app passes it
     from mall.org.points import REDEEMED_SHARDS
 
     # as the app: two requests, each on a connection of its own; no session lookups (the app

@@ -250,7 +250,7 @@ class Submission(Table, tablename="mall_submission"):
     award = ForeignKey(Award, on_delete=OnDelete.restrict, null=True, default=None)
 
 
-# Redemption (mall.counter.redemption) ----------------------------------------------------------
+# Redemption (mall.counter) --------------------------------------------------------------------
 
 
 class Order(Table, tablename="mall_order"):

@@ -187,7 +187,7 @@ async def _restock(db: Database, outlet_id: int) -> None:
 
 
 async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str, key: str) -> int:
-    from mall.counter import redemption
+    from mall.counter import checkout
 
     await _restock(db, outlet_id)
     me = Principal(
@@ -195,7 +195,7 @@ async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str,
         role="resident", resident_id=resident_id,
     )  # fmt: skip
     code = (await residents.new_pay_code(db, me))["code"]
-    done = await redemption.checkout(
+    done = await checkout.checkout(
         db,
         ADMIN,
         outlet_id,

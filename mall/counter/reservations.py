@@ -19,8 +19,8 @@ import ledger
 from ledger import Connection
 from mall import access
 from mall.access import STAFF_ROLES, Principal
-from mall.counter import redemption
-from mall.counter.redemption import COUNTER_ROLES, now
+from mall.counter import basket, orders, payer
+from mall.counter.basket import COUNTER_ROLES, now
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
 from mall.org import points
@@ -128,10 +128,10 @@ async def reserve(
 ) -> dict:
     """Set goods aside for the signed-in resident at one of their community's outlets."""
     access.require(p, ("resident",))
-    wanted = redemption.clean_lines(lines)
+    wanted = basket.clean_lines(lines)
     at = now()
     async with db.transaction() as conn:
-        outlet = await redemption.outlet_row(conn, outlet_id)
+        outlet = await basket.outlet_row(conn, outlet_id)
         if outlet["community_id"] != p.community_id:
             raise NotFound()
         first = await conn.fetchrow(
@@ -144,15 +144,15 @@ async def reserve(
             if first["request_hash"] != req_hash:
                 raise ledger.IdempotencyKeyReused(idempotency_key)
             return {**await _one(conn, int(first["id"])), "replayed": True}
-        order_lines = await redemption.priced_lines(conn, outlet["community_id"], wanted)
+        order_lines = await basket.priced_lines(conn, outlet["community_id"], wanted)
         if any(line["kind"] != "goods" for line in order_lines):
             raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
         total = sum(line["price_points"] * line["quantity"] for line in order_lines)
-        await redemption.check_limits(conn, p.resident_id, order_lines, at)
-        await redemption.check_stock(conn, outlet_id, order_lines)
-        available = await redemption.wallet_balance(conn, outlet["book"], p.resident_id)
+        await basket.check_limits(conn, p.resident_id, order_lines, at)
+        await basket.check_stock(conn, outlet_id, order_lines)
+        available = await basket.wallet_balance(conn, outlet["book"], p.resident_id)
         if total > available:
-            raise redemption.not_enough(total, available)
+            raise basket.not_enough(total, available)
         expires = at + timedelta(days=lapse_days())
         try:
             hold = await ledger.place_hold(
@@ -161,11 +161,11 @@ async def reserve(
                 points.wallet(p.resident_id),
                 total,
                 expires_at=expires,
-                idempotency_key=redemption.scoped_key(f"reserve:r{p.resident_id}", idempotency_key),
-                memo="预约：" + redemption.memo_of(order_lines),
+                idempotency_key=basket.scoped_key(f"reserve:r{p.resident_id}", idempotency_key),
+                memo="预约：" + basket.memo_of(order_lines),
             )
         except ledger.InsufficientFunds as exc:
-            raise redemption.not_enough(total, exc.balance) from exc
+            raise basket.not_enough(total, exc.balance) from exc
         reservation_id = int(
             await conn.fetchval(
                 "INSERT INTO mall_reservation (community, outlet, resident, total, status, "
@@ -182,7 +182,7 @@ async def reserve(
                 expires,
             )
         )
-        await redemption.move_lines(
+        await basket.move_lines(
             conn, outlet_id, order_lines, -1, "reservation", f"reservation:{reservation_id}", None
         )
         await conn.executemany(
@@ -240,7 +240,7 @@ async def cancel(db: Database, p: Principal, reservation_id: int) -> dict:
             memo="取消预约，积分退回",
         )
         lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
-        await redemption.move_lines(
+        await basket.move_lines(
             conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
         )
         return await _one(conn, reservation_id)
@@ -262,19 +262,19 @@ async def collect(
     parsed = codes.parse(get_settings().secret_key, code)
     async with db.connection() as conn:
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)
-    redemption.check_serves_at(p, int(row["outlet"]))
+    basket.check_serves_at(p, int(row["outlet"]))
     if parsed.kind == codes.CARD:
-        holder = await redemption.card_resident(db, p, row["community"], code, pin, ip)
+        holder = await payer.card_resident(db, p, row["community"], code, pin, ip)
     elif parsed.kind != codes.PAY:
         raise CodeInvalid()
     at = now()
     async with db.transaction() as conn:
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)
         if row["status"] == "collected" and row["order_id"] is not None:
-            done = await redemption.get_order(db, p, int(row["order_id"]))
+            done = await orders.get_order(db, p, int(row["order_id"]))
             return {**done, "replayed": True}
         if parsed.kind == codes.PAY:
-            holder = int((await redemption.pay_code_row(conn, parsed.ident, at))["resident"])
+            holder = int((await payer.pay_code_row(conn, parsed.ident, at))["resident"])
         if holder != row["resident"]:
             raise CodeInvalid()
         if row["status"] == "held" and row["expires_at"] <= at:
@@ -316,8 +316,8 @@ async def collect(
             "UPDATE mall_reservation SET order_id = ? WHERE id = ?", order_id, reservation_id
         )
         lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
-        await redemption.insert_order_lines(conn, order_id, lines)
-        after = await redemption.wallet_balance(conn, row["book"], row["resident"])
+        await basket.insert_order_lines(conn, order_id, lines)
+        after = await basket.wallet_balance(conn, row["book"], row["resident"])
     return {"id": order_id, "total": int(row["total"]), "balance_after": after, "replayed": False}
 
 

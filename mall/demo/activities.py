@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from mall.access import Principal
 from mall.db import Database
-from mall.earning import activities
+from mall.earning import activities, checkin
 from mall.people import residents
 
 PAST = [
@@ -78,16 +78,16 @@ async def load(
         activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
         for resident_id in rng.sample(resident_ids, k=min(4, len(resident_ids))):
             pay = await residents.new_pay_code(db, _resident(staff, resident_id))
-            await activities.record_attendance(db, staff, activity_id, pay["code"])
-        await activities.settle(db, staff, activity_id)
+            await checkin.record_attendance(db, staff, activity_id, pay["code"])
+        await checkin.settle(db, staff, activity_id)
     now_on = ("社区花园认领种植", "adding_to_good", 12, 10, "社区小花园", 0)
     activity_id = await _publish(db, staff, slug, now_on, today - timedelta(minutes=30))
     signed = rng.sample(resident_ids, k=min(4, len(resident_ids)))
     for resident_id in signed:
         await activities.sign_up(db, _resident(staff, resident_id), activity_id)
-    code = (await activities.checkin_code(db, staff, activity_id))["code"]
+    code = (await checkin.checkin_code(db, staff, activity_id))["code"]
     for resident_id in signed[:2]:
-        await activities.check_in(db, _resident(staff, resident_id), activity_id, code)
+        await checkin.check_in(db, _resident(staff, resident_id), activity_id, code)
     for spec in UPCOMING:
         activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
         for resident_id in rng.sample(resident_ids, k=min(spec[3] + 2, len(resident_ids))):

@@ -9,7 +9,7 @@ import random
 
 import catalog
 from mall.access import Principal
-from mall.counter import redemption, reservations
+from mall.counter import checkout, orders, reservations
 from mall.db import Database
 from mall.demo import shop as demo_shop
 from mall.errors import InsufficientPoints, LimitExceeded
@@ -50,7 +50,7 @@ async def _pay(
     wallet says no (the demo then simply has one order fewer)."""
     code = (await residents.new_pay_code(db, who))["code"]
     try:
-        return await redemption.checkout(
+        return await checkout.checkout(
             db, counter, outlet, code=code, lines=lines, idempotency_key=key, req_hash=key
         )
     except (InsufficientPoints, LimitExceeded, catalog.OutOfStock):
@@ -72,11 +72,11 @@ async def load(
     boss = await _user(db, f"{slug}-staff1", community_id, slug)
     goods = [
         i
-        for i in await redemption.counter_items(db, volunteer, market)
+        for i in await orders.counter_items(db, volunteer, market)
         if i["kind"] == "goods" and i["level"]
     ]
     services = [
-        i for i in await redemption.counter_items(db, volunteer, partner) if i["kind"] == "service"
+        i for i in await orders.counter_items(db, volunteer, partner) if i["kind"] == "service"
     ]
     paid = []
     for n in range(ORDERS):
@@ -92,7 +92,7 @@ async def load(
         who = _resident(community_id, slug, rng.choice(resident_ids))
         await _pay(db, volunteer, who, partner, [(service["sku"], 1)], f"demo:{slug}:service")
     if paid:  # a resident brought the goods back unopened
-        await redemption.refund(
+        await orders.refund(
             db, boss, paid[len(paid) // 2]["id"], idempotency_key=f"demo:{slug}:refund"
         )
     cheap = min(goods, key=lambda item: item["price_points"])

@@ -9,7 +9,7 @@ import random
 from mall.access import Principal
 from mall.db import Database
 from mall.people import users
-from mall.shop import goods
+from mall.shop import items, outlets, stock
 
 #: sku, name, price in points, unit, category, monthly limit, low-stock level
 GOODS = [
@@ -35,8 +35,8 @@ async def load(
     db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
 ) -> list[str]:
     """Load this area's demo data for one community; return log-in lines to print, if any."""
-    market = await goods.create_outlet(db, staff, slug, _market_name(slug), "supermarket")
-    partner = await goods.create_outlet(
+    market = await outlets.create_outlet(db, staff, slug, _market_name(slug), "supermarket")
+    partner = await outlets.create_outlet(
         db, staff, slug, PARTNERS.get(slug, "红色合伙人商家"), "partner"
     )
     async with db.connection() as conn:  # the partner's own volunteer serves there only
@@ -45,12 +45,12 @@ async def load(
         )
     if helper is not None:
         await users.set_volunteer_outlets(db, staff, int(helper), [partner["id"]])
-    unit = await goods.create_donor(db, staff, slug, UNITS.get(slug, "共建单位党支部"), "unit")
-    merchant = await goods.create_donor(
+    unit = await outlets.create_donor(db, staff, slug, UNITS.get(slug, "共建单位党支部"), "unit")
+    merchant = await outlets.create_donor(
         db, staff, slug, MERCHANTS.get(slug, "爱心商家"), "merchant"
     )
     for sku, name, price, unit_word, category, limit, low in GOODS:
-        await goods.create_item(
+        await items.create_item(
             db,
             staff,
             slug,
@@ -64,7 +64,7 @@ async def load(
             low_stock=low,
         )
     for sku, name, price, category in SERVICES:
-        await goods.create_item(
+        await items.create_item(
             db,
             staff,
             slug,
@@ -78,7 +78,7 @@ async def load(
     for sku, _name, _price, _unit, _category, _limit, low in GOODS:
         received = low - 1 if sku == low_one else rng.randint(low + 5, low + 40)
         if received > 0:
-            await goods.change_stock(
+            await stock.change_stock(
                 db,
                 staff,
                 market["id"],
@@ -93,7 +93,7 @@ async def load(
     ):
         if sku == low_one:
             continue
-        await goods.change_stock(
+        await stock.change_stock(
             db,
             staff,
             market["id"],

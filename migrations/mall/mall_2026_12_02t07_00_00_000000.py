@@ -1,6 +1,6 @@
 """PostgreSQL: ``mall_checkout``, a checkout's transaction in one round trip.
 
-``mall.counter.redemption.checkout`` calls it on PostgreSQL instead of sending fourteen statements (each
+``mall.redemption.checkout`` calls it on PostgreSQL instead of sending fourteen statements (each
 round trip cost PostgreSQL 70-150 us of CPU besides its work: ``bench/checkout_floor.py``). It
 does what the Python path does, in the same order, with the same refusals:
 
@@ -17,7 +17,7 @@ does what the Python path does, in the same order, with the same refusals:
 
 A refusal is raised with SQLSTATE ``MC001``, the status as message, and its details (a SKU or a
 name; up to three numbers) as detail and hint; being raised, it undoes whatever the call wrote.
-The accounts are spelled as in ``mall.org.points`` (``wallet:r<resident>``,
+The accounts are spelled as in ``mall.points`` (``wallet:r<resident>``,
 ``redeemed:o<outlet>:<resident mod shards>``; tests check the takings land in those). SQLite keeps
 the Python path: nothing to install.
 """

@@ -7,7 +7,7 @@ passed, so a limit of 2 let 10 bottles of oil through (``tests/unit/test_redempt
 ``test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limit``).
 
 Now, when a line's item has a monthly limit, the resident's row is locked ``FOR NO KEY UPDATE``
-first, as ``mall.counter.redemption.check_limits`` does for reservations; the count that follows takes a
+first, as ``mall.redemption.check_limits`` does for reservations; the count that follows takes a
 fresh snapshot, so it sees the order of whoever held the lock. Foreign-key checks take ``FOR KEY
 SHARE``, which does not conflict, and nothing else locks a resident's row, so the lock adds no
 deadlock. An order with no limited item takes no lock. Everything else is unchanged.

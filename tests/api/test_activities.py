@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from mall.access import Principal
 from mall.db import Database
-from mall.earning import activities
+from mall.earning import checkin
 from mall.people import auth, codes, residents
 from mall.settings import get_settings
 from tests.api.helpers import Api, problem
@@ -46,7 +46,7 @@ def publish(api: Api, staff: str, **change: object) -> int:
 
 
 def scan(api: Api, activity_id: int, windows_ago: int = 0) -> str:
-    window = activities.window_of(datetime.now(UTC)) - windows_ago
+    window = checkin.window_of(datetime.now(UTC)) - windows_ago
     return codes.checkin_code(get_settings().secret_key, activity_id, window)
 
 

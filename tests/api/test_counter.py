@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from mall.db import Database
 from mall.people import auth, residents
-from mall.shop import goods
+from mall.shop import items, stock
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, PASSWORD, A, World, award, new_token
 
@@ -216,10 +216,10 @@ def test_the_shift_counts_my_orders_since_i_signed_in(api: Api, world: World) ->
 
 async def _stock_oil(db: Database, outlet: int) -> None:
     """A's supermarket sells cooking oil (食用油), at most 2 a month for each resident."""
-    await goods.create_item(
+    await items.create_item(
         db, ADMIN, A, sku="OIL", name="食用油", kind="goods", price_points=10, monthly_limit=2
     )
-    await goods.change_stock(
+    await stock.change_stock(
         db, ADMIN, outlet, sku="OIL", quantity=10, reason="receipt", idempotency_key="test:oil"
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mall.access import Principal
-from mall.earning import activities, awards, submissions
+from mall.earning import awards, checkin, submissions
 from mall.people import residents
 from tests.api.helpers import Api
 from tests.api.world import (
@@ -143,7 +143,7 @@ def new_activity(api: Api, world: World, caller: str) -> dict:
 
 
 def checkin_code(api: Api, world: World, caller: str) -> dict:
-    return {"code": api.run(activities.checkin_code, ADMIN, world.activities["activity-a"])["code"]}
+    return {"code": api.run(checkin.checkin_code, ADMIN, world.activities["activity-a"])["code"]}
 
 
 def attendee_code(api: Api, world: World, caller: str) -> dict:

@@ -17,7 +17,7 @@ from mall.db import Database
 from mall.earning import rules
 from mall.org import communities, points
 from mall.people import auth, residents, users
-from mall.shop import goods
+from mall.shop import items, outlets, stock
 
 PASSWORD = "correct horse battery"
 A, B = "maple", "birch"
@@ -111,20 +111,22 @@ async def recruitment_call(db: Database, admin_id: int) -> int:
 
 async def stock_shelves(db: Database) -> dict[str, int]:
     """A supermarket in each community; A's sells soap (香皂) and holds 20."""
-    outlets = {}
+    made = {}
     for key, slug in (("outlet-a", A), ("outlet-b", B)):
-        outlets[key] = (await goods.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))["id"]
-    await goods.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
-    await goods.change_stock(
+        made[key] = (await outlets.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))[
+            "id"
+        ]
+    await items.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
+    await stock.change_stock(
         db,
         ADMIN,
-        outlets["outlet-a"],
+        made["outlet-a"],
         sku="SOAP",
         quantity=20,
         reason="receipt",
         idempotency_key="world:soap",
     )
-    return outlets
+    return made
 
 
 async def staff_of(db: Database, world: World, who: str) -> Principal:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from mall.earning import activities
+from mall.earning import checkin
 from tests.browser.test_staff_pages import (
     community_with_staff,
     issue_activation,
@@ -74,7 +74,7 @@ def test_resident_scans_the_screen_checks_in_and_gets_the_points_after_settlemen
     first = screen.get_attribute("#checkin-qr", "data-checkin-url")
     assert re.fullmatch(rf"{re.escape(live_server)}/c/K1-{activity_id}-\d+-[A-Z2-7]{{10}}", first)
     assert screen.text_content("#checkin-qr .code-text").strip() == first
-    shown_in = activities.window_of(datetime.now(LOCAL_TIME))
+    shown_in = checkin.window_of(datetime.now(LOCAL_TIME))
 
     phone.goto(first)
     assert phone.text_content("h1") == "关爱独居老人上门探访"
@@ -84,7 +84,7 @@ def test_resident_scans_the_screen_checks_in_and_gets_the_points_after_settlemen
 
     # The screen asks for a new QR every few seconds; once the server's window has moved on,
     # the QR it shows is another one. (Real time: at most one window and one poll.)
-    wait = (shown_in + 1) * activities.WINDOW - time.time()
+    wait = (shown_in + 1) * checkin.WINDOW - time.time()
     screen.wait_for_function(
         "first => document.querySelector('#checkin-qr').dataset.checkinUrl !== first",
         arg=first,

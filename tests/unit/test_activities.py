@@ -15,7 +15,7 @@ import ledger
 from mall.access import Principal
 from mall.db import Database
 from mall.demo import activities as demo_activities
-from mall.earning import activities
+from mall.earning import activities, checkin
 from mall.errors import (
     AlreadyCheckedIn,
     AlreadyExists,
@@ -120,7 +120,7 @@ async def publish(
 
 
 def code_now(activity_id: int, windows_ago: int = 0) -> str:
-    window = activities.window_of(datetime.now(UTC)) - windows_ago
+    window = checkin.window_of(datetime.now(UTC)) - windows_ago
     return codes.checkin_code(get_settings().secret_key, activity_id, window)
 
 
@@ -204,7 +204,7 @@ async def test_another_community_cannot_see_the_activity(db: Database) -> None:
     with pytest.raises(NotFound):
         await activities.sign_up(db, p.outsider, activity_id)
     with pytest.raises(NotFound):
-        await activities.checkin_code(db, p.other_staff, activity_id)
+        await checkin.checkin_code(db, p.other_staff, activity_id)
 
 
 # Signing up -------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ async def test_no_signups_after_the_end_or_after_settlement(db: Database) -> Non
     with pytest.raises(Invalid, match="over"):
         await activities.sign_up(db, p.residents[0], over)
     settled = await publish(db, p.staff)
-    await activities.settle(db, p.staff, settled)
+    await checkin.settle(db, p.staff, settled)
     with pytest.raises(Invalid, match="closed"):
         await activities.sign_up(db, p.residents[0], settled)
 
@@ -267,7 +267,7 @@ async def test_my_activities_lists_upcoming_and_my_own(db: Database) -> None:
     p = await place(db, n=1)
     soon = await publish(db, p.staff, start=timedelta(days=1), title="议事会")
     past = await publish(db, p.staff, start=timedelta(hours=-1), length=timedelta(minutes=30))
-    await activities.check_in(db, p.residents[0], past, code_now(past))
+    await checkin.check_in(db, p.residents[0], past, code_now(past))
     mine = await activities.my_activities(db, p.residents[0])
     assert [a["id"] for a in mine["upcoming"]] == [soon]
     assert [(a["id"], a["my_status"]) for a in mine["mine"]] == [(past, "confirmed")]
@@ -282,15 +282,15 @@ async def test_a_resident_checks_in_once_with_the_current_or_the_previous_code(
 ) -> None:
     p = await place(db, n=2)
     activity_id = await publish(db, p.staff)
-    shown = await activities.checkin_code(db, p.staff, activity_id)
+    shown = await checkin.checkin_code(db, p.staff, activity_id)
     assert shown["url"].endswith(f"/c/{shown['code']}")
-    assert shown["expires_at"] - shown["refreshes_at"] == timedelta(seconds=activities.WINDOW)
+    assert shown["expires_at"] - shown["refreshes_at"] == timedelta(seconds=checkin.WINDOW)
     await activities.sign_up(db, p.residents[0], activity_id)
-    done = await activities.check_in(db, p.residents[0], activity_id, shown["code"])
+    done = await checkin.check_in(db, p.residents[0], activity_id, shown["code"])
     assert done["resident_id"] == p.residents[0].resident_id
     with pytest.raises(AlreadyCheckedIn):
-        await activities.check_in(db, p.residents[0], activity_id, shown["code"])
-    await activities.check_in(db, p.residents[1], activity_id, code_now(activity_id, 1))
+        await checkin.check_in(db, p.residents[0], activity_id, shown["code"])
+    await checkin.check_in(db, p.residents[1], activity_id, code_now(activity_id, 1))
     assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 2
 
 
@@ -301,19 +301,19 @@ async def test_an_old_code_is_expired_and_a_forged_or_other_activitys_code_inval
     activity_id = await publish(db, p.staff)
     other = await publish(db, p.staff)
     with pytest.raises(CodeExpired):
-        await activities.check_in(db, p.residents[0], activity_id, code_now(activity_id, 2))
+        await checkin.check_in(db, p.residents[0], activity_id, code_now(activity_id, 2))
     with pytest.raises(CodeInvalid):
-        await activities.check_in(db, p.residents[0], activity_id, code_now(other))
+        await checkin.check_in(db, p.residents[0], activity_id, code_now(other))
     code = code_now(activity_id)
     forged = code[:-1] + ("A" if code[-1] != "A" else "B")
     for bad in (forged, "", "K1-1-1-AAAAAAAAAA", code.replace("K1", "K2"), "x" * 500):
         with pytest.raises(CodeInvalid):
-            await activities.check_in(db, p.residents[0], activity_id, bad)
+            await checkin.check_in(db, p.residents[0], activity_id, bad)
     future = codes.checkin_code(
-        get_settings().secret_key, activity_id, activities.window_of(datetime.now(UTC)) + 5
+        get_settings().secret_key, activity_id, checkin.window_of(datetime.now(UTC)) + 5
     )
     with pytest.raises(CodeInvalid):
-        await activities.check_in(db, p.residents[0], activity_id, future)
+        await checkin.check_in(db, p.residents[0], activity_id, future)
     assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 0
 
 
@@ -322,8 +322,8 @@ async def test_walk_ins_and_the_waiting_list_are_checked_in_too(db: Database) ->
     activity_id = await publish(db, p.staff, capacity=1)
     await activities.sign_up(db, p.residents[0], activity_id)
     await activities.sign_up(db, p.residents[1], activity_id)  # waiting
-    await activities.check_in(db, p.residents[1], activity_id, code_now(activity_id))
-    await activities.check_in(db, p.residents[2], activity_id, code_now(activity_id))  # walk-in
+    await checkin.check_in(db, p.residents[1], activity_id, code_now(activity_id))
+    await checkin.check_in(db, p.residents[2], activity_id, code_now(activity_id))  # walk-in
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert [(s["status"], s["checked_in_at"] is not None) for s in shown["signups"]] == [
         ("confirmed", False),
@@ -336,34 +336,34 @@ async def test_check_in_only_within_the_time_window_and_while_open(db: Database)
     p = await place(db, n=1)
     later = await publish(db, p.staff, start=timedelta(hours=3))
     with pytest.raises(Invalid, match="opens 60 minutes"):
-        await activities.check_in(db, p.residents[0], later, code_now(later))
+        await checkin.check_in(db, p.residents[0], later, code_now(later))
     soon = await publish(db, p.staff, start=timedelta(minutes=50))
-    await activities.check_in(db, p.residents[0], soon, code_now(soon))
+    await checkin.check_in(db, p.residents[0], soon, code_now(soon))
     long_over = await publish(db, p.staff, start=timedelta(hours=-5), length=timedelta(hours=1))
     with pytest.raises(Invalid, match="closed"):
-        await activities.check_in(db, p.residents[0], long_over, code_now(long_over))
+        await checkin.check_in(db, p.residents[0], long_over, code_now(long_over))
     settled = await publish(db, p.staff)
-    await activities.settle(db, p.staff, settled)
+    await checkin.settle(db, p.staff, settled)
     with pytest.raises(Invalid, match="closed"):
-        await activities.check_in(db, p.residents[0], settled, code_now(settled))
+        await checkin.check_in(db, p.residents[0], settled, code_now(settled))
     with pytest.raises(Invalid, match="closed"):
-        await activities.checkin_code(db, p.staff, settled)
+        await checkin.checkin_code(db, p.staff, settled)
 
 
 async def test_staff_check_in_a_resident_by_pay_code_or_card_once(db: Database) -> None:
     p = await place(db, n=2)
     activity_id = await publish(db, p.staff)
     pay = await residents.new_pay_code(db, p.residents[0])
-    done = await activities.record_attendance(db, p.staff, activity_id, pay["code"])
+    done = await checkin.record_attendance(db, p.staff, activity_id, pay["code"])
     assert done["resident_id"] == p.residents[0].resident_id and done["name"] == "居民0"
     with pytest.raises(AlreadyCheckedIn):
-        await activities.record_attendance(db, p.staff, activity_id, pay["code"])
+        await checkin.record_attendance(db, p.staff, activity_id, pay["code"])
     with pytest.raises(AlreadyCheckedIn):  # and the pay code was not used up by it
-        await activities.check_in(db, p.residents[0], activity_id, code_now(activity_id))
+        await checkin.check_in(db, p.residents[0], activity_id, code_now(activity_id))
     card = await residents.issue_card(db, ADMIN, p.residents[1].resident_id, "2580")
     with pytest.raises(Invalid, match="Wrong PIN"):
-        await activities.record_attendance(db, p.staff, activity_id, card["card_code"], "1357")
-    await activities.record_attendance(db, p.staff, activity_id, card["card_code"], "2580")
+        await checkin.record_attendance(db, p.staff, activity_id, card["card_code"], "1357")
+    await checkin.record_attendance(db, p.staff, activity_id, card["card_code"], "2580")
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert [s["checked_in_by"] for s in shown["signups"]] == ["staff-a", "staff-a"]
     async with db.connection() as conn:
@@ -380,12 +380,12 @@ async def test_staff_cannot_check_in_a_code_of_another_community_or_a_bad_code(
     activity_id = await publish(db, p.staff)
     theirs = await residents.new_pay_code(db, p.outsider)
     with pytest.raises(CodeInvalid):
-        await activities.record_attendance(db, p.staff, activity_id, theirs["code"])
+        await checkin.record_attendance(db, p.staff, activity_id, theirs["code"])
     with pytest.raises(CodeInvalid):
-        await activities.record_attendance(db, p.staff, activity_id, "12345")
+        await checkin.record_attendance(db, p.staff, activity_id, "12345")
     with pytest.raises(NotFound):
         mine = await residents.new_pay_code(db, p.residents[0])
-        await activities.record_attendance(db, p.other_staff, activity_id, mine["code"])
+        await checkin.record_attendance(db, p.other_staff, activity_id, mine["code"])
     assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 0
 
 
@@ -396,10 +396,10 @@ async def test_settlement_awards_every_attendee_in_one_journal_once(db: Database
     p = await place(db, n=3)
     activity_id = await publish(db, p.staff, points_each=15, title="清理楼道")
     for r in p.residents[:2]:
-        await activities.check_in(db, r, activity_id, code_now(activity_id))
+        await checkin.check_in(db, r, activity_id, code_now(activity_id))
     await activities.sign_up(db, p.residents[2], activity_id)  # signed up, never came
     before = await journals(db)
-    done = await activities.settle(db, p.staff, activity_id)
+    done = await checkin.settle(db, p.staff, activity_id)
     assert (done["awarded"], done["points"], done["points_each"]) == (2, 30, 15)
     assert await journals(db) == before + 1
     assert [await wallet(db, r.resident_id) for r in p.residents] == [15, 15, 0]
@@ -411,7 +411,7 @@ async def test_settlement_awards_every_attendee_in_one_journal_once(db: Database
         "award",
         15,
     )
-    again = await activities.settle(db, p.staff, activity_id)
+    again = await checkin.settle(db, p.staff, activity_id)
     assert again == done and await journals(db) == before + 1
     async with db.connection() as conn:
         assert (
@@ -426,7 +426,7 @@ async def test_settling_without_attendees_writes_no_journal(db: Database) -> Non
     p = await place(db, n=1)
     activity_id = await publish(db, p.staff)
     before = await journals(db)
-    done = await activities.settle(db, p.staff, activity_id)
+    done = await checkin.settle(db, p.staff, activity_id)
     assert (done["awarded"], done["points"], done["journal_id"]) == (0, 0, None)
     assert await journals(db) == before
     assert (await activities.get_activity(db, p.staff, activity_id))["status"] == "settled"
@@ -436,9 +436,9 @@ async def test_settling_beyond_the_budget_is_refused_and_changes_nothing(db: Dat
     p = await place(db, n=3, budget=40)
     activity_id = await publish(db, p.staff, points_each=15)
     for r in p.residents:
-        await activities.check_in(db, r, activity_id, code_now(activity_id))
+        await checkin.check_in(db, r, activity_id, code_now(activity_id))
     with pytest.raises(BudgetExhausted):
-        await activities.settle(db, p.staff, activity_id)
+        await checkin.settle(db, p.staff, activity_id)
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert shown["status"] == "open" and shown["journal_id"] is None
     assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]
@@ -449,11 +449,11 @@ async def test_an_activity_that_has_not_started_cannot_be_settled(db: Database) 
     p = await place(db, n=1)
     activity_id = await publish(db, p.staff, start=timedelta(days=1))
     with pytest.raises(Invalid, match="started"):
-        await activities.settle(db, p.staff, activity_id)
+        await checkin.settle(db, p.staff, activity_id)
     with pytest.raises(Forbidden):
-        await activities.settle(db, p.residents[0], activity_id)
+        await checkin.settle(db, p.residents[0], activity_id)
     with pytest.raises(NotFound):
-        await activities.settle(db, p.other_staff, activity_id)
+        await checkin.settle(db, p.other_staff, activity_id)
 
 
 # Races (real concurrent connections) ------------------------------------------------------
@@ -472,7 +472,7 @@ def test_twenty_residents_checking_in_at_once_are_each_checked_in_once(db_url: s
     code = code_now(activity_id)
 
     async def scan(db: Database, i: int) -> dict:
-        return await activities.check_in(db, p.residents[i], activity_id, code)
+        return await checkin.check_in(db, p.residents[i], activity_id, code)
 
     results = race(db_url, 20, scan)
     assert outcomes(results) == Counter({"dict": 20}), results
@@ -493,7 +493,7 @@ def test_one_resident_checking_in_from_ten_connections_is_checked_in_once(db_url
     code = code_now(activity_id)
 
     async def scan(db: Database, i: int) -> dict:
-        return await activities.check_in(db, p.residents[0], activity_id, code)
+        return await checkin.check_in(db, p.residents[0], activity_id, code)
 
     results = race(db_url, 10, scan)
     assert outcomes(results) == Counter({"dict": 1, "AlreadyCheckedIn": 9}), results
@@ -519,13 +519,13 @@ def test_settlement_raced_by_five_staff_posts_one_journal(db_url: str) -> None:
         p = await place(db, n=4)
         activity_id = await publish(db, p.staff, points_each=7)
         for r in p.residents:
-            await activities.check_in(db, r, activity_id, code_now(activity_id))
+            await checkin.check_in(db, r, activity_id, code_now(activity_id))
         return p, activity_id
 
     p, activity_id = on_database(db_url, prepare)
 
     async def press(db: Database, i: int) -> dict:
-        return await activities.settle(db, p.staff, activity_id)
+        return await checkin.settle(db, p.staff, activity_id)
 
     results = race(db_url, 5, press)
     assert outcomes(results) == Counter({"dict": 5}), results

@@ -11,7 +11,7 @@ import pytest
 import catalog
 import ledger
 from mall.access import Principal
-from mall.counter import redemption, reservations
+from mall.counter import basket, checkout, lookup, orders, reservations
 from mall.db import Database, open_database
 from mall.errors import (
     AlreadyRefunded,
@@ -31,8 +31,8 @@ from tests.shop_fixtures import Shop, build_shop, open_outlet
 from tests.support import race
 
 
-async def checkout(shop: Shop, code: str, lines, key: str = "k1", *, p=None, pin=None) -> dict:
-    return await redemption.checkout(
+async def check_out(shop: Shop, code: str, lines, key: str = "k1", *, p=None, pin=None) -> dict:
+    return await checkout.checkout(
         shop.db,
         p or shop.volunteer,
         shop.outlet,
@@ -56,11 +56,11 @@ async def test_checkout_posts_one_journal_moves_stock_and_records_the_order(db: 
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 100)
     code = await shop.pay_code(rid)
-    done = await checkout(shop, code, [("oil", 1), ("soap", 2), ("haircut", 1)])
+    done = await check_out(shop, code, [("oil", 1), ("soap", 2), ("haircut", 1)])
     assert done["total"] == 10 + 6 + 15 and done["balance_after"] == 100 - 31
     assert await shop.balance(rid) == 69
     assert await shop.level("oil") == 9 and await shop.level("soap") == 48
-    order = await redemption.get_order(db, shop.staff, done["id"])
+    order = await orders.get_order(db, shop.staff, done["id"])
     assert order["status"] == "completed" and order["resident_id"] == rid
     assert {(li["sku"], li["quantity"]) for li in order["lines"]} == {
         ("oil", 1),
@@ -82,8 +82,8 @@ async def test_checkout_posts_one_journal_moves_stock_and_records_the_order(db: 
 async def test_duplicate_skus_are_merged_into_one_line(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
-    done = await checkout(shop, await shop.pay_code(rid), [("soap", 1), ("soap", 2)])
-    order = await redemption.get_order(db, shop.staff, done["id"])
+    done = await check_out(shop, await shop.pay_code(rid), [("soap", 1), ("soap", 2)])
+    order = await orders.get_order(db, shop.staff, done["id"])
     assert [(li["sku"], li["quantity"]) for li in order["lines"]] == [("soap", 3)]
 
 
@@ -91,11 +91,11 @@ async def test_a_used_pay_code_cannot_pay_again(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     code = await shop.pay_code(rid)
-    await checkout(shop, code, [("soap", 1)], "k1")
+    await check_out(shop, code, [("soap", 1)], "k1")
     with pytest.raises(CodeUsed):
-        await checkout(shop, code, [("soap", 1)], "k2")
+        await check_out(shop, code, [("soap", 1)], "k2")
     with pytest.raises(CodeUsed):
-        await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+        await lookup.lookup(db, shop.volunteer, shop.outlet, code)
 
 
 async def test_expired_and_tampered_codes_are_refused_and_nothing_is_written(db: Database) -> None:
@@ -104,7 +104,7 @@ async def test_expired_and_tampered_codes_are_refused_and_nothing_is_written(db:
     code = await shop.pay_code(rid)
     tampered = code[:-1] + str((int(code[-1]) + 1) % 10)
     with pytest.raises(CodeInvalid):
-        await checkout(shop, tampered, [("soap", 1)])
+        await check_out(shop, tampered, [("soap", 1)])
     async with db.transaction() as conn:
         await conn.execute(
             "UPDATE mall_code SET expires_at = ? WHERE resident = ?",
@@ -112,9 +112,9 @@ async def test_expired_and_tampered_codes_are_refused_and_nothing_is_written(db:
             rid,
         )
     with pytest.raises(CodeExpired):
-        await checkout(shop, code, [("soap", 1)])
+        await check_out(shop, code, [("soap", 1)])
     with pytest.raises(CodeExpired):
-        await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+        await lookup.lookup(db, shop.volunteer, shop.outlet, code)
     assert await shop.balance(rid) == 100 and await shop.level("soap") == 50
 
 
@@ -122,7 +122,7 @@ async def test_a_code_of_another_community_is_invalid_there(db: Database) -> Non
     shop = await build_shop(db)
     rid_b = await shop.new_resident("赵六", 100, "b")
     with pytest.raises(CodeInvalid):
-        await checkout(shop, await shop.pay_code(rid_b, "b"), [("soap", 1)])
+        await check_out(shop, await shop.pay_code(rid_b, "b"), [("soap", 1)])
 
 
 async def test_a_refusal_after_the_code_was_taken_leaves_it_usable(db: Database) -> None:
@@ -133,10 +133,10 @@ async def test_a_refusal_after_the_code_was_taken_leaves_it_usable(db: Database)
     poor = await shop.new_resident("穷", 12)
     code = await shop.pay_code(poor)
     with pytest.raises(InsufficientPoints):
-        await checkout(shop, code, [("rice", 1)], "first")
+        await check_out(shop, code, [("rice", 1)], "first")
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 0
-    done = await checkout(shop, code, [("soap", 2)], "second")
+    done = await check_out(shop, code, [("soap", 2)], "second")
     assert (done["total"], done["balance_after"], done["replayed"]) == (6, 6, False)
     await clean(db)
 
@@ -147,7 +147,7 @@ async def test_a_closed_outlet_takes_no_order(db: Database) -> None:
     async with db.transaction() as conn:
         await conn.execute("UPDATE catalog_outlet SET active = ? WHERE id = ?", False, shop.outlet)
     with pytest.raises(Invalid) as closed:
-        await checkout(shop, await shop.pay_code(rid), [("soap", 1)])
+        await check_out(shop, await shop.pay_code(rid), [("soap", 1)])
     assert closed.value.message == "This outlet is closed."
 
 
@@ -165,7 +165,7 @@ async def test_a_pay_code_skips_the_disk_wait_and_the_order_after_it_does_not(db
         code = await shop.pay_code(rid)
         async with one.connection() as conn:  # the pool's one connection, which made the code
             assert await conn.fetchval("SHOW synchronous_commit") == "on"
-        assert (await checkout(shop, code, [("soap", 1)]))["total"] == 3
+        assert (await check_out(shop, code, [("soap", 1)]))["total"] == 3
     finally:
         await one.close()
 
@@ -175,21 +175,21 @@ async def test_errors_name_the_item_and_what_is_left(db: Database) -> None:
     rid = await shop.new_resident("李海", 1000)
     code = await shop.pay_code(rid)
     with pytest.raises(catalog.OutOfStock) as out:
-        await checkout(shop, code, [("rice", 6)])
+        await check_out(shop, code, [("rice", 6)])
     assert (out.value.name, out.value.level) == ("大米", 5)
     with pytest.raises(LimitExceeded) as limit:
-        await checkout(shop, code, [("oil", 3)])
+        await check_out(shop, code, [("oil", 3)])
     assert limit.value.params == {"name": "食用油", "limit": 2, "left": 2}
     poor = await shop.new_resident("穷", 12)
     with pytest.raises(InsufficientPoints) as short:
-        await checkout(shop, await shop.pay_code(poor), [("rice", 1)])
+        await check_out(shop, await shop.pay_code(poor), [("rice", 1)])
     assert short.value.params == {"total": 20, "available": 12}
     with pytest.raises(Invalid) as unknown:
-        await checkout(shop, code, [("caviar", 1)])
+        await check_out(shop, code, [("caviar", 1)])
     assert unknown.value.params == {"sku": "caviar"}
     for bad in ([], [("soap", 0)], [("soap", -1)], [("soap", 100)]):
         with pytest.raises(Invalid):
-            await checkout(shop, code, bad)
+            await check_out(shop, code, bad)
     assert await shop.balance(rid) == 1000 and await shop.level("rice") == 5
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 0
@@ -203,7 +203,7 @@ async def test_an_inactive_item_is_not_on_sale(db: Database) -> None:
             "UPDATE catalog_item SET active = ? WHERE id = ?", False, shop.items["soap"]
         )
     with pytest.raises(Invalid):
-        await checkout(shop, await shop.pay_code(rid), [("soap", 1)])
+        await check_out(shop, await shop.pay_code(rid), [("soap", 1)])
 
 
 async def test_monthly_limit_counts_earlier_orders_and_held_reservations(db: Database) -> None:
@@ -211,42 +211,42 @@ async def test_monthly_limit_counts_earlier_orders_and_held_reservations(db: Dat
 
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 500)
-    await checkout(shop, await shop.pay_code(rid), [("oil", 1)], "k1")
+    await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k1")
     with pytest.raises(LimitExceeded) as second:
-        await checkout(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
+        await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
     assert second.value.params["left"] == 1
     await reservations.reserve(
         db, shop.resident(rid), shop.outlet, [("oil", 1)], idempotency_key="r1", req_hash="h"
     )
     with pytest.raises(LimitExceeded) as third:
-        await checkout(shop, await shop.pay_code(rid), [("oil", 1)], "k3")
+        await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k3")
     assert third.value.params["left"] == 0
-    found = await redemption.lookup(db, shop.volunteer, shop.outlet, await shop.pay_code(rid))
+    found = await lookup.lookup(db, shop.volunteer, shop.outlet, await shop.pay_code(rid))
     assert {"sku": "oil", "name": "食用油", "limit": 2, "used": 2, "left": 0} in found["limits"]
 
 
 async def test_monthly_limit_runs_by_the_calendar_month_in_china() -> None:
     at = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 1 December, 01:00 in Beijing
-    assert redemption.month_start(at) == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    assert basket.month_start(at) == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
 
 
 async def test_a_refunded_order_does_not_count_against_the_limit(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 500)
-    first = await checkout(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
-    await redemption.refund(db, shop.staff, first["id"], idempotency_key="r1")
-    await checkout(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
+    first = await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
+    await orders.refund(db, shop.staff, first["id"], idempotency_key="r1")
+    await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
 
 
 async def test_replay_returns_the_first_order_and_a_changed_body_is_refused(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     code = await shop.pay_code(rid)
-    first = await checkout(shop, code, [("soap", 2)], "same")
-    again = await checkout(shop, code, [("soap", 2)], "same")
+    first = await check_out(shop, code, [("soap", 2)], "same")
+    again = await check_out(shop, code, [("soap", 2)], "same")
     assert again == {**first, "replayed": True}
     with pytest.raises(ledger.IdempotencyKeyReused):
-        await checkout(shop, code, [("soap", 3)], "same")
+        await check_out(shop, code, [("soap", 3)], "same")
     assert await shop.balance(rid) == 94 and await shop.level("soap") == 48
 
 
@@ -257,17 +257,17 @@ async def test_card_and_pin_pay_without_using_the_card_up_and_lock_after_wrong_p
     rid = await shop.new_resident("张桂兰", 100)
     card = (await residents.issue_card(db, shop.staff, rid, "2580"))["card_code"]
     with pytest.raises(Invalid):
-        await checkout(shop, card, [("soap", 1)], "c0")  # no PIN
-    await checkout(shop, card, [("soap", 1)], "c1", pin="2580")
-    await checkout(shop, card, [("soap", 1)], "c2", pin="2580")
-    found = await redemption.lookup(db, shop.volunteer, shop.outlet, card, "2580")
+        await check_out(shop, card, [("soap", 1)], "c0")  # no PIN
+    await check_out(shop, card, [("soap", 1)], "c1", pin="2580")
+    await check_out(shop, card, [("soap", 1)], "c2", pin="2580")
+    found = await lookup.lookup(db, shop.volunteer, shop.outlet, card, "2580")
     assert found["resident"] == {"id": rid, "display_name": "张*兰"}
-    await checkout(shop, found["counter_code"], [("soap", 1)], "c3")  # the visit's pay code
+    await check_out(shop, found["counter_code"], [("soap", 1)], "c3")  # the visit's pay code
     for n in range(residents.MAX_WRONG_PINS):
         with pytest.raises(Invalid):
-            await checkout(shop, card, [("soap", 1)], f"w{n}", pin="1111")
+            await check_out(shop, card, [("soap", 1)], f"w{n}", pin="1111")
     with pytest.raises(Forbidden):
-        await checkout(shop, card, [("soap", 1)], "c4", pin="2580")
+        await check_out(shop, card, [("soap", 1)], "c4", pin="2580")
     assert await shop.balance(rid) == 91
 
 
@@ -275,13 +275,13 @@ async def test_lookup_masks_the_name_and_keeps_the_code_for_the_checkout(db: Dat
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 80)
     code = await shop.pay_code(rid)
-    found = await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+    found = await lookup.lookup(db, shop.volunteer, shop.outlet, code)
     assert found["resident"] == {"id": rid, "display_name": "王*英"}
     assert found["available"] == 80 and found["reservations"] == []
     async with db.connection() as conn:
         expires = await conn.fetchval("SELECT expires_at FROM mall_code WHERE resident = ?", rid)
     assert expires > datetime.now(UTC) + timedelta(minutes=9)
-    await checkout(shop, code, [("soap", 1)])  # still good, not used up by the lookup
+    await check_out(shop, code, [("soap", 1)])  # still good, not used up by the lookup
 
 
 async def signed_in(db: Database, user_id: int) -> tuple[Principal, str]:
@@ -306,16 +306,16 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     assert chosen["outlets"] == [barber]
     p, token = await signed_in(db, vol)
     assert p.outlets == frozenset({barber})
-    assert [o["id"] for o in await redemption.counter_outlets(db, p)] == [barber]
+    assert [o["id"] for o in await orders.counter_outlets(db, p)] == [barber]
     code = await shop.pay_code(rid)
     with pytest.raises(Forbidden):
-        await redemption.lookup(db, p, shop.outlet, code)
+        await lookup.lookup(db, p, shop.outlet, code)
     with pytest.raises(Forbidden):
-        await checkout(shop, code, [("soap", 1)], "k1", p=p)
+        await check_out(shop, code, [("soap", 1)], "k1", p=p)
     held = (await reservations.my_reservations(db, shop.resident(rid)))[0]["id"]
     with pytest.raises(Forbidden):
         await reservations.collect(db, p, held, code=code)
-    at_barber = await redemption.checkout(
+    at_barber = await checkout.checkout(
         db, p, barber, code=code, lines=[("haircut", 1)], idempotency_key="k2", req_hash="h2"
     )
     assert at_barber["total"] == 15
@@ -326,7 +326,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     assert (await users.set_volunteer_outlets(db, shop.staff, vol, []))["outlets"] == []
     p = await auth.principal_for(db, token)
     assert p is not None and p.outlets is None
-    assert {o["id"] for o in await redemption.counter_outlets(db, p)} == {shop.outlet, barber}
+    assert {o["id"] for o in await orders.counter_outlets(db, p)} == {shop.outlet, barber}
     await reservations.collect(db, p, held, code=await shop.pay_code(rid))
     await clean(db)
 
@@ -360,51 +360,51 @@ async def test_staff_of_another_community_and_residents_cannot_use_the_counter(
     rid = await shop.new_resident("李海", 100)
     code = await shop.pay_code(rid)
     with pytest.raises(NotFound):
-        await checkout(shop, code, [("soap", 1)], p=shop.staff_b)
+        await check_out(shop, code, [("soap", 1)], p=shop.staff_b)
     with pytest.raises(Forbidden):
-        await checkout(shop, code, [("soap", 1)], p=shop.resident(rid))
+        await check_out(shop, code, [("soap", 1)], p=shop.resident(rid))
     with pytest.raises(NotFound):
-        await redemption.lookup(db, shop.staff_b, shop.outlet, code)
-    done = await checkout(shop, code, [("soap", 1)])
+        await lookup.lookup(db, shop.staff_b, shop.outlet, code)
+    done = await check_out(shop, code, [("soap", 1)])
     with pytest.raises(NotFound):
-        await redemption.get_order(db, shop.staff_b, done["id"])
+        await orders.get_order(db, shop.staff_b, done["id"])
     other = await shop.new_resident("别人", 0)
     with pytest.raises(NotFound):
-        await redemption.get_order(db, shop.resident(other), done["id"])
-    assert (await redemption.get_order(db, shop.resident(rid), done["id"]))["total"] == 3
+        await orders.get_order(db, shop.resident(other), done["id"])
+    assert (await orders.get_order(db, shop.resident(rid), done["id"]))["total"] == 3
 
 
 async def test_refund_once_returns_points_and_stock(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
-    done = await checkout(shop, await shop.pay_code(rid), [("oil", 2), ("haircut", 1)])
+    done = await check_out(shop, await shop.pay_code(rid), [("oil", 2), ("haircut", 1)])
     assert await shop.balance(rid) == 65 and await shop.level("oil") == 8
     with pytest.raises(Forbidden):
-        await redemption.refund(db, shop.volunteer, done["id"], idempotency_key="r1")
+        await orders.refund(db, shop.volunteer, done["id"], idempotency_key="r1")
     with pytest.raises(NotFound):
-        await redemption.refund(db, shop.staff_b, done["id"], idempotency_key="r1")
-    first = await redemption.refund(db, shop.staff, done["id"], idempotency_key="r1")
+        await orders.refund(db, shop.staff_b, done["id"], idempotency_key="r1")
+    first = await orders.refund(db, shop.staff, done["id"], idempotency_key="r1")
     assert first == {"id": done["id"], "status": "refunded", "replayed": False}
-    again = await redemption.refund(db, shop.staff, done["id"], idempotency_key="r1")
+    again = await orders.refund(db, shop.staff, done["id"], idempotency_key="r1")
     assert again["replayed"] is True
     with pytest.raises(AlreadyRefunded):
-        await redemption.refund(db, shop.staff, done["id"], idempotency_key="r2")
+        await orders.refund(db, shop.staff, done["id"], idempotency_key="r2")
     assert await shop.balance(rid) == 100 and await shop.level("oil") == 10
-    assert (await redemption.get_order(db, shop.staff, done["id"]))["status"] == "refunded"
+    assert (await orders.get_order(db, shop.staff, done["id"]))["status"] == "refunded"
     await clean(db)
 
 
 async def test_shift_summary_counts_what_the_volunteer_handed_out(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 500)
-    await checkout(shop, await shop.pay_code(rid), [("soap", 2)], "k1")
-    await checkout(shop, await shop.pay_code(rid), [("soap", 1), ("rice", 1)], "k2")
-    refunded = await checkout(shop, await shop.pay_code(rid), [("rice", 1)], "k3")
-    await redemption.refund(db, shop.staff, refunded["id"], idempotency_key="r")
-    shift = await redemption.shift_summary(db, shop.volunteer)
+    await check_out(shop, await shop.pay_code(rid), [("soap", 2)], "k1")
+    await check_out(shop, await shop.pay_code(rid), [("soap", 1), ("rice", 1)], "k2")
+    refunded = await check_out(shop, await shop.pay_code(rid), [("rice", 1)], "k3")
+    await orders.refund(db, shop.staff, refunded["id"], idempotency_key="r")
+    shift = await orders.shift_summary(db, shop.volunteer)
     assert (shift["orders"], shift["points"]) == (2, 6 + 3 + 20)
     assert shift["items"] == [{"name": "香皂", "quantity": 3}, {"name": "大米", "quantity": 1}]
-    assert (await redemption.shift_summary(db, shop.staff))["orders"] == 0
+    assert (await orders.shift_summary(db, shop.staff))["orders"] == 0
 
 
 async def test_an_outlet_s_takings_spread_over_its_eight_accounts_by_resident(
@@ -415,8 +415,8 @@ async def test_an_outlet_s_takings_spread_over_its_eight_accounts_by_resident(
     shop = await build_shop(db)
     rids = [await shop.new_resident(f"居民{n}", 50) for n in range(9)]
     for n, rid in enumerate(rids):
-        await checkout(shop, await shop.pay_code(rid), [("soap", 1)], key=f"k{n}")
-    await checkout(shop, await shop.pay_code(rids[0]), [("soap", 2)], key="again")
+        await check_out(shop, await shop.pay_code(rid), [("soap", 1)], key=f"k{n}")
+    await check_out(shop, await shop.pay_code(rids[0]), [("soap", 2)], key="again")
     async with db.connection() as conn:
         takings = {
             code: (await ledger.get_balance(conn, shop.book, code)).balance
@@ -446,7 +446,7 @@ def test_forty_concurrent_orders_on_a_wallet_that_covers_ten(db_url: str) -> Non
     shop, rid, codes = asyncio.run(setup())
 
     async def work(db: Database, i: int) -> dict:
-        return await redemption.checkout(
+        return await checkout.checkout(
             db,
             shop.volunteer,
             shop.outlet,
@@ -490,7 +490,7 @@ def test_one_pay_code_raced_by_twenty_counters_pays_once(db_url: str) -> None:
     shop, rid, code = asyncio.run(setup())
 
     async def work(db: Database, i: int) -> dict:
-        return await redemption.checkout(
+        return await checkout.checkout(
             db,
             shop.volunteer,
             shop.outlet,
@@ -532,7 +532,7 @@ def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url:
     shop, codes = asyncio.run(setup())  # 5 bags of rice on the shelf, 12 buyers
 
     async def work(db: Database, i: int) -> dict:
-        return await redemption.checkout(
+        return await checkout.checkout(
             db,
             shop.volunteer,
             shop.outlet,
@@ -586,7 +586,7 @@ def test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limi
                 idempotency_key=f"r{i}",
                 req_hash=str(i),
             )
-        return await redemption.checkout(
+        return await checkout.checkout(
             db,
             shop.volunteer,
             shop.outlet,
@@ -604,9 +604,7 @@ def test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limi
         db = open_database(db_url)
         try:
             shop.db = db
-            found = await redemption.lookup(
-                db, shop.volunteer, shop.outlet, await shop.pay_code(rid)
-            )
+            found = await lookup.lookup(db, shop.volunteer, shop.outlet, await shop.pay_code(rid))
             assert {"sku": "oil", "name": "食用油", "limit": 2, "used": 2, "left": 0} in found[
                 "limits"
             ]
@@ -651,7 +649,7 @@ async def test_a_shelf_emptied_while_the_checkout_waits_is_refused_with_what_is_
 
     async def buy_rice() -> dict:
         await taken.wait()
-        return await checkout(shop, code, [("soap", 1), ("rice", 1)])
+        return await check_out(shop, code, [("soap", 1), ("rice", 1)])
 
     try:
         results = await asyncio.wait_for(
@@ -665,7 +663,7 @@ async def test_a_shelf_emptied_while_the_checkout_waits_is_refused_with_what_is_
     assert (refused.name, refused.level, refused.wanted) == ("大米", 0, 1)
     assert await shop.balance(rid) == 100
     assert await shop.level("soap") == 50 and await shop.level("rice") == 0
-    await checkout(shop, code, [("soap", 1)], key="k2")  # the code was not used up
+    await check_out(shop, code, [("soap", 1)], key="k2")  # the code was not used up
     await clean(db)
 
 
@@ -675,7 +673,7 @@ def test_concurrent_refunds_refund_once(db_url: str) -> None:
         try:
             shop = await build_shop(db)
             rid = await shop.new_resident("李海", 100)
-            done = await checkout(shop, await shop.pay_code(rid), [("rice", 2)])
+            done = await check_out(shop, await shop.pay_code(rid), [("rice", 2)])
             return shop, rid, done["id"]
         finally:
             await db.close()
@@ -683,7 +681,7 @@ def test_concurrent_refunds_refund_once(db_url: str) -> None:
     shop, rid, order_id = asyncio.run(setup())
 
     async def work(db: Database, i: int) -> dict:
-        return await redemption.refund(db, shop.staff, order_id, idempotency_key=f"r{i}")
+        return await orders.refund(db, shop.staff, order_id, idempotency_key=f"r{i}")
 
     results = race(db_url, 8, work)
     assert sum(isinstance(r, dict) for r in results) == 1
@@ -712,7 +710,7 @@ async def test_checkout_takes_few_queries(db: Database) -> None:
     else:
         pytest.skip("counted on SQLite; the same code runs on PostgreSQL")
     try:
-        await checkout(shop, code, [("oil", 1), ("soap", 2)])
+        await check_out(shop, code, [("oil", 1), ("soap", 2)])
     finally:
         db._conn.raw.set_trace_callback(None)
     # SQLite traces a statement again for each trigger it fires; count what Python sent

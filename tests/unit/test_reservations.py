@@ -10,7 +10,7 @@ import pytest
 
 import catalog
 import ledger
-from mall.counter import redemption, reservations
+from mall.counter import checkout, lookup, orders, reservations
 from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
 from mall.org import points
@@ -96,7 +96,7 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
     rid = await shop.new_resident("李海", 100)
     made = await reserve(shop, rid, [("oil", 2)])
     code = await shop.pay_code(rid)
-    found = await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+    found = await lookup.lookup(db, shop.volunteer, shop.outlet, code)
     assert [r["id"] for r in found["reservations"]] == [made["id"]]
     assert found["available"] == 80 and found["held"] == 20
     stranger = await shop.pay_code(await shop.new_resident("别人", 0))
@@ -106,11 +106,11 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
     assert order["total"] == 20 and order["balance_after"] == 80
     again = await reservations.collect(db, shop.volunteer, made["id"], code=code)
     assert again["id"] == order["id"] and again["replayed"] is True
-    shown = await redemption.get_order(db, shop.staff, order["id"])
+    shown = await orders.get_order(db, shop.staff, order["id"])
     assert shown["reservation_id"] == made["id"] and shown["lines"][0]["quantity"] == 2
     assert await held(shop, rid) == 0 and await shop.balance(rid) == 80
     assert await shop.level("oil") == 8
-    await redemption.checkout(  # the same pay code still pays for more
+    await checkout.checkout(  # the same pay code still pays for more
         db,
         shop.volunteer,
         shop.outlet,
@@ -119,7 +119,7 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
         idempotency_key="k",
         req_hash="h",
     )
-    refunded = await redemption.refund(db, shop.staff, order["id"], idempotency_key="r")
+    refunded = await orders.refund(db, shop.staff, order["id"], idempotency_key="r")
     assert refunded["status"] == "refunded"
     assert await shop.balance(rid) == 97 and await shop.level("oil") == 10
     # the refund took the points back from the account the collection paid them into
@@ -197,7 +197,7 @@ async def test_old_unused_pay_codes_are_purged_and_used_ones_kept(db: Database) 
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     used = await shop.pay_code(rid)
-    await redemption.checkout(
+    await checkout.checkout(
         db,
         shop.volunteer,
         shop.outlet,

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from mall.access import Principal
 from mall.db import Database
-from mall.earning import activities
+from mall.earning import activities, checkin
 from mall.org import communities
 from mall.people import auth, codes, residents
 from mall.settings import get_settings
@@ -73,7 +73,7 @@ def publish_form(client: TestClient, fields: dict):
 
 
 def current_code(activity_id: int) -> str:
-    window = activities.window_of(datetime.now(UTC))
+    window = checkin.window_of(datetime.now(UTC))
     return codes.checkin_code(get_settings().secret_key, activity_id, window)
 
 
@@ -187,7 +187,7 @@ async def test_an_old_or_forged_check_in_code_says_what_to_do(
     activity_id = await call(db, made["staff"])
     await phone(db, client)
     old = codes.checkin_code(
-        get_settings().secret_key, activity_id, activities.window_of(datetime.now(UTC)) - 3
+        get_settings().secret_key, activity_id, checkin.window_of(datetime.now(UTC)) - 3
     )
     expired = client.get(f"/c/{old}")
     assert expired.status_code == 410 and "请重新扫描屏幕上的二维码" in expired.text
@@ -253,7 +253,7 @@ async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
     activity_id = await call(db, made["staff"])
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None))["id"]
     me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
-    await activities.check_in(db, me, activity_id, current_code(activity_id))
+    await checkin.check_in(db, me, activity_id, current_code(activity_id))
     refused = post(client, f"/staff/activities/{activity_id}/settle")
     assert refused.status_code == 400 and "社区积分预算不足" in refused.text
     assert (await activities.get_activity(db, me, activity_id))["status"] == "open"

@@ -155,11 +155,11 @@ async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient
 async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
     db: Database, client: TestClient
 ) -> None:
-    from mall.counter import redemption
+    from mall.counter import checkout
 
     shop = await at_counter(db, client, "staff")
     rid = await shop.new_resident("李海", 100)
-    done = await redemption.checkout(
+    done = await checkout.checkout(
         db, shop.volunteer, shop.outlet, code=await shop.pay_code(rid), lines=[("rice", 1)],
         idempotency_key="k", req_hash="h",
     )  # fmt: skip
@@ -199,7 +199,7 @@ async def test_residents_and_other_communities_cannot_open_the_counter(
 
 
 async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestClient) -> None:
-    from mall.counter import redemption
+    from mall.counter import checkout, lookup
 
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
@@ -212,11 +212,11 @@ async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestCli
     code = re.search(r"/me/pay/status\?code=(\d{20})", page.text).group(1)
     waiting = client.get(f"/me/pay/status?code={code}", headers=HTMX)
     assert waiting.status_code == 204
-    await redemption.lookup(db, shop.volunteer, shop.outlet, code)
+    await lookup.lookup(db, shop.volunteer, shop.outlet, code)
     scanned = client.get(f"/me/pay/status?code={code}", headers=HTMX)
     assert scanned.status_code == 200 and "scanned=1" in scanned.text
     assert client.get(f"/me/pay/status?code={code}&scanned=1", headers=HTMX).status_code == 204
-    await redemption.checkout(
+    await checkout.checkout(
         db, shop.volunteer, shop.outlet, code=code, lines=[("soap", 2)], idempotency_key="k",
         req_hash="h",
     )  # fmt: skip

@@ -17,7 +17,7 @@ from mall.db import Database
 from mall.org import communities
 from mall.people import auth, residents
 from mall.settings import get_settings
-from mall.shop import goods
+from mall.shop import items, outlets, stock
 from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, post, signed_in
 from web.app import create_app
 
@@ -59,9 +59,9 @@ async def shelves(db: Database, client: TestClient) -> dict:
     haircut service; and heping, another community with its own outlet."""
     made = await community(db)
     await signed_in(db, client, made["staff"])
-    market = await goods.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
-    barber = await goods.create_outlet(db, ADMIN, "xingfuli", "王师傅理发", "partner")
-    await goods.create_item(
+    market = await outlets.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
+    barber = await outlets.create_outlet(db, ADMIN, "xingfuli", "王师傅理发", "partner")
+    await items.create_item(
         db,
         ADMIN,
         "xingfuli",
@@ -72,7 +72,7 @@ async def shelves(db: Database, client: TestClient) -> dict:
         unit="块",
         category="日用",
     )
-    await goods.create_item(
+    await items.create_item(
         db,
         ADMIN,
         "xingfuli",
@@ -85,7 +85,7 @@ async def shelves(db: Database, client: TestClient) -> dict:
         monthly_limit=1,
         low_stock=3,
     )
-    await goods.create_item(
+    await items.create_item(
         db,
         ADMIN,
         "xingfuli",
@@ -96,7 +96,7 @@ async def shelves(db: Database, client: TestClient) -> dict:
         category="服务",
     )
     for sku, n in (("SOAP", 20), ("OIL", 2)):
-        await goods.change_stock(
+        await stock.change_stock(
             db,
             ADMIN,
             market["id"],
@@ -106,12 +106,12 @@ async def shelves(db: Database, client: TestClient) -> dict:
             idempotency_key=f"seed:{sku}",
         )
     await communities.create_community(db, ADMIN, "heping", "和平社区")
-    other = await goods.create_outlet(db, ADMIN, "heping", "和平超市", "supermarket")
+    other = await outlets.create_outlet(db, ADMIN, "heping", "和平超市", "supermarket")
     return {"market": market["id"], "barber": barber["id"], "other": other["id"]}
 
 
 async def level(db: Database, outlet: int, sku: str) -> int:
-    _, rows = await goods.outlet_stock(db, ADMIN, outlet)
+    _, rows = await stock.outlet_stock(db, ADMIN, outlet)
     return next(r["level"] for r in rows if r["sku"] == sku)
 
 
@@ -360,7 +360,7 @@ async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
     db: Database, client: TestClient
 ) -> None:
     await shelves(db, client)
-    item = await goods.list_items(db, ADMIN, "xingfuli")
+    item = await items.list_items(db, ADMIN, "xingfuli")
     soap = next(i for i in item if i["sku"] == "SOAP")
     saved = post(
         client,
@@ -373,7 +373,7 @@ async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
         low_stock="5",
     )
     assert saved.status_code == 303
-    changed = await goods.get_item(db, ADMIN, soap["id"])
+    changed = await items.get_item(db, ADMIN, soap["id"])
     assert (changed["price_points"], changed["monthly_limit"], changed["active"]) == (6, 2, False)
     async with db.connection() as conn:
         logged = await audit.entries(conn, soap["community_id"])
@@ -395,11 +395,11 @@ async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
     db: Database, client: TestClient
 ) -> None:
     await shelves(db, client)
-    soap = await goods.get_item(db, ADMIN, 1)
+    soap = await items.get_item(db, ADMIN, 1)
     picture = png(4, 4)
     response = await upload(client, soap["id"], "../../etc/passwd.png", picture, "image/png")
     assert response.status_code == 303
-    stored = (await goods.get_item(db, ADMIN, soap["id"]))["picture"]
+    stored = (await items.get_item(db, ADMIN, soap["id"]))["picture"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{24}\.png", stored)
     assert (get_settings().var_dir / "pictures" / stored).read_bytes() == picture
     served = client.get(f"/pictures/{stored}")
@@ -427,7 +427,7 @@ async def test_a_file_that_is_not_a_small_picture_is_refused_and_nothing_is_stor
     await shelves(db, client)
     response = await upload(client, 1, name, data, kind)
     assert response.status_code == 400 and 'role="alert"' in response.text
-    assert (await goods.get_item(db, ADMIN, 1))["picture"] is None
+    assert (await items.get_item(db, ADMIN, 1))["picture"] is None
     folder = get_settings().var_dir / "pictures"
     assert not folder.exists() or list(folder.iterdir()) == []
 
@@ -457,7 +457,7 @@ async def test_residents_browse_by_category_with_what_is_on_each_shelf(
     assert "有货" in page.text and "只剩 2 件" in page.text
     assert f"/me/reservations/new?outlet={ids['market']}&amp;sku=SOAP" in page.text
     assert "理发" in page.text and "和平超市" not in page.text
-    await goods.change_stock(
+    await stock.change_stock(
         db,
         ADMIN,
         ids["market"],
@@ -481,4 +481,4 @@ async def test_a_phone_photo_over_the_upload_limit_gets_the_same_clear_refusal(
     )
     assert response.status_code == 413
     assert "发送的内容太大了" in response.text and "1 MB" in response.text
-    assert (await goods.get_item(db, ADMIN, 1))["picture"] is None
+    assert (await items.get_item(db, ADMIN, 1))["picture"] is None

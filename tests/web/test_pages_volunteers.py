@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 
 from mall.db import Database
 from mall.people import auth, users
-from mall.shop import goods
+from mall.shop import outlets
 from tests.web.test_pages_account import ADMIN, PASSWORD, community, csrf, signed_in
 
 
@@ -20,8 +20,8 @@ def send(client: TestClient, path: str, **data: str | list[str]):
 async def two_outlets(db: Database) -> tuple[dict, int, int]:
     """xingfuli with its staff, a supermarket and a barber's; and heping with its staff."""
     made = await community(db)
-    market = await goods.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
-    barber = await goods.create_outlet(db, ADMIN, "xingfuli", "王师傅理发店", "partner")
+    market = await outlets.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
+    barber = await outlets.create_outlet(db, ADMIN, "xingfuli", "王师傅理发店", "partner")
     made["other_staff"] = (await community(db, "heping", "和平社区"))["staff"]
     return made, int(market["id"]), int(barber["id"])
 

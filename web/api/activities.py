@@ -12,7 +12,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall.earning import activities
+from mall.earning import activities, checkin
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
 from web.api.guards import RESIDENT, STAFF, allow, caller, database
 from web.session import client_ip
@@ -254,12 +254,12 @@ class ActivityController(Controller):
         guards=[allow(*STAFF)],
         summary="The current check-in code",
         description=(
-            f"Staff: a code signed by the server that changes every {activities.WINDOW} seconds "
+            f"Staff: a code signed by the server that changes every {checkin.WINDOW} seconds "
             "and is accepted in its own window and the next. Show `url` as a QR code."
         ),
     )
     async def checkin_code(self, request: Request, activity_id: Id) -> CheckinCode:
-        made = await activities.checkin_code(database(request), await caller(request), activity_id)
+        made = await checkin.checkin_code(database(request), await caller(request), activity_id)
         return CheckinCode(**made)
 
     @post(
@@ -276,7 +276,7 @@ class ActivityController(Controller):
     async def check_in(
         self, request: Request, activity_id: Id, data: JSONBody[CheckinBody]
     ) -> CheckedIn:
-        made = await activities.check_in(
+        made = await checkin.check_in(
             database(request), await caller(request), activity_id, data.code
         )
         return CheckedIn(**made)
@@ -293,7 +293,7 @@ class ActivityController(Controller):
     async def attendance(
         self, request: Request, activity_id: Id, data: JSONBody[AttendanceBody]
     ) -> Attended:
-        made = await activities.record_attendance(
+        made = await checkin.record_attendance(
             database(request),
             await caller(request),
             activity_id,
@@ -315,7 +315,7 @@ class ActivityController(Controller):
         ),
     )
     async def settle(self, request: Request, activity_id: Id) -> Settled:
-        made = await activities.settle(
+        made = await checkin.settle(
             database(request), await caller(request), activity_id, ip=client_ip(request)
         )
         return Settled(**made)

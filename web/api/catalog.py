@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall.shop import goods
+from mall.shop import items, outlets, stock
 from web.api.fields import NO_CONTROL, Id, IdempotencyKey, Name, Slug
 from web.api.guards import STAFF, USERS, allow, caller, database, signed_in
 from web.idempotency import idempotency
@@ -151,7 +151,7 @@ class CatalogController(Controller):
     async def create_outlet(
         self, request: Request, slug: Slug, data: JSONBody[NewOutlet]
     ) -> Outlet:
-        made = await goods.create_outlet(
+        made = await outlets.create_outlet(
             database(request),
             await caller(request),
             slug,
@@ -168,7 +168,7 @@ class CatalogController(Controller):
         description="Staff, volunteers and residents of the community, and administrators.",
     )
     async def outlets(self, request: Request, slug: Slug) -> OutletList:
-        found = await goods.list_outlets(database(request), await caller(request), slug)
+        found = await outlets.list_outlets(database(request), await caller(request), slug)
         return OutletList(
             outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
         )
@@ -181,7 +181,7 @@ class CatalogController(Controller):
         "`already_exists`.",
     )
     async def create_donor(self, request: Request, slug: Slug, data: JSONBody[NewDonor]) -> Donor:
-        made = await goods.create_donor(
+        made = await outlets.create_donor(
             database(request),
             await caller(request),
             slug,
@@ -198,7 +198,7 @@ class CatalogController(Controller):
         description="Staff of the community and administrators.",
     )
     async def donors(self, request: Request, slug: Slug) -> DonorList:
-        found = await goods.list_donors(database(request), await caller(request), slug)
+        found = await outlets.list_donors(database(request), await caller(request), slug)
         return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
 
     @post(
@@ -211,7 +211,7 @@ class CatalogController(Controller):
         ),
     )
     async def create_item(self, request: Request, slug: Slug, data: JSONBody[NewItem]) -> Item:
-        made = await goods.create_item(
+        made = await items.create_item(
             database(request),
             await caller(request),
             slug,
@@ -238,7 +238,7 @@ class CatalogController(Controller):
         ),
     )
     async def items(self, request: Request, slug: Slug) -> ItemList:
-        found = await goods.list_items(database(request), await caller(request), slug)
+        found = await items.list_items(database(request), await caller(request), slug)
         return ItemList(items=[item(i) for i in found])
 
     @get(
@@ -251,7 +251,7 @@ class CatalogController(Controller):
         ),
     )
     async def low_stock(self, request: Request, slug: Slug) -> LowStock:
-        found = await goods.low_stock(database(request), await caller(request), slug)
+        found = await stock.low_stock(database(request), await caller(request), slug)
         return LowStock(
             items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
         )
@@ -277,7 +277,7 @@ class CatalogController(Controller):
     ) -> StockLevel:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
-        made = await goods.change_stock(
+        made = await stock.change_stock(
             database(request),
             p,
             outlet_id,
@@ -303,7 +303,7 @@ class CatalogController(Controller):
         ),
     )
     async def stock(self, request: Request, outlet_id: Id) -> Stock:
-        _, found = await goods.outlet_stock(database(request), await caller(request), outlet_id)
+        _, found = await stock.outlet_stock(database(request), await caller(request), outlet_id)
         return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
 
 

@@ -1,6 +1,6 @@
 """The counter (兑换台) and reservations (预约): look a resident up, check out, orders, refunds,
-reservations and the volunteer's shift. The rules live in ``mall.counter.redemption`` and
-``mall.counter.reservations``."""
+reservations and the volunteer's shift. The rules live in the
+``mall.counter`` package."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall.counter import redemption, reservations
+from mall.counter import basket, checkout, lookup, orders, reservations
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
 from web.api.guards import RESIDENT, STAFF, USERS, allow, caller, database
 from web.idempotency import idempotency
@@ -24,10 +24,10 @@ Sku = Annotated[str, Meta(max_length=64, pattern=NO_CONTROL)]
 
 class Line(msgspec.Struct):
     sku: Sku
-    quantity: Annotated[int, Meta(ge=1, le=redemption.MAX_QUANTITY)]
+    quantity: Annotated[int, Meta(ge=1, le=basket.MAX_QUANTITY)]
 
 
-Lines = Annotated[list[Line], Meta(min_length=1, max_length=redemption.MAX_LINES)]
+Lines = Annotated[list[Line], Meta(min_length=1, max_length=basket.MAX_LINES)]
 
 
 class CounterCode(msgspec.Struct):
@@ -168,7 +168,7 @@ class CounterController(Controller):
         ),
     )
     async def lookup(self, request: Request, outlet_id: Id, data: JSONBody[CounterCode]) -> Found:
-        found = await redemption.lookup(
+        found = await lookup.lookup(
             database(request),
             await caller(request),
             outlet_id,
@@ -206,7 +206,7 @@ class CounterController(Controller):
     ) -> Placed:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
-        done = await redemption.checkout(
+        done = await checkout.checkout(
             database(request),
             p,
             outlet_id,
@@ -229,7 +229,7 @@ class CounterController(Controller):
         ),
     )
     async def order(self, request: Request, order_id: Id) -> Order:
-        found = await redemption.get_order(database(request), await caller(request), order_id)
+        found = await orders.get_order(database(request), await caller(request), order_id)
         return Order(
             **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
             lines=lines_of(found["lines"]),
@@ -250,7 +250,7 @@ class CounterController(Controller):
     ) -> Refunded:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
-        done = await redemption.refund(
+        done = await orders.refund(
             database(request), p, order_id, idempotency_key=idem.key, ip=client_ip(request)
         )
         return Refunded(id=done["id"], status=done["status"])
@@ -289,7 +289,7 @@ class CounterController(Controller):
         description="Orders, points and items I handed out since I signed in, for the hand-over.",
     )
     async def shift(self, request: Request) -> Shift:
-        found = await redemption.shift_summary(database(request), await caller(request))
+        found = await orders.shift_summary(database(request), await caller(request))
         return Shift(
             since=found["since"],
             orders=found["orders"],

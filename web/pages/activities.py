@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal
-from mall.earning import activities
+from mall.earning import activities, checkin
 from mall.errors import N_, AlreadyCheckedIn, Invalid, MallError
 from mall.org.points import PATHS
 from web import qr
@@ -44,7 +44,7 @@ STATUS_WORDS = {
     "settled": N_("Settled: points handed out"),
     "cancelled": N_("Cancelled"),
 }
-#: seconds between two looks at the check-in QR (it changes every ``activities.WINDOW``)
+#: seconds between two looks at the check-in QR (it changes every ``checkin.WINDOW``)
 SCREEN_POLL = 10
 ATTENDANCE_POLL = 10
 
@@ -217,7 +217,7 @@ class StaffActivityController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
-            done = await activities.record_attendance(
+            done = await checkin.record_attendance(
                 request.app.state.db,
                 p,
                 activity_id,
@@ -256,7 +256,7 @@ class StaffActivityController(Controller):
     async def settle(self, request: Request, activity_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
-            await activities.settle(request.app.state.db, p, activity_id, ip=client_ip(request))
+            await checkin.settle(request.app.state.db, p, activity_id, ip=client_ip(request))
         except MallError as exc:
             return await self._confirm(request, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/staff/activities/{activity_id}")
@@ -268,7 +268,7 @@ class StaffActivityController(Controller):
         db = request.app.state.db
         found = await activities.get_activity(db, p, activity_id)
         shown = (
-            await activities.checkin_code(db, p, activity_id) if found["status"] == "open" else None
+            await checkin.checkin_code(db, p, activity_id) if found["status"] == "open" else None
         )
         return no_store(
             render(
@@ -281,7 +281,7 @@ class StaffActivityController(Controller):
                 qr=await qr.render(shown["url"], cache=True) if shown else None,
                 until=local(shown["expires_at"]).strftime("%H:%M:%S") if shown else "",
                 poll=SCREEN_POLL,
-                window=activities.WINDOW,
+                window=checkin.WINDOW,
             )
         )
 
@@ -352,7 +352,7 @@ class ResidentActivityController(Controller):
     ) -> Response:
         p = await principal(request)
         try:
-            found = await activities.activity_for_code(request.app.state.db, code)
+            found = await checkin.activity_for_code(request.app.state.db, code)
         except MallError as exc:
             return no_store(
                 render(
@@ -387,8 +387,8 @@ class ResidentActivityController(Controller):
         if p is None or p.kind != "resident":
             return await self._landing(request, code, None, 403)
         try:
-            activity_id = activities.read_checkin_code(code)
-            await activities.check_in(request.app.state.db, p, activity_id, code)
+            activity_id = checkin.read_checkin_code(code)
+            await checkin.check_in(request.app.state.db, p, activity_id, code)
         except AlreadyCheckedIn:
             return see_other(f"/me/activities/{activity_id}/checked-in")
         except MallError as exc:

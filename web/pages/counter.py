@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery
 import catalog
 import ledger
 from mall.access import STAFF_ROLES, Principal
-from mall.counter import redemption, reservations
+from mall.counter import basket, checkout, lookup, orders, reservations
 from mall.errors import MallError
 from mall.people import codes, residents
 from web import qr
@@ -39,7 +39,7 @@ from web.render import render
 from web.session import client_ip
 
 OUTLET_COOKIE = "counter_outlet"
-ROLES = redemption.COUNTER_ROLES
+ROLES = basket.COUNTER_ROLES
 
 
 @dataclass
@@ -102,7 +102,7 @@ class CounterController(Controller):
 
     async def _outlet(self, request: Request, p: Principal) -> dict | None:
         chosen = request.cookies.get(OUTLET_COOKIE, "")
-        outlets = await redemption.counter_outlets(request.app.state.db, p)
+        outlets = await orders.counter_outlets(request.app.state.db, p)
         return next((o for o in outlets if str(o["id"]) == chosen), None)
 
     async def _idle(
@@ -111,12 +111,12 @@ class CounterController(Controller):
         db = request.app.state.db
         outlet = await self._outlet(request, p)
         if outlet is None:
-            outlets = await redemption.counter_outlets(db, p)
+            outlets = await orders.counter_outlets(db, p)
             return no_store(
                 render(request, "counter/outlets.html", me=p, outlets=outlets, here="counter")
             )
-        shift = await redemption.shift_summary(db, p)
-        recent = await redemption.recent_orders(db, p, outlet["id"], limit=10)
+        shift = await orders.shift_summary(db, p)
+        recent = await orders.recent_orders(db, p, outlet["id"], limit=10)
         return no_store(
             render(
                 request,
@@ -140,7 +140,7 @@ class CounterController(Controller):
     @post("/counter/outlet")
     async def choose_outlet(self, request: Request, data: Annotated[OutletForm, FORM]) -> Response:
         p = await user(request, ROLES)
-        outlets = await redemption.counter_outlets(request.app.state.db, p)
+        outlets = await orders.counter_outlets(request.app.state.db, p)
         response = see_other("/counter")
         if any(o["id"] == data.outlet for o in outlets):
             response.set_cookie(
@@ -169,10 +169,8 @@ class CounterController(Controller):
     ) -> Response:
         """The resident at the counter with the item grid; a fresh key for this checkout."""
         db = request.app.state.db
-        found = await redemption.lookup(
-            db, p, outlet["id"], code, pin or None, ip=client_ip(request)
-        )
-        items = await redemption.counter_items(db, p, outlet["id"])
+        found = await lookup.lookup(db, p, outlet["id"], code, pin or None, ip=client_ip(request))
+        items = await orders.counter_items(db, p, outlet["id"])
         chosen = chosen or {}
         return no_store(
             render(
@@ -215,7 +213,7 @@ class CounterController(Controller):
         wanted = quantities(form)
         db = request.app.state.db
         try:
-            done = await redemption.checkout(
+            done = await checkout.checkout(
                 db,
                 p,
                 outlet["id"],
@@ -261,7 +259,7 @@ class CounterController(Controller):
     @get("/counter/orders/{order_id:int}")
     async def receipt(self, request: Request, order_id: FromPath[int]) -> Response:
         p = await user(request, ROLES)
-        order = await redemption.get_order(request.app.state.db, p, order_id)
+        order = await orders.get_order(request.app.state.db, p, order_id)
         return no_store(
             render(
                 request,
@@ -281,7 +279,7 @@ class CounterController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
-            await redemption.refund(
+            await orders.refund(
                 request.app.state.db,
                 p,
                 order_id,
@@ -307,10 +305,10 @@ class ReservationPages(Controller):
         when it is about to expire. Without htmx (a plain refresh), always the whole page."""
         p = await resident(request)
         db = request.app.state.db
-        state, until = await redemption.code_state(db, p, code)
+        state, until = await lookup.code_state(db, p, code)
         htmx = request.headers.get("hx-request") == "true"
         if state == "paid":
-            order = await redemption.order_for_code(db, p, code)
+            order = await lookup.order_for_code(db, p, code)
             return no_store(
                 render(
                     request,
@@ -365,16 +363,14 @@ class ReservationPages(Controller):
         status: int = 200,
     ) -> Response:
         db = request.app.state.db
-        outlets = await redemption.counter_outlets(db, p)
+        outlets = await orders.counter_outlets(db, p)
         outlet = next((o for o in outlets if o["id"] == outlet_id), None)
         if outlet is None and len(outlets) == 1:
             outlet = outlets[0]
         items = []
         if outlet is not None:
             items = [
-                i
-                for i in await redemption.counter_items(db, p, outlet["id"])
-                if i["kind"] == "goods"
+                i for i in await orders.counter_items(db, p, outlet["id"]) if i["kind"] == "goods"
             ]
         me = await residents.get_resident(db, p, p.resident_id)
         return no_store(

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES
 from mall.errors import N_, Invalid, MallError
-from mall.shop import goods, pictures
+from mall.shop import items, outlets, pictures, stock
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -81,8 +81,8 @@ class GoodsController(Controller):
     async def items_page(self, request: Request, community: FromQuery[str] = "") -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
-        items = (
-            await goods.list_items(request.app.state.db, p, slug, active_only=False) if slug else []
+        found = (
+            await items.list_items(request.app.state.db, p, slug, active_only=False) if slug else []
         )
         return no_store(
             render(
@@ -90,7 +90,7 @@ class GoodsController(Controller):
                 "shop/items.html",
                 me=p,
                 slug=slug,
-                categories=by_category(items),
+                categories=by_category(found),
                 kinds=KINDS,
             )
         )
@@ -100,7 +100,7 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         donors = (
-            await goods.list_donors(request.app.state.db, p, form.community)
+            await outlets.list_donors(request.app.state.db, p, form.community)
             if form.community
             else []
         )
@@ -127,7 +127,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
-            made = await goods.create_item(
+            made = await items.create_item(
                 request.app.state.db,
                 p,
                 data.community,
@@ -158,7 +158,7 @@ class GoodsController(Controller):
         saved: bool = False,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        item = await goods.get_item(request.app.state.db, p, item_id)
+        item = await items.get_item(request.app.state.db, p, item_id)
         if form is None:
             form = ItemForm(
                 sku=item["sku"],
@@ -198,7 +198,7 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
-            await goods.update_item(
+            await items.update_item(
                 request.app.state.db,
                 p,
                 item_id,
@@ -226,7 +226,7 @@ class GoodsController(Controller):
         if isinstance(upload, UploadFile):
             data = await upload.read(pictures.MAX_BYTES + 1)
         try:
-            await goods.set_picture(request.app.state.db, p, item_id, data, ip=client_ip(request))
+            await items.set_picture(request.app.state.db, p, item_id, data, ip=client_ip(request))
         except MallError as exc:
             return await self._item_page(
                 request, item_id, picture_error=message(exc), status=form_status(exc)
@@ -245,7 +245,7 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         donors = (
-            await goods.list_donors(request.app.state.db, p, form.community)
+            await outlets.list_donors(request.app.state.db, p, form.community)
             if form.community
             else []
         )
@@ -268,7 +268,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
-            await goods.create_donor(
+            await outlets.create_donor(
                 request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:
@@ -287,8 +287,8 @@ class GoodsController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         db = request.app.state.db
-        outlets = await goods.list_outlets(db, p, form.community) if form.community else []
-        low = await goods.low_stock(db, p, form.community) if form.community else []
+        found = await outlets.list_outlets(db, p, form.community) if form.community else []
+        low = await stock.low_stock(db, p, form.community) if form.community else []
         return no_store(
             render(
                 request,
@@ -297,7 +297,7 @@ class GoodsController(Controller):
                 me=p,
                 slug=form.community,
                 form=form,
-                outlets=outlets,
+                outlets=found,
                 low=low,
                 kinds=OUTLET_KINDS,
                 error=error,
@@ -309,7 +309,7 @@ class GoodsController(Controller):
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
-            made = await goods.create_outlet(
+            made = await outlets.create_outlet(
                 request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:

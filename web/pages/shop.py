@@ -8,7 +8,7 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from mall.errors import NotFound
-from mall.shop import goods, pictures
+from mall.shop import items, pictures
 from web.pages.common import EXCEPTION_HANDLERS, no_store, resident
 from web.pages.goods import GoodsController
 from web.pages.stock import StockController
@@ -25,7 +25,7 @@ class ShopController(Controller):
     @get("/me/shop")
     async def shop_page(self, request: Request) -> Response:
         p = await resident(request)
-        found = await goods.browse(request.app.state.db, p)
+        found = await items.browse(request.app.state.db, p)
         return no_store(
             render(
                 request,

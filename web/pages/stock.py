@@ -16,7 +16,7 @@ import catalog
 import ledger
 from mall.access import STAFF_ROLES, Principal
 from mall.errors import N_, Invalid, MallError
-from mall.shop import goods
+from mall.shop import outlets, stock
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -93,11 +93,11 @@ class StockController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         db = request.app.state.db
-        outlet, rows = await goods.outlet_stock(db, p, outlet_id)
-        donors = await goods.outlet_donors(db, p, outlet_id)
+        outlet, rows = await stock.outlet_stock(db, p, outlet_id)
+        donors = await outlets.outlet_donors(db, p, outlet_id)
         moves = [
             {**m, "when": when(m["at"]), "why": REASONS.get(m["reason"], m["reason"])}
-            for m in await goods.history(db, p, outlet_id, limit=15)
+            for m in await stock.history(db, p, outlet_id, limit=15)
         ]
         done = request.query_params.get("done", "")
         return no_store(
@@ -128,7 +128,7 @@ class StockController(Controller):
         p = await user(request, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
-            made = await goods.change_stock(
+            made = await stock.change_stock(
                 request.app.state.db,
                 p,
                 outlet_id,
@@ -165,7 +165,7 @@ class StockController(Controller):
         status: int = 200,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        outlet, rows = await goods.outlet_stock(request.app.state.db, p, outlet_id)
+        outlet, rows = await stock.outlet_stock(request.app.state.db, p, outlet_id)
         return no_store(
             render(
                 request,
@@ -195,7 +195,7 @@ class StockController(Controller):
             if not typed:
                 raise Invalid(N_("Please enter at least one counted quantity."))
             counts = {sku: whole(text, COUNTED) for sku, text in typed.items()}
-            await goods.stocktake(
+            await stock.stocktake(
                 request.app.state.db,
                 p,
                 outlet_id,
@@ -223,8 +223,8 @@ class StockController(Controller):
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         db = request.app.state.db
-        outlet = await goods.get_outlet(db, p, outlet_id)
-        changes = await goods.stocktake_result(db, p, outlet_id, form_key(p, key))
+        outlet = await outlets.get_outlet(db, p, outlet_id)
+        changes = await stock.stocktake_result(db, p, outlet_id, form_key(p, key))
         return no_store(
             render(request, "shop/stocktake_done.html", me=p, outlet=outlet, changes=changes)
         )

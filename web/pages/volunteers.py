@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES, Principal
 from mall.errors import Invalid, MallError
 from mall.people import users
-from mall.shop import goods
+from mall.shop import outlets
 from web.pages.common import EXCEPTION_HANDLERS, form_status, message, no_store, see_other, user
 from web.pages.earning import ids
 from web.pages.staff import community_of
@@ -86,7 +86,7 @@ class VolunteerController(Controller):
     ) -> Response:
         db = request.app.state.db
         volunteers = await users.list_volunteers(db, p, slug) if slug else []
-        outlets = await goods.list_outlets(db, p, slug) if slug else []
+        found = await outlets.list_outlets(db, p, slug) if slug else []
         return no_store(
             render(
                 request,
@@ -95,8 +95,8 @@ class VolunteerController(Controller):
                 me=p,
                 slug=slug,
                 volunteers=volunteers,
-                outlets=outlets,
-                names={o["id"]: o["name"] for o in outlets},
+                outlets=found,
+                names={o["id"]: o["name"] for o in found},
                 entered=entered or {"username": "", "outlets": []},
                 error=error,
             )

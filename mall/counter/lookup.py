@@ -1,0 +1,148 @@
+"""Looking a resident up at the counter: who they are (name masked), the points available, this
+month's limits and their reservations here. The pay code is not consumed; for a printed card a
+fresh pay code stands for the card during this one visit. Also what became of a code (its order).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ledger import Connection
+from mall import access
+from mall.access import Principal
+from mall.counter import reservations
+from mall.counter.basket import SCANNED_CODE_TTL, counter_outlet, now, used_this_month
+from mall.counter.orders import get_order
+from mall.counter.payer import card_resident, pay_code_row
+from mall.db import Database
+from mall.errors import CodeInvalid
+from mall.people import codes, residents
+from mall.settings import get_settings
+
+
+async def lookup(
+    db: Database,
+    p: Principal,
+    outlet_id: int,
+    code: str,
+    pin: str | None = None,
+    *,
+    ip: str = "",
+    at: datetime | None = None,
+) -> dict:
+    """Who is at the counter: the resident (name masked), available points, this month's limits
+    and their reservations at this outlet. The pay code is not consumed; it stays good for
+    ``SCANNED_CODE_TTL`` for the checkout. For a printed card, ``counter_code`` is a fresh pay
+    code that stands for the card (and its PIN) during this one visit."""
+    at = at or now()
+    parsed = codes.parse(get_settings().secret_key, code)
+    async with db.connection() as conn:
+        outlet = await counter_outlet(conn, p, outlet_id)
+    if parsed.kind == codes.CARD:
+        resident_id = await card_resident(db, p, outlet["community_id"], code, pin, ip)
+        counter_code, ident = codes.new_pay_code(get_settings().secret_key)
+        async with db.transaction() as conn:
+            await residents.insert_code(
+                conn,
+                codes.PAY,
+                ident,
+                resident_id,
+                expires_at=at + SCANNED_CODE_TTL,
+                created_by=p.user_id,
+            )
+    elif parsed.kind == codes.PAY:
+        counter_code = code.strip().replace(" ", "")
+        async with db.transaction() as conn:
+            row = await pay_code_row(conn, parsed.ident, at)
+            if row["community"] != outlet["community_id"]:
+                raise CodeInvalid()
+            resident_id = int(row["resident"])
+            await conn.execute(
+                "UPDATE mall_code SET expires_at = ? WHERE id = ? AND expires_at < ?",
+                at + SCANNED_CODE_TTL,
+                row["id"],
+                at + SCANNED_CODE_TTL,
+            )
+    else:
+        raise CodeInvalid()
+    await reservations.lapse_reservations(db, at)
+    async with db.connection() as conn:
+        name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
+        money = await residents.balances(conn, outlet["book"], resident_id)
+        limits = await monthly_limits(conn, outlet["community_id"], resident_id, at)
+        held = await reservations.held_at(conn, outlet_id, resident_id)
+    return {
+        "resident": {"id": resident_id, "display_name": residents.mask_name(name)},
+        "available": money.available,
+        "held": money.held,
+        "limits": limits,
+        "reservations": held,
+        "counter_code": counter_code,
+    }
+
+
+async def monthly_limits(
+    conn: Connection, community_id: int, resident_id: int, at: datetime
+) -> list[dict]:
+    """Every active limited item of the community: ``{sku, name, limit, used, left}``."""
+    rows = await conn.fetch(
+        "SELECT id, sku, name, monthly_limit FROM catalog_item WHERE community_id = ? "
+        "AND active = ? AND monthly_limit IS NOT NULL ORDER BY name, id",
+        community_id,
+        True,
+    )
+    used = await used_this_month(conn, resident_id, [int(r["id"]) for r in rows], at)
+    return [
+        {
+            "sku": r["sku"],
+            "name": r["name"],
+            "limit": int(r["monthly_limit"]),
+            "used": used.get(int(r["id"]), 0),
+            "left": max(0, int(r["monthly_limit"]) - used.get(int(r["id"]), 0)),
+        }
+        for r in rows
+    ]
+
+
+async def order_for_code(db: Database, p: Principal, code: str) -> dict | None:
+    """The order a resident's own pay code paid for, if it has (for the pay page's receipt)."""
+    access.require(p, ("resident",))
+    try:
+        parsed = codes.parse(get_settings().secret_key, code)
+    except CodeInvalid:
+        return None
+    if parsed.kind != codes.PAY:
+        return None
+    async with db.connection() as conn:
+        order_id = await conn.fetchval(
+            "SELECT id FROM mall_order WHERE code_ident = ? AND resident = ?",
+            parsed.ident,
+            p.resident_id,
+        )
+    return None if order_id is None else await get_order(db, p, int(order_id))
+
+
+async def code_state(db: Database, p: Principal, code: str) -> tuple[str, datetime | None]:
+    """What became of a resident's own pay code, and until when it is good: ``paid``,
+    ``scanned`` (looked up at a counter, kept for the checkout), ``fresh``, ``stale`` (about to
+    expire or expired) or ``unknown``."""
+    access.require(p, ("resident",))
+    try:
+        parsed = codes.parse(get_settings().secret_key, code)
+    except CodeInvalid:
+        return "unknown", None
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT expires_at, used_at FROM mall_code "
+            "WHERE ident = ? AND kind = 'pay' AND resident = ?",
+            parsed.ident,
+            p.resident_id,
+        )
+    if row is None:
+        return "unknown", None
+    if row["used_at"] is not None:
+        return "paid", row["expires_at"]
+    left = row["expires_at"] - now()
+    if left > residents.PAY_CODE_TTL:
+        return "scanned", row["expires_at"]
+    return ("fresh" if left > timedelta(seconds=15) else "stale"), row["expires_at"]

@@ -1,0 +1,283 @@
+"""Orders after the checkout: reading one, refunds (by reversal, at most once), the outlet's recent
+orders, the volunteer's shift summary, and what the counter offers (its outlets and items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ledger
+from ledger import Connection, Row
+from mall import access
+from mall.access import STAFF_ROLES, Principal, audit
+from mall.counter.basket import (
+    COUNTER_ROLES,
+    counter_outlet,
+    move_lines,
+    now,
+    outlet_row,
+    scoped_key,
+    wallet_balance,
+)
+from mall.db import Database
+from mall.errors import (
+    AlreadyRefunded,
+    NotFound,
+)
+from mall.org import points
+from mall.people import residents
+
+
+async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Sequence[str]) -> Row:
+    """The order, if ``p`` may see it: its community's staff and volunteers, the street, or the
+    resident it belongs to; anyone else gets ``NotFound``."""
+    access.require(p, roles)
+    if not 0 < order_id <= access.MAX_ID:
+        raise NotFound()
+    row = await conn.fetchrow(
+        "SELECT o.id, o.community, o.outlet, o.resident, o.user_id, o.total, o.status, "
+        "o.journal_id, o.code_ident, o.reservation_id, o.created_at, o.refund_journal_id, "
+        "o.refunded_at, c.book, t.name AS outlet_name "
+        "FROM mall_order o JOIN mall_community c ON c.id = o.community "
+        "JOIN catalog_outlet t ON t.id = o.outlet WHERE o.id = ?",
+        order_id,
+    )
+    if row is None:
+        raise NotFound()
+    if p.role == "resident":
+        if row["resident"] != p.resident_id:
+            raise NotFound()
+    elif not p.is_admin and row["community"] != p.community_id:
+        raise NotFound()
+    return row
+
+
+async def _order_lines(conn: Connection, order_id: int) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT l.item, i.sku, i.kind, l.name, l.quantity, l.price_points FROM mall_order_line l "
+        'JOIN catalog_item i ON i.id = l.item WHERE l."order" = ? ORDER BY l.id',
+        order_id,
+    )
+    return [
+        {
+            "item_id": int(r["item"]),
+            "sku": r["sku"],
+            "kind": r["kind"],
+            "name": r["name"],
+            "quantity": int(r["quantity"]),
+            "price_points": int(r["price_points"]),
+        }
+        for r in rows
+    ]
+
+
+def _order(row: Row, lines: list[dict], balance_after: int | None) -> dict:
+    return {
+        "id": int(row["id"]),
+        "outlet": int(row["outlet"]),
+        "outlet_name": row["outlet_name"],
+        "resident_id": int(row["resident"]),
+        "lines": [
+            {k: line[k] for k in ("sku", "name", "quantity", "price_points")} for line in lines
+        ],
+        "total": int(row["total"]),
+        "status": row["status"],
+        "created_at": row["created_at"],
+        "balance_after": balance_after,
+        "reservation_id": row["reservation_id"],
+    }
+
+
+async def get_order(db: Database, p: Principal, order_id: int) -> dict:
+    """An order with its lines, and the wallet's balance right after it was paid."""
+    async with db.connection() as conn:
+        row = await _order_row(conn, p, order_id, COUNTER_ROLES + ("resident",))
+        lines = await _order_lines(conn, order_id)
+        after = await conn.fetchval(
+            "SELECT p.balance_after FROM ledger_posting p JOIN ledger_account a "
+            "ON a.id = p.account WHERE p.journal = ? AND a.code = ?",
+            row["journal_id"],
+            points.wallet(row["resident"]),
+        )
+        if after is None:  # a collected reservation: its points left the wallet at reservation
+            after = await wallet_balance(conn, row["book"], row["resident"])
+    return _order(row, lines, None if after is None else int(after))
+
+
+async def refund(
+    db: Database, p: Principal, order_id: int, *, idempotency_key: str, ip: str = ""
+) -> dict:
+    """Undo a whole order, once: the points go back by a reversing journal, the goods back on
+    the shelf. Staff only. A retry with the same key answers as the first time did."""
+    ledger_key = scoped_key(f"refund:{order_id}", idempotency_key)
+    async with db.transaction() as conn:
+        row = await _order_row(conn, p, order_id, STAFF_ROLES)
+        refunded = await conn.fetchval(
+            "UPDATE mall_order SET status = 'refunded', refunded_by = ?, refunded_at = ? "
+            "WHERE id = ? AND status = 'completed' RETURNING id",
+            p.user_id,
+            now(),
+            order_id,
+        )
+        if refunded is None:
+            first = await conn.fetchval(
+                "SELECT id FROM ledger_journal WHERE book = ? AND idempotency_key = ?",
+                row["book"],
+                ledger_key,
+            )
+            if first is not None and first == row["refund_journal_id"]:
+                return {"id": order_id, "status": "refunded", "replayed": True}
+            raise AlreadyRefunded()
+        memo = f"退还订单 {order_id}"
+        if row["reservation_id"] is None:
+            journal = await ledger.reverse_journal(
+                conn, row["journal_id"], idempotency_key=ledger_key, memo=memo
+            )
+        else:  # a collected reservation was paid by capturing a hold, which is not reversible
+            journal = await ledger.post_journal(
+                conn,
+                row["book"],
+                "reversal",
+                [
+                    (points.redeemed(row["outlet"], row["resident"]), -row["total"]),
+                    (points.wallet(row["resident"]), row["total"]),
+                ],
+                idempotency_key=ledger_key,
+                memo=memo,
+            )
+        await conn.execute(
+            "UPDATE mall_order SET refund_journal_id = ? WHERE id = ?", journal.id, order_id
+        )
+        lines = await _order_lines(conn, order_id)
+        await move_lines(conn, row["outlet"], lines, 1, "refund", f"order:{order_id}", p.user_id)
+        await audit.record(
+            conn,
+            p,
+            "order.refund",
+            community_id=row["community"],
+            target=f"order:{order_id}",
+            ip=ip,
+            total=row["total"],
+        )
+    return {"id": order_id, "status": "refunded", "replayed": False}
+
+
+async def recent_orders(
+    db: Database, p: Principal, outlet_id: int, *, limit: int = 20
+) -> list[dict]:
+    """The outlet's latest orders, for staff (refunds) and the counter."""
+    async with db.connection() as conn:
+        await counter_outlet(conn, p, outlet_id)
+        rows = await conn.fetch(
+            "SELECT o.id, o.resident, r.name, o.total, o.status, o.created_at FROM mall_order o "
+            "JOIN mall_resident r ON r.id = o.resident WHERE o.outlet = ? "
+            "ORDER BY o.id DESC LIMIT ?",
+            outlet_id,
+            max(1, min(limit, 100)),
+        )
+    return [
+        {
+            "id": int(r["id"]),
+            "resident_id": int(r["resident"]),
+            "display_name": residents.mask_name(r["name"]),
+            "total": int(r["total"]),
+            "status": r["status"],
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
+async def shift_summary(db: Database, p: Principal) -> dict:
+    """What ``p`` handed out since signing in (this session): orders, points, and items."""
+    access.require(p, COUNTER_ROLES)
+    async with db.connection() as conn:
+        since = await conn.fetchval(
+            "SELECT created_at FROM mall_session WHERE id = ?", p.session_id
+        )
+        since = since or now()
+        totals = await conn.fetchrow(
+            "SELECT COUNT(*) AS orders, COALESCE(SUM(total), 0) AS points FROM mall_order "
+            "WHERE user_id = ? AND created_at >= ? AND status = 'completed'",
+            p.user_id,
+            since,
+        )
+        items = await conn.fetch(
+            "SELECT l.name, SUM(l.quantity) AS quantity FROM mall_order_line l JOIN mall_order o "
+            'ON o.id = l."order" WHERE o.user_id = ? AND o.created_at >= ? '
+            "AND o.status = 'completed' GROUP BY l.name ORDER BY SUM(l.quantity) DESC, l.name",
+            p.user_id,
+            since,
+        )
+    return {
+        "since": since,
+        "orders": int(totals["orders"]),
+        "points": int(totals["points"]),
+        "items": [{"name": r["name"], "quantity": int(r["quantity"])} for r in items],
+    }
+
+
+def lines_from(data: Any) -> list[tuple[str, int]]:
+    """``[{sku, quantity}]`` objects (API structs or dicts) as ``(sku, quantity)`` pairs."""
+    pairs = []
+    for line in data:
+        if isinstance(line, dict):
+            pairs.append((line.get("sku", ""), line.get("quantity", 0)))
+        else:
+            pairs.append((line.sku, line.quantity))
+    return pairs
+
+
+async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[dict]:
+    """What the outlet can hand out, by category then name: goods with their level here, and
+    services (never stocked, ``level`` None). For the counter's grid and for residents."""
+    async with db.connection() as conn:
+        if p.role == "resident":
+            outlet = await outlet_row(conn, outlet_id)
+            if outlet["community_id"] != p.community_id:
+                raise NotFound()
+        else:
+            outlet = await counter_outlet(conn, p, outlet_id)
+        rows = await conn.fetch(
+            "SELECT i.id, i.sku, i.name, i.kind, i.price_points, i.unit, i.category, "
+            "i.monthly_limit, COALESCE(l.level, 0) AS level FROM catalog_item i "
+            "LEFT JOIN catalog_stock_level l ON l.outlet = ? AND l.item = i.id "
+            "WHERE i.community_id = ? AND i.active = ? ORDER BY i.category, i.name, i.id",
+            outlet_id,
+            outlet["community_id"],
+            True,
+        )
+    return [
+        {
+            "id": int(r["id"]),
+            "sku": r["sku"],
+            "name": r["name"],
+            "kind": r["kind"],
+            "price_points": int(r["price_points"]),
+            "unit": r["unit"],
+            "category": r["category"],
+            "monthly_limit": r["monthly_limit"],
+            "level": None if r["kind"] == "service" else int(r["level"]),
+        }
+        for r in rows
+    ]
+
+
+async def counter_outlets(db: Database, p: Principal) -> list[dict]:
+    """The active outlets ``p`` may serve at (or, for a resident, reserve at)."""
+    if p.role != "resident":
+        access.require(p, COUNTER_ROLES)
+    async with db.connection() as conn:
+        if p.is_admin:
+            rows = await conn.fetch(
+                "SELECT id, name, kind FROM catalog_outlet WHERE active = ? ORDER BY id", True
+            )
+        else:
+            rows = await conn.fetch(
+                "SELECT id, name, kind FROM catalog_outlet WHERE community_id = ? AND active = ? "
+                "ORDER BY id",
+                p.community_id,
+                True,
+            )
+    return [dict(r) for r in rows if p.serves_at(int(r["id"]))]

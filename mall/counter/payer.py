@@ -1,0 +1,47 @@
+"""Who is paying at the counter: the resident behind a scanned pay code, or behind a printed
+card and its PIN (wrong PINs are counted, and the card blocks after ``MAX_WRONG_PINS``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger import Connection, Row
+from mall.access import Principal
+from mall.db import Database
+from mall.errors import (
+    N_,
+    CodeInvalid,
+    Invalid,
+)
+from mall.people import residents
+
+
+async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
+    """The pay code's row, if it can still pay: else ``code_invalid``, ``code_used`` or
+    ``code_expired``."""
+    row = await conn.fetchrow(
+        "SELECT c.id, c.resident, c.expires_at, c.used_at, c.revoked_at, r.community "
+        "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
+        "WHERE c.ident = ? AND c.kind = 'pay'",
+        ident,
+    )
+    residents.check_usable(row, at)
+    assert row is not None
+    return row
+
+
+async def card_resident(
+    db: Database, p: Principal, community_id: int, code: str, pin: str | None, ip: str
+) -> int:
+    """The resident of a printed card whose PIN is right, if they belong to ``community_id``."""
+    if not pin:
+        raise Invalid(N_("Please enter the card's PIN."))
+    resident_id = await residents.resident_for_card(db, p, code, pin, ip=ip)
+    async with db.connection() as conn:
+        community = await conn.fetchval(
+            "SELECT community FROM mall_resident WHERE id = ?", resident_id
+        )
+    if community != community_id:
+        raise CodeInvalid()
+    return resident_id

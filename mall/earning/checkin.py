@@ -1,0 +1,248 @@
+"""Check-in and settlement of a recruitment call: a rotating check-in code shown on a staff screen
+(a URL a phone's own camera opens), a resident's check-in, staff recording attendance, and the
+settlement that awards every attendee in one journal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import ledger
+from mall import access
+from mall.access import STAFF_ROLES, Principal, audit
+from mall.db import Database
+
+#: Seconds one check-in code is shown before the next; a code is accepted in its own window and
+#: the next one (a scan at the edge still works), so a photographed code dies within a minute.
+from mall.earning.activities import _COLUMNS, _COUNTS, OPEN, SETTLED, _row, _shape, _signup, now
+from mall.errors import (
+    N_,
+    AlreadyCheckedIn,
+    CodeExpired,
+    CodeInvalid,
+    Invalid,
+)
+from mall.org import points
+from mall.people import codes, residents
+from mall.settings import get_settings
+
+WINDOW = 30
+
+#: Residents may check in from this long before the start until this long after the end.
+CHECKIN_OPENS = timedelta(minutes=60)
+
+CHECKIN_CLOSES = timedelta(minutes=60)
+
+
+def window_of(at: datetime) -> int:
+    return int(at.timestamp()) // WINDOW
+
+
+def checkin_url(code: str) -> str:
+    """What the check-in QR holds: a short link that a phone's own camera opens."""
+    return f"{get_settings().base_url}/c/{code}"
+
+
+async def checkin_code(db: Database, p: Principal, activity_id: int) -> dict:
+    """The code the check-in screen shows now (staff): it changes every ``WINDOW`` seconds."""
+    async with db.connection() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES)
+    if found["status"] != OPEN:
+        raise Invalid(N_("This activity is closed."))
+    window = window_of(now())
+    code = codes.checkin_code(get_settings().secret_key, activity_id, window)
+    return {
+        "code": code,
+        "url": checkin_url(code),
+        "expires_at": datetime.fromtimestamp((window + 2) * WINDOW, UTC),
+        "refreshes_at": datetime.fromtimestamp((window + 1) * WINDOW, UTC),
+    }
+
+
+def read_checkin_code(code: str) -> int:
+    """The activity a check-in code is for, if the code is genuine and still valid; raises
+    ``CodeInvalid`` or ``CodeExpired``. Reads nothing and changes nothing."""
+    activity_id, window = codes.parse_checkin(get_settings().secret_key, code)
+    current = window_of(now())
+    if window < current - 1:
+        raise CodeExpired(N_("This check-in code has expired. Please scan the QR code again."))
+    if window > current + 1:  # made by the server, but not for now: refuse
+        raise CodeInvalid()
+    return activity_id
+
+
+async def activity_for_code(db: Database, code: str) -> dict:
+    """The activity a genuine, current check-in code is for: what the page the QR opens shows
+    whoever holds the code (it is on a screen in the room). Reads only."""
+    activity_id = read_checkin_code(code)
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
+            "JOIN mall_community c ON c.id = a.community WHERE a.id = ?",
+            activity_id,
+        )
+    if row is None:
+        raise CodeInvalid()
+    return _shape(row)
+
+
+def _checkin_open(found: dict, at: datetime) -> None:
+    if found["status"] != OPEN:
+        raise Invalid(N_("This activity is closed."))
+    if at < found["starts_at"] - CHECKIN_OPENS:
+        raise Invalid(
+            N_("Check-in opens {n} minutes before the start."),
+            n=int(CHECKIN_OPENS.total_seconds() // 60),
+        )
+    if at > found["ends_at"] + CHECKIN_CLOSES:
+        raise Invalid(N_("Check-in for this activity has closed."))
+
+
+async def _mark(
+    conn: ledger.Connection, activity_id: int, resident_id: int, by: int | None
+) -> datetime:
+    """Check the resident in, once: a walk-in or someone from the waiting list gets a place."""
+    signup = await _signup(conn, activity_id, resident_id)
+    if signup is not None and signup["checked_in_at"] is not None:
+        raise AlreadyCheckedIn()
+    at = now()
+    if signup is None:
+        await conn.execute(
+            "INSERT INTO mall_signup (activity, resident, status, created_at, checked_in_at, "
+            "checked_in_by) VALUES (?, ?, 'confirmed', ?, ?, ?)",
+            activity_id,
+            resident_id,
+            at,
+            at,
+            by,
+        )
+    else:
+        await conn.execute(
+            "UPDATE mall_signup SET status = 'confirmed', checked_in_at = ?, checked_in_by = ? "
+            "WHERE id = ?",
+            at,
+            by,
+            signup["id"],
+        )
+    return at
+
+
+async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> dict:
+    """The signed-in resident scanned the screen's code: check them in (once)."""
+    access.require(p, ["resident"])
+    if read_checkin_code(code) != activity_id:
+        raise CodeInvalid()
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, ("resident",), lock=True)
+        _checkin_open(found, now())
+        at = await _mark(conn, activity_id, p.resident_id, None)
+    return {"activity_id": activity_id, "resident_id": p.resident_id, "checked_in_at": at}
+
+
+async def record_attendance(
+    db: Database, p: Principal, activity_id: int, code: str, pin: str | None = None, *, ip: str = ""
+) -> dict:
+    """Staff check in a resident who has no phone with them, by their pay code or card (+ PIN).
+
+    Unlike the resident's own scan, this is allowed after the end too (until settlement), for
+    attendance taken on paper; never earlier than a resident could check in."""
+    async with db.connection() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES)
+    # the pay code is not used up by this; a card needs its PIN (with a limit on wrong ones)
+    resident_id = (await residents.find_resident_by_code(db, p, code, pin, ip=ip))["id"]
+    async with db.connection() as conn:
+        home = await conn.fetchval("SELECT community FROM mall_resident WHERE id = ?", resident_id)
+    if home != found["community_id"]:  # a street administrator scanned another community's
+        raise CodeInvalid()
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
+        if found["status"] != OPEN:
+            raise Invalid(N_("This activity is closed."))
+        if now() < found["starts_at"] - CHECKIN_OPENS:
+            raise Invalid(
+                N_("Check-in opens {n} minutes before the start."),
+                n=int(CHECKIN_OPENS.total_seconds() // 60),
+            )
+        at = await _mark(conn, activity_id, resident_id, p.user_id)
+        name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
+        await audit.record(
+            conn,
+            p,
+            "activity.attendance",
+            community_id=found["community_id"],
+            target=f"activity:{activity_id}",
+            ip=ip,
+            resident=resident_id,
+        )
+    return {
+        "activity_id": activity_id,
+        "resident_id": resident_id,
+        "name": name,
+        "checked_in_at": at,
+    }
+
+
+async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> dict:
+    """Award every attendee the activity's points in one journal (budget → wallets), once.
+
+    Settling a settled activity again answers the same and writes nothing. If the budget does
+    not cover it, ``budget_exhausted`` and nothing changes. Without attendees it is settled with
+    no journal. ``points`` is the total awarded."""
+    async with db.transaction() as conn:
+        found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
+        each = found["points"]
+        if found["status"] == SETTLED:
+            return _settled(activity_id, found["checked_in"], each, found["journal_id"])
+        if found["status"] != OPEN:
+            raise Invalid(N_("This activity is closed."))
+        if now() < found["starts_at"]:
+            raise Invalid(N_("An activity can be settled once it has started."))
+        attendees = [
+            int(r["resident"])
+            for r in await conn.fetch(
+                "SELECT resident FROM mall_signup WHERE activity = ? "
+                "AND checked_in_at IS NOT NULL ORDER BY resident",
+                activity_id,
+            )
+        ]
+        journal_id = None
+        if attendees:
+            journal = await points.award_from_budget(
+                conn,
+                found["book"],
+                [(r, each) for r in attendees],
+                idempotency_key=f"activity:{activity_id}:settle",
+                path=found["path"],
+                memo=found["title"],
+            )
+            journal_id = journal.id
+        await conn.execute(
+            "UPDATE mall_activity SET status = 'settled', settled_by = ?, settled_at = ?, "
+            "journal_id = ? WHERE id = ?",
+            p.user_id,
+            now(),
+            journal_id,
+            activity_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "activity.settle",
+            community_id=found["community_id"],
+            target=f"activity:{activity_id}",
+            ip=ip,
+            awarded=len(attendees),
+            points=each * len(attendees),
+            journal=journal_id,
+        )
+    return _settled(activity_id, len(attendees), each, journal_id)
+
+
+def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> dict:
+    return {
+        "activity_id": activity_id,
+        "awarded": awarded,
+        "points": awarded * each,
+        "points_each": each,
+        "journal_id": journal_id,
+    }
