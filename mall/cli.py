@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import os
 import sys
+from typing import Any
 
 from mall.settings import SettingsError, get_settings
 
@@ -66,7 +67,7 @@ def _user_create(args: argparse.Namespace) -> int:
         return 2
     password = sys.stdin.readline().rstrip("\n")
 
-    async def run() -> dict:
+    async def run() -> dict[str, Any]:
         db = open_database(get_settings().database_url)
         try:
             return await create_user_unchecked(

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import piccolo.engine.sqlite  # noqa: F401  (registers the sqlite3 adapters and converters Piccolo's tables use)
 
 from ledger.connection import Row
+from mall.errors import NotFound
 
 BUSY_TIMEOUT_S = 10.0
 MAX_BATCH = 64  # transactions committed together at most (see SqliteDatabase)
@@ -37,7 +38,15 @@ MAX_BATCH = 64  # transactions committed together at most (see SqliteDatabase)
 # Piccolo converts every INTEGER column it reads through ``int(Decimal(text))`` (in case a
 # column holds "1.0"); ours hold integers, which sqlite3 returns as ``int`` by itself, and the
 # detour cost about 2% of a checkout. The other converters (timestamps, booleans) stay.
-sqlite3.converters.pop("INTEGER", None)  # type: ignore[attr-defined]
+sqlite3.converters.pop("INTEGER", None)
+
+
+def must_exist(row: Row | None) -> Row:
+    """A row the caller's own transaction has just written or found, so it is there; a missing
+    one means it went away behind the app's back, answered as ``NotFound`` rather than a crash."""
+    if row is None:
+        raise NotFound()
+    return row
 
 
 def sqlite_path(url: str) -> str:
@@ -72,7 +81,8 @@ class SqliteConnection:
         return self.raw.execute(sql, args).fetchall()
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return self.raw.execute(sql, args).fetchone()
+        row: Row | None = self.raw.execute(sql, args).fetchone()
+        return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = self.raw.execute(sql, args).fetchone()
@@ -294,10 +304,12 @@ class PostgresConnection:
         await self.raw.executemany(to_numbered(sql), args)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return await self.raw.fetch(to_numbered(sql), *args)
+        rows: list[Row] = await self.raw.fetch(to_numbered(sql), *args)
+        return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return await self.raw.fetchrow(to_numbered(sql), *args)
+        row: Row | None = await self.raw.fetchrow(to_numbered(sql), *args)
+        return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self.raw.fetchval(to_numbered(sql), *args)

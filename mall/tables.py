@@ -124,7 +124,8 @@ class Throttle(Table, tablename="mall_throttle"):
     """A fixed-window counter for rate limits, shared by every app process."""
 
     key = Varchar(length=200, unique=True, null=False)
-    count = Integer(default=0, null=False)
+    # the column's name shadows Table.count, a query this table never runs
+    count = Integer(default=0, null=False)  # type: ignore[assignment]
     reset_at = Timestamptz(null=False)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mall.errors import Forbidden
+
 #: The roles of user accounts; residents sign in as themselves (role "resident").
 ROLES = ("admin", "staff", "volunteer")
 
@@ -31,6 +33,13 @@ class Principal:
     def serves_at(self, outlet_id: int) -> bool:
         """Whether the counter of this outlet (of the principal's own community) is theirs."""
         return self.outlets is None or outlet_id in self.outlets
+
+    @property
+    def own_resident(self) -> int:
+        """The resident a resident's session stands for (``Forbidden`` for anyone else's)."""
+        if self.resident_id is None:
+            raise Forbidden()
+        return self.resident_id
 
     def label(self) -> str:
         return self.username or f"resident:{self.resident_id}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import catalog
 from ledger import Connection, Row
@@ -74,7 +75,7 @@ def scoped_key(scope: str, key: str) -> str:
     return scoped if len(scoped) <= 200 else f"{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def memo_of(lines: Sequence[dict]) -> str:
+def memo_of(lines: Sequence[dict[str, Any]]) -> str:
     """``食用油×1、香皂×2``: what the passbook says was exchanged."""
     return "、".join(f"{line['name']}×{line['quantity']}" for line in lines)[:200]
 
@@ -138,7 +139,7 @@ def over_limit(name: str, limit: int, left: int) -> LimitExceeded:
 
 async def priced_lines(
     conn: Connection, community_id: int, wanted: list[tuple[str, int]]
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Each wanted line with its item (one query), sorted by item id (the lock order)."""
     marks = ", ".join("?" for _ in wanted)
     rows = await conn.fetch(
@@ -194,7 +195,9 @@ async def used_this_month(
     return used
 
 
-async def check_limits(conn: Connection, resident_id: int, lines: list[dict], at: datetime) -> None:
+async def check_limits(
+    conn: Connection, resident_id: int, lines: list[dict[str, Any]], at: datetime
+) -> None:
     """Refuse a line that would take the resident past an item's monthly limit.
 
     On PostgreSQL the resident's row is locked first (``FOR NO KEY UPDATE``, which foreign-key
@@ -215,7 +218,7 @@ async def check_limits(conn: Connection, resident_id: int, lines: list[dict], at
             raise over_limit(line["name"], line["monthly_limit"], left)
 
 
-async def check_stock(conn: Connection, outlet_id: int, lines: list[dict]) -> None:
+async def check_stock(conn: Connection, outlet_id: int, lines: list[dict[str, Any]]) -> None:
     """Refuse before any write when a goods line asks for more than the shelf holds."""
     goods = [line for line in lines if line["kind"] == "goods"]
     if not goods:
@@ -255,7 +258,7 @@ def not_enough(total: int, available: int) -> InsufficientPoints:
 async def move_lines(
     conn: Connection,
     outlet_id: int,
-    lines: Iterable[dict],
+    lines: Iterable[dict[str, Any]],
     sign: int,
     reason: str,
     reference: str,
@@ -275,7 +278,9 @@ async def move_lines(
             )
 
 
-async def insert_order_lines(conn: Connection, order_id: int, lines: Iterable[dict]) -> None:
+async def insert_order_lines(
+    conn: Connection, order_id: int, lines: Iterable[dict[str, Any]]
+) -> None:
     await conn.executemany(
         'INSERT INTO mall_order_line ("order", item, name, quantity, price_points) '
         "VALUES (?, ?, ?, ?, ?)",

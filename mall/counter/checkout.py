@@ -51,7 +51,7 @@ from mall.settings import get_settings
 
 async def _replayed_order(
     conn: Connection, outlet_id: int, idempotency_key: str, req_hash: str
-) -> dict | None:
+) -> dict[str, Any] | None:
     """The order placed before under this key with this request, if any."""
     row = await conn.fetchrow(
         "SELECT id, total, journal_id, resident, request_hash FROM mall_order "
@@ -88,7 +88,7 @@ async def checkout(
     idempotency_key: str,
     req_hash: str,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """Exchange points for goods: ``{id, total, balance_after, replayed}``.
 
     The same key with the same request returns the first order (also after its pay code was
@@ -198,7 +198,7 @@ async def _checkout_in_one_call(
     idempotency_key: str,
     req_hash: str,
     at: datetime,
-) -> dict:
+) -> dict[str, Any]:
     """PostgreSQL: the transaction of ``checkout`` in one round trip, with the same checks in the
     same order and the same refusals (``mall_checkout``, migrations/mall/: installed by
     mall_2026_12_02t07_00_00_000000.py, trimmed by mall_2026_12_02t12_00_00_000000.py, the

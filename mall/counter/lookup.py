@@ -6,6 +6,7 @@ fresh pay code stands for the card during this one visit. Also what became of a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from ledger import Connection
 from mall import access
@@ -29,7 +30,7 @@ async def lookup(
     *,
     ip: str = "",
     at: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Who is at the counter: the resident (name masked), available points, this month's limits
     and their reservations at this outlet. The pay code is not consumed; it stays good for
     ``SCANNED_CODE_TTL`` for the checkout. For a printed card, ``counter_code`` is a fresh pay
@@ -83,7 +84,7 @@ async def lookup(
 
 async def monthly_limits(
     conn: Connection, community_id: int, resident_id: int, at: datetime
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Every active limited item of the community: ``{sku, name, limit, used, left}``."""
     rows = await conn.fetch(
         "SELECT id, sku, name, monthly_limit FROM catalog_item WHERE community_id = ? "
@@ -104,7 +105,7 @@ async def monthly_limits(
     ]
 
 
-async def order_for_code(db: Database, p: Principal, code: str) -> dict | None:
+async def order_for_code(db: Database, p: Principal, code: str) -> dict[str, Any] | None:
     """The order a resident's own pay code paid for, if it has (for the pay page's receipt)."""
     access.require(p, ("resident",))
     try:

@@ -20,7 +20,7 @@ from mall.counter.basket import (
     scoped_key,
     wallet_balance,
 )
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.errors import (
     AlreadyRefunded,
     NotFound,
@@ -53,7 +53,7 @@ async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Seque
     return row
 
 
-async def _order_lines(conn: Connection, order_id: int) -> list[dict]:
+async def _order_lines(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT l.item, i.sku, i.kind, l.name, l.quantity, l.price_points FROM mall_order_line l "
         'JOIN catalog_item i ON i.id = l.item WHERE l."order" = ? ORDER BY l.id',
@@ -72,7 +72,7 @@ async def _order_lines(conn: Connection, order_id: int) -> list[dict]:
     ]
 
 
-def _order(row: Row, lines: list[dict], balance_after: int | None) -> dict:
+def _order(row: Row, lines: list[dict[str, Any]], balance_after: int | None) -> dict[str, Any]:
     return {
         "id": int(row["id"]),
         "outlet": int(row["outlet"]),
@@ -89,7 +89,7 @@ def _order(row: Row, lines: list[dict], balance_after: int | None) -> dict:
     }
 
 
-async def get_order(db: Database, p: Principal, order_id: int) -> dict:
+async def get_order(db: Database, p: Principal, order_id: int) -> dict[str, Any]:
     """An order with its lines, and the wallet's balance right after it was paid."""
     async with db.connection() as conn:
         row = await _order_row(conn, p, order_id, COUNTER_ROLES + ("resident",))
@@ -107,7 +107,7 @@ async def get_order(db: Database, p: Principal, order_id: int) -> dict:
 
 async def refund(
     db: Database, p: Principal, order_id: int, *, idempotency_key: str, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """Undo a whole order, once: the points go back by a reversing journal, the goods back on
     the shelf. Staff only. A retry with the same key answers as the first time did."""
     ledger_key = scoped_key(f"refund:{order_id}", idempotency_key)
@@ -165,7 +165,7 @@ async def refund(
 
 async def recent_orders(
     db: Database, p: Principal, outlet_id: int, *, limit: int = 20
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The outlet's latest orders, for staff (refunds) and the counter."""
     async with db.connection() as conn:
         await counter_outlet(conn, p, outlet_id)
@@ -189,7 +189,7 @@ async def recent_orders(
     ]
 
 
-async def shift_summary(db: Database, p: Principal) -> dict:
+async def shift_summary(db: Database, p: Principal) -> dict[str, Any]:
     """What ``p`` handed out since signing in (this session): orders, points, and items."""
     access.require(p, COUNTER_ROLES)
     async with db.connection() as conn:
@@ -197,11 +197,13 @@ async def shift_summary(db: Database, p: Principal) -> dict:
             "SELECT created_at FROM mall_session WHERE id = ?", p.session_id
         )
         since = since or now()
-        totals = await conn.fetchrow(
-            "SELECT COUNT(*) AS orders, COALESCE(SUM(total), 0) AS points FROM mall_order "
-            "WHERE user_id = ? AND created_at >= ? AND status = 'completed'",
-            p.user_id,
-            since,
+        totals = must_exist(
+            await conn.fetchrow(
+                "SELECT COUNT(*) AS orders, COALESCE(SUM(total), 0) AS points FROM mall_order "
+                "WHERE user_id = ? AND created_at >= ? AND status = 'completed'",
+                p.user_id,
+                since,
+            )
         )
         items = await conn.fetch(
             "SELECT l.name, SUM(l.quantity) AS quantity FROM mall_order_line l JOIN mall_order o "
@@ -229,7 +231,7 @@ def lines_from(data: Any) -> list[tuple[str, int]]:
     return pairs
 
 
-async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[dict]:
+async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[dict[str, Any]]:
     """What the outlet can hand out, by category then name: goods with their level here, and
     services (never stocked, ``level`` None). For the counter's grid and for residents."""
     async with db.connection() as conn:
@@ -264,7 +266,7 @@ async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[dict
     ]
 
 
-async def counter_outlets(db: Database, p: Principal) -> list[dict]:
+async def counter_outlets(db: Database, p: Principal) -> list[dict[str, Any]]:
     """The active outlets ``p`` may serve at (or, for a resident, reserve at)."""
     if p.role != "resident":
         access.require(p, COUNTER_ROLES)

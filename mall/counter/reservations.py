@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import catalog
 import ledger
@@ -45,7 +46,9 @@ def lapse_days() -> int:
     return get_settings().reservation_days
 
 
-async def _lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[dict]]:
+async def _lines_of(
+    conn: Connection, reservation_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
     if not reservation_ids:
         return {}
     marks = ", ".join("?" for _ in reservation_ids)
@@ -55,7 +58,7 @@ async def _lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, l
         f"WHERE l.reservation IN ({marks}) ORDER BY l.id",
         *reservation_ids,
     )
-    found: dict[int, list[dict]] = {rid: [] for rid in reservation_ids}
+    found: dict[int, list[dict[str, Any]]] = {rid: [] for rid in reservation_ids}
     for r in rows:
         found[int(r["reservation"])].append(
             {
@@ -70,7 +73,7 @@ async def _lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, l
     return found
 
 
-def _public(row: ledger.Row, lines: list[dict]) -> dict:
+def _public(row: ledger.Row, lines: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": int(row["id"]),
         "outlet": int(row["outlet"]),
@@ -94,7 +97,7 @@ _SELECT = (
 )
 
 
-async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[dict]:
+async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[dict[str, Any]]:
     """The resident's reservations awaiting pickup at the outlet, oldest first."""
     rows = await conn.fetch(
         f"{_SELECT} WHERE r.outlet = ? AND r.resident = ? AND r.status = 'held' ORDER BY r.id",
@@ -105,7 +108,7 @@ async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[di
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
 
-async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[dict]:
+async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
     access.require(p, ("resident",))
     async with db.connection() as conn:
         rows = await conn.fetch(
@@ -125,7 +128,7 @@ async def reserve(
     *,
     idempotency_key: str,
     req_hash: str,
-) -> dict:
+) -> dict[str, Any]:
     """Set goods aside for the signed-in resident at one of their community's outlets."""
     access.require(p, ("resident",))
     wanted = basket.clean_lines(lines)
@@ -148,9 +151,9 @@ async def reserve(
         if any(line["kind"] != "goods" for line in order_lines):
             raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
         total = sum(line["price_points"] * line["quantity"] for line in order_lines)
-        await basket.check_limits(conn, p.resident_id, order_lines, at)
+        await basket.check_limits(conn, p.own_resident, order_lines, at)
         await basket.check_stock(conn, outlet_id, order_lines)
-        available = await basket.wallet_balance(conn, outlet["book"], p.resident_id)
+        available = await basket.wallet_balance(conn, outlet["book"], p.own_resident)
         if total > available:
             raise basket.not_enough(total, available)
         expires = at + timedelta(days=lapse_days())
@@ -158,7 +161,7 @@ async def reserve(
             hold = await ledger.place_hold(
                 conn,
                 outlet["book"],
-                points.wallet(p.resident_id),
+                points.wallet(p.own_resident),
                 total,
                 expires_at=expires,
                 idempotency_key=basket.scoped_key(f"reserve:r{p.resident_id}", idempotency_key),
@@ -196,13 +199,15 @@ async def reserve(
         return {**await _one(conn, reservation_id), "replayed": False}
 
 
-async def _one(conn: Connection, reservation_id: int) -> dict:
+async def _one(conn: Connection, reservation_id: int) -> dict[str, Any]:
     row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
     assert row is not None
     return _public(row, (await _lines_of(conn, [reservation_id]))[reservation_id])
 
 
-async def _row(conn: Connection, p: Principal, reservation_id: int, roles: tuple) -> ledger.Row:
+async def _row(
+    conn: Connection, p: Principal, reservation_id: int, roles: tuple[Any, ...]
+) -> ledger.Row:
     """The reservation, if ``p`` may act on it: its resident, or staff and volunteers of its
     community; anyone else gets ``NotFound``."""
     access.require(p, roles)
@@ -219,7 +224,7 @@ async def _row(conn: Connection, p: Principal, reservation_id: int, roles: tuple
     return row
 
 
-async def cancel(db: Database, p: Principal, reservation_id: int) -> dict:
+async def cancel(db: Database, p: Principal, reservation_id: int) -> dict[str, Any]:
     """Give the points and goods back; cancelling a cancelled reservation changes nothing."""
     async with db.transaction() as conn:
         row = await _row(conn, p, reservation_id, ("resident",) + STAFF_ROLES)
@@ -254,7 +259,7 @@ async def collect(
     code: str,
     pin: str | None = None,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """Hand a reservation over at the counter, in one tap: the resident's pay code (not used
     up, so they can still buy more) or card and PIN proves they are there. Records an order
     with ``reservation_id``; collecting it again returns that order."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from mall.access import Principal
 from mall.db import Database
@@ -50,7 +51,9 @@ async def _with_user_id(db: Database, staff: Principal) -> Principal:
     )
 
 
-async def _publish(db: Database, staff: Principal, slug: str, spec: tuple, starts: datetime) -> int:
+async def _publish(
+    db: Database, staff: Principal, slug: str, spec: tuple[Any, ...], starts: datetime
+) -> int:
     title, path, points, capacity, place, _ = spec
     made = await activities.create_activity(
         db,
@@ -65,7 +68,7 @@ async def _publish(db: Database, staff: Principal, slug: str, spec: tuple, start
         place=place,
         description="请穿方便活动的衣服，到场后用手机扫屏幕上的二维码签到。",
     )
-    return made["id"]
+    return int(made["id"])
 
 
 async def load(

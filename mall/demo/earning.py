@@ -11,11 +11,11 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from mall.access import Principal
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.earning import awards, rules, submissions
 
 #: code, name, path, points, caps and threshold
-RULES = [
+RULES: list[tuple[str, str, str, int, dict[str, int]]] = [
     ("meeting", "议事会参会", "adding_to_good", 10, {}),
     ("proposal", "建言献策被采纳", "adding_to_good", 25, {}),
     ("volunteer", "响应招募令志愿服务", "adding_to_good", 15, {}),
@@ -40,8 +40,10 @@ PAST = [
 async def _staff(db: Database, slug: str, n: int) -> Principal:
     """``{slug}-staff{n}`` as a principal with its user id (the demo's own has none)."""
     async with db.connection() as conn:
-        row = await conn.fetchrow(
-            "SELECT u.id, u.community FROM mall_user u WHERE u.username = ?", f"{slug}-staff{n}"
+        row = must_exist(
+            await conn.fetchrow(
+                "SELECT u.id, u.community FROM mall_user u WHERE u.username = ?", f"{slug}-staff{n}"
+            )
         )
     return Principal(
         kind="user",
@@ -69,7 +71,17 @@ async def history(db: Database, rng: random.Random, slug: str, resident_ids: lis
     """The community's rules and a history of awards on all three paths."""
     first, second = await _staff(db, slug, 1), await _staff(db, slug, 2)
     for code, name, path, points, limits in RULES:
-        await rules.create_rule(db, first, slug, code, name, path, points, **limits)
+        await rules.create_rule(
+            db,
+            first,
+            slug,
+            code,
+            name,
+            path,
+            points,
+            monthly_cap=limits.get("monthly_cap"),
+            approval_threshold=limits.get("approval_threshold"),
+        )
     for n in range(24):
         rule, memo = rng.choice(PAST)
         people = rng.sample(resident_ids, rng.randint(1, min(4, len(resident_ids))))
@@ -102,7 +114,7 @@ async def load(
     a, b, c, d, e = rng.sample(resident_ids, 5)
 
     async def file(who: int, kind: str, title: str, body: str) -> int:
-        return (await submissions.file(db, _resident(first, who), kind, title, body))["id"]
+        return int((await submissions.file(db, _resident(first, who), kind, title, body))["id"])
 
     await file(
         a, "proposal", "小区东门增设非机动车棚", "电动车停在楼道里不安全，建议在东门空地搭车棚。"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from typing import Any
 
 import ledger
 from mall.access import Principal
@@ -103,7 +104,7 @@ async def _load(db: Database, rng: random.Random) -> list[str]:
     return logins
 
 
-async def _community(db: Database, rng: random.Random, spec: dict) -> list[str]:
+async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> list[str]:
     slug = spec["slug"]
     community = await communities.create_community(db, ADMIN, slug, spec["name"])
     await communities.grant_budget(

@@ -6,11 +6,12 @@ the demo's ``rng``; every point and every item moves through the real services."
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import catalog
 from mall.access import Principal
 from mall.counter import checkout, orders, reservations
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.demo import shop as demo_shop
 from mall.errors import InsufficientPoints, LimitExceeded
 from mall.people import residents
@@ -31,7 +32,9 @@ def _resident(community_id: int, slug: str, resident_id: int) -> Principal:
 
 async def _user(db: Database, username: str, community_id: int, slug: str) -> Principal:
     async with db.connection() as conn:
-        row = await conn.fetchrow("SELECT id, role FROM mall_user WHERE username = ?", username)
+        row = must_exist(
+            await conn.fetchrow("SELECT id, role FROM mall_user WHERE username = ?", username)
+        )
     return Principal(
         kind="user",
         session_id=0,
@@ -44,8 +47,8 @@ async def _user(db: Database, username: str, community_id: int, slug: str) -> Pr
 
 
 async def _pay(
-    db: Database, counter: Principal, who: Principal, outlet: int, lines: list, key: str
-) -> dict | None:
+    db: Database, counter: Principal, who: Principal, outlet: int, lines: list[Any], key: str
+) -> dict[str, Any] | None:
     """One checkout with a fresh pay code of ``who``; ``None`` if the shelf, the limit or the
     wallet says no (the demo then simply has one order fewer)."""
     code = (await residents.new_pay_code(db, who))["code"]

@@ -61,7 +61,7 @@ async def _row(
     roles: tuple[str, ...],
     *,
     lock: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """The activity, if ``p`` has one of ``roles`` in its community; locked when asked."""
     access.require(p, roles)
     if not isinstance(activity_id, int) or not 0 < activity_id <= MAX_ID:
@@ -80,7 +80,7 @@ async def _row(
     return _shape(row)
 
 
-def _shape(row: Any) -> dict:
+def _shape(row: Any) -> dict[str, Any]:
     found = {
         key: row[key]
         for key in (
@@ -131,7 +131,7 @@ async def _signup(conn: ledger.Connection, activity_id: int, resident_id: int) -
     )
 
 
-async def _mine(conn: ledger.Connection, found: dict, resident_id: int) -> dict:
+async def _mine(conn: ledger.Connection, found: dict[str, Any], resident_id: int) -> dict[str, Any]:
     """The resident's own place on the list: status, waiting position, check-in time."""
     signup = await _signup(conn, found["id"], resident_id)
     found["my_status"] = signup["status"] if signup else None
@@ -140,17 +140,17 @@ async def _mine(conn: ledger.Connection, found: dict, resident_id: int) -> dict:
     return found
 
 
-async def get_activity(db: Database, p: Principal, activity_id: int) -> dict:
+async def get_activity(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
     """One activity. Staff also get the list of sign-ups; a resident gets their own place."""
     async with db.connection() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES + ("resident",))
         if p.role == "resident":
-            return await _mine(conn, found, p.resident_id)
+            return await _mine(conn, found, p.own_resident)
         found["signups"] = await _list_of(conn, activity_id)
     return found
 
 
-async def _list_of(conn: ledger.Connection, activity_id: int) -> list[dict]:
+async def _list_of(conn: ledger.Connection, activity_id: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT s.resident, r.name, s.status, s.created_at, s.checked_in_at, u.username "
         "FROM mall_signup s JOIN mall_resident r ON r.id = s.resident "
@@ -179,7 +179,7 @@ async def _list_of(conn: ledger.Connection, activity_id: int) -> list[dict]:
 
 async def community_activities(
     db: Database, p: Principal, slug: str, *, limit: int = 100
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """A community's activities, the latest start first (its staff and its residents)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES + ("resident",))
@@ -193,7 +193,7 @@ async def community_activities(
     return [_shape(r) for r in rows]
 
 
-async def my_activities(db: Database, p: Principal) -> dict:
+async def my_activities(db: Database, p: Principal) -> dict[str, Any]:
     """For the signed-in resident: ``upcoming`` (open, not over, soonest first) and ``mine``
     (every activity they signed up for or attended, latest first), each with their own place."""
     access.require(p, ["resident"])
@@ -214,8 +214,8 @@ async def my_activities(db: Database, p: Principal) -> dict:
             p.resident_id,
         )
         return {
-            "upcoming": [await _mine(conn, _shape(r), p.resident_id) for r in upcoming],
-            "mine": [await _mine(conn, _shape(r), p.resident_id) for r in mine],
+            "upcoming": [await _mine(conn, _shape(r), p.own_resident) for r in upcoming],
+            "mine": [await _mine(conn, _shape(r), p.own_resident) for r in mine],
         }
 
 
@@ -255,7 +255,7 @@ async def create_activity(
     place: str,
     description: str = "",
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """Publish a recruitment call (staff of the community)."""
     access.require(p, STAFF_ROLES)
     title = text.plain(
@@ -307,21 +307,21 @@ async def create_activity(
     return {"id": int(activity_id), "title": title, "community": slug}
 
 
-def _taking_signups(found: dict) -> None:
+def _taking_signups(found: dict[str, Any]) -> None:
     if found["status"] != OPEN:
         raise Invalid(N_("This activity is closed."))
     if found["ends_at"] <= now():
         raise Invalid(N_("This activity is over."))
 
 
-async def sign_up(db: Database, p: Principal, activity_id: int) -> dict:
+async def sign_up(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
     """Put the signed-in resident on the list: ``confirmed`` while places are left, else
     ``waiting`` (first come, first served). Twice is ``already_exists``."""
     access.require(p, ["resident"])
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
         _taking_signups(found)
-        signup = await _signup(conn, activity_id, p.resident_id)
+        signup = await _signup(conn, activity_id, p.own_resident)
         if signup is not None and signup["status"] != CANCELLED:
             raise AlreadyExists(N_("You have already signed up for this activity."))
         status = CONFIRMED if found["confirmed"] < found["capacity"] else WAITING
@@ -342,17 +342,17 @@ async def sign_up(db: Database, p: Principal, activity_id: int) -> dict:
                 signup["id"],
             )
         position = await _waiting_position(
-            conn, activity_id, await _signup(conn, activity_id, p.resident_id)
+            conn, activity_id, await _signup(conn, activity_id, p.own_resident)
         )
     return {"activity_id": activity_id, "status": status, "position": position}
 
 
-async def cancel_sign_up(db: Database, p: Principal, activity_id: int) -> dict:
+async def cancel_sign_up(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
     """Take the resident off the list; the first on the waiting list gets the place."""
     access.require(p, ["resident"])
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
-        signup = await _signup(conn, activity_id, p.resident_id)
+        signup = await _signup(conn, activity_id, p.own_resident)
         if signup is None or signup["status"] == CANCELLED:
             raise NotFound(N_("You are not signed up for this activity."))
         if signup["checked_in_at"] is not None:

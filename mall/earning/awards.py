@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import ledger
 from ledger import Connection, Row
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.earning import rules
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
 from mall.org import points
@@ -55,7 +56,8 @@ async def _own_resident(conn: Connection, p: Principal) -> int | None:
     """The staff member's own resident record, if they live in the community."""
     if p.user_id is None:
         return None
-    return await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", p.user_id)
+    own = await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", p.user_id)
+    return None if own is None else int(own)
 
 
 async def _residents(conn: Connection, community_id: int, ids: Sequence[int]) -> list[Row]:
@@ -80,7 +82,11 @@ def _original_status(row: Row) -> str:
 
 
 async def _post(
-    conn: Connection, book: int, award: Row | dict, rule: Row, lines: Sequence[tuple[int, int]]
+    conn: Connection,
+    book: int,
+    award: Row | dict[str, Any],
+    rule: Row,
+    lines: Sequence[tuple[int, int]],
 ) -> int:
     """The award's one journal: budget → each wallet (``budget_exhausted`` if short)."""
     journal = await points.award_from_budget(
@@ -105,7 +111,7 @@ async def create_award(
     idempotency_key: str,
     req_hash: str | None = None,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """Award ``rule_code``'s points to each resident (staff): ``{id, status}``.
 
     The award posts at once, or waits for a second staff member when its total is above the
@@ -205,7 +211,7 @@ async def create_award(
     return {"id": award_id, "status": status, "replayed": False}
 
 
-async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> dict | None:
+async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT id, request_hash, journal_id, decided_by FROM mall_award "
         "WHERE created_by = ? AND idempotency_key = ?",
@@ -229,24 +235,30 @@ async def _pending(conn: Connection, p: Principal, award_id: int) -> tuple[Row, 
     )
     if row is None or (not p.is_admin and row["community"] != p.community_id):
         raise NotFound()
-    community = await conn.fetchrow(
-        "SELECT id, slug, book FROM mall_community WHERE id = ?", row["community"]
+    community = must_exist(
+        await conn.fetchrow(
+            "SELECT id, slug, book FROM mall_community WHERE id = ?", row["community"]
+        )
     )
     lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-    rule = await conn.fetchrow(
-        f"SELECT {rules.COLUMNS} FROM mall_rule WHERE id = ?{lock}", row["rule"]
+    rule = must_exist(
+        await conn.fetchrow(
+            f"SELECT {rules.COLUMNS} FROM mall_rule WHERE id = ?{lock}", row["rule"]
+        )
     )
-    award = await conn.fetchrow(
-        "SELECT id, memo, points_each, total, status, created_by, created_at FROM mall_award "
-        f"WHERE id = ?{lock}",
-        award_id,
+    award = must_exist(
+        await conn.fetchrow(
+            "SELECT id, memo, points_each, total, status, created_by, created_at FROM mall_award "
+            f"WHERE id = ?{lock}",
+            award_id,
+        )
     )
     if award["status"] != PENDING:
         raise AlreadyDecided()
     return award, community, rule
 
 
-async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") -> dict:
+async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") -> dict[str, Any]:
     """A second staff member approves a waiting award: its journal posts now, with the budget
     and caps checked again. The maker cannot approve their own award."""
     async with db.transaction() as conn:
@@ -298,7 +310,9 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
     return {"id": award_id, "status": POSTED}
 
 
-async def reject(db: Database, p: Principal, award_id: int, reason: str, *, ip: str = "") -> dict:
+async def reject(
+    db: Database, p: Principal, award_id: int, reason: str, *, ip: str = ""
+) -> dict[str, Any]:
     """Turn down a waiting award (any staff member of the community, the maker too: withdrawing
     it). Nothing is posted; the reason is kept with the award and in the audit log."""
     reason = text.plain(
@@ -338,7 +352,7 @@ AWARD_SQL = (
 )
 
 
-async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[dict]:
+async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[dict[str, Any]]:
     found = [dict(r) for r in rows]
     if not found:
         return []
@@ -359,14 +373,14 @@ async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[dict]:
 
 async def list_awards(
     db: Database, p: Principal, slug: str, *, status: str | None = None, limit: int = 50
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The community's awards, newest first, with their residents (staff)."""
     if status is not None and status not in STATUSES:
         raise Invalid(N_("Unknown status."))
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         sql = AWARD_SQL + " WHERE a.community = ?"
-        args: list = [community["id"]]
+        args: list[Any] = [community["id"]]
         if status:
             sql += " AND a.status = ?"
             args.append(status)
@@ -375,7 +389,7 @@ async def list_awards(
         return await _with_lines(conn, await conn.fetch(sql, *args))
 
 
-async def get_award(db: Database, p: Principal, award_id: int) -> dict:
+async def get_award(db: Database, p: Principal, award_id: int) -> dict[str, Any]:
     """One award with its residents (staff of its community); anyone else's is ``not_found``."""
     access.require(p, STAFF_ROLES)
     if not 0 < award_id <= access.MAX_ID:

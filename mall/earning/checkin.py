@@ -6,6 +6,7 @@ settlement that awards every attendee in one journal.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import ledger
 from mall import access
@@ -43,7 +44,7 @@ def checkin_url(code: str) -> str:
     return f"{get_settings().base_url}/c/{code}"
 
 
-async def checkin_code(db: Database, p: Principal, activity_id: int) -> dict:
+async def checkin_code(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
     """The code the check-in screen shows now (staff): it changes every ``WINDOW`` seconds."""
     async with db.connection() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES)
@@ -71,7 +72,7 @@ def read_checkin_code(code: str) -> int:
     return activity_id
 
 
-async def activity_for_code(db: Database, code: str) -> dict:
+async def activity_for_code(db: Database, code: str) -> dict[str, Any]:
     """The activity a genuine, current check-in code is for: what the page the QR opens shows
     whoever holds the code (it is on a screen in the room). Reads only."""
     activity_id = read_checkin_code(code)
@@ -86,7 +87,7 @@ async def activity_for_code(db: Database, code: str) -> dict:
     return _shape(row)
 
 
-def _checkin_open(found: dict, at: datetime) -> None:
+def _checkin_open(found: dict[str, Any], at: datetime) -> None:
     if found["status"] != OPEN:
         raise Invalid(N_("This activity is closed."))
     if at < found["starts_at"] - CHECKIN_OPENS:
@@ -127,7 +128,7 @@ async def _mark(
     return at
 
 
-async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> dict:
+async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> dict[str, Any]:
     """The signed-in resident scanned the screen's code: check them in (once)."""
     access.require(p, ["resident"])
     if read_checkin_code(code) != activity_id:
@@ -135,13 +136,13 @@ async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> d
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
         _checkin_open(found, now())
-        at = await _mark(conn, activity_id, p.resident_id, None)
+        at = await _mark(conn, activity_id, p.own_resident, None)
     return {"activity_id": activity_id, "resident_id": p.resident_id, "checked_in_at": at}
 
 
 async def record_attendance(
     db: Database, p: Principal, activity_id: int, code: str, pin: str | None = None, *, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """Staff check in a resident who has no phone with them, by their pay code or card (+ PIN).
 
     Unlike the resident's own scan, this is allowed after the end too (until settlement), for
@@ -182,7 +183,7 @@ async def record_attendance(
     }
 
 
-async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> dict:
+async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> dict[str, Any]:
     """Award every attendee the activity's points in one journal (budget → wallets), once.
 
     Settling a settled activity again answers the same and writes nothing. If the budget does
@@ -238,7 +239,7 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
     return _settled(activity_id, len(attendees), each, journal_id)
 
 
-def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> dict:
+def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> dict[str, Any]:
     return {
         "activity_id": activity_id,
         "awarded": awarded,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger import Connection, Row
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.errors import N_, AlreadyExists, CapExceeded, Invalid, NotFound
 from mall.org import points
 
@@ -56,7 +57,7 @@ def day_and_month(at: datetime) -> tuple[tuple[datetime, datetime], tuple[dateti
     return (utc(day), utc(next_day)), (utc(month), utc(next_month))
 
 
-def as_dict(row: Row) -> dict:
+def as_dict(row: Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "code": row["code"],
@@ -88,7 +89,7 @@ async def create_rule(
     monthly_cap: int | None = None,
     approval_threshold: int | None = None,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """A new rule of the community (staff). A code already in use is ``already_exists``."""
     code = (code or "").strip()
     if not RULE_CODE.match(code):
@@ -145,10 +146,10 @@ async def create_rule(
             points=points_each,
         )
         row = await conn.fetchrow(f"SELECT {COLUMNS} FROM mall_rule WHERE id = ?", rule_id)
-    return as_dict(row)
+    return as_dict(must_exist(row))
 
 
-async def list_rules(db: Database, p: Principal, slug: str) -> list[dict]:
+async def list_rules(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
     """The community's rules, by path and name (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)

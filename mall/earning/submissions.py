@@ -9,12 +9,13 @@ four eyes apply), to the filer and, for a micro-wish, to the neighbour who fulfi
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import ledger
 from ledger import Connection, Row
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit, throttle
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.earning import awards
 from mall.errors import N_, AlreadyExists, Invalid, NotFound
 
@@ -111,13 +112,13 @@ SUBMISSION_SQL = (
 )
 
 
-def as_dict(row: Row, at: datetime | None = None) -> dict:
+def as_dict(row: Row, at: datetime | None = None) -> dict[str, Any]:
     found = dict(row)
     found["overdue"] = found["status"] not in CLOSED and found["due_at"] <= (at or now())
     return found
 
 
-async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> dict:
+async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> dict[str, Any]:
     """A resident files a submission: ``{id, status, due_at}`` and the rest of it."""
     access.require(p, ["resident"])
     if kind not in KINDS:
@@ -135,7 +136,7 @@ async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> 
     async with db.transaction() as conn:
         await throttle.hit(conn, f"submission:r{p.resident_id}", limit=20, window=timedelta(days=1))
     async with db.transaction() as conn:
-        resident = await access.resident(conn, p, p.resident_id, ["resident"])
+        resident = await access.resident(conn, p, p.own_resident, ["resident"])
         days = (await _deadlines(conn, resident["community"]))[kind]
         at = now()
         submission_id = await conn.fetchval(
@@ -151,10 +152,10 @@ async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> 
             at + timedelta(days=days),
         )
         row = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
-    return as_dict(row)
+    return as_dict(must_exist(row))
 
 
-async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[dict]:
+async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
     """The signed-in resident's own submissions, newest first."""
     access.require(p, ["resident"])
     async with db.connection() as conn:
@@ -168,7 +169,7 @@ async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[dict]:
 
 async def queue(
     db: Database, p: Principal, slug: str, *, status: str | None = None, limit: int = 100
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The community's submissions for staff: overdue first, then by due date."""
     if status is not None and status not in STATUSES:
         raise Invalid(N_("Unknown status."))
@@ -176,7 +177,7 @@ async def queue(
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         sql = SUBMISSION_SQL + " WHERE s.community = ?"
-        args: list = [community["id"]]
+        args: list[Any] = [community["id"]]
         if status:
             sql += " AND s.status = ?"
             args.append(status)
@@ -201,7 +202,7 @@ async def count_overdue(db: Database, p: Principal, slug: str) -> int:
         )
 
 
-async def get(db: Database, p: Principal, submission_id: int) -> dict:
+async def get(db: Database, p: Principal, submission_id: int) -> dict[str, Any]:
     """One submission: its filer, or staff of its community; anyone else gets ``not_found``."""
     access.require(p, STAFF_ROLES + ("resident",))
     if not 0 < submission_id <= access.MAX_ID:
@@ -228,7 +229,7 @@ async def decide(
     rule: str | None = None,
     helper_id: int | None = None,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """Accept, resolve or reject (staff). ``rule`` awards its points to the filer and, for a
     micro-wish, to ``helper_id`` too; the award may wait for approval like any other."""
     access.require(p, STAFF_ROLES)
@@ -256,8 +257,8 @@ async def decide(
         )
         if row is None or (not p.is_admin and row["community"] != p.community_id):
             raise NotFound()
-        community = await conn.fetchrow(
-            "SELECT slug FROM mall_community WHERE id = ?", row["community"]
+        community = must_exist(
+            await conn.fetchrow("SELECT slug FROM mall_community WHERE id = ?", row["community"])
         )
         allowed_from, to = DECISIONS[decision]
         if row["status"] not in allowed_from:
@@ -311,4 +312,4 @@ async def decide(
             award=award_id,
         )
         found = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
-    return as_dict(found)
+    return as_dict(must_exist(found))

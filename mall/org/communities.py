@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import ledger
 from mall import access, text
@@ -37,7 +38,7 @@ async def default_street(db: Database) -> int:
 
 async def create_community(
     db: Database, p: Principal, slug: str, name: str, *, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """A community with its ledger book and chart of accounts (admin only)."""
     access.require(p, ["admin"])
     if not SLUG.match(slug or ""):
@@ -65,7 +66,7 @@ async def create_community(
 
 async def create_grid(
     db: Database, p: Principal, slug: str, code: str, name: str, *, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     if not GRID_CODE.match(code or ""):
         raise Invalid(N_("A grid code uses 1 to 40 letters, digits, dashes or underscores."))
     name = text.plain(name, max_length=200)
@@ -97,7 +98,7 @@ async def grant_budget(
     idempotency_key: str,
     req_hash: str | None = None,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """The street funds a community: points move from ``mint`` to ``budget`` (admin only)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= 10_000_000:
         raise Invalid(N_("Points must be a whole number from 1 to 10,000,000."))
@@ -139,7 +140,7 @@ async def budget(db: Database, p: Principal, slug: str) -> Budget:
     return Budget(balance=left, granted=granted, issued=granted - left)
 
 
-async def get_community(db: Database, p: Principal, slug: str) -> dict:
+async def get_community(db: Database, p: Principal, slug: str) -> dict[str, Any]:
     """A community's code and name, for anyone who works in it (staff, volunteers, admins)."""
     async with db.connection() as conn:
         row = await access.community(conn, p, slug, ["admin", "staff", "volunteer"])

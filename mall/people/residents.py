@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import ledger
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit, throttle
-from mall.db import Database
+from mall.db import Database, must_exist
 from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
 from mall.org import points
 from mall.people import codes
@@ -66,7 +67,7 @@ async def create_resident(
     grid: str | None,
     *,
     ip: str = "",
-) -> dict:
+) -> dict[str, Any]:
     name = text.plain(
         name, max_length=50, empty=N_("Please enter the resident's name (at most {n} characters).")
     )
@@ -105,7 +106,7 @@ async def create_resident(
     return {"id": resident_id, "name": name, "phone": phone, "grid": grid, "community": slug}
 
 
-async def get_resident(db: Database, p: Principal, resident_id: int) -> dict:
+async def get_resident(db: Database, p: Principal, resident_id: int) -> dict[str, Any]:
     async with db.connection() as conn:
         row = await access.resident(conn, p, resident_id, STAFF_ROLES + ("resident",))
         money = await balances(conn, row["book"], row["id"])
@@ -135,7 +136,7 @@ async def list_residents(
     query: str = "",
     grid: str | None = None,
     limit: int = 50,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Search by name, phone or grid within one community.
 
     ``balance``, ``held`` and ``available`` mean what they mean for one resident (``balances``).
@@ -154,7 +155,7 @@ async def list_residents(
             "LEFT JOIN mall_grid g ON g.id = r.grid JOIN ledger_account a ON a.book = ? "
             "AND a.code = ? || CAST(r.id AS TEXT) WHERE r.community = ?"
         )
-        args: list = [community["book"], points.WALLET_PREFIX, community["id"]]
+        args: list[Any] = [community["book"], points.WALLET_PREFIX, community["id"]]
         if query:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
             sql += " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')"
@@ -247,7 +248,9 @@ async def _reissue(
         forget_sessions()
 
 
-async def issue_activation(db: Database, p: Principal, resident_id: int, *, ip: str = "") -> dict:
+async def issue_activation(
+    db: Database, p: Principal, resident_id: int, *, ip: str = ""
+) -> dict[str, Any]:
     """A one-time activation code; issuing it signs out the phone bound before."""
     code, ident = codes.new_text_code(get_settings().secret_key, codes.ACTIVATION)
     expires = now() + ACTIVATION_TTL
@@ -268,7 +271,7 @@ def activation_url(code: str) -> str:
     return f"{get_settings().base_url}/a/{code}"
 
 
-async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict:
+async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, Any]:
     parsed = codes.parse(get_settings().secret_key, code)
     if parsed.kind != kind:
         raise CodeInvalid()
@@ -279,7 +282,7 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict:
         kind,
     )
     check_usable(row, now())
-    return dict(row)
+    return dict(must_exist(row))
 
 
 def check_usable(row: ledger.Row | None, at: datetime) -> None:
@@ -326,7 +329,7 @@ async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
 
 async def issue_card(
     db: Database, p: Principal, resident_id: int, pin: str, *, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """A printed card (QR + PIN) for a resident without a smartphone; revokes the previous card."""
     if not PIN.match(pin or ""):
         raise Invalid(N_("The PIN has 4 to 6 digits."))
@@ -342,7 +345,7 @@ async def issue_card(
     return {"card_code": code}
 
 
-async def new_pay_code(db: Database, p: Principal) -> dict:
+async def new_pay_code(db: Database, p: Principal) -> dict[str, Any]:
     """A fresh pay code for the signed-in resident, valid for about a minute."""
     access.require(p, ["resident"])
     code, ident = codes.new_pay_code(get_settings().secret_key)
@@ -355,7 +358,7 @@ async def new_pay_code(db: Database, p: Principal) -> dict:
             )
     else:
         async with db.transaction() as conn:
-            await insert_code(conn, codes.PAY, ident, p.resident_id, expires_at=expires)
+            await insert_code(conn, codes.PAY, ident, p.own_resident, expires_at=expires)
     return {"code": code, "expires_at": expires}
 
 
@@ -431,7 +434,7 @@ async def resident_for_card(
 
 async def find_resident_by_code(
     db: Database, p: Principal, code: str, pin: str | None = None, *, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """The resident behind a pay code (digits) or a printed card code plus its PIN, for staff
     finding someone to award or check in: ``{id, name}``. The pay code is NOT used up (only a
     checkout uses it); a card needs its PIN, with ``resident_for_card``'s limit on wrong PINs.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from ledger import Connection
 from mall import access
@@ -26,7 +27,7 @@ async def create_user(
     *,
     ip: str = "",
     outlets: Sequence[int] = (),
-) -> dict:
+) -> dict[str, Any]:
     """Admins create anyone; staff create volunteers for their own community. A volunteer may
     be given ``outlets`` to serve at (see ``set_volunteer_outlets``)."""
     access.require(p, ["admin", "staff"])
@@ -84,7 +85,7 @@ ONLY_VOLUNTEERS = N_("Only volunteers are given outlets; staff serve at every ou
 
 async def set_volunteer_outlets(
     db: Database, p: Principal, user_id: int, outlets: Sequence[int], *, ip: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """Choose the outlets a volunteer serves at, in place of those chosen before (staff of the
     volunteer's community, or an administrator). None chosen: every outlet of the community.
     Takes effect at once in this process, within a second in the others (the remembered
@@ -115,7 +116,7 @@ async def set_volunteer_outlets(
     return {"id": user_id, "username": row["username"], "role": "volunteer", "outlets": chosen}
 
 
-async def list_volunteers(db: Database, p: Principal, slug: str) -> list[dict]:
+async def list_volunteers(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
     """The community's volunteers by name, each with the outlets chosen for them (staff of the
     community, or an administrator)."""
     async with db.connection() as conn:
@@ -171,7 +172,7 @@ async def _choose_outlets(
 
 async def create_user_unchecked(
     db: Database, username: str, password: str, role: str, community: str | None
-) -> dict:
+) -> dict[str, Any]:
     """For ``mall user create`` on the server itself: whoever runs it is the administrator."""
     system = Principal(
         kind="user",
