@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, get
 from litestar.config.compression import CompressionConfig
@@ -30,12 +29,11 @@ from mall.people import auth
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
+from web.assets import WEB, static_dir
 from web.headers import add_security_headers
 from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS, answered_errors
 from web.pwa import PWA_ROUTES
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _authorize_connection(self: BaseRouteHandler, connection: ASGIConnection) -> None:
@@ -122,12 +120,12 @@ def create_app(database_url: str | None = None) -> Litestar:
             *PWA_ROUTES,
             create_static_files_router(
                 path="/static",
-                directories=[ROOT / "static"],
+                directories=[static_dir()],
                 include_in_schema=False,
             ),
         ],
         template_config=TemplateConfig(
-            directory=ROOT / "web" / "templates",
+            directory=WEB / "templates",
             engine=JinjaTemplateEngine,
             engine_callback=_template_globals,
         ),

@@ -17,17 +17,17 @@ from pathlib import Path
 from litestar import MediaType, Request, Response, get
 from litestar.response import Template
 
-ROOT = Path(__file__).resolve().parent.parent
-STATIC = ROOT / "static"
+from web.assets import WEB, static_dir
+
+STATIC = static_dir()
 VERSION_MARK = '"__SHELL_VERSION__"'
 
 
-def _shell_files() -> list[Path]:
-    web = ROOT / "web"
-    return sorted(
-        [p for p in STATIC.rglob("*") if p.is_file()]
-        + [web / "templates" / "offline.html", *web.glob("locale/*/LC_MESSAGES/messages.po")]
-    )
+def _shell_files() -> list[tuple[str, Path]]:
+    """The files the worker keeps, each with a name that does not depend on where they lie."""
+    static = [(f"static/{p.relative_to(STATIC)}", p) for p in STATIC.rglob("*") if p.is_file()]
+    web = [WEB / "templates" / "offline.html", *WEB.glob("locale/*/LC_MESSAGES/messages.po")]
+    return sorted(static + [(f"web/{p.relative_to(WEB)}", p) for p in web])
 
 
 _versions: dict[tuple, str] = {}
@@ -36,11 +36,11 @@ _versions: dict[tuple, str] = {}
 def shell_version() -> str:
     """A short hash of the files the worker keeps, recomputed only when one of them changes."""
     files = _shell_files()
-    signature = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    signature = tuple((name, p.stat().st_size, p.stat().st_mtime_ns) for name, p in files)
     if signature not in _versions:
         digest = hashlib.sha256()
-        for path in files:
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        for name, path in files:
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         _versions.clear()
         _versions[signature] = digest.hexdigest()[:12]
     return _versions[signature]
