@@ -246,7 +246,7 @@ async def one_call_checkout(pool: Any, w: World, resident: tuple[int, str], n: i
 
 async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) -> None:
     """What the app sends on PostgreSQL: ``mall_new_pay_code``, then ``mall_checkout`` (the
-    functions the migrations installed, the latest mall_2026_12_02t14_00_00_000000.py), with
+    functions the migrations install from mall/sql/), with
     every check the app makes."""
     rid, _ = resident
     item, sku, name = w.items[n % len(w.items)]

@@ -373,7 +373,7 @@ async def _post_one_statement(
     reverses: int | None,
 ) -> Journal:
     """PostgreSQL: the key check, the locks, every check and every write in one round trip
-    (``ledger_post``, migrations/ledger/ledger_2026_11_22t02_50_00_000000.py), so ``budget``'s
+    (``ledger_post``, ledger/sql/ledger_post.sql), so ``budget``'s
     lock is held for one statement and the COMMIT, not for six statements' round trips."""
     created_at = now()
     row = await conn.fetchrow(

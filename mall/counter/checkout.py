@@ -200,9 +200,7 @@ async def _checkout_in_one_call(
     at: datetime,
 ) -> dict[str, Any]:
     """PostgreSQL: the transaction of ``checkout`` in one round trip, with the same checks in the
-    same order and the same refusals (``mall_checkout``, migrations/mall/: installed by
-    mall_2026_12_02t07_00_00_000000.py, trimmed by mall_2026_12_02t12_00_00_000000.py, the
-    resident locked for the monthly limits by mall_2026_12_02t14_00_00_000000.py). Fourteen
+    same order and the same refusals (``mall_checkout``, mall/sql/mall_checkout.sql). Fourteen
     round trips cost the database more CPU than the work they carry (bench/checkout_floor.py)."""
     check_outlet_id(outlet_id)
     async with db.connection() as conn:

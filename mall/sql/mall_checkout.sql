@@ -1,26 +1,36 @@
-"""PostgreSQL: ``mall_checkout`` locks the resident's row before it counts the monthly limits.
-
-The function of ``mall_2026_12_02t12_00_00_000000`` counted what the resident had bought and
-reserved this month without any lock, at READ COMMITTED: two checkouts of one resident at once
-(two pay codes, or the card and a code) both counted the month before either committed, and both
-passed, so a limit of 2 let 10 bottles of oil through (``tests/unit/test_redemption.py``,
-``test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limit``).
-
-Now, when a line's item has a monthly limit, the resident's row is locked ``FOR NO KEY UPDATE``
-first, as ``mall.redemption.check_limits`` does for reservations; the count that follows takes a
-fresh snapshot, so it sees the order of whoever held the lock. Foreign-key checks take ``FOR KEY
-SHARE``, which does not conflict, and nothing else locks a resident's row, so the lock adds no
-deadlock. An order with no limited item takes no lock. Everything else is unchanged.
-"""
-
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
-
-ID = "2026-12-02T14:00:00:000000"
-VERSION = "1.38.0"
-DESCRIPTION = "mall_checkout: lock the resident before counting monthly limits (PostgreSQL)"
-
-CHECKOUT = """
+-- Mirrors mall.redemption.checkout (its Python path). PostgreSQL only: mall.redemption.
+-- _checkout_in_one_call calls it instead of sending fourteen statements (each round trip cost
+-- PostgreSQL 70-150 us of CPU besides its work: ``bench/checkout_floor.py``). It does what the
+-- Python path does, in the same order, with the same refusals:
+--
+-- 1. the outlet (``not_found``, ``closed``; another community's → ``not_found`` unless admin);
+-- 2. the order placed before under this key (``mall_replayed_order``): the same request → its
+--    receipt (``replay``), another → ``key_reused``;
+-- 3. the pay code (``code_invalid``, ``code_used``, ``code_expired``), unless a card's resident is
+--    given; another community's code → ``code_invalid``;
+-- 4. the items (an unknown or inactive SKU → ``no_item``), sorted by id; the monthly limits
+--    (``limit``) and the stock (``out_of_stock``), in that order;
+-- 5. the writes: the code used (taken meanwhile → the replay, else ``code_used``), ``ledger_post``
+--    (``insufficient``, ``key_reused``, ``missing``, or a replay), the order, the stock movements in
+--    item order (a shelf emptied meanwhile → ``out_of_stock``) and the order lines.
+--
+-- A refusal is raised with SQLSTATE ``MC001``, the status as message, and its details (a SKU or a
+-- name; up to three numbers) as detail and hint; being raised, it undoes whatever the call wrote.
+-- The accounts are spelled as in ``mall.points`` (``wallet:r<resident>``,
+-- ``redeemed:o<outlet>:<resident mod shards>``; tests check the takings land in those).
+--
+-- Few statements (each costs an executor start and end, 20-40 us of CPU; docs/performance.md):
+-- the outlet and the replayed order are one statement; the items and their stock levels are one,
+-- in item id order (the lock order), the first unknown SKU in the order asked still the one named;
+-- the monthly-limit query runs only for items that have a limit; a stock level is taken by one
+-- ``UPDATE ... WHERE level >= quantity RETURNING``; the stock movements and the order lines are
+-- one ``INSERT`` each.
+--
+-- Monthly limits: when a line's item has one, the resident's row is locked ``FOR NO KEY UPDATE``
+-- first, as ``mall.redemption.check_limits`` does for reservations, so two checkouts of one
+-- resident at once cannot both pass the count (``tests/unit/test_redemption.py``,
+-- ``test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limit``). Foreign-key
+-- checks take ``FOR KEY SHARE``, which does not conflict, so the lock adds no deadlock.
 CREATE OR REPLACE FUNCTION mall_checkout(
     p_outlet bigint, p_admin boolean, p_community bigint, p_user bigint,
     p_key text, p_req text, p_ledger_key text, p_ident text, p_card_resident bigint,
@@ -224,17 +234,4 @@ BEGIN
       FROM unnest(ids, names, quantities, prices) WITH ORDINALITY AS u(item, name, quantity, price, n)
      ORDER BY u.n;
     status := 'done';
-END $$
-"""
-
-
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="mall", description=DESCRIPTION)
-
-    async def run():
-        engine = engine_finder()
-        if engine.engine_type == "postgres":
-            await engine.run_ddl(CHECKOUT)
-
-    manager.add_raw(run)
-    return manager
+END $$;

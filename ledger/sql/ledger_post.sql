@@ -1,33 +1,22 @@
-"""PostgreSQL: ``ledger_post``, the whole write of one journal in one round trip.
-
-``ledger.journals`` calls it on PostgreSQL instead of sending six statements, so that the row
-locks of the touched accounts (``budget`` is in every award) are held for as short a time as
-possible. It does exactly what the Python write path does, in the same order, and every check
-comes before the first write, so a refused request writes nothing even if the caller commits:
-
-1. the idempotency key, before any lock: the same key and request → ``replay`` (with the first
-   journal's id), another request → ``reused``;
-2. the accounts, locked ``FOR UPDATE`` in id order; an unknown code → ``missing``;
-3. each ``no_negative`` account, in the order of the legs → ``insufficient`` (with its balance);
-4. the journal (``ON CONFLICT`` on the key: committed by another writer meanwhile → as in 1),
-   its postings with version, ``balance_after`` and the hash chain, and the accounts' cached
-   balance, version and last hash → ``posted``, with each leg's new version and balance.
-
-The hash is ``ledger.journals.chain_hash`` computed in SQL: SHA-256 of
-``prev|journal|account|version|amount|balance_after`` (a test checks they agree).
-Refusals are returned, not raised, so the caller's transaction stays usable, as with the Python
-path. SQLite keeps the Python path (one writer, no lock window to shorten): nothing to install.
-"""
-
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
-
-ID = "2026-11-22T02:50:00:000000"
-VERSION = "1.38.0"
-DESCRIPTION = "ledger_post: one journal's write in one statement (PostgreSQL)"
-
-LEDGER_POST = """
-CREATE FUNCTION ledger_post(
+-- Mirrors ledger.journals.post_journal (its Python path, ledger.journals._post). PostgreSQL only:
+-- ledger.journals._post_one_statement calls it instead of sending six statements, so that the row
+-- locks of the touched accounts (``budget`` is in every award) are held for as short a time as
+-- possible. It does exactly what the Python write path does, in the same order, and every check
+-- comes before the first write, so a refused request writes nothing even if the caller commits:
+--
+-- 1. the idempotency key, before any lock: the same key and request → ``replay`` (with the first
+--    journal's id), another request → ``reused``;
+-- 2. the accounts, locked ``FOR UPDATE`` in id order; an unknown code → ``missing``;
+-- 3. each ``no_negative`` account, in the order of the legs → ``insufficient`` (with its balance);
+-- 4. the journal (``ON CONFLICT`` on the key: committed by another writer meanwhile → as in 1),
+--    its postings with version, ``balance_after`` and the hash chain, and the accounts' cached
+--    balance, version and last hash → ``posted``, with each leg's new version and balance.
+--
+-- The hash is ``ledger.journals.chain_hash`` computed in SQL: SHA-256 of
+-- ``prev|journal|account|version|amount|balance_after`` (a test checks they agree).
+-- Refusals are returned, not raised, so the caller's transaction stays usable, as with the Python
+-- path. SQLite keeps the Python path (one writer, no lock window to shorten): nothing to install.
+CREATE OR REPLACE FUNCTION ledger_post(
     p_book bigint, p_kind text, p_path text, p_memo text, p_key text, p_request_hash text,
     p_reverses bigint, p_created_at timestamptz, p_codes text[], p_amounts bigint[],
     OUT status text, OUT journal_id bigint, OUT detail text,
@@ -107,17 +96,4 @@ BEGIN
       FROM unnest(ids, versions, balances, hashes) AS u(acc, ver, bal, digest)
      WHERE a.id = u.acc;
     status := 'posted';
-END $$
-"""
-
-
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="ledger", description=DESCRIPTION)
-
-    async def run():
-        engine = engine_finder()
-        if engine.engine_type == "postgres":
-            await engine.run_ddl(LEDGER_POST)
-
-    manager.add_raw(run)
-    return manager
+END $$;
