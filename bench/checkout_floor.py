@@ -246,7 +246,7 @@ async def one_call_checkout(pool: Any, w: World, resident: tuple[int, str], n: i
 
 async def mall_checkout(pool: Any, w: World, resident: tuple[int, str], n: int) -> None:
     """What the app sends on PostgreSQL: ``mall_new_pay_code``, then ``mall_checkout`` (the
-    functions the migrations install from mall/sql/), with
+    functions the migrations install from mall/counter/sql/), with
     every check the app makes."""
     rid, _ = resident
     item, sku, name = w.items[n % len(w.items)]

@@ -200,7 +200,7 @@ async def _checkout_in_one_call(
     at: datetime,
 ) -> dict[str, Any]:
     """PostgreSQL: the transaction of ``checkout`` in one round trip, with the same checks in the
-    same order and the same refusals (``mall_checkout``, mall/sql/mall_checkout.sql). Fourteen
+    same order and the same refusals (``mall_checkout``, mall/counter/sql/mall_checkout.sql). Fourteen
     round trips cost the database more CPU than the work they carry (bench/checkout_floor.py)."""
     check_outlet_id(outlet_id)
     async with db.connection() as conn:

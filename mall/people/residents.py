@@ -351,7 +351,7 @@ async def new_pay_code(db: Database, p: Principal) -> dict[str, Any]:
     code, ident = codes.new_pay_code(get_settings().secret_key)
     at = now()
     expires = at + PAY_CODE_TTL
-    if db.dialect == "postgres":  # one round trip, not waiting for the disk (mall/sql/)
+    if db.dialect == "postgres":  # one round trip, not waiting for the disk (mall_new_pay_code.sql)
         async with db.connection() as conn:
             await conn.execute(
                 "SELECT mall_new_pay_code(?, ?, ?, ?)", ident, p.resident_id, at, expires

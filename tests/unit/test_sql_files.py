@@ -1,4 +1,5 @@
-"""The server-side SQL files (ledger/sql, catalog/sql, mall/sql) and the migrations that install them."""
+"""The server-side SQL files (ledger/sql, catalog/sql, and the sql/ folder of each of mall's packages)
+and the migrations that install them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("ledger", "catalog", "mall")
 SEPARATOR = "\n-- statement\n"  # as the migrations split a file
-SQL_FILES = sorted(path for app in APPS for path in (ROOT / app / "sql").glob("*.sql"))
+SQL_FILES = sorted(path for app in APPS for path in (ROOT / app).rglob("sql/*.sql"))
+
+
+def named(app: str) -> set[str]:
+    """The app's SQL files as its migrations name them: ledger's and catalog's by file name in
+    their sql/ folder, mall's by their path below mall/ (``counter/sql/mall_checkout.sql``)."""
+    if app == "mall":
+        return {str(p.relative_to(ROOT / app)) for p in (ROOT / app).rglob("sql/*.sql")}
+    return {path.name for path in (ROOT / app / "sql").glob("*.sql")}
 
 
 def installed(app: str) -> dict[str, list[str]]:
@@ -27,12 +36,12 @@ def installed(app: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_each_file_says_first_which_python_it_mirrors(path: Path) -> None:
     assert path.read_text(encoding="utf-8").startswith("-- Mirrors ")
 
 
-@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_each_part_between_separators_is_one_statement(path: Path) -> None:
     """A missing ``-- statement`` line would send two statements in one call, which neither
     engine takes through Piccolo; SQLite's own parser tells where a trigger's body ends."""
@@ -48,7 +57,7 @@ def test_each_part_between_separators_is_one_statement(path: Path) -> None:
 
 @pytest.mark.parametrize("app", APPS)
 def test_every_file_is_installed_on_its_engines_and_every_installed_file_exists(app: str) -> None:
-    files = {path.name for path in (ROOT / app / "sql").glob("*.sql")}
+    files = named(app)
     engines = installed(app)
     assert set(engines["sqlite"]) | set(engines["postgres"]) == files
     for engine, other in (("sqlite", "postgres"), ("postgres", "sqlite")):

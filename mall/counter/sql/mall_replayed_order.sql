@@ -1,4 +1,4 @@
--- Mirrors mall.redemption._replayed_order. PostgreSQL only: mall_checkout calls it.
+-- Mirrors mall.counter.checkout._replayed_order. PostgreSQL only: mall_checkout calls it.
 CREATE OR REPLACE FUNCTION mall_replayed_order(
     p_outlet bigint, p_key text, p_req text,
     OUT order_id bigint, OUT total bigint, OUT balance_after bigint

@@ -1,4 +1,4 @@
--- Mirrors mall.redemption.checkout (its Python path). PostgreSQL only: mall.redemption.
+-- Mirrors mall.counter.checkout.checkout (its Python path). PostgreSQL only: mall.counter.checkout.
 -- _checkout_in_one_call calls it instead of sending fourteen statements (each round trip cost
 -- PostgreSQL 70-150 us of CPU besides its work: ``bench/checkout_floor.py``). It does what the
 -- Python path does, in the same order, with the same refusals:
@@ -27,7 +27,7 @@
 -- one ``INSERT`` each.
 --
 -- Monthly limits: when a line's item has one, the resident's row is locked ``FOR NO KEY UPDATE``
--- first, as ``mall.redemption.check_limits`` does for reservations, so two checkouts of one
+-- first, as ``mall.counter.basket.check_limits`` does for reservations, so two checkouts of one
 -- resident at once cannot both pass the count (``tests/unit/test_redemption.py``,
 -- ``test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limit``). Foreign-key
 -- checks take ``FOR KEY SHARE``, which does not conflict, so the lock adds no deadlock.

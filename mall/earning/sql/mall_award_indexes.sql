@@ -1,4 +1,4 @@
--- Mirrors mall.awards: one award per maker's key, one line per resident. Both engines.
+-- Mirrors mall.earning.awards: one award per maker's key, one line per resident. Both engines.
 CREATE UNIQUE INDEX mall_award_maker_key ON mall_award (created_by, idempotency_key);
 -- statement
 CREATE INDEX mall_award_community_status ON mall_award (community, status);

@@ -1,2 +1,0 @@
--- Mirrors mall.audit (the log of a community, newest first). Both engines.
-CREATE INDEX mall_audit_community_at ON mall_audit (community, at);
