@@ -85,7 +85,14 @@ def _user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Files ``mall`` creates (the SQLite database and its WAL, the secret key, item pictures, the
+#: folder under var/) are readable by their owner only: points, phones and names are not for the
+#: other accounts of the machine.
+OWNER_ONLY = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(OWNER_ONLY)
     os.environ.setdefault("PICCOLO_CONF", "mall.piccolo_conf")
     parser = argparse.ArgumentParser(prog="mall", description="邻里积分超市 Community Points Mall")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -39,6 +39,30 @@ def test_migrate_creates_the_schema_on_an_empty_database_and_is_repeatable(empty
     assert "no problems found" in run_mall("verify", url=empty_url).stdout
 
 
+def test_the_database_and_the_secret_key_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """Under the usual umask (022) a new file is readable by everyone; ``mall`` makes its own
+    files, and the folder holding them, its owner's alone."""
+    var = tmp_path / "var"
+    env = {**os.environ, "MALL_VAR_DIR": str(var), "PICCOLO_CONF": "mall.piccolo_conf"}
+    env.pop("MALL_DATABASE_URL", None)
+    env.pop("MALL_SECRET_KEY", None)
+    subprocess.run(
+        ["sh", "-c", f"umask 022; exec {sys.executable} -m mall.cli migrate"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    made = [var, var / "mall.db", var / "secret_key"]
+    assert all(path.exists() for path in made), sorted(var.iterdir())
+    assert {str(path): oct(path.stat().st_mode & 0o777) for path in made} == {
+        str(var): "0o700",
+        str(var / "mall.db"): "0o600",
+        str(var / "secret_key"): "0o600",
+    }
+
+
 def test_demo_loads_once_and_verifies_clean(empty_url: str) -> None:
     loaded = run_mall("demo", url=empty_url)
     assert "demo loaded" in loaded.stdout and "幸福里社区" in loaded.stdout
