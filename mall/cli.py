@@ -1,4 +1,4 @@
-"""The ``mall`` command (API.md): migrate, serve, demo, verify.
+"""The ``mall`` command (API.md): migrate, serve, demo, verify, backup, restore.
 
 This is the one place that reaches up to build the web app.
 """
@@ -91,6 +91,46 @@ def _user_create(args: argparse.Namespace) -> int:
 OWNER_ONLY = 0o077
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mall.backup import BackupFailed, backup
+
+    if args.keep < 1:
+        print("mall backup: --keep must be 1 or more", file=sys.stderr)
+        return 2
+    try:
+        made = asyncio.run(backup(get_settings().database_url, Path(args.folder), args.keep))
+    except BackupFailed as exc:
+        print(f"备份失败 / backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"已备份并核对 / backed up and verified: {made.path} ({made.checked.summary()})")
+    for old in made.removed:
+        print(f"已删除旧备份 / removed an older backup: {old}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mall.backup import BackupFailed, restore
+
+    try:
+        checked = asyncio.run(
+            restore(get_settings().database_url, Path(args.file), replace=args.replace)
+        )
+    except BackupFailed as exc:
+        print(f"未恢复 / not restored: {exc}", file=sys.stderr)
+        return 1
+    if not checked.ok:
+        print("恢复后核对发现问题 / the restored database has problems:", file=sys.stderr)
+        for problem in checked.problems():
+            print(f"PROBLEM {problem}", file=sys.stderr)
+        return 1
+    print(f"已恢复并核对 / restored and verified: {args.file} ({checked.summary()})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     os.umask(OWNER_ONLY)
     os.environ.setdefault("PICCOLO_CONF", "mall.piccolo_conf")
@@ -108,6 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("verify", help="check ledger and stock; exit 0 when clean").set_defaults(
         run=_verify
     )
+    saving = sub.add_parser(
+        "backup", help="copy the database into FOLDER, verify the copy, keep the newest N"
+    )
+    saving.add_argument("folder")
+    saving.add_argument("--keep", type=int, default=7, help="copies to keep (7)")
+    saving.set_defaults(run=_backup)
+    back = sub.add_parser("restore", help="replace the database with a verified backup copy")
+    back.add_argument("file")
+    back.add_argument(
+        "--replace", action="store_true", help="overwrite a database that already holds journals"
+    )
+    back.set_defaults(run=_restore)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user, reading the password from stdin")
     create.add_argument("username")

@@ -2,26 +2,54 @@
 
 from __future__ import annotations
 
-from catalog import verify_stock
-from ledger import verify_ledger
+from dataclasses import dataclass
+
+from catalog import StockReport, verify_stock
+from ledger import Report, verify_ledger
 from mall.db import open_database
 from mall.settings import get_settings
 
 
-async def run_verify() -> int:
-    db = open_database(get_settings().database_url)
+@dataclass(frozen=True)
+class Checked:
+    """What ``mall verify`` found in a database or a copy of it."""
+
+    ledger: Report
+    stock: StockReport
+
+    @property
+    def ok(self) -> bool:
+        return not self.ledger.problems and not self.stock.problems
+
+    def summary(self) -> str:
+        return (
+            f"{self.ledger.journals} journals, {self.ledger.postings} postings, "
+            f"{self.stock.levels} stock levels"
+        )
+
+    def problems(self) -> list[str]:
+        return [str(p) for p in [*self.ledger.problems, *self.stock.problems]]
+
+
+async def check(url: str) -> Checked:
+    """Every check of ``mall verify``, on the database at ``url``."""
+    db = open_database(url)
     try:
         async with db.connection() as conn:
-            report = await verify_ledger(conn)
-            stock = await verify_stock(conn)
+            return Checked(await verify_ledger(conn), await verify_stock(conn))
     finally:
         await db.close()
+
+
+async def run_verify() -> int:
+    found = await check(get_settings().database_url)
+    report, stock = found.ledger, found.stock
     print(
         f"账本 ledger: {report.journals} journals, {report.postings} postings, "
         f"{report.accounts} accounts"
     )
     print(f"库存 stock: {stock.levels} levels, {stock.movements} movements")
-    problems = [*report.problems, *stock.problems]
+    problems = found.problems()
     for problem in problems:
         print(f"PROBLEM {problem}")
     if not problems:
