@@ -18,6 +18,10 @@ in id order before any balance is read or checked, and a CHECK constraint stands
 all of it (the key check, then the locks, the checks and the writes) is one call of the
 ``ledger_post`` function, one round trip, so a hot account's lock is held for as short a time as
 possible; SQLite, with its single writer, runs the same steps statement by statement.
+
+Why one module of over 400 lines: the write path is one argument. Its locks, checks, hash chain
+and replay rule, in both variants, must be read and changed together, and splitting them would
+put the invariant across files.
 """
 
 from __future__ import annotations
