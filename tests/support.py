@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import socket
 import subprocess
@@ -237,6 +238,43 @@ def row_differences(
                         f"{ra[column]!r} ({a}) != {rb.get(column)!r} ({b})"
                     )
     return out
+
+
+def assert_same_rows(rows: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
+    """``rows``: two labels → ``table_rows`` of each database; fails listing what differs."""
+    (a, left), (b, right) = rows.items()
+    differences = row_differences(left, right, (a, b))
+    assert not differences, "the paths wrote different rows:\n" + "\n".join(differences)
+
+
+def outcome(result: Any) -> Any:
+    """What a call returned, or the class and arguments of what it raised, comparable across two
+    databases: dataclasses as dicts, without the clock's ``created_at`` and ``expires_at``."""
+    if isinstance(result, BaseException):
+        return (
+            f"{type(result).__module__}.{type(result).__qualname__}",
+            result.args,
+            {k: v for k, v in vars(result).items() if not k.startswith("__")},
+        )
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return outcome(dataclasses.asdict(result))
+    if isinstance(result, dict):
+        return {k: outcome(v) for k, v in result.items() if k not in ("created_at", "expires_at")}
+    if isinstance(result, list | tuple):
+        return [outcome(v) for v in result]
+    return result
+
+
+def assert_same_outcomes(outcomes: dict[str, list[tuple[str, Any]]]) -> None:
+    """``outcomes``: two labels → ``(call, outcome)`` of each run; fails listing what differs."""
+    (a, left), (b, right) = outcomes.items()
+    assert [what for what, _ in left] == [what for what, _ in right]
+    differences = [
+        f"{what}:\n    {one!r} ({a})\n    {other!r} ({b})"
+        for (what, one), (_, other) in zip(left, right, strict=True)
+        if one != other
+    ]
+    assert not differences, "the calls came out differently:\n" + "\n".join(differences)
 
 
 async def check_expected_to_differ(db: Database) -> None:

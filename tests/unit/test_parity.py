@@ -25,7 +25,14 @@ from mall.db import Database, open_database
 from mall.people import residents
 from tests.conftest import ENGINE
 from tests.shop_fixtures import ADMIN, Shop, build_shop
-from tests.support import check_expected_to_differ, row_differences, table_rows
+from tests.support import (
+    assert_same_outcomes,
+    assert_same_rows,
+    check_expected_to_differ,
+    outcome,
+    row_differences,
+    table_rows,
+)
 
 postgres_only = pytest.mark.skipif(
     ENGINE != "postgres", reason="mall_checkout is PostgreSQL's; SQLite has the Python path only"
@@ -65,24 +72,6 @@ def write_path(one_call: bool) -> Iterator[None]:
             ledger.journals.WRITE_IN_ONE_STATEMENT,
             ledger.journals._post_one_statement,
         ) = saved
-
-
-def outcome(result: Any) -> Any:
-    """What a call returned, or the class and arguments of what it raised, comparable across two
-    databases (a journal's ``created_at`` is the clock's)."""
-    if isinstance(result, BaseException):
-        return (
-            f"{type(result).__module__}.{type(result).__qualname__}",
-            result.args,
-            {k: v for k, v in vars(result).items() if not k.startswith("__")},
-        )
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return outcome(dataclasses.asdict(result))
-    if isinstance(result, dict):
-        return {k: outcome(v) for k, v in result.items() if k not in ("created_at", "expires_at")}
-    if isinstance(result, list | tuple):
-        return [outcome(v) for v in result]
-    return result
 
 
 @dataclasses.dataclass
@@ -425,17 +414,6 @@ async def run_world(url: str, one_call: bool, scenario: Case, clock: datetime) -
         await db.close()
 
 
-def assert_same_outcomes(outcomes: dict[str, list]) -> None:
-    (a, left), (b, right) = outcomes.items()
-    assert [what for what, _ in left] == [what for what, _ in right]
-    differences = [
-        f"{what}:\n    {one!r} ({a})\n    {other!r} ({b})"
-        for (what, one), (_, other) in zip(left, right, strict=True)
-        if one != other
-    ]
-    assert not differences, "the calls came out differently:\n" + "\n".join(differences)
-
-
 @postgres_only
 @pytest.mark.parametrize("scenario", list(CASES.values()), ids=list(CASES))
 async def test_both_checkout_paths_return_and_write_the_same(
@@ -446,8 +424,7 @@ async def test_both_checkout_paths_return_and_write_the_same(
     for label, one_call in PATHS.items():
         outcomes[label], rows[label] = await run_world(new_db_url(), one_call, scenario, clock)
     assert_same_outcomes(outcomes)
-    differences = row_differences(rows["one call"], rows["python"], tuple(PATHS))
-    assert not differences, "the paths wrote different rows:\n" + "\n".join(differences)
+    assert_same_rows(rows)
     # and the case did write: at least one order or one refusal was compared
     assert outcomes["python"]
 
