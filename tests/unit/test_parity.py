@@ -305,8 +305,36 @@ async def the_outlet_closed_unknown_or_of_another_community(w: World) -> None:
     await w.checkout(code, [("soap", 1)], "k1", outlet=w.shop.outlet_b)
     await w.checkout(code, [("soap", 1)], "k2", outlet=10**6)
     await w.checkout(code, [("soap", 1)], "k3", p=w.shop.staff_b)
+    await w.checkout(code, [("soap", 1)], "k5", outlet=0)  # no outlet can have these ids
+    await w.checkout(code, [("soap", 1)], "k6", outlet=2**40)
     await w.sql("UPDATE catalog_outlet SET active = ? WHERE id = ?", False, w.shop.outlet)
     await w.checkout(code, [("soap", 1)], "k4")
+
+
+@case
+async def an_outlet_whose_points_accounts_are_missing(w: World) -> None:
+    rid = await w.resident("王秀英", 100)
+    async with w.db.transaction() as conn:  # opened without its redeemed accounts
+        outlet = (await catalog.create_outlet(conn, w.shop.community, "新超市", "supermarket"))[
+            "id"
+        ]
+        await catalog.move_stock(conn, outlet, w.shop.items["soap"], 5, "receipt")
+    await w.checkout(
+        await w.pay_code("c1", rid), [("soap", 1)], "k1", p=w.shop.staff, outlet=outlet
+    )
+    await w.checkout("c1", [("soap", 6)], "k2", p=w.shop.staff, outlet=outlet)  # the stock first
+    await w.checkout("c1", [("soap", 1)], "k3")  # the code is still good
+
+
+@case
+async def a_memo_longer_than_200_characters(w: World) -> None:
+    rid = await w.resident("王秀英", 1000)
+    async with w.db.transaction() as conn:
+        for sku, name in (("long1", "长" * 150), ("long2", "名" * 150)):
+            await catalog.create_item(
+                conn, w.shop.community, sku=sku, name=name, kind="service", price_points=1
+            )
+    await w.checkout(await w.pay_code("c1", rid), [("long2", 2), ("long1", 3)], "k1")
 
 
 @case
