@@ -89,18 +89,32 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def db_url(template_url: str, tmp_path: Path) -> Iterator[str]:
+def db_url(new_db_url: Callable[[], str]) -> str:
     """The URL of a fresh database holding the migrated, empty schema."""
-    if ENGINE == "sqlite":
-        path = tmp_path / "mall.db"
-        shutil.copyfile(template_url.removeprefix("sqlite:///"), path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"mall_t_{os.getpid()}_{next(_counter)}"
-    template = urlsplit(template_url).path.lstrip("/")
-    pg_admin(ENGINE_URL, f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield with_database(ENGINE_URL, name)
-    pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return new_db_url()
+
+
+@pytest.fixture
+def new_db_url(template_url: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """``new_db_url()``: the URL of one more fresh database holding the migrated, empty schema
+    (a test comparing two databases calls it twice); all are removed after the test."""
+    dropped: list[str] = []
+
+    def make() -> str:
+        n = next(_counter)
+        if ENGINE == "sqlite":
+            path = tmp_path / f"mall-{n}.db"
+            shutil.copyfile(template_url.removeprefix("sqlite:///"), path)
+            return f"sqlite:///{path}"
+        name = f"mall_t_{os.getpid()}_{n}"
+        template = urlsplit(template_url).path.lstrip("/")
+        pg_admin(ENGINE_URL, f"CREATE DATABASE {name} TEMPLATE {template}")
+        dropped.append(name)
+        return with_database(ENGINE_URL, name)
+
+    yield make
+    for name in dropped:
+        pg_admin(ENGINE_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,7 +18,7 @@ from ledger.journals import chain_hash
 from mall.db import Database, open_database
 from mall.org import points
 from tests.conftest import ENGINE
-from tests.support import race
+from tests.support import assert_same_outcomes, assert_same_rows, outcome, race, table_rows
 from tests.unit.test_ledger_concurrency import on_database, outcomes, verify_clean, wallet_balance
 from tests.unit.test_ledger_journals import award, community, count
 
@@ -222,3 +225,138 @@ def test_same_key_raced_on_disjoint_accounts_posts_once(db_url: str) -> None:
     assert outcomes(results) == Counter({"Journal": 1, "IdempotencyKeyReused": 9}), results
     assert sum(wallet_balance(db_url, book, points.wallet(i + 1)) for i in range(10)) == 1
     verify_clean(db_url)
+
+
+class Postings:
+    """The posting cases, run on one database through one write path, with what each call
+    returned or raised."""
+
+    def __init__(self, db: Database, deadline: datetime) -> None:
+        self.db, self.deadline = db, deadline
+        self.outcomes: list[tuple[str, Any]] = []
+
+    async def call(self, what: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        """``work(conn)`` in a transaction of its own; a refusal is recorded, not raised."""
+        try:
+            async with self.db.transaction() as conn:
+                result = await work(conn)
+        except Exception as exc:  # compared with the other path's
+            result = exc
+        self.outcomes.append((what, outcome(result)))
+        return result
+
+    async def post(self, key: str, legs: list[tuple[str, int]], kind: str = "award", **kw) -> Any:
+        return await self.call(
+            f"post {key} {legs}",
+            lambda conn: ledger.post_journal(
+                conn, self.book, kind, legs, idempotency_key=key, **kw
+            ),
+        )
+
+    async def run(self) -> None:
+        w1, w2 = points.wallet(1), points.wallet(2)
+        self.book = await community(self.db, budget=100)
+        # posted, replayed, the key reused; legs in any order, with a path and a memo
+        await self.post("a1", [(points.BUDGET, -30), (w1, 30)], path="timely_help", memo="送餐")
+        await self.post("a1", [(points.BUDGET, -30), (w1, 30)], path="timely_help", memo="送餐")
+        await self.post("a1", [(points.BUDGET, -31), (w1, 31)], path="timely_help", memo="送餐")
+        await self.post("a2", [(w2, 5), (points.BUDGET, -7), (w1, 2)])
+        # no_negative: the first short account in the order of the legs; unknown before short
+        await self.post("n1", [(points.BUDGET, -71), (w1, 71)])
+        await self.post("n2", [(w2, -6), (points.BUDGET, -1000), ("redeemed:o1", 1006)])
+        await self.post("n3", [(points.BUDGET, -1000), (points.wallet(99), 1000)])
+        await self.post("n4", [(w2, -5), ("redeemed:o1", 5)], kind="redemption")  # exactly all
+        await self.post("n5", [(w2, -1), ("redeemed:o1", 1)], kind="redemption")
+        # invalid journals and the ledger's own keys
+        await self.post("ledger:mine", [(points.BUDGET, -1), (w1, 1)])
+        await self.post("i1", [(points.BUDGET, -1), (w1, 2)])
+        await self.post("", [(points.BUDGET, -1), (w1, 1)])
+
+        async def refused_then_posted(conn: Any) -> Any:  # the transaction stays usable
+            legs = [(points.BUDGET, -1000), (w1, 1000)]
+            try:
+                await ledger.post_journal(conn, self.book, "award", legs, idempotency_key="t1")
+            except ledger.InsufficientFunds as exc:
+                refused = outcome(exc)
+            legs = [(points.BUDGET, -10), (w1, 10)]
+            posted = await ledger.post_journal(conn, self.book, "award", legs, idempotency_key="t1")
+            return [refused, posted]
+
+        await self.call("refused then posted", refused_then_posted)
+        # reversals
+        bought = await self.post("r1", [(w1, -10), ("redeemed:o1", 10)], kind="redemption")
+        for key in ("rev1", "rev1", "rev2"):  # posted, replayed, already reversed
+            await self.call(
+                f"reverse {key}",
+                lambda conn, key=key: ledger.reverse_journal(conn, bought.id, idempotency_key=key),
+            )
+        reversal = await self.call(
+            "find rev1", lambda conn: ledger.find_journal(conn, self.book, "rev1")
+        )
+        await self.call(
+            "reverse a reversal",
+            lambda conn: ledger.reverse_journal(conn, reversal.id, idempotency_key="rev3"),
+        )
+        await self.call(
+            "reverse nothing", lambda conn: ledger.reverse_journal(conn, 10**9, idempotency_key="x")
+        )
+        # holds: placed, replayed, reused, refused; captured in part, released, lapsed
+        for key, amount in (("h1", 20), ("h1", 20), ("h1", 21), ("h2", 1000), ("h2", 5), ("h3", 4)):
+            await self.call(
+                f"hold {key} {amount}",
+                lambda conn, key=key, amount=amount: ledger.place_hold(
+                    conn, self.book, w1, amount, expires_at=self.deadline, idempotency_key=key
+                ),
+            )
+        held = [int(r["id"]) for r in await self._rows("SELECT id FROM ledger_hold ORDER BY id")]
+        await self.post("over holds", [(w1, -1000), ("redeemed:o1", 1000)], kind="redemption")
+        for key in ("c1", "c1", "c2"):  # captured, replayed, already resolved
+            await self.call(
+                f"capture {key}",
+                lambda conn, key=key: ledger.capture_hold(
+                    conn, held[0], "redeemed:o1", 15, idempotency_key=key
+                ),
+            )
+        await self.call(
+            "release", lambda conn: ledger.release_hold(conn, held[1], idempotency_key="x1")
+        )
+        await self.call(
+            "capture released",
+            lambda conn: ledger.capture_hold(conn, held[1], "redeemed:o1", idempotency_key="c3"),
+        )
+        hold_journal = await self.call(
+            "find h3", lambda conn: ledger.find_journal(conn, self.book, "h3")
+        )
+        await self.call(
+            "reverse a hold",
+            lambda conn: ledger.reverse_journal(conn, hold_journal.id, idempotency_key="rev4"),
+        )
+        later = self.deadline + timedelta(days=1)
+        await self.call("lapse", lambda conn: ledger.lapse_holds(conn, at=later))
+        await self.call("lapse again", lambda conn: ledger.lapse_holds(conn, at=later))
+
+    async def _rows(self, sql: str) -> list[Any]:
+        async with self.db.connection() as conn:
+            return await conn.fetch(sql)
+
+
+@postgres_only
+async def test_both_write_paths_return_and_write_the_same(
+    new_db_url: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every kind of posting, refusal, replay, reversal and hold through ``ledger_post`` and
+    through the statement-by-statement path, in two databases: the same outcomes, and the same
+    rows in every table (tests/support.py ``EXPECTED_TO_DIFFER``)."""
+    deadline = datetime.now(UTC) + timedelta(days=1)
+    outcomes, rows = {}, {}
+    for label, one_statement in (("ledger_post", True), ("statements", False)):
+        monkeypatch.setattr(ledger.journals, "WRITE_IN_ONE_STATEMENT", one_statement)
+        db = open_database(new_db_url())
+        try:
+            run = Postings(db, deadline)
+            await run.run()
+            outcomes[label], rows[label] = run.outcomes, await table_rows(db)
+        finally:
+            await db.close()
+    assert_same_outcomes(outcomes)
+    assert_same_rows(rows)
