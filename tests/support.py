@@ -114,7 +114,7 @@ def serving(database_url: str, tmp: Path) -> Iterator[str]:
             server.wait(timeout=30)
 
 
-# Comparing two databases row by row (tests/unit/test_parity.py, test_ledger_write_path.py) ------
+# Comparing two databases row by row (tests/unit/counter/test_parity.py, tests/unit/ledger/test_write_path.py)
 
 
 #: Columns whose values differ between two runs of the same calls, per table; everything else, in

@@ -51,7 +51,7 @@ from mall.settings import get_settings
 
 #: On PostgreSQL, run the checkout as one call of ``mall_checkout`` (``_checkout_in_one_call``).
 #: False runs the Python path on PostgreSQL too; the parity suite compares the two
-#: (tests/unit/test_parity.py).
+#: (tests/unit/counter/test_parity.py).
 IN_ONE_CALL = True
 
 

@@ -7,7 +7,7 @@ import pytest
 import ledger
 from mall.db import Database
 from tests.conftest import ENGINE
-from tests.unit.test_ledger_journals import award, community
+from tests.unit.ledger.test_journals import award, community
 
 
 async def drop_append_only_triggers(db: Database) -> None:

@@ -9,7 +9,7 @@ import pytest
 import ledger
 from ledger.journals import now
 from mall.db import Database
-from tests.unit.test_ledger_journals import award, balance, community
+from tests.unit.ledger.test_journals import award, balance, community
 
 
 async def hold(

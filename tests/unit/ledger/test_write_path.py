@@ -19,8 +19,8 @@ from mall.db import Database, open_database
 from mall.org import points
 from tests.conftest import ENGINE
 from tests.support import assert_same_outcomes, assert_same_rows, outcome, race, table_rows
-from tests.unit.test_ledger_concurrency import on_database, outcomes, verify_clean, wallet_balance
-from tests.unit.test_ledger_journals import award, community, count
+from tests.unit.ledger.test_concurrency import on_database, outcomes, verify_clean, wallet_balance
+from tests.unit.ledger.test_journals import award, community, count
 
 postgres_only = pytest.mark.skipif(ENGINE != "postgres", reason="ledger_post is PostgreSQL's")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ledger
 from mall.db import Database
-from tests.unit.test_ledger_journals import award, community
+from tests.unit.ledger.test_journals import award, community
 
 
 async def test_statement_pages_newest_first_with_running_balance(db: Database) -> None:

@@ -10,7 +10,7 @@ import ledger
 from ledger.journals import now
 from mall.db import Database
 from tests.support import on_database, race
-from tests.unit.test_ledger_journals import award, community
+from tests.unit.ledger.test_journals import award, community
 
 
 def verify_clean(db_url: str) -> None:
