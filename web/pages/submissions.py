@@ -165,7 +165,7 @@ class StaffSubmissionController(Controller):
     ) -> Response:
         db = request.app.state.db
         found = await submissions.get(db, p, submission_id)
-        slug = await self._slug(request, found)
+        slug = found["community_slug"]
         return no_store(
             render(
                 request,
@@ -180,12 +180,6 @@ class StaffSubmissionController(Controller):
                 **words(),
             )
         )
-
-    async def _slug(self, request: Request, found: dict) -> str:
-        async with request.app.state.db.connection() as conn:
-            return await conn.fetchval(
-                "SELECT slug FROM mall_community WHERE id = ?", found["community_id"]
-            )
 
     @get("/{submission_id:int}")
     async def detail(self, request: Request, submission_id: FromPath[int]) -> Response:
