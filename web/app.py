@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, get
@@ -30,6 +32,7 @@ from mall.people import auth
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
+from web.deps import DEPENDENCIES
 from web.headers import add_security_headers
 from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS, answered_errors
@@ -87,13 +90,25 @@ def _template_globals(engine: JinjaTemplateEngine) -> None:
     )
 
 
-async def _close_db(app: Litestar) -> None:
-    housekeeping = app.state.get("housekeeping")
-    if housekeeping is not None:
-        housekeeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await housekeeping
-    await app.state.db.close()
+def _database(url: str, pool_size: int) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the database on ``app.state.db`` (handlers get it injected as ``db``,
+    ``web.deps``) and the housekeeping that lapses overdue reservations and purges old pay codes
+    every few minutes; both end with the app."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = {"max_size": pool_size} if dialect_of(url) == "postgres" else {}
+        app.state.db = db = open_database(url, **pool)
+        housekeeping = asyncio.create_task(reservations.housekeeping_loop(db))
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            await db.close()
+
+    return lifespan
 
 
 def create_app(database_url: str | None = None) -> Litestar:
@@ -104,13 +119,6 @@ def create_app(database_url: str | None = None) -> Litestar:
         logging.getLogger("mall.web").warning(
             "MALL_PASSWORD_HASH=fast: passwords are hashed with test-only argon2 parameters"
         )
-
-    async def open_db(app: Litestar) -> None:
-        url = database_url or settings.database_url
-        pool = {"max_size": settings.db_pool_size} if dialect_of(url) == "postgres" else {}
-        app.state.db = open_database(url, **pool)
-        # lapse overdue reservations and purge old pay codes every few minutes
-        app.state.housekeeping = asyncio.create_task(reservations.housekeeping_loop(app.state.db))
 
     return Litestar(
         route_handlers=[
@@ -147,8 +155,8 @@ def create_app(database_url: str | None = None) -> Litestar:
         before_request=_choose_language,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
-        on_startup=[open_db],
-        on_shutdown=[_close_db],
+        lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
+        dependencies=DEPENDENCIES,
         state=State({}),
         openapi_config=OpenAPIConfig(
             title="邻里积分超市 Community Points Mall API",

@@ -11,7 +11,7 @@ from litestar.datastructures import Cookie
 
 from mall.access import Principal
 from mall.people.auth import principal_for
-from mall.settings import get_settings
+from mall.settings import Settings
 
 SESSION_COOKIE = "mall_session"
 _UNSET = object()
@@ -40,14 +40,14 @@ async def principal(request: Request) -> Principal | None:
     return found
 
 
-def session_cookie(token: str, max_age: int) -> Cookie:
+def session_cookie(token: str, max_age: int, settings: Settings) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=token,
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=get_settings().base_url.startswith("https://"),
+        secure=settings.base_url.startswith("https://"),
         path="/",
     )
 

@@ -14,7 +14,8 @@ from msgspec import Meta
 
 from mall.earning import activities, checkin
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
-from web.api.guards import RESIDENT, STAFF, allow, caller, database
+from web.api.guards import RESIDENT, STAFF, allow, caller
+from web.deps import Db
 from web.session import client_ip
 
 Description = Annotated[str, Meta(max_length=2000)]
@@ -164,9 +165,11 @@ class ActivityController(Controller):
             "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to 10,000."
         ),
     )
-    async def create(self, request: Request, slug: Slug, data: JSONBody[NewActivity]) -> Created:
+    async def create(
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewActivity]
+    ) -> Created:
         made = await activities.create_activity(
-            database(request),
+            db,
             await caller(request),
             slug,
             title=data.title,
@@ -187,10 +190,8 @@ class ActivityController(Controller):
         summary="A community's recruitment calls",
         description="Its staff, administrators and its residents; the latest start first.",
     )
-    async def index(self, request: Request, slug: Slug) -> ActivityList:
-        found = await activities.community_activities(
-            database(request), await caller(request), slug
-        )
+    async def index(self, request: Request, db: Db, slug: Slug) -> ActivityList:
+        found = await activities.community_activities(db, await caller(request), slug)
         return ActivityList(activities=[shape(Activity, a) for a in found])  # type: ignore[misc]
 
     @get(
@@ -202,9 +203,11 @@ class ActivityController(Controller):
             "and their own place (`my_status`, `my_position` on the waiting list)."
         ),
     )
-    async def show(self, request: Request, activity_id: Id) -> ActivityForStaff | ActivityForMe:
+    async def show(
+        self, request: Request, db: Db, activity_id: Id
+    ) -> ActivityForStaff | ActivityForMe:
         p = await caller(request)
-        found = await activities.get_activity(database(request), p, activity_id)
+        found = await activities.get_activity(db, p, activity_id)
         return shape(ActivityForMe if p.role == "resident" else ActivityForStaff, found)  # type: ignore[return-value]
 
     @get(
@@ -213,8 +216,8 @@ class ActivityController(Controller):
         summary="My recruitment calls",
         description="Upcoming calls of my community, and the ones I signed up for or attended.",
     )
-    async def mine(self, request: Request) -> MyActivities:
-        found = await activities.my_activities(database(request), await caller(request))
+    async def mine(self, request: Request, db: Db) -> MyActivities:
+        found = await activities.my_activities(db, await caller(request))
         return MyActivities(
             upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],  # type: ignore[misc]
             mine=[shape(ActivityForMe, a) for a in found["mine"]],  # type: ignore[misc]
@@ -230,8 +233,8 @@ class ActivityController(Controller):
             "settlement it is refused."
         ),
     )
-    async def sign_up(self, request: Request, activity_id: Id) -> SignedUp:
-        made = await activities.sign_up(database(request), await caller(request), activity_id)
+    async def sign_up(self, request: Request, db: Db, activity_id: Id) -> SignedUp:
+        made = await activities.sign_up(db, await caller(request), activity_id)
         return SignedUp(**made)
 
     @delete(
@@ -243,10 +246,8 @@ class ActivityController(Controller):
             "The first resident on the waiting list gets the place. Not after checking in."
         ),
     )
-    async def cancel(self, request: Request, activity_id: Id) -> SignedUp:
-        made = await activities.cancel_sign_up(
-            database(request), await caller(request), activity_id
-        )
+    async def cancel(self, request: Request, db: Db, activity_id: Id) -> SignedUp:
+        made = await activities.cancel_sign_up(db, await caller(request), activity_id)
         return SignedUp(**made)
 
     @get(
@@ -258,8 +259,8 @@ class ActivityController(Controller):
             "and is accepted in its own window and the next. Show `url` as a QR code."
         ),
     )
-    async def checkin_code(self, request: Request, activity_id: Id) -> CheckinCode:
-        made = await checkin.checkin_code(database(request), await caller(request), activity_id)
+    async def checkin_code(self, request: Request, db: Db, activity_id: Id) -> CheckinCode:
+        made = await checkin.checkin_code(db, await caller(request), activity_id)
         return CheckinCode(**made)
 
     @post(
@@ -274,11 +275,9 @@ class ActivityController(Controller):
         ),
     )
     async def check_in(
-        self, request: Request, activity_id: Id, data: JSONBody[CheckinBody]
+        self, request: Request, db: Db, activity_id: Id, data: JSONBody[CheckinBody]
     ) -> CheckedIn:
-        made = await checkin.check_in(
-            database(request), await caller(request), activity_id, data.code
-        )
+        made = await checkin.check_in(db, await caller(request), activity_id, data.code)
         return CheckedIn(**made)
 
     @post(
@@ -291,10 +290,10 @@ class ActivityController(Controller):
         ),
     )
     async def attendance(
-        self, request: Request, activity_id: Id, data: JSONBody[AttendanceBody]
+        self, request: Request, db: Db, activity_id: Id, data: JSONBody[AttendanceBody]
     ) -> Attended:
         made = await checkin.record_attendance(
-            database(request),
+            db,
             await caller(request),
             activity_id,
             data.code,
@@ -314,10 +313,8 @@ class ActivityController(Controller):
             "nothing (no `Idempotency-Key` needed). `budget_exhausted` changes nothing."
         ),
     )
-    async def settle(self, request: Request, activity_id: Id) -> Settled:
-        made = await checkin.settle(
-            database(request), await caller(request), activity_id, ip=client_ip(request)
-        )
+    async def settle(self, request: Request, db: Db, activity_id: Id) -> Settled:
+        made = await checkin.settle(db, await caller(request), activity_id, ip=client_ip(request))
         return Settled(**made)
 
 

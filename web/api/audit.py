@@ -10,7 +10,8 @@ from litestar import Controller, Request, get
 
 from mall.access import audit
 from web.api.fields import Before, Limit, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.api.guards import STAFF, allow, caller
+from web.deps import Db
 
 
 class AuditEntry(msgspec.Struct):
@@ -60,10 +61,10 @@ class AuditController(Controller):
         ),
     )
     async def log(
-        self, request: Request, slug: Slug, limit: Limit = 50, before: Before = None
+        self, request: Request, db: Db, slug: Slug, limit: Limit = 50, before: Before = None
     ) -> AuditLog:
         page = await audit.community_log(
-            database(request), await caller(request), slug, limit=limit, before=before
+            db, await caller(request), slug, limit=limit, before=before
         )
         return AuditLog(
             entries=[
@@ -91,9 +92,9 @@ class AuditController(Controller):
             "its movements); `ok` is true when there is no problem."
         ),
     )
-    async def verify(self, request: Request) -> Verification:
-        report = await audit.check_ledger(database(request), await caller(request))
-        stock = await audit.check_stock(database(request), await caller(request))
+    async def verify(self, request: Request, db: Db) -> Verification:
+        report = await audit.check_ledger(db, await caller(request))
+        stock = await audit.check_stock(db, await caller(request))
         return Verification(
             ok=report.ok and stock.ok,
             journals=report.journals,

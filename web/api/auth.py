@@ -8,7 +8,8 @@ from litestar.params import JSONBody
 
 from mall.people import auth
 from web.api.fields import Name, Secret
-from web.api.guards import USERS, allow, caller, database, signed_in
+from web.api.guards import USERS, allow, caller, signed_in
+from web.deps import Db
 from web.session import client_ip
 
 
@@ -42,9 +43,9 @@ class AuthController(Controller):
             "Residents get their token from `POST /activate` instead."
         ),
     )
-    async def sign_in(self, request: Request, data: JSONBody[SignIn]) -> Token:
+    async def sign_in(self, request: Request, db: Db, data: JSONBody[SignIn]) -> Token:
         token = await auth.sign_in(
-            database(request), data.username, data.password, ip=client_ip(request), kind="api"
+            db, data.username, data.password, ip=client_ip(request), kind="api"
         )
         return Token(token=token)
 
@@ -56,8 +57,8 @@ class AuthController(Controller):
             "Revokes the bearer token of this request; it is `unauthenticated` from now on."
         ),
     )
-    async def sign_out(self, request: Request) -> None:
-        await auth.sign_out(database(request), await caller(request))
+    async def sign_out(self, request: Request, db: Db) -> None:
+        await auth.sign_out(db, await caller(request))
 
     @post(
         "/me/password",
@@ -70,9 +71,11 @@ class AuthController(Controller):
             "and token of the user is signed out; this one stays valid."
         ),
     )
-    async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> None:
+    async def change_password(
+        self, request: Request, db: Db, data: JSONBody[PasswordChange]
+    ) -> None:
         await auth.change_password(
-            database(request),
+            db,
             await caller(request),
             data.old_password,
             data.new_password,

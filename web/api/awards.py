@@ -13,8 +13,9 @@ from msgspec import Meta
 
 from mall.earning import awards, rules
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.api.guards import STAFF, allow, caller
 from web.api.submissions import SubmissionController
+from web.deps import Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -124,9 +125,9 @@ class RuleController(Controller):
             "waits for a second staff member. A code in use is `already_exists`."
         ),
     )
-    async def create(self, request: Request, slug: Slug, data: JSONBody[NewRule]) -> Rule:
+    async def create(self, request: Request, db: Db, slug: Slug, data: JSONBody[NewRule]) -> Rule:
         made = await rules.create_rule(
-            database(request),
+            db,
             await caller(request),
             slug,
             data.code,
@@ -146,8 +147,8 @@ class RuleController(Controller):
         summary="A community's earning rules",
         description="Staff of the community and administrators.",
     )
-    async def index(self, request: Request, slug: Slug) -> RuleList:
-        found = await rules.list_rules(database(request), await caller(request), slug)
+    async def index(self, request: Request, db: Db, slug: Slug) -> RuleList:
+        found = await rules.list_rules(db, await caller(request), slug)
         return RuleList(rules=[Rule(**r) for r in found])
 
 
@@ -172,13 +173,14 @@ class AwardController(Controller):
     async def create(
         self,
         request: Request,
+        db: Db,
         data: JSONBody[NewAward],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> AwardStatusOut:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await awards.create_award(
-            database(request),
+            db,
             p,
             data.community,
             data.rule,
@@ -201,10 +203,8 @@ class AwardController(Controller):
             "budget and caps again. An award already approved or rejected is `already_exists`."
         ),
     )
-    async def approve(self, request: Request, award_id: Id) -> AwardStatusOut:
-        made = await awards.approve(
-            database(request), await caller(request), award_id, ip=client_ip(request)
-        )
+    async def approve(self, request: Request, db: Db, award_id: Id) -> AwardStatusOut:
+        made = await awards.approve(db, await caller(request), award_id, ip=client_ip(request))
         return AwardStatusOut(**made)
 
     @post(
@@ -219,10 +219,10 @@ class AwardController(Controller):
         ),
     )
     async def reject(
-        self, request: Request, award_id: Id, data: JSONBody[Rejection]
+        self, request: Request, db: Db, award_id: Id, data: JSONBody[Rejection]
     ) -> AwardStatusOut:
         made = await awards.reject(
-            database(request), await caller(request), award_id, data.reason, ip=client_ip(request)
+            db, await caller(request), award_id, data.reason, ip=client_ip(request)
         )
         return AwardStatusOut(**made)
 
@@ -232,8 +232,8 @@ class AwardController(Controller):
         summary="An award",
         description="Staff of its community and administrators; anyone else's is `not_found`.",
     )
-    async def show(self, request: Request, award_id: Id) -> Award:
-        return award(await awards.get_award(database(request), await caller(request), award_id))
+    async def show(self, request: Request, db: Db, award_id: Id) -> Award:
+        return award(await awards.get_award(db, await caller(request), award_id))
 
     @get(
         "/communities/{slug:str}/awards",
@@ -245,10 +245,15 @@ class AwardController(Controller):
         ),
     )
     async def index(
-        self, request: Request, slug: Slug, status: AwardStatus = None, limit: Limit = 50
+        self,
+        request: Request,
+        db: Db,
+        slug: Slug,
+        status: AwardStatus = None,
+        limit: Limit = 50,
     ) -> AwardList:
         found = await awards.list_awards(
-            database(request), await caller(request), slug, status=status, limit=limit
+            db, await caller(request), slug, status=status, limit=limit
         )
         return AwardList(awards=[award(a) for a in found])
 

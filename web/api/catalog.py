@@ -11,7 +11,8 @@ from msgspec import Meta
 
 from mall.shop import items, outlets, stock
 from web.api.fields import NO_CONTROL, Id, IdempotencyKey, Name, Slug
-from web.api.guards import STAFF, USERS, allow, caller, database, signed_in
+from web.api.guards import STAFF, USERS, allow, caller, signed_in
+from web.deps import Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -149,10 +150,10 @@ class CatalogController(Controller):
         ),
     )
     async def create_outlet(
-        self, request: Request, slug: Slug, data: JSONBody[NewOutlet]
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewOutlet]
     ) -> Outlet:
         made = await outlets.create_outlet(
-            database(request),
+            db,
             await caller(request),
             slug,
             data.name,
@@ -167,8 +168,8 @@ class CatalogController(Controller):
         summary="A community's outlets",
         description="Staff, volunteers and residents of the community, and administrators.",
     )
-    async def outlets(self, request: Request, slug: Slug) -> OutletList:
-        found = await outlets.list_outlets(database(request), await caller(request), slug)
+    async def outlets(self, request: Request, db: Db, slug: Slug) -> OutletList:
+        found = await outlets.list_outlets(db, await caller(request), slug)
         return OutletList(
             outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
         )
@@ -180,9 +181,11 @@ class CatalogController(Controller):
         description="Staff of the community and administrators; a name already recorded is "
         "`already_exists`.",
     )
-    async def create_donor(self, request: Request, slug: Slug, data: JSONBody[NewDonor]) -> Donor:
+    async def create_donor(
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewDonor]
+    ) -> Donor:
         made = await outlets.create_donor(
-            database(request),
+            db,
             await caller(request),
             slug,
             data.name,
@@ -197,8 +200,8 @@ class CatalogController(Controller):
         summary="A community's donors",
         description="Staff of the community and administrators.",
     )
-    async def donors(self, request: Request, slug: Slug) -> DonorList:
-        found = await outlets.list_donors(database(request), await caller(request), slug)
+    async def donors(self, request: Request, db: Db, slug: Slug) -> DonorList:
+        found = await outlets.list_donors(db, await caller(request), slug)
         return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
 
     @post(
@@ -210,9 +213,11 @@ class CatalogController(Controller):
             "catalog is `already_exists`. Services (`kind: service`) are never stocked."
         ),
     )
-    async def create_item(self, request: Request, slug: Slug, data: JSONBody[NewItem]) -> Item:
+    async def create_item(
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewItem]
+    ) -> Item:
         made = await items.create_item(
-            database(request),
+            db,
             await caller(request),
             slug,
             sku=data.sku,
@@ -237,8 +242,8 @@ class CatalogController(Controller):
             "items by category and name."
         ),
     )
-    async def items(self, request: Request, slug: Slug) -> ItemList:
-        found = await items.list_items(database(request), await caller(request), slug)
+    async def items(self, request: Request, db: Db, slug: Slug) -> ItemList:
+        found = await items.list_items(db, await caller(request), slug)
         return ItemList(items=[item(i) for i in found])
 
     @get(
@@ -250,8 +255,8 @@ class CatalogController(Controller):
             "their low-stock level at each outlet (or empty), lowest first."
         ),
     )
-    async def low_stock(self, request: Request, slug: Slug) -> LowStock:
-        found = await stock.low_stock(database(request), await caller(request), slug)
+    async def low_stock(self, request: Request, db: Db, slug: Slug) -> LowStock:
+        found = await stock.low_stock(db, await caller(request), slug)
         return LowStock(
             items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
         )
@@ -271,6 +276,7 @@ class CatalogController(Controller):
     async def change(
         self,
         request: Request,
+        db: Db,
         outlet_id: Id,
         data: JSONBody[StockChange],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
@@ -278,7 +284,7 @@ class CatalogController(Controller):
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await stock.change_stock(
-            database(request),
+            db,
             p,
             outlet_id,
             sku=data.sku,
@@ -302,8 +308,8 @@ class CatalogController(Controller):
             "they have no stock and are always available."
         ),
     )
-    async def stock(self, request: Request, outlet_id: Id) -> Stock:
-        _, found = await stock.outlet_stock(database(request), await caller(request), outlet_id)
+    async def stock(self, request: Request, db: Db, outlet_id: Id) -> Stock:
+        _, found = await stock.outlet_stock(db, await caller(request), outlet_id)
         return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
 
 

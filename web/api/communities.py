@@ -8,7 +8,8 @@ from litestar.params import JSONBody
 
 from mall.org import communities
 from web.api.fields import IdempotencyKey, Name, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.api.guards import STAFF, allow, caller
+from web.deps import Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -68,9 +69,9 @@ class CommunityController(Controller):
             "is `already_exists`."
         ),
     )
-    async def create(self, request: Request, data: JSONBody[NewCommunity]) -> Community:
+    async def create(self, request: Request, db: Db, data: JSONBody[NewCommunity]) -> Community:
         made = await communities.create_community(
-            database(request), await caller(request), data.slug, data.name, ip=client_ip(request)
+            db, await caller(request), data.slug, data.name, ip=client_ip(request)
         )
         return Community(**made)
 
@@ -82,9 +83,11 @@ class CommunityController(Controller):
             "Staff of the community and administrators. `code` is unique within the community."
         ),
     )
-    async def create_grid(self, request: Request, slug: Slug, data: JSONBody[NewGrid]) -> Grid:
+    async def create_grid(
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewGrid]
+    ) -> Grid:
         made = await communities.create_grid(
-            database(request),
+            db,
             await caller(request),
             slug,
             data.code,
@@ -106,6 +109,7 @@ class CommunityController(Controller):
     async def grant(
         self,
         request: Request,
+        db: Db,
         slug: Slug,
         data: JSONBody[NewGrant],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
@@ -113,7 +117,7 @@ class CommunityController(Controller):
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await communities.grant_budget(
-            database(request),
+            db,
             p,
             slug,
             data.points,
@@ -132,6 +136,6 @@ class CommunityController(Controller):
             "Staff of the community and administrators: granted, issued and what is left."
         ),
     )
-    async def budget(self, request: Request, slug: Slug) -> Budget:
-        found = await communities.budget(database(request), await caller(request), slug)
+    async def budget(self, request: Request, db: Db, slug: Slug) -> Budget:
+        found = await communities.budget(db, await caller(request), slug)
         return Budget(balance=found.balance, granted=found.granted, issued=found.issued)

@@ -15,7 +15,8 @@ from msgspec import Meta
 
 from mall.counter import basket, checkout, lookup, orders, reservations
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
-from web.api.guards import RESIDENT, STAFF, USERS, allow, caller, database
+from web.api.guards import RESIDENT, STAFF, USERS, allow, caller
+from web.deps import Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -167,9 +168,11 @@ class CounterController(Controller):
             "`code_used`."
         ),
     )
-    async def lookup(self, request: Request, outlet_id: Id, data: JSONBody[CounterCode]) -> Found:
+    async def lookup(
+        self, request: Request, db: Db, outlet_id: Id, data: JSONBody[CounterCode]
+    ) -> Found:
         found = await lookup.lookup(
-            database(request),
+            db,
             await caller(request),
             outlet_id,
             data.code,
@@ -200,6 +203,7 @@ class CounterController(Controller):
     async def checkout(
         self,
         request: Request,
+        db: Db,
         outlet_id: Id,
         data: JSONBody[NewOrder],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
@@ -207,7 +211,7 @@ class CounterController(Controller):
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         done = await checkout.checkout(
-            database(request),
+            db,
             p,
             outlet_id,
             code=data.code,
@@ -228,8 +232,8 @@ class CounterController(Controller):
             "anyone else's order is `not_found`."
         ),
     )
-    async def order(self, request: Request, order_id: Id) -> Order:
-        found = await orders.get_order(database(request), await caller(request), order_id)
+    async def order(self, request: Request, db: Db, order_id: Id) -> Order:
+        found = await orders.get_order(db, await caller(request), order_id)
         return Order(
             **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
             lines=lines_of(found["lines"]),
@@ -246,13 +250,11 @@ class CounterController(Controller):
         ),
     )
     async def refund(
-        self, request: Request, order_id: Id, idempotency_key: IdempotencyKey
+        self, request: Request, db: Db, order_id: Id, idempotency_key: IdempotencyKey
     ) -> Refunded:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
-        done = await orders.refund(
-            database(request), p, order_id, idempotency_key=idem.key, ip=client_ip(request)
-        )
+        done = await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
         return Refunded(id=done["id"], status=done["status"])
 
     @post(
@@ -268,12 +270,13 @@ class CounterController(Controller):
     async def collect(
         self,
         request: Request,
+        db: Db,
         reservation_id: Id,
         data: JSONBody[CounterCode],
         idempotency_key: IdempotencyKey,  # collecting is once per reservation whatever the key
     ) -> Placed:
         done = await reservations.collect(
-            database(request),
+            db,
             await caller(request),
             reservation_id,
             code=data.code,
@@ -288,8 +291,8 @@ class CounterController(Controller):
         summary="My shift at the counter",
         description="Orders, points and items I handed out since I signed in, for the hand-over.",
     )
-    async def shift(self, request: Request) -> Shift:
-        found = await orders.shift_summary(database(request), await caller(request))
+    async def shift(self, request: Request, db: Db) -> Shift:
+        found = await orders.shift_summary(db, await caller(request))
         return Shift(
             since=found["since"],
             orders=found["orders"],
@@ -313,12 +316,16 @@ class ReservationController(Controller):
         ),
     )
     async def reserve(
-        self, request: Request, data: JSONBody[NewReservation], idempotency_key: IdempotencyKey
+        self,
+        request: Request,
+        db: Db,
+        data: JSONBody[NewReservation],
+        idempotency_key: IdempotencyKey,
     ) -> Reservation:
         p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await reservations.reserve(
-            database(request),
+            db,
             p,
             data.outlet,
             pairs(data.lines),
@@ -328,8 +335,8 @@ class ReservationController(Controller):
         return reservation(made)
 
     @get("/me/reservations", summary="My reservations", description="Newest first.")
-    async def mine(self, request: Request) -> ReservationList:
-        found = await reservations.my_reservations(database(request), await caller(request))
+    async def mine(self, request: Request, db: Db) -> ReservationList:
+        found = await reservations.my_reservations(db, await caller(request))
         return ReservationList(reservations=[reservation(r) for r in found])
 
     @delete(
@@ -338,8 +345,8 @@ class ReservationController(Controller):
         summary="Cancel a reservation",
         description="Points and goods go back. Cancelling it again changes nothing.",
     )
-    async def cancel(self, request: Request, reservation_id: Id) -> Reservation:
-        done = await reservations.cancel(database(request), await caller(request), reservation_id)
+    async def cancel(self, request: Request, db: Db, reservation_id: Id) -> Reservation:
+        done = await reservations.cancel(db, await caller(request), reservation_id)
         return reservation(done)
 
 

@@ -16,7 +16,6 @@ from litestar.types import Guard
 
 from mall import access
 from mall.access import Principal
-from mall.db import Database
 from mall.errors import Unauthenticated
 from web.session import principal
 
@@ -45,7 +44,3 @@ async def caller(request: Request) -> Principal:
     if found is None:
         raise Unauthenticated()
     return found
-
-
-def database(request: Request) -> Database:
-    return request.app.state.db

@@ -10,8 +10,9 @@ from litestar.datastructures import CacheControlHeader
 
 from mall.people import residents
 from web.api.fields import Before, Limit
-from web.api.guards import RESIDENT, allow, caller, database
+from web.api.guards import RESIDENT, allow, caller
 from web.api.residents import Passbook, Resident, passbook, resident
+from web.deps import Db
 
 
 class PayCode(msgspec.Struct):
@@ -32,17 +33,17 @@ class MeController(Controller):
             "The signed-in resident: balance, points held for reservations, and available."
         ),
     )
-    async def show(self, request: Request) -> Resident:
+    async def show(self, request: Request, db: Db) -> Resident:
         p = await caller(request)
-        return resident(await residents.get_resident(database(request), p, p.resident_id))
+        return resident(await residents.get_resident(db, p, p.resident_id))
 
     @get(
         "/me/pay-code",
         summary="A fresh pay code",
         description=("A new code on every call, valid for about a minute and for one checkout."),
     )
-    async def pay_code(self, request: Request) -> PayCode:
-        made = await residents.new_pay_code(database(request), await caller(request))
+    async def pay_code(self, request: Request, db: Db) -> PayCode:
+        made = await residents.new_pay_code(db, await caller(request))
         return PayCode(**made)
 
     @get(
@@ -51,10 +52,8 @@ class MeController(Controller):
         description=("Every movement of my points, newest first, with the balance after each."),
     )
     async def passbook(
-        self, request: Request, limit: Limit = 20, before: Before = None
+        self, request: Request, db: Db, limit: Limit = 20, before: Before = None
     ) -> Passbook:
         p = await caller(request)
-        statement = await residents.passbook(
-            database(request), p, p.resident_id, limit=limit, before=before
-        )
+        statement = await residents.passbook(db, p, p.resident_id, limit=limit, before=before)
         return passbook(statement)

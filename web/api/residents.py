@@ -12,7 +12,8 @@ from litestar.params import JSONBody, QueryParameter
 import ledger
 from mall.people import residents
 from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.api.guards import STAFF, allow, caller
+from web.deps import Db
 from web.session import client_ip
 
 Query = Annotated[
@@ -134,10 +135,10 @@ class ResidentController(Controller):
         ),
     )
     async def register(
-        self, request: Request, slug: Slug, data: JSONBody[NewResident]
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewResident]
     ) -> Registered:
         made = await residents.create_resident(
-            database(request),
+            db,
             await caller(request),
             slug,
             data.name,
@@ -159,13 +160,14 @@ class ResidentController(Controller):
     async def search(
         self,
         request: Request,
+        db: Db,
         slug: Slug,
         q: Query = "",
         grid: GridCode = None,
         limit: Limit = 50,
     ) -> ResidentList:
         found = await residents.list_residents(
-            database(request), await caller(request), slug, query=q, grid=grid, limit=limit
+            db, await caller(request), slug, query=q, grid=grid, limit=limit
         )
         return ResidentList(residents=[Listed(**r) for r in found])
 
@@ -178,10 +180,8 @@ class ResidentController(Controller):
             "is `not_found`."
         ),
     )
-    async def show(self, request: Request, resident_id: Id) -> Resident:
-        return resident(
-            await residents.get_resident(database(request), await caller(request), resident_id)
-        )
+    async def show(self, request: Request, db: Db, resident_id: Id) -> Resident:
+        return resident(await residents.get_resident(db, await caller(request), resident_id))
 
     @post(
         "/residents/{resident_id:int}/activation",
@@ -192,9 +192,9 @@ class ResidentController(Controller):
             "earlier code and signs out the phone bound before."
         ),
     )
-    async def issue_activation(self, request: Request, resident_id: Id) -> Activation:
+    async def issue_activation(self, request: Request, db: Db, resident_id: Id) -> Activation:
         made = await residents.issue_activation(
-            database(request), await caller(request), resident_id, ip=client_ip(request)
+            db, await caller(request), resident_id, ip=client_ip(request)
         )
         return Activation(**made)
 
@@ -207,9 +207,11 @@ class ResidentController(Controller):
             "card revokes the old one."
         ),
     )
-    async def issue_card(self, request: Request, resident_id: Id, data: JSONBody[NewCard]) -> Card:
+    async def issue_card(
+        self, request: Request, db: Db, resident_id: Id, data: JSONBody[NewCard]
+    ) -> Card:
         made = await residents.issue_card(
-            database(request), await caller(request), resident_id, data.pin, ip=client_ip(request)
+            db, await caller(request), resident_id, data.pin, ip=client_ip(request)
         )
         return Card(card_code=made["card_code"])
 
@@ -223,9 +225,14 @@ class ResidentController(Controller):
         ),
     )
     async def passbook(
-        self, request: Request, resident_id: Id, limit: Limit = 20, before: Before = None
+        self,
+        request: Request,
+        db: Db,
+        resident_id: Id,
+        limit: Limit = 20,
+        before: Before = None,
     ) -> Passbook:
         statement = await residents.passbook(
-            database(request), await caller(request), resident_id, limit=limit, before=before
+            db, await caller(request), resident_id, limit=limit, before=before
         )
         return passbook(statement)

@@ -14,7 +14,8 @@ from msgspec import Meta
 
 from mall.earning import submissions
 from web.api.fields import MAX_ID, NO_CONTROL, Id, Limit, Name, Slug
-from web.api.guards import RESIDENT, STAFF, allow, caller, database
+from web.api.guards import RESIDENT, STAFF, allow, caller
+from web.deps import Db
 from web.session import client_ip
 
 Kind = Literal["proposal", "dispute", "wish"]
@@ -104,10 +105,8 @@ class SubmissionController(Controller):
             "(days per kind, set by staff; by default dispute 3, proposal 7, wish 14)."
         ),
     )
-    async def file(self, request: Request, data: JSONBody[NewSubmission]) -> Filed:
-        made = await submissions.file(
-            database(request), await caller(request), data.kind, data.title, data.body
-        )
+    async def file(self, request: Request, db: Db, data: JSONBody[NewSubmission]) -> Filed:
+        made = await submissions.file(db, await caller(request), data.kind, data.title, data.body)
         return Filed(id=made["id"], status=made["status"], due_at=made["due_at"])
 
     @get(
@@ -116,8 +115,8 @@ class SubmissionController(Controller):
         summary="My submissions",
         description="The signed-in resident's own submissions, newest first, with their status.",
     )
-    async def mine(self, request: Request, limit: Limit = 50) -> SubmissionList:
-        found = await submissions.mine(database(request), await caller(request), limit=limit)
+    async def mine(self, request: Request, db: Db, limit: Limit = 50) -> SubmissionList:
+        found = await submissions.mine(db, await caller(request), limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
     @get(
@@ -130,11 +129,9 @@ class SubmissionController(Controller):
         ),
     )
     async def queue(
-        self, request: Request, slug: Slug, status: Status = None, limit: Limit = 100
+        self, request: Request, db: Db, slug: Slug, status: Status = None, limit: Limit = 100
     ) -> SubmissionList:
-        found = await submissions.queue(
-            database(request), await caller(request), slug, status=status, limit=limit
-        )
+        found = await submissions.queue(db, await caller(request), slug, status=status, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
     @get(
@@ -145,10 +142,8 @@ class SubmissionController(Controller):
             "Its filer, or staff of its community and administrators; anyone else gets `not_found`."
         ),
     )
-    async def show(self, request: Request, submission_id: Id) -> Submission:
-        return submission(
-            await submissions.get(database(request), await caller(request), submission_id)
-        )
+    async def show(self, request: Request, db: Db, submission_id: Id) -> Submission:
+        return submission(await submissions.get(db, await caller(request), submission_id))
 
     @post(
         "/submissions/{submission_id:int}/decision",
@@ -164,11 +159,11 @@ class SubmissionController(Controller):
         ),
     )
     async def decide(
-        self, request: Request, submission_id: Id, data: JSONBody[Decision]
+        self, request: Request, db: Db, submission_id: Id, data: JSONBody[Decision]
     ) -> Submission:
         return submission(
             await submissions.decide(
-                database(request),
+                db,
                 await caller(request),
                 submission_id,
                 data.decision,
@@ -185,8 +180,8 @@ class SubmissionController(Controller):
         summary="Days to decide each kind of submission",
         description="Staff of the community and administrators.",
     )
-    async def deadlines(self, request: Request, slug: Slug) -> DeadlinesOut:
-        found = await submissions.deadlines(database(request), await caller(request), slug)
+    async def deadlines(self, request: Request, db: Db, slug: Slug) -> DeadlinesOut:
+        found = await submissions.deadlines(db, await caller(request), slug)
         return DeadlinesOut(**found)
 
     @put(
@@ -199,10 +194,10 @@ class SubmissionController(Controller):
         ),
     )
     async def set_deadlines(
-        self, request: Request, slug: Slug, data: JSONBody[Deadlines]
+        self, request: Request, db: Db, slug: Slug, data: JSONBody[Deadlines]
     ) -> DeadlinesOut:
         days = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         found = await submissions.set_deadlines(
-            database(request), await caller(request), slug, days, ip=client_ip(request)
+            db, await caller(request), slug, days, ip=client_ip(request)
         )
         return DeadlinesOut(**found)

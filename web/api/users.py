@@ -12,7 +12,8 @@ from msgspec import Meta
 from mall.access import MAX_ID
 from mall.people import users
 from web.api.fields import Id, Name, Secret
-from web.api.guards import STAFF, allow, caller, database
+from web.api.guards import STAFF, allow, caller
+from web.deps import Db
 from web.session import client_ip
 
 Outlets = Annotated[list[Annotated[int, Meta(ge=1, le=MAX_ID)]], Meta(max_length=100)]
@@ -55,9 +56,9 @@ class UserController(Controller):
             "characters."
         ),
     )
-    async def create(self, request: Request, data: JSONBody[NewUser]) -> User:
+    async def create(self, request: Request, db: Db, data: JSONBody[NewUser]) -> User:
         made = await users.create_user(
-            database(request),
+            db,
             await caller(request),
             data.username,
             data.password,
@@ -79,9 +80,9 @@ class UserController(Controller):
         ),
     )
     async def set_outlets(
-        self, request: Request, user_id: Id, data: JSONBody[VolunteerOutlets]
+        self, request: Request, db: Db, user_id: Id, data: JSONBody[VolunteerOutlets]
     ) -> User:
         chosen = await users.set_volunteer_outlets(
-            database(request), await caller(request), user_id, data.outlets, ip=client_ip(request)
+            db, await caller(request), user_id, data.outlets, ip=client_ip(request)
         )
         return User(**chosen)

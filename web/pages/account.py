@@ -12,6 +12,7 @@ from litestar.params import FromQuery
 from mall.errors import MallError
 from mall.org import communities
 from mall.people import auth
+from web.deps import AppSettings, Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -54,8 +55,9 @@ class AccountController(Controller):
         )
 
     @post("/sign-in")
-    async def sign_in(self, request: Request, data: Annotated[SignInForm, FORM]) -> Response:
-        db = request.app.state.db
+    async def sign_in(
+        self, request: Request, db: Db, settings: AppSettings, data: Annotated[SignInForm, FORM]
+    ) -> Response:
         try:
             token = await auth.sign_in(
                 db, data.username, data.password, ip=client_ip(request), kind="web"
@@ -75,14 +77,16 @@ class AccountController(Controller):
         p = await auth.principal_for(db, token)
         assert p is not None  # the session was opened a moment ago
         response = see_other(safe_next(data.next, landing(p)))
-        response.set_cookie(session_cookie(token, int(auth.STAFF_SESSION.total_seconds())))
+        response.set_cookie(
+            session_cookie(token, int(auth.STAFF_SESSION.total_seconds()), settings)
+        )
         return response
 
     @post("/sign-out")
-    async def sign_out(self, request: Request) -> Response:
+    async def sign_out(self, request: Request, db: Db) -> Response:
         p = await principal(request)
         if p is not None:
-            await auth.sign_out(request.app.state.db, p)
+            await auth.sign_out(db, p)
         return clear_session(see_other("/sign-in" if p is None or p.kind == "user" else "/start"))
 
     @get("/account/password")
@@ -92,7 +96,7 @@ class AccountController(Controller):
 
     @post("/account/password")
     async def change_password(
-        self, request: Request, data: Annotated[PasswordForm, FORM]
+        self, request: Request, db: Db, data: Annotated[PasswordForm, FORM]
     ) -> Response:
         p = await user(request, ("admin", "staff", "volunteer"))
         if data.new != data.repeat:
@@ -107,9 +111,7 @@ class AccountController(Controller):
                 )
             )
         try:
-            await auth.change_password(
-                request.app.state.db, p, data.current, data.new, ip=client_ip(request)
-            )
+            await auth.change_password(db, p, data.current, data.new, ip=client_ip(request))
         except MallError as exc:
             return no_store(
                 render(
@@ -124,8 +126,8 @@ class AccountController(Controller):
         return see_other("/account/password?done=true")
 
     @get("/volunteer")
-    async def volunteer_home(self, request: Request) -> Response:
+    async def volunteer_home(self, request: Request, db: Db) -> Response:
         p = await user(request, ("volunteer",))
         assert p.community_slug is not None  # volunteers always belong to a community
-        community = await communities.get_community(request.app.state.db, p, p.community_slug)
+        community = await communities.get_community(db, p, p.community_slug)
         return no_store(render(request, "account/volunteer.html", me=p, community=community))

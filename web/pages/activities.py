@@ -16,10 +16,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import activities, checkin
 from mall.errors import N_, AlreadyCheckedIn, Invalid, MallError
 from mall.org.points import PATHS
 from web import qr
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -103,10 +105,10 @@ class StaffActivityController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/")
-    async def index(self, request: Request, community: FromQuery[str] = "") -> Response:
+    async def index(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
-        found = await activities.community_activities(request.app.state.db, p, slug) if slug else []
+        found = await activities.community_activities(db, p, slug) if slug else []
         return no_store(
             render(
                 request,
@@ -144,12 +146,14 @@ class StaffActivityController(Controller):
         )
 
     @post("/")
-    async def create(self, request: Request, data: Annotated[ActivityForm, FORM]) -> Response:
+    async def create(
+        self, request: Request, db: Db, data: Annotated[ActivityForm, FORM]
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await activities.create_activity(
-                request.app.state.db,
+                db,
                 p,
                 data.community,
                 title=data.title,
@@ -168,14 +172,19 @@ class StaffActivityController(Controller):
 
     @get("/{activity_id:int}")
     async def show(
-        self, request: Request, activity_id: FromPath[int], checked: FromQuery[int | None] = None
+        self,
+        request: Request,
+        db: Db,
+        activity_id: FromPath[int],
+        checked: FromQuery[int | None] = None,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        return await self._detail(request, p, activity_id, checked=checked)
+        return await self._detail(request, db, p, activity_id, checked=checked)
 
     async def _detail(
         self,
         request: Request,
+        db: Database,
         p: Principal,
         activity_id: int,
         *,
@@ -184,7 +193,7 @@ class StaffActivityController(Controller):
         form: AttendanceForm | None = None,
         status: int = 200,
     ) -> Response:
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        found = await activities.get_activity(db, p, activity_id)
         signups = [
             {
                 **s,
@@ -213,12 +222,16 @@ class StaffActivityController(Controller):
 
     @post("/{activity_id:int}/attendance")
     async def attendance(
-        self, request: Request, activity_id: FromPath[int], data: Annotated[AttendanceForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        activity_id: FromPath[int],
+        data: Annotated[AttendanceForm, FORM],
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
             done = await checkin.record_attendance(
-                request.app.state.db,
+                db,
                 p,
                 activity_id,
                 data.code.strip(),
@@ -227,19 +240,27 @@ class StaffActivityController(Controller):
             )
         except MallError as exc:
             return await self._detail(
-                request, p, activity_id, error=message(exc), form=data, status=form_status(exc)
+                request, db, p, activity_id, error=message(exc), form=data, status=form_status(exc)
             )
         return see_other(f"/staff/activities/{activity_id}?checked={done['resident_id']}")
 
     @get("/{activity_id:int}/settle")
-    async def confirm_settle(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def confirm_settle(
+        self, request: Request, db: Db, activity_id: FromPath[int]
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
-        return await self._confirm(request, p, activity_id, None)
+        return await self._confirm(request, db, p, activity_id, None)
 
     async def _confirm(
-        self, request: Request, p: Principal, activity_id: int, error: str | None, status: int = 200
+        self,
+        request: Request,
+        db: Database,
+        p: Principal,
+        activity_id: int,
+        error: str | None,
+        status: int = 200,
     ) -> Response:
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        found = await activities.get_activity(db, p, activity_id)
         return no_store(
             render(
                 request,
@@ -253,19 +274,18 @@ class StaffActivityController(Controller):
         )
 
     @post("/{activity_id:int}/settle")
-    async def settle(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def settle(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
-            await checkin.settle(request.app.state.db, p, activity_id, ip=client_ip(request))
+            await checkin.settle(db, p, activity_id, ip=client_ip(request))
         except MallError as exc:
-            return await self._confirm(request, p, activity_id, message(exc), form_status(exc))
+            return await self._confirm(request, db, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/staff/activities/{activity_id}")
 
     @get("/{activity_id:int}/screen")
-    async def screen(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def screen(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
         p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
         found = await activities.get_activity(db, p, activity_id)
         shown = (
             await checkin.checkin_code(db, p, activity_id) if found["status"] == "open" else None
@@ -291,9 +311,9 @@ class ResidentActivityController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/me/activities")
-    async def index(self, request: Request) -> Response:
+    async def index(self, request: Request, db: Db) -> Response:
         p = await resident(request)
-        found = await activities.my_activities(request.app.state.db, p)
+        found = await activities.my_activities(db, p)
         coming = {a["id"] for a in found["upcoming"]}  # shown there already, with my place
         return no_store(
             render(
@@ -305,14 +325,20 @@ class ResidentActivityController(Controller):
         )
 
     @get("/me/activities/{activity_id:int}")
-    async def show(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def show(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         p = await resident(request)
-        return await self._detail(request, p, activity_id, None)
+        return await self._detail(request, db, p, activity_id, None)
 
     async def _detail(
-        self, request: Request, p: Principal, activity_id: int, error: str | None, status: int = 200
+        self,
+        request: Request,
+        db: Database,
+        p: Principal,
+        activity_id: int,
+        error: str | None,
+        status: int = 200,
     ) -> Response:
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        found = await activities.get_activity(db, p, activity_id)
         return no_store(
             render(
                 request,
@@ -325,34 +351,34 @@ class ResidentActivityController(Controller):
         )
 
     @post("/me/activities/{activity_id:int}/signup")
-    async def sign_up(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def sign_up(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         p = await resident(request)
         try:
-            await activities.sign_up(request.app.state.db, p, activity_id)
+            await activities.sign_up(db, p, activity_id)
         except MallError as exc:
-            return await self._detail(request, p, activity_id, message(exc), form_status(exc))
+            return await self._detail(request, db, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/me/activities/{activity_id}")
 
     @post("/me/activities/{activity_id:int}/cancel")
-    async def cancel(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def cancel(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         p = await resident(request)
         try:
-            await activities.cancel_sign_up(request.app.state.db, p, activity_id)
+            await activities.cancel_sign_up(db, p, activity_id)
         except MallError as exc:
-            return await self._detail(request, p, activity_id, message(exc), form_status(exc))
+            return await self._detail(request, db, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/me/activities/{activity_id}")
 
     @get("/c/{code:str}")
-    async def landing(self, request: Request, code: FromPath[str]) -> Response:
+    async def landing(self, request: Request, db: Db, code: FromPath[str]) -> Response:
         """What the check-in QR opens: the activity and one big button; nothing is done yet."""
-        return await self._landing(request, code, None)
+        return await self._landing(request, db, code, None)
 
     async def _landing(
-        self, request: Request, code: str, error: str | None, status: int = 200
+        self, request: Request, db: Database, code: str, error: str | None, status: int = 200
     ) -> Response:
         p = await principal(request)
         try:
-            found = await checkin.activity_for_code(request.app.state.db, code)
+            found = await checkin.activity_for_code(db, code)
         except MallError as exc:
             return no_store(
                 render(
@@ -382,23 +408,23 @@ class ResidentActivityController(Controller):
         )
 
     @post("/c/{code:str}")
-    async def check_in(self, request: Request, code: FromPath[str]) -> Response:
+    async def check_in(self, request: Request, db: Db, code: FromPath[str]) -> Response:
         p = await principal(request)
         if p is None or p.kind != "resident":
-            return await self._landing(request, code, None, 403)
+            return await self._landing(request, db, code, None, 403)
         try:
             activity_id = checkin.read_checkin_code(code)
-            await checkin.check_in(request.app.state.db, p, activity_id, code)
+            await checkin.check_in(db, p, activity_id, code)
         except AlreadyCheckedIn:
             return see_other(f"/me/activities/{activity_id}/checked-in")
         except MallError as exc:
-            return await self._landing(request, code, message(exc), exc.status)
+            return await self._landing(request, db, code, message(exc), exc.status)
         return see_other(f"/me/activities/{activity_id}/checked-in")
 
     @get("/me/activities/{activity_id:int}/checked-in")
-    async def checked_in(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def checked_in(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         p = await resident(request)
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        found = await activities.get_activity(db, p, activity_id)
         if found["my_checked_in_at"] is None:
             return see_other(f"/me/activities/{activity_id}")
         return no_store(

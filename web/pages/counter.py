@@ -20,9 +20,11 @@ import catalog
 import ledger
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.db import Database
 from mall.errors import MallError
 from mall.people import codes, residents
 from web import qr
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -100,16 +102,21 @@ class CounterController(Controller):
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
 
-    async def _outlet(self, request: Request, p: Principal) -> dict | None:
+    async def _outlet(self, request: Request, db: Database, p: Principal) -> dict | None:
         chosen = request.cookies.get(OUTLET_COOKIE, "")
-        outlets = await orders.counter_outlets(request.app.state.db, p)
+        outlets = await orders.counter_outlets(db, p)
         return next((o for o in outlets if str(o["id"]) == chosen), None)
 
     async def _idle(
-        self, request: Request, p: Principal, *, error: str | None = None, status: int = 200
+        self,
+        request: Request,
+        db: Database,
+        p: Principal,
+        *,
+        error: str | None = None,
+        status: int = 200,
     ) -> Response:
-        db = request.app.state.db
-        outlet = await self._outlet(request, p)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             outlets = await orders.counter_outlets(db, p)
             return no_store(
@@ -133,14 +140,16 @@ class CounterController(Controller):
         )
 
     @get("/counter")
-    async def counter(self, request: Request) -> Response:
+    async def counter(self, request: Request, db: Db) -> Response:
         p = await user(request, ROLES)
-        return await self._idle(request, p)
+        return await self._idle(request, db, p)
 
     @post("/counter/outlet")
-    async def choose_outlet(self, request: Request, data: Annotated[OutletForm, FORM]) -> Response:
+    async def choose_outlet(
+        self, request: Request, db: Db, data: Annotated[OutletForm, FORM]
+    ) -> Response:
         p = await user(request, ROLES)
-        outlets = await orders.counter_outlets(request.app.state.db, p)
+        outlets = await orders.counter_outlets(db, p)
         response = see_other("/counter")
         if any(o["id"] == data.outlet for o in outlets):
             response.set_cookie(
@@ -158,6 +167,7 @@ class CounterController(Controller):
     async def _serve(
         self,
         request: Request,
+        db: Database,
         p: Principal,
         outlet: dict,
         code: str,
@@ -168,7 +178,6 @@ class CounterController(Controller):
         chosen: dict[str, int] | None = None,
     ) -> Response:
         """The resident at the counter with the item grid; a fresh key for this checkout."""
-        db = request.app.state.db
         found = await lookup.lookup(db, p, outlet["id"], code, pin or None, ip=client_ip(request))
         items = await orders.counter_items(db, p, outlet["id"])
         chosen = chosen or {}
@@ -191,27 +200,26 @@ class CounterController(Controller):
         )
 
     @post("/counter/scan")
-    async def scan(self, request: Request, data: Annotated[ScanForm, FORM]) -> Response:
+    async def scan(self, request: Request, db: Db, data: Annotated[ScanForm, FORM]) -> Response:
         p = await user(request, ROLES)
-        outlet = await self._outlet(request, p)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         try:
-            return await self._serve(request, p, outlet, data.code, data.pin)
+            return await self._serve(request, db, p, outlet, data.code, data.pin)
         except Exception as exc:  # shown beside the scan field
             text, status = problem_text(exc)
-            return await self._idle(request, p, error=text, status=status)
+            return await self._idle(request, db, p, error=text, status=status)
 
     @post("/counter/orders")
-    async def confirm(self, request: Request) -> Response:
+    async def confirm(self, request: Request, db: Db) -> Response:
         p = await user(request, ROLES)
-        outlet = await self._outlet(request, p)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         form = await request.form()
         code, key = str(form.get("code", "")), str(form.get("key", ""))[:100]
         wanted = quantities(form)
-        db = request.app.state.db
         try:
             done = await checkout.checkout(
                 db,
@@ -228,38 +236,44 @@ class CounterController(Controller):
             chosen = {sku: q for sku, q in wanted if q > 0}
             try:
                 return await self._serve(
-                    request, p, outlet, code, error=text, status=status, chosen=chosen
+                    request, db, p, outlet, code, error=text, status=status, chosen=chosen
                 )
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
-                return await self._idle(request, p, error=text, status=status)
+                return await self._idle(request, db, p, error=text, status=status)
         return see_other(f"/counter/orders/{done['id']}")
 
     @post("/counter/reservations/{reservation_id:int}/collect")
     async def collect(
-        self, request: Request, reservation_id: FromPath[int], data: Annotated[CodeForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        reservation_id: FromPath[int],
+        data: Annotated[CodeForm, FORM],
     ) -> Response:
         p = await user(request, ROLES)
-        outlet = await self._outlet(request, p)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         try:
             done = await reservations.collect(
-                request.app.state.db, p, reservation_id, code=data.code, ip=client_ip(request)
+                db, p, reservation_id, code=data.code, ip=client_ip(request)
             )
         except Exception as exc:
             text, status = problem_text(exc)
             try:
-                return await self._serve(request, p, outlet, data.code, error=text, status=status)
+                return await self._serve(
+                    request, db, p, outlet, data.code, error=text, status=status
+                )
             except Exception as again:
                 text, status = problem_text(again)
-                return await self._idle(request, p, error=text, status=status)
+                return await self._idle(request, db, p, error=text, status=status)
         return see_other(f"/counter/orders/{done['id']}")
 
     @get("/counter/orders/{order_id:int}")
-    async def receipt(self, request: Request, order_id: FromPath[int]) -> Response:
+    async def receipt(self, request: Request, db: Db, order_id: FromPath[int]) -> Response:
         p = await user(request, ROLES)
-        order = await orders.get_order(request.app.state.db, p, order_id)
+        order = await orders.get_order(db, p, order_id)
         return no_store(
             render(
                 request,
@@ -275,12 +289,16 @@ class CounterController(Controller):
 
     @post("/counter/orders/{order_id:int}/refund")
     async def refund(
-        self, request: Request, order_id: FromPath[int], data: Annotated[KeyForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        order_id: FromPath[int],
+        data: Annotated[KeyForm, FORM],
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
             await orders.refund(
-                request.app.state.db,
+                db,
                 p,
                 order_id,
                 idempotency_key=f"web:{p.label()}:{data.key[:100] or secrets.token_urlsafe(8)}",
@@ -298,13 +316,16 @@ class ReservationPages(Controller):
 
     @get("/me/pay/status")
     async def pay_status(
-        self, request: Request, code: FromQuery[str] = "", scanned: FromQuery[str] = ""
+        self,
+        request: Request,
+        db: Db,
+        code: FromQuery[str] = "",
+        scanned: FromQuery[str] = "",
     ) -> Response:
         """Polled by the pay page every few seconds: nothing (204) while the code waits, the
         receipt once it paid, the code without renewal once a counter scanned it, a fresh code
         when it is about to expire. Without htmx (a plain refresh), always the whole page."""
         p = await resident(request)
-        db = request.app.state.db
         state, until = await lookup.code_state(db, p, code)
         htmx = request.headers.get("hx-request") == "true"
         if state == "paid":
@@ -339,22 +360,27 @@ class ReservationPages(Controller):
         )
 
     @get("/me/reservations")
-    async def mine(self, request: Request) -> Response:
+    async def mine(self, request: Request, db: Db) -> Response:
         p = await resident(request)
-        found = await reservations.my_reservations(request.app.state.db, p)
+        found = await reservations.my_reservations(db, p)
         rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
         return no_store(render(request, "counter/my_reservations.html", rows=rows))
 
     @get("/me/reservations/new")
     async def new(
-        self, request: Request, outlet: FromQuery[int | None] = None, sku: FromQuery[str] = ""
+        self,
+        request: Request,
+        db: Db,
+        outlet: FromQuery[int | None] = None,
+        sku: FromQuery[str] = "",
     ) -> Response:
         p = await resident(request)
-        return await self._form(request, p, outlet, {sku: 1} if sku else {})
+        return await self._form(request, db, p, outlet, {sku: 1} if sku else {})
 
     async def _form(
         self,
         request: Request,
+        db: Database,
         p: Principal,
         outlet_id: int | None,
         chosen: dict[str, int],
@@ -362,7 +388,6 @@ class ReservationPages(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        db = request.app.state.db
         outlets = await orders.counter_outlets(db, p)
         outlet = next((o for o in outlets if o["id"] == outlet_id), None)
         if outlet is None and len(outlets) == 1:
@@ -390,7 +415,7 @@ class ReservationPages(Controller):
         )
 
     @post("/me/reservations")
-    async def reserve(self, request: Request) -> Response:
+    async def reserve(self, request: Request, db: Db) -> Response:
         p = await resident(request)
         form = await request.form()
         wanted = quantities(form)
@@ -401,7 +426,7 @@ class ReservationPages(Controller):
         key = str(form.get("key", ""))[:100] or secrets.token_urlsafe(8)
         try:
             await reservations.reserve(
-                request.app.state.db,
+                db,
                 p,
                 outlet_id,
                 wanted,
@@ -411,13 +436,13 @@ class ReservationPages(Controller):
         except Exception as exc:
             text, status = problem_text(exc)
             chosen = {sku: q for sku, q in wanted if q > 0}
-            return await self._form(request, p, outlet_id, chosen, error=text, status=status)
+            return await self._form(request, db, p, outlet_id, chosen, error=text, status=status)
         return see_other("/me/reservations")
 
     @post("/me/reservations/{reservation_id:int}/cancel")
-    async def cancel(self, request: Request, reservation_id: FromPath[int]) -> Response:
+    async def cancel(self, request: Request, db: Db, reservation_id: FromPath[int]) -> Response:
         p = await resident(request)
-        await reservations.cancel(request.app.state.db, p, reservation_id)
+        await reservations.cancel(db, p, reservation_id)
         return see_other("/me/reservations")
 
 

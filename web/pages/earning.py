@@ -17,10 +17,12 @@ from litestar.params import FromPath, FromQuery
 
 import ledger
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from mall.org import communities
 from mall.people import residents
+from web.deps import Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -75,12 +77,11 @@ class EarningController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/earning")
-    async def dashboard(self, request: Request, community: FromQuery[str] = "") -> Response:
+    async def dashboard(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
         context: dict = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
-            db = request.app.state.db
             context["budget"] = await communities.budget(db, p, slug)
             context["pending"] = await awards.count_pending(db, p, slug)
             queue = await submissions.queue(db, p, slug, limit=200)
@@ -91,6 +92,7 @@ class EarningController(Controller):
     async def _issue_page(
         self,
         request: Request,
+        db: Database,
         p: Principal,
         slug: str,
         *,
@@ -103,7 +105,6 @@ class EarningController(Controller):
         error: str | None = None,
         status_code: int = 200,
     ) -> Response:
-        db = request.app.state.db
         picked = picked or []
         found = await residents.list_residents(
             db, p, slug, query=q, grid=grid.strip() or None, limit=200
@@ -137,6 +138,7 @@ class EarningController(Controller):
     async def issue_page(
         self,
         request: Request,
+        db: Db,
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         rule: FromQuery[str] = "",
@@ -147,10 +149,12 @@ class EarningController(Controller):
         if not slug:
             return no_store(render(request, "earning/issue.html", me=p, slug=""))
         picked = ids(request.query_params.getall("picked", []))
-        return await self._issue_page(request, p, slug, q=q, grid=grid, picked=picked, rule=rule)
+        return await self._issue_page(
+            request, db, p, slug, q=q, grid=grid, picked=picked, rule=rule
+        )
 
     @post("/awards/find")
-    async def find(self, request: Request) -> Response:
+    async def find(self, request: Request, db: Db) -> Response:
         """A pay code or card code (with PIN) typed or scanned: add that resident to the list."""
         p = await user(request, STAFF_ROLES)
         form = await request.form()
@@ -158,7 +162,7 @@ class EarningController(Controller):
         picked = ids(form.getall("picked", []))
         try:
             found = await residents.find_resident_by_code(
-                request.app.state.db,
+                db,
                 p,
                 form.get("code", ""),
                 form.get("pin", "") or None,
@@ -167,6 +171,7 @@ class EarningController(Controller):
         except MallError as exc:
             return await self._issue_page(
                 request,
+                db,
                 p,
                 slug,
                 picked=picked,
@@ -182,7 +187,7 @@ class EarningController(Controller):
         return see_other(f"/staff/awards/new?{query}")
 
     @post("/awards")
-    async def issue(self, request: Request) -> Response:
+    async def issue(self, request: Request, db: Db) -> Response:
         p = await user(request, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
@@ -192,7 +197,7 @@ class EarningController(Controller):
             if not key or len(key) > 60:
                 raise Invalid(N_("This form is out of date. Please open it again."))
             made = await awards.create_award(
-                request.app.state.db,
+                db,
                 p,
                 slug,
                 rule,
@@ -212,6 +217,7 @@ class EarningController(Controller):
             )
             return await self._issue_page(
                 request,
+                db,
                 p,
                 slug,
                 picked=chosen,
@@ -224,9 +230,9 @@ class EarningController(Controller):
         return see_other(f"/staff/awards/{made['id']}{suffix(p, slug)}")
 
     @get("/awards/{award_id:int}")
-    async def award_page(self, request: Request, award_id: FromPath[int]) -> Response:
+    async def award_page(self, request: Request, db: Db, award_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
-        found = await awards.get_award(request.app.state.db, p, award_id)
+        found = await awards.get_award(db, p, award_id)
         return no_store(
             render(
                 request,
@@ -240,13 +246,15 @@ class EarningController(Controller):
         )
 
     async def _approvals_page(
-        self, request: Request, p: Principal, slug: str, error: str | None = None, status: int = 200
+        self,
+        request: Request,
+        db: Database,
+        p: Principal,
+        slug: str,
+        error: str | None = None,
+        status: int = 200,
     ) -> Response:
-        waiting = (
-            await awards.list_awards(request.app.state.db, p, slug, status=awards.PENDING)
-            if slug
-            else []
-        )
+        waiting = await awards.list_awards(db, p, slug, status=awards.PENDING) if slug else []
         return no_store(
             render(
                 request,
@@ -262,36 +270,38 @@ class EarningController(Controller):
         )
 
     @get("/approvals")
-    async def approvals(self, request: Request, community: FromQuery[str] = "") -> Response:
+    async def approvals(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
         p = await user(request, STAFF_ROLES)
-        return await self._approvals_page(request, p, community_of(p, community))
+        return await self._approvals_page(request, db, p, community_of(p, community))
 
     @post("/awards/{award_id:int}/approve")
-    async def approve(self, request: Request, award_id: FromPath[int]) -> Response:
+    async def approve(self, request: Request, db: Db, award_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         try:
-            await awards.approve(request.app.state.db, p, award_id, ip=client_ip(request))
+            await awards.approve(db, p, award_id, ip=client_ip(request))
         except MallError as exc:
             return await self._approvals_page(
-                request, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
+                request, db, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
             )
         return see_other(f"/staff/awards/{award_id}{suffix(p, slug)}")
 
     @post("/awards/{award_id:int}/reject")
     async def reject(
-        self, request: Request, award_id: FromPath[int], data: Annotated[RejectForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        award_id: FromPath[int],
+        data: Annotated[RejectForm, FORM],
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
-            await awards.reject(
-                request.app.state.db, p, award_id, data.reason, ip=client_ip(request)
-            )
+            await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
         except MallError as exc:
             return await self._approvals_page(
-                request, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
+                request, db, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
             )
         return see_other(f"/staff/approvals{suffix(p, slug)}")
 

@@ -12,8 +12,10 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES
+from mall.db import Database
 from mall.errors import N_, Invalid, MallError
 from mall.shop import items, outlets, pictures, stock
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -78,12 +80,12 @@ class GoodsController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/items")
-    async def items_page(self, request: Request, community: FromQuery[str] = "") -> Response:
+    async def items_page(
+        self, request: Request, db: Db, community: FromQuery[str] = ""
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
-        found = (
-            await items.list_items(request.app.state.db, p, slug, active_only=False) if slug else []
-        )
+        found = await items.list_items(db, p, slug, active_only=False) if slug else []
         return no_store(
             render(
                 request,
@@ -96,14 +98,15 @@ class GoodsController(Controller):
         )
 
     async def _item_form(
-        self, request: Request, form: ItemForm, error: str | None = None, status: int = 200
+        self,
+        request: Request,
+        db: Database,
+        form: ItemForm,
+        error: str | None = None,
+        status: int = 200,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        donors = (
-            await outlets.list_donors(request.app.state.db, p, form.community)
-            if form.community
-            else []
-        )
+        donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
             render(
                 request,
@@ -118,17 +121,21 @@ class GoodsController(Controller):
         )
 
     @get("/items/new")
-    async def new_item_page(self, request: Request, community: FromQuery[str] = "") -> Response:
+    async def new_item_page(
+        self, request: Request, db: Db, community: FromQuery[str] = ""
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
-        return await self._item_form(request, ItemForm(community=community_of(p, community)))
+        return await self._item_form(request, db, ItemForm(community=community_of(p, community)))
 
     @post("/items")
-    async def create_item(self, request: Request, data: Annotated[ItemForm, FORM]) -> Response:
+    async def create_item(
+        self, request: Request, db: Db, data: Annotated[ItemForm, FORM]
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await items.create_item(
-                request.app.state.db,
+                db,
                 p,
                 data.community,
                 sku=data.sku,
@@ -143,12 +150,13 @@ class GoodsController(Controller):
                 ip=client_ip(request),
             )
         except MallError as exc:
-            return await self._item_form(request, data, message(exc), form_status(exc))
+            return await self._item_form(request, db, data, message(exc), form_status(exc))
         return see_other(f"/staff/items/{made['id']}?saved=1")
 
     async def _item_page(
         self,
         request: Request,
+        db: Database,
         item_id: int,
         *,
         form: ItemForm | None = None,
@@ -158,7 +166,7 @@ class GoodsController(Controller):
         saved: bool = False,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        item = await items.get_item(request.app.state.db, p, item_id)
+        item = await items.get_item(db, p, item_id)
         if form is None:
             form = ItemForm(
                 sku=item["sku"],
@@ -188,18 +196,22 @@ class GoodsController(Controller):
 
     @get("/items/{item_id:int}")
     async def item_page(
-        self, request: Request, item_id: FromPath[int], saved: FromQuery[str] = ""
+        self, request: Request, db: Db, item_id: FromPath[int], saved: FromQuery[str] = ""
     ) -> Response:
-        return await self._item_page(request, item_id, saved=bool(saved))
+        return await self._item_page(request, db, item_id, saved=bool(saved))
 
     @post("/items/{item_id:int}")
     async def save_item(
-        self, request: Request, item_id: FromPath[int], data: Annotated[ItemForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        item_id: FromPath[int],
+        data: Annotated[ItemForm, FORM],
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
             await items.update_item(
-                request.app.state.db,
+                db,
                 p,
                 item_id,
                 name=data.name,
@@ -213,12 +225,12 @@ class GoodsController(Controller):
             )
         except MallError as exc:
             return await self._item_page(
-                request, item_id, form=data, error=message(exc), status=form_status(exc)
+                request, db, item_id, form=data, error=message(exc), status=form_status(exc)
             )
         return see_other(f"/staff/items/{item_id}?saved=1")
 
     @post("/items/{item_id:int}/picture", request_max_body_size=pictures.MAX_BYTES * 4)
-    async def upload_picture(self, request: Request, item_id: FromPath[int]) -> Response:
+    async def upload_picture(self, request: Request, db: Db, item_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
         form = await request.form()
         upload = form.get("picture")
@@ -226,29 +238,32 @@ class GoodsController(Controller):
         if isinstance(upload, UploadFile):
             data = await upload.read(pictures.MAX_BYTES + 1)
         try:
-            await items.set_picture(request.app.state.db, p, item_id, data, ip=client_ip(request))
+            await items.set_picture(db, p, item_id, data, ip=client_ip(request))
         except MallError as exc:
             return await self._item_page(
-                request, item_id, picture_error=message(exc), status=form_status(exc)
+                request, db, item_id, picture_error=message(exc), status=form_status(exc)
             )
         return see_other(f"/staff/items/{item_id}?saved=1")
 
     @get("/donors")
-    async def donors_page(self, request: Request, community: FromQuery[str] = "") -> Response:
+    async def donors_page(
+        self, request: Request, db: Db, community: FromQuery[str] = ""
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         return await self._donors(
-            request, NamedForm(kind="unit", community=community_of(p, community))
+            request, db, NamedForm(kind="unit", community=community_of(p, community))
         )
 
     async def _donors(
-        self, request: Request, form: NamedForm, error: str | None = None, status: int = 200
+        self,
+        request: Request,
+        db: Database,
+        form: NamedForm,
+        error: str | None = None,
+        status: int = 200,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        donors = (
-            await outlets.list_donors(request.app.state.db, p, form.community)
-            if form.community
-            else []
-        )
+        donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
             render(
                 request,
@@ -264,29 +279,37 @@ class GoodsController(Controller):
         )
 
     @post("/donors")
-    async def create_donor(self, request: Request, data: Annotated[NamedForm, FORM]) -> Response:
+    async def create_donor(
+        self, request: Request, db: Db, data: Annotated[NamedForm, FORM]
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             await outlets.create_donor(
-                request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
+                db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:
-            return await self._donors(request, data, message(exc), form_status(exc))
+            return await self._donors(request, db, data, message(exc), form_status(exc))
         suffix = "" if p.community_slug else f"?community={data.community}"
         return see_other(f"/staff/donors{suffix}")
 
     @get("/outlets")
-    async def outlets_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
-        form = NamedForm(kind="supermarket", community=community_of(p, community))
-        return await self._outlets(request, form)
-
-    async def _outlets(
-        self, request: Request, form: NamedForm, error: str | None = None, status: int = 200
+    async def outlets_page(
+        self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+        form = NamedForm(kind="supermarket", community=community_of(p, community))
+        return await self._outlets(request, db, form)
+
+    async def _outlets(
+        self,
+        request: Request,
+        db: Database,
+        form: NamedForm,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        p = await user(request, STAFF_ROLES)
         found = await outlets.list_outlets(db, p, form.community) if form.community else []
         low = await stock.low_stock(db, p, form.community) if form.community else []
         return no_store(
@@ -305,13 +328,15 @@ class GoodsController(Controller):
         )
 
     @post("/outlets")
-    async def create_outlet(self, request: Request, data: Annotated[NamedForm, FORM]) -> Response:
+    async def create_outlet(
+        self, request: Request, db: Db, data: Annotated[NamedForm, FORM]
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await outlets.create_outlet(
-                request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
+                db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:
-            return await self._outlets(request, data, message(exc), form_status(exc))
+            return await self._outlets(request, db, data, message(exc), form_status(exc))
         return see_other(f"/staff/outlets/{made['id']}")

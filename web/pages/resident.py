@@ -17,6 +17,7 @@ from mall.errors import MallError
 from mall.people import codes, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
+from web.deps import AppSettings, Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -57,21 +58,23 @@ class ResidentController(Controller):
         return render(request, "resident/start.html", signed_in=await principal(request))
 
     @get("/a/{code:str}")
-    async def activation_landing(self, request: Request, code: FromPath[str]) -> Response:
+    async def activation_landing(self, request: Request, db: Db, code: FromPath[str]) -> Response:
         try:
-            await residents.check_activation(request.app.state.db, code)
+            await residents.check_activation(db, code)
         except MallError as exc:
             return await self._code_problem(request, exc)
         return no_store(render(request, "resident/activate.html", code=code))
 
     @post("/a/{code:str}")
-    async def activate(self, request: Request, code: FromPath[str]) -> Response:
+    async def activate(
+        self, request: Request, db: Db, settings: AppSettings, code: FromPath[str]
+    ) -> Response:
         try:
-            token, _ = await residents.activate(request.app.state.db, code, ip=client_ip(request))
+            token, _ = await residents.activate(db, code, ip=client_ip(request))
         except MallError as exc:
             return await self._code_problem(request, exc)
         response = see_other("/me")
-        response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds())))
+        response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds()), settings))
         return response
 
     async def _code_problem(self, request: Request, exc: MallError) -> Response:
@@ -88,9 +91,8 @@ class ResidentController(Controller):
         )
 
     @get("/me")
-    async def home(self, request: Request) -> Response:
+    async def home(self, request: Request, db: Db) -> Response:
         p = await resident(request)
-        db = request.app.state.db
         me = await residents.get_resident(db, p, p.resident_id)
         statement = await residents.passbook(db, p, p.resident_id, limit=RECENT)
         return no_store(
@@ -104,9 +106,9 @@ class ResidentController(Controller):
         )
 
     @get("/me/pay")
-    async def pay(self, request: Request) -> Response:
+    async def pay(self, request: Request, db: Db) -> Response:
         p = await resident(request)
-        issued = await residents.new_pay_code(request.app.state.db, p)
+        issued = await residents.new_pay_code(db, p)
         return no_store(
             render(
                 request,
@@ -120,11 +122,11 @@ class ResidentController(Controller):
         )
 
     @get("/me/passbook")
-    async def passbook(self, request: Request, before: FromQuery[int | None] = None) -> Response:
+    async def passbook(
+        self, request: Request, db: Db, before: FromQuery[int | None] = None
+    ) -> Response:
         p = await resident(request)
-        statement = await residents.passbook(
-            request.app.state.db, p, p.resident_id, limit=PAGE, before=before
-        )
+        statement = await residents.passbook(db, p, p.resident_id, limit=PAGE, before=before)
         return no_store(
             render(
                 request,

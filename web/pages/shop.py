@@ -9,6 +9,7 @@ from litestar.response import File
 
 from mall.errors import NotFound
 from mall.shop import items, pictures
+from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS, no_store, resident
 from web.pages.goods import GoodsController
 from web.pages.stock import StockController
@@ -23,9 +24,9 @@ class ShopController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/me/shop")
-    async def shop_page(self, request: Request) -> Response:
+    async def shop_page(self, request: Request, db: Db) -> Response:
         p = await resident(request)
-        found = await items.browse(request.app.state.db, p)
+        found = await items.browse(db, p)
         return no_store(
             render(
                 request,

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.errors import N_, MallError
 from mall.people import residents
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -85,6 +86,7 @@ class StaffController(Controller):
     async def residents_page(
         self,
         request: Request,
+        db: Db,
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         community: FromQuery[str] = "",
@@ -92,9 +94,7 @@ class StaffController(Controller):
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
         found = (
-            await residents.list_residents(
-                request.app.state.db, p, slug, query=q, grid=grid.strip() or None
-            )
+            await residents.list_residents(db, p, slug, query=q, grid=grid.strip() or None)
             if slug
             else []
         )
@@ -119,13 +119,13 @@ class StaffController(Controller):
 
     @post("/residents")
     async def register_resident(
-        self, request: Request, data: Annotated[ResidentForm, FORM]
+        self, request: Request, db: Db, data: Annotated[ResidentForm, FORM]
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             created = await residents.create_resident(
-                request.app.state.db,
+                db,
                 p,
                 data.community,
                 data.name,
@@ -147,9 +147,8 @@ class StaffController(Controller):
         return see_other(f"/staff/residents/{created['id']}")
 
     @get("/residents/{resident_id:int}")
-    async def resident_page(self, request: Request, resident_id: FromPath[int]) -> Response:
+    async def resident_page(self, request: Request, db: Db, resident_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
         resident = await residents.get_resident(db, p, resident_id)
         statement = await residents.passbook(db, p, resident_id, limit=10)
         return no_store(
@@ -166,16 +165,13 @@ class StaffController(Controller):
     async def audit_page(
         self,
         request: Request,
+        db: Db,
         before: FromQuery[int | None] = None,
         community: FromQuery[str] = "",
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
-        page = (
-            await audit.community_log(request.app.state.db, p, slug, limit=50, before=before)
-            if slug
-            else None
-        )
+        page = await audit.community_log(db, p, slug, limit=50, before=before) if slug else None
         rows = [
             {
                 "when": when(e.at),

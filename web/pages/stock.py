@@ -15,8 +15,10 @@ from litestar.params import FromPath
 import catalog
 import ledger
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.errors import N_, Invalid, MallError
 from mall.shop import outlets, stock
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -85,6 +87,7 @@ class StockController(Controller):
     async def _stock_page(
         self,
         request: Request,
+        db: Database,
         outlet_id: int,
         *,
         form: StockForm | None = None,
@@ -92,7 +95,6 @@ class StockController(Controller):
         status: int = 200,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
         outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         donors = await outlets.outlet_donors(db, p, outlet_id)
         moves = [
@@ -118,18 +120,22 @@ class StockController(Controller):
         )
 
     @get("/outlets/{outlet_id:int}")
-    async def stock_page(self, request: Request, outlet_id: FromPath[int]) -> Response:
-        return await self._stock_page(request, outlet_id)
+    async def stock_page(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
+        return await self._stock_page(request, db, outlet_id)
 
     @post("/outlets/{outlet_id:int}/stock")
     async def change_stock(
-        self, request: Request, outlet_id: FromPath[int], data: Annotated[StockForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        outlet_id: FromPath[int],
+        data: Annotated[StockForm, FORM],
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
             made = await stock.change_stock(
-                request.app.state.db,
+                db,
                 p,
                 outlet_id,
                 sku=data.sku,
@@ -145,17 +151,18 @@ class StockController(Controller):
             )
         except (MallError, catalog.CatalogError) as exc:
             return await self._stock_page(
-                request, outlet_id, form=data, error=form_error(exc), status=_status(exc)
+                request, db, outlet_id, form=data, error=form_error(exc), status=_status(exc)
             )
         return see_other(f"/staff/outlets/{outlet_id}?done={made['sku']}")
 
     @get("/outlets/{outlet_id:int}/stocktake")
-    async def stocktake_page(self, request: Request, outlet_id: FromPath[int]) -> Response:
-        return await self._stocktake_page(request, outlet_id)
+    async def stocktake_page(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
+        return await self._stocktake_page(request, db, outlet_id)
 
     async def _stocktake_page(
         self,
         request: Request,
+        db: Database,
         outlet_id: int,
         *,
         typed: dict[str, str] | None = None,
@@ -165,7 +172,7 @@ class StockController(Controller):
         status: int = 200,
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        outlet, rows = await stock.outlet_stock(request.app.state.db, p, outlet_id)
+        outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         return no_store(
             render(
                 request,
@@ -182,7 +189,7 @@ class StockController(Controller):
         )
 
     @post("/outlets/{outlet_id:int}/stocktake")
-    async def stocktake(self, request: Request, outlet_id: FromPath[int]) -> Response:
+    async def stocktake(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
         form = await request.form()
         typed = {
@@ -196,7 +203,7 @@ class StockController(Controller):
                 raise Invalid(N_("Please enter at least one counted quantity."))
             counts = {sku: whole(text, COUNTED) for sku, text in typed.items()}
             await stock.stocktake(
-                request.app.state.db,
+                db,
                 p,
                 outlet_id,
                 counts,  # type: ignore[arg-type]
@@ -208,6 +215,7 @@ class StockController(Controller):
         except (MallError, catalog.CatalogError) as exc:
             return await self._stocktake_page(
                 request,
+                db,
                 outlet_id,
                 typed=typed,
                 memo=memo,
@@ -219,10 +227,9 @@ class StockController(Controller):
 
     @get("/outlets/{outlet_id:int}/stocktake/{key:str}")
     async def stocktake_done(
-        self, request: Request, outlet_id: FromPath[int], key: FromPath[str]
+        self, request: Request, db: Db, outlet_id: FromPath[int], key: FromPath[str]
     ) -> Response:
         p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
         outlet = await outlets.get_outlet(db, p, outlet_id)
         changes = await stock.stocktake_result(db, p, outlet_id, form_key(p, key))
         return no_store(

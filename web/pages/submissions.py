@@ -10,8 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import rules, submissions
 from mall.errors import N_, Invalid, MallError
+from web.deps import Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -90,9 +92,9 @@ class ResidentSubmissionController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/")
-    async def mine(self, request: Request, filed: FromQuery[int | None] = None) -> Response:
+    async def mine(self, request: Request, db: Db, filed: FromQuery[int | None] = None) -> Response:
         p = await resident(request)
-        found = await submissions.mine(request.app.state.db, p)
+        found = await submissions.mine(db, p)
         return no_store(
             render(request, "earning/my_submissions.html", found=found, filed=filed, **words())
         )
@@ -106,10 +108,12 @@ class ResidentSubmissionController(Controller):
         )
 
     @post("/")
-    async def file(self, request: Request, data: Annotated[SubmissionForm, FORM]) -> Response:
+    async def file(
+        self, request: Request, db: Db, data: Annotated[SubmissionForm, FORM]
+    ) -> Response:
         p = await resident(request)
         try:
-            made = await submissions.file(request.app.state.db, p, data.kind, data.title, data.body)
+            made = await submissions.file(db, p, data.kind, data.title, data.body)
         except MallError as exc:
             return no_store(
                 render(
@@ -131,12 +135,15 @@ class StaffSubmissionController(Controller):
 
     @get("/")
     async def queue(
-        self, request: Request, status: FromQuery[str] = "", community: FromQuery[str] = ""
+        self,
+        request: Request,
+        db: Db,
+        status: FromQuery[str] = "",
+        community: FromQuery[str] = "",
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, community)
         status = status if status in submissions.STATUSES else ""
-        db = request.app.state.db
         found = await submissions.queue(db, p, slug, status=status or None) if slug else []
         days = await submissions.deadlines(db, p, slug) if slug else {}
         return no_store(
@@ -157,13 +164,13 @@ class StaffSubmissionController(Controller):
     async def _detail(
         self,
         request: Request,
+        db: Database,
         p: Principal,
         submission_id: int,
         form: DecisionForm | None = None,
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        db = request.app.state.db
         found = await submissions.get(db, p, submission_id)
         slug = found["community_slug"]
         return no_store(
@@ -182,19 +189,23 @@ class StaffSubmissionController(Controller):
         )
 
     @get("/{submission_id:int}")
-    async def detail(self, request: Request, submission_id: FromPath[int]) -> Response:
+    async def detail(self, request: Request, db: Db, submission_id: FromPath[int]) -> Response:
         p = await user(request, STAFF_ROLES)
-        return await self._detail(request, p, submission_id)
+        return await self._detail(request, db, p, submission_id)
 
     @post("/{submission_id:int}/decision")
     async def decide(
-        self, request: Request, submission_id: FromPath[int], data: Annotated[DecisionForm, FORM]
+        self,
+        request: Request,
+        db: Db,
+        submission_id: FromPath[int],
+        data: Annotated[DecisionForm, FORM],
     ) -> Response:
         p = await user(request, STAFF_ROLES)
         try:
             helper = whole(data.helper) if data.helper.strip() else None
             await submissions.decide(
-                request.app.state.db,
+                db,
                 p,
                 submission_id,
                 data.decision,
@@ -205,14 +216,15 @@ class StaffSubmissionController(Controller):
             )
         except MallError as exc:
             status = exc.status if exc.status in (403, 404, 409) else 400
-            return await self._detail(request, p, submission_id, data, message(exc), status)
+            return await self._detail(request, db, p, submission_id, data, message(exc), status)
         return see_other(f"/staff/submissions/{submission_id}")
 
     @post("/deadlines")
-    async def deadlines(self, request: Request, data: Annotated[DeadlineForm, FORM]) -> Response:
+    async def deadlines(
+        self, request: Request, db: Db, data: Annotated[DeadlineForm, FORM]
+    ) -> Response:
         p = await user(request, STAFF_ROLES)
         slug = community_of(p, data.community)
-        db = request.app.state.db
         try:
             days = {
                 kind: whole(getattr(data, kind))
