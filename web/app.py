@@ -13,9 +13,8 @@ from pathlib import Path
 from litestar import Litestar, MediaType, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.handlers import BaseRouteHandler
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -41,18 +40,20 @@ from web.pwa import PWA_ROUTES
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _authorize_connection(self: BaseRouteHandler, connection: ASGIConnection) -> None:
-    """Run the route's guards, handing them the route handler itself.
-
-    Litestar 2 hands each guard ``copy(handler)``: about 60 attributes copied on every guarded
-    request, 5% of the server's time per checkout (py-spy, bench/checkout.py). Our guards
-    (web/api/guards.py, web/pages) read only the connection, so the copy protects nothing.
-    """
-    for guard in self.resolve_guards():
-        await guard(connection, self)  # type: ignore[misc]
-
-
-BaseRouteHandler.authorize_connection = _authorize_connection  # type: ignore[method-assign]
+def _check_callers_are_taken(app: Litestar) -> None:
+    """Refuse to start when a route says who may call it (``dependencies=allow(...)``, as ``p``)
+    but its handler does not take ``p``: Litestar resolves a dependency only for a handler that
+    declares it, so that route would check nobody."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if (
+                handler.http_methods != {"OPTIONS"}  # Litestar's own OPTIONS answer takes nothing
+                and "p" in handler.resolve_dependencies()
+                and "p" not in handler.parsed_fn_signature.parameters
+            ):
+                raise ImproperlyConfiguredException(
+                    f"{handler.handler_name} ({route.path}) is given the caller p but never takes it"
+                )
 
 
 @get("/healthz", media_type=MediaType.JSON, include_in_schema=False, cache=False)
@@ -120,7 +121,7 @@ def create_app(database_url: str | None = None) -> Litestar:
             "MALL_PASSWORD_HASH=fast: passwords are hashed with test-only argon2 parameters"
         )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             home,
@@ -191,6 +192,8 @@ def create_app(database_url: str | None = None) -> Litestar:
             },
         ),
     )
+    _check_callers_are_taken(app)
+    return app
 
 
 def create_served_app() -> Litestar:

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
+from mall.access import Principal
 from mall.db import Database
 from mall.settings import Settings, get_settings
 
@@ -17,6 +18,10 @@ Db: TypeAlias = NamedDependency[SkipValidation[Database]]
 
 AppSettings: TypeAlias = NamedDependency[SkipValidation[Settings]]
 """``settings: AppSettings`` in a handler's signature."""
+
+Caller: TypeAlias = NamedDependency[SkipValidation[Principal]]
+"""``p: Caller`` in a handler's signature: the signed-in principal, where the route's
+dependencies say who may call it (``web.api.callers.allow``)."""
 
 
 def provide_db(state: State) -> Database:

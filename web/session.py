@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from mall.access import Principal
+from mall.db import Database
 from mall.people.auth import principal_for
 from mall.settings import Settings
 
@@ -25,7 +26,7 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def principal(request: Request) -> Principal | None:
+async def principal(request: Request, db: Database) -> Principal | None:
     """The signed-in principal of this request, looked up once per request."""
     cached = request.scope.get("mall_principal", _UNSET)
     if cached is not _UNSET:
@@ -35,7 +36,7 @@ async def principal(request: Request) -> Principal | None:
         token = header[7:].strip() if header[:7].lower() == "bearer " else None
     else:
         token = request.cookies.get(SESSION_COOKIE)
-    found = await principal_for(request.app.state.db, token)
+    found = await principal_for(db, token)
     request.scope["mall_principal"] = found  # type: ignore[typeddict-unknown-key]
     return found
 

@@ -9,9 +9,9 @@ import msgspec
 from litestar import Controller, Request, get
 
 from mall.access import audit
+from web.api.callers import STAFF, allow
 from web.api.fields import Before, Limit, Slug
-from web.api.guards import STAFF, allow, caller
-from web.deps import Db
+from web.deps import Caller, Db
 
 
 class AuditEntry(msgspec.Struct):
@@ -53,7 +53,7 @@ class AuditController(Controller):
 
     @get(
         "/communities/{slug:str}/audit",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's audit log",
         description=(
             "Staff of the community and administrators: every privileged action, newest "
@@ -61,11 +61,15 @@ class AuditController(Controller):
         ),
     )
     async def log(
-        self, request: Request, db: Db, slug: Slug, limit: Limit = 50, before: Before = None
+        self,
+        request: Request,
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        limit: Limit = 50,
+        before: Before = None,
     ) -> AuditLog:
-        page = await audit.community_log(
-            db, await caller(request), slug, limit=limit, before=before
-        )
+        page = await audit.community_log(db, p, slug, limit=limit, before=before)
         return AuditLog(
             entries=[
                 AuditEntry(
@@ -84,7 +88,7 @@ class AuditController(Controller):
 
     @get(
         "/ledger/verify",
-        guards=[allow("admin")],
+        dependencies=allow("admin"),
         summary="Check the ledger",
         description=(
             "Street administrators only: the same checks as `mall verify` (zero-sum "
@@ -92,9 +96,9 @@ class AuditController(Controller):
             "its movements); `ok` is true when there is no problem."
         ),
     )
-    async def verify(self, request: Request, db: Db) -> Verification:
-        report = await audit.check_ledger(db, await caller(request))
-        stock = await audit.check_stock(db, await caller(request))
+    async def verify(self, request: Request, db: Db, p: Caller) -> Verification:
+        report = await audit.check_ledger(db, p)
+        stock = await audit.check_stock(db, p)
         return Verification(
             ok=report.ok and stock.ok,
             journals=report.journals,

@@ -7,9 +7,9 @@ from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
 from mall.people import auth
+from web.api.callers import SIGNED_IN, USERS, allow
 from web.api.fields import Name, Secret
-from web.api.guards import USERS, allow, caller, signed_in
-from web.deps import Db
+from web.deps import Caller, Db
 from web.session import client_ip
 
 
@@ -51,19 +51,19 @@ class AuthController(Controller):
 
     @delete(
         "/auth/token",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="Sign out this token",
         description=(
             "Revokes the bearer token of this request; it is `unauthenticated` from now on."
         ),
     )
-    async def sign_out(self, request: Request, db: Db) -> None:
-        await auth.sign_out(db, await caller(request))
+    async def sign_out(self, request: Request, db: Db, p: Caller) -> None:
+        await auth.sign_out(db, p)
 
     @post(
         "/me/password",
         status_code=204,
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Change one's own password",
         description=(
             "Staff, volunteers and administrators only. A wrong current password or a new "
@@ -72,11 +72,11 @@ class AuthController(Controller):
         ),
     )
     async def change_password(
-        self, request: Request, db: Db, data: JSONBody[PasswordChange]
+        self, request: Request, db: Db, p: Caller, data: JSONBody[PasswordChange]
     ) -> None:
         await auth.change_password(
             db,
-            await caller(request),
+            p,
             data.old_password,
             data.new_password,
             ip=client_ip(request),

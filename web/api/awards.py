@@ -12,10 +12,10 @@ from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
 from mall.earning import awards, rules
+from web.api.callers import STAFF, allow
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
-from web.api.guards import STAFF, allow, caller
 from web.api.submissions import SubmissionController
-from web.deps import Db
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -116,7 +116,7 @@ class RuleController(Controller):
 
     @post(
         "/communities/{slug:str}/rules",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Create an earning rule",
         description=(
             "Staff of the community and administrators. `path` is one of `timely_help`, "
@@ -125,10 +125,12 @@ class RuleController(Controller):
             "waits for a second staff member. A code in use is `already_exists`."
         ),
     )
-    async def create(self, request: Request, db: Db, slug: Slug, data: JSONBody[NewRule]) -> Rule:
+    async def create(
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewRule]
+    ) -> Rule:
         made = await rules.create_rule(
             db,
-            await caller(request),
+            p,
             slug,
             data.code,
             data.name,
@@ -143,12 +145,12 @@ class RuleController(Controller):
 
     @get(
         "/communities/{slug:str}/rules",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's earning rules",
         description="Staff of the community and administrators.",
     )
-    async def index(self, request: Request, db: Db, slug: Slug) -> RuleList:
-        found = await rules.list_rules(db, await caller(request), slug)
+    async def index(self, request: Request, db: Db, p: Caller, slug: Slug) -> RuleList:
+        found = await rules.list_rules(db, p, slug)
         return RuleList(rules=[Rule(**r) for r in found])
 
 
@@ -157,7 +159,7 @@ class AwardController(Controller):
 
     @post(
         "/awards",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Award points to residents",
         description=(
             "Staff of the community and administrators; needs an `Idempotency-Key` header. "
@@ -174,10 +176,10 @@ class AwardController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         data: JSONBody[NewAward],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> AwardStatusOut:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await awards.create_award(
             db,
@@ -194,7 +196,7 @@ class AwardController(Controller):
 
     @post(
         "/awards/{award_id:int}/approve",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Approve a waiting award",
         description=(
@@ -203,13 +205,13 @@ class AwardController(Controller):
             "budget and caps again. An award already approved or rejected is `already_exists`."
         ),
     )
-    async def approve(self, request: Request, db: Db, award_id: Id) -> AwardStatusOut:
-        made = await awards.approve(db, await caller(request), award_id, ip=client_ip(request))
+    async def approve(self, request: Request, db: Db, p: Caller, award_id: Id) -> AwardStatusOut:
+        made = await awards.approve(db, p, award_id, ip=client_ip(request))
         return AwardStatusOut(**made)
 
     @post(
         "/awards/{award_id:int}/reject",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Reject a waiting award",
         description=(
@@ -219,25 +221,23 @@ class AwardController(Controller):
         ),
     )
     async def reject(
-        self, request: Request, db: Db, award_id: Id, data: JSONBody[Rejection]
+        self, request: Request, db: Db, p: Caller, award_id: Id, data: JSONBody[Rejection]
     ) -> AwardStatusOut:
-        made = await awards.reject(
-            db, await caller(request), award_id, data.reason, ip=client_ip(request)
-        )
+        made = await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
         return AwardStatusOut(**made)
 
     @get(
         "/awards/{award_id:int}",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="An award",
         description="Staff of its community and administrators; anyone else's is `not_found`.",
     )
-    async def show(self, request: Request, db: Db, award_id: Id) -> Award:
-        return award(await awards.get_award(db, await caller(request), award_id))
+    async def show(self, request: Request, db: Db, p: Caller, award_id: Id) -> Award:
+        return award(await awards.get_award(db, p, award_id))
 
     @get(
         "/communities/{slug:str}/awards",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's awards",
         description=(
             "Staff of the community and administrators: newest first, with their residents; "
@@ -248,13 +248,12 @@ class AwardController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         slug: Slug,
         status: AwardStatus = None,
         limit: Limit = 50,
     ) -> AwardList:
-        found = await awards.list_awards(
-            db, await caller(request), slug, status=status, limit=limit
-        )
+        found = await awards.list_awards(db, p, slug, status=status, limit=limit)
         return AwardList(awards=[award(a) for a in found])
 
 

@@ -10,9 +10,9 @@ from litestar.params import JSONBody
 from msgspec import Meta
 
 from mall.shop import items, outlets, stock
+from web.api.callers import SIGNED_IN, STAFF, USERS, allow
 from web.api.fields import NO_CONTROL, Id, IdempotencyKey, Name, Slug
-from web.api.guards import STAFF, USERS, allow, caller, signed_in
-from web.deps import Db
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -142,7 +142,7 @@ class CatalogController(Controller):
 
     @post(
         "/communities/{slug:str}/outlets",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Open an outlet",
         description=(
             "Staff of the community and administrators: a points supermarket or a partner "
@@ -150,11 +150,11 @@ class CatalogController(Controller):
         ),
     )
     async def create_outlet(
-        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewOutlet]
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewOutlet]
     ) -> Outlet:
         made = await outlets.create_outlet(
             db,
-            await caller(request),
+            p,
             slug,
             data.name,
             data.kind,
@@ -164,29 +164,29 @@ class CatalogController(Controller):
 
     @get(
         "/communities/{slug:str}/outlets",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="A community's outlets",
         description="Staff, volunteers and residents of the community, and administrators.",
     )
-    async def outlets(self, request: Request, db: Db, slug: Slug) -> OutletList:
-        found = await outlets.list_outlets(db, await caller(request), slug)
+    async def outlets(self, request: Request, db: Db, p: Caller, slug: Slug) -> OutletList:
+        found = await outlets.list_outlets(db, p, slug)
         return OutletList(
             outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
         )
 
     @post(
         "/communities/{slug:str}/donors",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Record a donor",
         description="Staff of the community and administrators; a name already recorded is "
         "`already_exists`.",
     )
     async def create_donor(
-        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewDonor]
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewDonor]
     ) -> Donor:
         made = await outlets.create_donor(
             db,
-            await caller(request),
+            p,
             slug,
             data.name,
             data.kind,
@@ -196,17 +196,17 @@ class CatalogController(Controller):
 
     @get(
         "/communities/{slug:str}/donors",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's donors",
         description="Staff of the community and administrators.",
     )
-    async def donors(self, request: Request, db: Db, slug: Slug) -> DonorList:
-        found = await outlets.list_donors(db, await caller(request), slug)
+    async def donors(self, request: Request, db: Db, p: Caller, slug: Slug) -> DonorList:
+        found = await outlets.list_donors(db, p, slug)
         return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
 
     @post(
         "/communities/{slug:str}/items",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Add an item to the catalog",
         description=(
             "Staff of the community and administrators. A SKU already in the community's "
@@ -214,11 +214,11 @@ class CatalogController(Controller):
         ),
     )
     async def create_item(
-        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewItem]
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewItem]
     ) -> Item:
         made = await items.create_item(
             db,
-            await caller(request),
+            p,
             slug,
             sku=data.sku,
             name=data.name,
@@ -235,35 +235,35 @@ class CatalogController(Controller):
 
     @get(
         "/communities/{slug:str}/items",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="A community's catalog",
         description=(
             "Staff, volunteers and residents of the community, and administrators: active "
             "items by category and name."
         ),
     )
-    async def items(self, request: Request, db: Db, slug: Slug) -> ItemList:
-        found = await items.list_items(db, await caller(request), slug)
+    async def items(self, request: Request, db: Db, p: Caller, slug: Slug) -> ItemList:
+        found = await items.list_items(db, p, slug)
         return ItemList(items=[item(i) for i in found])
 
     @get(
         "/communities/{slug:str}/low-stock",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Goods running low",
         description=(
             "Staff and volunteers of the community, and administrators: goods at or below "
             "their low-stock level at each outlet (or empty), lowest first."
         ),
     )
-    async def low_stock(self, request: Request, db: Db, slug: Slug) -> LowStock:
-        found = await stock.low_stock(db, await caller(request), slug)
+    async def low_stock(self, request: Request, db: Db, p: Caller, slug: Slug) -> LowStock:
+        found = await stock.low_stock(db, p, slug)
         return LowStock(
             items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
         )
 
     @post(
         "/outlets/{outlet_id:int}/stock",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Receive, donate, count or adjust stock",
         description=(
             "Staff of the outlet's community and administrators; needs an `Idempotency-Key`. "
@@ -277,11 +277,11 @@ class CatalogController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         outlet_id: Id,
         data: JSONBody[StockChange],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> StockLevel:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await stock.change_stock(
             db,
@@ -300,7 +300,7 @@ class CatalogController(Controller):
 
     @get(
         "/outlets/{outlet_id:int}/stock",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="What an outlet holds",
         description=(
             "Staff, volunteers and residents of the outlet's community, and administrators: "
@@ -308,8 +308,8 @@ class CatalogController(Controller):
             "they have no stock and are always available."
         ),
     )
-    async def stock(self, request: Request, db: Db, outlet_id: Id) -> Stock:
-        _, found = await stock.outlet_stock(db, await caller(request), outlet_id)
+    async def stock(self, request: Request, db: Db, p: Caller, outlet_id: Id) -> Stock:
+        _, found = await stock.outlet_stock(db, p, outlet_id)
         return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
 
 

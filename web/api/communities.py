@@ -7,9 +7,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from mall.org import communities
+from web.api.callers import STAFF, allow
 from web.api.fields import IdempotencyKey, Name, Slug
-from web.api.guards import STAFF, allow, caller
-from web.deps import Db
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -61,7 +61,7 @@ class CommunityController(Controller):
 
     @post(
         "/communities",
-        guards=[allow("admin")],
+        dependencies=allow("admin"),
         summary="Create a community",
         description=(
             "Street administrators only. Opens the community's ledger book and chart of "
@@ -69,26 +69,28 @@ class CommunityController(Controller):
             "is `already_exists`."
         ),
     )
-    async def create(self, request: Request, db: Db, data: JSONBody[NewCommunity]) -> Community:
+    async def create(
+        self, request: Request, db: Db, p: Caller, data: JSONBody[NewCommunity]
+    ) -> Community:
         made = await communities.create_community(
-            db, await caller(request), data.slug, data.name, ip=client_ip(request)
+            db, p, data.slug, data.name, ip=client_ip(request)
         )
         return Community(**made)
 
     @post(
         "/communities/{slug:str}/grids",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Create a grid",
         description=(
             "Staff of the community and administrators. `code` is unique within the community."
         ),
     )
     async def create_grid(
-        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewGrid]
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewGrid]
     ) -> Grid:
         made = await communities.create_grid(
             db,
-            await caller(request),
+            p,
             slug,
             data.code,
             data.name,
@@ -98,7 +100,7 @@ class CommunityController(Controller):
 
     @post(
         "/communities/{slug:str}/budget/grants",
-        guards=[allow("admin")],
+        dependencies=allow("admin"),
         summary="Grant points to a community's budget",
         description=(
             "Street administrators only; needs an `Idempotency-Key` header. The same key "
@@ -110,11 +112,11 @@ class CommunityController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         slug: Slug,
         data: JSONBody[NewGrant],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> Granted:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await communities.grant_budget(
             db,
@@ -130,12 +132,12 @@ class CommunityController(Controller):
 
     @get(
         "/communities/{slug:str}/budget",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's budget",
         description=(
             "Staff of the community and administrators: granted, issued and what is left."
         ),
     )
-    async def budget(self, request: Request, db: Db, slug: Slug) -> Budget:
-        found = await communities.budget(db, await caller(request), slug)
+    async def budget(self, request: Request, db: Db, p: Caller, slug: Slug) -> Budget:
+        found = await communities.budget(db, p, slug)
         return Budget(balance=found.balance, granted=found.granted, issued=found.issued)

@@ -14,9 +14,9 @@ from litestar.params import JSONBody
 from msgspec import Meta
 
 from mall.counter import basket, checkout, lookup, orders, reservations
+from web.api.callers import RESIDENT, STAFF, USERS, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
-from web.api.guards import RESIDENT, STAFF, USERS, allow, caller
-from web.deps import Db
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -158,7 +158,7 @@ class CounterController(Controller):
     @post(
         "/outlets/{outlet_id:int}/lookup",
         status_code=200,
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Look a resident up at the counter",
         description=(
             "Volunteers and staff of the outlet's community. `code` is a pay code (not used "
@@ -169,11 +169,11 @@ class CounterController(Controller):
         ),
     )
     async def lookup(
-        self, request: Request, db: Db, outlet_id: Id, data: JSONBody[CounterCode]
+        self, request: Request, db: Db, p: Caller, outlet_id: Id, data: JSONBody[CounterCode]
     ) -> Found:
         found = await lookup.lookup(
             db,
-            await caller(request),
+            p,
             outlet_id,
             data.code,
             data.pin,
@@ -189,7 +189,7 @@ class CounterController(Controller):
 
     @post(
         "/outlets/{outlet_id:int}/orders",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Check out",
         description=(
             "Volunteers and staff of the outlet's community; needs an `Idempotency-Key`. One "
@@ -204,11 +204,11 @@ class CounterController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         outlet_id: Id,
         data: JSONBody[NewOrder],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> Placed:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         done = await checkout.checkout(
             db,
@@ -225,15 +225,15 @@ class CounterController(Controller):
 
     @get(
         "/orders/{order_id:int}",
-        guards=[allow(*USERS, *RESIDENT)],
+        dependencies=allow(*USERS, *RESIDENT),
         summary="An order",
         description=(
             "Staff and volunteers of the order's community, and the resident who paid; "
             "anyone else's order is `not_found`."
         ),
     )
-    async def order(self, request: Request, db: Db, order_id: Id) -> Order:
-        found = await orders.get_order(db, await caller(request), order_id)
+    async def order(self, request: Request, db: Db, p: Caller, order_id: Id) -> Order:
+        found = await orders.get_order(db, p, order_id)
         return Order(
             **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
             lines=lines_of(found["lines"]),
@@ -241,7 +241,7 @@ class CounterController(Controller):
 
     @post(
         "/orders/{order_id:int}/refund",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Refund a whole order",
         description=(
             "Staff of the order's community; needs an `Idempotency-Key`. The points go back by "
@@ -250,16 +250,15 @@ class CounterController(Controller):
         ),
     )
     async def refund(
-        self, request: Request, db: Db, order_id: Id, idempotency_key: IdempotencyKey
+        self, request: Request, db: Db, p: Caller, order_id: Id, idempotency_key: IdempotencyKey
     ) -> Refunded:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         done = await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
         return Refunded(id=done["id"], status=done["status"])
 
     @post(
         "/reservations/{reservation_id:int}/collect",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Hand over a reservation",
         description=(
             "Volunteers and staff of its community, with the resident's pay code (not used up) "
@@ -271,13 +270,14 @@ class CounterController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         reservation_id: Id,
         data: JSONBody[CounterCode],
         idempotency_key: IdempotencyKey,  # collecting is once per reservation whatever the key
     ) -> Placed:
         done = await reservations.collect(
             db,
-            await caller(request),
+            p,
             reservation_id,
             code=data.code,
             pin=data.pin,
@@ -287,12 +287,12 @@ class CounterController(Controller):
 
     @get(
         "/me/shift",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="My shift at the counter",
         description="Orders, points and items I handed out since I signed in, for the hand-over.",
     )
-    async def shift(self, request: Request, db: Db) -> Shift:
-        found = await orders.shift_summary(db, await caller(request))
+    async def shift(self, request: Request, db: Db, p: Caller) -> Shift:
+        found = await orders.shift_summary(db, p)
         return Shift(
             since=found["since"],
             orders=found["orders"],
@@ -303,7 +303,7 @@ class CounterController(Controller):
 
 class ReservationController(Controller):
     tags = ["reservations"]
-    guards = [allow(*RESIDENT)]
+    dependencies = allow(*RESIDENT)
     cache_control = CacheControlHeader(no_store=True)
 
     @post(
@@ -319,10 +319,10 @@ class ReservationController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         data: JSONBody[NewReservation],
         idempotency_key: IdempotencyKey,
     ) -> Reservation:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await reservations.reserve(
             db,
@@ -335,8 +335,8 @@ class ReservationController(Controller):
         return reservation(made)
 
     @get("/me/reservations", summary="My reservations", description="Newest first.")
-    async def mine(self, request: Request, db: Db) -> ReservationList:
-        found = await reservations.my_reservations(db, await caller(request))
+    async def mine(self, request: Request, db: Db, p: Caller) -> ReservationList:
+        found = await reservations.my_reservations(db, p)
         return ReservationList(reservations=[reservation(r) for r in found])
 
     @delete(
@@ -345,8 +345,8 @@ class ReservationController(Controller):
         summary="Cancel a reservation",
         description="Points and goods go back. Cancelling it again changes nothing.",
     )
-    async def cancel(self, request: Request, db: Db, reservation_id: Id) -> Reservation:
-        done = await reservations.cancel(db, await caller(request), reservation_id)
+    async def cancel(self, request: Request, db: Db, p: Caller, reservation_id: Id) -> Reservation:
+        done = await reservations.cancel(db, p, reservation_id)
         return reservation(done)
 
 

@@ -9,10 +9,10 @@ from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
 from mall.people import residents
+from web.api.callers import RESIDENT, allow
 from web.api.fields import Before, Limit
-from web.api.guards import RESIDENT, allow, caller
 from web.api.residents import Passbook, Resident, passbook, resident
-from web.deps import Db
+from web.deps import Caller, Db
 
 
 class PayCode(msgspec.Struct):
@@ -23,7 +23,7 @@ class PayCode(msgspec.Struct):
 
 class MeController(Controller):
     tags = ["me"]
-    guards = [allow(*RESIDENT)]
+    dependencies = allow(*RESIDENT)
     cache_control = CacheControlHeader(no_store=True)
 
     @get(
@@ -33,8 +33,7 @@ class MeController(Controller):
             "The signed-in resident: balance, points held for reservations, and available."
         ),
     )
-    async def show(self, request: Request, db: Db) -> Resident:
-        p = await caller(request)
+    async def show(self, request: Request, db: Db, p: Caller) -> Resident:
         return resident(await residents.get_resident(db, p, p.resident_id))
 
     @get(
@@ -42,8 +41,8 @@ class MeController(Controller):
         summary="A fresh pay code",
         description=("A new code on every call, valid for about a minute and for one checkout."),
     )
-    async def pay_code(self, request: Request, db: Db) -> PayCode:
-        made = await residents.new_pay_code(db, await caller(request))
+    async def pay_code(self, request: Request, db: Db, p: Caller) -> PayCode:
+        made = await residents.new_pay_code(db, p)
         return PayCode(**made)
 
     @get(
@@ -52,8 +51,7 @@ class MeController(Controller):
         description=("Every movement of my points, newest first, with the balance after each."),
     )
     async def passbook(
-        self, request: Request, db: Db, limit: Limit = 20, before: Before = None
+        self, request: Request, db: Db, p: Caller, limit: Limit = 20, before: Before = None
     ) -> Passbook:
-        p = await caller(request)
         statement = await residents.passbook(db, p, p.resident_id, limit=limit, before=before)
         return passbook(statement)

@@ -11,9 +11,9 @@ from litestar.params import JSONBody, QueryParameter
 
 import ledger
 from mall.people import residents
+from web.api.callers import STAFF, allow
 from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
-from web.api.guards import STAFF, allow, caller
-from web.deps import Db
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Query = Annotated[
@@ -127,7 +127,7 @@ class ResidentController(Controller):
 
     @post(
         "/communities/{slug:str}/residents",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Register a resident",
         description=(
             "Staff of the community and administrators. `phone` is an 11-digit mobile "
@@ -135,11 +135,11 @@ class ResidentController(Controller):
         ),
     )
     async def register(
-        self, request: Request, db: Db, slug: Slug, data: JSONBody[NewResident]
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewResident]
     ) -> Registered:
         made = await residents.create_resident(
             db,
-            await caller(request),
+            p,
             slug,
             data.name,
             data.phone,
@@ -150,7 +150,7 @@ class ResidentController(Controller):
 
     @get(
         "/communities/{slug:str}/residents",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Find residents",
         description=(
             "Staff of the community and administrators: residents whose name or phone "
@@ -161,46 +161,45 @@ class ResidentController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         slug: Slug,
         q: Query = "",
         grid: GridCode = None,
         limit: Limit = 50,
     ) -> ResidentList:
-        found = await residents.list_residents(
-            db, await caller(request), slug, query=q, grid=grid, limit=limit
-        )
+        found = await residents.list_residents(db, p, slug, query=q, grid=grid, limit=limit)
         return ResidentList(residents=[Listed(**r) for r in found])
 
     @get(
         "/residents/{resident_id:int}",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A resident",
         description=(
             "Staff of the resident's community and administrators; anyone else's resident "
             "is `not_found`."
         ),
     )
-    async def show(self, request: Request, db: Db, resident_id: Id) -> Resident:
-        return resident(await residents.get_resident(db, await caller(request), resident_id))
+    async def show(self, request: Request, db: Db, p: Caller, resident_id: Id) -> Resident:
+        return resident(await residents.get_resident(db, p, resident_id))
 
     @post(
         "/residents/{resident_id:int}/activation",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Issue a one-time activation code",
         description=(
             "Binds the phone that opens `url` (valid 7 days, once). Issuing one revokes any "
             "earlier code and signs out the phone bound before."
         ),
     )
-    async def issue_activation(self, request: Request, db: Db, resident_id: Id) -> Activation:
-        made = await residents.issue_activation(
-            db, await caller(request), resident_id, ip=client_ip(request)
-        )
+    async def issue_activation(
+        self, request: Request, db: Db, p: Caller, resident_id: Id
+    ) -> Activation:
+        made = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
         return Activation(**made)
 
     @post(
         "/residents/{resident_id:int}/card",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Issue a card",
         description=(
             "A printed card (QR code plus PIN) for a resident without a smartphone. A new "
@@ -208,16 +207,14 @@ class ResidentController(Controller):
         ),
     )
     async def issue_card(
-        self, request: Request, db: Db, resident_id: Id, data: JSONBody[NewCard]
+        self, request: Request, db: Db, p: Caller, resident_id: Id, data: JSONBody[NewCard]
     ) -> Card:
-        made = await residents.issue_card(
-            db, await caller(request), resident_id, data.pin, ip=client_ip(request)
-        )
+        made = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
         return Card(card_code=made["card_code"])
 
     @get(
         "/residents/{resident_id:int}/passbook",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A resident's passbook",
         description=(
             "Staff of the resident's community and administrators: every movement of the "
@@ -228,11 +225,10 @@ class ResidentController(Controller):
         self,
         request: Request,
         db: Db,
+        p: Caller,
         resident_id: Id,
         limit: Limit = 20,
         before: Before = None,
     ) -> Passbook:
-        statement = await residents.passbook(
-            db, await caller(request), resident_id, limit=limit, before=before
-        )
+        statement = await residents.passbook(db, p, resident_id, limit=limit, before=before)
         return passbook(statement)

@@ -13,9 +13,9 @@ from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
 from mall.earning import submissions
+from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Id, Limit, Name, Slug
-from web.api.guards import RESIDENT, STAFF, allow, caller
-from web.deps import Db
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Kind = Literal["proposal", "dispute", "wish"]
@@ -98,30 +98,32 @@ class SubmissionController(Controller):
 
     @post(
         "/me/submissions",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="File a proposal, dispute report or micro-wish",
         description=(
             "The signed-in resident. `due_at` is when the community promises a decision "
             "(days per kind, set by staff; by default dispute 3, proposal 7, wish 14)."
         ),
     )
-    async def file(self, request: Request, db: Db, data: JSONBody[NewSubmission]) -> Filed:
-        made = await submissions.file(db, await caller(request), data.kind, data.title, data.body)
+    async def file(
+        self, request: Request, db: Db, p: Caller, data: JSONBody[NewSubmission]
+    ) -> Filed:
+        made = await submissions.file(db, p, data.kind, data.title, data.body)
         return Filed(id=made["id"], status=made["status"], due_at=made["due_at"])
 
     @get(
         "/me/submissions",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="My submissions",
         description="The signed-in resident's own submissions, newest first, with their status.",
     )
-    async def mine(self, request: Request, db: Db, limit: Limit = 50) -> SubmissionList:
-        found = await submissions.mine(db, await caller(request), limit=limit)
+    async def mine(self, request: Request, db: Db, p: Caller, limit: Limit = 50) -> SubmissionList:
+        found = await submissions.mine(db, p, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
     @get(
         "/communities/{slug:str}/submissions",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's submissions",
         description=(
             "Staff of the community and administrators: overdue first (`overdue`), then by "
@@ -129,25 +131,31 @@ class SubmissionController(Controller):
         ),
     )
     async def queue(
-        self, request: Request, db: Db, slug: Slug, status: Status = None, limit: Limit = 100
+        self,
+        request: Request,
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        status: Status = None,
+        limit: Limit = 100,
     ) -> SubmissionList:
-        found = await submissions.queue(db, await caller(request), slug, status=status, limit=limit)
+        found = await submissions.queue(db, p, slug, status=status, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
     @get(
         "/submissions/{submission_id:int}",
-        guards=[allow(*STAFF, *RESIDENT)],
+        dependencies=allow(*STAFF, *RESIDENT),
         summary="A submission",
         description=(
             "Its filer, or staff of its community and administrators; anyone else gets `not_found`."
         ),
     )
-    async def show(self, request: Request, db: Db, submission_id: Id) -> Submission:
-        return submission(await submissions.get(db, await caller(request), submission_id))
+    async def show(self, request: Request, db: Db, p: Caller, submission_id: Id) -> Submission:
+        return submission(await submissions.get(db, p, submission_id))
 
     @post(
         "/submissions/{submission_id:int}/decision",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Decide on a submission",
         description=(
@@ -159,12 +167,12 @@ class SubmissionController(Controller):
         ),
     )
     async def decide(
-        self, request: Request, db: Db, submission_id: Id, data: JSONBody[Decision]
+        self, request: Request, db: Db, p: Caller, submission_id: Id, data: JSONBody[Decision]
     ) -> Submission:
         return submission(
             await submissions.decide(
                 db,
-                await caller(request),
+                p,
                 submission_id,
                 data.decision,
                 reason=data.reason,
@@ -176,17 +184,17 @@ class SubmissionController(Controller):
 
     @get(
         "/communities/{slug:str}/submission-deadlines",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Days to decide each kind of submission",
         description="Staff of the community and administrators.",
     )
-    async def deadlines(self, request: Request, db: Db, slug: Slug) -> DeadlinesOut:
-        found = await submissions.deadlines(db, await caller(request), slug)
+    async def deadlines(self, request: Request, db: Db, p: Caller, slug: Slug) -> DeadlinesOut:
+        found = await submissions.deadlines(db, p, slug)
         return DeadlinesOut(**found)
 
     @put(
         "/communities/{slug:str}/submission-deadlines",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Change the days to decide each kind",
         description=(
             "Staff of the community and administrators: days (1 to 365) for the kinds given; "
@@ -194,10 +202,8 @@ class SubmissionController(Controller):
         ),
     )
     async def set_deadlines(
-        self, request: Request, db: Db, slug: Slug, data: JSONBody[Deadlines]
+        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[Deadlines]
     ) -> DeadlinesOut:
         days = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        found = await submissions.set_deadlines(
-            db, await caller(request), slug, days, ip=client_ip(request)
-        )
+        found = await submissions.set_deadlines(db, p, slug, days, ip=client_ip(request))
         return DeadlinesOut(**found)

@@ -11,9 +11,9 @@ from msgspec import Meta
 
 from mall.access import MAX_ID
 from mall.people import users
+from web.api.callers import STAFF, allow
 from web.api.fields import Id, Name, Secret
-from web.api.guards import STAFF, allow, caller
-from web.deps import Db
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Outlets = Annotated[list[Annotated[int, Meta(ge=1, le=MAX_ID)]], Meta(max_length=100)]
@@ -48,7 +48,7 @@ class UserController(Controller):
 
     @post(
         "/users",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Create a user",
         description=(
             "Administrators create anyone; staff create volunteers for their own community "
@@ -56,10 +56,10 @@ class UserController(Controller):
             "characters."
         ),
     )
-    async def create(self, request: Request, db: Db, data: JSONBody[NewUser]) -> User:
+    async def create(self, request: Request, db: Db, p: Caller, data: JSONBody[NewUser]) -> User:
         made = await users.create_user(
             db,
-            await caller(request),
+            p,
             data.username,
             data.password,
             data.role,
@@ -71,7 +71,7 @@ class UserController(Controller):
 
     @put(
         "/users/{user_id:int}/outlets",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Choose the outlets a volunteer serves at",
         description=(
             "Staff of the volunteer's community and administrators. The list replaces the one "
@@ -80,9 +80,9 @@ class UserController(Controller):
         ),
     )
     async def set_outlets(
-        self, request: Request, db: Db, user_id: Id, data: JSONBody[VolunteerOutlets]
+        self, request: Request, db: Db, p: Caller, user_id: Id, data: JSONBody[VolunteerOutlets]
     ) -> User:
         chosen = await users.set_volunteer_outlets(
-            db, await caller(request), user_id, data.outlets, ip=client_ip(request)
+            db, p, user_id, data.outlets, ip=client_ip(request)
         )
         return User(**chosen)

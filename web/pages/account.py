@@ -48,8 +48,8 @@ class AccountController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/sign-in")
-    async def sign_in_page(self, request: Request, next: FromQuery[str] = "") -> Response:
-        p = await principal(request)
+    async def sign_in_page(self, request: Request, db: Db, next: FromQuery[str] = "") -> Response:
+        p = await principal(request, db)
         return no_store(
             render(request, "account/sign_in.html", username="", next=next, error=None, me=p)
         )
@@ -84,21 +84,23 @@ class AccountController(Controller):
 
     @post("/sign-out")
     async def sign_out(self, request: Request, db: Db) -> Response:
-        p = await principal(request)
+        p = await principal(request, db)
         if p is not None:
             await auth.sign_out(db, p)
         return clear_session(see_other("/sign-in" if p is None or p.kind == "user" else "/start"))
 
     @get("/account/password")
-    async def password_page(self, request: Request, done: FromQuery[bool] = False) -> Response:
-        p = await user(request, ("admin", "staff", "volunteer"))
+    async def password_page(
+        self, request: Request, db: Db, done: FromQuery[bool] = False
+    ) -> Response:
+        p = await user(request, db, ("admin", "staff", "volunteer"))
         return no_store(render(request, "account/password.html", me=p, error=None, done=done))
 
     @post("/account/password")
     async def change_password(
         self, request: Request, db: Db, data: Annotated[PasswordForm, FORM]
     ) -> Response:
-        p = await user(request, ("admin", "staff", "volunteer"))
+        p = await user(request, db, ("admin", "staff", "volunteer"))
         if data.new != data.repeat:
             return no_store(
                 render(
@@ -127,7 +129,7 @@ class AccountController(Controller):
 
     @get("/volunteer")
     async def volunteer_home(self, request: Request, db: Db) -> Response:
-        p = await user(request, ("volunteer",))
+        p = await user(request, db, ("volunteer",))
         assert p.community_slug is not None  # volunteers always belong to a community
         community = await communities.get_community(db, p, p.community_slug)
         return no_store(render(request, "account/volunteer.html", me=p, community=community))

@@ -106,7 +106,7 @@ class StaffActivityController(Controller):
 
     @get("/")
     async def index(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = await activities.community_activities(db, p, slug) if slug else []
         return no_store(
@@ -120,8 +120,8 @@ class StaffActivityController(Controller):
         )
 
     @get("/new")
-    async def new(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def new(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
+        p = await user(request, db, STAFF_ROLES)
         form = ActivityForm(community=community_of(p, community))
         return self._form(request, p, form, None)
 
@@ -149,7 +149,7 @@ class StaffActivityController(Controller):
     async def create(
         self, request: Request, db: Db, data: Annotated[ActivityForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await activities.create_activity(
@@ -178,7 +178,7 @@ class StaffActivityController(Controller):
         activity_id: FromPath[int],
         checked: FromQuery[int | None] = None,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._detail(request, db, p, activity_id, checked=checked)
 
     async def _detail(
@@ -228,7 +228,7 @@ class StaffActivityController(Controller):
         activity_id: FromPath[int],
         data: Annotated[AttendanceForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             done = await checkin.record_attendance(
                 db,
@@ -248,7 +248,7 @@ class StaffActivityController(Controller):
     async def confirm_settle(
         self, request: Request, db: Db, activity_id: FromPath[int]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._confirm(request, db, p, activity_id, None)
 
     async def _confirm(
@@ -275,7 +275,7 @@ class StaffActivityController(Controller):
 
     @post("/{activity_id:int}/settle")
     async def settle(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             await checkin.settle(db, p, activity_id, ip=client_ip(request))
         except MallError as exc:
@@ -285,7 +285,7 @@ class StaffActivityController(Controller):
     @get("/{activity_id:int}/screen")
     async def screen(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
         """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         found = await activities.get_activity(db, p, activity_id)
         shown = (
             await checkin.checkin_code(db, p, activity_id) if found["status"] == "open" else None
@@ -312,7 +312,7 @@ class ResidentActivityController(Controller):
 
     @get("/me/activities")
     async def index(self, request: Request, db: Db) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         found = await activities.my_activities(db, p)
         coming = {a["id"] for a in found["upcoming"]}  # shown there already, with my place
         return no_store(
@@ -326,7 +326,7 @@ class ResidentActivityController(Controller):
 
     @get("/me/activities/{activity_id:int}")
     async def show(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         return await self._detail(request, db, p, activity_id, None)
 
     async def _detail(
@@ -352,7 +352,7 @@ class ResidentActivityController(Controller):
 
     @post("/me/activities/{activity_id:int}/signup")
     async def sign_up(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         try:
             await activities.sign_up(db, p, activity_id)
         except MallError as exc:
@@ -361,7 +361,7 @@ class ResidentActivityController(Controller):
 
     @post("/me/activities/{activity_id:int}/cancel")
     async def cancel(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         try:
             await activities.cancel_sign_up(db, p, activity_id)
         except MallError as exc:
@@ -376,7 +376,7 @@ class ResidentActivityController(Controller):
     async def _landing(
         self, request: Request, db: Database, code: str, error: str | None, status: int = 200
     ) -> Response:
-        p = await principal(request)
+        p = await principal(request, db)
         try:
             found = await checkin.activity_for_code(db, code)
         except MallError as exc:
@@ -409,7 +409,7 @@ class ResidentActivityController(Controller):
 
     @post("/c/{code:str}")
     async def check_in(self, request: Request, db: Db, code: FromPath[str]) -> Response:
-        p = await principal(request)
+        p = await principal(request, db)
         if p is None or p.kind != "resident":
             return await self._landing(request, db, code, None, 403)
         try:
@@ -423,7 +423,7 @@ class ResidentActivityController(Controller):
 
     @get("/me/activities/{activity_id:int}/checked-in")
     async def checked_in(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         found = await activities.get_activity(db, p, activity_id)
         if found["my_checked_in_at"] is None:
             return see_other(f"/me/activities/{activity_id}")

@@ -18,6 +18,7 @@ from litestar.response import Redirect
 
 import ledger
 from mall.access import Principal
+from mall.db import Database
 from mall.errors import N_, Forbidden, MallError
 from web.i18n import gettext as _
 from web.session import principal
@@ -47,9 +48,9 @@ def to_sign_in(request: Request, exc: SignInRequired) -> Response:
 EXCEPTION_HANDLERS = {SignInRequired: to_sign_in}
 
 
-async def user(request: Request, roles: tuple[str, ...]) -> Principal:
+async def user(request: Request, db: Database, roles: tuple[str, ...]) -> Principal:
     """The signed-in staff member or volunteer with one of ``roles``; else sign in, or 403."""
-    p = await principal(request)
+    p = await principal(request, db)
     if p is None:
         path = request.url.path
         if request.url.query:
@@ -60,9 +61,9 @@ async def user(request: Request, roles: tuple[str, ...]) -> Principal:
     return p
 
 
-async def resident(request: Request) -> Principal:
+async def resident(request: Request, db: Database) -> Principal:
     """The resident whose phone this is; the signed-out are told how to get an activation QR."""
-    p = await principal(request)
+    p = await principal(request, db)
     if p is None:
         raise SignInRequired("/start")
     if p.kind != "resident" or p.resident_id is None:

@@ -141,14 +141,14 @@ class CounterController(Controller):
 
     @get("/counter")
     async def counter(self, request: Request, db: Db) -> Response:
-        p = await user(request, ROLES)
+        p = await user(request, db, ROLES)
         return await self._idle(request, db, p)
 
     @post("/counter/outlet")
     async def choose_outlet(
         self, request: Request, db: Db, data: Annotated[OutletForm, FORM]
     ) -> Response:
-        p = await user(request, ROLES)
+        p = await user(request, db, ROLES)
         outlets = await orders.counter_outlets(db, p)
         response = see_other("/counter")
         if any(o["id"] == data.outlet for o in outlets):
@@ -158,8 +158,8 @@ class CounterController(Controller):
         return response
 
     @post("/counter/outlet/forget")
-    async def forget_outlet(self, request: Request) -> Response:
-        await user(request, ROLES)
+    async def forget_outlet(self, request: Request, db: Db) -> Response:
+        await user(request, db, ROLES)
         response = see_other("/counter")
         response.delete_cookie(OUTLET_COOKIE, path="/")
         return response
@@ -201,7 +201,7 @@ class CounterController(Controller):
 
     @post("/counter/scan")
     async def scan(self, request: Request, db: Db, data: Annotated[ScanForm, FORM]) -> Response:
-        p = await user(request, ROLES)
+        p = await user(request, db, ROLES)
         outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
@@ -213,7 +213,7 @@ class CounterController(Controller):
 
     @post("/counter/orders")
     async def confirm(self, request: Request, db: Db) -> Response:
-        p = await user(request, ROLES)
+        p = await user(request, db, ROLES)
         outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
@@ -251,7 +251,7 @@ class CounterController(Controller):
         reservation_id: FromPath[int],
         data: Annotated[CodeForm, FORM],
     ) -> Response:
-        p = await user(request, ROLES)
+        p = await user(request, db, ROLES)
         outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
@@ -272,7 +272,7 @@ class CounterController(Controller):
 
     @get("/counter/orders/{order_id:int}")
     async def receipt(self, request: Request, db: Db, order_id: FromPath[int]) -> Response:
-        p = await user(request, ROLES)
+        p = await user(request, db, ROLES)
         order = await orders.get_order(db, p, order_id)
         return no_store(
             render(
@@ -295,7 +295,7 @@ class CounterController(Controller):
         order_id: FromPath[int],
         data: Annotated[KeyForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             await orders.refund(
                 db,
@@ -325,7 +325,7 @@ class ReservationPages(Controller):
         """Polled by the pay page every few seconds: nothing (204) while the code waits, the
         receipt once it paid, the code without renewal once a counter scanned it, a fresh code
         when it is about to expire. Without htmx (a plain refresh), always the whole page."""
-        p = await resident(request)
+        p = await resident(request, db)
         state, until = await lookup.code_state(db, p, code)
         htmx = request.headers.get("hx-request") == "true"
         if state == "paid":
@@ -361,7 +361,7 @@ class ReservationPages(Controller):
 
     @get("/me/reservations")
     async def mine(self, request: Request, db: Db) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         found = await reservations.my_reservations(db, p)
         rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
         return no_store(render(request, "counter/my_reservations.html", rows=rows))
@@ -374,7 +374,7 @@ class ReservationPages(Controller):
         outlet: FromQuery[int | None] = None,
         sku: FromQuery[str] = "",
     ) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         return await self._form(request, db, p, outlet, {sku: 1} if sku else {})
 
     async def _form(
@@ -416,7 +416,7 @@ class ReservationPages(Controller):
 
     @post("/me/reservations")
     async def reserve(self, request: Request, db: Db) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         form = await request.form()
         wanted = quantities(form)
         try:
@@ -441,7 +441,7 @@ class ReservationPages(Controller):
 
     @post("/me/reservations/{reservation_id:int}/cancel")
     async def cancel(self, request: Request, db: Db, reservation_id: FromPath[int]) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         await reservations.cancel(db, p, reservation_id)
         return see_other("/me/reservations")
 

@@ -78,7 +78,7 @@ class EarningController(Controller):
 
     @get("/earning")
     async def dashboard(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         context: dict = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
@@ -144,7 +144,7 @@ class EarningController(Controller):
         rule: FromQuery[str] = "",
         community: FromQuery[str] = "",
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         if not slug:
             return no_store(render(request, "earning/issue.html", me=p, slug=""))
@@ -156,7 +156,7 @@ class EarningController(Controller):
     @post("/awards/find")
     async def find(self, request: Request, db: Db) -> Response:
         """A pay code or card code (with PIN) typed or scanned: add that resident to the list."""
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         picked = ids(form.getall("picked", []))
@@ -188,7 +188,7 @@ class EarningController(Controller):
 
     @post("/awards")
     async def issue(self, request: Request, db: Db) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         chosen = ids(form.getall("resident", []))
@@ -231,7 +231,7 @@ class EarningController(Controller):
 
     @get("/awards/{award_id:int}")
     async def award_page(self, request: Request, db: Db, award_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         found = await awards.get_award(db, p, award_id)
         return no_store(
             render(
@@ -271,12 +271,12 @@ class EarningController(Controller):
 
     @get("/approvals")
     async def approvals(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._approvals_page(request, db, p, community_of(p, community))
 
     @post("/awards/{award_id:int}/approve")
     async def approve(self, request: Request, db: Db, award_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         try:
@@ -295,7 +295,7 @@ class EarningController(Controller):
         award_id: FromPath[int],
         data: Annotated[RejectForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
             await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))

@@ -83,7 +83,7 @@ class GoodsController(Controller):
     async def items_page(
         self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = await items.list_items(db, p, slug, active_only=False) if slug else []
         return no_store(
@@ -105,7 +105,7 @@ class GoodsController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
             render(
@@ -124,14 +124,14 @@ class GoodsController(Controller):
     async def new_item_page(
         self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._item_form(request, db, ItemForm(community=community_of(p, community)))
 
     @post("/items")
     async def create_item(
         self, request: Request, db: Db, data: Annotated[ItemForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await items.create_item(
@@ -165,7 +165,7 @@ class GoodsController(Controller):
         status: int = 200,
         saved: bool = False,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         item = await items.get_item(db, p, item_id)
         if form is None:
             form = ItemForm(
@@ -208,7 +208,7 @@ class GoodsController(Controller):
         item_id: FromPath[int],
         data: Annotated[ItemForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             await items.update_item(
                 db,
@@ -231,7 +231,7 @@ class GoodsController(Controller):
 
     @post("/items/{item_id:int}/picture", request_max_body_size=pictures.MAX_BYTES * 4)
     async def upload_picture(self, request: Request, db: Db, item_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         upload = form.get("picture")
         data = b""
@@ -249,7 +249,7 @@ class GoodsController(Controller):
     async def donors_page(
         self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._donors(
             request, db, NamedForm(kind="unit", community=community_of(p, community))
         )
@@ -262,7 +262,7 @@ class GoodsController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
             render(
@@ -282,7 +282,7 @@ class GoodsController(Controller):
     async def create_donor(
         self, request: Request, db: Db, data: Annotated[NamedForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             await outlets.create_donor(
@@ -297,7 +297,7 @@ class GoodsController(Controller):
     async def outlets_page(
         self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = NamedForm(kind="supermarket", community=community_of(p, community))
         return await self._outlets(request, db, form)
 
@@ -309,7 +309,7 @@ class GoodsController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         found = await outlets.list_outlets(db, p, form.community) if form.community else []
         low = await stock.low_stock(db, p, form.community) if form.community else []
         return no_store(
@@ -331,7 +331,7 @@ class GoodsController(Controller):
     async def create_outlet(
         self, request: Request, db: Db, data: Annotated[NamedForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await outlets.create_outlet(

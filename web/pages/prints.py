@@ -83,7 +83,7 @@ class PrintController(Controller):
     async def issue_activation(
         self, request: Request, db: Db, settings: AppSettings, resident_id: FromPath[int]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         issued = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
         response = see_other(f"/staff/residents/{resident_id}/activation")
         stash(
@@ -100,7 +100,7 @@ class PrintController(Controller):
     async def activation_page(
         self, request: Request, db: Db, settings: AppSettings, resident_id: FromPath[int]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         found = stashed(request, settings, "activation")
         url = residents.activation_url(found[0]) if found else None
@@ -121,7 +121,7 @@ class PrintController(Controller):
     async def card_page(
         self, request: Request, db: Db, settings: AppSettings, resident_id: FromPath[int]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         found = stashed(request, settings, "card")
         return no_store(
@@ -145,7 +145,7 @@ class PrintController(Controller):
         resident_id: FromPath[int],
         data: Annotated[CardForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             issued = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
         except MallError as exc:

@@ -13,6 +13,7 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
+from mall.db import Database
 from mall.errors import MallError
 from mall.people import codes, residents
 from mall.people.auth import RESIDENT_SESSION
@@ -54,15 +55,15 @@ class ResidentController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/start")
-    async def start(self, request: Request) -> Response:
-        return render(request, "resident/start.html", signed_in=await principal(request))
+    async def start(self, request: Request, db: Db) -> Response:
+        return render(request, "resident/start.html", signed_in=await principal(request, db))
 
     @get("/a/{code:str}")
     async def activation_landing(self, request: Request, db: Db, code: FromPath[str]) -> Response:
         try:
             await residents.check_activation(db, code)
         except MallError as exc:
-            return await self._code_problem(request, exc)
+            return await self._code_problem(request, db, exc)
         return no_store(render(request, "resident/activate.html", code=code))
 
     @post("/a/{code:str}")
@@ -72,13 +73,13 @@ class ResidentController(Controller):
         try:
             token, _ = await residents.activate(db, code, ip=client_ip(request))
         except MallError as exc:
-            return await self._code_problem(request, exc)
+            return await self._code_problem(request, db, exc)
         response = see_other("/me")
         response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds()), settings))
         return response
 
-    async def _code_problem(self, request: Request, exc: MallError) -> Response:
-        p = await principal(request)
+    async def _code_problem(self, request: Request, db: Database, exc: MallError) -> Response:
+        p = await principal(request, db)
         return no_store(
             render(
                 request,
@@ -92,7 +93,7 @@ class ResidentController(Controller):
 
     @get("/me")
     async def home(self, request: Request, db: Db) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         me = await residents.get_resident(db, p, p.resident_id)
         statement = await residents.passbook(db, p, p.resident_id, limit=RECENT)
         return no_store(
@@ -107,7 +108,7 @@ class ResidentController(Controller):
 
     @get("/me/pay")
     async def pay(self, request: Request, db: Db) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         issued = await residents.new_pay_code(db, p)
         return no_store(
             render(
@@ -125,7 +126,7 @@ class ResidentController(Controller):
     async def passbook(
         self, request: Request, db: Db, before: FromQuery[int | None] = None
     ) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         statement = await residents.passbook(db, p, p.resident_id, limit=PAGE, before=before)
         return no_store(
             render(
@@ -139,8 +140,8 @@ class ResidentController(Controller):
         )
 
     @get("/me/settings")
-    async def settings_page(self, request: Request) -> Response:
-        await resident(request)
+    async def settings_page(self, request: Request, db: Db) -> Response:
+        await resident(request, db)
         return no_store(render(request, "resident/settings.html"))
 
     @post("/me/preferences")

@@ -90,14 +90,14 @@ class RuleController(Controller):
     async def rules_page(
         self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._rules_page(request, db, p, community_of(p, community))
 
     @post("/rules")
     async def create_rule(
         self, request: Request, db: Db, data: Annotated[RuleForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
             await rules.create_rule(

@@ -25,7 +25,7 @@ class ShopController(Controller):
 
     @get("/me/shop")
     async def shop_page(self, request: Request, db: Db) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         found = await items.browse(db, p)
         return no_store(
             render(

@@ -91,7 +91,7 @@ class StaffController(Controller):
         grid: FromQuery[str] = "",
         community: FromQuery[str] = "",
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = (
             await residents.list_residents(db, p, slug, query=q, grid=grid.strip() or None)
@@ -112,8 +112,10 @@ class StaffController(Controller):
         )
 
     @get("/residents/new")
-    async def new_resident_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def new_resident_page(
+        self, request: Request, db: Db, community: FromQuery[str] = ""
+    ) -> Response:
+        p = await user(request, db, STAFF_ROLES)
         form = ResidentForm(community=community_of(p, community))
         return no_store(render(request, "staff/resident_new.html", me=p, form=form, error=None))
 
@@ -121,7 +123,7 @@ class StaffController(Controller):
     async def register_resident(
         self, request: Request, db: Db, data: Annotated[ResidentForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             created = await residents.create_resident(
@@ -148,7 +150,7 @@ class StaffController(Controller):
 
     @get("/residents/{resident_id:int}")
     async def resident_page(self, request: Request, db: Db, resident_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         statement = await residents.passbook(db, p, resident_id, limit=10)
         return no_store(
@@ -169,7 +171,7 @@ class StaffController(Controller):
         before: FromQuery[int | None] = None,
         community: FromQuery[str] = "",
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         page = await audit.community_log(db, p, slug, limit=50, before=before) if slug else None
         rows = [

@@ -94,7 +94,7 @@ class StockController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         donors = await outlets.outlet_donors(db, p, outlet_id)
         moves = [
@@ -131,7 +131,7 @@ class StockController(Controller):
         outlet_id: FromPath[int],
         data: Annotated[StockForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
             made = await stock.change_stock(
@@ -171,7 +171,7 @@ class StockController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         return no_store(
             render(
@@ -190,7 +190,7 @@ class StockController(Controller):
 
     @post("/outlets/{outlet_id:int}/stocktake")
     async def stocktake(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         typed = {
             name.removeprefix("count:"): str(value)
@@ -229,7 +229,7 @@ class StockController(Controller):
     async def stocktake_done(
         self, request: Request, db: Db, outlet_id: FromPath[int], key: FromPath[str]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         outlet = await outlets.get_outlet(db, p, outlet_id)
         changes = await stock.stocktake_result(db, p, outlet_id, form_key(p, key))
         return no_store(

@@ -93,15 +93,15 @@ class ResidentSubmissionController(Controller):
 
     @get("/")
     async def mine(self, request: Request, db: Db, filed: FromQuery[int | None] = None) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         found = await submissions.mine(db, p)
         return no_store(
             render(request, "earning/my_submissions.html", found=found, filed=filed, **words())
         )
 
     @get("/new")
-    async def new(self, request: Request, kind: FromQuery[str] = "") -> Response:
-        await resident(request)
+    async def new(self, request: Request, db: Db, kind: FromQuery[str] = "") -> Response:
+        await resident(request, db)
         form = SubmissionForm(kind=kind if kind in submissions.KINDS else "")
         return no_store(
             render(request, "earning/submission_new.html", form=form, error=None, **words())
@@ -111,7 +111,7 @@ class ResidentSubmissionController(Controller):
     async def file(
         self, request: Request, db: Db, data: Annotated[SubmissionForm, FORM]
     ) -> Response:
-        p = await resident(request)
+        p = await resident(request, db)
         try:
             made = await submissions.file(db, p, data.kind, data.title, data.body)
         except MallError as exc:
@@ -141,7 +141,7 @@ class StaffSubmissionController(Controller):
         status: FromQuery[str] = "",
         community: FromQuery[str] = "",
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         status = status if status in submissions.STATUSES else ""
         found = await submissions.queue(db, p, slug, status=status or None) if slug else []
@@ -190,7 +190,7 @@ class StaffSubmissionController(Controller):
 
     @get("/{submission_id:int}")
     async def detail(self, request: Request, db: Db, submission_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._detail(request, db, p, submission_id)
 
     @post("/{submission_id:int}/decision")
@@ -201,7 +201,7 @@ class StaffSubmissionController(Controller):
         submission_id: FromPath[int],
         data: Annotated[DecisionForm, FORM],
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         try:
             helper = whole(data.helper) if data.helper.strip() else None
             await submissions.decide(
@@ -223,7 +223,7 @@ class StaffSubmissionController(Controller):
     async def deadlines(
         self, request: Request, db: Db, data: Annotated[DeadlineForm, FORM]
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
             days = {

@@ -29,12 +29,12 @@ class VolunteerController(Controller):
     async def volunteers_page(
         self, request: Request, db: Db, community: FromQuery[str] = ""
     ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         return await self._page(request, db, p, community_of(p, community))
 
     @post("/")
     async def add_volunteer(self, request: Request, db: Db) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         entered = {
@@ -61,7 +61,7 @@ class VolunteerController(Controller):
 
     @post("/{user_id:int}/outlets")
     async def choose_outlets(self, request: Request, db: Db, user_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         try:
