@@ -9,7 +9,6 @@ The resident's pay page polls ``/me/pay/status`` and turns into the receipt once
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,7 +16,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 import catalog
-import ledger
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
 from mall.db import Database
@@ -26,6 +24,7 @@ from mall.people import codes, residents
 from web import qr
 from web.deps import Db
 from web.i18n import gettext as _
+from web.idempotency import idempotency, new_key
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -58,11 +57,6 @@ class OutletForm:
 @dataclass
 class CodeForm:
     code: str = ""
-
-
-@dataclass
-class KeyForm:
-    key: str = ""
 
 
 def problem_text(exc: Exception) -> tuple[str, int]:
@@ -194,7 +188,7 @@ class CounterController(Controller):
                 groups=grouped(items),
                 chosen=chosen,
                 total=sum(i["price_points"] * chosen.get(i["sku"], 0) for i in items),
-                key=secrets.token_urlsafe(16),
+                key=new_key(),
                 error=error,
             )
         )
@@ -218,17 +212,18 @@ class CounterController(Controller):
         if outlet is None:
             return see_other("/counter")
         form = await request.form()
-        code, key = str(form.get("code", "")), str(form.get("key", ""))[:100]
+        code = str(form.get("code", ""))
         wanted = quantities(form)
         try:
+            idem = await idempotency(request, p.label())
             done = await checkout.checkout(
                 db,
                 p,
                 outlet["id"],
                 code=code,
                 lines=wanted,
-                idempotency_key=f"web:{p.label()}:{key or secrets.token_urlsafe(8)}",
-                req_hash=ledger.request_hash({"code": code, "lines": sorted(wanted)}),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except Exception as exc:
@@ -283,27 +278,16 @@ class CounterController(Controller):
                 order=order,
                 at=when(order["created_at"]),
                 can_refund=p.role in STAFF_ROLES and order["status"] == "completed",
-                key=secrets.token_urlsafe(16),
+                key=new_key(),
             )
         )
 
     @post("/counter/orders/{order_id:int}/refund")
-    async def refund(
-        self,
-        request: Request,
-        db: Db,
-        order_id: FromPath[int],
-        data: Annotated[KeyForm, FORM],
-    ) -> Response:
+    async def refund(self, request: Request, db: Db, order_id: FromPath[int]) -> Response:
         p = await user(request, db, STAFF_ROLES)
         try:
-            await orders.refund(
-                db,
-                p,
-                order_id,
-                idempotency_key=f"web:{p.label()}:{data.key[:100] or secrets.token_urlsafe(8)}",
-                ip=client_ip(request),
-            )
+            idem = await idempotency(request, p.label())
+            await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
         except MallError as exc:
             if exc.code != "already_refunded":
                 raise
@@ -409,7 +393,7 @@ class ReservationPages(Controller):
                 chosen=chosen,
                 me=me,
                 days=reservations.lapse_days(),
-                key=secrets.token_urlsafe(16),
+                key=new_key(),
                 error=error,
             )
         )
@@ -423,15 +407,15 @@ class ReservationPages(Controller):
             outlet_id = int(str(form.get("outlet", "0")))
         except ValueError:
             outlet_id = 0
-        key = str(form.get("key", ""))[:100] or secrets.token_urlsafe(8)
         try:
+            idem = await idempotency(request, p.label())
             await reservations.reserve(
                 db,
                 p,
                 outlet_id,
                 wanted,
-                idempotency_key=f"web:{key}",
-                req_hash=ledger.request_hash({"outlet": outlet_id, "lines": sorted(wanted)}),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
             )
         except Exception as exc:
             text, status = problem_text(exc)

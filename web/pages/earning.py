@@ -8,7 +8,6 @@ hidden idempotency key, so a double tap posts one award.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from mall.errors import N_, Invalid, MallError
 from mall.org import communities
 from mall.people import residents
 from web.deps import Db
+from web.idempotency import idempotency, new_key
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -128,7 +128,7 @@ class EarningController(Controller):
                 rules=[r for r in await rules.list_rules(db, p, slug) if r["active"]],
                 rule=rule,
                 memo=memo,
-                key=key or secrets.token_urlsafe(16),
+                key=key or new_key(),
                 error=error,
                 paths=PATH_WORDS,
             )
@@ -194,8 +194,7 @@ class EarningController(Controller):
         chosen = ids(form.getall("resident", []))
         rule, memo, key = form.get("rule", ""), form.get("memo", ""), form.get("key", "")
         try:
-            if not key or len(key) > 60:
-                raise Invalid(N_("This form is out of date. Please open it again."))
+            idem = await idempotency(request, p.label())
             made = await awards.create_award(
                 db,
                 p,
@@ -203,10 +202,8 @@ class EarningController(Controller):
                 rule,
                 chosen,
                 memo,
-                idempotency_key=f"web:{key}",
-                req_hash=ledger.request_hash(
-                    {"community": slug, "rule": rule, "residents": chosen, "memo": memo.strip()}
-                ),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except (MallError, ledger.IdempotencyKeyReused) as exc:

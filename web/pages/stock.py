@@ -4,22 +4,21 @@ idempotency key, so a double tap or a resent form never moves stock twice."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 import catalog
-import ledger
-from mall.access import STAFF_ROLES, Principal
+from mall.access import STAFF_ROLES
 from mall.db import Database
 from mall.errors import N_, Invalid, MallError
 from mall.shop import outlets, stock
 from web.deps import Db
 from web.i18n import gettext as _
+from web.idempotency import idempotency, new_key, stored_key
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -34,7 +33,6 @@ from web.pages.goods import whole
 from web.render import render
 from web.session import client_ip
 
-KEY = re.compile(r"^[0-9a-f]{32}\Z")
 REASONS = {
     "receipt": N_("Goods received"),
     "donation": N_("Donation"),
@@ -49,10 +47,6 @@ QUANTITY = N_("Quantity")
 COUNTED = N_("Counted quantity")
 
 
-def new_key() -> str:
-    return secrets.token_hex(16)
-
-
 def form_error(exc: MallError | catalog.CatalogError) -> str:
     """What went wrong with a stock form, in the reader's language."""
     if isinstance(exc, catalog.MovementKeyReused):
@@ -60,13 +54,6 @@ def form_error(exc: MallError | catalog.CatalogError) -> str:
     if isinstance(exc, MallError):
         return message(exc)
     return _("Please check what you entered.")
-
-
-def form_key(p: Principal, key: str) -> str:
-    """The stored idempotency key of a form: the user's own, so two users never collide."""
-    if not KEY.match(key or ""):
-        raise Invalid(N_("This form has expired. Please open the page again."))
-    return f"form:{p.user_id}:{key}"
 
 
 @dataclass
@@ -134,6 +121,7 @@ class StockController(Controller):
         p = await user(request, db, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
+            idem = await idempotency(request, p.label())
             made = await stock.change_stock(
                 db,
                 p,
@@ -143,10 +131,8 @@ class StockController(Controller):
                 reason=data.reason,
                 donor=data.donor.strip() or None,
                 memo=data.memo,
-                idempotency_key=form_key(p, data.key),
-                req_hash=ledger.request_hash(
-                    {"outlet": outlet_id, **{k: v for k, v in vars(data).items() if k != "key"}}
-                ),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except (MallError, catalog.CatalogError) as exc:
@@ -197,19 +183,20 @@ class StockController(Controller):
             for name, value in form.items()
             if name.startswith("count:") and str(value).strip()
         }
-        memo, key = str(form.get("memo", "")), str(form.get("key", ""))
+        memo, key = str(form.get("memo", "")), str(form.get("key", "")).strip()
         try:
             if not typed:
                 raise Invalid(N_("Please enter at least one counted quantity."))
             counts = {sku: whole(text, COUNTED) for sku, text in typed.items()}
+            idem = await idempotency(request, p.label())
             await stock.stocktake(
                 db,
                 p,
                 outlet_id,
                 counts,  # type: ignore[arg-type]
                 memo,
-                idempotency_key=form_key(p, key),
-                req_hash=ledger.request_hash({"outlet": outlet_id, "counts": counts, "memo": memo}),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except (MallError, catalog.CatalogError) as exc:
@@ -223,7 +210,7 @@ class StockController(Controller):
                 error=form_error(exc),
                 status=_status(exc),
             )
-        return see_other(f"/staff/outlets/{outlet_id}/stocktake/{key}")
+        return see_other(f"/staff/outlets/{outlet_id}/stocktake/{quote(key, safe='')}")
 
     @get("/outlets/{outlet_id:int}/stocktake/{key:str}")
     async def stocktake_done(
@@ -231,7 +218,9 @@ class StockController(Controller):
     ) -> Response:
         p = await user(request, db, STAFF_ROLES)
         outlet = await outlets.get_outlet(db, p, outlet_id)
-        changes = await stock.stocktake_result(db, p, outlet_id, form_key(p, key))
+        changes = await stock.stocktake_result(
+            db, p, outlet_id, stored_key(request, p.label(), key)
+        )
         return no_store(
             render(request, "shop/stocktake_done.html", me=p, outlet=outlet, changes=changes)
         )
