@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar, MediaType, Request, get
 from litestar.config.compression import CompressionConfig
@@ -63,12 +64,12 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/", media_type=MediaType.HTML, include_in_schema=False)
-async def home(request: Request) -> Template:
+async def home(request: Request[Any, Any, Any]) -> Template:
     return Template(template_name="home.html")
 
 
 @get("/lang/{language:str}", include_in_schema=False)
-async def switch_language(request: Request, language: FromPath[str]) -> Redirect:
+async def switch_language(request: Request[Any, Any, Any], language: FromPath[str]) -> Redirect:
     """Remember the chosen language and go back where the user was (same site only)."""
     back = request.query_params.get("next", "/")
     if not back.startswith("/") or back.startswith("//"):
@@ -79,7 +80,7 @@ async def switch_language(request: Request, language: FromPath[str]) -> Redirect
     return response
 
 
-async def _choose_language(request: Request) -> None:
+async def _choose_language(request: Request[Any, Any, Any]) -> None:
     i18n.set_language(
         i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
     )
@@ -154,7 +155,7 @@ def create_app(database_url: str | None = None) -> Litestar:
             backend="gzip", minimum_size=1024, gzip_compress_level=6
         ),
         before_request=_choose_language,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
         lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
         dependencies=DEPENDENCIES,

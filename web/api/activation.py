@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, post
 from litestar.params import JSONBody
@@ -35,6 +37,8 @@ class ActivationController(Controller):
             "many attempts from one address are `rate_limited`."
         ),
     )
-    async def activate(self, request: Request, db: Db, data: JSONBody[Activate]) -> Activated:
+    async def activate(
+        self, request: Request[Any, Any, Any], db: Db, data: JSONBody[Activate]
+    ) -> Activated:
         token, resident_id = await residents.activate(db, data.code, ip=client_ip(request))
         return Activated(token=token, resident_id=resident_id)

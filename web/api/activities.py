@@ -4,12 +4,13 @@ check-in by the resident or by staff, and settlement. The rules are in ``mall.ea
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.earning import activities, checkin
@@ -145,7 +146,10 @@ class Settled(msgspec.Struct):
     """The one ledger journal; null when nobody attended."""
 
 
-def shape(cls: type, found: dict) -> msgspec.Struct:
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def shape(cls: type[S], found: dict[str, Any]) -> S:
     fields = {f: found[f] for f in cls.__struct_fields__ if f != "signups"}
     if cls is ActivityForStaff:
         fields["signups"] = [Signup(**s) for s in found["signups"]]
@@ -166,7 +170,12 @@ class ActivityController(Controller):
         ),
     )
     async def create(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewActivity]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewActivity],
     ) -> Created:
         made = await activities.create_activity(
             db,
@@ -190,9 +199,11 @@ class ActivityController(Controller):
         summary="A community's recruitment calls",
         description="Its staff, administrators and its residents; the latest start first.",
     )
-    async def index(self, request: Request, db: Db, p: Caller, slug: Slug) -> ActivityList:
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> ActivityList:
         found = await activities.community_activities(db, p, slug)
-        return ActivityList(activities=[shape(Activity, a) for a in found])  # type: ignore[misc]
+        return ActivityList(activities=[shape(Activity, a) for a in found])
 
     @get(
         "/activities/{activity_id:int}",
@@ -204,10 +215,12 @@ class ActivityController(Controller):
         ),
     )
     async def show(
-        self, request: Request, db: Db, p: Caller, activity_id: Id
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
     ) -> ActivityForStaff | ActivityForMe:
         found = await activities.get_activity(db, p, activity_id)
-        return shape(ActivityForMe if p.role == "resident" else ActivityForStaff, found)  # type: ignore[return-value]
+        if p.role == "resident":
+            return shape(ActivityForMe, found)
+        return shape(ActivityForStaff, found)
 
     @get(
         "/me/activities",
@@ -215,11 +228,11 @@ class ActivityController(Controller):
         summary="My recruitment calls",
         description="Upcoming calls of my community, and the ones I signed up for or attended.",
     )
-    async def mine(self, request: Request, db: Db, p: Caller) -> MyActivities:
+    async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> MyActivities:
         found = await activities.my_activities(db, p)
         return MyActivities(
-            upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],  # type: ignore[misc]
-            mine=[shape(ActivityForMe, a) for a in found["mine"]],  # type: ignore[misc]
+            upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],
+            mine=[shape(ActivityForMe, a) for a in found["mine"]],
         )
 
     @post(
@@ -232,7 +245,9 @@ class ActivityController(Controller):
             "settlement it is refused."
         ),
     )
-    async def sign_up(self, request: Request, db: Db, p: Caller, activity_id: Id) -> SignedUp:
+    async def sign_up(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> SignedUp:
         made = await activities.sign_up(db, p, activity_id)
         return SignedUp(**made)
 
@@ -245,7 +260,9 @@ class ActivityController(Controller):
             "The first resident on the waiting list gets the place. Not after checking in."
         ),
     )
-    async def cancel(self, request: Request, db: Db, p: Caller, activity_id: Id) -> SignedUp:
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> SignedUp:
         made = await activities.cancel_sign_up(db, p, activity_id)
         return SignedUp(**made)
 
@@ -259,7 +276,7 @@ class ActivityController(Controller):
         ),
     )
     async def checkin_code(
-        self, request: Request, db: Db, p: Caller, activity_id: Id
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
     ) -> CheckinCode:
         made = await checkin.checkin_code(db, p, activity_id)
         return CheckinCode(**made)
@@ -276,7 +293,12 @@ class ActivityController(Controller):
         ),
     )
     async def check_in(
-        self, request: Request, db: Db, p: Caller, activity_id: Id, data: JSONBody[CheckinBody]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        activity_id: Id,
+        data: JSONBody[CheckinBody],
     ) -> CheckedIn:
         made = await checkin.check_in(db, p, activity_id, data.code)
         return CheckedIn(**made)
@@ -291,7 +313,12 @@ class ActivityController(Controller):
         ),
     )
     async def attendance(
-        self, request: Request, db: Db, p: Caller, activity_id: Id, data: JSONBody[AttendanceBody]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        activity_id: Id,
+        data: JSONBody[AttendanceBody],
     ) -> Attended:
         made = await checkin.record_attendance(
             db,
@@ -314,9 +341,11 @@ class ActivityController(Controller):
             "nothing (no `Idempotency-Key` needed). `budget_exhausted` changes nothing."
         ),
     )
-    async def settle(self, request: Request, db: Db, p: Caller, activity_id: Id) -> Settled:
+    async def settle(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> Settled:
         made = await checkin.settle(db, p, activity_id, ip=client_ip(request))
         return Settled(**made)
 
 
-ROUTES: list = [ActivityController]
+ROUTES: list[ControllerRouterHandler] = [ActivityController]

@@ -62,7 +62,7 @@ class AuditController(Controller):
     )
     async def log(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         slug: Slug,
@@ -96,7 +96,7 @@ class AuditController(Controller):
             "its movements); `ok` is true when there is no problem."
         ),
     )
-    async def verify(self, request: Request, db: Db, p: Caller) -> Verification:
+    async def verify(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Verification:
         report = await audit.check_ledger(db, p)
         stock = await audit.check_stock(db, p)
         return Verification(
@@ -104,10 +104,8 @@ class AuditController(Controller):
             journals=report.journals,
             postings=report.postings,
             accounts=report.accounts,
-            problems=[
-                Problem(check=p.check, table=p.table, row=p.row, detail=p.detail)
-                for p in [*report.problems, *stock.problems]
-            ],
+            # the ledger's and the catalog's problems have the same four fields
+            problems=[Problem(**vars(f)) for f in (*report.problems, *stock.problems)],
             stock_levels=stock.levels,
             stock_movements=stock.movements,
         )

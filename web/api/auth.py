@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
@@ -43,7 +45,9 @@ class AuthController(Controller):
             "Residents get their token from `POST /activate` instead."
         ),
     )
-    async def sign_in(self, request: Request, db: Db, data: JSONBody[SignIn]) -> Token:
+    async def sign_in(
+        self, request: Request[Any, Any, Any], db: Db, data: JSONBody[SignIn]
+    ) -> Token:
         token = await auth.sign_in(
             db, data.username, data.password, ip=client_ip(request), kind="api"
         )
@@ -57,7 +61,7 @@ class AuthController(Controller):
             "Revokes the bearer token of this request; it is `unauthenticated` from now on."
         ),
     )
-    async def sign_out(self, request: Request, db: Db, p: Caller) -> None:
+    async def sign_out(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> None:
         await auth.sign_out(db, p)
 
     @post(
@@ -72,7 +76,7 @@ class AuthController(Controller):
         ),
     )
     async def change_password(
-        self, request: Request, db: Db, p: Caller, data: JSONBody[PasswordChange]
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[PasswordChange]
     ) -> None:
         await auth.change_password(
             db,

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.earning import awards, rules
@@ -106,7 +107,7 @@ class AwardList(msgspec.Struct):
     awards: list[Award]
 
 
-def award(found: dict) -> Award:
+def award(found: dict[str, Any]) -> Award:
     fields = {f: found[f] for f in Award.__struct_fields__ if f != "residents"}
     return Award(**fields, residents=[AwardedResident(**r) for r in found["residents"]])
 
@@ -126,7 +127,12 @@ class RuleController(Controller):
         ),
     )
     async def create(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewRule]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewRule],
     ) -> Rule:
         made = await rules.create_rule(
             db,
@@ -149,7 +155,9 @@ class RuleController(Controller):
         summary="A community's earning rules",
         description="Staff of the community and administrators.",
     )
-    async def index(self, request: Request, db: Db, p: Caller, slug: Slug) -> RuleList:
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> RuleList:
         found = await rules.list_rules(db, p, slug)
         return RuleList(rules=[Rule(**r) for r in found])
 
@@ -174,7 +182,7 @@ class AwardController(Controller):
     )
     async def create(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         data: JSONBody[NewAward],
@@ -205,7 +213,9 @@ class AwardController(Controller):
             "budget and caps again. An award already approved or rejected is `already_exists`."
         ),
     )
-    async def approve(self, request: Request, db: Db, p: Caller, award_id: Id) -> AwardStatusOut:
+    async def approve(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, award_id: Id
+    ) -> AwardStatusOut:
         made = await awards.approve(db, p, award_id, ip=client_ip(request))
         return AwardStatusOut(**made)
 
@@ -221,7 +231,12 @@ class AwardController(Controller):
         ),
     )
     async def reject(
-        self, request: Request, db: Db, p: Caller, award_id: Id, data: JSONBody[Rejection]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        award_id: Id,
+        data: JSONBody[Rejection],
     ) -> AwardStatusOut:
         made = await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
         return AwardStatusOut(**made)
@@ -232,7 +247,7 @@ class AwardController(Controller):
         summary="An award",
         description="Staff of its community and administrators; anyone else's is `not_found`.",
     )
-    async def show(self, request: Request, db: Db, p: Caller, award_id: Id) -> Award:
+    async def show(self, request: Request[Any, Any, Any], db: Db, p: Caller, award_id: Id) -> Award:
         return award(await awards.get_award(db, p, award_id))
 
     @get(
@@ -246,7 +261,7 @@ class AwardController(Controller):
     )
     async def index(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         slug: Slug,
@@ -257,4 +272,4 @@ class AwardController(Controller):
         return AwardList(awards=[award(a) for a in found])
 
 
-ROUTES: list = [RuleController, AwardController, SubmissionController]
+ROUTES: list[ControllerRouterHandler] = [RuleController, AwardController, SubmissionController]

@@ -14,6 +14,8 @@ handler does not take it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request
 from litestar.di import Provide
 
@@ -31,13 +33,13 @@ RESIDENT = ("resident",)
 def allow(*roles: str) -> dict[str, Provide]:
     """The principal ``p`` of signed-in callers with one of ``roles``; others are refused."""
 
-    async def caller(request: Request, db: Db) -> Principal:
+    async def caller(request: Request[Any, Any, Any], db: Db) -> Principal:
         return access.require(await principal(request, db), roles)
 
     return {"p": Provide(caller)}
 
 
-async def _signed_in(request: Request, db: Db) -> Principal:
+async def _signed_in(request: Request[Any, Any, Any], db: Db) -> Principal:
     found = await principal(request, db)
     if found is None:
         raise Unauthenticated()

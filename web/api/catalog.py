@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.shop import items, outlets, stock
@@ -132,7 +133,7 @@ class LowStock(msgspec.Struct):
     items: list[LowItem]
 
 
-def item(found: dict) -> Item:
+def item(found: dict[str, Any]) -> Item:
     picture = f"/pictures/{found['picture']}" if found["picture"] else None
     return Item(**{f: found[f] for f in Item.__struct_fields__ if f != "picture"}, picture=picture)
 
@@ -150,7 +151,12 @@ class CatalogController(Controller):
         ),
     )
     async def create_outlet(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewOutlet]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewOutlet],
     ) -> Outlet:
         made = await outlets.create_outlet(
             db,
@@ -168,7 +174,9 @@ class CatalogController(Controller):
         summary="A community's outlets",
         description="Staff, volunteers and residents of the community, and administrators.",
     )
-    async def outlets(self, request: Request, db: Db, p: Caller, slug: Slug) -> OutletList:
+    async def outlets(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> OutletList:
         found = await outlets.list_outlets(db, p, slug)
         return OutletList(
             outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
@@ -182,7 +190,12 @@ class CatalogController(Controller):
         "`already_exists`.",
     )
     async def create_donor(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewDonor]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewDonor],
     ) -> Donor:
         made = await outlets.create_donor(
             db,
@@ -200,7 +213,9 @@ class CatalogController(Controller):
         summary="A community's donors",
         description="Staff of the community and administrators.",
     )
-    async def donors(self, request: Request, db: Db, p: Caller, slug: Slug) -> DonorList:
+    async def donors(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> DonorList:
         found = await outlets.list_donors(db, p, slug)
         return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
 
@@ -214,7 +229,12 @@ class CatalogController(Controller):
         ),
     )
     async def create_item(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewItem]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewItem],
     ) -> Item:
         made = await items.create_item(
             db,
@@ -242,7 +262,9 @@ class CatalogController(Controller):
             "items by category and name."
         ),
     )
-    async def items(self, request: Request, db: Db, p: Caller, slug: Slug) -> ItemList:
+    async def items(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> ItemList:
         found = await items.list_items(db, p, slug)
         return ItemList(items=[item(i) for i in found])
 
@@ -255,7 +277,9 @@ class CatalogController(Controller):
             "their low-stock level at each outlet (or empty), lowest first."
         ),
     )
-    async def low_stock(self, request: Request, db: Db, p: Caller, slug: Slug) -> LowStock:
+    async def low_stock(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> LowStock:
         found = await stock.low_stock(db, p, slug)
         return LowStock(
             items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
@@ -275,7 +299,7 @@ class CatalogController(Controller):
     )
     async def change(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         outlet_id: Id,
@@ -308,9 +332,11 @@ class CatalogController(Controller):
             "they have no stock and are always available."
         ),
     )
-    async def stock(self, request: Request, db: Db, p: Caller, outlet_id: Id) -> Stock:
+    async def stock(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, outlet_id: Id
+    ) -> Stock:
         _, found = await stock.outlet_stock(db, p, outlet_id)
         return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
 
 
-ROUTES: list = [CatalogController]
+ROUTES: list[ControllerRouterHandler] = [CatalogController]

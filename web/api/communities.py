@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
@@ -70,7 +72,7 @@ class CommunityController(Controller):
         ),
     )
     async def create(
-        self, request: Request, db: Db, p: Caller, data: JSONBody[NewCommunity]
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewCommunity]
     ) -> Community:
         made = await communities.create_community(
             db, p, data.slug, data.name, ip=client_ip(request)
@@ -86,7 +88,12 @@ class CommunityController(Controller):
         ),
     )
     async def create_grid(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewGrid]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewGrid],
     ) -> Grid:
         made = await communities.create_grid(
             db,
@@ -110,7 +117,7 @@ class CommunityController(Controller):
     )
     async def grant(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         slug: Slug,
@@ -138,6 +145,8 @@ class CommunityController(Controller):
             "Staff of the community and administrators: granted, issued and what is left."
         ),
     )
-    async def budget(self, request: Request, db: Db, p: Caller, slug: Slug) -> Budget:
+    async def budget(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> Budget:
         found = await communities.budget(db, p, slug)
         return Budget(balance=found.balance, granted=found.granted, issued=found.issued)

@@ -5,12 +5,13 @@ reservations and the volunteer's shift. The rules live in the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.counter import basket, checkout, lookup, orders, reservations
@@ -136,11 +137,11 @@ class Shift(msgspec.Struct):
     items: list[HandedOut]
 
 
-def lines_of(found: list[dict]) -> list[OrderLine]:
+def lines_of(found: list[dict[str, Any]]) -> list[OrderLine]:
     return [OrderLine(**line) for line in found]
 
 
-def reservation(found: dict) -> Reservation:
+def reservation(found: dict[str, Any]) -> Reservation:
     return Reservation(
         **{k: found[k] for k in Reservation.__struct_fields__ if k != "lines"},
         lines=lines_of(found["lines"]),
@@ -169,7 +170,12 @@ class CounterController(Controller):
         ),
     )
     async def lookup(
-        self, request: Request, db: Db, p: Caller, outlet_id: Id, data: JSONBody[CounterCode]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        outlet_id: Id,
+        data: JSONBody[CounterCode],
     ) -> Found:
         found = await lookup.lookup(
             db,
@@ -202,7 +208,7 @@ class CounterController(Controller):
     )
     async def checkout(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         outlet_id: Id,
@@ -232,7 +238,9 @@ class CounterController(Controller):
             "anyone else's order is `not_found`."
         ),
     )
-    async def order(self, request: Request, db: Db, p: Caller, order_id: Id) -> Order:
+    async def order(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, order_id: Id
+    ) -> Order:
         found = await orders.get_order(db, p, order_id)
         return Order(
             **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
@@ -250,7 +258,12 @@ class CounterController(Controller):
         ),
     )
     async def refund(
-        self, request: Request, db: Db, p: Caller, order_id: Id, idempotency_key: IdempotencyKey
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        order_id: Id,
+        idempotency_key: IdempotencyKey,
     ) -> Refunded:
         idem = await idempotency(request, principal=p.label())
         done = await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
@@ -268,7 +281,7 @@ class CounterController(Controller):
     )
     async def collect(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         reservation_id: Id,
@@ -291,7 +304,7 @@ class CounterController(Controller):
         summary="My shift at the counter",
         description="Orders, points and items I handed out since I signed in, for the hand-over.",
     )
-    async def shift(self, request: Request, db: Db, p: Caller) -> Shift:
+    async def shift(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Shift:
         found = await orders.shift_summary(db, p)
         return Shift(
             since=found["since"],
@@ -317,7 +330,7 @@ class ReservationController(Controller):
     )
     async def reserve(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         data: JSONBody[NewReservation],
@@ -335,7 +348,7 @@ class ReservationController(Controller):
         return reservation(made)
 
     @get("/me/reservations", summary="My reservations", description="Newest first.")
-    async def mine(self, request: Request, db: Db, p: Caller) -> ReservationList:
+    async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> ReservationList:
         found = await reservations.my_reservations(db, p)
         return ReservationList(reservations=[reservation(r) for r in found])
 
@@ -345,9 +358,11 @@ class ReservationController(Controller):
         summary="Cancel a reservation",
         description="Points and goods go back. Cancelling it again changes nothing.",
     )
-    async def cancel(self, request: Request, db: Db, p: Caller, reservation_id: Id) -> Reservation:
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, reservation_id: Id
+    ) -> Reservation:
         done = await reservations.cancel(db, p, reservation_id)
         return reservation(done)
 
 
-ROUTES: list = [CounterController, ReservationController]
+ROUTES: list[ControllerRouterHandler] = [CounterController, ReservationController]

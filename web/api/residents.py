@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -118,7 +118,7 @@ def passbook(statement: ledger.Statement) -> Passbook:
     )
 
 
-def resident(found: dict) -> Resident:
+def resident(found: dict[str, Any]) -> Resident:
     return Resident(**{f: found[f] for f in Resident.__struct_fields__})
 
 
@@ -135,7 +135,12 @@ class ResidentController(Controller):
         ),
     )
     async def register(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[NewResident]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewResident],
     ) -> Registered:
         made = await residents.create_resident(
             db,
@@ -159,7 +164,7 @@ class ResidentController(Controller):
     )
     async def search(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         slug: Slug,
@@ -179,7 +184,9 @@ class ResidentController(Controller):
             "is `not_found`."
         ),
     )
-    async def show(self, request: Request, db: Db, p: Caller, resident_id: Id) -> Resident:
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, resident_id: Id
+    ) -> Resident:
         return resident(await residents.get_resident(db, p, resident_id))
 
     @post(
@@ -192,7 +199,7 @@ class ResidentController(Controller):
         ),
     )
     async def issue_activation(
-        self, request: Request, db: Db, p: Caller, resident_id: Id
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, resident_id: Id
     ) -> Activation:
         made = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
         return Activation(**made)
@@ -207,7 +214,12 @@ class ResidentController(Controller):
         ),
     )
     async def issue_card(
-        self, request: Request, db: Db, p: Caller, resident_id: Id, data: JSONBody[NewCard]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        resident_id: Id,
+        data: JSONBody[NewCard],
     ) -> Card:
         made = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
         return Card(card_code=made["card_code"])
@@ -223,7 +235,7 @@ class ResidentController(Controller):
     )
     async def passbook(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         resident_id: Id,

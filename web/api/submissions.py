@@ -4,7 +4,7 @@ dates per kind, and staff decisions that may award points (API.md "Earning")."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -88,7 +88,7 @@ class DeadlinesOut(msgspec.Struct):
     wish: int
 
 
-def submission(found: dict) -> Submission:
+def submission(found: dict[str, Any]) -> Submission:
     return Submission(**{f: found[f] for f in Submission.__struct_fields__})
 
 
@@ -106,7 +106,7 @@ class SubmissionController(Controller):
         ),
     )
     async def file(
-        self, request: Request, db: Db, p: Caller, data: JSONBody[NewSubmission]
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewSubmission]
     ) -> Filed:
         made = await submissions.file(db, p, data.kind, data.title, data.body)
         return Filed(id=made["id"], status=made["status"], due_at=made["due_at"])
@@ -117,7 +117,9 @@ class SubmissionController(Controller):
         summary="My submissions",
         description="The signed-in resident's own submissions, newest first, with their status.",
     )
-    async def mine(self, request: Request, db: Db, p: Caller, limit: Limit = 50) -> SubmissionList:
+    async def mine(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, limit: Limit = 50
+    ) -> SubmissionList:
         found = await submissions.mine(db, p, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
@@ -132,7 +134,7 @@ class SubmissionController(Controller):
     )
     async def queue(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         p: Caller,
         slug: Slug,
@@ -150,7 +152,9 @@ class SubmissionController(Controller):
             "Its filer, or staff of its community and administrators; anyone else gets `not_found`."
         ),
     )
-    async def show(self, request: Request, db: Db, p: Caller, submission_id: Id) -> Submission:
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, submission_id: Id
+    ) -> Submission:
         return submission(await submissions.get(db, p, submission_id))
 
     @post(
@@ -167,7 +171,12 @@ class SubmissionController(Controller):
         ),
     )
     async def decide(
-        self, request: Request, db: Db, p: Caller, submission_id: Id, data: JSONBody[Decision]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        submission_id: Id,
+        data: JSONBody[Decision],
     ) -> Submission:
         return submission(
             await submissions.decide(
@@ -188,7 +197,9 @@ class SubmissionController(Controller):
         summary="Days to decide each kind of submission",
         description="Staff of the community and administrators.",
     )
-    async def deadlines(self, request: Request, db: Db, p: Caller, slug: Slug) -> DeadlinesOut:
+    async def deadlines(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> DeadlinesOut:
         found = await submissions.deadlines(db, p, slug)
         return DeadlinesOut(**found)
 
@@ -202,7 +213,12 @@ class SubmissionController(Controller):
         ),
     )
     async def set_deadlines(
-        self, request: Request, db: Db, p: Caller, slug: Slug, data: JSONBody[Deadlines]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[Deadlines],
     ) -> DeadlinesOut:
         days = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         found = await submissions.set_deadlines(db, p, slug, days, ip=client_ip(request))

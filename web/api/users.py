@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post, put
@@ -56,7 +56,9 @@ class UserController(Controller):
             "characters."
         ),
     )
-    async def create(self, request: Request, db: Db, p: Caller, data: JSONBody[NewUser]) -> User:
+    async def create(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewUser]
+    ) -> User:
         made = await users.create_user(
             db,
             p,
@@ -80,7 +82,12 @@ class UserController(Controller):
         ),
     )
     async def set_outlets(
-        self, request: Request, db: Db, p: Caller, user_id: Id, data: JSONBody[VolunteerOutlets]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        user_id: Id,
+        data: JSONBody[VolunteerOutlets],
     ) -> User:
         chosen = await users.set_volunteer_outlets(
             db, p, user_id, data.outlets, ip=client_ip(request)

@@ -4,7 +4,7 @@ and the volunteers' landing page. The rules (lock-out, rate limits, sessions) li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
@@ -48,7 +48,9 @@ class AccountController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/sign-in")
-    async def sign_in_page(self, request: Request, db: Db, next: FromQuery[str] = "") -> Response:
+    async def sign_in_page(
+        self, request: Request[Any, Any, Any], db: Db, next: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await principal(request, db)
         return no_store(
             render(request, "account/sign_in.html", username="", next=next, error=None, me=p)
@@ -56,8 +58,12 @@ class AccountController(Controller):
 
     @post("/sign-in")
     async def sign_in(
-        self, request: Request, db: Db, settings: AppSettings, data: Annotated[SignInForm, FORM]
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        data: Annotated[SignInForm, FORM],
+    ) -> Response[Any]:
         try:
             token = await auth.sign_in(
                 db, data.username, data.password, ip=client_ip(request), kind="web"
@@ -83,7 +89,7 @@ class AccountController(Controller):
         return response
 
     @post("/sign-out")
-    async def sign_out(self, request: Request, db: Db) -> Response:
+    async def sign_out(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await principal(request, db)
         if p is not None:
             await auth.sign_out(db, p)
@@ -91,15 +97,15 @@ class AccountController(Controller):
 
     @get("/account/password")
     async def password_page(
-        self, request: Request, db: Db, done: FromQuery[bool] = False
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, done: FromQuery[bool] = False
+    ) -> Response[Any]:
         p = await user(request, db, ("admin", "staff", "volunteer"))
         return no_store(render(request, "account/password.html", me=p, error=None, done=done))
 
     @post("/account/password")
     async def change_password(
-        self, request: Request, db: Db, data: Annotated[PasswordForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[PasswordForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, ("admin", "staff", "volunteer"))
         if data.new != data.repeat:
             return no_store(
@@ -128,7 +134,7 @@ class AccountController(Controller):
         return see_other("/account/password?done=true")
 
     @get("/volunteer")
-    async def volunteer_home(self, request: Request, db: Db) -> Response:
+    async def volunteer_home(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, ("volunteer",))
         assert p.community_slug is not None  # volunteers always belong to a community
         community = await communities.get_community(db, p, p.community_slug)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
@@ -86,7 +87,7 @@ def _moment(date: str, time: str) -> datetime:
         raise Invalid(N_("Please enter the date and the start and end times.")) from None
 
 
-def view(found: dict) -> dict:
+def view(found: dict[str, Any]) -> dict[str, Any]:
     """An activity with its times and words as people read them."""
     return {
         **found,
@@ -105,7 +106,9 @@ class StaffActivityController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/")
-    async def index(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = await activities.community_activities(db, p, slug) if slug else []
@@ -120,19 +123,21 @@ class StaffActivityController(Controller):
         )
 
     @get("/new")
-    async def new(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
+    async def new(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = ActivityForm(community=community_of(p, community))
         return self._form(request, p, form, None)
 
     def _form(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         p: Principal,
         form: ActivityForm,
         error: str | None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         return no_store(
             render(
                 request,
@@ -147,8 +152,8 @@ class StaffActivityController(Controller):
 
     @post("/")
     async def create(
-        self, request: Request, db: Db, data: Annotated[ActivityForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ActivityForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
@@ -173,17 +178,17 @@ class StaffActivityController(Controller):
     @get("/{activity_id:int}")
     async def show(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         activity_id: FromPath[int],
         checked: FromQuery[int | None] = None,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._detail(request, db, p, activity_id, checked=checked)
 
     async def _detail(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         activity_id: int,
@@ -192,7 +197,7 @@ class StaffActivityController(Controller):
         error: str | None = None,
         form: AttendanceForm | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         found = await activities.get_activity(db, p, activity_id)
         signups = [
             {
@@ -223,11 +228,11 @@ class StaffActivityController(Controller):
     @post("/{activity_id:int}/attendance")
     async def attendance(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         activity_id: FromPath[int],
         data: Annotated[AttendanceForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             done = await checkin.record_attendance(
@@ -246,20 +251,20 @@ class StaffActivityController(Controller):
 
     @get("/{activity_id:int}/settle")
     async def confirm_settle(
-        self, request: Request, db: Db, activity_id: FromPath[int]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._confirm(request, db, p, activity_id, None)
 
     async def _confirm(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         activity_id: int,
         error: str | None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         found = await activities.get_activity(db, p, activity_id)
         return no_store(
             render(
@@ -274,7 +279,9 @@ class StaffActivityController(Controller):
         )
 
     @post("/{activity_id:int}/settle")
-    async def settle(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
+    async def settle(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             await checkin.settle(db, p, activity_id, ip=client_ip(request))
@@ -283,7 +290,9 @@ class StaffActivityController(Controller):
         return see_other(f"/staff/activities/{activity_id}")
 
     @get("/{activity_id:int}/screen")
-    async def screen(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
+    async def screen(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
         p = await user(request, db, STAFF_ROLES)
         found = await activities.get_activity(db, p, activity_id)
@@ -311,7 +320,7 @@ class ResidentActivityController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/me/activities")
-    async def index(self, request: Request, db: Db) -> Response:
+    async def index(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
         found = await activities.my_activities(db, p)
         coming = {a["id"] for a in found["upcoming"]}  # shown there already, with my place
@@ -325,19 +334,21 @@ class ResidentActivityController(Controller):
         )
 
     @get("/me/activities/{activity_id:int}")
-    async def show(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         p = await resident(request, db)
         return await self._detail(request, db, p, activity_id, None)
 
     async def _detail(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         activity_id: int,
         error: str | None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         found = await activities.get_activity(db, p, activity_id)
         return no_store(
             render(
@@ -351,7 +362,9 @@ class ResidentActivityController(Controller):
         )
 
     @post("/me/activities/{activity_id:int}/signup")
-    async def sign_up(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
+    async def sign_up(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         p = await resident(request, db)
         try:
             await activities.sign_up(db, p, activity_id)
@@ -360,7 +373,9 @@ class ResidentActivityController(Controller):
         return see_other(f"/me/activities/{activity_id}")
 
     @post("/me/activities/{activity_id:int}/cancel")
-    async def cancel(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         p = await resident(request, db)
         try:
             await activities.cancel_sign_up(db, p, activity_id)
@@ -369,13 +384,20 @@ class ResidentActivityController(Controller):
         return see_other(f"/me/activities/{activity_id}")
 
     @get("/c/{code:str}")
-    async def landing(self, request: Request, db: Db, code: FromPath[str]) -> Response:
+    async def landing(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> Response[Any]:
         """What the check-in QR opens: the activity and one big button; nothing is done yet."""
         return await self._landing(request, db, code, None)
 
     async def _landing(
-        self, request: Request, db: Database, code: str, error: str | None, status: int = 200
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        code: str,
+        error: str | None,
+        status: int = 200,
+    ) -> Response[Any]:
         p = await principal(request, db)
         try:
             found = await checkin.activity_for_code(db, code)
@@ -408,7 +430,9 @@ class ResidentActivityController(Controller):
         )
 
     @post("/c/{code:str}")
-    async def check_in(self, request: Request, db: Db, code: FromPath[str]) -> Response:
+    async def check_in(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> Response[Any]:
         p = await principal(request, db)
         if p is None or p.kind != "resident":
             return await self._landing(request, db, code, None, 403)
@@ -422,7 +446,9 @@ class ResidentActivityController(Controller):
         return see_other(f"/me/activities/{activity_id}/checked-in")
 
     @get("/me/activities/{activity_id:int}/checked-in")
-    async def checked_in(self, request: Request, db: Db, activity_id: FromPath[int]) -> Response:
+    async def checked_in(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         p = await resident(request, db)
         found = await activities.get_activity(db, p, activity_id)
         if found["my_checked_in_at"] is None:
@@ -437,4 +463,4 @@ class ResidentActivityController(Controller):
         )
 
 
-ROUTES: list = [StaffActivityController, ResidentActivityController]
+ROUTES: list[ControllerRouterHandler] = [StaffActivityController, ResidentActivityController]

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 import catalog
 from mall.access import STAFF_ROLES, Principal
@@ -37,7 +38,7 @@ from web.pages.common import (
 )
 from web.problems import CATALOG_ERRORS, LEDGER_ERRORS
 from web.render import render
-from web.session import client_ip
+from web.session import client_ip, own_resident_id
 
 OUTLET_COOKIE = "counter_outlet"
 ROLES = basket.COUNTER_ROLES
@@ -85,8 +86,8 @@ def quantities(form: Any) -> list[tuple[str, int]]:
     return wanted
 
 
-def grouped(items: list[dict]) -> list[tuple[str, list[dict]]]:
-    groups: dict[str, list[dict]] = {}
+def grouped(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         groups.setdefault(item["category"] or _("Other"), []).append(item)
     return list(groups.items())
@@ -96,20 +97,22 @@ class CounterController(Controller):
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
 
-    async def _outlet(self, request: Request, db: Database, p: Principal) -> dict | None:
+    async def _outlet(
+        self, request: Request[Any, Any, Any], db: Database, p: Principal
+    ) -> dict[str, Any] | None:
         chosen = request.cookies.get(OUTLET_COOKIE, "")
         outlets = await orders.counter_outlets(db, p)
         return next((o for o in outlets if str(o["id"]) == chosen), None)
 
     async def _idle(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         *,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         outlet = await self._outlet(request, db, p)
         if outlet is None:
             outlets = await orders.counter_outlets(db, p)
@@ -134,14 +137,14 @@ class CounterController(Controller):
         )
 
     @get("/counter")
-    async def counter(self, request: Request, db: Db) -> Response:
+    async def counter(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, ROLES)
         return await self._idle(request, db, p)
 
     @post("/counter/outlet")
     async def choose_outlet(
-        self, request: Request, db: Db, data: Annotated[OutletForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[OutletForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, ROLES)
         outlets = await orders.counter_outlets(db, p)
         response = see_other("/counter")
@@ -152,7 +155,7 @@ class CounterController(Controller):
         return response
 
     @post("/counter/outlet/forget")
-    async def forget_outlet(self, request: Request, db: Db) -> Response:
+    async def forget_outlet(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         await user(request, db, ROLES)
         response = see_other("/counter")
         response.delete_cookie(OUTLET_COOKIE, path="/")
@@ -160,17 +163,17 @@ class CounterController(Controller):
 
     async def _serve(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
-        outlet: dict,
+        outlet: dict[str, Any],
         code: str,
         pin: str = "",
         *,
         error: str | None = None,
         status: int = 200,
         chosen: dict[str, int] | None = None,
-    ) -> Response:
+    ) -> Response[Any]:
         """The resident at the counter with the item grid; a fresh key for this checkout."""
         found = await lookup.lookup(db, p, outlet["id"], code, pin or None, ip=client_ip(request))
         items = await orders.counter_items(db, p, outlet["id"])
@@ -194,7 +197,9 @@ class CounterController(Controller):
         )
 
     @post("/counter/scan")
-    async def scan(self, request: Request, db: Db, data: Annotated[ScanForm, FORM]) -> Response:
+    async def scan(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ScanForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, ROLES)
         outlet = await self._outlet(request, db, p)
         if outlet is None:
@@ -206,7 +211,7 @@ class CounterController(Controller):
             return await self._idle(request, db, p, error=text, status=status)
 
     @post("/counter/orders")
-    async def confirm(self, request: Request, db: Db) -> Response:
+    async def confirm(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, ROLES)
         outlet = await self._outlet(request, db, p)
         if outlet is None:
@@ -241,11 +246,11 @@ class CounterController(Controller):
     @post("/counter/reservations/{reservation_id:int}/collect")
     async def collect(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         reservation_id: FromPath[int],
         data: Annotated[CodeForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, ROLES)
         outlet = await self._outlet(request, db, p)
         if outlet is None:
@@ -266,7 +271,9 @@ class CounterController(Controller):
         return see_other(f"/counter/orders/{done['id']}")
 
     @get("/counter/orders/{order_id:int}")
-    async def receipt(self, request: Request, db: Db, order_id: FromPath[int]) -> Response:
+    async def receipt(
+        self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, ROLES)
         order = await orders.get_order(db, p, order_id)
         return no_store(
@@ -283,7 +290,9 @@ class CounterController(Controller):
         )
 
     @post("/counter/orders/{order_id:int}/refund")
-    async def refund(self, request: Request, db: Db, order_id: FromPath[int]) -> Response:
+    async def refund(
+        self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             idem = await idempotency(request, p.label())
@@ -301,11 +310,11 @@ class ReservationPages(Controller):
     @get("/me/pay/status")
     async def pay_status(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         code: FromQuery[str] = "",
         scanned: FromQuery[str] = "",
-    ) -> Response:
+    ) -> Response[Any]:
         """Polled by the pay page every few seconds: nothing (204) while the code waits, the
         receipt once it paid, the code without renewal once a counter scanned it, a fresh code
         when it is about to expire. Without htmx (a plain refresh), always the whole page."""
@@ -344,7 +353,7 @@ class ReservationPages(Controller):
         )
 
     @get("/me/reservations")
-    async def mine(self, request: Request, db: Db) -> Response:
+    async def mine(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
         found = await reservations.my_reservations(db, p)
         rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
@@ -353,17 +362,17 @@ class ReservationPages(Controller):
     @get("/me/reservations/new")
     async def new(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         outlet: FromQuery[int | None] = None,
         sku: FromQuery[str] = "",
-    ) -> Response:
+    ) -> Response[Any]:
         p = await resident(request, db)
         return await self._form(request, db, p, outlet, {sku: 1} if sku else {})
 
     async def _form(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         outlet_id: int | None,
@@ -371,7 +380,7 @@ class ReservationPages(Controller):
         *,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         outlets = await orders.counter_outlets(db, p)
         outlet = next((o for o in outlets if o["id"] == outlet_id), None)
         if outlet is None and len(outlets) == 1:
@@ -381,7 +390,7 @@ class ReservationPages(Controller):
             items = [
                 i for i in await orders.counter_items(db, p, outlet["id"]) if i["kind"] == "goods"
             ]
-        me = await residents.get_resident(db, p, p.resident_id)
+        me = await residents.get_resident(db, p, own_resident_id(p))
         return no_store(
             render(
                 request,
@@ -399,7 +408,7 @@ class ReservationPages(Controller):
         )
 
     @post("/me/reservations")
-    async def reserve(self, request: Request, db: Db) -> Response:
+    async def reserve(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
         form = await request.form()
         wanted = quantities(form)
@@ -424,10 +433,12 @@ class ReservationPages(Controller):
         return see_other("/me/reservations")
 
     @post("/me/reservations/{reservation_id:int}/cancel")
-    async def cancel(self, request: Request, db: Db, reservation_id: FromPath[int]) -> Response:
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, reservation_id: FromPath[int]
+    ) -> Response[Any]:
         p = await resident(request, db)
         await reservations.cancel(db, p, reservation_id)
         return see_other("/me/reservations")
 
 
-ROUTES: list = [CounterController, ReservationPages]
+ROUTES: list[ControllerRouterHandler] = [CounterController, ReservationPages]

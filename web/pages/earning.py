@@ -9,10 +9,11 @@ hidden idempotency key, so a double tap posts one award.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 import ledger
 from mall.access import STAFF_ROLES, Principal
@@ -77,10 +78,12 @@ class EarningController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/earning")
-    async def dashboard(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
+    async def dashboard(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
-        context: dict = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
+        context: dict[str, Any] = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
             context["budget"] = await communities.budget(db, p, slug)
             context["pending"] = await awards.count_pending(db, p, slug)
@@ -91,7 +94,7 @@ class EarningController(Controller):
 
     async def _issue_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         slug: str,
@@ -104,7 +107,7 @@ class EarningController(Controller):
         key: str = "",
         error: str | None = None,
         status_code: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         picked = picked or []
         found = await residents.list_residents(
             db, p, slug, query=q, grid=grid.strip() or None, limit=200
@@ -137,13 +140,13 @@ class EarningController(Controller):
     @get("/awards/new")
     async def issue_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         rule: FromQuery[str] = "",
         community: FromQuery[str] = "",
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         if not slug:
@@ -154,7 +157,7 @@ class EarningController(Controller):
         )
 
     @post("/awards/find")
-    async def find(self, request: Request, db: Db) -> Response:
+    async def find(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         """A pay code or card code (with PIN) typed or scanned: add that resident to the list."""
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
@@ -187,7 +190,7 @@ class EarningController(Controller):
         return see_other(f"/staff/awards/new?{query}")
 
     @post("/awards")
-    async def issue(self, request: Request, db: Db) -> Response:
+    async def issue(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
@@ -227,7 +230,9 @@ class EarningController(Controller):
         return see_other(f"/staff/awards/{made['id']}{suffix(p, slug)}")
 
     @get("/awards/{award_id:int}")
-    async def award_page(self, request: Request, db: Db, award_id: FromPath[int]) -> Response:
+    async def award_page(
+        self, request: Request[Any, Any, Any], db: Db, award_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         found = await awards.get_award(db, p, award_id)
         return no_store(
@@ -244,13 +249,13 @@ class EarningController(Controller):
 
     async def _approvals_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         slug: str,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         waiting = await awards.list_awards(db, p, slug, status=awards.PENDING) if slug else []
         return no_store(
             render(
@@ -267,12 +272,16 @@ class EarningController(Controller):
         )
 
     @get("/approvals")
-    async def approvals(self, request: Request, db: Db, community: FromQuery[str] = "") -> Response:
+    async def approvals(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._approvals_page(request, db, p, community_of(p, community))
 
     @post("/awards/{award_id:int}/approve")
-    async def approve(self, request: Request, db: Db, award_id: FromPath[int]) -> Response:
+    async def approve(
+        self, request: Request[Any, Any, Any], db: Db, award_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
@@ -287,11 +296,11 @@ class EarningController(Controller):
     @post("/awards/{award_id:int}/reject")
     async def reject(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         award_id: FromPath[int],
         data: Annotated[RejectForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
@@ -303,7 +312,7 @@ class EarningController(Controller):
         return see_other(f"/staff/approvals{suffix(p, slug)}")
 
 
-ROUTES: list = [
+ROUTES: list[ControllerRouterHandler] = [
     EarningController,
     RuleController,
     StaffSubmissionController,

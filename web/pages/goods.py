@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -36,6 +36,10 @@ DONOR_KINDS = {"unit": N_("Partner unit (双报到)"), "merchant": N_("Merchant"
 PRICE, LIMIT, LOW = N_("Price in points"), N_("Monthly limit"), N_("Low-stock level")
 
 
+@overload
+def whole(value: str | None, what: str) -> int: ...
+@overload
+def whole(value: str | None, what: str, *, optional: bool) -> int | None: ...
 def whole(value: str | None, what: str, *, optional: bool = False) -> int | None:
     """A whole number typed in a form (full-width digits too), or ``Invalid`` naming the field
     (``what``, a message id)."""
@@ -81,8 +85,8 @@ class GoodsController(Controller):
 
     @get("/items")
     async def items_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = await items.list_items(db, p, slug, active_only=False) if slug else []
@@ -99,12 +103,12 @@ class GoodsController(Controller):
 
     async def _item_form(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         form: ItemForm,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
@@ -122,15 +126,15 @@ class GoodsController(Controller):
 
     @get("/items/new")
     async def new_item_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._item_form(request, db, ItemForm(community=community_of(p, community)))
 
     @post("/items")
     async def create_item(
-        self, request: Request, db: Db, data: Annotated[ItemForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ItemForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
@@ -155,7 +159,7 @@ class GoodsController(Controller):
 
     async def _item_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         item_id: int,
         *,
@@ -164,7 +168,7 @@ class GoodsController(Controller):
         picture_error: str | None = None,
         status: int = 200,
         saved: bool = False,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         item = await items.get_item(db, p, item_id)
         if form is None:
@@ -196,18 +200,22 @@ class GoodsController(Controller):
 
     @get("/items/{item_id:int}")
     async def item_page(
-        self, request: Request, db: Db, item_id: FromPath[int], saved: FromQuery[str] = ""
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        item_id: FromPath[int],
+        saved: FromQuery[str] = "",
+    ) -> Response[Any]:
         return await self._item_page(request, db, item_id, saved=bool(saved))
 
     @post("/items/{item_id:int}")
     async def save_item(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         item_id: FromPath[int],
         data: Annotated[ItemForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             await items.update_item(
@@ -230,7 +238,9 @@ class GoodsController(Controller):
         return see_other(f"/staff/items/{item_id}?saved=1")
 
     @post("/items/{item_id:int}/picture", request_max_body_size=pictures.MAX_BYTES * 4)
-    async def upload_picture(self, request: Request, db: Db, item_id: FromPath[int]) -> Response:
+    async def upload_picture(
+        self, request: Request[Any, Any, Any], db: Db, item_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         upload = form.get("picture")
@@ -247,8 +257,8 @@ class GoodsController(Controller):
 
     @get("/donors")
     async def donors_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._donors(
             request, db, NamedForm(kind="unit", community=community_of(p, community))
@@ -256,12 +266,12 @@ class GoodsController(Controller):
 
     async def _donors(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         form: NamedForm,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
@@ -280,8 +290,8 @@ class GoodsController(Controller):
 
     @post("/donors")
     async def create_donor(
-        self, request: Request, db: Db, data: Annotated[NamedForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[NamedForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
@@ -295,20 +305,20 @@ class GoodsController(Controller):
 
     @get("/outlets")
     async def outlets_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = NamedForm(kind="supermarket", community=community_of(p, community))
         return await self._outlets(request, db, form)
 
     async def _outlets(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         form: NamedForm,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         found = await outlets.list_outlets(db, p, form.community) if form.community else []
         low = await stock.low_stock(db, p, form.community) if form.community else []
@@ -329,8 +339,8 @@ class GoodsController(Controller):
 
     @post("/outlets")
     async def create_outlet(
-        self, request: Request, db: Db, data: Annotated[NamedForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[NamedForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
@@ -44,7 +44,7 @@ class CardForm:
 
 
 def stash(
-    response: Response,
+    response: Response[Any],
     settings: Settings,
     resident_id: int,
     kind: str,
@@ -62,7 +62,9 @@ def stash(
     )
 
 
-def stashed(request: Request, settings: Settings, kind: str) -> tuple[str, datetime | None] | None:
+def stashed(
+    request: Request[Any, Any, Any], settings: Settings, kind: str
+) -> tuple[str, datetime | None] | None:
     """The code issued just before, if it is a genuine code of ``kind``."""
     found_kind, _, rest = request.cookies.get(PRINT_COOKIE, "").partition(".")
     code, _, expires = rest.partition(".")
@@ -81,8 +83,12 @@ class PrintController(Controller):
 
     @post("/residents/{resident_id:int}/activation")
     async def issue_activation(
-        self, request: Request, db: Db, settings: AppSettings, resident_id: FromPath[int]
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         issued = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
         response = see_other(f"/staff/residents/{resident_id}/activation")
@@ -98,8 +104,12 @@ class PrintController(Controller):
 
     @get("/residents/{resident_id:int}/activation")
     async def activation_page(
-        self, request: Request, db: Db, settings: AppSettings, resident_id: FromPath[int]
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         found = stashed(request, settings, "activation")
@@ -119,8 +129,12 @@ class PrintController(Controller):
 
     @get("/residents/{resident_id:int}/card")
     async def card_page(
-        self, request: Request, db: Db, settings: AppSettings, resident_id: FromPath[int]
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         found = stashed(request, settings, "card")
@@ -139,12 +153,12 @@ class PrintController(Controller):
     @post("/residents/{resident_id:int}/card")
     async def issue_card(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         settings: AppSettings,
         resident_id: FromPath[int],
         data: Annotated[CardForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             issued = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))

@@ -8,7 +8,7 @@ activation button POSTs. The pay code page is the only one that draws a QR, in a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -31,7 +31,7 @@ from web.pages.common import (
     see_other,
 )
 from web.render import render
-from web.session import client_ip, principal, session_cookie
+from web.session import client_ip, own_resident_id, principal, session_cookie
 
 PREFERENCE_FOR = 400 * 86400  # seconds: a preference outlives any session
 RECENT = 5  # passbook entries on the home page
@@ -45,7 +45,7 @@ class PreferenceForm:
     next: str = ""
 
 
-def remember(response: Response, name: str, value: str) -> None:
+def remember(response: Response[Any], name: str, value: str) -> None:
     """A display preference; not secret, so the offline page's script may read it too."""
     response.set_cookie(name, value, max_age=PREFERENCE_FOR, httponly=False, samesite="lax")
 
@@ -55,11 +55,13 @@ class ResidentController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/start")
-    async def start(self, request: Request, db: Db) -> Response:
+    async def start(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         return render(request, "resident/start.html", signed_in=await principal(request, db))
 
     @get("/a/{code:str}")
-    async def activation_landing(self, request: Request, db: Db, code: FromPath[str]) -> Response:
+    async def activation_landing(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> Response[Any]:
         try:
             await residents.check_activation(db, code)
         except MallError as exc:
@@ -68,8 +70,8 @@ class ResidentController(Controller):
 
     @post("/a/{code:str}")
     async def activate(
-        self, request: Request, db: Db, settings: AppSettings, code: FromPath[str]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, settings: AppSettings, code: FromPath[str]
+    ) -> Response[Any]:
         try:
             token, _ = await residents.activate(db, code, ip=client_ip(request))
         except MallError as exc:
@@ -78,7 +80,9 @@ class ResidentController(Controller):
         response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds()), settings))
         return response
 
-    async def _code_problem(self, request: Request, db: Database, exc: MallError) -> Response:
+    async def _code_problem(
+        self, request: Request[Any, Any, Any], db: Database, exc: MallError
+    ) -> Response[Any]:
         p = await principal(request, db)
         return no_store(
             render(
@@ -92,10 +96,10 @@ class ResidentController(Controller):
         )
 
     @get("/me")
-    async def home(self, request: Request, db: Db) -> Response:
+    async def home(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
-        me = await residents.get_resident(db, p, p.resident_id)
-        statement = await residents.passbook(db, p, p.resident_id, limit=RECENT)
+        me = await residents.get_resident(db, p, own_resident_id(p))
+        statement = await residents.passbook(db, p, own_resident_id(p), limit=RECENT)
         return no_store(
             render(
                 request,
@@ -107,7 +111,7 @@ class ResidentController(Controller):
         )
 
     @get("/me/pay")
-    async def pay(self, request: Request, db: Db) -> Response:
+    async def pay(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
         issued = await residents.new_pay_code(db, p)
         return no_store(
@@ -124,10 +128,10 @@ class ResidentController(Controller):
 
     @get("/me/passbook")
     async def passbook(
-        self, request: Request, db: Db, before: FromQuery[int | None] = None
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, before: FromQuery[int | None] = None
+    ) -> Response[Any]:
         p = await resident(request, db)
-        statement = await residents.passbook(db, p, p.resident_id, limit=PAGE, before=before)
+        statement = await residents.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
         return no_store(
             render(
                 request,
@@ -140,14 +144,14 @@ class ResidentController(Controller):
         )
 
     @get("/me/settings")
-    async def settings_page(self, request: Request, db: Db) -> Response:
+    async def settings_page(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         await resident(request, db)
         return no_store(render(request, "resident/settings.html"))
 
     @post("/me/preferences")
     async def preferences(
-        self, request: Request, data: Annotated[PreferenceForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], data: Annotated[PreferenceForm, FORM]
+    ) -> Response[Any]:
         """Elder mode and language; anybody may set them (the first-visit banner, settings)."""
         response = see_other(safe_next(data.next, "/me"))
         if data.elder in ("0", "1"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, overload
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
@@ -46,6 +46,10 @@ class RuleForm:
     community: str = ""
 
 
+@overload
+def number(value: str) -> int: ...
+@overload
+def number(value: str, *, required: bool) -> int | None: ...
 def number(value: str, *, required: bool = True) -> int | None:
     """A whole number typed into a form; empty is ``None`` where allowed."""
     value = (value or "").strip()
@@ -63,14 +67,14 @@ class RuleController(Controller):
 
     async def _rules_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         slug: str,
         form: RuleForm | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         found = await rules.list_rules(db, p, slug) if slug else []
         return no_store(
             render(
@@ -88,15 +92,15 @@ class RuleController(Controller):
 
     @get("/rules")
     async def rules_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._rules_page(request, db, p, community_of(p, community))
 
     @post("/rules")
     async def create_rule(
-        self, request: Request, db: Db, data: Annotated[RuleForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[RuleForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:

@@ -5,7 +5,7 @@ Printing a resident's activation QR or card is in ``prints``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -85,12 +85,12 @@ class StaffController(Controller):
     @get("/residents")
     async def residents_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         community: FromQuery[str] = "",
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = (
@@ -113,16 +113,16 @@ class StaffController(Controller):
 
     @get("/residents/new")
     async def new_resident_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = ResidentForm(community=community_of(p, community))
         return no_store(render(request, "staff/resident_new.html", me=p, form=form, error=None))
 
     @post("/residents")
     async def register_resident(
-        self, request: Request, db: Db, data: Annotated[ResidentForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ResidentForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
@@ -149,7 +149,9 @@ class StaffController(Controller):
         return see_other(f"/staff/residents/{created['id']}")
 
     @get("/residents/{resident_id:int}")
-    async def resident_page(self, request: Request, db: Db, resident_id: FromPath[int]) -> Response:
+    async def resident_page(
+        self, request: Request[Any, Any, Any], db: Db, resident_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         statement = await residents.passbook(db, p, resident_id, limit=10)
@@ -166,11 +168,11 @@ class StaffController(Controller):
     @get("/audit")
     async def audit_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         before: FromQuery[int | None] = None,
         community: FromQuery[str] = "",
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         page = await audit.community_log(db, p, slug, limit=50, before=before) if slug else None

@@ -5,7 +5,7 @@ idempotency key, so a double tap or a resent form never moves stock twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
@@ -73,14 +73,14 @@ class StockController(Controller):
 
     async def _stock_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         outlet_id: int,
         *,
         form: StockForm | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         donors = await outlets.outlet_donors(db, p, outlet_id)
@@ -107,17 +107,19 @@ class StockController(Controller):
         )
 
     @get("/outlets/{outlet_id:int}")
-    async def stock_page(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
+    async def stock_page(
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int]
+    ) -> Response[Any]:
         return await self._stock_page(request, db, outlet_id)
 
     @post("/outlets/{outlet_id:int}/stock")
     async def change_stock(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         outlet_id: FromPath[int],
         data: Annotated[StockForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
@@ -142,12 +144,14 @@ class StockController(Controller):
         return see_other(f"/staff/outlets/{outlet_id}?done={made['sku']}")
 
     @get("/outlets/{outlet_id:int}/stocktake")
-    async def stocktake_page(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
+    async def stocktake_page(
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int]
+    ) -> Response[Any]:
         return await self._stocktake_page(request, db, outlet_id)
 
     async def _stocktake_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         outlet_id: int,
         *,
@@ -156,7 +160,7 @@ class StockController(Controller):
         key: str = "",
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         return no_store(
@@ -175,7 +179,9 @@ class StockController(Controller):
         )
 
     @post("/outlets/{outlet_id:int}/stocktake")
-    async def stocktake(self, request: Request, db: Db, outlet_id: FromPath[int]) -> Response:
+    async def stocktake(
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         typed = {
@@ -193,7 +199,7 @@ class StockController(Controller):
                 db,
                 p,
                 outlet_id,
-                counts,  # type: ignore[arg-type]
+                counts,
                 memo,
                 idempotency_key=idem.key,
                 req_hash=idem.request_hash,
@@ -214,8 +220,8 @@ class StockController(Controller):
 
     @get("/outlets/{outlet_id:int}/stocktake/{key:str}")
     async def stocktake_done(
-        self, request: Request, db: Db, outlet_id: FromPath[int], key: FromPath[str]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int], key: FromPath[str]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         outlet = await outlets.get_outlet(db, p, outlet_id)
         changes = await stock.stocktake_result(

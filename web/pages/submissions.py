@@ -4,7 +4,7 @@ staff work the queue (overdue first), decide, award by a rule, and set the days 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -70,7 +70,7 @@ class DeadlineForm:
     community: str = ""
 
 
-def words() -> dict:
+def words() -> dict[str, Any]:
     return {
         "kinds": KIND_WORDS,
         "statuses": STATUS_WORDS,
@@ -92,7 +92,9 @@ class ResidentSubmissionController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/")
-    async def mine(self, request: Request, db: Db, filed: FromQuery[int | None] = None) -> Response:
+    async def mine(
+        self, request: Request[Any, Any, Any], db: Db, filed: FromQuery[int | None] = None
+    ) -> Response[Any]:
         p = await resident(request, db)
         found = await submissions.mine(db, p)
         return no_store(
@@ -100,7 +102,9 @@ class ResidentSubmissionController(Controller):
         )
 
     @get("/new")
-    async def new(self, request: Request, db: Db, kind: FromQuery[str] = "") -> Response:
+    async def new(
+        self, request: Request[Any, Any, Any], db: Db, kind: FromQuery[str] = ""
+    ) -> Response[Any]:
         await resident(request, db)
         form = SubmissionForm(kind=kind if kind in submissions.KINDS else "")
         return no_store(
@@ -109,8 +113,8 @@ class ResidentSubmissionController(Controller):
 
     @post("/")
     async def file(
-        self, request: Request, db: Db, data: Annotated[SubmissionForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[SubmissionForm, FORM]
+    ) -> Response[Any]:
         p = await resident(request, db)
         try:
             made = await submissions.file(db, p, data.kind, data.title, data.body)
@@ -136,11 +140,11 @@ class StaffSubmissionController(Controller):
     @get("/")
     async def queue(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         status: FromQuery[str] = "",
         community: FromQuery[str] = "",
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         status = status if status in submissions.STATUSES else ""
@@ -163,14 +167,14 @@ class StaffSubmissionController(Controller):
 
     async def _detail(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         submission_id: int,
         form: DecisionForm | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         found = await submissions.get(db, p, submission_id)
         slug = found["community_slug"]
         return no_store(
@@ -189,18 +193,20 @@ class StaffSubmissionController(Controller):
         )
 
     @get("/{submission_id:int}")
-    async def detail(self, request: Request, db: Db, submission_id: FromPath[int]) -> Response:
+    async def detail(
+        self, request: Request[Any, Any, Any], db: Db, submission_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._detail(request, db, p, submission_id)
 
     @post("/{submission_id:int}/decision")
     async def decide(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Db,
         submission_id: FromPath[int],
         data: Annotated[DecisionForm, FORM],
-    ) -> Response:
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
             helper = whole(data.helper) if data.helper.strip() else None
@@ -221,8 +227,8 @@ class StaffSubmissionController(Controller):
 
     @post("/deadlines")
     async def deadlines(
-        self, request: Request, db: Db, data: Annotated[DeadlineForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[DeadlineForm, FORM]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:

@@ -4,6 +4,8 @@ get 403; another community's volunteer is 404 (``mall.org.communities``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
@@ -27,30 +29,29 @@ class VolunteerController(Controller):
 
     @get("/")
     async def volunteers_page(
-        self, request: Request, db: Db, community: FromQuery[str] = ""
-    ) -> Response:
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._page(request, db, p, community_of(p, community))
 
     @post("/")
-    async def add_volunteer(self, request: Request, db: Db) -> Response:
+    async def add_volunteer(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
-        entered = {
-            "username": form.get("username", "").strip(),
-            "outlets": ids(form.getall("outlet", [])),
-        }
+        username = str(form.get("username", "")).strip()
+        outlets = ids(form.getall("outlet", []))
+        entered = {"username": username, "outlets": outlets}
         try:
             made = await users.create_user(
                 db,
                 p,
-                entered["username"],
-                form.get("password", ""),
+                username,
+                str(form.get("password", "")),
                 "volunteer",
                 slug,
                 ip=client_ip(request),
-                outlets=entered["outlets"],
+                outlets=outlets,
             )
         except MallError as exc:
             status, error = form_status(exc), message(exc)
@@ -60,7 +61,9 @@ class VolunteerController(Controller):
         return see_other(self._here(p, slug, f"#v{made['id']}"))
 
     @post("/{user_id:int}/outlets")
-    async def choose_outlets(self, request: Request, db: Db, user_id: FromPath[int]) -> Response:
+    async def choose_outlets(
+        self, request: Request[Any, Any, Any], db: Db, user_id: FromPath[int]
+    ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
@@ -84,15 +87,15 @@ class VolunteerController(Controller):
 
     async def _page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
         slug: str,
         *,
-        entered: dict | None = None,
+        entered: dict[str, Any] | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         volunteers = await users.list_volunteers(db, p, slug) if slug else []
         found = await outlets.list_outlets(db, p, slug) if slug else []
         return no_store(
