@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from litestar import Litestar, MediaType, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.handlers import BaseRouteHandler
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -30,24 +32,27 @@ from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
 from web.assets import WEB, static_dir
+from web.deps import DEPENDENCIES
 from web.headers import add_security_headers
 from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS, answered_errors
 from web.pwa import PWA_ROUTES
 
 
-async def _authorize_connection(self: BaseRouteHandler, connection: ASGIConnection) -> None:
-    """Run the route's guards, handing them the route handler itself.
-
-    Litestar 2 hands each guard ``copy(handler)``: about 60 attributes copied on every guarded
-    request, 5% of the server's time per checkout (py-spy, bench/checkout.py). Our guards
-    (web/api/guards.py, web/pages) read only the connection, so the copy protects nothing.
-    """
-    for guard in self.resolve_guards():
-        await guard(connection, self)  # type: ignore[misc]
-
-
-BaseRouteHandler.authorize_connection = _authorize_connection  # type: ignore[method-assign]
+def _check_callers_are_taken(app: Litestar) -> None:
+    """Refuse to start when a route says who may call it (``dependencies=allow(...)``, as ``p``)
+    but its handler does not take ``p``: Litestar resolves a dependency only for a handler that
+    declares it, so that route would check nobody."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if (
+                handler.http_methods != {"OPTIONS"}  # Litestar's own OPTIONS answer takes nothing
+                and "p" in handler.resolve_dependencies()
+                and "p" not in handler.parsed_fn_signature.parameters
+            ):
+                raise ImproperlyConfiguredException(
+                    f"{handler.handler_name} ({route.path}) is given the caller p but never takes it"
+                )
 
 
 @get("/healthz", media_type=MediaType.JSON, include_in_schema=False, cache=False)
@@ -57,12 +62,12 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/", media_type=MediaType.HTML, include_in_schema=False)
-async def home(request: Request) -> Template:
+async def home(request: Request[Any, Any, Any]) -> Template:
     return Template(template_name="home.html")
 
 
 @get("/lang/{language:str}", include_in_schema=False)
-async def switch_language(request: Request, language: FromPath[str]) -> Redirect:
+async def switch_language(request: Request[Any, Any, Any], language: FromPath[str]) -> Redirect:
     """Remember the chosen language and go back where the user was (same site only)."""
     back = request.query_params.get("next", "/")
     if not back.startswith("/") or back.startswith("//"):
@@ -73,7 +78,7 @@ async def switch_language(request: Request, language: FromPath[str]) -> Redirect
     return response
 
 
-async def _choose_language(request: Request) -> None:
+async def _choose_language(request: Request[Any, Any, Any]) -> None:
     i18n.set_language(
         i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
     )
@@ -85,13 +90,25 @@ def _template_globals(engine: JinjaTemplateEngine) -> None:
     )
 
 
-async def _close_db(app: Litestar) -> None:
-    housekeeping = app.state.get("housekeeping")
-    if housekeeping is not None:
-        housekeeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await housekeeping
-    await app.state.db.close()
+def _database(url: str, pool_size: int) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the database on ``app.state.db`` (handlers get it injected as ``db``,
+    ``web.deps``) and the housekeeping that lapses overdue reservations and purges old pay codes
+    every few minutes; both end with the app."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = {"max_size": pool_size} if dialect_of(url) == "postgres" else {}
+        app.state.db = db = open_database(url, **pool)
+        housekeeping = asyncio.create_task(reservations.housekeeping_loop(db))
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            await db.close()
+
+    return lifespan
 
 
 def create_app(database_url: str | None = None) -> Litestar:
@@ -103,14 +120,7 @@ def create_app(database_url: str | None = None) -> Litestar:
             "MALL_PASSWORD_HASH=fast: passwords are hashed with test-only argon2 parameters"
         )
 
-    async def open_db(app: Litestar) -> None:
-        url = database_url or settings.database_url
-        pool = {"max_size": settings.db_pool_size} if dialect_of(url) == "postgres" else {}
-        app.state.db = open_database(url, **pool)
-        # lapse overdue reservations and purge old pay codes every few minutes
-        app.state.housekeeping = asyncio.create_task(reservations.housekeeping_loop(app.state.db))
-
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             home,
@@ -143,10 +153,10 @@ def create_app(database_url: str | None = None) -> Litestar:
             backend="gzip", minimum_size=1024, gzip_compress_level=6
         ),
         before_request=_choose_language,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
-        on_startup=[open_db],
-        on_shutdown=[_close_db],
+        lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
+        dependencies=DEPENDENCIES,
         state=State({}),
         openapi_config=OpenAPIConfig(
             title="邻里积分超市 Community Points Mall API",
@@ -181,6 +191,8 @@ def create_app(database_url: str | None = None) -> Litestar:
             },
         ),
     )
+    _check_callers_are_taken(app)
+    return app
 
 
 def create_served_app() -> Litestar:

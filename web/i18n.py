@@ -40,7 +40,7 @@ def translations(language: str) -> _gettext.NullTranslations:
 
 def choose(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower()
         if tag.startswith("zh"):

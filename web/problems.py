@@ -10,6 +10,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
+from litestar.types import ExceptionHandlersMap
 
 import catalog
 import ledger
@@ -69,8 +70,13 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
 
 
 def problem(
-    request: Request, status: int, code: str, message: str, detail: str = "", **params: Any
-) -> Response:
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    message: str,
+    detail: str = "",
+    **params: Any,
+) -> Response[Any]:
     """``message`` is a message id; it is shown in the language of the request."""
     set_language(choose(request.cookies.get("lang"), request.headers.get("accept-language")))
     title = gettext(message, **params)
@@ -86,7 +92,7 @@ def problem(
             status_code=status,
             media_type="application/problem+json",
         )
-    return Template(  # type: ignore[return-value]
+    return Template(
         template_name="error.html",
         context={"status": status, "title": title, "detail": detail},
         status_code=status,
@@ -104,14 +110,15 @@ def answered_errors() -> set[type[Exception]]:
         for sub in cls.__subclasses__():
             yield from family(sub)
 
-    return {c for base in (MallError, *LEDGER_ERRORS, *CATALOG_ERRORS) for c in family(base)}
+    bases: list[type[Exception]] = [MallError, *LEDGER_ERRORS, *CATALOG_ERRORS]
+    return {c for base in bases for c in family(base)}
 
 
-def handle_mall_error(request: Request, exc: MallError) -> Response:
+def handle_mall_error(request: Request[Any, Any, Any], exc: MallError) -> Response[Any]:
     return problem(request, exc.status, exc.code, exc.message, **exc.params)
 
 
-def handle_ledger_error(request: Request, exc: Exception) -> Response:
+def handle_ledger_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     for cls in type(exc).__mro__:
         if cls in LEDGER_ERRORS:
             code, status, message = LEDGER_ERRORS[cls]
@@ -119,7 +126,7 @@ def handle_ledger_error(request: Request, exc: Exception) -> Response:
     return handle_unexpected(request, exc)
 
 
-def handle_catalog_error(request: Request, exc: Exception) -> Response:
+def handle_catalog_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     for cls in type(exc).__mro__:
         if cls in CATALOG_ERRORS:
             code, status, message = CATALOG_ERRORS[cls]
@@ -127,7 +134,7 @@ def handle_catalog_error(request: Request, exc: Exception) -> Response:
     return handle_unexpected(request, exc)
 
 
-def handle_http_error(request: Request, exc: HTTPException) -> Response:
+def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code, message = HTTP_ERRORS.get(exc.status_code, ("error", str(exc.detail)))
     detail = str(exc.detail)
     if isinstance(exc, ValidationException) and exc.extra:
@@ -135,13 +142,13 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     return problem(request, exc.status_code, code, message, detail)
 
 
-def handle_unexpected(request: Request, exc: Exception) -> Response:
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     code, message = HTTP_ERRORS[500]
     return problem(request, 500, code, message, "the error was logged")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     MallError: handle_mall_error,
     ledger.LedgerError: handle_ledger_error,
     catalog.CatalogError: handle_catalog_error,

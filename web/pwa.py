@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from litestar import MediaType, Request, Response, get
 from litestar.response import Template
+from litestar.types import ControllerRouterHandler
 
 from web.assets import WEB, static_dir
 
@@ -30,7 +32,7 @@ def _shell_files() -> list[tuple[str, Path]]:
     return sorted(static + [(f"web/{p.relative_to(WEB)}", p) for p in web])
 
 
-_versions: dict[tuple, str] = {}
+_versions: dict[tuple[tuple[str, int, int], ...], str] = {}
 
 
 def shell_version() -> str:
@@ -63,7 +65,7 @@ async def service_worker() -> Response[bytes]:
     include_in_schema=False,
     opt={"exclude_from_csrf": True},  # the worker caches this page: it must set no cookie
 )
-async def offline(request: Request) -> Template:
+async def offline(request: Request[Any, Any, Any]) -> Template:
     """The page the service worker shows instead of the browser's error when there is no network.
 
     It is the same for everyone (no session is read): app.js fills in the resident's last-seen
@@ -75,4 +77,4 @@ async def offline(request: Request) -> Template:
     )
 
 
-PWA_ROUTES: list = [service_worker, offline]
+PWA_ROUTES: list[ControllerRouterHandler] = [service_worker, offline]

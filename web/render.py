@@ -11,7 +11,7 @@ from litestar.response import Template
 
 
 def render(
-    request: Request,
+    request: Request[Any, Any, Any],
     template: str,
     *,
     fragment: str | None = None,

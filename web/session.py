@@ -6,52 +6,64 @@ the API (which is exempt from the CSRF check because it needs a bearer token).
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from mall.access import Principal
+from mall.db import Database
+from mall.errors import Forbidden
 from mall.people.auth import principal_for
-from mall.settings import get_settings
+from mall.settings import Settings
 
 SESSION_COOKIE = "mall_session"
 _UNSET = object()
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
 
-def is_api(request: Request) -> bool:
+def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def principal(request: Request) -> Principal | None:
+async def principal(request: Request[Any, Any, Any], db: Database) -> Principal | None:
     """The signed-in principal of this request, looked up once per request."""
     cached = request.scope.get("mall_principal", _UNSET)
-    if cached is not _UNSET:
-        return cached  # type: ignore[return-value]
+    if cached is None or isinstance(cached, Principal):
+        return cached
     if is_api(request):
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else None
     else:
         token = request.cookies.get(SESSION_COOKIE)
-    found = await principal_for(request.app.state.db, token)
+    found = await principal_for(db, token)
+    # a key of our own in the ASGI scope, which Litestar's Scope type does not list
     request.scope["mall_principal"] = found  # type: ignore[typeddict-unknown-key]
     return found
 
 
-def session_cookie(token: str, max_age: int) -> Cookie:
+def own_resident_id(p: Principal) -> int:
+    """The resident record of a resident's own session; anyone else is ``forbidden``."""
+    if p.resident_id is None:
+        raise Forbidden()
+    return p.resident_id
+
+
+def session_cookie(token: str, max_age: int, settings: Settings) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=token,
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=get_settings().base_url.startswith("https://"),
+        secure=settings.base_url.startswith("https://"),
         path="/",
     )
 
 
-def clear_session(response: Response) -> Response:
+def clear_session(response: Response[Any]) -> Response[Any]:
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -104,9 +104,10 @@ async def set_deadlines(
 SUBMISSION_SQL = (
     "SELECT s.id, s.kind, s.title, s.body, s.status, s.created_at, s.due_at, s.decided_at, "
     "s.reason, s.resident, s.helper, s.award, s.community AS community_id, "
-    "r.name AS resident_name, h.name AS helper_name, u.username AS decided_by, "
-    "ru.code AS rule, ru.name AS rule_name, a.status AS award_status "
-    "FROM mall_submission s JOIN mall_resident r ON r.id = s.resident "
+    "c.slug AS community_slug, r.name AS resident_name, h.name AS helper_name, "
+    "u.username AS decided_by, ru.code AS rule, ru.name AS rule_name, a.status AS award_status "
+    "FROM mall_submission s JOIN mall_community c ON c.id = s.community "
+    "JOIN mall_resident r ON r.id = s.resident "
     "LEFT JOIN mall_resident h ON h.id = s.helper LEFT JOIN mall_user u ON u.id = s.decided_by "
     "LEFT JOIN mall_rule ru ON ru.id = s.rule LEFT JOIN mall_award a ON a.id = s.award"
 )

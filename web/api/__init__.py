@@ -1,6 +1,7 @@
 """The JSON API under /api/v1 (API.md). Each module holds one resource's controller."""
 
 from litestar import Router
+from litestar.types import ControllerRouterHandler
 
 from web.api import activities, awards, catalog, counter
 from web.api.activation import ActivationController
@@ -11,7 +12,7 @@ from web.api.me import MeController
 from web.api.residents import ResidentController
 from web.api.users import UserController
 
-API_ROUTES: list = [
+API_ROUTES: list[ControllerRouterHandler] = [
     AuthController,
     CommunityController,
     UserController,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
 from mall.people import residents
 from web.api.fields import Code
-from web.api.guards import database
+from web.deps import Db
 from web.session import client_ip
 
 
@@ -35,8 +37,8 @@ class ActivationController(Controller):
             "many attempts from one address are `rate_limited`."
         ),
     )
-    async def activate(self, request: Request, data: JSONBody[Activate]) -> Activated:
-        token, resident_id = await residents.activate(
-            database(request), data.code, ip=client_ip(request)
-        )
+    async def activate(
+        self, request: Request[Any, Any, Any], db: Db, data: JSONBody[Activate]
+    ) -> Activated:
+        token, resident_id = await residents.activate(db, data.code, ip=client_ip(request))
         return Activated(token=token, resident_id=resident_id)

@@ -4,17 +4,19 @@ check-in by the resident or by staff, and settlement. The rules are in ``mall.ea
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.earning import activities, checkin
+from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
-from web.api.guards import RESIDENT, STAFF, allow, caller, database
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Description = Annotated[str, Meta(max_length=2000)]
@@ -144,7 +146,10 @@ class Settled(msgspec.Struct):
     """The one ledger journal; null when nobody attended."""
 
 
-def shape(cls: type, found: dict) -> msgspec.Struct:
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def shape(cls: type[S], found: dict[str, Any]) -> S:
     fields = {f: found[f] for f in cls.__struct_fields__ if f != "signups"}
     if cls is ActivityForStaff:
         fields["signups"] = [Signup(**s) for s in found["signups"]]
@@ -157,17 +162,24 @@ class ActivityController(Controller):
 
     @post(
         "/communities/{slug:str}/activities",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Publish a recruitment call",
         description=(
             "Staff of the community and administrators. `ends_at` after `starts_at`, both with a "
             "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to 10,000."
         ),
     )
-    async def create(self, request: Request, slug: Slug, data: JSONBody[NewActivity]) -> Created:
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewActivity],
+    ) -> Created:
         made = await activities.create_activity(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             title=data.title,
             path=data.path,
@@ -183,46 +195,49 @@ class ActivityController(Controller):
 
     @get(
         "/communities/{slug:str}/activities",
-        guards=[allow(*STAFF, *RESIDENT)],
+        dependencies=allow(*STAFF, *RESIDENT),
         summary="A community's recruitment calls",
         description="Its staff, administrators and its residents; the latest start first.",
     )
-    async def index(self, request: Request, slug: Slug) -> ActivityList:
-        found = await activities.community_activities(
-            database(request), await caller(request), slug
-        )
-        return ActivityList(activities=[shape(Activity, a) for a in found])  # type: ignore[misc]
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> ActivityList:
+        found = await activities.community_activities(db, p, slug)
+        return ActivityList(activities=[shape(Activity, a) for a in found])
 
     @get(
         "/activities/{activity_id:int}",
-        guards=[allow(*STAFF, *RESIDENT)],
+        dependencies=allow(*STAFF, *RESIDENT),
         summary="A recruitment call",
         description=(
             "Staff see every sign-up and check-in; a resident of the community sees the counts "
             "and their own place (`my_status`, `my_position` on the waiting list)."
         ),
     )
-    async def show(self, request: Request, activity_id: Id) -> ActivityForStaff | ActivityForMe:
-        p = await caller(request)
-        found = await activities.get_activity(database(request), p, activity_id)
-        return shape(ActivityForMe if p.role == "resident" else ActivityForStaff, found)  # type: ignore[return-value]
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> ActivityForStaff | ActivityForMe:
+        found = await activities.get_activity(db, p, activity_id)
+        if p.role == "resident":
+            return shape(ActivityForMe, found)
+        return shape(ActivityForStaff, found)
 
     @get(
         "/me/activities",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="My recruitment calls",
         description="Upcoming calls of my community, and the ones I signed up for or attended.",
     )
-    async def mine(self, request: Request) -> MyActivities:
-        found = await activities.my_activities(database(request), await caller(request))
+    async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> MyActivities:
+        found = await activities.my_activities(db, p)
         return MyActivities(
-            upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],  # type: ignore[misc]
-            mine=[shape(ActivityForMe, a) for a in found["mine"]],  # type: ignore[misc]
+            upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],
+            mine=[shape(ActivityForMe, a) for a in found["mine"]],
         )
 
     @post(
         "/activities/{activity_id:int}/signup",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="Sign up",
         description=(
             "A resident of the community: `confirmed` while places are left, else `waiting` "
@@ -230,41 +245,45 @@ class ActivityController(Controller):
             "settlement it is refused."
         ),
     )
-    async def sign_up(self, request: Request, activity_id: Id) -> SignedUp:
-        made = await activities.sign_up(database(request), await caller(request), activity_id)
+    async def sign_up(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> SignedUp:
+        made = await activities.sign_up(db, p, activity_id)
         return SignedUp(**made)
 
     @delete(
         "/activities/{activity_id:int}/signup",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         status_code=200,
         summary="Cancel my sign-up",
         description=(
             "The first resident on the waiting list gets the place. Not after checking in."
         ),
     )
-    async def cancel(self, request: Request, activity_id: Id) -> SignedUp:
-        made = await activities.cancel_sign_up(
-            database(request), await caller(request), activity_id
-        )
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> SignedUp:
+        made = await activities.cancel_sign_up(db, p, activity_id)
         return SignedUp(**made)
 
     @get(
         "/activities/{activity_id:int}/checkin-code",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="The current check-in code",
         description=(
             f"Staff: a code signed by the server that changes every {checkin.WINDOW} seconds "
             "and is accepted in its own window and the next. Show `url` as a QR code."
         ),
     )
-    async def checkin_code(self, request: Request, activity_id: Id) -> CheckinCode:
-        made = await checkin.checkin_code(database(request), await caller(request), activity_id)
+    async def checkin_code(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> CheckinCode:
+        made = await checkin.checkin_code(db, p, activity_id)
         return CheckinCode(**made)
 
     @post(
         "/activities/{activity_id:int}/checkin",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="Check in with the scanned code",
         description=(
             "A resident, once (`already_checked_in`), from 60 minutes before the start until 60 "
@@ -274,16 +293,19 @@ class ActivityController(Controller):
         ),
     )
     async def check_in(
-        self, request: Request, activity_id: Id, data: JSONBody[CheckinBody]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        activity_id: Id,
+        data: JSONBody[CheckinBody],
     ) -> CheckedIn:
-        made = await checkin.check_in(
-            database(request), await caller(request), activity_id, data.code
-        )
+        made = await checkin.check_in(db, p, activity_id, data.code)
         return CheckedIn(**made)
 
     @post(
         "/activities/{activity_id:int}/attendance",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Check in a resident by their code",
         description=(
             "Staff check in a resident without a phone: a pay code, or a card code with its "
@@ -291,11 +313,16 @@ class ActivityController(Controller):
         ),
     )
     async def attendance(
-        self, request: Request, activity_id: Id, data: JSONBody[AttendanceBody]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        activity_id: Id,
+        data: JSONBody[AttendanceBody],
     ) -> Attended:
         made = await checkin.record_attendance(
-            database(request),
-            await caller(request),
+            db,
+            p,
             activity_id,
             data.code,
             data.pin,
@@ -305,7 +332,7 @@ class ActivityController(Controller):
 
     @post(
         "/activities/{activity_id:int}/settle",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Settle: award every attendee",
         description=(
@@ -314,11 +341,11 @@ class ActivityController(Controller):
             "nothing (no `Idempotency-Key` needed). `budget_exhausted` changes nothing."
         ),
     )
-    async def settle(self, request: Request, activity_id: Id) -> Settled:
-        made = await checkin.settle(
-            database(request), await caller(request), activity_id, ip=client_ip(request)
-        )
+    async def settle(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
+    ) -> Settled:
+        made = await checkin.settle(db, p, activity_id, ip=client_ip(request))
         return Settled(**made)
 
 
-ROUTES: list = [ActivityController]
+ROUTES: list[ControllerRouterHandler] = [ActivityController]

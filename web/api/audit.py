@@ -9,8 +9,9 @@ import msgspec
 from litestar import Controller, Request, get
 
 from mall.access import audit
+from web.api.callers import STAFF, allow
 from web.api.fields import Before, Limit, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.deps import Caller, Db
 
 
 class AuditEntry(msgspec.Struct):
@@ -52,7 +53,7 @@ class AuditController(Controller):
 
     @get(
         "/communities/{slug:str}/audit",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's audit log",
         description=(
             "Staff of the community and administrators: every privileged action, newest "
@@ -60,11 +61,15 @@ class AuditController(Controller):
         ),
     )
     async def log(
-        self, request: Request, slug: Slug, limit: Limit = 50, before: Before = None
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        limit: Limit = 50,
+        before: Before = None,
     ) -> AuditLog:
-        page = await audit.community_log(
-            database(request), await caller(request), slug, limit=limit, before=before
-        )
+        page = await audit.community_log(db, p, slug, limit=limit, before=before)
         return AuditLog(
             entries=[
                 AuditEntry(
@@ -83,7 +88,7 @@ class AuditController(Controller):
 
     @get(
         "/ledger/verify",
-        guards=[allow("admin")],
+        dependencies=allow("admin"),
         summary="Check the ledger",
         description=(
             "Street administrators only: the same checks as `mall verify` (zero-sum "
@@ -91,18 +96,16 @@ class AuditController(Controller):
             "its movements); `ok` is true when there is no problem."
         ),
     )
-    async def verify(self, request: Request) -> Verification:
-        report = await audit.check_ledger(database(request), await caller(request))
-        stock = await audit.check_stock(database(request), await caller(request))
+    async def verify(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Verification:
+        report = await audit.check_ledger(db, p)
+        stock = await audit.check_stock(db, p)
         return Verification(
             ok=report.ok and stock.ok,
             journals=report.journals,
             postings=report.postings,
             accounts=report.accounts,
-            problems=[
-                Problem(check=p.check, table=p.table, row=p.row, detail=p.detail)
-                for p in [*report.problems, *stock.problems]
-            ],
+            # the ledger's and the catalog's problems have the same four fields
+            problems=[Problem(**vars(f)) for f in (*report.problems, *stock.problems)],
             stock_levels=stock.levels,
             stock_movements=stock.movements,
         )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
 from mall.people import auth
+from web.api.callers import SIGNED_IN, USERS, allow
 from web.api.fields import Name, Secret
-from web.api.guards import USERS, allow, caller, database, signed_in
+from web.deps import Caller, Db
 from web.session import client_ip
 
 
@@ -42,27 +45,29 @@ class AuthController(Controller):
             "Residents get their token from `POST /activate` instead."
         ),
     )
-    async def sign_in(self, request: Request, data: JSONBody[SignIn]) -> Token:
+    async def sign_in(
+        self, request: Request[Any, Any, Any], db: Db, data: JSONBody[SignIn]
+    ) -> Token:
         token = await auth.sign_in(
-            database(request), data.username, data.password, ip=client_ip(request), kind="api"
+            db, data.username, data.password, ip=client_ip(request), kind="api"
         )
         return Token(token=token)
 
     @delete(
         "/auth/token",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="Sign out this token",
         description=(
             "Revokes the bearer token of this request; it is `unauthenticated` from now on."
         ),
     )
-    async def sign_out(self, request: Request) -> None:
-        await auth.sign_out(database(request), await caller(request))
+    async def sign_out(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> None:
+        await auth.sign_out(db, p)
 
     @post(
         "/me/password",
         status_code=204,
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Change one's own password",
         description=(
             "Staff, volunteers and administrators only. A wrong current password or a new "
@@ -70,10 +75,12 @@ class AuthController(Controller):
             "and token of the user is signed out; this one stays valid."
         ),
     )
-    async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> None:
+    async def change_password(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[PasswordChange]
+    ) -> None:
         await auth.change_password(
-            database(request),
-            await caller(request),
+            db,
+            p,
             data.old_password,
             data.new_password,
             ip=client_ip(request),

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.earning import awards, rules
+from web.api.callers import STAFF, allow
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
-from web.api.guards import STAFF, allow, caller, database
 from web.api.submissions import SubmissionController
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -105,7 +107,7 @@ class AwardList(msgspec.Struct):
     awards: list[Award]
 
 
-def award(found: dict) -> Award:
+def award(found: dict[str, Any]) -> Award:
     fields = {f: found[f] for f in Award.__struct_fields__ if f != "residents"}
     return Award(**fields, residents=[AwardedResident(**r) for r in found["residents"]])
 
@@ -115,7 +117,7 @@ class RuleController(Controller):
 
     @post(
         "/communities/{slug:str}/rules",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Create an earning rule",
         description=(
             "Staff of the community and administrators. `path` is one of `timely_help`, "
@@ -124,10 +126,17 @@ class RuleController(Controller):
             "waits for a second staff member. A code in use is `already_exists`."
         ),
     )
-    async def create(self, request: Request, slug: Slug, data: JSONBody[NewRule]) -> Rule:
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewRule],
+    ) -> Rule:
         made = await rules.create_rule(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             data.code,
             data.name,
@@ -142,12 +151,14 @@ class RuleController(Controller):
 
     @get(
         "/communities/{slug:str}/rules",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's earning rules",
         description="Staff of the community and administrators.",
     )
-    async def index(self, request: Request, slug: Slug) -> RuleList:
-        found = await rules.list_rules(database(request), await caller(request), slug)
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> RuleList:
+        found = await rules.list_rules(db, p, slug)
         return RuleList(rules=[Rule(**r) for r in found])
 
 
@@ -156,7 +167,7 @@ class AwardController(Controller):
 
     @post(
         "/awards",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Award points to residents",
         description=(
             "Staff of the community and administrators; needs an `Idempotency-Key` header. "
@@ -171,14 +182,15 @@ class AwardController(Controller):
     )
     async def create(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
         data: JSONBody[NewAward],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> AwardStatusOut:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await awards.create_award(
-            database(request),
+            db,
             p,
             data.community,
             data.rule,
@@ -192,7 +204,7 @@ class AwardController(Controller):
 
     @post(
         "/awards/{award_id:int}/approve",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Approve a waiting award",
         description=(
@@ -201,15 +213,15 @@ class AwardController(Controller):
             "budget and caps again. An award already approved or rejected is `already_exists`."
         ),
     )
-    async def approve(self, request: Request, award_id: Id) -> AwardStatusOut:
-        made = await awards.approve(
-            database(request), await caller(request), award_id, ip=client_ip(request)
-        )
+    async def approve(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, award_id: Id
+    ) -> AwardStatusOut:
+        made = await awards.approve(db, p, award_id, ip=client_ip(request))
         return AwardStatusOut(**made)
 
     @post(
         "/awards/{award_id:int}/reject",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Reject a waiting award",
         description=(
@@ -219,25 +231,28 @@ class AwardController(Controller):
         ),
     )
     async def reject(
-        self, request: Request, award_id: Id, data: JSONBody[Rejection]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        award_id: Id,
+        data: JSONBody[Rejection],
     ) -> AwardStatusOut:
-        made = await awards.reject(
-            database(request), await caller(request), award_id, data.reason, ip=client_ip(request)
-        )
+        made = await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
         return AwardStatusOut(**made)
 
     @get(
         "/awards/{award_id:int}",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="An award",
         description="Staff of its community and administrators; anyone else's is `not_found`.",
     )
-    async def show(self, request: Request, award_id: Id) -> Award:
-        return award(await awards.get_award(database(request), await caller(request), award_id))
+    async def show(self, request: Request[Any, Any, Any], db: Db, p: Caller, award_id: Id) -> Award:
+        return award(await awards.get_award(db, p, award_id))
 
     @get(
         "/communities/{slug:str}/awards",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's awards",
         description=(
             "Staff of the community and administrators: newest first, with their residents; "
@@ -245,12 +260,16 @@ class AwardController(Controller):
         ),
     )
     async def index(
-        self, request: Request, slug: Slug, status: AwardStatus = None, limit: Limit = 50
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        status: AwardStatus = None,
+        limit: Limit = 50,
     ) -> AwardList:
-        found = await awards.list_awards(
-            database(request), await caller(request), slug, status=status, limit=limit
-        )
+        found = await awards.list_awards(db, p, slug, status=status, limit=limit)
         return AwardList(awards=[award(a) for a in found])
 
 
-ROUTES: list = [RuleController, AwardController, SubmissionController]
+ROUTES: list[ControllerRouterHandler] = [RuleController, AwardController, SubmissionController]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.shop import items, outlets, stock
+from web.api.callers import SIGNED_IN, STAFF, USERS, allow
 from web.api.fields import NO_CONTROL, Id, IdempotencyKey, Name, Slug
-from web.api.guards import STAFF, USERS, allow, caller, database, signed_in
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -131,7 +133,7 @@ class LowStock(msgspec.Struct):
     items: list[LowItem]
 
 
-def item(found: dict) -> Item:
+def item(found: dict[str, Any]) -> Item:
     picture = f"/pictures/{found['picture']}" if found["picture"] else None
     return Item(**{f: found[f] for f in Item.__struct_fields__ if f != "picture"}, picture=picture)
 
@@ -141,7 +143,7 @@ class CatalogController(Controller):
 
     @post(
         "/communities/{slug:str}/outlets",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Open an outlet",
         description=(
             "Staff of the community and administrators: a points supermarket or a partner "
@@ -149,11 +151,16 @@ class CatalogController(Controller):
         ),
     )
     async def create_outlet(
-        self, request: Request, slug: Slug, data: JSONBody[NewOutlet]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewOutlet],
     ) -> Outlet:
         made = await outlets.create_outlet(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             data.name,
             data.kind,
@@ -163,27 +170,36 @@ class CatalogController(Controller):
 
     @get(
         "/communities/{slug:str}/outlets",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="A community's outlets",
         description="Staff, volunteers and residents of the community, and administrators.",
     )
-    async def outlets(self, request: Request, slug: Slug) -> OutletList:
-        found = await outlets.list_outlets(database(request), await caller(request), slug)
+    async def outlets(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> OutletList:
+        found = await outlets.list_outlets(db, p, slug)
         return OutletList(
             outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
         )
 
     @post(
         "/communities/{slug:str}/donors",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Record a donor",
         description="Staff of the community and administrators; a name already recorded is "
         "`already_exists`.",
     )
-    async def create_donor(self, request: Request, slug: Slug, data: JSONBody[NewDonor]) -> Donor:
+    async def create_donor(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewDonor],
+    ) -> Donor:
         made = await outlets.create_donor(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             data.name,
             data.kind,
@@ -193,27 +209,36 @@ class CatalogController(Controller):
 
     @get(
         "/communities/{slug:str}/donors",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's donors",
         description="Staff of the community and administrators.",
     )
-    async def donors(self, request: Request, slug: Slug) -> DonorList:
-        found = await outlets.list_donors(database(request), await caller(request), slug)
+    async def donors(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> DonorList:
+        found = await outlets.list_donors(db, p, slug)
         return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
 
     @post(
         "/communities/{slug:str}/items",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Add an item to the catalog",
         description=(
             "Staff of the community and administrators. A SKU already in the community's "
             "catalog is `already_exists`. Services (`kind: service`) are never stocked."
         ),
     )
-    async def create_item(self, request: Request, slug: Slug, data: JSONBody[NewItem]) -> Item:
+    async def create_item(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewItem],
+    ) -> Item:
         made = await items.create_item(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             sku=data.sku,
             name=data.name,
@@ -230,35 +255,39 @@ class CatalogController(Controller):
 
     @get(
         "/communities/{slug:str}/items",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="A community's catalog",
         description=(
             "Staff, volunteers and residents of the community, and administrators: active "
             "items by category and name."
         ),
     )
-    async def items(self, request: Request, slug: Slug) -> ItemList:
-        found = await items.list_items(database(request), await caller(request), slug)
+    async def items(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> ItemList:
+        found = await items.list_items(db, p, slug)
         return ItemList(items=[item(i) for i in found])
 
     @get(
         "/communities/{slug:str}/low-stock",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Goods running low",
         description=(
             "Staff and volunteers of the community, and administrators: goods at or below "
             "their low-stock level at each outlet (or empty), lowest first."
         ),
     )
-    async def low_stock(self, request: Request, slug: Slug) -> LowStock:
-        found = await stock.low_stock(database(request), await caller(request), slug)
+    async def low_stock(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> LowStock:
+        found = await stock.low_stock(db, p, slug)
         return LowStock(
             items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
         )
 
     @post(
         "/outlets/{outlet_id:int}/stock",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Receive, donate, count or adjust stock",
         description=(
             "Staff of the outlet's community and administrators; needs an `Idempotency-Key`. "
@@ -270,15 +299,16 @@ class CatalogController(Controller):
     )
     async def change(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
         outlet_id: Id,
         data: JSONBody[StockChange],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> StockLevel:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await stock.change_stock(
-            database(request),
+            db,
             p,
             outlet_id,
             sku=data.sku,
@@ -294,7 +324,7 @@ class CatalogController(Controller):
 
     @get(
         "/outlets/{outlet_id:int}/stock",
-        guards=[signed_in],
+        dependencies=SIGNED_IN,
         summary="What an outlet holds",
         description=(
             "Staff, volunteers and residents of the outlet's community, and administrators: "
@@ -302,9 +332,11 @@ class CatalogController(Controller):
             "they have no stock and are always available."
         ),
     )
-    async def stock(self, request: Request, outlet_id: Id) -> Stock:
-        _, found = await stock.outlet_stock(database(request), await caller(request), outlet_id)
+    async def stock(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, outlet_id: Id
+    ) -> Stock:
+        _, found = await stock.outlet_stock(db, p, outlet_id)
         return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
 
 
-ROUTES: list = [CatalogController]
+ROUTES: list[ControllerRouterHandler] = [CatalogController]

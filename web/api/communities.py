@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from mall.org import communities
+from web.api.callers import STAFF, allow
 from web.api.fields import IdempotencyKey, Name, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -60,7 +63,7 @@ class CommunityController(Controller):
 
     @post(
         "/communities",
-        guards=[allow("admin")],
+        dependencies=allow("admin"),
         summary="Create a community",
         description=(
             "Street administrators only. Opens the community's ledger book and chart of "
@@ -68,24 +71,33 @@ class CommunityController(Controller):
             "is `already_exists`."
         ),
     )
-    async def create(self, request: Request, data: JSONBody[NewCommunity]) -> Community:
+    async def create(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewCommunity]
+    ) -> Community:
         made = await communities.create_community(
-            database(request), await caller(request), data.slug, data.name, ip=client_ip(request)
+            db, p, data.slug, data.name, ip=client_ip(request)
         )
         return Community(**made)
 
     @post(
         "/communities/{slug:str}/grids",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Create a grid",
         description=(
             "Staff of the community and administrators. `code` is unique within the community."
         ),
     )
-    async def create_grid(self, request: Request, slug: Slug, data: JSONBody[NewGrid]) -> Grid:
+    async def create_grid(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewGrid],
+    ) -> Grid:
         made = await communities.create_grid(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             data.code,
             data.name,
@@ -95,7 +107,7 @@ class CommunityController(Controller):
 
     @post(
         "/communities/{slug:str}/budget/grants",
-        guards=[allow("admin")],
+        dependencies=allow("admin"),
         summary="Grant points to a community's budget",
         description=(
             "Street administrators only; needs an `Idempotency-Key` header. The same key "
@@ -105,15 +117,16 @@ class CommunityController(Controller):
     )
     async def grant(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
         slug: Slug,
         data: JSONBody[NewGrant],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> Granted:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await communities.grant_budget(
-            database(request),
+            db,
             p,
             slug,
             data.points,
@@ -126,12 +139,14 @@ class CommunityController(Controller):
 
     @get(
         "/communities/{slug:str}/budget",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's budget",
         description=(
             "Staff of the community and administrators: granted, issued and what is left."
         ),
     )
-    async def budget(self, request: Request, slug: Slug) -> Budget:
-        found = await communities.budget(database(request), await caller(request), slug)
+    async def budget(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> Budget:
+        found = await communities.budget(db, p, slug)
         return Budget(balance=found.balance, granted=found.granted, issued=found.issued)

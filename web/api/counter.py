@@ -5,17 +5,19 @@ reservations and the volunteer's shift. The rules live in the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
 from mall.counter import basket, checkout, lookup, orders, reservations
+from web.api.callers import RESIDENT, STAFF, USERS, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
-from web.api.guards import RESIDENT, STAFF, USERS, allow, caller, database
+from web.deps import Caller, Db
 from web.idempotency import idempotency
 from web.session import client_ip
 
@@ -135,11 +137,11 @@ class Shift(msgspec.Struct):
     items: list[HandedOut]
 
 
-def lines_of(found: list[dict]) -> list[OrderLine]:
+def lines_of(found: list[dict[str, Any]]) -> list[OrderLine]:
     return [OrderLine(**line) for line in found]
 
 
-def reservation(found: dict) -> Reservation:
+def reservation(found: dict[str, Any]) -> Reservation:
     return Reservation(
         **{k: found[k] for k in Reservation.__struct_fields__ if k != "lines"},
         lines=lines_of(found["lines"]),
@@ -157,7 +159,7 @@ class CounterController(Controller):
     @post(
         "/outlets/{outlet_id:int}/lookup",
         status_code=200,
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Look a resident up at the counter",
         description=(
             "Volunteers and staff of the outlet's community. `code` is a pay code (not used "
@@ -167,10 +169,17 @@ class CounterController(Controller):
             "`code_used`."
         ),
     )
-    async def lookup(self, request: Request, outlet_id: Id, data: JSONBody[CounterCode]) -> Found:
+    async def lookup(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        outlet_id: Id,
+        data: JSONBody[CounterCode],
+    ) -> Found:
         found = await lookup.lookup(
-            database(request),
-            await caller(request),
+            db,
+            p,
             outlet_id,
             data.code,
             data.pin,
@@ -186,7 +195,7 @@ class CounterController(Controller):
 
     @post(
         "/outlets/{outlet_id:int}/orders",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Check out",
         description=(
             "Volunteers and staff of the outlet's community; needs an `Idempotency-Key`. One "
@@ -199,15 +208,16 @@ class CounterController(Controller):
     )
     async def checkout(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
         outlet_id: Id,
         data: JSONBody[NewOrder],
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> Placed:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         done = await checkout.checkout(
-            database(request),
+            db,
             p,
             outlet_id,
             code=data.code,
@@ -221,15 +231,17 @@ class CounterController(Controller):
 
     @get(
         "/orders/{order_id:int}",
-        guards=[allow(*USERS, *RESIDENT)],
+        dependencies=allow(*USERS, *RESIDENT),
         summary="An order",
         description=(
             "Staff and volunteers of the order's community, and the resident who paid; "
             "anyone else's order is `not_found`."
         ),
     )
-    async def order(self, request: Request, order_id: Id) -> Order:
-        found = await orders.get_order(database(request), await caller(request), order_id)
+    async def order(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, order_id: Id
+    ) -> Order:
+        found = await orders.get_order(db, p, order_id)
         return Order(
             **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
             lines=lines_of(found["lines"]),
@@ -237,7 +249,7 @@ class CounterController(Controller):
 
     @post(
         "/orders/{order_id:int}/refund",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Refund a whole order",
         description=(
             "Staff of the order's community; needs an `Idempotency-Key`. The points go back by "
@@ -246,18 +258,20 @@ class CounterController(Controller):
         ),
     )
     async def refund(
-        self, request: Request, order_id: Id, idempotency_key: IdempotencyKey
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        order_id: Id,
+        idempotency_key: IdempotencyKey,
     ) -> Refunded:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
-        done = await orders.refund(
-            database(request), p, order_id, idempotency_key=idem.key, ip=client_ip(request)
-        )
+        done = await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
         return Refunded(id=done["id"], status=done["status"])
 
     @post(
         "/reservations/{reservation_id:int}/collect",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="Hand over a reservation",
         description=(
             "Volunteers and staff of its community, with the resident's pay code (not used up) "
@@ -267,14 +281,16 @@ class CounterController(Controller):
     )
     async def collect(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
         reservation_id: Id,
         data: JSONBody[CounterCode],
         idempotency_key: IdempotencyKey,  # collecting is once per reservation whatever the key
     ) -> Placed:
         done = await reservations.collect(
-            database(request),
-            await caller(request),
+            db,
+            p,
             reservation_id,
             code=data.code,
             pin=data.pin,
@@ -284,12 +300,12 @@ class CounterController(Controller):
 
     @get(
         "/me/shift",
-        guards=[allow(*USERS)],
+        dependencies=allow(*USERS),
         summary="My shift at the counter",
         description="Orders, points and items I handed out since I signed in, for the hand-over.",
     )
-    async def shift(self, request: Request) -> Shift:
-        found = await orders.shift_summary(database(request), await caller(request))
+    async def shift(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Shift:
+        found = await orders.shift_summary(db, p)
         return Shift(
             since=found["since"],
             orders=found["orders"],
@@ -300,7 +316,7 @@ class CounterController(Controller):
 
 class ReservationController(Controller):
     tags = ["reservations"]
-    guards = [allow(*RESIDENT)]
+    dependencies = allow(*RESIDENT)
     cache_control = CacheControlHeader(no_store=True)
 
     @post(
@@ -313,12 +329,16 @@ class ReservationController(Controller):
         ),
     )
     async def reserve(
-        self, request: Request, data: JSONBody[NewReservation], idempotency_key: IdempotencyKey
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        data: JSONBody[NewReservation],
+        idempotency_key: IdempotencyKey,
     ) -> Reservation:
-        p = await caller(request)
         idem = await idempotency(request, principal=p.label())
         made = await reservations.reserve(
-            database(request),
+            db,
             p,
             data.outlet,
             pairs(data.lines),
@@ -328,8 +348,8 @@ class ReservationController(Controller):
         return reservation(made)
 
     @get("/me/reservations", summary="My reservations", description="Newest first.")
-    async def mine(self, request: Request) -> ReservationList:
-        found = await reservations.my_reservations(database(request), await caller(request))
+    async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> ReservationList:
+        found = await reservations.my_reservations(db, p)
         return ReservationList(reservations=[reservation(r) for r in found])
 
     @delete(
@@ -338,9 +358,11 @@ class ReservationController(Controller):
         summary="Cancel a reservation",
         description="Points and goods go back. Cancelling it again changes nothing.",
     )
-    async def cancel(self, request: Request, reservation_id: Id) -> Reservation:
-        done = await reservations.cancel(database(request), await caller(request), reservation_id)
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, reservation_id: Id
+    ) -> Reservation:
+        done = await reservations.cancel(db, p, reservation_id)
         return reservation(done)
 
 
-ROUTES: list = [CounterController, ReservationController]
+ROUTES: list[ControllerRouterHandler] = [CounterController, ReservationController]

@@ -49,3 +49,5 @@ IdempotencyKey = Annotated[
         "repeats nothing and returns the first response",
     ),
 ]
+"""The header as the OpenAPI document shows it and Litestar bounds it; ``web.idempotency`` maps it
+onto the stored key, as it does the hidden ``key`` field of a form."""

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
 from mall.people import residents
+from web.api.callers import RESIDENT, allow
 from web.api.fields import Before, Limit
-from web.api.guards import RESIDENT, allow, caller, database
 from web.api.residents import Passbook, Resident, passbook, resident
+from web.deps import Caller, Db
+from web.session import own_resident_id
 
 
 class PayCode(msgspec.Struct):
@@ -22,7 +25,7 @@ class PayCode(msgspec.Struct):
 
 class MeController(Controller):
     tags = ["me"]
-    guards = [allow(*RESIDENT)]
+    dependencies = allow(*RESIDENT)
     cache_control = CacheControlHeader(no_store=True)
 
     @get(
@@ -32,17 +35,16 @@ class MeController(Controller):
             "The signed-in resident: balance, points held for reservations, and available."
         ),
     )
-    async def show(self, request: Request) -> Resident:
-        p = await caller(request)
-        return resident(await residents.get_resident(database(request), p, p.resident_id))
+    async def show(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Resident:
+        return resident(await residents.get_resident(db, p, own_resident_id(p)))
 
     @get(
         "/me/pay-code",
         summary="A fresh pay code",
         description=("A new code on every call, valid for about a minute and for one checkout."),
     )
-    async def pay_code(self, request: Request) -> PayCode:
-        made = await residents.new_pay_code(database(request), await caller(request))
+    async def pay_code(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> PayCode:
+        made = await residents.new_pay_code(db, p)
         return PayCode(**made)
 
     @get(
@@ -51,10 +53,12 @@ class MeController(Controller):
         description=("Every movement of my points, newest first, with the balance after each."),
     )
     async def passbook(
-        self, request: Request, limit: Limit = 20, before: Before = None
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        limit: Limit = 20,
+        before: Before = None,
     ) -> Passbook:
-        p = await caller(request)
-        statement = await residents.passbook(
-            database(request), p, p.resident_id, limit=limit, before=before
-        )
+        statement = await residents.passbook(db, p, own_resident_id(p), limit=limit, before=before)
         return passbook(statement)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -11,8 +11,9 @@ from litestar.params import JSONBody, QueryParameter
 
 import ledger
 from mall.people import residents
+from web.api.callers import STAFF, allow
 from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
-from web.api.guards import STAFF, allow, caller, database
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Query = Annotated[
@@ -117,7 +118,7 @@ def passbook(statement: ledger.Statement) -> Passbook:
     )
 
 
-def resident(found: dict) -> Resident:
+def resident(found: dict[str, Any]) -> Resident:
     return Resident(**{f: found[f] for f in Resident.__struct_fields__})
 
 
@@ -126,7 +127,7 @@ class ResidentController(Controller):
 
     @post(
         "/communities/{slug:str}/residents",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Register a resident",
         description=(
             "Staff of the community and administrators. `phone` is an 11-digit mobile "
@@ -134,11 +135,16 @@ class ResidentController(Controller):
         ),
     )
     async def register(
-        self, request: Request, slug: Slug, data: JSONBody[NewResident]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[NewResident],
     ) -> Registered:
         made = await residents.create_resident(
-            database(request),
-            await caller(request),
+            db,
+            p,
             slug,
             data.name,
             data.phone,
@@ -149,7 +155,7 @@ class ResidentController(Controller):
 
     @get(
         "/communities/{slug:str}/residents",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Find residents",
         description=(
             "Staff of the community and administrators: residents whose name or phone "
@@ -158,64 +164,69 @@ class ResidentController(Controller):
     )
     async def search(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
         slug: Slug,
         q: Query = "",
         grid: GridCode = None,
         limit: Limit = 50,
     ) -> ResidentList:
-        found = await residents.list_residents(
-            database(request), await caller(request), slug, query=q, grid=grid, limit=limit
-        )
+        found = await residents.list_residents(db, p, slug, query=q, grid=grid, limit=limit)
         return ResidentList(residents=[Listed(**r) for r in found])
 
     @get(
         "/residents/{resident_id:int}",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A resident",
         description=(
             "Staff of the resident's community and administrators; anyone else's resident "
             "is `not_found`."
         ),
     )
-    async def show(self, request: Request, resident_id: Id) -> Resident:
-        return resident(
-            await residents.get_resident(database(request), await caller(request), resident_id)
-        )
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, resident_id: Id
+    ) -> Resident:
+        return resident(await residents.get_resident(db, p, resident_id))
 
     @post(
         "/residents/{resident_id:int}/activation",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Issue a one-time activation code",
         description=(
             "Binds the phone that opens `url` (valid 7 days, once). Issuing one revokes any "
             "earlier code and signs out the phone bound before."
         ),
     )
-    async def issue_activation(self, request: Request, resident_id: Id) -> Activation:
-        made = await residents.issue_activation(
-            database(request), await caller(request), resident_id, ip=client_ip(request)
-        )
+    async def issue_activation(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, resident_id: Id
+    ) -> Activation:
+        made = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
         return Activation(**made)
 
     @post(
         "/residents/{resident_id:int}/card",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Issue a card",
         description=(
             "A printed card (QR code plus PIN) for a resident without a smartphone. A new "
             "card revokes the old one."
         ),
     )
-    async def issue_card(self, request: Request, resident_id: Id, data: JSONBody[NewCard]) -> Card:
-        made = await residents.issue_card(
-            database(request), await caller(request), resident_id, data.pin, ip=client_ip(request)
-        )
+    async def issue_card(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        resident_id: Id,
+        data: JSONBody[NewCard],
+    ) -> Card:
+        made = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
         return Card(card_code=made["card_code"])
 
     @get(
         "/residents/{resident_id:int}/passbook",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A resident's passbook",
         description=(
             "Staff of the resident's community and administrators: every movement of the "
@@ -223,9 +234,13 @@ class ResidentController(Controller):
         ),
     )
     async def passbook(
-        self, request: Request, resident_id: Id, limit: Limit = 20, before: Before = None
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        resident_id: Id,
+        limit: Limit = 20,
+        before: Before = None,
     ) -> Passbook:
-        statement = await residents.passbook(
-            database(request), await caller(request), resident_id, limit=limit, before=before
-        )
+        statement = await residents.passbook(db, p, resident_id, limit=limit, before=before)
         return passbook(statement)

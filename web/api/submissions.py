@@ -4,7 +4,7 @@ dates per kind, and staff decisions that may award points (API.md "Earning")."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -13,8 +13,9 @@ from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
 from mall.earning import submissions
+from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Id, Limit, Name, Slug
-from web.api.guards import RESIDENT, STAFF, allow, caller, database
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Kind = Literal["proposal", "dispute", "wish"]
@@ -87,7 +88,7 @@ class DeadlinesOut(msgspec.Struct):
     wish: int
 
 
-def submission(found: dict) -> Submission:
+def submission(found: dict[str, Any]) -> Submission:
     return Submission(**{f: found[f] for f in Submission.__struct_fields__})
 
 
@@ -97,32 +98,34 @@ class SubmissionController(Controller):
 
     @post(
         "/me/submissions",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="File a proposal, dispute report or micro-wish",
         description=(
             "The signed-in resident. `due_at` is when the community promises a decision "
             "(days per kind, set by staff; by default dispute 3, proposal 7, wish 14)."
         ),
     )
-    async def file(self, request: Request, data: JSONBody[NewSubmission]) -> Filed:
-        made = await submissions.file(
-            database(request), await caller(request), data.kind, data.title, data.body
-        )
+    async def file(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewSubmission]
+    ) -> Filed:
+        made = await submissions.file(db, p, data.kind, data.title, data.body)
         return Filed(id=made["id"], status=made["status"], due_at=made["due_at"])
 
     @get(
         "/me/submissions",
-        guards=[allow(*RESIDENT)],
+        dependencies=allow(*RESIDENT),
         summary="My submissions",
         description="The signed-in resident's own submissions, newest first, with their status.",
     )
-    async def mine(self, request: Request, limit: Limit = 50) -> SubmissionList:
-        found = await submissions.mine(database(request), await caller(request), limit=limit)
+    async def mine(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, limit: Limit = 50
+    ) -> SubmissionList:
+        found = await submissions.mine(db, p, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
     @get(
         "/communities/{slug:str}/submissions",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="A community's submissions",
         description=(
             "Staff of the community and administrators: overdue first (`overdue`), then by "
@@ -130,29 +133,33 @@ class SubmissionController(Controller):
         ),
     )
     async def queue(
-        self, request: Request, slug: Slug, status: Status = None, limit: Limit = 100
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        status: Status = None,
+        limit: Limit = 100,
     ) -> SubmissionList:
-        found = await submissions.queue(
-            database(request), await caller(request), slug, status=status, limit=limit
-        )
+        found = await submissions.queue(db, p, slug, status=status, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
 
     @get(
         "/submissions/{submission_id:int}",
-        guards=[allow(*STAFF, *RESIDENT)],
+        dependencies=allow(*STAFF, *RESIDENT),
         summary="A submission",
         description=(
             "Its filer, or staff of its community and administrators; anyone else gets `not_found`."
         ),
     )
-    async def show(self, request: Request, submission_id: Id) -> Submission:
-        return submission(
-            await submissions.get(database(request), await caller(request), submission_id)
-        )
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, submission_id: Id
+    ) -> Submission:
+        return submission(await submissions.get(db, p, submission_id))
 
     @post(
         "/submissions/{submission_id:int}/decision",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         status_code=200,
         summary="Decide on a submission",
         description=(
@@ -164,12 +171,17 @@ class SubmissionController(Controller):
         ),
     )
     async def decide(
-        self, request: Request, submission_id: Id, data: JSONBody[Decision]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        submission_id: Id,
+        data: JSONBody[Decision],
     ) -> Submission:
         return submission(
             await submissions.decide(
-                database(request),
-                await caller(request),
+                db,
+                p,
                 submission_id,
                 data.decision,
                 reason=data.reason,
@@ -181,17 +193,19 @@ class SubmissionController(Controller):
 
     @get(
         "/communities/{slug:str}/submission-deadlines",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Days to decide each kind of submission",
         description="Staff of the community and administrators.",
     )
-    async def deadlines(self, request: Request, slug: Slug) -> DeadlinesOut:
-        found = await submissions.deadlines(database(request), await caller(request), slug)
+    async def deadlines(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
+    ) -> DeadlinesOut:
+        found = await submissions.deadlines(db, p, slug)
         return DeadlinesOut(**found)
 
     @put(
         "/communities/{slug:str}/submission-deadlines",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Change the days to decide each kind",
         description=(
             "Staff of the community and administrators: days (1 to 365) for the kinds given; "
@@ -199,10 +213,13 @@ class SubmissionController(Controller):
         ),
     )
     async def set_deadlines(
-        self, request: Request, slug: Slug, data: JSONBody[Deadlines]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        slug: Slug,
+        data: JSONBody[Deadlines],
     ) -> DeadlinesOut:
         days = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        found = await submissions.set_deadlines(
-            database(request), await caller(request), slug, days, ip=client_ip(request)
-        )
+        found = await submissions.set_deadlines(db, p, slug, days, ip=client_ip(request))
         return DeadlinesOut(**found)

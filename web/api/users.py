@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post, put
@@ -11,8 +11,9 @@ from msgspec import Meta
 
 from mall.access import MAX_ID
 from mall.people import users
+from web.api.callers import STAFF, allow
 from web.api.fields import Id, Name, Secret
-from web.api.guards import STAFF, allow, caller, database
+from web.deps import Caller, Db
 from web.session import client_ip
 
 Outlets = Annotated[list[Annotated[int, Meta(ge=1, le=MAX_ID)]], Meta(max_length=100)]
@@ -47,7 +48,7 @@ class UserController(Controller):
 
     @post(
         "/users",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Create a user",
         description=(
             "Administrators create anyone; staff create volunteers for their own community "
@@ -55,10 +56,12 @@ class UserController(Controller):
             "characters."
         ),
     )
-    async def create(self, request: Request, data: JSONBody[NewUser]) -> User:
+    async def create(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewUser]
+    ) -> User:
         made = await users.create_user(
-            database(request),
-            await caller(request),
+            db,
+            p,
             data.username,
             data.password,
             data.role,
@@ -70,7 +73,7 @@ class UserController(Controller):
 
     @put(
         "/users/{user_id:int}/outlets",
-        guards=[allow(*STAFF)],
+        dependencies=allow(*STAFF),
         summary="Choose the outlets a volunteer serves at",
         description=(
             "Staff of the volunteer's community and administrators. The list replaces the one "
@@ -79,9 +82,14 @@ class UserController(Controller):
         ),
     )
     async def set_outlets(
-        self, request: Request, user_id: Id, data: JSONBody[VolunteerOutlets]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        user_id: Id,
+        data: JSONBody[VolunteerOutlets],
     ) -> User:
         chosen = await users.set_volunteer_outlets(
-            database(request), await caller(request), user_id, data.outlets, ip=client_ip(request)
+            db, p, user_id, data.outlets, ip=client_ip(request)
         )
         return User(**chosen)

@@ -1,5 +1,7 @@
 """The HTML pages of the web app. Each module holds one area's controller."""
 
+from litestar.types import ControllerRouterHandler
+
 from web.pages import activities, counter, earning, shop
 from web.pages.account import AccountController
 from web.pages.prints import PrintController
@@ -7,7 +9,7 @@ from web.pages.resident import ResidentController
 from web.pages.staff import StaffController
 from web.pages.volunteers import VolunteerController
 
-PAGE_ROUTES: list = [
+PAGE_ROUTES: list[ControllerRouterHandler] = [
     AccountController,
     StaffController,
     VolunteerController,

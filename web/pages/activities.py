@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import activities, checkin
 from mall.errors import N_, AlreadyCheckedIn, Invalid, MallError
 from mall.org.points import PATHS
 from web import qr
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -84,7 +87,7 @@ def _moment(date: str, time: str) -> datetime:
         raise Invalid(N_("Please enter the date and the start and end times.")) from None
 
 
-def view(found: dict) -> dict:
+def view(found: dict[str, Any]) -> dict[str, Any]:
     """An activity with its times and words as people read them."""
     return {
         **found,
@@ -103,10 +106,12 @@ class StaffActivityController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/")
-    async def index(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
-        found = await activities.community_activities(request.app.state.db, p, slug) if slug else []
+        found = await activities.community_activities(db, p, slug) if slug else []
         return no_store(
             render(
                 request,
@@ -118,19 +123,21 @@ class StaffActivityController(Controller):
         )
 
     @get("/new")
-    async def new(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def new(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = ActivityForm(community=community_of(p, community))
         return self._form(request, p, form, None)
 
     def _form(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         p: Principal,
         form: ActivityForm,
         error: str | None,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[Any]:
         return no_store(
             render(
                 request,
@@ -144,12 +151,14 @@ class StaffActivityController(Controller):
         )
 
     @post("/")
-    async def create(self, request: Request, data: Annotated[ActivityForm, FORM]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def create(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ActivityForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await activities.create_activity(
-                request.app.state.db,
+                db,
                 p,
                 data.community,
                 title=data.title,
@@ -168,14 +177,19 @@ class StaffActivityController(Controller):
 
     @get("/{activity_id:int}")
     async def show(
-        self, request: Request, activity_id: FromPath[int], checked: FromQuery[int | None] = None
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        return await self._detail(request, p, activity_id, checked=checked)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        activity_id: FromPath[int],
+        checked: FromQuery[int | None] = None,
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        return await self._detail(request, db, p, activity_id, checked=checked)
 
     async def _detail(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         p: Principal,
         activity_id: int,
         *,
@@ -183,8 +197,8 @@ class StaffActivityController(Controller):
         error: str | None = None,
         form: AttendanceForm | None = None,
         status: int = 200,
-    ) -> Response:
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+    ) -> Response[Any]:
+        found = await activities.get_activity(db, p, activity_id)
         signups = [
             {
                 **s,
@@ -213,12 +227,16 @@ class StaffActivityController(Controller):
 
     @post("/{activity_id:int}/attendance")
     async def attendance(
-        self, request: Request, activity_id: FromPath[int], data: Annotated[AttendanceForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        activity_id: FromPath[int],
+        data: Annotated[AttendanceForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
             done = await checkin.record_attendance(
-                request.app.state.db,
+                db,
                 p,
                 activity_id,
                 data.code.strip(),
@@ -227,19 +245,27 @@ class StaffActivityController(Controller):
             )
         except MallError as exc:
             return await self._detail(
-                request, p, activity_id, error=message(exc), form=data, status=form_status(exc)
+                request, db, p, activity_id, error=message(exc), form=data, status=form_status(exc)
             )
         return see_other(f"/staff/activities/{activity_id}?checked={done['resident_id']}")
 
     @get("/{activity_id:int}/settle")
-    async def confirm_settle(self, request: Request, activity_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        return await self._confirm(request, p, activity_id, None)
+    async def confirm_settle(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        return await self._confirm(request, db, p, activity_id, None)
 
     async def _confirm(
-        self, request: Request, p: Principal, activity_id: int, error: str | None, status: int = 200
-    ) -> Response:
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        p: Principal,
+        activity_id: int,
+        error: str | None,
+        status: int = 200,
+    ) -> Response[Any]:
+        found = await activities.get_activity(db, p, activity_id)
         return no_store(
             render(
                 request,
@@ -253,19 +279,22 @@ class StaffActivityController(Controller):
         )
 
     @post("/{activity_id:int}/settle")
-    async def settle(self, request: Request, activity_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def settle(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
-            await checkin.settle(request.app.state.db, p, activity_id, ip=client_ip(request))
+            await checkin.settle(db, p, activity_id, ip=client_ip(request))
         except MallError as exc:
-            return await self._confirm(request, p, activity_id, message(exc), form_status(exc))
+            return await self._confirm(request, db, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/staff/activities/{activity_id}")
 
     @get("/{activity_id:int}/screen")
-    async def screen(self, request: Request, activity_id: FromPath[int]) -> Response:
+    async def screen(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
         """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
-        p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+        p = await user(request, db, STAFF_ROLES)
         found = await activities.get_activity(db, p, activity_id)
         shown = (
             await checkin.checkin_code(db, p, activity_id) if found["status"] == "open" else None
@@ -291,9 +320,9 @@ class ResidentActivityController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/me/activities")
-    async def index(self, request: Request) -> Response:
-        p = await resident(request)
-        found = await activities.my_activities(request.app.state.db, p)
+    async def index(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await resident(request, db)
+        found = await activities.my_activities(db, p)
         coming = {a["id"] for a in found["upcoming"]}  # shown there already, with my place
         return no_store(
             render(
@@ -305,14 +334,22 @@ class ResidentActivityController(Controller):
         )
 
     @get("/me/activities/{activity_id:int}")
-    async def show(self, request: Request, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
-        return await self._detail(request, p, activity_id, None)
+    async def show(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        return await self._detail(request, db, p, activity_id, None)
 
     async def _detail(
-        self, request: Request, p: Principal, activity_id: int, error: str | None, status: int = 200
-    ) -> Response:
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        p: Principal,
+        activity_id: int,
+        error: str | None,
+        status: int = 200,
+    ) -> Response[Any]:
+        found = await activities.get_activity(db, p, activity_id)
         return no_store(
             render(
                 request,
@@ -325,34 +362,45 @@ class ResidentActivityController(Controller):
         )
 
     @post("/me/activities/{activity_id:int}/signup")
-    async def sign_up(self, request: Request, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
+    async def sign_up(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await resident(request, db)
         try:
-            await activities.sign_up(request.app.state.db, p, activity_id)
+            await activities.sign_up(db, p, activity_id)
         except MallError as exc:
-            return await self._detail(request, p, activity_id, message(exc), form_status(exc))
+            return await self._detail(request, db, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/me/activities/{activity_id}")
 
     @post("/me/activities/{activity_id:int}/cancel")
-    async def cancel(self, request: Request, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await resident(request, db)
         try:
-            await activities.cancel_sign_up(request.app.state.db, p, activity_id)
+            await activities.cancel_sign_up(db, p, activity_id)
         except MallError as exc:
-            return await self._detail(request, p, activity_id, message(exc), form_status(exc))
+            return await self._detail(request, db, p, activity_id, message(exc), form_status(exc))
         return see_other(f"/me/activities/{activity_id}")
 
     @get("/c/{code:str}")
-    async def landing(self, request: Request, code: FromPath[str]) -> Response:
+    async def landing(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> Response[Any]:
         """What the check-in QR opens: the activity and one big button; nothing is done yet."""
-        return await self._landing(request, code, None)
+        return await self._landing(request, db, code, None)
 
     async def _landing(
-        self, request: Request, code: str, error: str | None, status: int = 200
-    ) -> Response:
-        p = await principal(request)
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        code: str,
+        error: str | None,
+        status: int = 200,
+    ) -> Response[Any]:
+        p = await principal(request, db)
         try:
-            found = await checkin.activity_for_code(request.app.state.db, code)
+            found = await checkin.activity_for_code(db, code)
         except MallError as exc:
             return no_store(
                 render(
@@ -382,23 +430,27 @@ class ResidentActivityController(Controller):
         )
 
     @post("/c/{code:str}")
-    async def check_in(self, request: Request, code: FromPath[str]) -> Response:
-        p = await principal(request)
+    async def check_in(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> Response[Any]:
+        p = await principal(request, db)
         if p is None or p.kind != "resident":
-            return await self._landing(request, code, None, 403)
+            return await self._landing(request, db, code, None, 403)
         try:
             activity_id = checkin.read_checkin_code(code)
-            await checkin.check_in(request.app.state.db, p, activity_id, code)
+            await checkin.check_in(db, p, activity_id, code)
         except AlreadyCheckedIn:
             return see_other(f"/me/activities/{activity_id}/checked-in")
         except MallError as exc:
-            return await self._landing(request, code, message(exc), exc.status)
+            return await self._landing(request, db, code, message(exc), exc.status)
         return see_other(f"/me/activities/{activity_id}/checked-in")
 
     @get("/me/activities/{activity_id:int}/checked-in")
-    async def checked_in(self, request: Request, activity_id: FromPath[int]) -> Response:
-        p = await resident(request)
-        found = await activities.get_activity(request.app.state.db, p, activity_id)
+    async def checked_in(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        found = await activities.get_activity(db, p, activity_id)
         if found["my_checked_in_at"] is None:
             return see_other(f"/me/activities/{activity_id}")
         return no_store(
@@ -411,4 +463,4 @@ class ResidentActivityController(Controller):
         )
 
 
-ROUTES: list = [StaffActivityController, ResidentActivityController]
+ROUTES: list[ControllerRouterHandler] = [StaffActivityController, ResidentActivityController]

@@ -8,6 +8,7 @@ these helpers only make them one line.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -15,9 +16,11 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body
 from litestar.response import Redirect
+from litestar.types import ExceptionHandlersMap
 
 import ledger
 from mall.access import Principal
+from mall.db import Database
 from mall.errors import N_, Forbidden, MallError
 from web.i18n import gettext as _
 from web.session import principal
@@ -37,19 +40,19 @@ class SignInRequired(NotAuthorizedException):
         self.to = to
 
 
-def to_sign_in(request: Request, exc: SignInRequired) -> Response:
+def to_sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
     """A 303 to the sign-in page; htmx (polling, infinite scroll) is told to load it as a page."""
     if request.headers.get("hx-request") == "true":
         return Response(content="", status_code=200, headers={"HX-Redirect": exc.to})
     return Redirect(path=exc.to, status_code=303)
 
 
-EXCEPTION_HANDLERS = {SignInRequired: to_sign_in}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {SignInRequired: to_sign_in}
 
 
-async def user(request: Request, roles: tuple[str, ...]) -> Principal:
+async def user(request: Request[Any, Any, Any], db: Database, roles: tuple[str, ...]) -> Principal:
     """The signed-in staff member or volunteer with one of ``roles``; else sign in, or 403."""
-    p = await principal(request)
+    p = await principal(request, db)
     if p is None:
         path = request.url.path
         if request.url.query:
@@ -60,9 +63,9 @@ async def user(request: Request, roles: tuple[str, ...]) -> Principal:
     return p
 
 
-async def resident(request: Request) -> Principal:
+async def resident(request: Request[Any, Any, Any], db: Database) -> Principal:
     """The resident whose phone this is; the signed-out are told how to get an activation QR."""
-    p = await principal(request)
+    p = await principal(request, db)
     if p is None:
         raise SignInRequired("/start")
     if p.kind != "resident" or p.resident_id is None:
@@ -98,7 +101,7 @@ def landing(p: Principal) -> str:
     return "/volunteer" if p.role == "volunteer" else "/staff/residents"
 
 
-def no_store(response: Response) -> Response:
+def no_store(response: Response[Any]) -> Response[Any]:
     """Personal or short-lived content: never kept in a shared or back-button cache."""
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -124,7 +127,7 @@ ENTRY_WORDS = {
 }
 
 
-def passbook_rows(entries: list[ledger.Entry]) -> list[dict]:
+def passbook_rows(entries: list[ledger.Entry]) -> list[dict[str, Any]]:
     """Each entry as the passbook shows it: the amount in words and with its sign, never by colour."""
     rows = []
     for e in entries:

@@ -9,21 +9,23 @@ The resident's pay page polls ``/me/pay/status`` and turns into the receipt once
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 import catalog
-import ledger
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.db import Database
 from mall.errors import MallError
 from mall.people import codes, residents
 from web import qr
+from web.deps import Db
 from web.i18n import gettext as _
+from web.idempotency import idempotency, new_key
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -36,7 +38,7 @@ from web.pages.common import (
 )
 from web.problems import CATALOG_ERRORS, LEDGER_ERRORS
 from web.render import render
-from web.session import client_ip
+from web.session import client_ip, own_resident_id
 
 OUTLET_COOKIE = "counter_outlet"
 ROLES = basket.COUNTER_ROLES
@@ -56,11 +58,6 @@ class OutletForm:
 @dataclass
 class CodeForm:
     code: str = ""
-
-
-@dataclass
-class KeyForm:
-    key: str = ""
 
 
 def problem_text(exc: Exception) -> tuple[str, int]:
@@ -89,8 +86,8 @@ def quantities(form: Any) -> list[tuple[str, int]]:
     return wanted
 
 
-def grouped(items: list[dict]) -> list[tuple[str, list[dict]]]:
-    groups: dict[str, list[dict]] = {}
+def grouped(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         groups.setdefault(item["category"] or _("Other"), []).append(item)
     return list(groups.items())
@@ -100,16 +97,23 @@ class CounterController(Controller):
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
 
-    async def _outlet(self, request: Request, p: Principal) -> dict | None:
+    async def _outlet(
+        self, request: Request[Any, Any, Any], db: Database, p: Principal
+    ) -> dict[str, Any] | None:
         chosen = request.cookies.get(OUTLET_COOKIE, "")
-        outlets = await orders.counter_outlets(request.app.state.db, p)
+        outlets = await orders.counter_outlets(db, p)
         return next((o for o in outlets if str(o["id"]) == chosen), None)
 
     async def _idle(
-        self, request: Request, p: Principal, *, error: str | None = None, status: int = 200
-    ) -> Response:
-        db = request.app.state.db
-        outlet = await self._outlet(request, p)
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        p: Principal,
+        *,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             outlets = await orders.counter_outlets(db, p)
             return no_store(
@@ -133,14 +137,16 @@ class CounterController(Controller):
         )
 
     @get("/counter")
-    async def counter(self, request: Request) -> Response:
-        p = await user(request, ROLES)
-        return await self._idle(request, p)
+    async def counter(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await user(request, db, ROLES)
+        return await self._idle(request, db, p)
 
     @post("/counter/outlet")
-    async def choose_outlet(self, request: Request, data: Annotated[OutletForm, FORM]) -> Response:
-        p = await user(request, ROLES)
-        outlets = await orders.counter_outlets(request.app.state.db, p)
+    async def choose_outlet(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[OutletForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, ROLES)
+        outlets = await orders.counter_outlets(db, p)
         response = see_other("/counter")
         if any(o["id"] == data.outlet for o in outlets):
             response.set_cookie(
@@ -149,26 +155,26 @@ class CounterController(Controller):
         return response
 
     @post("/counter/outlet/forget")
-    async def forget_outlet(self, request: Request) -> Response:
-        await user(request, ROLES)
+    async def forget_outlet(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        await user(request, db, ROLES)
         response = see_other("/counter")
         response.delete_cookie(OUTLET_COOKIE, path="/")
         return response
 
     async def _serve(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         p: Principal,
-        outlet: dict,
+        outlet: dict[str, Any],
         code: str,
         pin: str = "",
         *,
         error: str | None = None,
         status: int = 200,
         chosen: dict[str, int] | None = None,
-    ) -> Response:
+    ) -> Response[Any]:
         """The resident at the counter with the item grid; a fresh key for this checkout."""
-        db = request.app.state.db
         found = await lookup.lookup(db, p, outlet["id"], code, pin or None, ip=client_ip(request))
         items = await orders.counter_items(db, p, outlet["id"])
         chosen = chosen or {}
@@ -185,42 +191,44 @@ class CounterController(Controller):
                 groups=grouped(items),
                 chosen=chosen,
                 total=sum(i["price_points"] * chosen.get(i["sku"], 0) for i in items),
-                key=secrets.token_urlsafe(16),
+                key=new_key(),
                 error=error,
             )
         )
 
     @post("/counter/scan")
-    async def scan(self, request: Request, data: Annotated[ScanForm, FORM]) -> Response:
-        p = await user(request, ROLES)
-        outlet = await self._outlet(request, p)
+    async def scan(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ScanForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, ROLES)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         try:
-            return await self._serve(request, p, outlet, data.code, data.pin)
+            return await self._serve(request, db, p, outlet, data.code, data.pin)
         except Exception as exc:  # shown beside the scan field
             text, status = problem_text(exc)
-            return await self._idle(request, p, error=text, status=status)
+            return await self._idle(request, db, p, error=text, status=status)
 
     @post("/counter/orders")
-    async def confirm(self, request: Request) -> Response:
-        p = await user(request, ROLES)
-        outlet = await self._outlet(request, p)
+    async def confirm(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await user(request, db, ROLES)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         form = await request.form()
-        code, key = str(form.get("code", "")), str(form.get("key", ""))[:100]
+        code = str(form.get("code", ""))
         wanted = quantities(form)
-        db = request.app.state.db
         try:
+            idem = await idempotency(request, p.label())
             done = await checkout.checkout(
                 db,
                 p,
                 outlet["id"],
                 code=code,
                 lines=wanted,
-                idempotency_key=f"web:{p.label()}:{key or secrets.token_urlsafe(8)}",
-                req_hash=ledger.request_hash({"code": code, "lines": sorted(wanted)}),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except Exception as exc:
@@ -228,38 +236,46 @@ class CounterController(Controller):
             chosen = {sku: q for sku, q in wanted if q > 0}
             try:
                 return await self._serve(
-                    request, p, outlet, code, error=text, status=status, chosen=chosen
+                    request, db, p, outlet, code, error=text, status=status, chosen=chosen
                 )
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
-                return await self._idle(request, p, error=text, status=status)
+                return await self._idle(request, db, p, error=text, status=status)
         return see_other(f"/counter/orders/{done['id']}")
 
     @post("/counter/reservations/{reservation_id:int}/collect")
     async def collect(
-        self, request: Request, reservation_id: FromPath[int], data: Annotated[CodeForm, FORM]
-    ) -> Response:
-        p = await user(request, ROLES)
-        outlet = await self._outlet(request, p)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        reservation_id: FromPath[int],
+        data: Annotated[CodeForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, ROLES)
+        outlet = await self._outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         try:
             done = await reservations.collect(
-                request.app.state.db, p, reservation_id, code=data.code, ip=client_ip(request)
+                db, p, reservation_id, code=data.code, ip=client_ip(request)
             )
         except Exception as exc:
             text, status = problem_text(exc)
             try:
-                return await self._serve(request, p, outlet, data.code, error=text, status=status)
+                return await self._serve(
+                    request, db, p, outlet, data.code, error=text, status=status
+                )
             except Exception as again:
                 text, status = problem_text(again)
-                return await self._idle(request, p, error=text, status=status)
+                return await self._idle(request, db, p, error=text, status=status)
         return see_other(f"/counter/orders/{done['id']}")
 
     @get("/counter/orders/{order_id:int}")
-    async def receipt(self, request: Request, order_id: FromPath[int]) -> Response:
-        p = await user(request, ROLES)
-        order = await orders.get_order(request.app.state.db, p, order_id)
+    async def receipt(
+        self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, ROLES)
+        order = await orders.get_order(db, p, order_id)
         return no_store(
             render(
                 request,
@@ -269,23 +285,18 @@ class CounterController(Controller):
                 order=order,
                 at=when(order["created_at"]),
                 can_refund=p.role in STAFF_ROLES and order["status"] == "completed",
-                key=secrets.token_urlsafe(16),
+                key=new_key(),
             )
         )
 
     @post("/counter/orders/{order_id:int}/refund")
     async def refund(
-        self, request: Request, order_id: FromPath[int], data: Annotated[KeyForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
-            await orders.refund(
-                request.app.state.db,
-                p,
-                order_id,
-                idempotency_key=f"web:{p.label()}:{data.key[:100] or secrets.token_urlsafe(8)}",
-                ip=client_ip(request),
-            )
+            idem = await idempotency(request, p.label())
+            await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
         except MallError as exc:
             if exc.code != "already_refunded":
                 raise
@@ -298,13 +309,16 @@ class ReservationPages(Controller):
 
     @get("/me/pay/status")
     async def pay_status(
-        self, request: Request, code: FromQuery[str] = "", scanned: FromQuery[str] = ""
-    ) -> Response:
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        code: FromQuery[str] = "",
+        scanned: FromQuery[str] = "",
+    ) -> Response[Any]:
         """Polled by the pay page every few seconds: nothing (204) while the code waits, the
         receipt once it paid, the code without renewal once a counter scanned it, a fresh code
         when it is about to expire. Without htmx (a plain refresh), always the whole page."""
-        p = await resident(request)
-        db = request.app.state.db
+        p = await resident(request, db)
         state, until = await lookup.code_state(db, p, code)
         htmx = request.headers.get("hx-request") == "true"
         if state == "paid":
@@ -339,30 +353,34 @@ class ReservationPages(Controller):
         )
 
     @get("/me/reservations")
-    async def mine(self, request: Request) -> Response:
-        p = await resident(request)
-        found = await reservations.my_reservations(request.app.state.db, p)
+    async def mine(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await resident(request, db)
+        found = await reservations.my_reservations(db, p)
         rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
         return no_store(render(request, "counter/my_reservations.html", rows=rows))
 
     @get("/me/reservations/new")
     async def new(
-        self, request: Request, outlet: FromQuery[int | None] = None, sku: FromQuery[str] = ""
-    ) -> Response:
-        p = await resident(request)
-        return await self._form(request, p, outlet, {sku: 1} if sku else {})
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        outlet: FromQuery[int | None] = None,
+        sku: FromQuery[str] = "",
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        return await self._form(request, db, p, outlet, {sku: 1} if sku else {})
 
     async def _form(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         p: Principal,
         outlet_id: int | None,
         chosen: dict[str, int],
         *,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
-        db = request.app.state.db
+    ) -> Response[Any]:
         outlets = await orders.counter_outlets(db, p)
         outlet = next((o for o in outlets if o["id"] == outlet_id), None)
         if outlet is None and len(outlets) == 1:
@@ -372,7 +390,7 @@ class ReservationPages(Controller):
             items = [
                 i for i in await orders.counter_items(db, p, outlet["id"]) if i["kind"] == "goods"
             ]
-        me = await residents.get_resident(db, p, p.resident_id)
+        me = await residents.get_resident(db, p, own_resident_id(p))
         return no_store(
             render(
                 request,
@@ -384,41 +402,43 @@ class ReservationPages(Controller):
                 chosen=chosen,
                 me=me,
                 days=reservations.lapse_days(),
-                key=secrets.token_urlsafe(16),
+                key=new_key(),
                 error=error,
             )
         )
 
     @post("/me/reservations")
-    async def reserve(self, request: Request) -> Response:
-        p = await resident(request)
+    async def reserve(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await resident(request, db)
         form = await request.form()
         wanted = quantities(form)
         try:
             outlet_id = int(str(form.get("outlet", "0")))
         except ValueError:
             outlet_id = 0
-        key = str(form.get("key", ""))[:100] or secrets.token_urlsafe(8)
         try:
+            idem = await idempotency(request, p.label())
             await reservations.reserve(
-                request.app.state.db,
+                db,
                 p,
                 outlet_id,
                 wanted,
-                idempotency_key=f"web:{key}",
-                req_hash=ledger.request_hash({"outlet": outlet_id, "lines": sorted(wanted)}),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
             )
         except Exception as exc:
             text, status = problem_text(exc)
             chosen = {sku: q for sku, q in wanted if q > 0}
-            return await self._form(request, p, outlet_id, chosen, error=text, status=status)
+            return await self._form(request, db, p, outlet_id, chosen, error=text, status=status)
         return see_other("/me/reservations")
 
     @post("/me/reservations/{reservation_id:int}/cancel")
-    async def cancel(self, request: Request, reservation_id: FromPath[int]) -> Response:
-        p = await resident(request)
-        await reservations.cancel(request.app.state.db, p, reservation_id)
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: Db, reservation_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        await reservations.cancel(db, p, reservation_id)
         return see_other("/me/reservations")
 
 
-ROUTES: list = [CounterController, ReservationPages]
+ROUTES: list[ControllerRouterHandler] = [CounterController, ReservationPages]

@@ -8,19 +8,22 @@ hidden idempotency key, so a double tap posts one award.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 import ledger
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from mall.org import communities
 from mall.people import residents
+from web.deps import Db
+from web.idempotency import idempotency, new_key
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -75,12 +78,13 @@ class EarningController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/earning")
-    async def dashboard(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def dashboard(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
-        context: dict = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
+        context: dict[str, Any] = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
-            db = request.app.state.db
             context["budget"] = await communities.budget(db, p, slug)
             context["pending"] = await awards.count_pending(db, p, slug)
             queue = await submissions.queue(db, p, slug, limit=200)
@@ -90,7 +94,8 @@ class EarningController(Controller):
 
     async def _issue_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         p: Principal,
         slug: str,
         *,
@@ -102,8 +107,7 @@ class EarningController(Controller):
         key: str = "",
         error: str | None = None,
         status_code: int = 200,
-    ) -> Response:
-        db = request.app.state.db
+    ) -> Response[Any]:
         picked = picked or []
         found = await residents.list_residents(
             db, p, slug, query=q, grid=grid.strip() or None, limit=200
@@ -127,7 +131,7 @@ class EarningController(Controller):
                 rules=[r for r in await rules.list_rules(db, p, slug) if r["active"]],
                 rule=rule,
                 memo=memo,
-                key=key or secrets.token_urlsafe(16),
+                key=key or new_key(),
                 error=error,
                 paths=PATH_WORDS,
             )
@@ -136,29 +140,32 @@ class EarningController(Controller):
     @get("/awards/new")
     async def issue_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         rule: FromQuery[str] = "",
         community: FromQuery[str] = "",
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         if not slug:
             return no_store(render(request, "earning/issue.html", me=p, slug=""))
         picked = ids(request.query_params.getall("picked", []))
-        return await self._issue_page(request, p, slug, q=q, grid=grid, picked=picked, rule=rule)
+        return await self._issue_page(
+            request, db, p, slug, q=q, grid=grid, picked=picked, rule=rule
+        )
 
     @post("/awards/find")
-    async def find(self, request: Request) -> Response:
+    async def find(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         """A pay code or card code (with PIN) typed or scanned: add that resident to the list."""
-        p = await user(request, STAFF_ROLES)
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         picked = ids(form.getall("picked", []))
         try:
             found = await residents.find_resident_by_code(
-                request.app.state.db,
+                db,
                 p,
                 form.get("code", ""),
                 form.get("pin", "") or None,
@@ -167,6 +174,7 @@ class EarningController(Controller):
         except MallError as exc:
             return await self._issue_page(
                 request,
+                db,
                 p,
                 slug,
                 picked=picked,
@@ -182,26 +190,23 @@ class EarningController(Controller):
         return see_other(f"/staff/awards/new?{query}")
 
     @post("/awards")
-    async def issue(self, request: Request) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def issue(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         chosen = ids(form.getall("resident", []))
         rule, memo, key = form.get("rule", ""), form.get("memo", ""), form.get("key", "")
         try:
-            if not key or len(key) > 60:
-                raise Invalid(N_("This form is out of date. Please open it again."))
+            idem = await idempotency(request, p.label())
             made = await awards.create_award(
-                request.app.state.db,
+                db,
                 p,
                 slug,
                 rule,
                 chosen,
                 memo,
-                idempotency_key=f"web:{key}",
-                req_hash=ledger.request_hash(
-                    {"community": slug, "rule": rule, "residents": chosen, "memo": memo.strip()}
-                ),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except (MallError, ledger.IdempotencyKeyReused) as exc:
@@ -212,6 +217,7 @@ class EarningController(Controller):
             )
             return await self._issue_page(
                 request,
+                db,
                 p,
                 slug,
                 picked=chosen,
@@ -224,9 +230,11 @@ class EarningController(Controller):
         return see_other(f"/staff/awards/{made['id']}{suffix(p, slug)}")
 
     @get("/awards/{award_id:int}")
-    async def award_page(self, request: Request, award_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        found = await awards.get_award(request.app.state.db, p, award_id)
+    async def award_page(
+        self, request: Request[Any, Any, Any], db: Db, award_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        found = await awards.get_award(db, p, award_id)
         return no_store(
             render(
                 request,
@@ -240,13 +248,15 @@ class EarningController(Controller):
         )
 
     async def _approvals_page(
-        self, request: Request, p: Principal, slug: str, error: str | None = None, status: int = 200
-    ) -> Response:
-        waiting = (
-            await awards.list_awards(request.app.state.db, p, slug, status=awards.PENDING)
-            if slug
-            else []
-        )
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        p: Principal,
+        slug: str,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        waiting = await awards.list_awards(db, p, slug, status=awards.PENDING) if slug else []
         return no_store(
             render(
                 request,
@@ -262,41 +272,47 @@ class EarningController(Controller):
         )
 
     @get("/approvals")
-    async def approvals(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
-        return await self._approvals_page(request, p, community_of(p, community))
+    async def approvals(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        return await self._approvals_page(request, db, p, community_of(p, community))
 
     @post("/awards/{award_id:int}/approve")
-    async def approve(self, request: Request, award_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def approve(
+        self, request: Request[Any, Any, Any], db: Db, award_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         slug = community_of(p, form.get("community", ""))
         try:
-            await awards.approve(request.app.state.db, p, award_id, ip=client_ip(request))
+            await awards.approve(db, p, award_id, ip=client_ip(request))
         except MallError as exc:
             return await self._approvals_page(
-                request, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
+                request, db, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
             )
         return see_other(f"/staff/awards/{award_id}{suffix(p, slug)}")
 
     @post("/awards/{award_id:int}/reject")
     async def reject(
-        self, request: Request, award_id: FromPath[int], data: Annotated[RejectForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        award_id: FromPath[int],
+        data: Annotated[RejectForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
-            await awards.reject(
-                request.app.state.db, p, award_id, data.reason, ip=client_ip(request)
-            )
+            await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
         except MallError as exc:
             return await self._approvals_page(
-                request, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
+                request, db, p, slug, message(exc), exc.status if exc.status in (403, 409) else 400
             )
         return see_other(f"/staff/approvals{suffix(p, slug)}")
 
 
-ROUTES: list = [
+ROUTES: list[ControllerRouterHandler] = [
     EarningController,
     RuleController,
     StaffSubmissionController,

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES
+from mall.db import Database
 from mall.errors import N_, Invalid, MallError
 from mall.shop import items, outlets, pictures, stock
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -34,6 +36,10 @@ DONOR_KINDS = {"unit": N_("Partner unit (双报到)"), "merchant": N_("Merchant"
 PRICE, LIMIT, LOW = N_("Price in points"), N_("Monthly limit"), N_("Low-stock level")
 
 
+@overload
+def whole(value: str | None, what: str) -> int: ...
+@overload
+def whole(value: str | None, what: str, *, optional: bool) -> int | None: ...
 def whole(value: str | None, what: str, *, optional: bool = False) -> int | None:
     """A whole number typed in a form (full-width digits too), or ``Invalid`` naming the field
     (``what``, a message id)."""
@@ -78,12 +84,12 @@ class GoodsController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/items")
-    async def items_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def items_page(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
-        found = (
-            await items.list_items(request.app.state.db, p, slug, active_only=False) if slug else []
-        )
+        found = await items.list_items(db, p, slug, active_only=False) if slug else []
         return no_store(
             render(
                 request,
@@ -96,14 +102,15 @@ class GoodsController(Controller):
         )
 
     async def _item_form(
-        self, request: Request, form: ItemForm, error: str | None = None, status: int = 200
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        donors = (
-            await outlets.list_donors(request.app.state.db, p, form.community)
-            if form.community
-            else []
-        )
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        form: ItemForm,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
             render(
                 request,
@@ -118,17 +125,21 @@ class GoodsController(Controller):
         )
 
     @get("/items/new")
-    async def new_item_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
-        return await self._item_form(request, ItemForm(community=community_of(p, community)))
+    async def new_item_page(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        return await self._item_form(request, db, ItemForm(community=community_of(p, community)))
 
     @post("/items")
-    async def create_item(self, request: Request, data: Annotated[ItemForm, FORM]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def create_item(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ItemForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await items.create_item(
-                request.app.state.db,
+                db,
                 p,
                 data.community,
                 sku=data.sku,
@@ -143,12 +154,13 @@ class GoodsController(Controller):
                 ip=client_ip(request),
             )
         except MallError as exc:
-            return await self._item_form(request, data, message(exc), form_status(exc))
+            return await self._item_form(request, db, data, message(exc), form_status(exc))
         return see_other(f"/staff/items/{made['id']}?saved=1")
 
     async def _item_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         item_id: int,
         *,
         form: ItemForm | None = None,
@@ -156,9 +168,9 @@ class GoodsController(Controller):
         picture_error: str | None = None,
         status: int = 200,
         saved: bool = False,
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        item = await items.get_item(request.app.state.db, p, item_id)
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        item = await items.get_item(db, p, item_id)
         if form is None:
             form = ItemForm(
                 sku=item["sku"],
@@ -188,18 +200,26 @@ class GoodsController(Controller):
 
     @get("/items/{item_id:int}")
     async def item_page(
-        self, request: Request, item_id: FromPath[int], saved: FromQuery[str] = ""
-    ) -> Response:
-        return await self._item_page(request, item_id, saved=bool(saved))
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        item_id: FromPath[int],
+        saved: FromQuery[str] = "",
+    ) -> Response[Any]:
+        return await self._item_page(request, db, item_id, saved=bool(saved))
 
     @post("/items/{item_id:int}")
     async def save_item(
-        self, request: Request, item_id: FromPath[int], data: Annotated[ItemForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        item_id: FromPath[int],
+        data: Annotated[ItemForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
             await items.update_item(
-                request.app.state.db,
+                db,
                 p,
                 item_id,
                 name=data.name,
@@ -213,42 +233,47 @@ class GoodsController(Controller):
             )
         except MallError as exc:
             return await self._item_page(
-                request, item_id, form=data, error=message(exc), status=form_status(exc)
+                request, db, item_id, form=data, error=message(exc), status=form_status(exc)
             )
         return see_other(f"/staff/items/{item_id}?saved=1")
 
     @post("/items/{item_id:int}/picture", request_max_body_size=pictures.MAX_BYTES * 4)
-    async def upload_picture(self, request: Request, item_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def upload_picture(
+        self, request: Request[Any, Any, Any], db: Db, item_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         upload = form.get("picture")
         data = b""
         if isinstance(upload, UploadFile):
             data = await upload.read(pictures.MAX_BYTES + 1)
         try:
-            await items.set_picture(request.app.state.db, p, item_id, data, ip=client_ip(request))
+            await items.set_picture(db, p, item_id, data, ip=client_ip(request))
         except MallError as exc:
             return await self._item_page(
-                request, item_id, picture_error=message(exc), status=form_status(exc)
+                request, db, item_id, picture_error=message(exc), status=form_status(exc)
             )
         return see_other(f"/staff/items/{item_id}?saved=1")
 
     @get("/donors")
-    async def donors_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def donors_page(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         return await self._donors(
-            request, NamedForm(kind="unit", community=community_of(p, community))
+            request, db, NamedForm(kind="unit", community=community_of(p, community))
         )
 
     async def _donors(
-        self, request: Request, form: NamedForm, error: str | None = None, status: int = 200
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        donors = (
-            await outlets.list_donors(request.app.state.db, p, form.community)
-            if form.community
-            else []
-        )
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        form: NamedForm,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        donors = await outlets.list_donors(db, p, form.community) if form.community else []
         return no_store(
             render(
                 request,
@@ -264,29 +289,37 @@ class GoodsController(Controller):
         )
 
     @post("/donors")
-    async def create_donor(self, request: Request, data: Annotated[NamedForm, FORM]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def create_donor(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[NamedForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             await outlets.create_donor(
-                request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
+                db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:
-            return await self._donors(request, data, message(exc), form_status(exc))
+            return await self._donors(request, db, data, message(exc), form_status(exc))
         suffix = "" if p.community_slug else f"?community={data.community}"
         return see_other(f"/staff/donors{suffix}")
 
     @get("/outlets")
-    async def outlets_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def outlets_page(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = NamedForm(kind="supermarket", community=community_of(p, community))
-        return await self._outlets(request, form)
+        return await self._outlets(request, db, form)
 
     async def _outlets(
-        self, request: Request, form: NamedForm, error: str | None = None, status: int = 200
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        form: NamedForm,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         found = await outlets.list_outlets(db, p, form.community) if form.community else []
         low = await stock.low_stock(db, p, form.community) if form.community else []
         return no_store(
@@ -305,13 +338,15 @@ class GoodsController(Controller):
         )
 
     @post("/outlets")
-    async def create_outlet(self, request: Request, data: Annotated[NamedForm, FORM]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def create_outlet(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[NamedForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             made = await outlets.create_outlet(
-                request.app.state.db, p, data.community, data.name, data.kind, ip=client_ip(request)
+                db, p, data.community, data.name, data.kind, ip=client_ip(request)
             )
         except MallError as exc:
-            return await self._outlets(request, data, message(exc), form_status(exc))
+            return await self._outlets(request, db, data, message(exc), form_status(exc))
         return see_other(f"/staff/outlets/{made['id']}")

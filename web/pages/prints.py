@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
@@ -18,8 +18,9 @@ from litestar.params import FromPath
 from mall.access import STAFF_ROLES
 from mall.errors import CodeInvalid, MallError
 from mall.people import codes, residents
-from mall.settings import get_settings
+from mall.settings import Settings
 from web import qr
+from web.deps import AppSettings, Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -42,7 +43,14 @@ class CardForm:
     pin: str = ""
 
 
-def stash(response: Response, resident_id: int, kind: str, code: str, expires: int = 0) -> None:
+def stash(
+    response: Response[Any],
+    settings: Settings,
+    resident_id: int,
+    kind: str,
+    code: str,
+    expires: int = 0,
+) -> None:
     response.set_cookie(
         PRINT_COOKIE,
         f"{kind}.{code}.{expires}",
@@ -50,16 +58,18 @@ def stash(response: Response, resident_id: int, kind: str, code: str, expires: i
         path=f"/staff/residents/{resident_id}/",
         httponly=True,
         samesite="strict",
-        secure=get_settings().base_url.startswith("https://"),
+        secure=settings.base_url.startswith("https://"),
     )
 
 
-def stashed(request: Request, kind: str) -> tuple[str, datetime | None] | None:
+def stashed(
+    request: Request[Any, Any, Any], settings: Settings, kind: str
+) -> tuple[str, datetime | None] | None:
     """The code issued just before, if it is a genuine code of ``kind``."""
     found_kind, _, rest = request.cookies.get(PRINT_COOKIE, "").partition(".")
     code, _, expires = rest.partition(".")
     try:
-        if found_kind != kind or codes.parse(get_settings().secret_key, code).kind != kind:
+        if found_kind != kind or codes.parse(settings.secret_key, code).kind != kind:
             return None
         return code, datetime.fromtimestamp(int(expires), UTC) if expires != "0" else None
     except (CodeInvalid, ValueError, OverflowError):
@@ -72,14 +82,19 @@ class PrintController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @post("/residents/{resident_id:int}/activation")
-    async def issue_activation(self, request: Request, resident_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        issued = await residents.issue_activation(
-            request.app.state.db, p, resident_id, ip=client_ip(request)
-        )
+    async def issue_activation(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        issued = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
         response = see_other(f"/staff/residents/{resident_id}/activation")
         stash(
             response,
+            settings,
             resident_id,
             "activation",
             issued["code"],
@@ -88,10 +103,16 @@ class PrintController(Controller):
         return response
 
     @get("/residents/{resident_id:int}/activation")
-    async def activation_page(self, request: Request, resident_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        resident = await residents.get_resident(request.app.state.db, p, resident_id)
-        found = stashed(request, "activation")
+    async def activation_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        resident = await residents.get_resident(db, p, resident_id)
+        found = stashed(request, settings, "activation")
         url = residents.activation_url(found[0]) if found else None
         return no_store(
             render(
@@ -107,10 +128,16 @@ class PrintController(Controller):
         )
 
     @get("/residents/{resident_id:int}/card")
-    async def card_page(self, request: Request, resident_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        resident = await residents.get_resident(request.app.state.db, p, resident_id)
-        found = stashed(request, "card")
+    async def card_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        resident = await residents.get_resident(db, p, resident_id)
+        found = stashed(request, settings, "card")
         return no_store(
             render(
                 request,
@@ -125,10 +152,14 @@ class PrintController(Controller):
 
     @post("/residents/{resident_id:int}/card")
     async def issue_card(
-        self, request: Request, resident_id: FromPath[int], data: Annotated[CardForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: AppSettings,
+        resident_id: FromPath[int],
+        data: Annotated[CardForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
             issued = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
         except MallError as exc:
@@ -146,5 +177,5 @@ class PrintController(Controller):
                 )
             )
         response = see_other(f"/staff/residents/{resident_id}/card")
-        stash(response, resident_id, "card", issued["card_code"])
+        stash(response, settings, resident_id, "card", issued["card_code"])
         return response

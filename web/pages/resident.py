@@ -8,15 +8,17 @@ activation button POSTs. The pay code page is the only one that draws a QR, in a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
+from mall.db import Database
 from mall.errors import MallError
 from mall.people import codes, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
+from web.deps import AppSettings, Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -29,7 +31,7 @@ from web.pages.common import (
     see_other,
 )
 from web.render import render
-from web.session import client_ip, principal, session_cookie
+from web.session import client_ip, own_resident_id, principal, session_cookie
 
 PREFERENCE_FOR = 400 * 86400  # seconds: a preference outlives any session
 RECENT = 5  # passbook entries on the home page
@@ -43,7 +45,7 @@ class PreferenceForm:
     next: str = ""
 
 
-def remember(response: Response, name: str, value: str) -> None:
+def remember(response: Response[Any], name: str, value: str) -> None:
     """A display preference; not secret, so the offline page's script may read it too."""
     response.set_cookie(name, value, max_age=PREFERENCE_FOR, httponly=False, samesite="lax")
 
@@ -53,29 +55,35 @@ class ResidentController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/start")
-    async def start(self, request: Request) -> Response:
-        return render(request, "resident/start.html", signed_in=await principal(request))
+    async def start(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        return render(request, "resident/start.html", signed_in=await principal(request, db))
 
     @get("/a/{code:str}")
-    async def activation_landing(self, request: Request, code: FromPath[str]) -> Response:
+    async def activation_landing(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+    ) -> Response[Any]:
         try:
-            await residents.check_activation(request.app.state.db, code)
+            await residents.check_activation(db, code)
         except MallError as exc:
-            return await self._code_problem(request, exc)
+            return await self._code_problem(request, db, exc)
         return no_store(render(request, "resident/activate.html", code=code))
 
     @post("/a/{code:str}")
-    async def activate(self, request: Request, code: FromPath[str]) -> Response:
+    async def activate(
+        self, request: Request[Any, Any, Any], db: Db, settings: AppSettings, code: FromPath[str]
+    ) -> Response[Any]:
         try:
-            token, _ = await residents.activate(request.app.state.db, code, ip=client_ip(request))
+            token, _ = await residents.activate(db, code, ip=client_ip(request))
         except MallError as exc:
-            return await self._code_problem(request, exc)
+            return await self._code_problem(request, db, exc)
         response = see_other("/me")
-        response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds())))
+        response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds()), settings))
         return response
 
-    async def _code_problem(self, request: Request, exc: MallError) -> Response:
-        p = await principal(request)
+    async def _code_problem(
+        self, request: Request[Any, Any, Any], db: Database, exc: MallError
+    ) -> Response[Any]:
+        p = await principal(request, db)
         return no_store(
             render(
                 request,
@@ -88,11 +96,10 @@ class ResidentController(Controller):
         )
 
     @get("/me")
-    async def home(self, request: Request) -> Response:
-        p = await resident(request)
-        db = request.app.state.db
-        me = await residents.get_resident(db, p, p.resident_id)
-        statement = await residents.passbook(db, p, p.resident_id, limit=RECENT)
+    async def home(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await resident(request, db)
+        me = await residents.get_resident(db, p, own_resident_id(p))
+        statement = await residents.passbook(db, p, own_resident_id(p), limit=RECENT)
         return no_store(
             render(
                 request,
@@ -104,9 +111,9 @@ class ResidentController(Controller):
         )
 
     @get("/me/pay")
-    async def pay(self, request: Request) -> Response:
-        p = await resident(request)
-        issued = await residents.new_pay_code(request.app.state.db, p)
+    async def pay(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await resident(request, db)
+        issued = await residents.new_pay_code(db, p)
         return no_store(
             render(
                 request,
@@ -120,11 +127,11 @@ class ResidentController(Controller):
         )
 
     @get("/me/passbook")
-    async def passbook(self, request: Request, before: FromQuery[int | None] = None) -> Response:
-        p = await resident(request)
-        statement = await residents.passbook(
-            request.app.state.db, p, p.resident_id, limit=PAGE, before=before
-        )
+    async def passbook(
+        self, request: Request[Any, Any, Any], db: Db, before: FromQuery[int | None] = None
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        statement = await residents.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
         return no_store(
             render(
                 request,
@@ -137,14 +144,14 @@ class ResidentController(Controller):
         )
 
     @get("/me/settings")
-    async def settings_page(self, request: Request) -> Response:
-        await resident(request)
+    async def settings_page(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        await resident(request, db)
         return no_store(render(request, "resident/settings.html"))
 
     @post("/me/preferences")
     async def preferences(
-        self, request: Request, data: Annotated[PreferenceForm, FORM]
-    ) -> Response:
+        self, request: Request[Any, Any, Any], data: Annotated[PreferenceForm, FORM]
+    ) -> Response[Any]:
         """Elder mode and language; anybody may set them (the first-visit banner, settings)."""
         response = see_other(safe_next(data.next, "/me"))
         if data.elder in ("0", "1"):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, overload
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import rules
 from mall.errors import N_, Invalid, MallError
+from web.deps import Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -44,6 +46,10 @@ class RuleForm:
     community: str = ""
 
 
+@overload
+def number(value: str) -> int: ...
+@overload
+def number(value: str, *, required: bool) -> int | None: ...
 def number(value: str, *, required: bool = True) -> int | None:
     """A whole number typed into a form; empty is ``None`` where allowed."""
     value = (value or "").strip()
@@ -61,14 +67,15 @@ class RuleController(Controller):
 
     async def _rules_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         p: Principal,
         slug: str,
         form: RuleForm | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
-        found = await rules.list_rules(request.app.state.db, p, slug) if slug else []
+    ) -> Response[Any]:
+        found = await rules.list_rules(db, p, slug) if slug else []
         return no_store(
             render(
                 request,
@@ -84,17 +91,21 @@ class RuleController(Controller):
         )
 
     @get("/rules")
-    async def rules_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
-        return await self._rules_page(request, p, community_of(p, community))
+    async def rules_page(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        return await self._rules_page(request, db, p, community_of(p, community))
 
     @post("/rules")
-    async def create_rule(self, request: Request, data: Annotated[RuleForm, FORM]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def create_rule(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[RuleForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
         try:
             await rules.create_rule(
-                request.app.state.db,
+                db,
                 p,
                 slug,
                 data.code,
@@ -107,5 +118,7 @@ class RuleController(Controller):
                 ip=client_ip(request),
             )
         except MallError as exc:
-            return await self._rules_page(request, p, slug, data, message(exc), form_status(exc))
+            return await self._rules_page(
+                request, db, p, slug, data, message(exc), form_status(exc)
+            )
         return see_other("/staff/rules" + ("" if p.community_slug else f"?community={slug}"))

@@ -3,12 +3,16 @@ the shelf at each outlet; and item pictures, served under their random names for
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.response import File
+from litestar.types import ControllerRouterHandler
 
 from mall.errors import NotFound
 from mall.shop import items, pictures
+from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS, no_store, resident
 from web.pages.goods import GoodsController
 from web.pages.stock import StockController
@@ -23,9 +27,9 @@ class ShopController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/me/shop")
-    async def shop_page(self, request: Request) -> Response:
-        p = await resident(request)
-        found = await items.browse(request.app.state.db, p)
+    async def shop_page(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        p = await resident(request, db)
+        found = await items.browse(db, p)
         return no_store(
             render(
                 request,
@@ -50,4 +54,4 @@ class ShopController(Controller):
         )
 
 
-ROUTES: list = [GoodsController, StockController, ShopController]
+ROUTES: list[ControllerRouterHandler] = [GoodsController, StockController, ShopController]

@@ -5,7 +5,7 @@ Printing a resident's activation QR or card is in ``prints``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.errors import N_, MallError
 from mall.people import residents
+from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
     EXCEPTION_HANDLERS,
@@ -84,17 +85,16 @@ class StaffController(Controller):
     @get("/residents")
     async def residents_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         community: FromQuery[str] = "",
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         found = (
-            await residents.list_residents(
-                request.app.state.db, p, slug, query=q, grid=grid.strip() or None
-            )
+            await residents.list_residents(db, p, slug, query=q, grid=grid.strip() or None)
             if slug
             else []
         )
@@ -112,20 +112,22 @@ class StaffController(Controller):
         )
 
     @get("/residents/new")
-    async def new_resident_page(self, request: Request, community: FromQuery[str] = "") -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def new_resident_page(
+        self, request: Request[Any, Any, Any], db: Db, community: FromQuery[str] = ""
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = ResidentForm(community=community_of(p, community))
         return no_store(render(request, "staff/resident_new.html", me=p, form=form, error=None))
 
     @post("/residents")
     async def register_resident(
-        self, request: Request, data: Annotated[ResidentForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ResidentForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         data.community = community_of(p, data.community)
         try:
             created = await residents.create_resident(
-                request.app.state.db,
+                db,
                 p,
                 data.community,
                 data.name,
@@ -147,9 +149,10 @@ class StaffController(Controller):
         return see_other(f"/staff/residents/{created['id']}")
 
     @get("/residents/{resident_id:int}")
-    async def resident_page(self, request: Request, resident_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+    async def resident_page(
+        self, request: Request[Any, Any, Any], db: Db, resident_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         statement = await residents.passbook(db, p, resident_id, limit=10)
         return no_store(
@@ -165,17 +168,14 @@ class StaffController(Controller):
     @get("/audit")
     async def audit_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Db,
         before: FromQuery[int | None] = None,
         community: FromQuery[str] = "",
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
-        page = (
-            await audit.community_log(request.app.state.db, p, slug, limit=50, before=before)
-            if slug
-            else None
-        )
+        page = await audit.community_log(db, p, slug, limit=50, before=before) if slug else None
         rows = [
             {
                 "when": when(e.at),

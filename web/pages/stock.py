@@ -4,20 +4,21 @@ idempotency key, so a double tap or a resent form never moves stock twice."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 import catalog
-import ledger
-from mall.access import STAFF_ROLES, Principal
+from mall.access import STAFF_ROLES
+from mall.db import Database
 from mall.errors import N_, Invalid, MallError
 from mall.shop import outlets, stock
+from web.deps import Db
 from web.i18n import gettext as _
+from web.idempotency import idempotency, new_key, stored_key
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -32,7 +33,6 @@ from web.pages.goods import whole
 from web.render import render
 from web.session import client_ip
 
-KEY = re.compile(r"^[0-9a-f]{32}\Z")
 REASONS = {
     "receipt": N_("Goods received"),
     "donation": N_("Donation"),
@@ -47,10 +47,6 @@ QUANTITY = N_("Quantity")
 COUNTED = N_("Counted quantity")
 
 
-def new_key() -> str:
-    return secrets.token_hex(16)
-
-
 def form_error(exc: MallError | catalog.CatalogError) -> str:
     """What went wrong with a stock form, in the reader's language."""
     if isinstance(exc, catalog.MovementKeyReused):
@@ -58,13 +54,6 @@ def form_error(exc: MallError | catalog.CatalogError) -> str:
     if isinstance(exc, MallError):
         return message(exc)
     return _("Please check what you entered.")
-
-
-def form_key(p: Principal, key: str) -> str:
-    """The stored idempotency key of a form: the user's own, so two users never collide."""
-    if not KEY.match(key or ""):
-        raise Invalid(N_("This form has expired. Please open the page again."))
-    return f"form:{p.user_id}:{key}"
 
 
 @dataclass
@@ -84,15 +73,15 @@ class StockController(Controller):
 
     async def _stock_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         outlet_id: int,
         *,
         form: StockForm | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         donors = await outlets.outlet_donors(db, p, outlet_id)
         moves = [
@@ -118,18 +107,25 @@ class StockController(Controller):
         )
 
     @get("/outlets/{outlet_id:int}")
-    async def stock_page(self, request: Request, outlet_id: FromPath[int]) -> Response:
-        return await self._stock_page(request, outlet_id)
+    async def stock_page(
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int]
+    ) -> Response[Any]:
+        return await self._stock_page(request, db, outlet_id)
 
     @post("/outlets/{outlet_id:int}/stock")
     async def change_stock(
-        self, request: Request, outlet_id: FromPath[int], data: Annotated[StockForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        outlet_id: FromPath[int],
+        data: Annotated[StockForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
             quantity = whole(data.quantity, COUNTED if data.reason == "stocktake" else QUANTITY)
+            idem = await idempotency(request, p.label())
             made = await stock.change_stock(
-                request.app.state.db,
+                db,
                 p,
                 outlet_id,
                 sku=data.sku,
@@ -137,25 +133,26 @@ class StockController(Controller):
                 reason=data.reason,
                 donor=data.donor.strip() or None,
                 memo=data.memo,
-                idempotency_key=form_key(p, data.key),
-                req_hash=ledger.request_hash(
-                    {"outlet": outlet_id, **{k: v for k, v in vars(data).items() if k != "key"}}
-                ),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except (MallError, catalog.CatalogError) as exc:
             return await self._stock_page(
-                request, outlet_id, form=data, error=form_error(exc), status=_status(exc)
+                request, db, outlet_id, form=data, error=form_error(exc), status=_status(exc)
             )
         return see_other(f"/staff/outlets/{outlet_id}?done={made['sku']}")
 
     @get("/outlets/{outlet_id:int}/stocktake")
-    async def stocktake_page(self, request: Request, outlet_id: FromPath[int]) -> Response:
-        return await self._stocktake_page(request, outlet_id)
+    async def stocktake_page(
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int]
+    ) -> Response[Any]:
+        return await self._stocktake_page(request, db, outlet_id)
 
     async def _stocktake_page(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         outlet_id: int,
         *,
         typed: dict[str, str] | None = None,
@@ -163,9 +160,9 @@ class StockController(Controller):
         key: str = "",
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        outlet, rows = await stock.outlet_stock(request.app.state.db, p, outlet_id)
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        outlet, rows = await stock.outlet_stock(db, p, outlet_id)
         return no_store(
             render(
                 request,
@@ -182,32 +179,36 @@ class StockController(Controller):
         )
 
     @post("/outlets/{outlet_id:int}/stocktake")
-    async def stocktake(self, request: Request, outlet_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def stocktake(
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         form = await request.form()
         typed = {
             name.removeprefix("count:"): str(value)
             for name, value in form.items()
             if name.startswith("count:") and str(value).strip()
         }
-        memo, key = str(form.get("memo", "")), str(form.get("key", ""))
+        memo, key = str(form.get("memo", "")), str(form.get("key", "")).strip()
         try:
             if not typed:
                 raise Invalid(N_("Please enter at least one counted quantity."))
             counts = {sku: whole(text, COUNTED) for sku, text in typed.items()}
+            idem = await idempotency(request, p.label())
             await stock.stocktake(
-                request.app.state.db,
+                db,
                 p,
                 outlet_id,
-                counts,  # type: ignore[arg-type]
+                counts,
                 memo,
-                idempotency_key=form_key(p, key),
-                req_hash=ledger.request_hash({"outlet": outlet_id, "counts": counts, "memo": memo}),
+                idempotency_key=idem.key,
+                req_hash=idem.request_hash,
                 ip=client_ip(request),
             )
         except (MallError, catalog.CatalogError) as exc:
             return await self._stocktake_page(
                 request,
+                db,
                 outlet_id,
                 typed=typed,
                 memo=memo,
@@ -215,16 +216,17 @@ class StockController(Controller):
                 error=form_error(exc),
                 status=_status(exc),
             )
-        return see_other(f"/staff/outlets/{outlet_id}/stocktake/{key}")
+        return see_other(f"/staff/outlets/{outlet_id}/stocktake/{quote(key, safe='')}")
 
     @get("/outlets/{outlet_id:int}/stocktake/{key:str}")
     async def stocktake_done(
-        self, request: Request, outlet_id: FromPath[int], key: FromPath[str]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
-        db = request.app.state.db
+        self, request: Request[Any, Any, Any], db: Db, outlet_id: FromPath[int], key: FromPath[str]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         outlet = await outlets.get_outlet(db, p, outlet_id)
-        changes = await stock.stocktake_result(db, p, outlet_id, form_key(p, key))
+        changes = await stock.stocktake_result(
+            db, p, outlet_id, stored_key(request, p.label(), key)
+        )
         return no_store(
             render(request, "shop/stocktake_done.html", me=p, outlet=outlet, changes=changes)
         )

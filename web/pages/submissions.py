@@ -4,14 +4,16 @@ staff work the queue (overdue first), decide, award by a rule, and set the days 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
 from mall.earning import rules, submissions
 from mall.errors import N_, Invalid, MallError
+from web.deps import Db
 from web.pages.common import (
     EXCEPTION_HANDLERS,
     FORM,
@@ -68,7 +70,7 @@ class DeadlineForm:
     community: str = ""
 
 
-def words() -> dict:
+def words() -> dict[str, Any]:
     return {
         "kinds": KIND_WORDS,
         "statuses": STATUS_WORDS,
@@ -90,26 +92,32 @@ class ResidentSubmissionController(Controller):
     exception_handlers = EXCEPTION_HANDLERS
 
     @get("/")
-    async def mine(self, request: Request, filed: FromQuery[int | None] = None) -> Response:
-        p = await resident(request)
-        found = await submissions.mine(request.app.state.db, p)
+    async def mine(
+        self, request: Request[Any, Any, Any], db: Db, filed: FromQuery[int | None] = None
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        found = await submissions.mine(db, p)
         return no_store(
             render(request, "earning/my_submissions.html", found=found, filed=filed, **words())
         )
 
     @get("/new")
-    async def new(self, request: Request, kind: FromQuery[str] = "") -> Response:
-        await resident(request)
+    async def new(
+        self, request: Request[Any, Any, Any], db: Db, kind: FromQuery[str] = ""
+    ) -> Response[Any]:
+        await resident(request, db)
         form = SubmissionForm(kind=kind if kind in submissions.KINDS else "")
         return no_store(
             render(request, "earning/submission_new.html", form=form, error=None, **words())
         )
 
     @post("/")
-    async def file(self, request: Request, data: Annotated[SubmissionForm, FORM]) -> Response:
-        p = await resident(request)
+    async def file(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[SubmissionForm, FORM]
+    ) -> Response[Any]:
+        p = await resident(request, db)
         try:
-            made = await submissions.file(request.app.state.db, p, data.kind, data.title, data.body)
+            made = await submissions.file(db, p, data.kind, data.title, data.body)
         except MallError as exc:
             return no_store(
                 render(
@@ -131,12 +139,15 @@ class StaffSubmissionController(Controller):
 
     @get("/")
     async def queue(
-        self, request: Request, status: FromQuery[str] = "", community: FromQuery[str] = ""
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        status: FromQuery[str] = "",
+        community: FromQuery[str] = "",
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         status = status if status in submissions.STATUSES else ""
-        db = request.app.state.db
         found = await submissions.queue(db, p, slug, status=status or None) if slug else []
         days = await submissions.deadlines(db, p, slug) if slug else {}
         return no_store(
@@ -156,16 +167,16 @@ class StaffSubmissionController(Controller):
 
     async def _detail(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
+        db: Database,
         p: Principal,
         submission_id: int,
         form: DecisionForm | None = None,
         error: str | None = None,
         status: int = 200,
-    ) -> Response:
-        db = request.app.state.db
+    ) -> Response[Any]:
         found = await submissions.get(db, p, submission_id)
-        slug = await self._slug(request, found)
+        slug = found["community_slug"]
         return no_store(
             render(
                 request,
@@ -181,26 +192,26 @@ class StaffSubmissionController(Controller):
             )
         )
 
-    async def _slug(self, request: Request, found: dict) -> str:
-        async with request.app.state.db.connection() as conn:
-            return await conn.fetchval(
-                "SELECT slug FROM mall_community WHERE id = ?", found["community_id"]
-            )
-
     @get("/{submission_id:int}")
-    async def detail(self, request: Request, submission_id: FromPath[int]) -> Response:
-        p = await user(request, STAFF_ROLES)
-        return await self._detail(request, p, submission_id)
+    async def detail(
+        self, request: Request[Any, Any, Any], db: Db, submission_id: FromPath[int]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
+        return await self._detail(request, db, p, submission_id)
 
     @post("/{submission_id:int}/decision")
     async def decide(
-        self, request: Request, submission_id: FromPath[int], data: Annotated[DecisionForm, FORM]
-    ) -> Response:
-        p = await user(request, STAFF_ROLES)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        submission_id: FromPath[int],
+        data: Annotated[DecisionForm, FORM],
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         try:
             helper = whole(data.helper) if data.helper.strip() else None
             await submissions.decide(
-                request.app.state.db,
+                db,
                 p,
                 submission_id,
                 data.decision,
@@ -211,14 +222,15 @@ class StaffSubmissionController(Controller):
             )
         except MallError as exc:
             status = exc.status if exc.status in (403, 404, 409) else 400
-            return await self._detail(request, p, submission_id, data, message(exc), status)
+            return await self._detail(request, db, p, submission_id, data, message(exc), status)
         return see_other(f"/staff/submissions/{submission_id}")
 
     @post("/deadlines")
-    async def deadlines(self, request: Request, data: Annotated[DeadlineForm, FORM]) -> Response:
-        p = await user(request, STAFF_ROLES)
+    async def deadlines(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[DeadlineForm, FORM]
+    ) -> Response[Any]:
+        p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, data.community)
-        db = request.app.state.db
         try:
             days = {
                 kind: whole(getattr(data, kind))
