@@ -26,7 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     _migrate(args)
-    get_settings()  # create the secret key before the workers start, so they share it
+    settings = get_settings()  # create the secret key before the workers start, so they share it
     uvicorn.run(
         "web.app:create_served_app",
         factory=True,
@@ -36,6 +36,8 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="info",
         access_log=False,
         proxy_headers=True,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
     return 0
 

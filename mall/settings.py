@@ -40,6 +40,21 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     return int(text)
 
 
+def _tls_file(name: str) -> Path | None:
+    """``MALL_TLS_CERT`` / ``MALL_TLS_KEY``: a PEM file that must exist and be readable."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    path = Path(text).expanduser().resolve()
+    try:
+        path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(
+            f"{name} names a file that cannot be read: {text!r} ({exc.strerror})"
+        ) from None
+    return path
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
@@ -70,6 +85,22 @@ class Settings:
         default_factory=lambda: _whole_number("MALL_RESERVATION_DAYS", 3, 1, 60)
     )
     """``MALL_RESERVATION_DAYS``: days a reservation waits for pickup before it lapses."""
+
+    tls_cert: Path | None = field(default_factory=lambda: _tls_file("MALL_TLS_CERT"))
+    """``MALL_TLS_CERT``: the certificate (PEM, with its chain) ``mall serve`` serves HTTPS with."""
+
+    tls_key: Path | None = field(default_factory=lambda: _tls_file("MALL_TLS_KEY"), repr=False)
+    """``MALL_TLS_KEY``: the certificate's private key (PEM). Both or neither."""
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("MALL_TLS_CERT and MALL_TLS_KEY go together: set both or neither")
+
+    @property
+    def secure(self) -> bool:
+        """Whether browsers reach the service over HTTPS (served here, or by a proxy in front):
+        cookies are then ``Secure`` and responses carry HSTS."""
+        return self.tls_cert is not None or self.base_url.startswith("https://")
 
 
 @functools.cache

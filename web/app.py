@@ -33,7 +33,7 @@ from web import i18n
 from web.api import api_router
 from web.assets import WEB, static_dir
 from web.deps import DEPENDENCIES
-from web.headers import add_security_headers
+from web.headers import security_headers
 from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS, answered_errors
 from web.pwa import PWA_ROUTES
@@ -143,7 +143,7 @@ def create_app(database_url: str | None = None) -> Litestar:
             secret=settings.secret_key,
             cookie_name="csrftoken",
             header_name="x-csrftoken",
-            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_secure=settings.secure,
             cookie_samesite="lax",
             exclude=["/api/", "/healthz", "/static/", "/schema"],
         ),
@@ -154,7 +154,7 @@ def create_app(database_url: str | None = None) -> Litestar:
         ),
         before_request=_choose_language,
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_security_headers],
+        before_send=[security_headers(settings.secure)],
         lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
         dependencies=DEPENDENCIES,
         state=State({}),

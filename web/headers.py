@@ -3,6 +3,8 @@ hour's caching for static files (the service worker keeps its own copy, renewed 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar.types import Message, Scope
 
 CSP = (
@@ -22,10 +24,20 @@ HEADERS = [
 STATIC_CACHE = (b"cache-control", b"public, max-age=3600")
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
+#: On HTTPS, browsers are told to come back only over HTTPS for a year (and never to let a
+#: certificate warning be clicked through).
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+def security_headers(secure: bool) -> Callable[[Message, Scope], Awaitable[None]]:
     """A ``before_send`` hook: it sees every response, errors and unmatched routes included."""
-    if message["type"] == "http.response.start":
-        headers = list(message.get("headers", [])) + HEADERS
-        if scope.get("path", "").startswith("/static/") and message.get("status") == 200:
-            headers.append(STATIC_CACHE)
-        message["headers"] = headers
+    every = HEADERS + ([HSTS] if secure else [])
+
+    async def add_security_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", [])) + every
+            if scope.get("path", "").startswith("/static/") and message.get("status") == 200:
+                headers.append(STATIC_CACHE)
+            message["headers"] = headers
+
+    return add_security_headers

@@ -59,7 +59,7 @@ def session_cookie(token: str, max_age: int, settings: Settings) -> Cookie:
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.secure,
         path="/",
     )
 

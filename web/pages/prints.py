@@ -58,7 +58,7 @@ def stash(
         path=f"/staff/residents/{resident_id}/",
         httponly=True,
         samesite="strict",
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.secure,
     )
 
 
