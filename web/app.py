@@ -14,7 +14,7 @@ from litestar import Litestar, MediaType, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.exceptions import ImproperlyConfiguredException
+from litestar.exceptions import ImproperlyConfiguredException, ValidationException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -31,6 +31,7 @@ from mall.people import auth
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
+from web.api.strict import check_json_body
 from web.assets import WEB, static_dir
 from web.deps import DEPENDENCIES
 from web.headers import security_headers
@@ -78,10 +79,17 @@ async def switch_language(request: Request[Any, Any, Any], language: FromPath[st
     return response
 
 
-async def _choose_language(request: Request[Any, Any, Any]) -> None:
+async def _before_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse a path with a NUL byte, which no name holds (the file system would refuse it with an
+    error of its own), as a ``validation_error``; answer in the caller's language; read an API
+    call's JSON body strictly (web/api/strict.py)."""
+    if "\x00" in request.url.path:
+        raise ValidationException("a path cannot hold a NUL byte")
     i18n.set_language(
         i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
     )
+    if request.url.path.startswith("/api/"):
+        await check_json_body(request)
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
@@ -152,7 +160,7 @@ def create_app(database_url: str | None = None) -> Litestar:
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6
         ),
-        before_request=_choose_language,
+        before_request=_before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers(settings.secure)],
         lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
@@ -175,7 +183,7 @@ def create_app(database_url: str | None = None) -> Litestar:
             security=[{"BearerToken": []}],
         ),
         logging_config=LoggingConfig(
-            log_exceptions="always",
+            log_exceptions="never",  # web/problems.py logs what went wrong on our side, once
             # a user's mistake is answered, not logged with a stack trace
             disable_stack_trace={
                 400,

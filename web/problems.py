@@ -142,8 +142,28 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return problem(request, exc.status_code, code, message, detail)
 
 
+def _reading_the_request(exc: Exception) -> bool:
+    """Whether ``exc`` was raised while Litestar read the request's body or parameters: a body
+    that is not UTF-8 (``UnicodeDecodeError``) or JSON nested deeper than the decoder goes
+    (``RecursionError``) is the sender's mistake, not ours."""
+    if not isinstance(exc, UnicodeDecodeError | RecursionError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("litestar._kwargs", "litestar.connection")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _reading_the_request(exc):
+        code, message = HTTP_ERRORS[400]
+        return problem(request, 400, code, message, "the request body could not be read")
+    # logged here and only here (Litestar's own exception log is off); the path is quoted, so a
+    # %0a in it cannot start a line of its own in the log
+    log.error("unhandled error on %s %r", request.method, request.url.path, exc_info=exc)
     code, message = HTTP_ERRORS[500]
     return problem(request, 500, code, message, "the error was logged")
 

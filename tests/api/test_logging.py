@@ -65,3 +65,36 @@ def test_the_errors_spared_a_stack_trace_are_those_answered_with_a_problem() -> 
     spared = answered_errors()
     assert {LimitExceeded, MallError, ledger.InsufficientFunds, catalog.OutOfStock} <= spared
     assert Exception not in spared and RuntimeError not in spared
+
+
+def test_an_unexpected_error_is_logged_once_and_its_path_cannot_forge_a_line(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our own failure is logged, once, with a traceback; a ``%0a`` in the path stays inside
+    that record's first line instead of starting a line of its own."""
+    import web.app
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(logging.ERROR)
+    watched = [logging.getLogger(name) for name in ("", "litestar", "mall", "mall.web", "uvicorn")]
+    for logger in watched:
+        logger.addHandler(handler)
+    monkeypatch.setattr(web.app, "Redirect", broken)
+    try:
+        answer = api.client.get("/lang/zh%0aINFO%20forged%20line")
+    finally:
+        for logger in watched:
+            logger.removeHandler(handler)
+    assert answer.status_code == 500
+    assert len({id(r) for r in records}) == 1, [r.getMessage() for r in records]
+    message = records[0].getMessage()
+    assert "\n" not in message and "\\nINFO forged line" in message, message
+    assert records[0].exc_info is not None

@@ -26,7 +26,28 @@ BODIES = {
     "/residents/{target}/card": ("staff-a", {"pin": "2580"}),
     "/activate": ("anon", {"code": "A1CODE"}),
 }
-MALFORMED = [b"", b"{not json", b"[]", b"null", b'"text"', b"{}", b'{"name": "\\ud800"}']
+MALFORMED = [
+    b"",
+    b"{not json",
+    b"[]",
+    b"null",
+    b'"text"',
+    b"{}",
+    b'{"name": "\\ud800"}',
+    b'{"name": "\xff\xfe"}',  # not UTF-8
+    b"[" * 100_000 + b"]" * 100_000,  # nested deeper than any decoder goes
+]
+IDS = [
+    "empty",
+    "not-json",
+    "list",
+    "null",
+    "text",
+    "object",
+    "lone-surrogate",
+    "not-utf8",
+    "nested",
+]
 PASSWORDS = {"password", "old_password", "new_password"}
 
 
@@ -41,7 +62,7 @@ def send(api: Api, world: World, token: Token, path: str, **kwargs: object):
     )
 
 
-@pytest.mark.parametrize("body", MALFORMED, ids=[b.decode(errors="replace") for b in MALFORMED])
+@pytest.mark.parametrize("body", MALFORMED, ids=IDS)
 @pytest.mark.parametrize("path", list(BODIES))
 def test_a_malformed_body_is_a_validation_error(
     api: Api, world: World, token: Token, path: str, body: bytes
@@ -106,3 +127,29 @@ def test_a_malformed_community_code_in_a_path_is_a_validation_error(
     api: Api, world: World, token: Token, path: str
 ) -> None:
     problem(api.get(path, token("admin")), 400, "validation_error")
+
+
+def test_a_number_sent_as_a_string_is_a_validation_error(api: Api, token: Token) -> None:
+    """JSON has numbers; ``"points": "5"`` is a client's bug to be told of, not guessed at."""
+    grants = f"/communities/{A}/budget/grants"
+    before = api.get(f"/communities/{A}/budget", token("admin")).json()
+    sent = api.post(
+        grants,
+        token("admin"),
+        json={"points": "5", "memo": "字符串"},
+        headers={"Idempotency-Key": "s1"},
+    )
+    problem(sent, 400, "validation_error")
+    assert api.get(f"/communities/{A}/budget", token("admin")).json() == before
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/%00.css", "/static/js/%00app.js", "/me%00", "/api/v1/%00"]
+)
+def test_a_nul_byte_in_any_path_is_refused_not_a_server_error(api: Api, path: str) -> None:
+    """A static file's path reaches the file system, which refused the byte with a 500; now the
+    app refuses it first. A path no route matches is simply not found."""
+    answer = api.client.get(path)
+    assert answer.status_code in (400, 404), answer.text
+    if path.startswith("/static/"):
+        assert answer.status_code == 400
