@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -27,6 +28,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     _migrate(args)
     settings = get_settings()  # create the secret key before the workers start, so they share it
+    if args.workers > 1:  # each worker writes its figures where /metrics reads them all
+        shared = settings.var_dir / "metrics"
+        shutil.rmtree(shared, ignore_errors=True)
+        shared.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
     uvicorn.run(
         "web.app:create_served_app",
         factory=True,

@@ -233,6 +233,10 @@ class SqliteDatabase:
         the transaction's own)."""
         yield self._current.get() or self._reader
 
+    def pool_stats(self) -> tuple[int, int] | None:
+        """SQLite has no pool: one writer and one reader per process."""
+        return None
+
     async def close(self) -> None:
         if self._batch is not None:
             await self._flush(self._batch)
@@ -371,6 +375,12 @@ class PostgresDatabase:
         pool = await self._get_pool()
         async with pool.acquire() as raw:
             yield PostgresConnection(raw)
+
+    def pool_stats(self) -> tuple[int, int] | None:
+        """(open, idle) connections of this process's pool, once it exists."""
+        if self._pool is None:
+            return None
+        return int(self._pool.get_size()), int(self._pool.get_idle_size())
 
     async def close(self) -> None:
         if self._pool is not None:

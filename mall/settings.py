@@ -92,6 +92,12 @@ class Settings:
     tls_key: Path | None = field(default_factory=lambda: _tls_file("MALL_TLS_KEY"), repr=False)
     """``MALL_TLS_KEY``: the certificate's private key (PEM). Both or neither."""
 
+    metrics_token: str | None = field(
+        default_factory=lambda: os.environ.get("MALL_METRICS_TOKEN") or None, repr=False
+    )
+    """``MALL_METRICS_TOKEN``: lets a Prometheus elsewhere read ``/metrics`` with this bearer token
+    (the machine itself may always read it)."""
+
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("MALL_TLS_CERT and MALL_TLS_KEY go together: set both or neither")

@@ -35,6 +35,7 @@ from web.api.strict import check_json_body
 from web.assets import WEB, static_dir
 from web.deps import DEPENDENCIES
 from web.headers import security_headers
+from web.metrics import PROMETHEUS, metrics, readyz
 from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS, answered_errors
 from web.pwa import PWA_ROUTES
@@ -131,6 +132,8 @@ def create_app(database_url: str | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             healthz,
+            readyz,
+            metrics,
             home,
             switch_language,
             api_router,
@@ -163,6 +166,7 @@ def create_app(database_url: str | None = None) -> Litestar:
         before_request=_before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers(settings.secure)],
+        middleware=[PROMETHEUS.middleware],
         lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
         dependencies=DEPENDENCIES,
         state=State({}),

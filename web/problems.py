@@ -16,6 +16,7 @@ import catalog
 import ledger
 from mall.errors import N_, MallError
 from web.i18n import choose, gettext, set_language
+from web.metrics import count_refusal
 
 log = logging.getLogger("mall.web")
 
@@ -78,6 +79,8 @@ def problem(
     **params: Any,
 ) -> Response[Any]:
     """``message`` is a message id; it is shown in the language of the request."""
+    if status < 500:
+        count_refusal(code, status)
     set_language(choose(request.cookies.get("lang"), request.headers.get("accept-language")))
     title = gettext(message, **params)
     if request.url.path.startswith("/api/"):
