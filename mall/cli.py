@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        log_config=None,  # the app's own structured log (web/logs.py) formats uvicorn's too
         access_log=False,
         proxy_headers=True,
         ssl_certfile=settings.tls_cert,

@@ -55,6 +55,14 @@ def _tls_file(name: str) -> Path | None:
     return path
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (the first is the default)."""
+    text = os.environ.get(name, "").strip() or allowed[0]
+    if text not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {text!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
@@ -91,6 +99,9 @@ class Settings:
 
     tls_key: Path | None = field(default_factory=lambda: _tls_file("MALL_TLS_KEY"), repr=False)
     """``MALL_TLS_KEY``: the certificate's private key (PEM). Both or neither."""
+
+    log_format: str = field(default_factory=lambda: _choice("MALL_LOG_FORMAT", ("text", "json")))
+    """``MALL_LOG_FORMAT``: ``text`` (default) for a person, ``json`` lines for a log collector."""
 
     metrics_token: str | None = field(
         default_factory=lambda: os.environ.get("MALL_METRICS_TOKEN") or None, repr=False

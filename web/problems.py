@@ -81,6 +81,7 @@ def problem(
     """``message`` is a message id; it is shown in the language of the request."""
     if status < 500:
         count_refusal(code, status)
+        log.info("refused %s %r: %s %s", request.method, request.url.path, status, code)
     set_language(choose(request.cookies.get("lang"), request.headers.get("accept-language")))
     title = gettext(message, **params)
     if request.url.path.startswith("/api/"):

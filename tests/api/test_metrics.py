@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,32 +23,30 @@ def test_metrics_are_not_shown_to_a_stranger_without_the_token(db_url: str) -> N
 
 
 def test_metrics_count_requests_by_route_and_refusals_by_code(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, setting: Callable[[str, str], None]
 ) -> None:
-    monkeypatch.setenv("MALL_METRICS_TOKEN", "s3cret-for-prometheus")
-    from mall.settings import get_settings
+    setting("MALL_METRICS_TOKEN", "s3cret-for-prometheus")
+    bearer = {"Authorization": "Bearer s3cret-for-prometheus"}
+    route = (
+        'mall_requests_total{app_name="mall",method="GET",'
+        'path="/api/v1/orders/{order_id}",status_code="401"} '
+    )
+    refusal = 'mall_refusals_total{code="unauthenticated",status="401"} '
 
-    get_settings.cache_clear()
-    try:
-        with TestClient(create_app(db_url)) as client:
-            for order in (41, 42):  # two ids, one route
-                client.get(f"/api/v1/orders/{order}")  # not signed in: unauthenticated
-            shown = client.get(
-                "/metrics", headers={"Authorization": "Bearer s3cret-for-prometheus"}
-            )
-    finally:
-        get_settings.cache_clear()
+    def value(text: str, series: str) -> float:
+        lines = [line for line in text.splitlines() if line.startswith(series)]
+        return float(lines[0].removeprefix(series)) if lines else 0.0
+
+    with TestClient(create_app(db_url)) as client:
+        before = client.get("/metrics", headers=bearer).text  # the figures are per process
+        for order in (41, 42):  # two ids, one route
+            client.get(f"/api/v1/orders/{order}")  # not signed in: unauthenticated
+        shown = client.get("/metrics", headers=bearer)
     assert shown.status_code == 200
-    text = shown.text
-    assert 'mall_refusals_total{code="unauthenticated",status="401"}' in text
-    route = [
-        line
-        for line in text.splitlines()
-        if line.startswith("mall_requests_total{") and "/api/v1/orders/{" in line
-    ]
-    assert len(route) == 1 and route[0].endswith(" 2.0"), route
-    assert "/api/v1/orders/41" not in text  # the route's template, not each id
-    assert "mall_request_duration_seconds_bucket" in text
+    assert value(shown.text, route) - value(before, route) == 2
+    assert value(shown.text, refusal) - value(before, refusal) == 2
+    assert "/api/v1/orders/41" not in shown.text  # the route's template, not each id
+    assert "mall_request_duration_seconds_bucket" in shown.text
 
 
 def test_the_machine_itself_reads_metrics_without_a_token(db_url: str, tmp_path: Path) -> None:
