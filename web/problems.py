@@ -70,6 +70,12 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+def route_of(request: Request[Any, Any, Any]) -> str:
+    """The route's template (``/a/{code}``), never the path itself: a path may hold an
+    activation or check-in code, which has no place in a log, or a %0a that would forge a line."""
+    return str(request.scope.get("path_template") or "(no route)")
+
+
 def problem(
     request: Request[Any, Any, Any],
     status: int,
@@ -81,7 +87,7 @@ def problem(
     """``message`` is a message id; it is shown in the language of the request."""
     if status < 500:
         count_refusal(code, status)
-        log.info("refused %s %r: %s %s", request.method, request.url.path, status, code)
+        log.info("refused %s %s: %s %s", request.method, route_of(request), status, code)
     set_language(choose(request.cookies.get("lang"), request.headers.get("accept-language")))
     title = gettext(message, **params)
     if request.url.path.startswith("/api/"):
@@ -165,9 +171,8 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if _reading_the_request(exc):
         code, message = HTTP_ERRORS[400]
         return problem(request, 400, code, message, "the request body could not be read")
-    # logged here and only here (Litestar's own exception log is off); the path is quoted, so a
-    # %0a in it cannot start a line of its own in the log
-    log.error("unhandled error on %s %r", request.method, request.url.path, exc_info=exc)
+    # logged here and only here (Litestar's own exception log is off)
+    log.error("unhandled error on %s %s", request.method, route_of(request), exc_info=exc)
     code, message = HTTP_ERRORS[500]
     return problem(request, 500, code, message, "the error was logged")
 
