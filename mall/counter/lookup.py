@@ -11,7 +11,7 @@ from typing import Any
 from ledger import Connection
 from mall import access
 from mall.access import Principal
-from mall.counter import reservations
+from mall.counter import housekeeping, reservations
 from mall.counter.basket import SCANNED_CODE_TTL, counter_outlet, now, used_this_month
 from mall.counter.orders import get_order
 from mall.counter.payer import card_resident, pay_code_row
@@ -66,7 +66,7 @@ async def lookup(
             )
     else:
         raise CodeInvalid()
-    await reservations.lapse_reservations(db, at)
+    await housekeeping.lapse_reservations(db, at)
     async with db.connection() as conn:
         name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
         money = await residents.balances(conn, outlet["book"], resident_id)

@@ -2,20 +2,18 @@
 
 Reserving puts the points on a ledger hold (wallet → holds) and moves the goods off the shelf
 (reason ``reservation``); collecting captures the hold to the outlet and records an order;
-cancelling, or lapsing after ``MALL_RESERVATION_DAYS`` days (default 3), releases both. The
-reservation row's status changes first (``UPDATE ... WHERE status = 'held'``), so two counters,
-or a counter and the lapse, never settle one reservation twice.
+cancelling, or lapsing after ``MALL_RESERVATION_DAYS`` days (default 3; the lapse is in
+``mall.counter.housekeeping``), releases both. The reservation row's status changes first
+(``UPDATE ... WHERE status = 'held'``), so two counters, or a counter and the lapse, never settle
+one reservation twice.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import catalog
 import ledger
 from ledger import Connection
 from mall import access
@@ -28,13 +26,6 @@ from mall.org import points
 from mall.people import codes
 from mall.settings import get_settings
 
-log = logging.getLogger("mall.counter.reservations")
-
-#: How often the app lapses overdue reservations and purges old pay codes.
-HOUSEKEEPING_EVERY_S = 300
-#: Unused pay codes are deleted this long after they expired.
-PURGE_PAY_CODES_AFTER = timedelta(days=1)
-
 
 class ReservationClosed(MallError):
     code, status = "validation_error", 409
@@ -46,9 +37,8 @@ def lapse_days() -> int:
     return get_settings().reservation_days
 
 
-async def _lines_of(
-    conn: Connection, reservation_ids: list[int]
-) -> dict[int, list[dict[str, Any]]]:
+async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each reservation's lines as rows (item id and kind too, for stock and order lines)."""
     if not reservation_ids:
         return {}
     marks = ", ".join("?" for _ in reservation_ids)
@@ -104,7 +94,7 @@ async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[di
         outlet_id,
         resident_id,
     )
-    lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+    lines = await lines_of(conn, [int(r["id"]) for r in rows])
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
 
@@ -116,7 +106,7 @@ async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> lis
             p.resident_id,
             max(1, min(limit, 200)),
         )
-        lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+        lines = await lines_of(conn, [int(r["id"]) for r in rows])
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
 
@@ -202,7 +192,7 @@ async def reserve(
 async def _one(conn: Connection, reservation_id: int) -> dict[str, Any]:
     row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
     assert row is not None
-    return _public(row, (await _lines_of(conn, [reservation_id]))[reservation_id])
+    return _public(row, (await lines_of(conn, [reservation_id]))[reservation_id])
 
 
 async def _row(
@@ -244,7 +234,7 @@ async def cancel(db: Database, p: Principal, reservation_id: int) -> dict[str, A
             idempotency_key=f"reservation:{reservation_id}:cancel",
             memo="取消预约，积分退回",
         )
-        lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
+        lines = (await lines_of(conn, [reservation_id]))[reservation_id]
         await basket.move_lines(
             conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
         )
@@ -320,103 +310,7 @@ async def collect(
         await conn.execute(
             "UPDATE mall_reservation SET order_id = ? WHERE id = ?", order_id, reservation_id
         )
-        lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
+        lines = (await lines_of(conn, [reservation_id]))[reservation_id]
         await basket.insert_order_lines(conn, order_id, lines)
         after = await basket.wallet_balance(conn, row["book"], row["resident"])
     return {"id": order_id, "total": int(row["total"]), "balance_after": after, "replayed": False}
-
-
-async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
-    """Lapse every reservation not collected by its deadline: points and goods go back.
-    Safe to run from several processes at once; returns how many lapsed here."""
-    at = at or now()
-    async with db.transaction() as conn:
-        rows = await conn.fetch(
-            "UPDATE mall_reservation SET status = 'lapsed', closed_at = ? "
-            "WHERE status = 'held' AND expires_at <= ? RETURNING id, outlet, hold_id",
-            at,
-            at,
-        )
-        if not rows:
-            return 0
-        await _lock_hold_accounts(conn, at, [int(r["hold_id"]) for r in rows])
-        await ledger.lapse_holds(conn, at=at)
-        for r in sorted(rows, key=lambda r: int(r["id"])):
-            if (await ledger.get_hold(conn, int(r["hold_id"]))).outcome is None:
-                # its hold runs longer (the setting was shortened since): give it back now
-                await ledger.release_hold(
-                    conn,
-                    int(r["hold_id"]),
-                    idempotency_key=f"reservation:{r['id']}:lapse",
-                    memo="预约未领取，积分退回",
-                )
-        lines = await _lines_of(conn, [int(r["id"]) for r in rows])
-        moves = sorted(
-            (int(r["outlet"]), line["item_id"], int(r["id"]), line["quantity"])
-            for r in rows
-            for line in lines[int(r["id"])]
-            if line["kind"] == "goods"
-        )
-        for outlet_id, item_id, reservation_id, quantity in moves:  # in lock order
-            await catalog.move_stock(
-                conn,
-                outlet_id,
-                item_id,
-                quantity,
-                "release",
-                reference=f"reservation:{reservation_id}",
-            )
-    return len(rows)
-
-
-async def _lock_hold_accounts(conn: Connection, at: datetime, hold_ids: list[int]) -> None:
-    """On PostgreSQL, lock every account the lapse will touch (the wallets and ``holds`` of
-    the holds due, and of ``hold_ids``) at once in id order, as every single journal does, so
-    that posting several journals in one transaction cannot deadlock with a reservation."""
-    if conn.dialect != "postgres":
-        return
-    marks = ", ".join("?" for _ in hold_ids)
-    due = (
-        "SELECT h.id FROM ledger_hold h LEFT JOIN ledger_hold_resolution x ON x.hold = h.id "
-        f"WHERE x.id IS NULL AND (h.expires_at <= ? OR h.id IN ({marks}))"
-    )
-    await conn.fetch(
-        "SELECT a.id FROM ledger_account a WHERE a.id IN "
-        f"(SELECT account FROM ledger_hold WHERE id IN ({due})) "
-        f"OR (a.code = ? AND a.book IN (SELECT book FROM ledger_hold WHERE id IN ({due}))) "
-        "ORDER BY a.id FOR UPDATE",
-        at,
-        *hold_ids,
-        ledger.HOLDS_ACCOUNT,
-        at,
-        *hold_ids,
-    )
-
-
-async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
-    """Delete pay codes that expired unused more than a day ago; returns how many."""
-    at = at or now()
-    async with db.transaction() as conn:
-        rows = await conn.fetch(
-            "DELETE FROM mall_code WHERE kind = 'pay' AND used_at IS NULL AND expires_at < ? "
-            "RETURNING id",
-            at - PURGE_PAY_CODES_AFTER,
-        )
-    return len(rows)
-
-
-async def housekeeping(db: Database, at: datetime | None = None) -> None:
-    await lapse_reservations(db, at)
-    await purge_pay_codes(db, at)
-
-
-async def housekeeping_loop(db: Database, every: float = HOUSEKEEPING_EVERY_S) -> None:
-    """Run ``housekeeping`` now and then every few minutes, until cancelled; errors are logged."""
-    while True:
-        try:
-            await housekeeping(db)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("reservation housekeeping failed")
-        await asyncio.sleep(every)

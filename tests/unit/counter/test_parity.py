@@ -20,7 +20,7 @@ import catalog
 import ledger
 import ledger.journals
 from mall.access import Principal
-from mall.counter import checkout, orders, reservations
+from mall.counter import checkout, housekeeping, orders, reservations
 from mall.db import Database, open_database
 from mall.people import residents
 from tests.conftest import ENGINE
@@ -389,7 +389,7 @@ async def a_checkout_while_points_are_held_for_a_reservation(w: World) -> None:
     )
     await w.reserve(rid, [("soap", 1)], "r5")
     await w.call(
-        "lapse", lambda: reservations.lapse_reservations(w.db, LONG_AGO.replace(year=2100))
+        "lapse", lambda: housekeeping.lapse_reservations(w.db, LONG_AGO.replace(year=2100))
     )
     await w.checkout(await w.pay_code("c2", rid), [("soap", 3)], "k4")  # 11 back, 9 for soap
 

@@ -10,7 +10,7 @@ import pytest
 
 import catalog
 import ledger
-from mall.counter import checkout, lookup, orders, reservations
+from mall.counter import checkout, housekeeping, lookup, orders, reservations
 from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
 from mall.org import points
@@ -137,10 +137,10 @@ async def test_unclaimed_reservations_lapse_and_release_points_and_stock(db: Dat
     rid = await shop.new_resident("李海", 100)
     made = await reserve(shop, rid, [("rice", 3)])
     kept = await reserve(shop, rid, [("soap", 1)], "r2")
-    assert await reservations.lapse_reservations(db, datetime.now(UTC)) == 0
+    assert await housekeeping.lapse_reservations(db, datetime.now(UTC)) == 0
     later = datetime.now(UTC) + timedelta(days=reservations.lapse_days(), minutes=1)
-    assert await reservations.lapse_reservations(db, later) == 2
-    assert await reservations.lapse_reservations(db, later) == 0
+    assert await housekeeping.lapse_reservations(db, later) == 2
+    assert await housekeeping.lapse_reservations(db, later) == 0
     mine = {
         r["id"]: r["status"] for r in await reservations.my_reservations(db, shop.resident(rid))
     }
@@ -180,12 +180,12 @@ async def test_a_reservation_waits_the_configured_days_then_lapses(
         assert (await ledger.get_hold(conn, hold)).expires_at == due
     three_days = made["created_at"] + timedelta(days=3, minutes=1)  # the default has passed
     for early in (three_days, due - timedelta(seconds=1)):
-        assert await reservations.lapse_reservations(db, early) == 0
+        assert await housekeeping.lapse_reservations(db, early) == 0
     mine = await reservations.my_reservations(db, shop.resident(rid))
     assert [r["status"] for r in mine] == ["held"]
     assert await shop.balance(rid) == 60 and await held(shop, rid) == 40
     assert await shop.level("rice") == 3
-    assert await reservations.lapse_reservations(db, due + timedelta(seconds=1)) == 1
+    assert await housekeeping.lapse_reservations(db, due + timedelta(seconds=1)) == 1
     mine = await reservations.my_reservations(db, shop.resident(rid))
     assert [r["status"] for r in mine] == ["lapsed"]
     assert await shop.balance(rid) == 100 and await held(shop, rid) == 0
@@ -207,9 +207,9 @@ async def test_old_unused_pay_codes_are_purged_and_used_ones_kept(db: Database) 
         req_hash="h",
     )
     await shop.pay_code(rid)
-    assert await reservations.purge_pay_codes(db, datetime.now(UTC)) == 0
+    assert await housekeeping.purge_pay_codes(db, datetime.now(UTC)) == 0
     assert (
-        await reservations.purge_pay_codes(db, datetime.now(UTC) + timedelta(days=1, minutes=2))
+        await housekeeping.purge_pay_codes(db, datetime.now(UTC) + timedelta(days=1, minutes=2))
         == 1
     )
     async with db.connection() as conn:
@@ -237,7 +237,7 @@ def test_a_collect_racing_the_lapse_settles_the_reservation_once(db_url: str) ->
 
     async def work(db: Database, i: int) -> object:
         if i % 2:
-            return await reservations.lapse_reservations(db, later)
+            return await housekeeping.lapse_reservations(db, later)
         return await reservations.collect(db, shop.volunteer, reservation_id, code=code)
 
     results = race(db_url, 6, work)
