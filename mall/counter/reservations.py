@@ -20,6 +20,7 @@ from mall import access
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, orders, payer
 from mall.counter.basket import COUNTER_ROLES, now
+from mall.counter.values import Receipt, Reservation
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
 from mall.org import points
@@ -63,20 +64,19 @@ async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, li
     return found
 
 
-def _public(row: ledger.Row, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": int(row["id"]),
-        "outlet": int(row["outlet"]),
-        "outlet_name": row["outlet_name"],
-        "total": int(row["total"]),
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "expires_at": row["expires_at"],
-        "order_id": row["order_id"],
-        "lines": [
-            {k: line[k] for k in ("sku", "name", "quantity", "price_points")} for line in lines
-        ],
-    }
+def _public(row: ledger.Row, lines: list[dict[str, Any]], *, replayed: bool = False) -> Reservation:
+    return Reservation(
+        id=int(row["id"]),
+        outlet=int(row["outlet"]),
+        outlet_name=row["outlet_name"],
+        total=int(row["total"]),
+        status=row["status"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        order_id=row["order_id"],
+        lines=orders.public_lines(lines),
+        replayed=replayed,
+    )
 
 
 _SELECT = (
@@ -87,7 +87,7 @@ _SELECT = (
 )
 
 
-async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[dict[str, Any]]:
+async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[Reservation]:
     """The resident's reservations awaiting pickup at the outlet, oldest first."""
     rows = await conn.fetch(
         f"{_SELECT} WHERE r.outlet = ? AND r.resident = ? AND r.status = 'held' ORDER BY r.id",
@@ -98,7 +98,7 @@ async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[di
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
 
-async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
+async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[Reservation]:
     access.require(p, ("resident",))
     async with db.connection() as conn:
         rows = await conn.fetch(
@@ -118,7 +118,7 @@ async def reserve(
     *,
     idempotency_key: str,
     req_hash: str,
-) -> dict[str, Any]:
+) -> Reservation:
     """Set goods aside for the signed-in resident at one of their community's outlets."""
     access.require(p, ("resident",))
     wanted = basket.clean_lines(lines)
@@ -136,7 +136,7 @@ async def reserve(
         if first is not None:
             if first["request_hash"] != req_hash:
                 raise ledger.IdempotencyKeyReused(idempotency_key)
-            return {**await _one(conn, int(first["id"])), "replayed": True}
+            return await _one(conn, int(first["id"]), replayed=True)
         order_lines = await basket.priced_lines(conn, outlet["community_id"], wanted)
         if any(line["kind"] != "goods" for line in order_lines):
             raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
@@ -186,13 +186,14 @@ async def reserve(
                 for li in order_lines
             ],
         )
-        return {**await _one(conn, reservation_id), "replayed": False}
+        return await _one(conn, reservation_id)
 
 
-async def _one(conn: Connection, reservation_id: int) -> dict[str, Any]:
+async def _one(conn: Connection, reservation_id: int, *, replayed: bool = False) -> Reservation:
     row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
     assert row is not None
-    return _public(row, (await lines_of(conn, [reservation_id]))[reservation_id])
+    lines = (await lines_of(conn, [reservation_id]))[reservation_id]
+    return _public(row, lines, replayed=replayed)
 
 
 async def _row(
@@ -214,7 +215,7 @@ async def _row(
     return row
 
 
-async def cancel(db: Database, p: Principal, reservation_id: int) -> dict[str, Any]:
+async def cancel(db: Database, p: Principal, reservation_id: int) -> Reservation:
     """Give the points and goods back; cancelling a cancelled reservation changes nothing."""
     async with db.transaction() as conn:
         row = await _row(conn, p, reservation_id, ("resident",) + STAFF_ROLES)
@@ -249,7 +250,7 @@ async def collect(
     code: str,
     pin: str | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Receipt:
     """Hand a reservation over at the counter, in one tap: the resident's pay code (not used
     up, so they can still buy more) or card and PIN proves they are there. Records an order
     with ``reservation_id``; collecting it again returns that order."""
@@ -267,7 +268,9 @@ async def collect(
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)
         if row["status"] == "collected" and row["order_id"] is not None:
             done = await orders.get_order(db, p, int(row["order_id"]))
-            return {**done, "replayed": True}
+            return Receipt(
+                id=done.id, total=done.total, balance_after=done.balance_after, replayed=True
+            )
         if parsed.kind == codes.PAY:
             holder = int((await payer.pay_code_row(conn, parsed.ident, at))["resident"])
         if holder != row["resident"]:
@@ -313,4 +316,4 @@ async def collect(
         lines = (await lines_of(conn, [reservation_id]))[reservation_id]
         await basket.insert_order_lines(conn, order_id, lines)
         after = await basket.wallet_balance(conn, row["book"], row["resident"])
-    return {"id": order_id, "total": int(row["total"]), "balance_after": after, "replayed": False}
+    return Receipt(id=order_id, total=int(row["total"]), balance_after=after, replayed=False)

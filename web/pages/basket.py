@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import catalog
+from mall.counter.orders import Item
 from mall.errors import MallError
 from web.i18n import gettext as _
 from web.problems import CATALOG_ERRORS, LEDGER_ERRORS
@@ -38,8 +39,8 @@ def quantities(form: Any) -> list[tuple[str, int]]:
     return wanted
 
 
-def grouped(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    groups: dict[str, list[dict[str, Any]]] = {}
+def grouped(items: list[Item]) -> list[tuple[str, list[Item]]]:
+    groups: dict[str, list[Item]] = {}
     for item in items:
-        groups.setdefault(item["category"] or _("Other"), []).append(item)
+        groups.setdefault(item.category or _("Other"), []).append(item)
     return list(groups.items())

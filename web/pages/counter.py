@@ -22,6 +22,7 @@ from litestar.types import ControllerRouterHandler
 
 from mall.access import Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.counter.orders import Outlet
 from mall.db import Database
 from web.deps import Db
 from web.idempotency import idempotency, new_key
@@ -59,10 +60,10 @@ class CounterController(Controller):
 
     async def _outlet(
         self, request: Request[Any, Any, Any], db: Database, p: Principal
-    ) -> dict[str, Any] | None:
+    ) -> Outlet | None:
         chosen = request.cookies.get(OUTLET_COOKIE, "")
         outlets = await orders.counter_outlets(db, p)
-        return next((o for o in outlets if str(o["id"]) == chosen), None)
+        return next((o for o in outlets if str(o.id) == chosen), None)
 
     async def _idle(
         self,
@@ -80,7 +81,7 @@ class CounterController(Controller):
                 render(request, "counter/outlets.html", me=p, outlets=outlets, here="counter")
             )
         shift = await orders.shift_summary(db, p)
-        recent = await orders.recent_orders(db, p, outlet["id"], limit=10)
+        recent = await orders.recent_orders(db, p, outlet.id, limit=10)
         return no_store(
             render(
                 request,
@@ -90,8 +91,8 @@ class CounterController(Controller):
                 here="counter",
                 outlet=outlet,
                 shift=shift,
-                since=when(shift["since"]),
-                recent=[{**o, "when": when(o["created_at"])} for o in recent],
+                since=when(shift.since),
+                recent=[(o, when(o.created_at)) for o in recent],
                 error=error,
             )
         )
@@ -108,7 +109,7 @@ class CounterController(Controller):
         p = await user(request, db, ROLES)
         outlets = await orders.counter_outlets(db, p)
         response = see_other("/counter")
-        if any(o["id"] == data.outlet for o in outlets):
+        if any(o.id == data.outlet for o in outlets):
             response.set_cookie(
                 OUTLET_COOKIE, str(data.outlet), max_age=400 * 86400, httponly=True, samesite="lax"
             )
@@ -126,7 +127,7 @@ class CounterController(Controller):
         request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
-        outlet: dict[str, Any],
+        outlet: Outlet,
         code: str,
         pin: str = "",
         *,
@@ -135,8 +136,8 @@ class CounterController(Controller):
         chosen: dict[str, int] | None = None,
     ) -> Response[Any]:
         """The resident at the counter with the item grid; a fresh key for this checkout."""
-        found = await lookup.lookup(db, p, outlet["id"], code, pin or None, ip=client_ip(request))
-        items = await orders.counter_items(db, p, outlet["id"])
+        found = await lookup.lookup(db, p, outlet.id, code, pin or None, ip=client_ip(request))
+        items = await orders.counter_items(db, p, outlet.id)
         chosen = chosen or {}
         return no_store(
             render(
@@ -147,10 +148,10 @@ class CounterController(Controller):
                 here="counter",
                 outlet=outlet,
                 found=found,
-                code=found["counter_code"],
+                code=found.counter_code,
                 groups=grouped(items),
                 chosen=chosen,
-                total=sum(i["price_points"] * chosen.get(i["sku"], 0) for i in items),
+                total=sum(i.price_points * chosen.get(i.sku, 0) for i in items),
                 key=new_key(),
                 error=error,
             )
@@ -184,7 +185,7 @@ class CounterController(Controller):
             done = await checkout.checkout(
                 db,
                 p,
-                outlet["id"],
+                outlet.id,
                 code=code,
                 lines=wanted,
                 idempotency_key=idem.key,
@@ -201,7 +202,7 @@ class CounterController(Controller):
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
                 return await self._idle(request, db, p, error=text, status=status)
-        return see_other(f"/counter/orders/{done['id']}")
+        return see_other(f"/counter/orders/{done.id}")
 
     @post("/counter/reservations/{reservation_id:int}/collect")
     async def collect(
@@ -228,7 +229,7 @@ class CounterController(Controller):
             except Exception as again:
                 text, status = problem_text(again)
                 return await self._idle(request, db, p, error=text, status=status)
-        return see_other(f"/counter/orders/{done['id']}")
+        return see_other(f"/counter/orders/{done.id}")
 
 
 ROUTES: list[ControllerRouterHandler] = [

@@ -34,8 +34,8 @@ class CounterOrderController(Controller):
                 me=p,
                 here="counter",
                 order=order,
-                at=when(order["created_at"]),
-                can_refund=p.role in STAFF_ROLES and order["status"] == "completed",
+                at=when(order.created_at),
+                can_refund=p.role in STAFF_ROLES and order.status == "completed",
                 key=new_key(),
             )
         )

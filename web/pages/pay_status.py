@@ -43,7 +43,7 @@ class PayStatusController(Controller):
                     "resident/pay.html",
                     fragment="paycode",
                     order=order,
-                    at=when(order["created_at"]) if order else "",
+                    at=when(order.created_at) if order else "",
                 )
             )
         if htmx and (state == "fresh" or (state == "scanned" and scanned == "1")):

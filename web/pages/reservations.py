@@ -30,7 +30,7 @@ class ReservationPages(Controller):
     async def mine(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
         found = await reservations.my_reservations(db, p)
-        rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
+        rows = [(r, when(r.expires_at)) for r in found]
         return no_store(render(request, "counter/my_reservations.html", rows=rows))
 
     @get("/me/reservations/new")
@@ -56,14 +56,12 @@ class ReservationPages(Controller):
         status: int = 200,
     ) -> Response[Any]:
         outlets = await orders.counter_outlets(db, p)
-        outlet = next((o for o in outlets if o["id"] == outlet_id), None)
+        outlet = next((o for o in outlets if o.id == outlet_id), None)
         if outlet is None and len(outlets) == 1:
             outlet = outlets[0]
         items = []
         if outlet is not None:
-            items = [
-                i for i in await orders.counter_items(db, p, outlet["id"]) if i["kind"] == "goods"
-            ]
+            items = [i for i in await orders.counter_items(db, p, outlet.id) if i.kind == "goods"]
         me = await residents.get_resident(db, p, own_resident_id(p))
         return no_store(
             render(
