@@ -132,7 +132,7 @@ async def checkout(
         else:
             resident_id = card_holder
         order_lines = await priced_lines(conn, outlet["community_id"], wanted)
-        total = sum(line["price_points"] * line["quantity"] for line in order_lines)
+        total = sum(line.price_points * line.quantity for line in order_lines)
         await check_limits(conn, resident_id, order_lines, at)
         await check_stock(conn, outlet_id, order_lines)
         # points are checked by the ledger under the wallet's lock (InsufficientFunds below)

@@ -50,10 +50,10 @@ async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
                 )
         lines = await lines_of(conn, [int(r["id"]) for r in rows])
         moves = sorted(
-            (int(r["outlet"]), line["item_id"], int(r["id"]), line["quantity"])
+            (int(r["outlet"]), line.item_id, int(r["id"]), line.quantity)
             for r in rows
             for line in lines[int(r["id"])]
-            if line["kind"] == "goods"
+            if line.kind == "goods"
         )
         for outlet_id, item_id, reservation_id, quantity in moves:  # in lock order
             await catalog.move_stock(

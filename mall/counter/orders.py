@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -16,6 +16,7 @@ from mall import access
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.counter.basket import (
     COUNTER_ROLES,
+    ItemLine,
     counter_outlet,
     move_lines,
     now,
@@ -23,7 +24,7 @@ from mall.counter.basket import (
     scoped_key,
     wallet_balance,
 )
-from mall.counter.values import Line, Order, OrderStatus
+from mall.counter.values import ItemKind, Line, Order, OrderStatus
 from mall.db import Database, must_exist
 from mall.errors import (
     AlreadyRefunded,
@@ -31,8 +32,6 @@ from mall.errors import (
 )
 from mall.org import points
 from mall.people import residents
-
-ItemKind = Literal["goods", "service"]
 
 
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,39 +113,39 @@ async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Seque
     return row
 
 
-async def _order_lines(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+async def _order_lines(conn: Connection, order_id: int) -> list[ItemLine]:
     rows = await conn.fetch(
         "SELECT l.item, i.sku, i.kind, l.name, l.quantity, l.price_points FROM mall_order_line l "
         'JOIN catalog_item i ON i.id = l.item WHERE l."order" = ? ORDER BY l.id',
         order_id,
     )
     return [
-        {
-            "item_id": int(r["item"]),
-            "sku": r["sku"],
-            "kind": r["kind"],
-            "name": r["name"],
-            "quantity": int(r["quantity"]),
-            "price_points": int(r["price_points"]),
-        }
+        ItemLine(
+            item_id=int(r["item"]),
+            sku=r["sku"],
+            kind=r["kind"],
+            name=r["name"],
+            quantity=int(r["quantity"]),
+            price_points=int(r["price_points"]),
+        )
         for r in rows
     ]
 
 
-def public_lines(lines: list[dict[str, Any]]) -> list[Line]:
+def public_lines(lines: list[ItemLine]) -> list[Line]:
     """The lines as the resident and the counter see them."""
     return [
         Line(
-            sku=line["sku"],
-            name=line["name"],
-            quantity=line["quantity"],
-            price_points=line["price_points"],
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            price_points=line.price_points,
         )
         for line in lines
     ]
 
 
-def _order(row: Row, lines: list[dict[str, Any]], balance_after: int) -> Order:
+def _order(row: Row, lines: list[ItemLine], balance_after: int) -> Order:
     return Order(
         id=int(row["id"]),
         outlet=int(row["outlet"]),

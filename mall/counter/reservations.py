@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
 
 import ledger
 from ledger import Connection
 from mall import access
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, orders, payer
-from mall.counter.basket import COUNTER_ROLES, now
+from mall.counter.basket import COUNTER_ROLES, ItemLine, now
 from mall.counter.values import Receipt, Reservation
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
@@ -38,8 +37,8 @@ def lapse_days() -> int:
     return get_settings().reservation_days
 
 
-async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Each reservation's lines as rows (item id and kind too, for stock and order lines)."""
+async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[ItemLine]]:
+    """Each reservation's lines with their items (for the stock and the order lines)."""
     if not reservation_ids:
         return {}
     marks = ", ".join("?" for _ in reservation_ids)
@@ -49,22 +48,22 @@ async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, li
         f"WHERE l.reservation IN ({marks}) ORDER BY l.id",
         *reservation_ids,
     )
-    found: dict[int, list[dict[str, Any]]] = {rid: [] for rid in reservation_ids}
+    found: dict[int, list[ItemLine]] = {rid: [] for rid in reservation_ids}
     for r in rows:
         found[int(r["reservation"])].append(
-            {
-                "item_id": int(r["item"]),
-                "sku": r["sku"],
-                "kind": r["kind"],
-                "name": r["name"],
-                "quantity": int(r["quantity"]),
-                "price_points": int(r["price_points"]),
-            }
+            ItemLine(
+                item_id=int(r["item"]),
+                sku=r["sku"],
+                kind=r["kind"],
+                name=r["name"],
+                quantity=int(r["quantity"]),
+                price_points=int(r["price_points"]),
+            )
         )
     return found
 
 
-def _public(row: ledger.Row, lines: list[dict[str, Any]], *, replayed: bool = False) -> Reservation:
+def _public(row: ledger.Row, lines: list[ItemLine], *, replayed: bool = False) -> Reservation:
     return Reservation(
         id=int(row["id"]),
         outlet=int(row["outlet"]),
@@ -138,9 +137,9 @@ async def reserve(
                 raise ledger.IdempotencyKeyReused(idempotency_key)
             return await _one(conn, int(first["id"]), replayed=True)
         order_lines = await basket.priced_lines(conn, outlet["community_id"], wanted)
-        if any(line["kind"] != "goods" for line in order_lines):
+        if any(line.kind != "goods" for line in order_lines):
             raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
-        total = sum(line["price_points"] * line["quantity"] for line in order_lines)
+        total = sum(line.price_points * line.quantity for line in order_lines)
         await basket.check_limits(conn, p.own_resident, order_lines, at)
         await basket.check_stock(conn, outlet_id, order_lines)
         available = await basket.wallet_balance(conn, outlet["book"], p.own_resident)
@@ -182,7 +181,7 @@ async def reserve(
             "INSERT INTO mall_reservation_line (reservation, item, name, quantity, price_points) "
             "VALUES (?, ?, ?, ?, ?)",
             [
-                (reservation_id, li["item_id"], li["name"], li["quantity"], li["price_points"])
+                (reservation_id, li.item_id, li.name, li.quantity, li.price_points)
                 for li in order_lines
             ],
         )
@@ -197,7 +196,7 @@ async def _one(conn: Connection, reservation_id: int, *, replayed: bool = False)
 
 
 async def _row(
-    conn: Connection, p: Principal, reservation_id: int, roles: tuple[Any, ...]
+    conn: Connection, p: Principal, reservation_id: int, roles: tuple[str, ...]
 ) -> ledger.Row:
     """The reservation, if ``p`` may act on it: its resident, or staff and volunteers of its
     community; anyone else gets ``NotFound``."""

@@ -13,6 +13,8 @@ OrderStatus = Literal["completed", "refunded"]
 
 ReservationStatus = Literal["held", "collected", "cancelled", "lapsed"]
 
+ItemKind = Literal["goods", "service"]
+
 
 class Line(msgspec.Struct, frozen=True, kw_only=True):
     """One line of an order or a reservation, at the price it was exchanged for."""
