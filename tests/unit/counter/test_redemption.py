@@ -169,7 +169,7 @@ async def test_a_pay_code_skips_the_disk_wait_and_the_order_after_it_does_not(db
         code = await shop.pay_code(rid)
         async with one.connection() as conn:  # the pool's one connection, which made the code
             assert await conn.fetchval("SHOW synchronous_commit") == "on"
-        assert (await check_out(shop, code, [("soap", 1)]))["total"] == 3
+        assert (await check_out(shop, code, [("soap", 1)])).total == 3
     finally:
         await one.close()
 
