@@ -204,7 +204,7 @@ async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str,
         idempotency_key=f"{key}:buy",
         req_hash=key,
     )
-    return int(done["id"])
+    return done.id
 
 
 async def _reservation(db: Database, outlet_id: int, resident_id: int, slug: str, key: str) -> int:
@@ -220,7 +220,7 @@ async def _reservation(db: Database, outlet_id: int, resident_id: int, slug: str
     made = await reservations.reserve(
         db, me, outlet_id, [("SOAP", 1)], idempotency_key=f"{key}:hold", req_hash=key
     )
-    return int(made["id"])
+    return made.id
 
 
 def scope_order(api, world, caller: str) -> dict:

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
+
 from mall.db import Database, open_database
 
 T = TypeVar("T")
@@ -249,7 +251,8 @@ def assert_same_rows(rows: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
 
 def outcome(result: Any) -> Any:
     """What a call returned, or the class and arguments of what it raised, comparable across two
-    databases: dataclasses as dicts, without the clock's ``created_at`` and ``expires_at``."""
+    databases: dataclasses and Structs as dicts, without the clock's ``created_at`` and
+    ``expires_at``."""
     if isinstance(result, BaseException):
         return (
             f"{type(result).__module__}.{type(result).__qualname__}",
@@ -258,6 +261,8 @@ def outcome(result: Any) -> Any:
         )
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return outcome(dataclasses.asdict(result))
+    if isinstance(result, msgspec.Struct):
+        return outcome(msgspec.structs.asdict(result))
     if isinstance(result, dict):
         return {k: outcome(v) for k, v in result.items() if k not in ("created_at", "expires_at")}
     if isinstance(result, list | tuple):

@@ -25,7 +25,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from mall.counter import reservations
+from mall.counter import housekeeping
 from mall.db import dialect_of, open_database
 from mall.people import auth
 from mall.settings import get_settings
@@ -109,13 +109,13 @@ def _database(url: str, pool_size: int) -> Callable[[Litestar], AbstractAsyncCon
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = {"max_size": pool_size} if dialect_of(url) == "postgres" else {}
         app.state.db = db = open_database(url, **pool)
-        housekeeping = asyncio.create_task(reservations.housekeeping_loop(db))
+        chores = asyncio.create_task(housekeeping.housekeeping_loop(db))
         try:
             yield
         finally:
-            housekeeping.cancel()
+            chores.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+                await chores
             await db.close()
 
     return lifespan

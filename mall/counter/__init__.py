@@ -1,7 +1,16 @@
 """The counter (兑换): looking a resident up by pay code or card, checkout, refunds, orders, the
-volunteer's shift, and reservations with their housekeeping.
+volunteer's shift, and reservations with their housekeeping. What its services return is typed
+(``values`` holds the records several modules share).
 
 Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of earning.
 """
 
-__all__ = ["redemption", "reservations"]
+__all__ = [
+    "basket",
+    "checkout",
+    "housekeeping",
+    "lookup",
+    "orders",
+    "reservations",
+    "values",
+]

@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+
+import msgspec
 
 import catalog
 from ledger import Connection, Row
 from mall import access
 from mall.access import Principal
+from mall.counter.values import ItemKind
 from mall.errors import (
     N_,
     Forbidden,
@@ -37,6 +39,19 @@ MAX_LINES = 50
 #: A pay code scanned at the counter stays good for the checkout this long, however slowly the
 #: goods are picked (the phone stops renewing it once it has been scanned).
 SCANNED_CODE_TTL = timedelta(minutes=10)
+
+
+class ItemLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A line with its item, as the counter checks it, moves it off the shelf and records it."""
+
+    item_id: int
+    sku: str
+    name: str
+    kind: ItemKind
+    price_points: int
+    quantity: int
+    monthly_limit: int | None = None
+    """Set on a line priced for a new order or reservation (``priced_lines``)."""
 
 
 def now() -> datetime:
@@ -75,9 +90,9 @@ def scoped_key(scope: str, key: str) -> str:
     return scoped if len(scoped) <= 200 else f"{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def memo_of(lines: Sequence[dict[str, Any]]) -> str:
+def memo_of(lines: Sequence[ItemLine]) -> str:
     """``食用油×1、香皂×2``: what the passbook says was exchanged."""
-    return "、".join(f"{line['name']}×{line['quantity']}" for line in lines)[:200]
+    return "、".join(f"{line.name}×{line.quantity}" for line in lines)[:200]
 
 
 async def counter_outlet(conn: Connection, p: Principal, outlet_id: int) -> Row:
@@ -139,7 +154,7 @@ def over_limit(name: str, limit: int, left: int) -> LimitExceeded:
 
 async def priced_lines(
     conn: Connection, community_id: int, wanted: list[tuple[str, int]]
-) -> list[dict[str, Any]]:
+) -> list[ItemLine]:
     """Each wanted line with its item (one query), sorted by item id (the lock order)."""
     marks = ", ".join("?" for _ in wanted)
     rows = await conn.fetch(
@@ -155,17 +170,17 @@ async def priced_lines(
         if item is None or not item["active"]:
             raise no_item(sku)
         lines.append(
-            {
-                "item_id": int(item["id"]),
-                "sku": sku,
-                "name": item["name"],
-                "kind": item["kind"],
-                "price_points": int(item["price_points"]),
-                "monthly_limit": item["monthly_limit"],
-                "quantity": quantity,
-            }
+            ItemLine(
+                item_id=int(item["id"]),
+                sku=sku,
+                name=item["name"],
+                kind=item["kind"],
+                price_points=int(item["price_points"]),
+                quantity=quantity,
+                monthly_limit=item["monthly_limit"],
+            )
         )
-    return sorted(lines, key=lambda line: line["item_id"])
+    return sorted(lines, key=lambda line: line.item_id)
 
 
 async def used_this_month(
@@ -196,7 +211,7 @@ async def used_this_month(
 
 
 async def check_limits(
-    conn: Connection, resident_id: int, lines: list[dict[str, Any]], at: datetime
+    conn: Connection, resident_id: int, lines: list[ItemLine], at: datetime
 ) -> None:
     """Refuse a line that would take the resident past an item's monthly limit.
 
@@ -204,36 +219,36 @@ async def check_limits(
     checks do not wait for), so that two orders or reservations of one resident at once count
     each other's lines rather than both counting the month before either; SQLite's IMMEDIATE
     transactions are one at a time already. ``mall_checkout`` does the same."""
-    limited = [line for line in lines if line["monthly_limit"] is not None]
+    limited = [(line, line.monthly_limit) for line in lines if line.monthly_limit is not None]
     if not limited:
         return
     if conn.dialect == "postgres":
         await conn.fetchval(
             "SELECT id FROM mall_resident WHERE id = ? FOR NO KEY UPDATE", resident_id
         )
-    used = await used_this_month(conn, resident_id, [line["item_id"] for line in limited], at)
-    for line in limited:
-        left = max(0, int(line["monthly_limit"]) - used.get(line["item_id"], 0))
-        if line["quantity"] > left:
-            raise over_limit(line["name"], line["monthly_limit"], left)
+    used = await used_this_month(conn, resident_id, [line.item_id for line, _ in limited], at)
+    for line, limit in limited:
+        left = max(0, limit - used.get(line.item_id, 0))
+        if line.quantity > left:
+            raise over_limit(line.name, limit, left)
 
 
-async def check_stock(conn: Connection, outlet_id: int, lines: list[dict[str, Any]]) -> None:
+async def check_stock(conn: Connection, outlet_id: int, lines: list[ItemLine]) -> None:
     """Refuse before any write when a goods line asks for more than the shelf holds."""
-    goods = [line for line in lines if line["kind"] == "goods"]
+    goods = [line for line in lines if line.kind == "goods"]
     if not goods:
         return
     marks = ", ".join("?" for _ in goods)
     rows = await conn.fetch(
         f"SELECT item, level FROM catalog_stock_level WHERE outlet = ? AND item IN ({marks})",
         outlet_id,
-        *[line["item_id"] for line in goods],
+        *[line.item_id for line in goods],
     )
     levels = {int(r["item"]): int(r["level"]) for r in rows}
     for line in goods:
-        level = levels.get(line["item_id"], 0)
-        if line["quantity"] > level:
-            raise catalog.OutOfStock(line["item_id"], line["name"], level, line["quantity"])
+        level = levels.get(line.item_id, 0)
+        if line.quantity > level:
+            raise catalog.OutOfStock(line.item_id, line.name, level, line.quantity)
 
 
 async def wallet_balance(conn: Connection, book: int, resident_id: int) -> int:
@@ -258,34 +273,29 @@ def not_enough(total: int, available: int) -> InsufficientPoints:
 async def move_lines(
     conn: Connection,
     outlet_id: int,
-    lines: Iterable[dict[str, Any]],
+    lines: Iterable[ItemLine],
     sign: int,
     reason: str,
     reference: str,
     user_id: int | None,
 ) -> None:
     """A stock movement for each goods line (services are not stocked), in item id order."""
-    for line in sorted(lines, key=lambda line: line["item_id"]):
-        if line["kind"] == "goods":
+    for line in sorted(lines, key=lambda line: line.item_id):
+        if line.kind == "goods":
             await catalog.move_stock(
                 conn,
                 outlet_id,
-                line["item_id"],
-                sign * line["quantity"],
+                line.item_id,
+                sign * line.quantity,
                 reason,
                 reference=reference,
                 user_id=user_id,
             )
 
 
-async def insert_order_lines(
-    conn: Connection, order_id: int, lines: Iterable[dict[str, Any]]
-) -> None:
+async def insert_order_lines(conn: Connection, order_id: int, lines: Iterable[ItemLine]) -> None:
     await conn.executemany(
         'INSERT INTO mall_order_line ("order", item, name, quantity, price_points) '
         "VALUES (?, ?, ?, ?, ?)",
-        [
-            (order_id, line["item_id"], line["name"], line["quantity"], line["price_points"])
-            for line in lines
-        ],
+        [(order_id, line.item_id, line.name, line.quantity, line.price_points) for line in lines],
     )

@@ -38,6 +38,7 @@ from mall.counter.basket import (
     scoped_key,
 )
 from mall.counter.payer import card_resident, pay_code_row
+from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import (
     CodeExpired,
@@ -57,7 +58,7 @@ IN_ONE_CALL = True
 
 async def _replayed_order(
     conn: Connection, outlet_id: int, idempotency_key: str, req_hash: str
-) -> dict[str, Any] | None:
+) -> Receipt | None:
     """The order placed before under this key with this request, if any."""
     row = await conn.fetchrow(
         "SELECT id, total, journal_id, resident, request_hash FROM mall_order "
@@ -75,12 +76,9 @@ async def _replayed_order(
         row["journal_id"],
         points.wallet(row["resident"]),
     )
-    return {
-        "id": int(row["id"]),
-        "total": int(row["total"]),
-        "balance_after": int(after or 0),
-        "replayed": True,
-    }
+    return Receipt(
+        id=int(row["id"]), total=int(row["total"]), balance_after=int(after or 0), replayed=True
+    )
 
 
 async def checkout(
@@ -94,8 +92,8 @@ async def checkout(
     idempotency_key: str,
     req_hash: str,
     ip: str = "",
-) -> dict[str, Any]:
-    """Exchange points for goods: ``{id, total, balance_after, replayed}``.
+) -> Receipt:
+    """Exchange points for goods: the order's ``Receipt``.
 
     The same key with the same request returns the first order (also after its pay code was
     used); with another request it is ``IdempotencyKeyReused``. Errors name the item and what
@@ -134,7 +132,7 @@ async def checkout(
         else:
             resident_id = card_holder
         order_lines = await priced_lines(conn, outlet["community_id"], wanted)
-        total = sum(line["price_points"] * line["quantity"] for line in order_lines)
+        total = sum(line.price_points * line.quantity for line in order_lines)
         await check_limits(conn, resident_id, order_lines, at)
         await check_stock(conn, outlet_id, order_lines)
         # points are checked by the ledger under the wallet's lock (InsufficientFunds below)
@@ -191,7 +189,7 @@ async def checkout(
         )
         await insert_order_lines(conn, order_id, order_lines)
     after = next(posting.balance_after for posting in journal.postings if posting.account == wallet)
-    return {"id": order_id, "total": total, "balance_after": after, "replayed": False}
+    return Receipt(id=order_id, total=total, balance_after=after, replayed=False)
 
 
 async def _checkout_in_one_call(
@@ -204,7 +202,7 @@ async def _checkout_in_one_call(
     idempotency_key: str,
     req_hash: str,
     at: datetime,
-) -> dict[str, Any]:
+) -> Receipt:
     """PostgreSQL: the transaction of ``checkout`` in one round trip, with the same checks in the
     same order and the same refusals (``mall_checkout``, mall/counter/sql/mall_checkout.sql). Fourteen
     round trips cost the database more CPU than the work they carry (bench/checkout_floor.py)."""
@@ -234,12 +232,12 @@ async def _checkout_in_one_call(
                 raise
             raise _refusal(exc, idempotency_key) from None
     assert row is not None
-    return {
-        "id": int(row["order_id"]),
-        "total": int(row["total"]),
-        "balance_after": int(row["balance_after"]),
-        "replayed": row["status"] == "replay",
-    }
+    return Receipt(
+        id=int(row["order_id"]),
+        total=int(row["total"]),
+        balance_after=int(row["balance_after"]),
+        replayed=row["status"] == "replay",
+    )
 
 
 def _refusal(exc: Any, idempotency_key: str) -> Exception:

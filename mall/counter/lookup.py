@@ -6,19 +6,53 @@ fresh pay code stands for the card during this one visit. Also what became of a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal
+
+import msgspec
 
 from ledger import Connection
 from mall import access
 from mall.access import Principal
-from mall.counter import reservations
+from mall.counter import housekeeping, reservations
 from mall.counter.basket import SCANNED_CODE_TTL, counter_outlet, now, used_this_month
 from mall.counter.orders import get_order
 from mall.counter.payer import card_resident, pay_code_row
+from mall.counter.values import Order, Reservation
 from mall.db import Database
 from mall.errors import CodeInvalid
 from mall.people import codes, residents
 from mall.settings import get_settings
+
+#: What became of a resident's own pay code (``code_state``).
+CodeState = Literal["paid", "scanned", "fresh", "stale", "unknown"]
+
+
+class Person(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    display_name: str
+    """Partly masked (王*英): enough to recognise at the counter."""
+
+
+class Limit(msgspec.Struct, frozen=True, kw_only=True):
+    """A limited item this month: how many a resident may take, took (or holds), and has left."""
+
+    sku: str
+    name: str
+    limit: int
+    used: int
+    left: int
+
+
+class Visit(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is at the counter: the resident, their points, this month's limits, their
+    reservations awaiting pickup at this outlet, and the pay code that stands for them."""
+
+    resident: Person
+    available: int
+    held: int
+    limits: list[Limit]
+    reservations: list[Reservation]
+    counter_code: str
 
 
 async def lookup(
@@ -30,7 +64,7 @@ async def lookup(
     *,
     ip: str = "",
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> Visit:
     """Who is at the counter: the resident (name masked), available points, this month's limits
     and their reservations at this outlet. The pay code is not consumed; it stays good for
     ``SCANNED_CODE_TTL`` for the checkout. For a printed card, ``counter_code`` is a fresh pay
@@ -66,26 +100,26 @@ async def lookup(
             )
     else:
         raise CodeInvalid()
-    await reservations.lapse_reservations(db, at)
+    await housekeeping.lapse_reservations(db, at)
     async with db.connection() as conn:
         name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
         money = await residents.balances(conn, outlet["book"], resident_id)
         limits = await monthly_limits(conn, outlet["community_id"], resident_id, at)
         held = await reservations.held_at(conn, outlet_id, resident_id)
-    return {
-        "resident": {"id": resident_id, "display_name": residents.mask_name(name)},
-        "available": money.available,
-        "held": money.held,
-        "limits": limits,
-        "reservations": held,
-        "counter_code": counter_code,
-    }
+    return Visit(
+        resident=Person(id=resident_id, display_name=residents.mask_name(name)),
+        available=money.available,
+        held=money.held,
+        limits=limits,
+        reservations=held,
+        counter_code=counter_code,
+    )
 
 
 async def monthly_limits(
     conn: Connection, community_id: int, resident_id: int, at: datetime
-) -> list[dict[str, Any]]:
-    """Every active limited item of the community: ``{sku, name, limit, used, left}``."""
+) -> list[Limit]:
+    """Every active limited item of the community, by name."""
     rows = await conn.fetch(
         "SELECT id, sku, name, monthly_limit FROM catalog_item WHERE community_id = ? "
         "AND active = ? AND monthly_limit IS NOT NULL ORDER BY name, id",
@@ -94,18 +128,18 @@ async def monthly_limits(
     )
     used = await used_this_month(conn, resident_id, [int(r["id"]) for r in rows], at)
     return [
-        {
-            "sku": r["sku"],
-            "name": r["name"],
-            "limit": int(r["monthly_limit"]),
-            "used": used.get(int(r["id"]), 0),
-            "left": max(0, int(r["monthly_limit"]) - used.get(int(r["id"]), 0)),
-        }
+        Limit(
+            sku=r["sku"],
+            name=r["name"],
+            limit=int(r["monthly_limit"]),
+            used=used.get(int(r["id"]), 0),
+            left=max(0, int(r["monthly_limit"]) - used.get(int(r["id"]), 0)),
+        )
         for r in rows
     ]
 
 
-async def order_for_code(db: Database, p: Principal, code: str) -> dict[str, Any] | None:
+async def order_for_code(db: Database, p: Principal, code: str) -> Order | None:
     """The order a resident's own pay code paid for, if it has (for the pay page's receipt)."""
     access.require(p, ("resident",))
     try:
@@ -123,7 +157,7 @@ async def order_for_code(db: Database, p: Principal, code: str) -> dict[str, Any
     return None if order_id is None else await get_order(db, p, int(order_id))
 
 
-async def code_state(db: Database, p: Principal, code: str) -> tuple[str, datetime | None]:
+async def code_state(db: Database, p: Principal, code: str) -> tuple[CodeState, datetime | None]:
     """What became of a resident's own pay code, and until when it is good: ``paid``,
     ``scanned`` (looked up at a counter, kept for the checkout), ``fresh``, ``stale`` (about to
     expire or expired) or ``unknown``."""

@@ -5,7 +5,10 @@ orders, the volunteer's shift summary, and what the counter offers (its outlets 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Literal
+
+import msgspec
 
 import ledger
 from ledger import Connection, Row
@@ -13,6 +16,7 @@ from mall import access
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.counter.basket import (
     COUNTER_ROLES,
+    ItemLine,
     counter_outlet,
     move_lines,
     now,
@@ -20,6 +24,7 @@ from mall.counter.basket import (
     scoped_key,
     wallet_balance,
 )
+from mall.counter.values import ItemKind, Line, Order, OrderStatus
 from mall.db import Database, must_exist
 from mall.errors import (
     AlreadyRefunded,
@@ -27,6 +32,61 @@ from mall.errors import (
 )
 from mall.org import points
 from mall.people import residents
+
+
+class Refund(msgspec.Struct, frozen=True, kw_only=True):
+    """A refunded order; ``replayed`` when a retry with the same key was answered again."""
+
+    id: int
+    status: Literal["refunded"]
+    replayed: bool
+
+
+class RecentOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """One of an outlet's latest orders, the resident's name masked."""
+
+    id: int
+    resident_id: int
+    display_name: str
+    total: int
+    status: OrderStatus
+    created_at: datetime
+
+
+class HandedOut(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    quantity: int
+
+
+class Shift(msgspec.Struct, frozen=True, kw_only=True):
+    """What a volunteer handed out since signing in: orders, points, and items (most first)."""
+
+    since: datetime
+    orders: int
+    points: int
+    items: list[HandedOut]
+
+
+class Item(msgspec.Struct, frozen=True, kw_only=True):
+    """An item as the counter offers it, with its level at this outlet (None for a service)."""
+
+    id: int
+    sku: str
+    name: str
+    kind: ItemKind
+    price_points: int
+    unit: str
+    category: str
+    monthly_limit: int | None
+    level: int | None
+
+
+class Outlet(msgspec.Struct, frozen=True, kw_only=True):
+    """An outlet one may serve at (or, for a resident, reserve at)."""
+
+    id: int
+    name: str
+    kind: Literal["supermarket", "partner"]
 
 
 async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Sequence[str]) -> Row:
@@ -53,43 +113,54 @@ async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Seque
     return row
 
 
-async def _order_lines(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+async def _order_lines(conn: Connection, order_id: int) -> list[ItemLine]:
     rows = await conn.fetch(
         "SELECT l.item, i.sku, i.kind, l.name, l.quantity, l.price_points FROM mall_order_line l "
         'JOIN catalog_item i ON i.id = l.item WHERE l."order" = ? ORDER BY l.id',
         order_id,
     )
     return [
-        {
-            "item_id": int(r["item"]),
-            "sku": r["sku"],
-            "kind": r["kind"],
-            "name": r["name"],
-            "quantity": int(r["quantity"]),
-            "price_points": int(r["price_points"]),
-        }
+        ItemLine(
+            item_id=int(r["item"]),
+            sku=r["sku"],
+            kind=r["kind"],
+            name=r["name"],
+            quantity=int(r["quantity"]),
+            price_points=int(r["price_points"]),
+        )
         for r in rows
     ]
 
 
-def _order(row: Row, lines: list[dict[str, Any]], balance_after: int | None) -> dict[str, Any]:
-    return {
-        "id": int(row["id"]),
-        "outlet": int(row["outlet"]),
-        "outlet_name": row["outlet_name"],
-        "resident_id": int(row["resident"]),
-        "lines": [
-            {k: line[k] for k in ("sku", "name", "quantity", "price_points")} for line in lines
-        ],
-        "total": int(row["total"]),
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "balance_after": balance_after,
-        "reservation_id": row["reservation_id"],
-    }
+def public_lines(lines: list[ItemLine]) -> list[Line]:
+    """The lines as the resident and the counter see them."""
+    return [
+        Line(
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            price_points=line.price_points,
+        )
+        for line in lines
+    ]
 
 
-async def get_order(db: Database, p: Principal, order_id: int) -> dict[str, Any]:
+def _order(row: Row, lines: list[ItemLine], balance_after: int) -> Order:
+    return Order(
+        id=int(row["id"]),
+        outlet=int(row["outlet"]),
+        outlet_name=row["outlet_name"],
+        resident_id=int(row["resident"]),
+        lines=public_lines(lines),
+        total=int(row["total"]),
+        status=row["status"],
+        created_at=row["created_at"],
+        balance_after=balance_after,
+        reservation_id=row["reservation_id"],
+    )
+
+
+async def get_order(db: Database, p: Principal, order_id: int) -> Order:
     """An order with its lines, and the wallet's balance right after it was paid."""
     async with db.connection() as conn:
         row = await _order_row(conn, p, order_id, COUNTER_ROLES + ("resident",))
@@ -102,12 +173,12 @@ async def get_order(db: Database, p: Principal, order_id: int) -> dict[str, Any]
         )
         if after is None:  # a collected reservation: its points left the wallet at reservation
             after = await wallet_balance(conn, row["book"], row["resident"])
-    return _order(row, lines, None if after is None else int(after))
+    return _order(row, lines, int(after))
 
 
 async def refund(
     db: Database, p: Principal, order_id: int, *, idempotency_key: str, ip: str = ""
-) -> dict[str, Any]:
+) -> Refund:
     """Undo a whole order, once: the points go back by a reversing journal, the goods back on
     the shelf. Staff only. A retry with the same key answers as the first time did."""
     ledger_key = scoped_key(f"refund:{order_id}", idempotency_key)
@@ -127,7 +198,7 @@ async def refund(
                 ledger_key,
             )
             if first is not None and first == row["refund_journal_id"]:
-                return {"id": order_id, "status": "refunded", "replayed": True}
+                return Refund(id=order_id, status="refunded", replayed=True)
             raise AlreadyRefunded()
         memo = f"退还订单 {order_id}"
         if row["reservation_id"] is None:
@@ -160,12 +231,12 @@ async def refund(
             ip=ip,
             total=row["total"],
         )
-    return {"id": order_id, "status": "refunded", "replayed": False}
+    return Refund(id=order_id, status="refunded", replayed=False)
 
 
 async def recent_orders(
     db: Database, p: Principal, outlet_id: int, *, limit: int = 20
-) -> list[dict[str, Any]]:
+) -> list[RecentOrder]:
     """The outlet's latest orders, for staff (refunds) and the counter."""
     async with db.connection() as conn:
         await counter_outlet(conn, p, outlet_id)
@@ -177,19 +248,19 @@ async def recent_orders(
             max(1, min(limit, 100)),
         )
     return [
-        {
-            "id": int(r["id"]),
-            "resident_id": int(r["resident"]),
-            "display_name": residents.mask_name(r["name"]),
-            "total": int(r["total"]),
-            "status": r["status"],
-            "created_at": r["created_at"],
-        }
+        RecentOrder(
+            id=int(r["id"]),
+            resident_id=int(r["resident"]),
+            display_name=residents.mask_name(r["name"]),
+            total=int(r["total"]),
+            status=r["status"],
+            created_at=r["created_at"],
+        )
         for r in rows
     ]
 
 
-async def shift_summary(db: Database, p: Principal) -> dict[str, Any]:
+async def shift_summary(db: Database, p: Principal) -> Shift:
     """What ``p`` handed out since signing in (this session): orders, points, and items."""
     access.require(p, COUNTER_ROLES)
     async with db.connection() as conn:
@@ -212,26 +283,15 @@ async def shift_summary(db: Database, p: Principal) -> dict[str, Any]:
             p.user_id,
             since,
         )
-    return {
-        "since": since,
-        "orders": int(totals["orders"]),
-        "points": int(totals["points"]),
-        "items": [{"name": r["name"], "quantity": int(r["quantity"])} for r in items],
-    }
+    return Shift(
+        since=since,
+        orders=int(totals["orders"]),
+        points=int(totals["points"]),
+        items=[HandedOut(name=r["name"], quantity=int(r["quantity"])) for r in items],
+    )
 
 
-def lines_from(data: Any) -> list[tuple[str, int]]:
-    """``[{sku, quantity}]`` objects (API structs or dicts) as ``(sku, quantity)`` pairs."""
-    pairs = []
-    for line in data:
-        if isinstance(line, dict):
-            pairs.append((line.get("sku", ""), line.get("quantity", 0)))
-        else:
-            pairs.append((line.sku, line.quantity))
-    return pairs
-
-
-async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[dict[str, Any]]:
+async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[Item]:
     """What the outlet can hand out, by category then name: goods with their level here, and
     services (never stocked, ``level`` None). For the counter's grid and for residents."""
     async with db.connection() as conn:
@@ -251,22 +311,22 @@ async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[dict
             True,
         )
     return [
-        {
-            "id": int(r["id"]),
-            "sku": r["sku"],
-            "name": r["name"],
-            "kind": r["kind"],
-            "price_points": int(r["price_points"]),
-            "unit": r["unit"],
-            "category": r["category"],
-            "monthly_limit": r["monthly_limit"],
-            "level": None if r["kind"] == "service" else int(r["level"]),
-        }
+        Item(
+            id=int(r["id"]),
+            sku=r["sku"],
+            name=r["name"],
+            kind=r["kind"],
+            price_points=int(r["price_points"]),
+            unit=r["unit"],
+            category=r["category"],
+            monthly_limit=r["monthly_limit"],
+            level=None if r["kind"] == "service" else int(r["level"]),
+        )
         for r in rows
     ]
 
 
-async def counter_outlets(db: Database, p: Principal) -> list[dict[str, Any]]:
+async def counter_outlets(db: Database, p: Principal) -> list[Outlet]:
     """The active outlets ``p`` may serve at (or, for a resident, reserve at)."""
     if p.role != "resident":
         access.require(p, COUNTER_ROLES)
@@ -282,4 +342,8 @@ async def counter_outlets(db: Database, p: Principal) -> list[dict[str, Any]]:
                 p.community_id,
                 True,
             )
-    return [dict(r) for r in rows if p.serves_at(int(r["id"]))]
+    return [
+        Outlet(id=int(r["id"]), name=r["name"], kind=r["kind"])
+        for r in rows
+        if p.serves_at(int(r["id"]))
+    ]

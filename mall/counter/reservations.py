@@ -2,38 +2,29 @@
 
 Reserving puts the points on a ledger hold (wallet → holds) and moves the goods off the shelf
 (reason ``reservation``); collecting captures the hold to the outlet and records an order;
-cancelling, or lapsing after ``MALL_RESERVATION_DAYS`` days (default 3), releases both. The
-reservation row's status changes first (``UPDATE ... WHERE status = 'held'``), so two counters,
-or a counter and the lapse, never settle one reservation twice.
+cancelling, or lapsing after ``MALL_RESERVATION_DAYS`` days (default 3; the lapse is in
+``mall.counter.housekeeping``), releases both. The reservation row's status changes first
+(``UPDATE ... WHERE status = 'held'``), so two counters, or a counter and the lapse, never settle
+one reservation twice.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import catalog
 import ledger
 from ledger import Connection
 from mall import access
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, orders, payer
-from mall.counter.basket import COUNTER_ROLES, now
+from mall.counter.basket import COUNTER_ROLES, ItemLine, now
+from mall.counter.values import Receipt, Reservation
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
 from mall.org import points
 from mall.people import codes
 from mall.settings import get_settings
-
-log = logging.getLogger("mall.counter.reservations")
-
-#: How often the app lapses overdue reservations and purges old pay codes.
-HOUSEKEEPING_EVERY_S = 300
-#: Unused pay codes are deleted this long after they expired.
-PURGE_PAY_CODES_AFTER = timedelta(days=1)
 
 
 class ReservationClosed(MallError):
@@ -46,9 +37,8 @@ def lapse_days() -> int:
     return get_settings().reservation_days
 
 
-async def _lines_of(
-    conn: Connection, reservation_ids: list[int]
-) -> dict[int, list[dict[str, Any]]]:
+async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, list[ItemLine]]:
+    """Each reservation's lines with their items (for the stock and the order lines)."""
     if not reservation_ids:
         return {}
     marks = ", ".join("?" for _ in reservation_ids)
@@ -58,35 +48,34 @@ async def _lines_of(
         f"WHERE l.reservation IN ({marks}) ORDER BY l.id",
         *reservation_ids,
     )
-    found: dict[int, list[dict[str, Any]]] = {rid: [] for rid in reservation_ids}
+    found: dict[int, list[ItemLine]] = {rid: [] for rid in reservation_ids}
     for r in rows:
         found[int(r["reservation"])].append(
-            {
-                "item_id": int(r["item"]),
-                "sku": r["sku"],
-                "kind": r["kind"],
-                "name": r["name"],
-                "quantity": int(r["quantity"]),
-                "price_points": int(r["price_points"]),
-            }
+            ItemLine(
+                item_id=int(r["item"]),
+                sku=r["sku"],
+                kind=r["kind"],
+                name=r["name"],
+                quantity=int(r["quantity"]),
+                price_points=int(r["price_points"]),
+            )
         )
     return found
 
 
-def _public(row: ledger.Row, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": int(row["id"]),
-        "outlet": int(row["outlet"]),
-        "outlet_name": row["outlet_name"],
-        "total": int(row["total"]),
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "expires_at": row["expires_at"],
-        "order_id": row["order_id"],
-        "lines": [
-            {k: line[k] for k in ("sku", "name", "quantity", "price_points")} for line in lines
-        ],
-    }
+def _public(row: ledger.Row, lines: list[ItemLine], *, replayed: bool = False) -> Reservation:
+    return Reservation(
+        id=int(row["id"]),
+        outlet=int(row["outlet"]),
+        outlet_name=row["outlet_name"],
+        total=int(row["total"]),
+        status=row["status"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        order_id=row["order_id"],
+        lines=orders.public_lines(lines),
+        replayed=replayed,
+    )
 
 
 _SELECT = (
@@ -97,18 +86,18 @@ _SELECT = (
 )
 
 
-async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[dict[str, Any]]:
+async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[Reservation]:
     """The resident's reservations awaiting pickup at the outlet, oldest first."""
     rows = await conn.fetch(
         f"{_SELECT} WHERE r.outlet = ? AND r.resident = ? AND r.status = 'held' ORDER BY r.id",
         outlet_id,
         resident_id,
     )
-    lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+    lines = await lines_of(conn, [int(r["id"]) for r in rows])
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
 
-async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
+async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[Reservation]:
     access.require(p, ("resident",))
     async with db.connection() as conn:
         rows = await conn.fetch(
@@ -116,7 +105,7 @@ async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> lis
             p.resident_id,
             max(1, min(limit, 200)),
         )
-        lines = await _lines_of(conn, [int(r["id"]) for r in rows])
+        lines = await lines_of(conn, [int(r["id"]) for r in rows])
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
 
@@ -128,7 +117,7 @@ async def reserve(
     *,
     idempotency_key: str,
     req_hash: str,
-) -> dict[str, Any]:
+) -> Reservation:
     """Set goods aside for the signed-in resident at one of their community's outlets."""
     access.require(p, ("resident",))
     wanted = basket.clean_lines(lines)
@@ -146,11 +135,11 @@ async def reserve(
         if first is not None:
             if first["request_hash"] != req_hash:
                 raise ledger.IdempotencyKeyReused(idempotency_key)
-            return {**await _one(conn, int(first["id"])), "replayed": True}
+            return await _one(conn, int(first["id"]), replayed=True)
         order_lines = await basket.priced_lines(conn, outlet["community_id"], wanted)
-        if any(line["kind"] != "goods" for line in order_lines):
+        if any(line.kind != "goods" for line in order_lines):
             raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
-        total = sum(line["price_points"] * line["quantity"] for line in order_lines)
+        total = sum(line.price_points * line.quantity for line in order_lines)
         await basket.check_limits(conn, p.own_resident, order_lines, at)
         await basket.check_stock(conn, outlet_id, order_lines)
         available = await basket.wallet_balance(conn, outlet["book"], p.own_resident)
@@ -192,21 +181,22 @@ async def reserve(
             "INSERT INTO mall_reservation_line (reservation, item, name, quantity, price_points) "
             "VALUES (?, ?, ?, ?, ?)",
             [
-                (reservation_id, li["item_id"], li["name"], li["quantity"], li["price_points"])
+                (reservation_id, li.item_id, li.name, li.quantity, li.price_points)
                 for li in order_lines
             ],
         )
-        return {**await _one(conn, reservation_id), "replayed": False}
+        return await _one(conn, reservation_id)
 
 
-async def _one(conn: Connection, reservation_id: int) -> dict[str, Any]:
+async def _one(conn: Connection, reservation_id: int, *, replayed: bool = False) -> Reservation:
     row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
     assert row is not None
-    return _public(row, (await _lines_of(conn, [reservation_id]))[reservation_id])
+    lines = (await lines_of(conn, [reservation_id]))[reservation_id]
+    return _public(row, lines, replayed=replayed)
 
 
 async def _row(
-    conn: Connection, p: Principal, reservation_id: int, roles: tuple[Any, ...]
+    conn: Connection, p: Principal, reservation_id: int, roles: tuple[str, ...]
 ) -> ledger.Row:
     """The reservation, if ``p`` may act on it: its resident, or staff and volunteers of its
     community; anyone else gets ``NotFound``."""
@@ -224,7 +214,7 @@ async def _row(
     return row
 
 
-async def cancel(db: Database, p: Principal, reservation_id: int) -> dict[str, Any]:
+async def cancel(db: Database, p: Principal, reservation_id: int) -> Reservation:
     """Give the points and goods back; cancelling a cancelled reservation changes nothing."""
     async with db.transaction() as conn:
         row = await _row(conn, p, reservation_id, ("resident",) + STAFF_ROLES)
@@ -244,7 +234,7 @@ async def cancel(db: Database, p: Principal, reservation_id: int) -> dict[str, A
             idempotency_key=f"reservation:{reservation_id}:cancel",
             memo="取消预约，积分退回",
         )
-        lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
+        lines = (await lines_of(conn, [reservation_id]))[reservation_id]
         await basket.move_lines(
             conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
         )
@@ -259,7 +249,7 @@ async def collect(
     code: str,
     pin: str | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Receipt:
     """Hand a reservation over at the counter, in one tap: the resident's pay code (not used
     up, so they can still buy more) or card and PIN proves they are there. Records an order
     with ``reservation_id``; collecting it again returns that order."""
@@ -277,7 +267,9 @@ async def collect(
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)
         if row["status"] == "collected" and row["order_id"] is not None:
             done = await orders.get_order(db, p, int(row["order_id"]))
-            return {**done, "replayed": True}
+            return Receipt(
+                id=done.id, total=done.total, balance_after=done.balance_after, replayed=True
+            )
         if parsed.kind == codes.PAY:
             holder = int((await payer.pay_code_row(conn, parsed.ident, at))["resident"])
         if holder != row["resident"]:
@@ -320,103 +312,7 @@ async def collect(
         await conn.execute(
             "UPDATE mall_reservation SET order_id = ? WHERE id = ?", order_id, reservation_id
         )
-        lines = (await _lines_of(conn, [reservation_id]))[reservation_id]
+        lines = (await lines_of(conn, [reservation_id]))[reservation_id]
         await basket.insert_order_lines(conn, order_id, lines)
         after = await basket.wallet_balance(conn, row["book"], row["resident"])
-    return {"id": order_id, "total": int(row["total"]), "balance_after": after, "replayed": False}
-
-
-async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
-    """Lapse every reservation not collected by its deadline: points and goods go back.
-    Safe to run from several processes at once; returns how many lapsed here."""
-    at = at or now()
-    async with db.transaction() as conn:
-        rows = await conn.fetch(
-            "UPDATE mall_reservation SET status = 'lapsed', closed_at = ? "
-            "WHERE status = 'held' AND expires_at <= ? RETURNING id, outlet, hold_id",
-            at,
-            at,
-        )
-        if not rows:
-            return 0
-        await _lock_hold_accounts(conn, at, [int(r["hold_id"]) for r in rows])
-        await ledger.lapse_holds(conn, at=at)
-        for r in sorted(rows, key=lambda r: int(r["id"])):
-            if (await ledger.get_hold(conn, int(r["hold_id"]))).outcome is None:
-                # its hold runs longer (the setting was shortened since): give it back now
-                await ledger.release_hold(
-                    conn,
-                    int(r["hold_id"]),
-                    idempotency_key=f"reservation:{r['id']}:lapse",
-                    memo="预约未领取，积分退回",
-                )
-        lines = await _lines_of(conn, [int(r["id"]) for r in rows])
-        moves = sorted(
-            (int(r["outlet"]), line["item_id"], int(r["id"]), line["quantity"])
-            for r in rows
-            for line in lines[int(r["id"])]
-            if line["kind"] == "goods"
-        )
-        for outlet_id, item_id, reservation_id, quantity in moves:  # in lock order
-            await catalog.move_stock(
-                conn,
-                outlet_id,
-                item_id,
-                quantity,
-                "release",
-                reference=f"reservation:{reservation_id}",
-            )
-    return len(rows)
-
-
-async def _lock_hold_accounts(conn: Connection, at: datetime, hold_ids: list[int]) -> None:
-    """On PostgreSQL, lock every account the lapse will touch (the wallets and ``holds`` of
-    the holds due, and of ``hold_ids``) at once in id order, as every single journal does, so
-    that posting several journals in one transaction cannot deadlock with a reservation."""
-    if conn.dialect != "postgres":
-        return
-    marks = ", ".join("?" for _ in hold_ids)
-    due = (
-        "SELECT h.id FROM ledger_hold h LEFT JOIN ledger_hold_resolution x ON x.hold = h.id "
-        f"WHERE x.id IS NULL AND (h.expires_at <= ? OR h.id IN ({marks}))"
-    )
-    await conn.fetch(
-        "SELECT a.id FROM ledger_account a WHERE a.id IN "
-        f"(SELECT account FROM ledger_hold WHERE id IN ({due})) "
-        f"OR (a.code = ? AND a.book IN (SELECT book FROM ledger_hold WHERE id IN ({due}))) "
-        "ORDER BY a.id FOR UPDATE",
-        at,
-        *hold_ids,
-        ledger.HOLDS_ACCOUNT,
-        at,
-        *hold_ids,
-    )
-
-
-async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
-    """Delete pay codes that expired unused more than a day ago; returns how many."""
-    at = at or now()
-    async with db.transaction() as conn:
-        rows = await conn.fetch(
-            "DELETE FROM mall_code WHERE kind = 'pay' AND used_at IS NULL AND expires_at < ? "
-            "RETURNING id",
-            at - PURGE_PAY_CODES_AFTER,
-        )
-    return len(rows)
-
-
-async def housekeeping(db: Database, at: datetime | None = None) -> None:
-    await lapse_reservations(db, at)
-    await purge_pay_codes(db, at)
-
-
-async def housekeeping_loop(db: Database, every: float = HOUSEKEEPING_EVERY_S) -> None:
-    """Run ``housekeeping`` now and then every few minutes, until cancelled; errors are logged."""
-    while True:
-        try:
-            await housekeeping(db)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("reservation housekeeping failed")
-        await asyncio.sleep(every)
+    return Receipt(id=order_id, total=int(row["total"]), balance_after=after, replayed=False)

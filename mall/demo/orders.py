@@ -11,6 +11,7 @@ from typing import Any
 import catalog
 from mall.access import Principal
 from mall.counter import checkout, orders, reservations
+from mall.counter.values import Receipt
 from mall.db import Database, must_exist
 from mall.demo import shop as demo_shop
 from mall.errors import InsufficientPoints, LimitExceeded
@@ -48,7 +49,7 @@ async def _user(db: Database, username: str, community_id: int, slug: str) -> Pr
 
 async def _pay(
     db: Database, counter: Principal, who: Principal, outlet: int, lines: list[Any], key: str
-) -> dict[str, Any] | None:
+) -> Receipt | None:
     """One checkout with a fresh pay code of ``who``; ``None`` if the shelf, the limit or the
     wallet says no (the demo then simply has one order fewer)."""
     code = (await residents.new_pay_code(db, who))["code"]
@@ -76,29 +77,29 @@ async def load(
     goods = [
         i
         for i in await orders.counter_items(db, volunteer, market)
-        if i["kind"] == "goods" and i["level"]
+        if i.kind == "goods" and i.level
     ]
     services = [
-        i for i in await orders.counter_items(db, volunteer, partner) if i["kind"] == "service"
+        i for i in await orders.counter_items(db, volunteer, partner) if i.kind == "service"
     ]
     paid = []
     for n in range(ORDERS):
         who = _resident(community_id, slug, rng.choice(resident_ids))
         picked = rng.sample(goods, k=rng.choice([1, 1, 2]))
-        lines = [(item["sku"], rng.choice([1, 1, 2])) for item in picked]
+        lines = [(item.sku, rng.choice([1, 1, 2])) for item in picked]
         done = await _pay(db, volunteer, who, market, lines, f"demo:{slug}:order:{n}")
         if done is not None:
             paid.append(done)
     if services:  # the partner's own service: a haircut at the barber's, not a repair
         given = demo_shop.PARTNER_SERVICES.get(slug)
-        service = next((s for s in services if s["sku"] == given), services[0])
+        service = next((s for s in services if s.sku == given), services[0])
         who = _resident(community_id, slug, rng.choice(resident_ids))
-        await _pay(db, volunteer, who, partner, [(service["sku"], 1)], f"demo:{slug}:service")
+        await _pay(db, volunteer, who, partner, [(service.sku, 1)], f"demo:{slug}:service")
     if paid:  # a resident brought the goods back unopened
         await orders.refund(
-            db, boss, paid[len(paid) // 2]["id"], idempotency_key=f"demo:{slug}:refund"
+            db, boss, paid[len(paid) // 2].id, idempotency_key=f"demo:{slug}:refund"
         )
-    cheap = min(goods, key=lambda item: item["price_points"])
+    cheap = min(goods, key=lambda item: item.price_points)
     for n, resident_id in enumerate(resident_ids[1:3]):  # one collected, one waiting for pickup
         who = _resident(community_id, slug, resident_id)
         try:
@@ -106,7 +107,7 @@ async def load(
                 db,
                 who,
                 market,
-                [(cheap["sku"], 1)],
+                [(cheap.sku, 1)],
                 idempotency_key=f"demo:{slug}:reserve:{n}",
                 req_hash=f"demo:{slug}:reserve:{n}",
             )
@@ -114,5 +115,5 @@ async def load(
             continue
         if n == 0:
             code = (await residents.new_pay_code(db, who))["code"]
-            await reservations.collect(db, volunteer, made["id"], code=code)
+            await reservations.collect(db, volunteer, made.id, code=code)
     return []

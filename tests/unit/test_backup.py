@@ -61,7 +61,7 @@ async def test_a_backup_taken_under_load_restores_every_order_acknowledged_befor
                 idempotency_key=f"load:{resident_id}:{n}",
                 req_hash=f"load:{resident_id}:{n}",
             )
-            acknowledged.append((time.monotonic(), int(done["id"])))
+            acknowledged.append((time.monotonic(), done.id))
             await asyncio.sleep(0.005)  # a busy counter, not a benchmark
 
     counters = [asyncio.create_task(counter(rid)) for rid in residents]

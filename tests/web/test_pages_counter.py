@@ -146,8 +146,8 @@ async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient
     choose(client, shop)
     code = await shop.pay_code(rid)
     serve = form(client, "/counter/scan", {"code": code})
-    assert f"/counter/reservations/{made['id']}/collect" in serve.text
-    done = form(client, f"/counter/reservations/{made['id']}/collect", {"code": code})
+    assert f"/counter/reservations/{made.id}/collect" in serve.text
+    done = form(client, f"/counter/reservations/{made.id}/collect", {"code": code})
     assert done.status_code == 303
     assert "食用油 × 1" in client.get(done.headers["location"]).text
 
@@ -163,18 +163,18 @@ async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
         db, shop.volunteer, shop.outlet, code=await shop.pay_code(rid), lines=[("rice", 1)],
         idempotency_key="k", req_hash="h",
     )  # fmt: skip
-    receipt = client.get(f"/counter/orders/{done['id']}")
+    receipt = client.get(f"/counter/orders/{done.id}")
     assert "/refund" in receipt.text
     key = re.search(r'name="key" value="([^"]+)"', receipt.text).group(1)
-    assert form(client, f"/counter/orders/{done['id']}/refund", {"key": key}).status_code == 303
+    assert form(client, f"/counter/orders/{done.id}/refund", {"key": key}).status_code == 303
     assert await shop.balance(rid) == 100 and await shop.level("rice") == 5
     async with db.transaction() as conn:
         token = await auth.create_session(
             conn, "web", user_id=shop.volunteer.user_id, ttl=auth.STAFF_SESSION
         )
     client.cookies.set("mall_session", token)
-    assert "/refund" not in client.get(f"/counter/orders/{done['id']}").text
-    refused = form(client, f"/counter/orders/{done['id']}/refund", {"key": "x"})
+    assert "/refund" not in client.get(f"/counter/orders/{done.id}").text
+    refused = form(client, f"/counter/orders/{done.id}/refund", {"key": "x"})
     assert refused.status_code == 403
 
 
@@ -278,7 +278,7 @@ async def test_the_app_lapses_overdue_reservations_in_the_background(db_url: str
             await conn.execute(
                 "UPDATE mall_reservation SET expires_at = ? WHERE id = ?",
                 datetime.now(UTC) - timedelta(minutes=1),
-                made["id"],
+                made.id,
             )
     finally:
         await db.close()
@@ -287,10 +287,10 @@ async def test_the_app_lapses_overdue_reservations_in_the_background(db_url: str
         try:
             for _ in range(100):
                 mine = await reservations.my_reservations(db, shop.resident(rid))
-                if mine[0]["status"] == "lapsed":
+                if mine[0].status == "lapsed":
                     break
                 await asyncio.sleep(0.05)
-            assert mine[0]["status"] == "lapsed"
+            assert mine[0].status == "lapsed"
             shop.db = db
             assert await shop.balance(rid) == 100 and await shop.level("rice") == 5
         finally:

@@ -14,7 +14,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.counter import basket, checkout, lookup, orders, reservations, values
 from web.api.callers import RESIDENT, STAFF, USERS, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
 from web.deps import Caller, Db
@@ -137,15 +137,8 @@ class Shift(msgspec.Struct):
     items: list[HandedOut]
 
 
-def lines_of(found: list[dict[str, Any]]) -> list[OrderLine]:
-    return [OrderLine(**line) for line in found]
-
-
-def reservation(found: dict[str, Any]) -> Reservation:
-    return Reservation(
-        **{k: found[k] for k in Reservation.__struct_fields__ if k != "lines"},
-        lines=lines_of(found["lines"]),
-    )
+def reservation(found: values.Reservation) -> Reservation:
+    return msgspec.convert(found, Reservation, from_attributes=True)
 
 
 def pairs(lines: list[Line]) -> list[tuple[str, int]]:
@@ -185,13 +178,7 @@ class CounterController(Controller):
             data.pin,
             ip=client_ip(request),
         )
-        return Found(
-            resident=Person(**found["resident"]),
-            available=found["available"],
-            held=found["held"],
-            reservations=[reservation(r) for r in found["reservations"]],
-            limits=[Limit(**limit) for limit in found["limits"]],
-        )
+        return msgspec.convert(found, Found, from_attributes=True)
 
     @post(
         "/outlets/{outlet_id:int}/orders",
@@ -227,7 +214,7 @@ class CounterController(Controller):
             req_hash=idem.request_hash,
             ip=client_ip(request),
         )
-        return Placed(id=done["id"], total=done["total"], balance_after=done["balance_after"])
+        return Placed(id=done.id, total=done.total, balance_after=done.balance_after)
 
     @get(
         "/orders/{order_id:int}",
@@ -242,10 +229,7 @@ class CounterController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, order_id: Id
     ) -> Order:
         found = await orders.get_order(db, p, order_id)
-        return Order(
-            **{k: found[k] for k in Order.__struct_fields__ if k != "lines"},
-            lines=lines_of(found["lines"]),
-        )
+        return msgspec.convert(found, Order, from_attributes=True)
 
     @post(
         "/orders/{order_id:int}/refund",
@@ -267,7 +251,7 @@ class CounterController(Controller):
     ) -> Refunded:
         idem = await idempotency(request, principal=p.label())
         done = await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
-        return Refunded(id=done["id"], status=done["status"])
+        return Refunded(id=done.id, status=done.status)
 
     @post(
         "/reservations/{reservation_id:int}/collect",
@@ -296,7 +280,7 @@ class CounterController(Controller):
             pin=data.pin,
             ip=client_ip(request),
         )
-        return Placed(id=done["id"], total=done["total"], balance_after=done["balance_after"])
+        return Placed(id=done.id, total=done.total, balance_after=done.balance_after)
 
     @get(
         "/me/shift",
@@ -306,12 +290,7 @@ class CounterController(Controller):
     )
     async def shift(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Shift:
         found = await orders.shift_summary(db, p)
-        return Shift(
-            since=found["since"],
-            orders=found["orders"],
-            points=found["points"],
-            items=[HandedOut(**item) for item in found["items"]],
-        )
+        return msgspec.convert(found, Shift, from_attributes=True)
 
 
 class ReservationController(Controller):

@@ -1,10 +1,14 @@
-"""The volunteer's counter (兑换台) and the resident's reservations (预约), as pages.
+"""The volunteer's counter (兑换台) as pages: the desk where a resident is looked up and served.
 
-Counter: pick the outlet (remembered in a cookie), scan or type a pay code, or a card and PIN;
-the resident, their points, limits and reservations appear with the item grid; Confirm posts the
+Pick the outlet (remembered in a cookie), scan or type a pay code, or a card and PIN; the
+resident, their points, limits and reservations appear with the item grid; Confirm posts the
 order with a hidden idempotency key the server rendered, so a second press shows the same
-receipt. Every step is a plain form; ``static/js/counter.js`` and htmx only make it quicker.
-The resident's pay page polls ``/me/pay/status`` and turns into the receipt once its code paid.
+receipt; a reservation awaiting pickup is handed over with one tap. Every step is a plain form;
+``static/js/counter.js`` and htmx only make it quicker.
+
+The rest of the counter's area: the receipt and refunds in ``web.pages.counter_orders``, the
+resident's reservations in ``web.pages.reservations``, the pay page's status in
+``web.pages.pay_status``; ``ROUTES`` lists every controller.
 """
 
 from __future__ import annotations
@@ -13,32 +17,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-import catalog
-from mall.access import STAFF_ROLES, Principal
+from mall.access import Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.counter.orders import Outlet
 from mall.db import Database
-from mall.errors import MallError
-from mall.people import codes, residents
-from web import qr
 from web.deps import Db
-from web.i18n import gettext as _
 from web.idempotency import idempotency, new_key
-from web.pages.common import (
-    EXCEPTION_HANDLERS,
-    FORM,
-    local,
-    no_store,
-    resident,
-    see_other,
-    user,
-    when,
-)
-from web.problems import CATALOG_ERRORS, LEDGER_ERRORS
+from web.pages.basket import grouped, problem_text, quantities
+from web.pages.common import EXCEPTION_HANDLERS, FORM, no_store, see_other, user, when
+from web.pages.counter_orders import CounterOrderController
+from web.pages.pay_status import PayStatusController
+from web.pages.reservations import ReservationPages
 from web.render import render
-from web.session import client_ip, own_resident_id
+from web.session import client_ip
 
 OUTLET_COOKIE = "counter_outlet"
 ROLES = basket.COUNTER_ROLES
@@ -60,49 +54,16 @@ class CodeForm:
     code: str = ""
 
 
-def problem_text(exc: Exception) -> tuple[str, int]:
-    """A domain or catalog error in the reader's words, with the status to answer with."""
-    if isinstance(exc, MallError):
-        return _(exc.message, **exc.params), exc.status if exc.status >= 400 else 400
-    if isinstance(exc, catalog.OutOfStock):
-        return _(CATALOG_ERRORS[catalog.OutOfStock][2], **vars(exc)), 409
-    for cls in type(exc).__mro__:
-        if cls in LEDGER_ERRORS:
-            _code, status, msg = LEDGER_ERRORS[cls]
-            return _(msg), status
-    raise exc
-
-
-def quantities(form: Any) -> list[tuple[str, int]]:
-    """``q_<sku>`` fields of the item grid as ``(sku, quantity)``; blanks and zeros left out."""
-    wanted = []
-    for name, value in form.items():
-        if name.startswith("q_") and str(value).strip() not in ("", "0"):
-            try:
-                quantity = int(str(value).strip())
-            except ValueError:
-                quantity = -1
-            wanted.append((name[2:], quantity))
-    return wanted
-
-
-def grouped(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for item in items:
-        groups.setdefault(item["category"] or _("Other"), []).append(item)
-    return list(groups.items())
-
-
 class CounterController(Controller):
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
 
     async def _outlet(
         self, request: Request[Any, Any, Any], db: Database, p: Principal
-    ) -> dict[str, Any] | None:
+    ) -> Outlet | None:
         chosen = request.cookies.get(OUTLET_COOKIE, "")
         outlets = await orders.counter_outlets(db, p)
-        return next((o for o in outlets if str(o["id"]) == chosen), None)
+        return next((o for o in outlets if str(o.id) == chosen), None)
 
     async def _idle(
         self,
@@ -120,7 +81,7 @@ class CounterController(Controller):
                 render(request, "counter/outlets.html", me=p, outlets=outlets, here="counter")
             )
         shift = await orders.shift_summary(db, p)
-        recent = await orders.recent_orders(db, p, outlet["id"], limit=10)
+        recent = await orders.recent_orders(db, p, outlet.id, limit=10)
         return no_store(
             render(
                 request,
@@ -130,8 +91,8 @@ class CounterController(Controller):
                 here="counter",
                 outlet=outlet,
                 shift=shift,
-                since=when(shift["since"]),
-                recent=[{**o, "when": when(o["created_at"])} for o in recent],
+                since=when(shift.since),
+                recent=[(o, when(o.created_at)) for o in recent],
                 error=error,
             )
         )
@@ -148,7 +109,7 @@ class CounterController(Controller):
         p = await user(request, db, ROLES)
         outlets = await orders.counter_outlets(db, p)
         response = see_other("/counter")
-        if any(o["id"] == data.outlet for o in outlets):
+        if any(o.id == data.outlet for o in outlets):
             response.set_cookie(
                 OUTLET_COOKIE, str(data.outlet), max_age=400 * 86400, httponly=True, samesite="lax"
             )
@@ -166,7 +127,7 @@ class CounterController(Controller):
         request: Request[Any, Any, Any],
         db: Database,
         p: Principal,
-        outlet: dict[str, Any],
+        outlet: Outlet,
         code: str,
         pin: str = "",
         *,
@@ -175,8 +136,8 @@ class CounterController(Controller):
         chosen: dict[str, int] | None = None,
     ) -> Response[Any]:
         """The resident at the counter with the item grid; a fresh key for this checkout."""
-        found = await lookup.lookup(db, p, outlet["id"], code, pin or None, ip=client_ip(request))
-        items = await orders.counter_items(db, p, outlet["id"])
+        found = await lookup.lookup(db, p, outlet.id, code, pin or None, ip=client_ip(request))
+        items = await orders.counter_items(db, p, outlet.id)
         chosen = chosen or {}
         return no_store(
             render(
@@ -187,10 +148,10 @@ class CounterController(Controller):
                 here="counter",
                 outlet=outlet,
                 found=found,
-                code=found["counter_code"],
+                code=found.counter_code,
                 groups=grouped(items),
                 chosen=chosen,
-                total=sum(i["price_points"] * chosen.get(i["sku"], 0) for i in items),
+                total=sum(i.price_points * chosen.get(i.sku, 0) for i in items),
                 key=new_key(),
                 error=error,
             )
@@ -224,7 +185,7 @@ class CounterController(Controller):
             done = await checkout.checkout(
                 db,
                 p,
-                outlet["id"],
+                outlet.id,
                 code=code,
                 lines=wanted,
                 idempotency_key=idem.key,
@@ -241,7 +202,7 @@ class CounterController(Controller):
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
                 return await self._idle(request, db, p, error=text, status=status)
-        return see_other(f"/counter/orders/{done['id']}")
+        return see_other(f"/counter/orders/{done.id}")
 
     @post("/counter/reservations/{reservation_id:int}/collect")
     async def collect(
@@ -268,177 +229,12 @@ class CounterController(Controller):
             except Exception as again:
                 text, status = problem_text(again)
                 return await self._idle(request, db, p, error=text, status=status)
-        return see_other(f"/counter/orders/{done['id']}")
-
-    @get("/counter/orders/{order_id:int}")
-    async def receipt(
-        self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await user(request, db, ROLES)
-        order = await orders.get_order(db, p, order_id)
-        return no_store(
-            render(
-                request,
-                "counter/receipt.html",
-                me=p,
-                here="counter",
-                order=order,
-                at=when(order["created_at"]),
-                can_refund=p.role in STAFF_ROLES and order["status"] == "completed",
-                key=new_key(),
-            )
-        )
-
-    @post("/counter/orders/{order_id:int}/refund")
-    async def refund(
-        self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await user(request, db, STAFF_ROLES)
-        try:
-            idem = await idempotency(request, p.label())
-            await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
-        except MallError as exc:
-            if exc.code != "already_refunded":
-                raise
-        return see_other(f"/counter/orders/{order_id}")
+        return see_other(f"/counter/orders/{done.id}")
 
 
-class ReservationPages(Controller):
-    include_in_schema = False
-    exception_handlers = EXCEPTION_HANDLERS
-
-    @get("/me/pay/status")
-    async def pay_status(
-        self,
-        request: Request[Any, Any, Any],
-        db: Db,
-        code: FromQuery[str] = "",
-        scanned: FromQuery[str] = "",
-    ) -> Response[Any]:
-        """Polled by the pay page every few seconds: nothing (204) while the code waits, the
-        receipt once it paid, the code without renewal once a counter scanned it, a fresh code
-        when it is about to expire. Without htmx (a plain refresh), always the whole page."""
-        p = await resident(request, db)
-        state, until = await lookup.code_state(db, p, code)
-        htmx = request.headers.get("hx-request") == "true"
-        if state == "paid":
-            order = await lookup.order_for_code(db, p, code)
-            return no_store(
-                render(
-                    request,
-                    "resident/pay.html",
-                    fragment="paycode",
-                    order=order,
-                    at=when(order["created_at"]) if order else "",
-                )
-            )
-        if htmx and (state == "fresh" or (state == "scanned" and scanned == "1")):
-            return Response(content=b"", status_code=204, headers={"Cache-Control": "no-store"})
-        if state in ("fresh", "scanned") and until is not None:
-            shown, expires = code.strip(), local(until).strftime("%H:%M:%S")
-        else:
-            issued = await residents.new_pay_code(db, p)
-            shown, expires = issued["code"], local(issued["expires_at"]).strftime("%H:%M:%S")
-        return no_store(
-            render(
-                request,
-                "resident/pay.html",
-                fragment="paycode",
-                code=shown,
-                qr=await qr.render(shown),
-                digits=codes.pay_code_groups(shown),
-                expires=expires,
-                scanned=state == "scanned",
-            )
-        )
-
-    @get("/me/reservations")
-    async def mine(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
-        p = await resident(request, db)
-        found = await reservations.my_reservations(db, p)
-        rows = [{**r, "until": when(r["expires_at"]), "made": when(r["created_at"])} for r in found]
-        return no_store(render(request, "counter/my_reservations.html", rows=rows))
-
-    @get("/me/reservations/new")
-    async def new(
-        self,
-        request: Request[Any, Any, Any],
-        db: Db,
-        outlet: FromQuery[int | None] = None,
-        sku: FromQuery[str] = "",
-    ) -> Response[Any]:
-        p = await resident(request, db)
-        return await self._form(request, db, p, outlet, {sku: 1} if sku else {})
-
-    async def _form(
-        self,
-        request: Request[Any, Any, Any],
-        db: Database,
-        p: Principal,
-        outlet_id: int | None,
-        chosen: dict[str, int],
-        *,
-        error: str | None = None,
-        status: int = 200,
-    ) -> Response[Any]:
-        outlets = await orders.counter_outlets(db, p)
-        outlet = next((o for o in outlets if o["id"] == outlet_id), None)
-        if outlet is None and len(outlets) == 1:
-            outlet = outlets[0]
-        items = []
-        if outlet is not None:
-            items = [
-                i for i in await orders.counter_items(db, p, outlet["id"]) if i["kind"] == "goods"
-            ]
-        me = await residents.get_resident(db, p, own_resident_id(p))
-        return no_store(
-            render(
-                request,
-                "counter/reserve.html",
-                status_code=status,
-                outlets=outlets,
-                outlet=outlet,
-                groups=grouped(items),
-                chosen=chosen,
-                me=me,
-                days=reservations.lapse_days(),
-                key=new_key(),
-                error=error,
-            )
-        )
-
-    @post("/me/reservations")
-    async def reserve(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
-        p = await resident(request, db)
-        form = await request.form()
-        wanted = quantities(form)
-        try:
-            outlet_id = int(str(form.get("outlet", "0")))
-        except ValueError:
-            outlet_id = 0
-        try:
-            idem = await idempotency(request, p.label())
-            await reservations.reserve(
-                db,
-                p,
-                outlet_id,
-                wanted,
-                idempotency_key=idem.key,
-                req_hash=idem.request_hash,
-            )
-        except Exception as exc:
-            text, status = problem_text(exc)
-            chosen = {sku: q for sku, q in wanted if q > 0}
-            return await self._form(request, db, p, outlet_id, chosen, error=text, status=status)
-        return see_other("/me/reservations")
-
-    @post("/me/reservations/{reservation_id:int}/cancel")
-    async def cancel(
-        self, request: Request[Any, Any, Any], db: Db, reservation_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await resident(request, db)
-        await reservations.cancel(db, p, reservation_id)
-        return see_other("/me/reservations")
-
-
-ROUTES: list[ControllerRouterHandler] = [CounterController, ReservationPages]
+ROUTES: list[ControllerRouterHandler] = [
+    CounterController,
+    CounterOrderController,
+    ReservationPages,
+    PayStatusController,
+]

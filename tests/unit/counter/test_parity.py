@@ -20,7 +20,8 @@ import catalog
 import ledger
 import ledger.journals
 from mall.access import Principal
-from mall.counter import checkout, orders, reservations
+from mall.counter import checkout, housekeeping, orders, reservations
+from mall.counter.values import Receipt
 from mall.db import Database, open_database
 from mall.people import residents
 from tests.conftest import ENGINE
@@ -171,7 +172,7 @@ class World:
         return result
 
     async def refund(self, order: Any, key: str) -> Any:
-        order_id = order["id"] if isinstance(order, dict) else 0
+        order_id = order.id if isinstance(order, Receipt) else 0
         return await self.call(
             f"refund {order_id} {key}",
             lambda: orders.refund(self.db, self.shop.staff, order_id, idempotency_key=key),
@@ -377,7 +378,7 @@ async def a_checkout_while_points_are_held_for_a_reservation(w: World) -> None:
     await w.checkout("c1", [("rice", 1)], "k3")  # 20 of 21
     fresh = w.codes[await w.pay_code("c3", rid)]  # a collect does not use the code up
     await w.call(
-        "collect", lambda: reservations.collect(w.db, w.shop.volunteer, held["id"], code=fresh)
+        "collect", lambda: reservations.collect(w.db, w.shop.volunteer, held.id, code=fresh)
     )
     await w.reserve(rid, [("soap", 1)], "r2")  # 1 left: 3 of 1
     await w.reserve(rid, [("haircut", 1)], "r3")  # services are not reserved
@@ -385,11 +386,11 @@ async def a_checkout_while_points_are_held_for_a_reservation(w: World) -> None:
     second = await w.reserve(rid, [("soap", 2)], "r4")
     await w.call(
         "cancel",
-        lambda: reservations.cancel(w.db, w.shop.resident(rid), second["id"]),
+        lambda: reservations.cancel(w.db, w.shop.resident(rid), second.id),
     )
     await w.reserve(rid, [("soap", 1)], "r5")
     await w.call(
-        "lapse", lambda: reservations.lapse_reservations(w.db, LONG_AGO.replace(year=2100))
+        "lapse", lambda: housekeeping.lapse_reservations(w.db, LONG_AGO.replace(year=2100))
     )
     await w.checkout(await w.pay_code("c2", rid), [("soap", 3)], "k4")  # 11 back, 9 for soap
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 import catalog
 import ledger
 from mall.access import Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.counter.lookup import Limit, Person
+from mall.counter.orders import HandedOut, Refund
+from mall.counter.values import Receipt, Reservation
 from mall.db import Database, open_database
 from mall.errors import (
     AlreadyRefunded,
@@ -31,7 +35,7 @@ from tests.shop_fixtures import Shop, build_shop, open_outlet
 from tests.support import race
 
 
-async def check_out(shop: Shop, code: str, lines, key: str = "k1", *, p=None, pin=None) -> dict:
+async def check_out(shop: Shop, code: str, lines, key: str = "k1", *, p=None, pin=None) -> Receipt:
     return await checkout.checkout(
         shop.db,
         p or shop.volunteer,
@@ -57,12 +61,12 @@ async def test_checkout_posts_one_journal_moves_stock_and_records_the_order(db: 
     rid = await shop.new_resident("王秀英", 100)
     code = await shop.pay_code(rid)
     done = await check_out(shop, code, [("oil", 1), ("soap", 2), ("haircut", 1)])
-    assert done["total"] == 10 + 6 + 15 and done["balance_after"] == 100 - 31
+    assert done.total == 10 + 6 + 15 and done.balance_after == 100 - 31
     assert await shop.balance(rid) == 69
     assert await shop.level("oil") == 9 and await shop.level("soap") == 48
-    order = await orders.get_order(db, shop.staff, done["id"])
-    assert order["status"] == "completed" and order["resident_id"] == rid
-    assert {(li["sku"], li["quantity"]) for li in order["lines"]} == {
+    order = await orders.get_order(db, shop.staff, done.id)
+    assert order.status == "completed" and order.resident_id == rid
+    assert {(li.sku, li.quantity) for li in order.lines} == {
         ("oil", 1),
         ("soap", 2),
         ("haircut", 1),
@@ -73,7 +77,7 @@ async def test_checkout_posts_one_journal_moves_stock_and_records_the_order(db: 
     async with db.connection() as conn:
         refs = await conn.fetch(
             "SELECT reference, reason FROM catalog_stock_movement WHERE reference = ?",
-            f"order:{done['id']}",
+            f"order:{done.id}",
         )
     assert len(refs) == 2 and {r["reason"] for r in refs} == {"redemption"}
     await clean(db)
@@ -83,8 +87,8 @@ async def test_duplicate_skus_are_merged_into_one_line(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     done = await check_out(shop, await shop.pay_code(rid), [("soap", 1), ("soap", 2)])
-    order = await orders.get_order(db, shop.staff, done["id"])
-    assert [(li["sku"], li["quantity"]) for li in order["lines"]] == [("soap", 3)]
+    order = await orders.get_order(db, shop.staff, done.id)
+    assert [(li.sku, li.quantity) for li in order.lines] == [("soap", 3)]
 
 
 async def test_a_used_pay_code_cannot_pay_again(db: Database) -> None:
@@ -137,7 +141,7 @@ async def test_a_refusal_after_the_code_was_taken_leaves_it_usable(db: Database)
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT COUNT(*) FROM mall_order") == 0
     done = await check_out(shop, code, [("soap", 2)], "second")
-    assert (done["total"], done["balance_after"], done["replayed"]) == (6, 6, False)
+    assert (done.total, done.balance_after, done.replayed) == (6, 6, False)
     await clean(db)
 
 
@@ -165,7 +169,7 @@ async def test_a_pay_code_skips_the_disk_wait_and_the_order_after_it_does_not(db
         code = await shop.pay_code(rid)
         async with one.connection() as conn:  # the pool's one connection, which made the code
             assert await conn.fetchval("SHOW synchronous_commit") == "on"
-        assert (await check_out(shop, code, [("soap", 1)]))["total"] == 3
+        assert (await check_out(shop, code, [("soap", 1)])).total == 3
     finally:
         await one.close()
 
@@ -222,7 +226,7 @@ async def test_monthly_limit_counts_earlier_orders_and_held_reservations(db: Dat
         await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k3")
     assert third.value.params["left"] == 0
     found = await lookup.lookup(db, shop.volunteer, shop.outlet, await shop.pay_code(rid))
-    assert {"sku": "oil", "name": "食用油", "limit": 2, "used": 2, "left": 0} in found["limits"]
+    assert Limit(sku="oil", name="食用油", limit=2, used=2, left=0) in found.limits
 
 
 async def test_monthly_limit_runs_by_the_calendar_month_in_china() -> None:
@@ -234,7 +238,7 @@ async def test_a_refunded_order_does_not_count_against_the_limit(db: Database) -
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 500)
     first = await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
-    await orders.refund(db, shop.staff, first["id"], idempotency_key="r1")
+    await orders.refund(db, shop.staff, first.id, idempotency_key="r1")
     await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
 
 
@@ -244,7 +248,7 @@ async def test_replay_returns_the_first_order_and_a_changed_body_is_refused(db: 
     code = await shop.pay_code(rid)
     first = await check_out(shop, code, [("soap", 2)], "same")
     again = await check_out(shop, code, [("soap", 2)], "same")
-    assert again == {**first, "replayed": True}
+    assert again == msgspec.structs.replace(first, replayed=True)
     with pytest.raises(ledger.IdempotencyKeyReused):
         await check_out(shop, code, [("soap", 3)], "same")
     assert await shop.balance(rid) == 94 and await shop.level("soap") == 48
@@ -261,8 +265,8 @@ async def test_card_and_pin_pay_without_using_the_card_up_and_lock_after_wrong_p
     await check_out(shop, card, [("soap", 1)], "c1", pin="2580")
     await check_out(shop, card, [("soap", 1)], "c2", pin="2580")
     found = await lookup.lookup(db, shop.volunteer, shop.outlet, card, "2580")
-    assert found["resident"] == {"id": rid, "display_name": "张*兰"}
-    await check_out(shop, found["counter_code"], [("soap", 1)], "c3")  # the visit's pay code
+    assert found.resident == Person(id=rid, display_name="张*兰")
+    await check_out(shop, found.counter_code, [("soap", 1)], "c3")  # the visit's pay code
     for n in range(residents.MAX_WRONG_PINS):
         with pytest.raises(Invalid):
             await check_out(shop, card, [("soap", 1)], f"w{n}", pin="1111")
@@ -276,8 +280,8 @@ async def test_lookup_masks_the_name_and_keeps_the_code_for_the_checkout(db: Dat
     rid = await shop.new_resident("王秀英", 80)
     code = await shop.pay_code(rid)
     found = await lookup.lookup(db, shop.volunteer, shop.outlet, code)
-    assert found["resident"] == {"id": rid, "display_name": "王*英"}
-    assert found["available"] == 80 and found["reservations"] == []
+    assert found.resident == Person(id=rid, display_name="王*英")
+    assert found.available == 80 and found.reservations == []
     async with db.connection() as conn:
         expires = await conn.fetchval("SELECT expires_at FROM mall_code WHERE resident = ?", rid)
     assert expires > datetime.now(UTC) + timedelta(minutes=9)
@@ -306,19 +310,19 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     assert chosen["outlets"] == [barber]
     p, token = await signed_in(db, vol)
     assert p.outlets == frozenset({barber})
-    assert [o["id"] for o in await orders.counter_outlets(db, p)] == [barber]
+    assert [o.id for o in await orders.counter_outlets(db, p)] == [barber]
     code = await shop.pay_code(rid)
     with pytest.raises(Forbidden):
         await lookup.lookup(db, p, shop.outlet, code)
     with pytest.raises(Forbidden):
         await check_out(shop, code, [("soap", 1)], "k1", p=p)
-    held = (await reservations.my_reservations(db, shop.resident(rid)))[0]["id"]
+    held = (await reservations.my_reservations(db, shop.resident(rid)))[0].id
     with pytest.raises(Forbidden):
         await reservations.collect(db, p, held, code=code)
     at_barber = await checkout.checkout(
         db, p, barber, code=code, lines=[("haircut", 1)], idempotency_key="k2", req_hash="h2"
     )
-    assert at_barber["total"] == 15
+    assert at_barber.total == 15
     async with db.connection() as conn:
         served = await conn.fetch("SELECT outlet FROM mall_order WHERE user_id = ?", vol)
     assert [r["outlet"] for r in served] == [barber]
@@ -326,7 +330,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     assert (await users.set_volunteer_outlets(db, shop.staff, vol, []))["outlets"] == []
     p = await auth.principal_for(db, token)
     assert p is not None and p.outlets is None
-    assert {o["id"] for o in await orders.counter_outlets(db, p)} == {shop.outlet, barber}
+    assert {o.id for o in await orders.counter_outlets(db, p)} == {shop.outlet, barber}
     await reservations.collect(db, p, held, code=await shop.pay_code(rid))
     await clean(db)
 
@@ -367,11 +371,11 @@ async def test_staff_of_another_community_and_residents_cannot_use_the_counter(
         await lookup.lookup(db, shop.staff_b, shop.outlet, code)
     done = await check_out(shop, code, [("soap", 1)])
     with pytest.raises(NotFound):
-        await orders.get_order(db, shop.staff_b, done["id"])
+        await orders.get_order(db, shop.staff_b, done.id)
     other = await shop.new_resident("别人", 0)
     with pytest.raises(NotFound):
-        await orders.get_order(db, shop.resident(other), done["id"])
-    assert (await orders.get_order(db, shop.resident(rid), done["id"]))["total"] == 3
+        await orders.get_order(db, shop.resident(other), done.id)
+    assert (await orders.get_order(db, shop.resident(rid), done.id)).total == 3
 
 
 async def test_refund_once_returns_points_and_stock(db: Database) -> None:
@@ -380,17 +384,17 @@ async def test_refund_once_returns_points_and_stock(db: Database) -> None:
     done = await check_out(shop, await shop.pay_code(rid), [("oil", 2), ("haircut", 1)])
     assert await shop.balance(rid) == 65 and await shop.level("oil") == 8
     with pytest.raises(Forbidden):
-        await orders.refund(db, shop.volunteer, done["id"], idempotency_key="r1")
+        await orders.refund(db, shop.volunteer, done.id, idempotency_key="r1")
     with pytest.raises(NotFound):
-        await orders.refund(db, shop.staff_b, done["id"], idempotency_key="r1")
-    first = await orders.refund(db, shop.staff, done["id"], idempotency_key="r1")
-    assert first == {"id": done["id"], "status": "refunded", "replayed": False}
-    again = await orders.refund(db, shop.staff, done["id"], idempotency_key="r1")
-    assert again["replayed"] is True
+        await orders.refund(db, shop.staff_b, done.id, idempotency_key="r1")
+    first = await orders.refund(db, shop.staff, done.id, idempotency_key="r1")
+    assert first == Refund(id=done.id, status="refunded", replayed=False)
+    again = await orders.refund(db, shop.staff, done.id, idempotency_key="r1")
+    assert again.replayed is True
     with pytest.raises(AlreadyRefunded):
-        await orders.refund(db, shop.staff, done["id"], idempotency_key="r2")
+        await orders.refund(db, shop.staff, done.id, idempotency_key="r2")
     assert await shop.balance(rid) == 100 and await shop.level("oil") == 10
-    assert (await orders.get_order(db, shop.staff, done["id"]))["status"] == "refunded"
+    assert (await orders.get_order(db, shop.staff, done.id)).status == "refunded"
     await clean(db)
 
 
@@ -400,11 +404,14 @@ async def test_shift_summary_counts_what_the_volunteer_handed_out(db: Database) 
     await check_out(shop, await shop.pay_code(rid), [("soap", 2)], "k1")
     await check_out(shop, await shop.pay_code(rid), [("soap", 1), ("rice", 1)], "k2")
     refunded = await check_out(shop, await shop.pay_code(rid), [("rice", 1)], "k3")
-    await orders.refund(db, shop.staff, refunded["id"], idempotency_key="r")
+    await orders.refund(db, shop.staff, refunded.id, idempotency_key="r")
     shift = await orders.shift_summary(db, shop.volunteer)
-    assert (shift["orders"], shift["points"]) == (2, 6 + 3 + 20)
-    assert shift["items"] == [{"name": "香皂", "quantity": 3}, {"name": "大米", "quantity": 1}]
-    assert (await orders.shift_summary(db, shop.staff))["orders"] == 0
+    assert (shift.orders, shift.points) == (2, 6 + 3 + 20)
+    assert shift.items == [
+        HandedOut(name="香皂", quantity=3),
+        HandedOut(name="大米", quantity=1),
+    ]
+    assert (await orders.shift_summary(db, shop.staff)).orders == 0
 
 
 async def test_an_outlet_s_takings_spread_over_its_eight_accounts_by_resident(
@@ -445,7 +452,7 @@ def test_forty_concurrent_orders_on_a_wallet_that_covers_ten(db_url: str) -> Non
 
     shop, rid, codes = asyncio.run(setup())
 
-    async def work(db: Database, i: int) -> dict:
+    async def work(db: Database, i: int) -> Receipt:
         return await checkout.checkout(
             db,
             shop.volunteer,
@@ -457,8 +464,8 @@ def test_forty_concurrent_orders_on_a_wallet_that_covers_ten(db_url: str) -> Non
         )
 
     results = race(db_url, 40, work)
-    done = [r for r in results if isinstance(r, dict)]
-    refused = [r for r in results if not isinstance(r, dict)]
+    done = [r for r in results if isinstance(r, Receipt)]
+    refused = [r for r in results if not isinstance(r, Receipt)]
     assert len(done) == 10
     assert all(isinstance(r, InsufficientPoints) for r in refused), refused
 
@@ -489,7 +496,7 @@ def test_one_pay_code_raced_by_twenty_counters_pays_once(db_url: str) -> None:
 
     shop, rid, code = asyncio.run(setup())
 
-    async def work(db: Database, i: int) -> dict:
+    async def work(db: Database, i: int) -> Receipt:
         return await checkout.checkout(
             db,
             shop.volunteer,
@@ -501,8 +508,8 @@ def test_one_pay_code_raced_by_twenty_counters_pays_once(db_url: str) -> None:
         )
 
     results = race(db_url, 20, work)
-    assert sum(isinstance(r, dict) for r in results) == 1
-    assert all(isinstance(r, CodeUsed) for r in results if not isinstance(r, dict)), results
+    assert sum(isinstance(r, Receipt) for r in results) == 1
+    assert all(isinstance(r, CodeUsed) for r in results if not isinstance(r, Receipt)), results
 
     async def after() -> None:
         db = open_database(db_url)
@@ -531,7 +538,7 @@ def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url:
 
     shop, codes = asyncio.run(setup())  # 5 bags of rice on the shelf, 12 buyers
 
-    async def work(db: Database, i: int) -> dict:
+    async def work(db: Database, i: int) -> Receipt:
         return await checkout.checkout(
             db,
             shop.volunteer,
@@ -543,8 +550,8 @@ def test_concurrent_orders_for_the_last_units_sell_exactly_what_is_there(db_url:
         )
 
     results = race(db_url, 12, work)
-    assert sum(isinstance(r, dict) for r in results) == 5
-    assert all(isinstance(r, catalog.OutOfStock) for r in results if not isinstance(r, dict))
+    assert sum(isinstance(r, Receipt) for r in results) == 5
+    assert all(isinstance(r, catalog.OutOfStock) for r in results if not isinstance(r, Receipt))
 
     async def after() -> None:
         db = open_database(db_url)
@@ -576,7 +583,7 @@ def test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limi
 
     shop, rid, codes = asyncio.run(setup())
 
-    async def work(db: Database, i: int) -> dict:
+    async def work(db: Database, i: int) -> Receipt | Reservation:
         if i % 2:
             return await reservations.reserve(
                 db,
@@ -597,17 +604,17 @@ def test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limi
         )
 
     results = race(db_url, 20, work)
-    assert sum(isinstance(r, dict) for r in results) == 2, results
-    assert all(isinstance(r, LimitExceeded) for r in results if not isinstance(r, dict)), results
+    assert sum(isinstance(r, Receipt | Reservation) for r in results) == 2, results
+    assert all(
+        isinstance(r, LimitExceeded) for r in results if not isinstance(r, Receipt | Reservation)
+    ), results
 
     async def after() -> None:
         db = open_database(db_url)
         try:
             shop.db = db
             found = await lookup.lookup(db, shop.volunteer, shop.outlet, await shop.pay_code(rid))
-            assert {"sku": "oil", "name": "食用油", "limit": 2, "used": 2, "left": 0} in found[
-                "limits"
-            ]
+            assert Limit(sku="oil", name="食用油", limit=2, used=2, left=0) in found.limits
             assert await shop.level("oil") == 8
             assert await shop.balance(rid) == 1000 - 2 * 10
             await clean(db)
@@ -647,7 +654,7 @@ async def test_a_shelf_emptied_while_the_checkout_waits_is_refused_with_what_is_
             else:
                 await asyncio.sleep(0.3)
 
-    async def buy_rice() -> dict:
+    async def buy_rice() -> Receipt:
         await taken.wait()
         return await check_out(shop, code, [("soap", 1), ("rice", 1)])
 
@@ -674,18 +681,18 @@ def test_concurrent_refunds_refund_once(db_url: str) -> None:
             shop = await build_shop(db)
             rid = await shop.new_resident("李海", 100)
             done = await check_out(shop, await shop.pay_code(rid), [("rice", 2)])
-            return shop, rid, done["id"]
+            return shop, rid, done.id
         finally:
             await db.close()
 
     shop, rid, order_id = asyncio.run(setup())
 
-    async def work(db: Database, i: int) -> dict:
+    async def work(db: Database, i: int) -> Refund:
         return await orders.refund(db, shop.staff, order_id, idempotency_key=f"r{i}")
 
     results = race(db_url, 8, work)
-    assert sum(isinstance(r, dict) for r in results) == 1
-    assert all(isinstance(r, AlreadyRefunded) for r in results if not isinstance(r, dict))
+    assert sum(isinstance(r, Refund) for r in results) == 1
+    assert all(isinstance(r, AlreadyRefunded) for r in results if not isinstance(r, Refund))
 
     async def after() -> None:
         db = open_database(db_url)

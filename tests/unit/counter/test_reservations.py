@@ -10,7 +10,8 @@ import pytest
 
 import catalog
 import ledger
-from mall.counter import checkout, lookup, orders, reservations
+from mall.counter import checkout, housekeeping, lookup, orders, reservations
+from mall.counter.values import Receipt, Reservation
 from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
 from mall.org import points
@@ -19,7 +20,7 @@ from tests.shop_fixtures import Shop, build_shop
 from tests.support import race
 
 
-async def reserve(shop: Shop, rid: int, lines, key: str = "r1") -> dict:
+async def reserve(shop: Shop, rid: int, lines, key: str = "r1") -> Reservation:
     return await reservations.reserve(
         shop.db, shop.resident(rid), shop.outlet, lines, idempotency_key=key, req_hash=str(lines)
     )
@@ -40,16 +41,16 @@ async def test_reserving_holds_points_and_sets_goods_aside(db: Database) -> None
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     made = await reserve(shop, rid, [("oil", 1), ("soap", 2)])
-    assert made["status"] == "held" and made["total"] == 16
-    assert made["expires_at"] > datetime.now(UTC) + timedelta(days=2, hours=23)
+    assert made.status == "held" and made.total == 16
+    assert made.expires_at > datetime.now(UTC) + timedelta(days=2, hours=23)
     assert await shop.balance(rid) == 84 and await held(shop, rid) == 16
     assert await shop.level("oil") == 9 and await shop.level("soap") == 48
     again = await reserve(shop, rid, [("oil", 1), ("soap", 2)])
-    assert again["id"] == made["id"] and again["replayed"] is True
+    assert again.id == made.id and again.replayed is True
     with pytest.raises(ledger.IdempotencyKeyReused):
         await reserve(shop, rid, [("oil", 1)])
     mine = await reservations.my_reservations(db, shop.resident(rid))
-    assert [r["id"] for r in mine] == [made["id"]]
+    assert [r.id for r in mine] == [made.id]
     await clean(db)
 
 
@@ -80,12 +81,12 @@ async def test_cancel_releases_points_and_stock_once(db: Database) -> None:
     made = await reserve(shop, rid, [("rice", 2)])
     other = await shop.new_resident("别人", 0)
     with pytest.raises(NotFound):
-        await reservations.cancel(db, shop.resident(other), made["id"])
+        await reservations.cancel(db, shop.resident(other), made.id)
     with pytest.raises(NotFound):
-        await reservations.cancel(db, shop.staff_b, made["id"])
-    done = await reservations.cancel(db, shop.resident(rid), made["id"])
-    assert done["status"] == "cancelled"
-    assert (await reservations.cancel(db, shop.resident(rid), made["id"]))["status"] == "cancelled"
+        await reservations.cancel(db, shop.staff_b, made.id)
+    done = await reservations.cancel(db, shop.resident(rid), made.id)
+    assert done.status == "cancelled"
+    assert (await reservations.cancel(db, shop.resident(rid), made.id)).status == "cancelled"
     assert await shop.balance(rid) == 100 and await held(shop, rid) == 0
     assert await shop.level("rice") == 5
     await clean(db)
@@ -97,17 +98,17 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
     made = await reserve(shop, rid, [("oil", 2)])
     code = await shop.pay_code(rid)
     found = await lookup.lookup(db, shop.volunteer, shop.outlet, code)
-    assert [r["id"] for r in found["reservations"]] == [made["id"]]
-    assert found["available"] == 80 and found["held"] == 20
+    assert [r.id for r in found.reservations] == [made.id]
+    assert found.available == 80 and found.held == 20
     stranger = await shop.pay_code(await shop.new_resident("别人", 0))
     with pytest.raises(CodeInvalid):
-        await reservations.collect(db, shop.volunteer, made["id"], code=stranger)
-    order = await reservations.collect(db, shop.volunteer, made["id"], code=code)
-    assert order["total"] == 20 and order["balance_after"] == 80
-    again = await reservations.collect(db, shop.volunteer, made["id"], code=code)
-    assert again["id"] == order["id"] and again["replayed"] is True
-    shown = await orders.get_order(db, shop.staff, order["id"])
-    assert shown["reservation_id"] == made["id"] and shown["lines"][0]["quantity"] == 2
+        await reservations.collect(db, shop.volunteer, made.id, code=stranger)
+    order = await reservations.collect(db, shop.volunteer, made.id, code=code)
+    assert order.total == 20 and order.balance_after == 80
+    again = await reservations.collect(db, shop.volunteer, made.id, code=code)
+    assert again.id == order.id and again.replayed is True
+    shown = await orders.get_order(db, shop.staff, order.id)
+    assert shown.reservation_id == made.id and shown.lines[0].quantity == 2
     assert await held(shop, rid) == 0 and await shop.balance(rid) == 80
     assert await shop.level("oil") == 8
     await checkout.checkout(  # the same pay code still pays for more
@@ -119,8 +120,8 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
         idempotency_key="k",
         req_hash="h",
     )
-    refunded = await orders.refund(db, shop.staff, order["id"], idempotency_key="r")
-    assert refunded["status"] == "refunded"
+    refunded = await orders.refund(db, shop.staff, order.id, idempotency_key="r")
+    assert refunded.status == "refunded"
     assert await shop.balance(rid) == 97 and await shop.level("oil") == 10
     # the refund took the points back from the account the collection paid them into
     async with db.connection() as conn:
@@ -137,20 +138,18 @@ async def test_unclaimed_reservations_lapse_and_release_points_and_stock(db: Dat
     rid = await shop.new_resident("李海", 100)
     made = await reserve(shop, rid, [("rice", 3)])
     kept = await reserve(shop, rid, [("soap", 1)], "r2")
-    assert await reservations.lapse_reservations(db, datetime.now(UTC)) == 0
+    assert await housekeeping.lapse_reservations(db, datetime.now(UTC)) == 0
     later = datetime.now(UTC) + timedelta(days=reservations.lapse_days(), minutes=1)
-    assert await reservations.lapse_reservations(db, later) == 2
-    assert await reservations.lapse_reservations(db, later) == 0
-    mine = {
-        r["id"]: r["status"] for r in await reservations.my_reservations(db, shop.resident(rid))
-    }
-    assert mine == {made["id"]: "lapsed", kept["id"]: "lapsed"}
+    assert await housekeeping.lapse_reservations(db, later) == 2
+    assert await housekeeping.lapse_reservations(db, later) == 0
+    mine = {r.id: r.status for r in await reservations.my_reservations(db, shop.resident(rid))}
+    assert mine == {made.id: "lapsed", kept.id: "lapsed"}
     assert await shop.balance(rid) == 100 and await held(shop, rid) == 0
     assert await shop.level("rice") == 5 and await shop.level("soap") == 50
     statement = await residents.passbook(db, shop.resident(rid), rid, limit=1)
     assert statement.entries[0].kind == "lapse"
     with pytest.raises(reservations.ReservationClosed):
-        await reservations.collect(db, shop.volunteer, made["id"], code=await shop.pay_code(rid))
+        await reservations.collect(db, shop.volunteer, made.id, code=await shop.pay_code(rid))
     await clean(db)
 
 
@@ -173,21 +172,21 @@ async def test_a_reservation_waits_the_configured_days_then_lapses(
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     made = await reserve(shop, rid, [("rice", 2)])
-    due = made["expires_at"]
-    assert due - made["created_at"] == timedelta(days=7)
+    due = made.expires_at
+    assert due - made.created_at == timedelta(days=7)
     async with db.connection() as conn:
-        hold = await conn.fetchval("SELECT hold_id FROM mall_reservation WHERE id = ?", made["id"])
+        hold = await conn.fetchval("SELECT hold_id FROM mall_reservation WHERE id = ?", made.id)
         assert (await ledger.get_hold(conn, hold)).expires_at == due
-    three_days = made["created_at"] + timedelta(days=3, minutes=1)  # the default has passed
+    three_days = made.created_at + timedelta(days=3, minutes=1)  # the default has passed
     for early in (three_days, due - timedelta(seconds=1)):
-        assert await reservations.lapse_reservations(db, early) == 0
+        assert await housekeeping.lapse_reservations(db, early) == 0
     mine = await reservations.my_reservations(db, shop.resident(rid))
-    assert [r["status"] for r in mine] == ["held"]
+    assert [r.status for r in mine] == ["held"]
     assert await shop.balance(rid) == 60 and await held(shop, rid) == 40
     assert await shop.level("rice") == 3
-    assert await reservations.lapse_reservations(db, due + timedelta(seconds=1)) == 1
+    assert await housekeeping.lapse_reservations(db, due + timedelta(seconds=1)) == 1
     mine = await reservations.my_reservations(db, shop.resident(rid))
-    assert [r["status"] for r in mine] == ["lapsed"]
+    assert [r.status for r in mine] == ["lapsed"]
     assert await shop.balance(rid) == 100 and await held(shop, rid) == 0
     assert await shop.level("rice") == 5
     await clean(db)
@@ -207,9 +206,9 @@ async def test_old_unused_pay_codes_are_purged_and_used_ones_kept(db: Database) 
         req_hash="h",
     )
     await shop.pay_code(rid)
-    assert await reservations.purge_pay_codes(db, datetime.now(UTC)) == 0
+    assert await housekeeping.purge_pay_codes(db, datetime.now(UTC)) == 0
     assert (
-        await reservations.purge_pay_codes(db, datetime.now(UTC) + timedelta(days=1, minutes=2))
+        await housekeeping.purge_pay_codes(db, datetime.now(UTC) + timedelta(days=1, minutes=2))
         == 1
     )
     async with db.connection() as conn:
@@ -226,9 +225,9 @@ def test_a_collect_racing_the_lapse_settles_the_reservation_once(db_url: str) ->
             async with db.transaction() as conn:  # due in a moment
                 soon = datetime.now(UTC) + timedelta(seconds=2)
                 await conn.execute(
-                    "UPDATE mall_reservation SET expires_at = ? WHERE id = ?", soon, made["id"]
+                    "UPDATE mall_reservation SET expires_at = ? WHERE id = ?", soon, made.id
                 )
-            return shop, rid, made["id"], await shop.pay_code(rid)
+            return shop, rid, made.id, await shop.pay_code(rid)
         finally:
             await db.close()
 
@@ -237,13 +236,13 @@ def test_a_collect_racing_the_lapse_settles_the_reservation_once(db_url: str) ->
 
     async def work(db: Database, i: int) -> object:
         if i % 2:
-            return await reservations.lapse_reservations(db, later)
+            return await housekeeping.lapse_reservations(db, later)
         return await reservations.collect(db, shop.volunteer, reservation_id, code=code)
 
     results = race(db_url, 6, work)
-    collected = [r for r in results if isinstance(r, dict)]
+    collected = [r for r in results if isinstance(r, Receipt)]
     lapsed = sum(r for r in results if isinstance(r, int))
-    assert len({r["id"] for r in collected}) <= 1
+    assert len({r.id for r in collected}) <= 1
     assert (1 if collected else 0) + lapsed == 1, results
 
     async def after() -> None:

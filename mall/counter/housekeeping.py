@@ -1,0 +1,120 @@
+"""Housekeeping of the counter, run by the app every few minutes: reservations not collected by
+their deadline lapse (points and goods go back), and pay codes that expired unused are purged.
+Safe to run from several processes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import catalog
+import ledger
+from ledger import Connection
+from mall.counter.basket import now
+from mall.counter.reservations import lines_of
+from mall.db import Database
+
+log = logging.getLogger("mall.counter.housekeeping")
+
+#: How often the app lapses overdue reservations and purges old pay codes.
+HOUSEKEEPING_EVERY_S = 300
+#: Unused pay codes are deleted this long after they expired.
+PURGE_PAY_CODES_AFTER = timedelta(days=1)
+
+
+async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
+    """Lapse every reservation not collected by its deadline: points and goods go back.
+    Safe to run from several processes at once; returns how many lapsed here."""
+    at = at or now()
+    async with db.transaction() as conn:
+        rows = await conn.fetch(
+            "UPDATE mall_reservation SET status = 'lapsed', closed_at = ? "
+            "WHERE status = 'held' AND expires_at <= ? RETURNING id, outlet, hold_id",
+            at,
+            at,
+        )
+        if not rows:
+            return 0
+        await _lock_hold_accounts(conn, at, [int(r["hold_id"]) for r in rows])
+        await ledger.lapse_holds(conn, at=at)
+        for r in sorted(rows, key=lambda r: int(r["id"])):
+            if (await ledger.get_hold(conn, int(r["hold_id"]))).outcome is None:
+                # its hold runs longer (the setting was shortened since): give it back now
+                await ledger.release_hold(
+                    conn,
+                    int(r["hold_id"]),
+                    idempotency_key=f"reservation:{r['id']}:lapse",
+                    memo="预约未领取，积分退回",
+                )
+        lines = await lines_of(conn, [int(r["id"]) for r in rows])
+        moves = sorted(
+            (int(r["outlet"]), line.item_id, int(r["id"]), line.quantity)
+            for r in rows
+            for line in lines[int(r["id"])]
+            if line.kind == "goods"
+        )
+        for outlet_id, item_id, reservation_id, quantity in moves:  # in lock order
+            await catalog.move_stock(
+                conn,
+                outlet_id,
+                item_id,
+                quantity,
+                "release",
+                reference=f"reservation:{reservation_id}",
+            )
+    return len(rows)
+
+
+async def _lock_hold_accounts(conn: Connection, at: datetime, hold_ids: list[int]) -> None:
+    """On PostgreSQL, lock every account the lapse will touch (the wallets and ``holds`` of
+    the holds due, and of ``hold_ids``) at once in id order, as every single journal does, so
+    that posting several journals in one transaction cannot deadlock with a reservation."""
+    if conn.dialect != "postgres":
+        return
+    marks = ", ".join("?" for _ in hold_ids)
+    due = (
+        "SELECT h.id FROM ledger_hold h LEFT JOIN ledger_hold_resolution x ON x.hold = h.id "
+        f"WHERE x.id IS NULL AND (h.expires_at <= ? OR h.id IN ({marks}))"
+    )
+    await conn.fetch(
+        "SELECT a.id FROM ledger_account a WHERE a.id IN "
+        f"(SELECT account FROM ledger_hold WHERE id IN ({due})) "
+        f"OR (a.code = ? AND a.book IN (SELECT book FROM ledger_hold WHERE id IN ({due}))) "
+        "ORDER BY a.id FOR UPDATE",
+        at,
+        *hold_ids,
+        ledger.HOLDS_ACCOUNT,
+        at,
+        *hold_ids,
+    )
+
+
+async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
+    """Delete pay codes that expired unused more than a day ago; returns how many."""
+    at = at or now()
+    async with db.transaction() as conn:
+        rows = await conn.fetch(
+            "DELETE FROM mall_code WHERE kind = 'pay' AND used_at IS NULL AND expires_at < ? "
+            "RETURNING id",
+            at - PURGE_PAY_CODES_AFTER,
+        )
+    return len(rows)
+
+
+async def housekeeping(db: Database, at: datetime | None = None) -> None:
+    await lapse_reservations(db, at)
+    await purge_pay_codes(db, at)
+
+
+async def housekeeping_loop(db: Database, every: float = HOUSEKEEPING_EVERY_S) -> None:
+    """Run ``housekeeping`` now and then every few minutes, until cancelled; errors are logged."""
+    while True:
+        try:
+            await housekeeping(db)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reservation housekeeping failed")
+        await asyncio.sleep(every)
