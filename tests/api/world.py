@@ -60,13 +60,13 @@ async def build(db: Database) -> World:
         ("staff-a2", "staff", A),
     ):
         made = await users.create_user_unchecked(db, username, PASSWORD, role, community)
-        user_ids[username] = made["id"]
+        user_ids[username] = made.id
     people = {
-        "res-a": (await residents.create_resident(db, ADMIN, A, "李海", None, None))["id"],
-        "res-b": (await residents.create_resident(db, ADMIN, B, "赵六", None, None))["id"],
-        "target": (await residents.create_resident(db, ADMIN, A, TARGET_NAME, TARGET_PHONE, "g1"))[
-            "id"
-        ],
+        "res-a": (await residents.create_resident(db, ADMIN, A, "李海", None, None)).id,
+        "res-b": (await residents.create_resident(db, ADMIN, B, "赵六", None, None)).id,
+        "target": (
+            await residents.create_resident(db, ADMIN, A, TARGET_NAME, TARGET_PHONE, "g1")
+        ).id,
     }
     await communities.grant_budget(db, ADMIN, A, 1000, "年度预算", idempotency_key="world:a")
     await award(db, A, people["target"], 30, "world:t1", "帮扶困难户")

@@ -444,7 +444,7 @@ async def test_residents_browse_by_category_with_what_is_on_each_shelf(
     db: Database, client: TestClient
 ) -> None:
     ids = await shelves(db, client)
-    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None)).id
     async with db.transaction() as conn:
         token = await auth.create_session(
             conn, "resident", resident_id=rid, ttl=auth.RESIDENT_SESSION

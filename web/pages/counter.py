@@ -21,7 +21,7 @@ from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, checkout, lookup, orders, reservations
 from mall.db import Database
 from mall.errors import MallError
-from mall.people import codes, residents
+from mall.people import codes, credentials, residents
 from web import qr
 from web.deps import Db
 from web.i18n import gettext as _
@@ -337,8 +337,8 @@ class ReservationPages(Controller):
         if state in ("fresh", "scanned") and until is not None:
             shown, expires = code.strip(), local(until).strftime("%H:%M:%S")
         else:
-            issued = await residents.new_pay_code(db, p)
-            shown, expires = issued["code"], local(issued["expires_at"]).strftime("%H:%M:%S")
+            issued = await credentials.new_pay_code(db, p)
+            shown, expires = issued.code, local(issued.expires_at).strftime("%H:%M:%S")
         return no_store(
             render(
                 request,

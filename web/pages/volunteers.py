@@ -58,7 +58,7 @@ class VolunteerController(Controller):
             return await self._page(
                 request, db, p, slug, entered=entered, error=error, status=status
             )
-        return see_other(self._here(p, slug, f"#v{made['id']}"))
+        return see_other(self._here(p, slug, f"#v{made.id}"))
 
     @post("/{user_id:int}/outlets")
     async def choose_outlets(
