@@ -149,9 +149,7 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
                 await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community.id)
             )
         outlet_ids = [
-            (await outlets.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket"))[
-                "id"
-            ]
+            (await outlets.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket")).id
             for n in range(outlets_n)
         ]
         for sku, name in ITEMS:

@@ -113,7 +113,7 @@ async def stock_shelves(db: Database) -> dict[str, int]:
     """A supermarket in each community; A's sells soap (香皂) and holds 20."""
     made = {}
     for key, slug in (("outlet-a", A), ("outlet-b", B)):
-        made[key] = (await outlets.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))["id"]
+        made[key] = (await outlets.create_outlet(db, ADMIN, slug, "积分超市", "supermarket")).id
     await items.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
     await stock.change_stock(
         db,

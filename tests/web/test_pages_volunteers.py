@@ -23,7 +23,7 @@ async def two_outlets(db: Database) -> tuple[dict, int, int]:
     market = await outlets.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
     barber = await outlets.create_outlet(db, ADMIN, "xingfuli", "王师傅理发店", "partner")
     made["other_staff"] = (await community(db, "heping", "和平社区"))["staff"]
-    return made, int(market["id"]), int(barber["id"])
+    return made, market.id, barber.id
 
 
 def shown(page: str) -> list[str]:
@@ -95,4 +95,4 @@ async def test_another_community_s_staff_and_volunteers_cannot_choose_outlets(
     assert client.get("/staff/volunteers").status_code == 403
     assert send(client, f"/staff/volunteers/{vol.id}/outlets").status_code == 403
     listed = await users.list_volunteers(db, ADMIN, "xingfuli")
-    assert [v["outlets"] for v in listed] == [[market]]
+    assert [v.outlets for v in listed] == [[market]]

@@ -107,7 +107,7 @@ class VolunteerController(Controller):
                 slug=slug,
                 volunteers=volunteers,
                 outlets=found,
-                names={o["id"]: o["name"] for o in found},
+                names={o.id: o.name for o in found},
                 entered=entered or {"username": "", "outlets": []},
                 error=error,
             )
