@@ -118,7 +118,7 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
     from mall.access import Principal
     from mall.db import open_database
     from mall.org import communities, points
-    from mall.people import auth, residents, users
+    from mall.people import auth, credentials, residents, users
     from mall.shop import items, outlets, stock
 
     admin = Principal(
@@ -146,12 +146,10 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
         )
         async with db.connection() as conn:
             book = int(
-                await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community["id"])
+                await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community.id)
             )
         outlet_ids = [
-            (await outlets.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket"))[
-                "id"
-            ]
+            (await outlets.create_outlet(db, staff, SLUG, f"基准积分超市{n + 1}", "supermarket")).id
             for n in range(outlets_n)
         ]
         for sku, name in ITEMS:
@@ -171,15 +169,15 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
         tokens = []
         for i in range(residents_n):
             made = await residents.create_resident(db, staff, SLUG, f"居民{i:03d}", None, None)
-            activation = await residents.issue_activation(db, staff, made["id"])
-            token, _ = await residents.activate(db, activation["code"], ip=f"bench-{i}")
+            activation = await credentials.issue_activation(db, staff, made.id)
+            token, _ = await credentials.activate(db, activation.code, ip=f"bench-{i}")
             tokens.append(token)
             async with db.transaction() as conn:  # the award service's journal, without a rule
                 await ledger.post_journal(
                     conn,
                     book,
                     "award",
-                    [(points.BUDGET, -BALANCE), (points.wallet(made["id"]), BALANCE)],
+                    [(points.BUDGET, -BALANCE), (points.wallet(made.id), BALANCE)],
                     idempotency_key=f"bench:award:{made['id']}",
                     path="timely_help",
                     memo="基准",

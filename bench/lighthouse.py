@@ -79,7 +79,7 @@ def resident_session(database_url: str) -> str:
     from mall.db import open_database
     from mall.demo.load import AWARDS
     from mall.org import communities, points
-    from mall.people import residents
+    from mall.people import credentials, residents
 
     admin = Principal(
         kind="user",
@@ -97,7 +97,7 @@ def resident_session(database_url: str) -> str:
             await communities.create_community(db, admin, slug, "灯塔社区")
             await communities.grant_budget(db, admin, slug, 5000, "预算", idempotency_key=slug)
             resident = await residents.create_resident(db, admin, slug, "王秀英", None, None)
-            wallet = points.wallet(resident["id"])
+            wallet = points.wallet(resident.id)
             async with db.transaction() as conn:
                 book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
                 for n in range(12):
@@ -111,8 +111,8 @@ def resident_session(database_url: str) -> str:
                         path=path,
                         memo=memo,
                     )
-            activation = await residents.issue_activation(db, admin, resident["id"])
-            token, _ = await residents.activate(db, activation["code"])
+            activation = await credentials.issue_activation(db, admin, resident.id)
+            token, _ = await credentials.activate(db, activation.code)
             return token
         finally:
             await db.close()

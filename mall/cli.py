@@ -10,7 +10,6 @@ import asyncio
 import os
 import shutil
 import sys
-from typing import Any
 
 from mall.settings import SettingsError, get_settings
 
@@ -65,7 +64,7 @@ def _verify(_: argparse.Namespace) -> int:
 def _user_create(args: argparse.Namespace) -> int:
     from mall.db import open_database
     from mall.errors import MallError
-    from mall.people.users import create_user_unchecked
+    from mall.people.users import User, create_user_unchecked
 
     if not args.password_stdin:
         print(
@@ -76,7 +75,7 @@ def _user_create(args: argparse.Namespace) -> int:
         return 2
     password = sys.stdin.readline().rstrip("\n")
 
-    async def run() -> dict[str, Any]:
+    async def run() -> User:
         db = open_database(get_settings().database_url)
         try:
             return await create_user_unchecked(
@@ -90,7 +89,7 @@ def _user_create(args: argparse.Namespace) -> int:
     except MallError as exc:
         print(f"未创建 / not created: {exc}", file=sys.stderr)
         return 1
-    print(f"已创建用户 / created user {user['username']} ({user['role']}), id {user['id']}")
+    print(f"已创建用户 / created user {user.username} ({user.role}), id {user.id}")
     return 0
 
 

@@ -13,7 +13,7 @@ import ledger
 from mall.access import Principal
 from mall.db import Database
 from mall.org import communities, points
-from mall.people import auth, residents
+from mall.people import auth, credentials, residents
 
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
@@ -58,15 +58,13 @@ class Shop:
 
     async def new_resident(self, name: str, pts: int, community: str = "a") -> int:
         slug = SLUGS[community]
-        rid = (await residents.create_resident(self.db, ADMIN, slug, name, None, None))["id"]
+        rid = (await residents.create_resident(self.db, ADMIN, slug, name, None, None)).id
         if pts:
             await give(self.db, slug, rid, pts)
         return rid
 
     async def pay_code(self, resident_id: int, community: str = "a") -> str:
-        return (await residents.new_pay_code(self.db, self.resident(resident_id, community)))[
-            "code"
-        ]
+        return (await credentials.new_pay_code(self.db, self.resident(resident_id, community))).code
 
     async def level(self, sku: str) -> int:
         async with self.db.connection() as conn:
@@ -151,11 +149,9 @@ async def build_shop(db: Database, budget: int = 100_000) -> Shop:
         community = await communities.create_community(db, ADMIN, slug, f"社区{key}")
         await communities.grant_budget(db, ADMIN, slug, budget, "", idempotency_key=f"b:{slug}")
         async with db.connection() as conn:
-            book = await conn.fetchval(
-                "SELECT book FROM mall_community WHERE id = ?", community["id"]
-            )
-        outlet = await open_outlet(db, community["id"], book, f"{slug}积分超市")
-        made[key] = (community["id"], book, outlet)
+            book = await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community.id)
+        outlet = await open_outlet(db, community.id, book, f"{slug}积分超市")
+        made[key] = (community.id, book, outlet)
     shop = Shop(
         db=db,
         outlet=made["a"][2],
@@ -194,7 +190,7 @@ async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str,
         kind="resident", session_id=0, community_id=None, community_slug=slug,
         role="resident", resident_id=resident_id,
     )  # fmt: skip
-    code = (await residents.new_pay_code(db, me))["code"]
+    code = (await credentials.new_pay_code(db, me)).code
     done = await checkout.checkout(
         db,
         ADMIN,
@@ -254,7 +250,7 @@ def scope_pay_code(api, world, caller: str) -> dict:
         role="resident", resident_id=rid,
     )  # fmt: skip
     api.run(_restock, world.outlets["outlet-a"])
-    return {"code": api.run(residents.new_pay_code, me)["code"]}
+    return {"code": api.run(credentials.new_pay_code, me).code}
 
 
 def scope_checkout(api, world, caller: str) -> dict:

@@ -20,7 +20,7 @@ from mall.counter.payer import card_resident, pay_code_row
 from mall.counter.values import Order, Reservation
 from mall.db import Database
 from mall.errors import CodeInvalid
-from mall.people import codes, residents
+from mall.people import codes, credentials, residents
 from mall.settings import get_settings
 
 #: What became of a resident's own pay code (``code_state``).
@@ -77,7 +77,7 @@ async def lookup(
         resident_id = await card_resident(db, p, outlet["community_id"], code, pin, ip)
         counter_code, ident = codes.new_pay_code(get_settings().secret_key)
         async with db.transaction() as conn:
-            await residents.insert_code(
+            await credentials.insert_code(
                 conn,
                 codes.PAY,
                 ident,
@@ -178,6 +178,6 @@ async def code_state(db: Database, p: Principal, code: str) -> tuple[CodeState, 
     if row["used_at"] is not None:
         return "paid", row["expires_at"]
     left = row["expires_at"] - now()
-    if left > residents.PAY_CODE_TTL:
+    if left > credentials.PAY_CODE_TTL:
         return "scanned", row["expires_at"]
     return ("fresh" if left > timedelta(seconds=15) else "stale"), row["expires_at"]

@@ -14,7 +14,7 @@ from mall.errors import (
     CodeInvalid,
     Invalid,
 )
-from mall.people import residents
+from mall.people import credentials
 
 
 async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
@@ -26,7 +26,7 @@ async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
         "WHERE c.ident = ? AND c.kind = 'pay'",
         ident,
     )
-    residents.check_usable(row, at)
+    credentials.check_usable(row, at)
     assert row is not None
     return row
 
@@ -37,7 +37,7 @@ async def card_resident(
     """The resident of a printed card whose PIN is right, if they belong to ``community_id``."""
     if not pin:
         raise Invalid(N_("Please enter the card's PIN."))
-    resident_id = await residents.resident_for_card(db, p, code, pin, ip=ip)
+    resident_id = await credentials.resident_for_card(db, p, code, pin, ip=ip)
     async with db.connection() as conn:
         community = await conn.fetchval(
             "SELECT community FROM mall_resident WHERE id = ?", resident_id

@@ -12,7 +12,7 @@ from typing import Any
 from mall.access import Principal
 from mall.db import Database
 from mall.earning import activities, checkin
-from mall.people import residents
+from mall.people import credentials
 
 PAST = [
     ("楼道杂物清理日", "adding_to_good", 10, 12, "3栋、5栋楼道", -9),
@@ -80,8 +80,8 @@ async def load(
     for spec in PAST:  # attendance taken by staff from their pay codes, then settled
         activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
         for resident_id in rng.sample(resident_ids, k=min(4, len(resident_ids))):
-            pay = await residents.new_pay_code(db, _resident(staff, resident_id))
-            await checkin.record_attendance(db, staff, activity_id, pay["code"])
+            pay = await credentials.new_pay_code(db, _resident(staff, resident_id))
+            await checkin.record_attendance(db, staff, activity_id, pay.code)
         await checkin.settle(db, staff, activity_id)
     now_on = ("社区花园认领种植", "adding_to_good", 12, 10, "社区小花园", 0)
     activity_id = await _publish(db, staff, slug, now_on, today - timedelta(minutes=30))

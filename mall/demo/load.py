@@ -20,7 +20,7 @@ from mall.demo import earning as demo_earning
 from mall.demo import orders as demo_orders
 from mall.demo import shop as demo_shop
 from mall.org import communities, points
-from mall.people import residents, users
+from mall.people import credentials, residents, users
 from mall.settings import get_settings
 
 COMMUNITIES = [
@@ -122,7 +122,7 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     staff = Principal(
         kind="user",
         session_id=0,
-        community_id=community["id"],
+        community_id=community.id,
         community_slug=slug,
         role="staff",
         username=f"{slug}-staff1",
@@ -130,7 +130,7 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     ids = []
     for n, (name, phone) in enumerate(spec["residents"]):
         grid = spec["grids"][n % len(spec["grids"])][0]
-        ids.append((await residents.create_resident(db, staff, slug, name, phone, grid))["id"])
+        ids.append((await residents.create_resident(db, staff, slug, name, phone, grid)).id)
     await _history(db, rng, slug, ids)
     for area in (demo_earning, demo_activities, demo_shop, demo_orders):
         logins += await area.load(db, rng, slug, staff, ids)
@@ -139,18 +139,18 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
             pin = f"{rng.randint(0, 999999):06d}"
             while len(set(pin)) < 3:
                 pin = f"{rng.randint(0, 999999):06d}"
-            card = await residents.issue_card(db, staff, resident_id, pin)
+            card = await credentials.issue_card(db, staff, resident_id, pin)
             logins.append(
-                f"{spec['name']} 居民卡 card  {name}: PIN {pin}  card code {card['card_code']}"
+                f"{spec['name']} 居民卡 card  {name}: PIN {pin}  card code {card.card_code}"
             )
     bound = ids[1:3]
     for resident_id in bound:  # these residents' phones are already bound
-        activation = await residents.issue_activation(db, staff, resident_id)
-        await residents.activate(db, activation["code"])
+        activation = await credentials.issue_activation(db, staff, resident_id)
+        await credentials.activate(db, activation.code)
     for resident_id in (ids[0], ids[3]):  # open these links on a phone to bind it
-        activation = await residents.issue_activation(db, staff, resident_id)
+        activation = await credentials.issue_activation(db, staff, resident_id)
         name = spec["residents"][ids.index(resident_id)][0]
-        logins.append(f"{spec['name']} 居民 resident {name}: {activation['url']}")
+        logins.append(f"{spec['name']} 居民 resident {name}: {activation.url}")
     return logins
 
 

@@ -15,7 +15,7 @@ from mall.counter.values import Receipt
 from mall.db import Database, must_exist
 from mall.demo import shop as demo_shop
 from mall.errors import InsufficientPoints, LimitExceeded
-from mall.people import residents
+from mall.people import credentials
 
 ORDERS = 14
 
@@ -52,7 +52,7 @@ async def _pay(
 ) -> Receipt | None:
     """One checkout with a fresh pay code of ``who``; ``None`` if the shelf, the limit or the
     wallet says no (the demo then simply has one order fewer)."""
-    code = (await residents.new_pay_code(db, who))["code"]
+    code = (await credentials.new_pay_code(db, who)).code
     try:
         return await checkout.checkout(
             db, counter, outlet, code=code, lines=lines, idempotency_key=key, req_hash=key
@@ -114,6 +114,6 @@ async def load(
         except (InsufficientPoints, LimitExceeded, catalog.OutOfStock):
             continue
         if n == 0:
-            code = (await residents.new_pay_code(db, who))["code"]
+            code = (await credentials.new_pay_code(db, who)).code
             await reservations.collect(db, volunteer, made.id, code=code)
     return []

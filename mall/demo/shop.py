@@ -44,7 +44,7 @@ async def load(
             "SELECT id FROM mall_user WHERE username = ?", f"{slug}-volunteer2"
         )
     if helper is not None:
-        await users.set_volunteer_outlets(db, staff, int(helper), [partner["id"]])
+        await users.set_volunteer_outlets(db, staff, int(helper), [partner.id])
     unit = await outlets.create_donor(db, staff, slug, UNITS.get(slug, "共建单位党支部"), "unit")
     merchant = await outlets.create_donor(
         db, staff, slug, MERCHANTS.get(slug, "爱心商家"), "merchant"
@@ -81,7 +81,7 @@ async def load(
             await stock.change_stock(
                 db,
                 staff,
-                market["id"],
+                market.id,
                 sku=sku,
                 quantity=received,
                 reason="receipt",
@@ -96,11 +96,11 @@ async def load(
         await stock.change_stock(
             db,
             staff,
-            market["id"],
+            market.id,
             sku=sku,
             quantity=rng.randint(3, 12),
             reason="donation",
-            donor=donor["id"],
+            donor=donor.id,
             memo="双报到单位捐赠" if donor is unit else "爱心商家捐赠",
             idempotency_key=f"demo:{slug}:donation:{n}",
         )

@@ -24,7 +24,7 @@ from mall.errors import (
     Invalid,
 )
 from mall.org import points
-from mall.people import codes, residents
+from mall.people import codes, credentials
 from mall.settings import get_settings
 
 WINDOW = 30
@@ -150,7 +150,7 @@ async def record_attendance(
     async with db.connection() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES)
     # the pay code is not used up by this; a card needs its PIN (with a limit on wrong ones)
-    resident_id = (await residents.find_resident_by_code(db, p, code, pin, ip=ip))["id"]
+    resident_id = (await credentials.find_resident_by_code(db, p, code, pin, ip=ip)).id
     async with db.connection() as conn:
         home = await conn.fetchval("SELECT community FROM mall_resident WHERE id = ?", resident_id)
     if home != found["community_id"]:  # a street administrator scanned another community's

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+
+import msgspec
 
 import ledger
 from mall import access, text
@@ -19,8 +19,32 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 GRID_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
-@dataclass(frozen=True)
-class Budget:
+class Community(msgspec.Struct, frozen=True, kw_only=True):
+    """A community (社区) as those who work in it know it: its code and name."""
+
+    id: int
+    slug: str
+    name: str
+
+
+class Grid(msgspec.Struct, frozen=True, kw_only=True):
+    """A grid (网格) of a community."""
+
+    id: int
+    code: str
+    name: str
+
+
+class Grant(msgspec.Struct, frozen=True, kw_only=True):
+    """A grant to a community's budget: the budget right after it, and its journal."""
+
+    balance: int
+    journal_id: int
+
+
+class Budget(msgspec.Struct, frozen=True, kw_only=True):
+    """A community's budget: what is left, everything granted, everything awarded."""
+
     balance: int
     granted: int
     issued: int
@@ -38,7 +62,7 @@ async def default_street(db: Database) -> int:
 
 async def create_community(
     db: Database, p: Principal, slug: str, name: str, *, ip: str = ""
-) -> dict[str, Any]:
+) -> Community:
     """A community with its ledger book and chart of accounts (admin only)."""
     access.require(p, ["admin"])
     if not SLUG.match(slug or ""):
@@ -61,12 +85,12 @@ async def create_community(
         await audit.record(
             conn, p, "community.create", community_id=community_id, target=slug, ip=ip, name=name
         )
-    return {"id": community_id, "slug": slug, "name": name}
+    return Community(id=int(community_id), slug=slug, name=name)
 
 
 async def create_grid(
     db: Database, p: Principal, slug: str, code: str, name: str, *, ip: str = ""
-) -> dict[str, Any]:
+) -> Grid:
     if not GRID_CODE.match(code or ""):
         raise Invalid(N_("A grid code uses 1 to 40 letters, digits, dashes or underscores."))
     name = text.plain(name, max_length=200)
@@ -85,7 +109,7 @@ async def create_grid(
         await audit.record(
             conn, p, "grid.create", community_id=community["id"], target=code, ip=ip, name=name
         )
-    return {"id": grid_id, "code": code, "name": name}
+    return Grid(id=int(grid_id), code=code, name=name)
 
 
 async def grant_budget(
@@ -98,7 +122,7 @@ async def grant_budget(
     idempotency_key: str,
     req_hash: str | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Grant:
     """The street funds a community: points move from ``mint`` to ``budget`` (admin only)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= 10_000_000:
         raise Invalid(N_("Points must be a whole number from 1 to 10,000,000."))
@@ -128,7 +152,7 @@ async def grant_budget(
             )
     # The balance right after this grant, from its own posting: a replay answers the same.
     balance = next(leg.balance_after for leg in journal.postings if leg.account == points.BUDGET)
-    return {"balance": balance, "journal_id": journal.id}
+    return Grant(balance=balance, journal_id=journal.id)
 
 
 async def budget(db: Database, p: Principal, slug: str) -> Budget:
@@ -140,8 +164,8 @@ async def budget(db: Database, p: Principal, slug: str) -> Budget:
     return Budget(balance=left, granted=granted, issued=granted - left)
 
 
-async def get_community(db: Database, p: Principal, slug: str) -> dict[str, Any]:
+async def get_community(db: Database, p: Principal, slug: str) -> Community:
     """A community's code and name, for anyone who works in it (staff, volunteers, admins)."""
     async with db.connection() as conn:
         row = await access.community(conn, p, slug, ["admin", "staff", "volunteer"])
-    return {"id": row["id"], "slug": row["slug"], "name": row["name"]}
+    return Community(id=row["id"], slug=row["slug"], name=row["name"])

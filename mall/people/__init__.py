@@ -4,4 +4,4 @@
 Builds on ``mall.access`` and ``mall.org``.
 """
 
-__all__ = ["auth", "codes", "residents", "users"]
+__all__ = ["auth", "codes", "credentials", "residents", "users"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal, cast
+
+import msgspec
 
 from ledger import Connection
 from mall import access
@@ -15,6 +17,26 @@ from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
 from mall.people.auth import check_new_password, forget_sessions, hash_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+
+Role = Literal["admin", "staff", "volunteer"]
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    """A user account as created or changed; ``outlets`` are a volunteer's (none: every one)."""
+
+    id: int
+    username: str
+    role: Role
+    outlets: list[int]
+
+
+class Volunteer(msgspec.Struct, frozen=True, kw_only=True):
+    """A volunteer of a community, with the outlets chosen for them (none: every outlet)."""
+
+    id: int
+    username: str
+    active: bool
+    outlets: list[int]
 
 
 async def create_user(
@@ -27,7 +49,7 @@ async def create_user(
     *,
     ip: str = "",
     outlets: Sequence[int] = (),
-) -> dict[str, Any]:
+) -> User:
     """Admins create anyone; staff create volunteers for their own community. A volunteer may
     be given ``outlets`` to serve at (see ``set_volunteer_outlets``)."""
     access.require(p, ["admin", "staff"])
@@ -77,7 +99,7 @@ async def create_user(
             role=role,
             **({"outlets": chosen} if chosen else {}),
         )
-    return {"id": user_id, "username": username, "role": role, "outlets": chosen}
+    return User(id=int(user_id), username=username, role=cast(Role, role), outlets=chosen)
 
 
 ONLY_VOLUNTEERS = N_("Only volunteers are given outlets; staff serve at every outlet.")
@@ -85,7 +107,7 @@ ONLY_VOLUNTEERS = N_("Only volunteers are given outlets; staff serve at every ou
 
 async def set_volunteer_outlets(
     db: Database, p: Principal, user_id: int, outlets: Sequence[int], *, ip: str = ""
-) -> dict[str, Any]:
+) -> User:
     """Choose the outlets a volunteer serves at, in place of those chosen before (staff of the
     volunteer's community, or an administrator). None chosen: every outlet of the community.
     Takes effect at once in this process, within a second in the others (the remembered
@@ -113,10 +135,10 @@ async def set_volunteer_outlets(
             outlets=chosen,
         )
     forget_sessions()
-    return {"id": user_id, "username": row["username"], "role": "volunteer", "outlets": chosen}
+    return User(id=user_id, username=row["username"], role="volunteer", outlets=chosen)
 
 
-async def list_volunteers(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
+async def list_volunteers(db: Database, p: Principal, slug: str) -> list[Volunteer]:
     """The community's volunteers by name, each with the outlets chosen for them (staff of the
     community, or an administrator)."""
     async with db.connection() as conn:
@@ -135,12 +157,12 @@ async def list_volunteers(db: Database, p: Principal, slug: str) -> list[dict[st
     for row in chosen:
         outlets.setdefault(int(row["user_id"]), []).append(int(row["outlet"]))
     return [
-        {
-            "id": int(r["id"]),
-            "username": r["username"],
-            "active": bool(r["active"]),
-            "outlets": outlets.get(int(r["id"]), []),
-        }
+        Volunteer(
+            id=int(r["id"]),
+            username=r["username"],
+            active=bool(r["active"]),
+            outlets=outlets.get(int(r["id"]), []),
+        )
         for r in rows
     ]
 
@@ -172,7 +194,7 @@ async def _choose_outlets(
 
 async def create_user_unchecked(
     db: Database, username: str, password: str, role: str, community: str | None
-) -> dict[str, Any]:
+) -> User:
     """For ``mall user create`` on the server itself: whoever runs it is the administrator."""
     system = Principal(
         kind="user",

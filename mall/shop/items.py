@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
+
 import catalog
 import ledger
 from mall import access, text
@@ -16,20 +18,42 @@ from mall.errors import N_, AlreadyExists, Invalid, NotFound
 from mall.shop import pictures
 from mall.shop.outlets import VIEWERS, _donor, whole_number
 from mall.shop.stock import MAX_QUANTITY
+from mall.shop.values import Item, Outlet, from_row
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
+class Shelf(msgspec.Struct, frozen=True, kw_only=True):
+    """What one outlet has on the shelf of an item."""
+
+    outlet_id: int
+    outlet: str
+    level: int
+
+
+class Offer(Item, frozen=True, kw_only=True):
+    """An active item as a resident browses it, with its shelves (none for a service)."""
+
+    shelves: list[Shelf]
+
+
+class Showcase(msgspec.Struct, frozen=True, kw_only=True):
+    """What a resident can get: the community's active outlets, and offers by category."""
+
+    outlets: list[Outlet]
+    categories: list[tuple[str, list[Offer]]]
+
+
 async def _item(
     conn: ledger.Connection, p: Principal, item_id: int, roles: tuple[str, ...]
-) -> dict[str, Any]:
+) -> Item:
     access.require(p, roles)
     if not isinstance(item_id, int) or not 0 < item_id <= MAX_ID:
         raise NotFound()
-    item = await catalog.get_item(conn, item_id)
-    if item is None or not (p.is_admin or item["community_id"] == p.community_id):
+    found = await catalog.get_item(conn, item_id)
+    if found is None or not (p.is_admin or found["community_id"] == p.community_id):
         raise NotFound()
-    return item
+    return from_row(found, Item)
 
 
 def _price(value: Any) -> int:
@@ -71,7 +95,7 @@ async def create_item(
     low_stock: int = 0,
     donor: str | int | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Item:
     sku = (sku or "").strip()
     if not SKU.match(sku):
         raise Invalid(
@@ -94,7 +118,7 @@ async def create_item(
         community = await access.community(conn, p, slug, STAFF_ROLES)
         donor_id = await _donor(conn, p, community["id"], donor, ip)
         try:
-            item = await catalog.create_item(conn, community["id"], donor_id=donor_id, **fields)
+            made = await catalog.create_item(conn, community["id"], donor_id=donor_id, **fields)
         except catalog.SkuTaken:
             raise AlreadyExists(N_("An item with this number already exists.")) from None
         await audit.record(
@@ -106,21 +130,22 @@ async def create_item(
             ip=ip,
             **{k: v for k, v in fields.items() if k != "sku"},
         )
-    return item
+    return from_row(made, Item)
 
 
 async def list_items(
     db: Database, p: Principal, slug: str, *, active_only: bool = True
-) -> list[dict[str, Any]]:
+) -> list[Item]:
     """The community's items by category and name; residents and volunteers see active ones."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, VIEWERS)
         if p.role not in STAFF_ROLES:
             active_only = True
-        return await catalog.list_items(conn, community["id"], active_only=active_only)
+        found = await catalog.list_items(conn, community["id"], active_only=active_only)
+    return [from_row(i, Item) for i in found]
 
 
-async def get_item(db: Database, p: Principal, item_id: int) -> dict[str, Any]:
+async def get_item(db: Database, p: Principal, item_id: int) -> Item:
     async with db.connection() as conn:
         return await _item(conn, p, item_id, STAFF_ROLES)
 
@@ -138,7 +163,7 @@ async def update_item(
     low_stock: int,
     active: bool,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Item:
     """Change an item's name, price, unit, category, monthly limit, low-stock level, active flag."""
     changes: dict[str, Any] = dict(
         name=text.plain(name, max_length=100),
@@ -151,24 +176,24 @@ async def update_item(
     )
     async with db.transaction() as conn:
         item = await _item(conn, p, item_id, STAFF_ROLES)
-        changed = {k: v for k, v in changes.items() if item[k] != v}
+        changed = {k: v for k, v in changes.items() if getattr(item, k) != v}
         updated = await catalog.update_item(conn, item_id, **changed)
         if changed:
             await audit.record(
                 conn,
                 p,
                 "item.update",
-                community_id=item["community_id"],
-                target=f"item:{item['sku']}",
+                community_id=item.community_id,
+                target=f"item:{item.sku}",
                 ip=ip,
                 **changed,
             )
-    return updated
+    return from_row(updated, Item)
 
 
 async def set_picture(
     db: Database, p: Principal, item_id: int, data: bytes, *, ip: str = ""
-) -> dict[str, Any]:
+) -> Item:
     """Store an uploaded picture for the item (JPEG, PNG or WebP by content, at most 1 MB)."""
     async with db.connection() as conn:
         await _item(conn, p, item_id, STAFF_ROLES)
@@ -182,8 +207,8 @@ async def set_picture(
                 conn,
                 p,
                 "item.picture",
-                community_id=item["community_id"],
-                target=f"item:{item['sku']}",
+                community_id=item.community_id,
+                target=f"item:{item.sku}",
                 ip=ip,
                 picture=name,
                 bytes=len(data),
@@ -191,11 +216,11 @@ async def set_picture(
     except BaseException:
         pictures.remove(name)
         raise
-    pictures.remove(item["picture"])
-    return updated
+    pictures.remove(item.picture)
+    return from_row(updated, Item)
 
 
-async def browse(db: Database, p: Principal) -> dict[str, Any]:
+async def browse(db: Database, p: Principal) -> Showcase:
     """What a resident can get in their community: active items by category, each with what is
     on the shelf at each outlet (``None`` for a service, which is always available)."""
     access.require(p, ("resident",))
@@ -203,18 +228,18 @@ async def browse(db: Database, p: Principal) -> dict[str, Any]:
     if community_id is None:
         raise NotFound()
     async with db.connection() as conn:
-        outlets = [o for o in await catalog.list_outlets(conn, community_id) if o["active"]]
+        found = await catalog.list_outlets(conn, community_id)
         items = await catalog.list_items(conn, community_id)
         levels = await catalog.availability(conn, community_id)
-    categories: dict[str, list[dict[str, Any]]] = {}
+    outlets = [from_row(o, Outlet) for o in found if o["active"]]
+    categories: dict[str, list[Offer]] = {}
     for item in items:
         at = levels.get(item["id"], {})
         shelves = []
         if item["kind"] == "goods":
             shelves = [
-                {"outlet_id": o["id"], "outlet": o["name"], "level": at[o["id"]]}
-                for o in outlets
-                if o["id"] in at
+                Shelf(outlet_id=o.id, outlet=o.name, level=at[o.id]) for o in outlets if o.id in at
             ]
-        categories.setdefault(item["category"], []).append({**item, "shelves": shelves})
-    return {"outlets": outlets, "categories": list(categories.items())}
+        offer = Offer(**msgspec.structs.asdict(from_row(item, Item)), shelves=shelves)
+        categories.setdefault(offer.category, []).append(offer)
+    return Showcase(outlets=outlets, categories=list(categories.items()))

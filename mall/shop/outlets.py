@@ -13,6 +13,7 @@ from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Invalid, NotFound
 from mall.org import points
+from mall.shop.values import Donor, Outlet, from_row
 
 #: Who may read a community's shelves: its staff, volunteers and residents (and the street).
 VIEWERS = STAFF_ROLES + ("volunteer", "resident")
@@ -27,34 +28,34 @@ def whole_number(value: Any, least: int, most: int, message: str) -> int:
 
 async def _outlet(
     conn: ledger.Connection, p: Principal, outlet_id: int, roles: tuple[str, ...]
-) -> dict[str, Any]:
+) -> Outlet:
     """The outlet, if ``p`` has one of ``roles`` in its community; anyone else's is not found."""
     access.require(p, roles)
     if not isinstance(outlet_id, int) or not 0 < outlet_id <= MAX_ID:
         raise NotFound()
-    outlet = await catalog.get_outlet(conn, outlet_id)
-    if outlet is None or not (p.is_admin or outlet["community_id"] == p.community_id):
+    found = await catalog.get_outlet(conn, outlet_id)
+    if found is None or not (p.is_admin or found["community_id"] == p.community_id):
         raise NotFound()
-    return outlet
+    return from_row(found, Outlet)
 
 
 async def create_outlet(
     db: Database, p: Principal, slug: str, name: str, kind: str, *, ip: str = ""
-) -> dict[str, Any]:
+) -> Outlet:
     """Open an outlet and its ``redeemed`` accounts in the community's book."""
     name = text.plain(name, max_length=100)
     if kind not in catalog.OUTLET_KINDS:
         raise Invalid(N_("An outlet is a points supermarket or a partner merchant."))
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        outlet = await catalog.create_outlet(conn, community["id"], name, kind)
-        await points.open_outlet_accounts(conn, community["book"], outlet["id"])
+        outlet = from_row(await catalog.create_outlet(conn, community["id"], name, kind), Outlet)
+        await points.open_outlet_accounts(conn, community["book"], outlet.id)
         await audit.record(
             conn,
             p,
             "outlet.create",
             community_id=community["id"],
-            target=f"outlet:{outlet['id']}",
+            target=f"outlet:{outlet.id}",
             ip=ip,
             name=name,
             kind=kind,
@@ -62,20 +63,20 @@ async def create_outlet(
     return outlet
 
 
-async def list_outlets(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
+async def list_outlets(db: Database, p: Principal, slug: str) -> list[Outlet]:
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, VIEWERS)
-        return await catalog.list_outlets(conn, community["id"])
+        return [from_row(o, Outlet) for o in await catalog.list_outlets(conn, community["id"])]
 
 
-async def get_outlet(db: Database, p: Principal, outlet_id: int) -> dict[str, Any]:
+async def get_outlet(db: Database, p: Principal, outlet_id: int) -> Outlet:
     async with db.connection() as conn:
         return await _outlet(conn, p, outlet_id, VIEWERS)
 
 
 async def create_donor(
     db: Database, p: Principal, slug: str, name: str, kind: str, *, ip: str = ""
-) -> dict[str, Any]:
+) -> Donor:
     name = text.plain(name, max_length=100)
     if kind not in catalog.DONOR_KINDS:
         raise Invalid(N_("A donor is a partner unit or a merchant."))
@@ -83,13 +84,13 @@ async def create_donor(
         community = await access.community(conn, p, slug, STAFF_ROLES)
         if await catalog.find_donor(conn, community["id"], name):
             raise AlreadyExists(N_("A donor with this name already exists."))
-        donor = await catalog.create_donor(conn, community["id"], name, kind)
+        donor = from_row(await catalog.create_donor(conn, community["id"], name, kind), Donor)
         await audit.record(
             conn,
             p,
             "donor.create",
             community_id=community["id"],
-            target=f"donor:{donor['id']}",
+            target=f"donor:{donor.id}",
             ip=ip,
             name=name,
             kind=kind,
@@ -97,17 +98,17 @@ async def create_donor(
     return donor
 
 
-async def list_donors(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
+async def list_donors(db: Database, p: Principal, slug: str) -> list[Donor]:
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        return await catalog.list_donors(conn, community["id"])
+        return [from_row(d, Donor) for d in await catalog.list_donors(conn, community["id"])]
 
 
-async def outlet_donors(db: Database, p: Principal, outlet_id: int) -> list[dict[str, Any]]:
+async def outlet_donors(db: Database, p: Principal, outlet_id: int) -> list[Donor]:
     """The donors of the outlet's community, for its donation form."""
     async with db.connection() as conn:
         outlet = await _outlet(conn, p, outlet_id, STAFF_ROLES)
-        return await catalog.list_donors(conn, outlet["community_id"])
+        return [from_row(d, Donor) for d in await catalog.list_donors(conn, outlet.community_id)]
 
 
 async def _donor(

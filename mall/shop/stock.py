@@ -5,8 +5,9 @@ with their corrections, low-stock warnings and an item's history at an outlet.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+
+import msgspec
 
 import catalog
 import ledger
@@ -15,14 +16,14 @@ from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, Invalid, OutOfStock
 from mall.shop.outlets import VIEWERS, _donor, _outlet, whole_number
+from mall.shop.values import Item, Outlet, from_row
 
 STOCK_REASONS = ("receipt", "donation", "stocktake", "adjustment")
 
 MAX_QUANTITY = 100_000
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True, kw_only=True):
     """One line of a stocktake: what the shelf held, what was counted, the correction posted."""
 
     sku: str
@@ -36,6 +37,56 @@ class Change:
         return self.counted - self.before
 
 
+class Stocked(Item, frozen=True, kw_only=True):
+    """Goods with their level at one outlet; ``low`` at or below the item's low-stock level."""
+
+    level: int
+    low: bool
+
+
+class OutletStock(msgspec.Struct, frozen=True, kw_only=True):
+    """An outlet and the community's active goods with their levels there."""
+
+    outlet: Outlet
+    goods: list[Stocked]
+
+
+class LowStock(Item, frozen=True, kw_only=True):
+    """Goods running low (or out) at one outlet."""
+
+    outlet_id: int
+    outlet: str
+    level: int
+
+
+class Level(msgspec.Struct, frozen=True, kw_only=True):
+    """The level of goods after a receipt, donation, count or adjustment, and what it moved
+    (``replayed``: the answer to the same request made before)."""
+
+    sku: str
+    name: str
+    unit: str
+    level: int
+    moved: int
+    replayed: bool
+
+
+class Movement(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of an outlet's stock history, with the item's and donor's names."""
+
+    id: int
+    at: datetime
+    quantity: int
+    reason: str
+    level_after: int
+    memo: str
+    reference: str
+    sku: str
+    name: str
+    unit: str
+    donor: str | None
+
+
 def _memo(value: str | None) -> str:
     return text.plain(
         value,
@@ -45,22 +96,21 @@ def _memo(value: str | None) -> str:
     )
 
 
-async def outlet_stock(
-    db: Database, p: Principal, outlet_id: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def outlet_stock(db: Database, p: Principal, outlet_id: int) -> OutletStock:
     """The outlet and its goods with their levels (``low`` marks those at or below threshold)."""
     async with db.connection() as conn:
         outlet = await _outlet(conn, p, outlet_id, VIEWERS)
-        return outlet, await catalog.stock_list(conn, outlet_id)
+        found = await catalog.stock_list(conn, outlet_id)
+    return OutletStock(outlet=outlet, goods=[from_row(r, Stocked) for r in found])
 
 
-async def _goods(conn: ledger.Connection, community_id: int, sku: str) -> dict[str, Any]:
-    item = await catalog.get_item_by_sku(conn, community_id, (sku or "").strip())
-    if item is None:
+async def _goods(conn: ledger.Connection, community_id: int, sku: str) -> Item:
+    found = await catalog.get_item_by_sku(conn, community_id, (sku or "").strip())
+    if found is None:
         raise Invalid(N_("No item with this number in the catalog."))
-    if item["kind"] != "goods":
-        raise Invalid(N_("{name} is a service: services have no stock."), name=item["name"])
-    return item
+    if found["kind"] != "goods":
+        raise Invalid(N_("{name} is a service: services have no stock."), name=found["name"])
+    return from_row(found, Item)
 
 
 async def change_stock(
@@ -76,11 +126,11 @@ async def change_stock(
     idempotency_key: str,
     req_hash: str | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Level:
     """Receive goods (进货), record a donation (捐赠) with its donor, count a shelf (盘点: the
     counted level; the difference is posted) or adjust (signed, with a note saying why).
 
-    Returns ``{sku, name, level, moved}``; the same key and request return the first answer.
+    The same key and request return the first answer.
     """
     if reason not in STOCK_REASONS:
         raise Invalid(N_("Choose receipt, donation, stocktake or adjustment."))
@@ -108,22 +158,20 @@ async def change_stock(
         raise Invalid(N_("Please name who donated the goods."))
     async with db.transaction() as conn:
         outlet = await _outlet(conn, p, outlet_id, STAFF_ROLES)
-        item = await _goods(conn, outlet["community_id"], sku)
+        item = await _goods(conn, outlet.community_id, sku)
         donor_id = (
-            await _donor(conn, p, outlet["community_id"], donor, ip)
-            if reason == "donation"
-            else None
+            await _donor(conn, p, outlet.community_id, donor, ip) if reason == "donation" else None
         )
         amount = quantity
         if reason == "stocktake":
-            amount = quantity - await _level(conn, outlet_id, item["id"])
+            amount = quantity - await _level(conn, outlet_id, item.id)
         moved: catalog.Movement | None = None
         if amount:
             try:
                 moved = await catalog.move_stock(
                     conn,
                     outlet_id,
-                    item["id"],
+                    item.id,
                     amount,
                     reason,
                     donor_id=donor_id,
@@ -147,7 +195,7 @@ async def change_stock(
                 moved = await catalog.move_stock(
                     conn,
                     outlet_id,
-                    item["id"],
+                    item.id,
                     first["quantity"],
                     reason,
                     idempotency_key=idempotency_key,
@@ -158,24 +206,24 @@ async def change_stock(
                 conn,
                 p,
                 f"stock.{reason}",
-                community_id=outlet["community_id"],
+                community_id=outlet.community_id,
                 target=f"outlet:{outlet_id}",
                 ip=ip,
-                sku=item["sku"],
+                sku=item.sku,
                 quantity=amount,
                 level=moved.level_after,
                 donor=donor_id,
                 memo=memo,
             )
-        level = moved.level_after if moved else await _level(conn, outlet_id, item["id"])
-    return {
-        "sku": item["sku"],
-        "name": item["name"],
-        "unit": item["unit"],
-        "level": level,
-        "moved": moved.quantity if moved else 0,
-        "replayed": bool(moved and moved.replayed),
-    }
+        level = moved.level_after if moved else await _level(conn, outlet_id, item.id)
+    return Level(
+        sku=item.sku,
+        name=item.name,
+        unit=item.unit,
+        level=level,
+        moved=moved.quantity if moved else 0,
+        replayed=bool(moved and moved.replayed),
+    )
 
 
 async def _level(conn: ledger.Connection, outlet_id: int, item_id: int) -> int:
@@ -208,14 +256,14 @@ async def stocktake(
         )
     async with db.transaction() as conn:
         outlet = await _outlet(conn, p, outlet_id, STAFF_ROLES)
-        by_id: dict[int, dict[str, Any]] = {}
+        by_id: dict[int, Item] = {}
         for sku in counts:
-            item = await _goods(conn, outlet["community_id"], sku)
-            by_id[item["id"]] = item
+            item = await _goods(conn, outlet.community_id, sku)
+            by_id[item.id] = item
         moved = await catalog.stocktake(
             conn,
             outlet_id,
-            {item["id"]: counts[item["sku"]] for item in by_id.values()},
+            {item.id: counts[item.sku] for item in by_id.values()},
             p.user_id,
             memo,
             idempotency_key=idempotency_key,
@@ -223,9 +271,9 @@ async def stocktake(
         )
         changes = [
             Change(
-                sku=by_id[m.item_id]["sku"],
-                name=by_id[m.item_id]["name"],
-                unit=by_id[m.item_id]["unit"],
+                sku=by_id[m.item_id].sku,
+                name=by_id[m.item_id].name,
+                unit=by_id[m.item_id].unit,
                 before=m.level_after - m.quantity,
                 counted=m.level_after,
             )
@@ -237,7 +285,7 @@ async def stocktake(
                 conn,
                 p,
                 "stock.stocktake",
-                community_id=outlet["community_id"],
+                community_id=outlet.community_id,
                 target=f"outlet:{outlet_id}",
                 ip=ip,
                 counted=len(counts),
@@ -247,15 +295,14 @@ async def stocktake(
     return sorted(changes, key=lambda c: c.sku)
 
 
-async def low_stock(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
+async def low_stock(db: Database, p: Principal, slug: str) -> list[LowStock]:
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES + ("volunteer",))
-        return await catalog.low_stock(conn, community["id"])
+        found = await catalog.low_stock(conn, community["id"])
+    return [from_row(r, LowStock) for r in found]
 
 
-async def history(
-    db: Database, p: Principal, outlet_id: int, limit: int = 30
-) -> list[dict[str, Any]]:
+async def history(db: Database, p: Principal, outlet_id: int, limit: int = 30) -> list[Movement]:
     """The outlet's latest stock movements, newest first, with the item and donor names."""
     async with db.connection() as conn:
         await _outlet(conn, p, outlet_id, STAFF_ROLES)
@@ -267,7 +314,7 @@ async def history(
             outlet_id,
             max(1, min(limit, 200)),
         )
-    return [dict(r) for r in rows]
+    return [from_row(r, Movement) for r in rows]
 
 
 async def stocktake_result(db: Database, p: Principal, outlet_id: int, key: str) -> list[Change]:

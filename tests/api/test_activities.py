@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from mall.access import Principal
 from mall.db import Database
 from mall.earning import checkin
-from mall.people import auth, codes, residents
+from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, A
@@ -19,7 +19,7 @@ Token = Callable[[str], str]
 
 async def newcomer(db: Database, name: str) -> tuple[int, str]:
     """A new resident of A with a bound phone: ``(id, bearer token)``."""
-    rid = (await residents.create_resident(db, ADMIN, A, name, None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, A, name, None, None)).id
     async with db.transaction() as conn:
         token = await auth.create_session(
             conn, "resident", resident_id=rid, ttl=auth.RESIDENT_SESSION
@@ -137,7 +137,7 @@ def test_staff_check_in_by_pay_code_once(api: Api, token: Token) -> None:
         role="resident",
         resident_id=rid,
     )
-    pay = api.run(residents.new_pay_code, me)["code"]
+    pay = api.run(credentials.new_pay_code, me).code
     url = f"/activities/{activity_id}/attendance"
     done = api.post(url, staff, json={"code": pay})
     assert done.status_code == 201 and done.json()["name"] == "丁"

@@ -90,7 +90,7 @@ async def tampered_ledger(db: Database) -> World:
     await communities.grant_budget(db, ADMIN, "oak", 100, "", idempotency_key="g1")
     async with db.transaction() as conn:
         await conn.execute("UPDATE ledger_account SET balance = balance + 7 WHERE code = 'budget'")
-    return World({"auditor": admin["id"]}, {})
+    return World({"auditor": admin.id}, {})
 
 
 def test_ledger_verify_names_a_tampered_account(fresh_api: Api) -> None:

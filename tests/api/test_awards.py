@@ -63,22 +63,22 @@ async def neighbourhood(
         user = await users.create_user_unchecked(db, f"{slug}-s{i}", PASSWORD, "staff", slug)
         async with db.transaction() as conn:
             staff.append(
-                await auth.create_session(conn, "api", user_id=user["id"], ttl=auth.API_TOKEN)
+                await auth.create_session(conn, "api", user_id=user.id, ttl=auth.API_TOKEN)
             )
         principals.append(
             Principal(
                 kind="user",
                 session_id=0,
-                community_id=community["id"],
+                community_id=community.id,
                 community_slug=slug,
-                user_id=user["id"],
+                user_id=user.id,
                 username=f"{slug}-s{i}",
                 role="staff",
             )
         )
 
     people = [
-        (await residents.create_resident(db, ADMIN, slug, f"居民{i}", None, None))["id"]
+        (await residents.create_resident(db, ADMIN, slug, f"居民{i}", None, None)).id
         for i in range(n)
     ]
     if budget:
@@ -388,9 +388,7 @@ def test_twenty_staff_pressing_award_at_once_never_overdraw_the_budget(
                 )
                 async with db.transaction() as conn:
                     tokens.append(
-                        await auth.create_session(
-                            conn, "api", user_id=user["id"], ttl=auth.API_TOKEN
-                        )
+                        await auth.create_session(conn, "api", user_id=user.id, ttl=auth.API_TOKEN)
                     )
             return tokens, place["residents"]
         finally:

@@ -23,7 +23,7 @@ async def _resident_token(db, resident_id: int) -> str:
 
 def shopper(api: Api, points: int, name: str = "陈玉珍") -> tuple[int, str]:
     """A new resident of A with ``points``: ``(id, bearer token)``."""
-    rid = api.run(residents.create_resident, ADMIN, A, name, None, None)["id"]
+    rid = api.run(residents.create_resident, ADMIN, A, name, None, None).id
     if points:
         api.run(award, A, rid, points, f"counter-test:{rid}", "奖励")
     return rid, api.run(_resident_token, rid)

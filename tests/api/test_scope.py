@@ -18,7 +18,7 @@ import pytest
 
 from mall.access import Principal
 from mall.earning import awards, checkin, submissions
-from mall.people import residents
+from mall.people import credentials, residents
 from tests.api.helpers import Api
 from tests.api.world import (
     A_NAME,
@@ -107,7 +107,7 @@ def resident(api: Api, world: World, caller: str) -> dict:
 
 
 def activation_code(api: Api, world: World, caller: str) -> dict:
-    return {"code": api.run(residents.issue_activation, ADMIN, world.target)["code"]}
+    return {"code": api.run(credentials.issue_activation, ADMIN, world.target).code}
 
 
 def pin(api: Api, world: World, caller: str) -> dict:
@@ -148,7 +148,7 @@ def checkin_code(api: Api, world: World, caller: str) -> dict:
 
 def attendee_code(api: Api, world: World, caller: str) -> dict:
     """The pay code of a new resident of A: each caller checks in somebody else."""
-    rid = api.run(residents.create_resident, ADMIN, A, "到场居民", None, None)["id"]
+    rid = api.run(residents.create_resident, ADMIN, A, "到场居民", None, None).id
     me = Principal(
         kind="resident",
         session_id=0,
@@ -157,7 +157,7 @@ def attendee_code(api: Api, world: World, caller: str) -> dict:
         role="resident",
         resident_id=rid,
     )
-    return {"code": api.run(residents.new_pay_code, me)["code"]}
+    return {"code": api.run(credentials.new_pay_code, me).code}
 
 
 def rule(api: Api, world: World, caller: str) -> dict:

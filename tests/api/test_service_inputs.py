@@ -14,7 +14,7 @@ from tests.api.world import ADMIN, TARGET_NAME, A, World
 
 def test_a_control_character_in_a_search_is_ignored(api: Api, world: World) -> None:
     found = api.run(lambda db: residents.list_residents(db, ADMIN, A, query="秀\x00", grid="g1\n"))
-    assert [r["name"] for r in found] == [TARGET_NAME]
+    assert [r.name for r in found] == [TARGET_NAME]
 
 
 @pytest.mark.parametrize("resident_id", [0, -1, 2**31, 2**63])

@@ -60,13 +60,13 @@ async def build(db: Database) -> World:
         ("staff-a2", "staff", A),
     ):
         made = await users.create_user_unchecked(db, username, PASSWORD, role, community)
-        user_ids[username] = made["id"]
+        user_ids[username] = made.id
     people = {
-        "res-a": (await residents.create_resident(db, ADMIN, A, "李海", None, None))["id"],
-        "res-b": (await residents.create_resident(db, ADMIN, B, "赵六", None, None))["id"],
-        "target": (await residents.create_resident(db, ADMIN, A, TARGET_NAME, TARGET_PHONE, "g1"))[
-            "id"
-        ],
+        "res-a": (await residents.create_resident(db, ADMIN, A, "李海", None, None)).id,
+        "res-b": (await residents.create_resident(db, ADMIN, B, "赵六", None, None)).id,
+        "target": (
+            await residents.create_resident(db, ADMIN, A, TARGET_NAME, TARGET_PHONE, "g1")
+        ).id,
     }
     await communities.grant_budget(db, ADMIN, A, 1000, "年度预算", idempotency_key="world:a")
     await award(db, A, people["target"], 30, "world:t1", "帮扶困难户")
@@ -113,7 +113,7 @@ async def stock_shelves(db: Database) -> dict[str, int]:
     """A supermarket in each community; A's sells soap (香皂) and holds 20."""
     made = {}
     for key, slug in (("outlet-a", A), ("outlet-b", B)):
-        made[key] = (await outlets.create_outlet(db, ADMIN, slug, "积分超市", "supermarket"))["id"]
+        made[key] = (await outlets.create_outlet(db, ADMIN, slug, "积分超市", "supermarket")).id
     await items.create_item(db, ADMIN, A, sku="SOAP", name="香皂", kind="goods", price_points=5)
     await stock.change_stock(
         db,

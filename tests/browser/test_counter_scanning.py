@@ -38,12 +38,10 @@ def volunteer(live_server: str, live_database_url: str) -> int:
         community = await communities.create_community(db, ADMIN, SLUG, "扫码社区")
         await communities.grant_budget(db, ADMIN, SLUG, 10_000, "", idempotency_key="b:scan")
         async with db.connection() as conn:
-            book = await conn.fetchval(
-                "SELECT book FROM mall_community WHERE id = ?", community["id"]
-            )
-        outlet = await open_outlet(db, community["id"], book, OUTLET)
-        await stock_items(db, community["id"], outlet)
-        return int((await user(db, "scan-vol", "volunteer", community["id"], SLUG)).user_id)
+            book = await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community.id)
+        outlet = await open_outlet(db, community.id, book, OUTLET)
+        await stock_items(db, community.id, outlet)
+        return int((await user(db, "scan-vol", "volunteer", community.id, SLUG)).user_id)
 
     return call(live_database_url, work)
 
@@ -53,7 +51,7 @@ def resident_with_code(base: str, url: str, name: str, pts: int) -> str:
     (signed with the server's key; good for 60 s)."""
 
     async def work(db: Database) -> int:
-        rid = (await residents.create_resident(db, ADMIN, SLUG, name, None, None))["id"]
+        rid = (await residents.create_resident(db, ADMIN, SLUG, name, None, None)).id
         await give(db, SLUG, rid, pts)
         return int(rid)
 

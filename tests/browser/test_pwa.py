@@ -25,7 +25,7 @@ import ledger
 from mall.access import Principal
 from mall.db import open_database
 from mall.org import communities, points
-from mall.people import residents, users
+from mall.people import credentials, residents, users
 from tests.browser.conftest import chromium_path
 
 pytestmark = pytest.mark.browser
@@ -83,13 +83,13 @@ def signed_in_resident(database_url: str, slug: str, name: str, awards: list[int
                         conn,
                         book,
                         "award",
-                        [(points.BUDGET, -amount), (points.wallet(resident["id"]), amount)],
+                        [(points.BUDGET, -amount), (points.wallet(resident.id), amount)],
                         idempotency_key=f"{slug}:award:{n}",
                         path="adding_to_good",
                         memo="清理楼道",
                     )
-            activation = await residents.issue_activation(db, ADMIN, resident["id"])
-            token, _ = await residents.activate(db, activation["code"])
+            activation = await credentials.issue_activation(db, ADMIN, resident.id)
+            token, _ = await credentials.activate(db, activation.code)
             return token
         finally:
             await db.close()

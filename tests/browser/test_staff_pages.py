@@ -58,7 +58,7 @@ def resident_with_points(url: str, slug: str, name: str, awards: int) -> int:
     """A resident with ``awards`` awards of 10, 11, 12, ... points and 5 of them set aside."""
 
     async def work(db: Database) -> int:
-        rid = (await residents.create_resident(db, ADMIN, slug, name, None, None))["id"]
+        rid = (await residents.create_resident(db, ADMIN, slug, name, None, None)).id
         await communities.grant_budget(db, ADMIN, slug, 10_000, "", idempotency_key=f"{rid}")
         async with db.transaction() as conn:
             book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 from litestar.testing import TestClient
 
 from mall.access import Principal
@@ -31,12 +32,12 @@ async def community(
 ) -> dict:
     """A community with a staff member ``<slug>-staff`` (and a volunteer ``<slug>-vol``); their
     user ids are ``staff`` and ``volunteer``. Each password costs an argon2 hash: only as needed."""
-    created = await communities.create_community(db, ADMIN, slug, name)
+    created = msgspec.structs.asdict(await communities.create_community(db, ADMIN, slug, name))
     staff = await users.create_user_unchecked(db, f"{slug}-staff", PASSWORD, "staff", slug)
-    created["staff"] = staff["id"]
+    created["staff"] = staff.id
     if volunteer:
         vol = await users.create_user_unchecked(db, f"{slug}-vol", PASSWORD, "volunteer", slug)
-        created["volunteer"] = vol["id"]
+        created["volunteer"] = vol.id
     return created
 
 

@@ -13,7 +13,7 @@ from mall.access import Principal
 from mall.db import Database
 from mall.earning import activities, checkin
 from mall.org import communities
-from mall.people import auth, codes, residents
+from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
 from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, post, signed_in
 
@@ -30,7 +30,7 @@ async def staff_desk(db: Database, client: TestClient) -> dict:
 
 async def phone(db: Database, client: TestClient, name: str = "王秀英") -> int:
     """A resident of xingfuli whose phone ``client`` is."""
-    rid = (await residents.create_resident(db, ADMIN, "xingfuli", name, None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", name, None, None)).id
     async with db.transaction() as conn:
         token = await auth.create_session(
             conn, "resident", resident_id=rid, ttl=auth.RESIDENT_SESSION
@@ -224,9 +224,9 @@ async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(
 ) -> None:
     made = await staff_desk(db, client)
     activity_id = await call(db, made["staff"])
-    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None)).id
     me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
-    pay = (await residents.new_pay_code(db, me))["code"]
+    pay = (await credentials.new_pay_code(db, me)).code
     done = post(client, f"/staff/activities/{activity_id}/attendance", code=pay, pin="")
     assert done.status_code == 303
     shown = client.get(done.headers["location"])
@@ -251,7 +251,7 @@ async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
     made = await community(db)  # no budget at all
     await signed_in(db, client, made["staff"])
     activity_id = await call(db, made["staff"])
-    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None)).id
     me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
     await checkin.check_in(db, me, activity_id, current_code(activity_id))
     refused = post(client, f"/staff/activities/{activity_id}/settle")

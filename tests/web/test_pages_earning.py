@@ -15,7 +15,7 @@ from mall.access import Principal
 from mall.db import Database
 from mall.earning import awards, rules, submissions
 from mall.org import communities, points
-from mall.people import auth, residents, users
+from mall.people import auth, credentials, residents, users
 from tests.web.test_pages_account import (
     ADMIN,
     PASSWORD,
@@ -36,7 +36,7 @@ async def place(db: Database, client: TestClient) -> dict:
     second = await users.create_user_unchecked(db, "xingfuli-staff2", PASSWORD, "staff", SLUG)
     await signed_in(db, client, made["staff"])
     people = [
-        (await residents.create_resident(db, ADMIN, SLUG, name, phone, None))["id"]
+        (await residents.create_resident(db, ADMIN, SLUG, name, phone, None)).id
         for name, phone in (("王秀英", "13800000001"), ("李建国", None), ("张桂兰", None))
     ]
     await communities.grant_budget(db, ADMIN, SLUG, 500, "预算", idempotency_key="b")
@@ -44,7 +44,7 @@ async def place(db: Database, client: TestClient) -> dict:
     await rules.create_rule(
         db, ADMIN, SLUG, "mediate", "调解纠纷成功", "settling_disputes", 60, approval_threshold=50
     )
-    return {"staff": made["staff"], "staff2": second["id"], "residents": people, "id": made["id"]}
+    return {"staff": made["staff"], "staff2": second.id, "residents": people, "id": made["id"]}
 
 
 def staff_principal(info: dict, who: str = "staff") -> Principal:
@@ -165,7 +165,7 @@ async def test_a_resident_is_found_by_pay_code_without_using_it_up(
         role="resident",
         resident_id=info["residents"][2],
     )
-    code = (await residents.new_pay_code(db, me))["code"]
+    code = (await credentials.new_pay_code(db, me)).code
     found = post(client, "/staff/awards/find", code=code)
     assert found.status_code == 303
     assert f"picked={info['residents'][2]}" in found.headers["location"]

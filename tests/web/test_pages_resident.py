@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 import ledger
 from mall.db import Database
 from mall.org import communities, points
-from mall.people import codes, residents
+from mall.people import codes, credentials, residents
 from mall.settings import get_settings
 from tests.web.test_pages_account import (
     ADMIN,
@@ -28,7 +28,7 @@ async def resident_with_points(db: Database, awards: int = 3) -> tuple[int, str]
     """王秀英 of xingfuli with ``awards`` awards of 10, 11, 12, ... points and 5 set aside;
     returns her id and a fresh activation code."""
     await communities.create_community(db, ADMIN, "xingfuli", "幸福里社区")
-    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None)).id
     await communities.grant_budget(db, ADMIN, "xingfuli", 10_000, "年度预算", idempotency_key="g")
     async with db.transaction() as conn:
         book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", "xingfuli")
@@ -52,7 +52,7 @@ async def resident_with_points(db: Database, awards: int = 3) -> tuple[int, str]
                 idempotency_key="hold",
                 memo="预约：食用油",
             )
-    return rid, (await residents.issue_activation(db, ADMIN, rid))["code"]
+    return rid, (await credentials.issue_activation(db, ADMIN, rid)).code
 
 
 async def phone_of(db: Database, client: TestClient, awards: int = 3) -> int:
@@ -69,7 +69,7 @@ async def test_activation_link_shows_one_big_button_and_binds_nothing_yet(
     assert page.status_code == 200 and is_full_page(page.text)
     assert "在这部手机上使用" in page.text and f'action="/a/{code}"' in page.text
     assert "mall_session" not in page.headers.get("set-cookie", "")
-    await residents.check_activation(db, code)  # still unused
+    await credentials.check_activation(db, code)  # still unused
 
 
 async def test_tapping_the_button_binds_the_phone_for_a_long_time(
@@ -89,7 +89,7 @@ async def test_binding_without_the_csrf_token_is_refused(db: Database, client: T
     _, code = await resident_with_points(db)
     client.get(f"/a/{code}")
     assert client.post(f"/a/{code}", follow_redirects=False).status_code == 403
-    await residents.check_activation(db, code)
+    await credentials.check_activation(db, code)
 
 
 async def test_a_used_code_says_so_and_what_to_do(db: Database, client: TestClient) -> None:

@@ -99,7 +99,7 @@ async def shelves(db: Database, client: TestClient) -> dict:
         await stock.change_stock(
             db,
             ADMIN,
-            market["id"],
+            market.id,
             sku=sku,
             quantity=n,
             reason="receipt",
@@ -107,12 +107,12 @@ async def shelves(db: Database, client: TestClient) -> dict:
         )
     await communities.create_community(db, ADMIN, "heping", "和平社区")
     other = await outlets.create_outlet(db, ADMIN, "heping", "和平超市", "supermarket")
-    return {"market": market["id"], "barber": barber["id"], "other": other["id"]}
+    return {"market": market.id, "barber": barber.id, "other": other.id}
 
 
 async def level(db: Database, outlet: int, sku: str) -> int:
-    _, rows = await stock.outlet_stock(db, ADMIN, outlet)
-    return next(r["level"] for r in rows if r["sku"] == sku)
+    found = await stock.outlet_stock(db, ADMIN, outlet)
+    return next(r.level for r in found.goods if r.sku == sku)
 
 
 def form_key(page: str) -> str:
@@ -361,10 +361,10 @@ async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
 ) -> None:
     await shelves(db, client)
     item = await items.list_items(db, ADMIN, "xingfuli")
-    soap = next(i for i in item if i["sku"] == "SOAP")
+    soap = next(i for i in item if i.sku == "SOAP")
     saved = post(
         client,
-        f"/staff/items/{soap['id']}",
+        f"/staff/items/{soap.id}",
         name="香皂",
         price_points="6",
         unit="块",
@@ -373,10 +373,10 @@ async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
         low_stock="5",
     )
     assert saved.status_code == 303
-    changed = await items.get_item(db, ADMIN, soap["id"])
-    assert (changed["price_points"], changed["monthly_limit"], changed["active"]) == (6, 2, False)
+    changed = await items.get_item(db, ADMIN, soap.id)
+    assert (changed.price_points, changed.monthly_limit, changed.active) == (6, 2, False)
     async with db.connection() as conn:
-        logged = await audit.entries(conn, soap["community_id"])
+        logged = await audit.entries(conn, soap.community_id)
     update = next(e for e in logged if e.action == "item.update")
     assert update.actor == "xingfuli-staff" and update.target == "item:SOAP"
     assert update.detail == {"price_points": 6, "monthly_limit": 2, "low_stock": 5, "active": False}
@@ -397,9 +397,9 @@ async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
     await shelves(db, client)
     soap = await items.get_item(db, ADMIN, 1)
     picture = png(4, 4)
-    response = await upload(client, soap["id"], "../../etc/passwd.png", picture, "image/png")
+    response = await upload(client, soap.id, "../../etc/passwd.png", picture, "image/png")
     assert response.status_code == 303
-    stored = (await items.get_item(db, ADMIN, soap["id"]))["picture"]
+    stored = (await items.get_item(db, ADMIN, soap.id)).picture
     assert re.fullmatch(r"[A-Za-z0-9_-]{24}\.png", stored)
     assert (get_settings().var_dir / "pictures" / stored).read_bytes() == picture
     served = client.get(f"/pictures/{stored}")
@@ -407,7 +407,7 @@ async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
     assert served.headers["content-type"] == "image/png"
     assert "max-age=31536000" in served.headers["cache-control"]
     assert served.headers["x-content-type-options"] == "nosniff"
-    assert f'src="/pictures/{stored}"' in client.get(f"/staff/items/{soap['id']}").text
+    assert f'src="/pictures/{stored}"' in client.get(f"/staff/items/{soap.id}").text
     assert client.get("/pictures/..%2Fsecret_key").status_code == 404
     assert client.get("/pictures/nothere1234567890abc.png").status_code == 404
 
@@ -427,7 +427,7 @@ async def test_a_file_that_is_not_a_small_picture_is_refused_and_nothing_is_stor
     await shelves(db, client)
     response = await upload(client, 1, name, data, kind)
     assert response.status_code == 400 and 'role="alert"' in response.text
-    assert (await items.get_item(db, ADMIN, 1))["picture"] is None
+    assert (await items.get_item(db, ADMIN, 1)).picture is None
     folder = get_settings().var_dir / "pictures"
     assert not folder.exists() or list(folder.iterdir()) == []
 
@@ -444,7 +444,7 @@ async def test_residents_browse_by_category_with_what_is_on_each_shelf(
     db: Database, client: TestClient
 ) -> None:
     ids = await shelves(db, client)
-    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None)).id
     async with db.transaction() as conn:
         token = await auth.create_session(
             conn, "resident", resident_id=rid, ttl=auth.RESIDENT_SESSION
@@ -481,4 +481,4 @@ async def test_a_phone_photo_over_the_upload_limit_gets_the_same_clear_refusal(
     )
     assert response.status_code == 413
     assert "发送的内容太大了" in response.text and "1 MB" in response.text
-    assert (await items.get_item(db, ADMIN, 1))["picture"] is None
+    assert (await items.get_item(db, ADMIN, 1)).picture is None

@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from mall.db import Database
 from mall.org import communities
-from mall.people import residents, users
+from mall.people import credentials, residents, users
 from tests.web.test_pages_account import (
     ADMIN,
     community,
@@ -22,7 +22,7 @@ from tests.web.test_pages_account import (
 HTMX = {"HX-Request": "true"}
 
 
-async def staff_with_residents(db: Database, client: TestClient) -> list[dict]:
+async def staff_with_residents(db: Database, client: TestClient) -> list[residents.Registered]:
     """Signed in as xingfuli's staff, with three residents there and one in another community."""
     await signed_in(db, client, (await community(db))["staff"])
     await communities.create_grid(db, ADMIN, "xingfuli", "g1", "一网格")
@@ -126,14 +126,14 @@ async def test_a_resident_page_shows_balance_and_ways_to_bind(
     db: Database, client: TestClient
 ) -> None:
     made = await staff_with_residents(db, client)
-    page = client.get(f"/staff/residents/{made[0]['id']}")
+    page = client.get(f"/staff/residents/{made[0].id}")
     assert page.status_code == 200 and "王秀英" in page.text and "0 分" in page.text
-    assert f'action="/staff/residents/{made[0]["id"]}/activation"' in page.text
+    assert f'action="/staff/residents/{made[0].id}/activation"' in page.text
 
 
 async def test_another_communitys_resident_is_not_found(db: Database, client: TestClient) -> None:
     made = await staff_with_residents(db, client)
-    other = made[3]["id"]
+    other = made[3].id
     for path in ("", "/activation", "/card"):
         assert client.get(f"/staff/residents/{other}{path}").status_code == 404
     assert post(client, f"/staff/residents/{other}/activation").status_code == 404
@@ -144,7 +144,7 @@ async def test_activation_qr_page_shows_the_qr_the_link_and_the_expiry(
     db: Database, client: TestClient
 ) -> None:
     made = await staff_with_residents(db, client)
-    rid = made[0]["id"]
+    rid = made[0].id
     before = client.get(f"/staff/residents/{rid}/activation")
     assert "<svg" not in before.text and "重新发放" in before.text
     issued = post(client, f"/staff/residents/{rid}/activation")
@@ -158,7 +158,7 @@ async def test_activation_qr_page_shows_the_qr_the_link_and_the_expiry(
     assert url is not None and "有效期到" in page.text
     assert client.get(issued.headers["location"]).text.count(url.group(1)) == 1
     # the code is genuine: the resident's phone can use it
-    await residents.check_activation(db, url.group(1))
+    await credentials.check_activation(db, url.group(1))
     assert "@media print" in client.get("/static/css/app.css").text
 
 
@@ -166,7 +166,7 @@ async def test_a_printed_card_needs_a_pin_that_is_hard_to_guess(
     db: Database, client: TestClient
 ) -> None:
     made = await staff_with_residents(db, client)
-    rid = made[0]["id"]
+    rid = made[0].id
     form = client.get(f"/staff/residents/{rid}/card")
     assert form.status_code == 200 and 'name="pin"' in form.text and "<svg" not in form.text
     easy = post(client, f"/staff/residents/{rid}/card", pin="1234")
@@ -184,7 +184,7 @@ async def test_audit_log_lists_what_staff_did_newest_first(
     db: Database, client: TestClient
 ) -> None:
     made = await staff_with_residents(db, client)
-    post(client, f"/staff/residents/{made[1]['id']}/activation")
+    post(client, f"/staff/residents/{made[1].id}/activation")
     page = client.get("/staff/audit")
     assert page.status_code == 200
     actions = re.findall(r"<strong>([^<]+)</strong>", page.text)
@@ -194,10 +194,10 @@ async def test_audit_log_lists_what_staff_did_newest_first(
 
 async def test_a_resident_session_cannot_open_staff_pages(db: Database, client: TestClient) -> None:
     made = await staff_with_residents(db, client)
-    code = (await residents.issue_activation(db, ADMIN, made[0]["id"]))["code"]
+    code = (await credentials.issue_activation(db, ADMIN, made[0].id)).code
     client.cookies.clear()
     assert post(client, f"/a/{code}").status_code == 303
-    for path in ("/staff/residents", f"/staff/residents/{made[0]['id']}", "/staff/audit"):
+    for path in ("/staff/residents", f"/staff/residents/{made[0].id}", "/staff/audit"):
         assert client.get(path).status_code == 403
 
 
@@ -206,7 +206,7 @@ async def test_a_street_administrator_names_the_community_to_work_in(
 ) -> None:
     await staff_with_residents(db, client)
     admin = await users.create_user_unchecked(db, "street-admin", "street admin pw", "admin", None)
-    await signed_in(db, client, admin["id"])
+    await signed_in(db, client, admin.id)
     ask = client.get("/staff/residents")
     assert ask.status_code == 200 and 'name="community"' in ask.text and "王秀英" not in ask.text
     heping = client.get("/staff/residents?community=heping")

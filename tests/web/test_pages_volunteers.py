@@ -23,7 +23,7 @@ async def two_outlets(db: Database) -> tuple[dict, int, int]:
     market = await outlets.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
     barber = await outlets.create_outlet(db, ADMIN, "xingfuli", "王师傅理发店", "partner")
     made["other_staff"] = (await community(db, "heping", "和平社区"))["staff"]
-    return made, int(market["id"]), int(barber["id"])
+    return made, market.id, barber.id
 
 
 def shown(page: str) -> list[str]:
@@ -49,18 +49,18 @@ async def test_staff_add_a_volunteer_for_one_outlet_then_let_them_serve_everywhe
     )
     assert added.status_code == 303, added.text
     vol = next(v for v in await users.list_volunteers(db, ADMIN, "xingfuli"))
-    assert added.headers["location"] == f"/staff/volunteers#v{vol['id']}"
+    assert added.headers["location"] == f"/staff/volunteers#v{vol.id}"
     assert shown(client.get("/staff/volunteers").text) == ["barber-vol 值班的兑换点： 王师傅理发店"]
     token = await auth.sign_in(db, "barber-vol", PASSWORD, ip="10.1.1.1", kind="web")
     me = await auth.principal_for(db, token)
     assert me is not None and me.role == "volunteer" and me.outlets == frozenset({barber})
 
-    both = send(client, f"/staff/volunteers/{vol['id']}/outlets", outlet=[str(market), str(barber)])
+    both = send(client, f"/staff/volunteers/{vol.id}/outlets", outlet=[str(market), str(barber)])
     assert both.status_code == 303
     assert shown(client.get("/staff/volunteers").text) == [
         "barber-vol 值班的兑换点： 幸福里积分超市、王师傅理发店"
     ]
-    none = send(client, f"/staff/volunteers/{vol['id']}/outlets")
+    none = send(client, f"/staff/volunteers/{vol.id}/outlets")
     assert none.status_code == 303
     assert shown(client.get("/staff/volunteers").text) == [
         "barber-vol 可以在本社区所有兑换点服务。"
@@ -89,10 +89,10 @@ async def test_another_community_s_staff_and_volunteers_cannot_choose_outlets(
         db, ADMIN, "market-vol", PASSWORD, "volunteer", "xingfuli", outlets=[market]
     )
     await signed_in(db, client, made["other_staff"])
-    assert send(client, f"/staff/volunteers/{vol['id']}/outlets").status_code == 404
+    assert send(client, f"/staff/volunteers/{vol.id}/outlets").status_code == 404
     assert "market-vol" not in client.get("/staff/volunteers").text
-    await signed_in(db, client, vol["id"])
+    await signed_in(db, client, vol.id)
     assert client.get("/staff/volunteers").status_code == 403
-    assert send(client, f"/staff/volunteers/{vol['id']}/outlets").status_code == 403
+    assert send(client, f"/staff/volunteers/{vol.id}/outlets").status_code == 403
     listed = await users.list_volunteers(db, ADMIN, "xingfuli")
-    assert [v["outlets"] for v in listed] == [[market]]
+    assert [v.outlets for v in listed] == [[market]]

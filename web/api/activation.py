@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
-from mall.people import residents
+from mall.people import credentials
 from web.api.fields import Code
 from web.deps import Db
 from web.session import client_ip
@@ -40,5 +40,5 @@ class ActivationController(Controller):
     async def activate(
         self, request: Request[Any, Any, Any], db: Db, data: JSONBody[Activate]
     ) -> Activated:
-        token, resident_id = await residents.activate(db, data.code, ip=client_ip(request))
+        token, resident_id = await credentials.activate(db, data.code, ip=client_ip(request))
         return Activated(token=token, resident_id=resident_id)

@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.shop import items, outlets, stock
+from mall.shop import items, outlets, stock, values
 from web.api.callers import SIGNED_IN, STAFF, USERS, allow
 from web.api.fields import NO_CONTROL, Id, IdempotencyKey, Name, Slug
 from web.deps import Caller, Db
@@ -133,9 +133,11 @@ class LowStock(msgspec.Struct):
     items: list[LowItem]
 
 
-def item(found: dict[str, Any]) -> Item:
-    picture = f"/pictures/{found['picture']}" if found["picture"] else None
-    return Item(**{f: found[f] for f in Item.__struct_fields__ if f != "picture"}, picture=picture)
+def item(found: values.Item) -> Item:
+    picture = f"/pictures/{found.picture}" if found.picture else None
+    return msgspec.structs.replace(
+        msgspec.convert(found, Item, from_attributes=True), picture=picture
+    )
 
 
 class CatalogController(Controller):
@@ -166,7 +168,7 @@ class CatalogController(Controller):
             data.kind,
             ip=client_ip(request),
         )
-        return Outlet(**{f: made[f] for f in Outlet.__struct_fields__})
+        return msgspec.convert(made, Outlet, from_attributes=True)
 
     @get(
         "/communities/{slug:str}/outlets",
@@ -178,9 +180,7 @@ class CatalogController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
     ) -> OutletList:
         found = await outlets.list_outlets(db, p, slug)
-        return OutletList(
-            outlets=[Outlet(**{f: o[f] for f in Outlet.__struct_fields__}) for o in found]
-        )
+        return OutletList(outlets=[msgspec.convert(o, Outlet, from_attributes=True) for o in found])
 
     @post(
         "/communities/{slug:str}/donors",
@@ -205,7 +205,7 @@ class CatalogController(Controller):
             data.kind,
             ip=client_ip(request),
         )
-        return Donor(id=made["id"], name=made["name"], kind=made["kind"])
+        return msgspec.convert(made, Donor, from_attributes=True)
 
     @get(
         "/communities/{slug:str}/donors",
@@ -217,7 +217,7 @@ class CatalogController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
     ) -> DonorList:
         found = await outlets.list_donors(db, p, slug)
-        return DonorList(donors=[Donor(id=d["id"], name=d["name"], kind=d["kind"]) for d in found])
+        return DonorList(donors=[msgspec.convert(d, Donor, from_attributes=True) for d in found])
 
     @post(
         "/communities/{slug:str}/items",
@@ -281,9 +281,7 @@ class CatalogController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
     ) -> LowStock:
         found = await stock.low_stock(db, p, slug)
-        return LowStock(
-            items=[LowItem(**{f: r[f] for f in LowItem.__struct_fields__}) for r in found]
-        )
+        return LowStock(items=[msgspec.convert(r, LowItem, from_attributes=True) for r in found])
 
     @post(
         "/outlets/{outlet_id:int}/stock",
@@ -320,7 +318,7 @@ class CatalogController(Controller):
             req_hash=idem.request_hash,
             ip=client_ip(request),
         )
-        return StockLevel(sku=made["sku"], level=made["level"])
+        return StockLevel(sku=made.sku, level=made.level)
 
     @get(
         "/outlets/{outlet_id:int}/stock",
@@ -335,8 +333,8 @@ class CatalogController(Controller):
     async def stock(
         self, request: Request[Any, Any, Any], db: Db, p: Caller, outlet_id: Id
     ) -> Stock:
-        _, found = await stock.outlet_stock(db, p, outlet_id)
-        return Stock(items=[Shelf(**{f: r[f] for f in Shelf.__struct_fields__}) for r in found])
+        found = await stock.outlet_stock(db, p, outlet_id)
+        return Stock(items=[msgspec.convert(r, Shelf, from_attributes=True) for r in found.goods])
 
 
 ROUTES: list[ControllerRouterHandler] = [CatalogController]

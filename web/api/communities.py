@@ -77,7 +77,7 @@ class CommunityController(Controller):
         made = await communities.create_community(
             db, p, data.slug, data.name, ip=client_ip(request)
         )
-        return Community(**made)
+        return msgspec.convert(made, Community, from_attributes=True)
 
     @post(
         "/communities/{slug:str}/grids",
@@ -103,7 +103,7 @@ class CommunityController(Controller):
             data.name,
             ip=client_ip(request),
         )
-        return Grid(**made)
+        return msgspec.convert(made, Grid, from_attributes=True)
 
     @post(
         "/communities/{slug:str}/budget/grants",
@@ -135,7 +135,7 @@ class CommunityController(Controller):
             req_hash=idem.request_hash,
             ip=client_ip(request),
         )
-        return Granted(balance=made["balance"], journal_id=made["journal_id"])
+        return Granted(balance=made.balance, journal_id=made.journal_id)
 
     @get(
         "/communities/{slug:str}/budget",

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
-from mall.people import residents
+from mall.people import credentials, residents
 from web.api.callers import RESIDENT, allow
 from web.api.fields import Before, Limit
 from web.api.residents import Passbook, Resident, passbook, resident
@@ -44,8 +44,8 @@ class MeController(Controller):
         description=("A new code on every call, valid for about a minute and for one checkout."),
     )
     async def pay_code(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> PayCode:
-        made = await residents.new_pay_code(db, p)
-        return PayCode(**made)
+        made = await credentials.new_pay_code(db, p)
+        return msgspec.convert(made, PayCode, from_attributes=True)
 
     @get(
         "/me/passbook",

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
 import ledger
-from mall.people import residents
+from mall.people import credentials, residents
 from web.api.callers import STAFF, allow
 from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
 from web.deps import Caller, Db
@@ -118,8 +118,8 @@ def passbook(statement: ledger.Statement) -> Passbook:
     )
 
 
-def resident(found: dict[str, Any]) -> Resident:
-    return Resident(**{f: found[f] for f in Resident.__struct_fields__})
+def resident(found: residents.Resident) -> Resident:
+    return msgspec.convert(found, Resident, from_attributes=True)
 
 
 class ResidentController(Controller):
@@ -151,7 +151,7 @@ class ResidentController(Controller):
             data.grid,
             ip=client_ip(request),
         )
-        return Registered(**made)
+        return msgspec.convert(made, Registered, from_attributes=True)
 
     @get(
         "/communities/{slug:str}/residents",
@@ -173,7 +173,9 @@ class ResidentController(Controller):
         limit: Limit = 50,
     ) -> ResidentList:
         found = await residents.list_residents(db, p, slug, query=q, grid=grid, limit=limit)
-        return ResidentList(residents=[Listed(**r) for r in found])
+        return ResidentList(
+            residents=[msgspec.convert(r, Listed, from_attributes=True) for r in found]
+        )
 
     @get(
         "/residents/{resident_id:int}",
@@ -201,8 +203,8 @@ class ResidentController(Controller):
     async def issue_activation(
         self, request: Request[Any, Any, Any], db: Db, p: Caller, resident_id: Id
     ) -> Activation:
-        made = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
-        return Activation(**made)
+        made = await credentials.issue_activation(db, p, resident_id, ip=client_ip(request))
+        return msgspec.convert(made, Activation, from_attributes=True)
 
     @post(
         "/residents/{resident_id:int}/card",
@@ -221,8 +223,8 @@ class ResidentController(Controller):
         resident_id: Id,
         data: JSONBody[NewCard],
     ) -> Card:
-        made = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
-        return Card(card_code=made["card_code"])
+        made = await credentials.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
+        return Card(card_code=made.card_code)
 
     @get(
         "/residents/{resident_id:int}/passbook",

@@ -69,7 +69,7 @@ class UserController(Controller):
             ip=client_ip(request),
             outlets=data.outlets,
         )
-        return User(**made)
+        return msgspec.convert(made, User, from_attributes=True)
 
     @put(
         "/users/{user_id:int}/outlets",
@@ -92,4 +92,4 @@ class UserController(Controller):
         chosen = await users.set_volunteer_outlets(
             db, p, user_id, data.outlets, ip=client_ip(request)
         )
-        return User(**chosen)
+        return msgspec.convert(chosen, User, from_attributes=True)

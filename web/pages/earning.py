@@ -21,7 +21,7 @@ from mall.db import Database
 from mall.earning import awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from mall.org import communities
-from mall.people import residents
+from mall.people import credentials, residents
 from web.deps import Db
 from web.idempotency import idempotency, new_key
 from web.pages.common import (
@@ -114,9 +114,9 @@ class EarningController(Controller):
         )
         chosen = []
         if picked:
-            everyone = {r["id"]: r for r in await residents.list_residents(db, p, slug, limit=200)}
+            everyone = {r.id: r for r in await residents.list_residents(db, p, slug, limit=200)}
             chosen = [everyone[i] for i in picked if i in everyone]
-        shown = chosen + [r for r in found if r["id"] not in picked]
+        shown = chosen + [r for r in found if r.id not in picked]
         return no_store(
             render(
                 request,
@@ -164,7 +164,7 @@ class EarningController(Controller):
         slug = community_of(p, form.get("community", ""))
         picked = ids(form.getall("picked", []))
         try:
-            found = await residents.find_resident_by_code(
+            found = await credentials.find_resident_by_code(
                 db,
                 p,
                 form.get("code", ""),
@@ -182,8 +182,8 @@ class EarningController(Controller):
                 error=message(exc),
                 status_code=form_status(exc),
             )
-        if found["id"] not in picked:
-            picked.append(found["id"])
+        if found.id not in picked:
+            picked.append(found.id)
         query = "&".join(f"picked={i}" for i in picked)
         if not p.community_slug:
             query += f"&community={slug}"

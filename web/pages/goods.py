@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES
 from mall.db import Database
 from mall.errors import N_, Invalid, MallError
-from mall.shop import items, outlets, pictures, stock
+from mall.shop import items, outlets, pictures, stock, values
 from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
@@ -52,8 +52,8 @@ def whole(value: str | None, what: str, *, optional: bool = False) -> int | None
         raise Invalid(N_("{what}: please enter a whole number."), what=_(what)) from None
 
 
-def by_category(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    return [(c, list(rows)) for c, rows in groupby(items, key=lambda i: i["category"])]
+def by_category(found: list[values.Item]) -> list[tuple[str, list[values.Item]]]:
+    return [(c, list(rows)) for c, rows in groupby(found, key=lambda i: i.category)]
 
 
 @dataclass
@@ -155,7 +155,7 @@ class GoodsController(Controller):
             )
         except MallError as exc:
             return await self._item_form(request, db, data, message(exc), form_status(exc))
-        return see_other(f"/staff/items/{made['id']}?saved=1")
+        return see_other(f"/staff/items/{made.id}?saved=1")
 
     async def _item_page(
         self,
@@ -173,15 +173,15 @@ class GoodsController(Controller):
         item = await items.get_item(db, p, item_id)
         if form is None:
             form = ItemForm(
-                sku=item["sku"],
-                name=item["name"],
-                kind=item["kind"],
-                price_points=str(item["price_points"]),
-                unit=item["unit"],
-                category=item["category"],
-                monthly_limit="" if item["monthly_limit"] is None else str(item["monthly_limit"]),
-                low_stock=str(item["low_stock"]),
-                active="1" if item["active"] else "",
+                sku=item.sku,
+                name=item.name,
+                kind=item.kind,
+                price_points=str(item.price_points),
+                unit=item.unit,
+                category=item.category,
+                monthly_limit="" if item.monthly_limit is None else str(item.monthly_limit),
+                low_stock=str(item.low_stock),
+                active="1" if item.active else "",
             )
         return no_store(
             render(
@@ -349,4 +349,4 @@ class GoodsController(Controller):
             )
         except MallError as exc:
             return await self._outlets(request, db, data, message(exc), form_status(exc))
-        return see_other(f"/staff/outlets/{made['id']}")
+        return see_other(f"/staff/outlets/{made.id}")

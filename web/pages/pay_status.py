@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
 from mall.counter import lookup
-from mall.people import codes, residents
+from mall.people import codes, credentials
 from web import qr
 from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS, local, no_store, resident, when
@@ -51,8 +51,8 @@ class PayStatusController(Controller):
         if state in ("fresh", "scanned") and until is not None:
             shown, expires = code.strip(), local(until).strftime("%H:%M:%S")
         else:
-            issued = await residents.new_pay_code(db, p)
-            shown, expires = issued["code"], local(issued["expires_at"]).strftime("%H:%M:%S")
+            issued = await credentials.new_pay_code(db, p)
+            shown, expires = issued.code, local(issued.expires_at).strftime("%H:%M:%S")
         return no_store(
             render(
                 request,

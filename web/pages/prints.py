@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from mall.access import STAFF_ROLES
 from mall.errors import CodeInvalid, MallError
-from mall.people import codes, residents
+from mall.people import codes, credentials, residents
 from mall.settings import Settings
 from web import qr
 from web.deps import AppSettings, Db
@@ -90,15 +90,15 @@ class PrintController(Controller):
         resident_id: FromPath[int],
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        issued = await residents.issue_activation(db, p, resident_id, ip=client_ip(request))
+        issued = await credentials.issue_activation(db, p, resident_id, ip=client_ip(request))
         response = see_other(f"/staff/residents/{resident_id}/activation")
         stash(
             response,
             settings,
             resident_id,
             "activation",
-            issued["code"],
-            int(issued["expires_at"].timestamp()),
+            issued.code,
+            int(issued.expires_at.timestamp()),
         )
         return response
 
@@ -113,14 +113,14 @@ class PrintController(Controller):
         p = await user(request, db, STAFF_ROLES)
         resident = await residents.get_resident(db, p, resident_id)
         found = stashed(request, settings, "activation")
-        url = residents.activation_url(found[0]) if found else None
+        url = credentials.activation_url(found[0]) if found else None
         return no_store(
             render(
                 request,
                 "staff/activation.html",
                 me=p,
                 resident=resident,
-                masked=residents.mask_name(resident["name"]),
+                masked=residents.mask_name(resident.name),
                 url=url,
                 qr=await qr.render(url, cache=True) if url else None,
                 expires=when(found[1]) if found and found[1] else None,
@@ -144,7 +144,7 @@ class PrintController(Controller):
                 "staff/card.html",
                 me=p,
                 resident=resident,
-                masked=residents.mask_name(resident["name"]),
+                masked=residents.mask_name(resident.name),
                 qr=await qr.render(found[0], cache=True) if found else None,
                 error=None,
             )
@@ -161,7 +161,9 @@ class PrintController(Controller):
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
-            issued = await residents.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
+            issued = await credentials.issue_card(
+                db, p, resident_id, data.pin, ip=client_ip(request)
+            )
         except MallError as exc:
             resident = await residents.get_resident(db, p, resident_id)
             return no_store(
@@ -171,11 +173,11 @@ class PrintController(Controller):
                     status_code=form_status(exc),
                     me=p,
                     resident=resident,
-                    masked=residents.mask_name(resident["name"]),
+                    masked=residents.mask_name(resident.name),
                     qr=None,
                     error=message(exc),
                 )
             )
         response = see_other(f"/staff/residents/{resident_id}/card")
-        stash(response, settings, resident_id, "card", issued["card_code"])
+        stash(response, settings, resident_id, "card", issued.card_code)
         return response

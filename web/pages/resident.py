@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 
 from mall.db import Database
 from mall.errors import MallError
-from mall.people import codes, residents
+from mall.people import codes, credentials, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
 from web.deps import AppSettings, Db
@@ -63,7 +63,7 @@ class ResidentController(Controller):
         self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
     ) -> Response[Any]:
         try:
-            await residents.check_activation(db, code)
+            await credentials.check_activation(db, code)
         except MallError as exc:
             return await self._code_problem(request, db, exc)
         return no_store(render(request, "resident/activate.html", code=code))
@@ -73,7 +73,7 @@ class ResidentController(Controller):
         self, request: Request[Any, Any, Any], db: Db, settings: AppSettings, code: FromPath[str]
     ) -> Response[Any]:
         try:
-            token, _ = await residents.activate(db, code, ip=client_ip(request))
+            token, _ = await credentials.activate(db, code, ip=client_ip(request))
         except MallError as exc:
             return await self._code_problem(request, db, exc)
         response = see_other("/me")
@@ -113,16 +113,16 @@ class ResidentController(Controller):
     @get("/me/pay")
     async def pay(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
-        issued = await residents.new_pay_code(db, p)
+        issued = await credentials.new_pay_code(db, p)
         return no_store(
             render(
                 request,
                 "resident/pay.html",
                 fragment="paycode",
-                code=issued["code"],
-                qr=await qr.render(issued["code"]),
-                digits=codes.pay_code_groups(issued["code"]),
-                expires=local(issued["expires_at"]).strftime("%H:%M:%S"),
+                code=issued.code,
+                qr=await qr.render(issued.code),
+                digits=codes.pay_code_groups(issued.code),
+                expires=local(issued.expires_at).strftime("%H:%M:%S"),
             )
         )
 

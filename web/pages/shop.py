@@ -35,8 +35,8 @@ class ShopController(Controller):
                 request,
                 "shop/browse.html",
                 me=p,
-                outlets=found["outlets"],
-                categories=found["categories"],
+                outlets=found.outlets,
+                categories=found.categories,
             )
         )
 

@@ -146,7 +146,7 @@ class StaffController(Controller):
                     error=message(exc),
                 )
             )
-        return see_other(f"/staff/residents/{created['id']}")
+        return see_other(f"/staff/residents/{created.id}")
 
     @get("/residents/{resident_id:int}")
     async def resident_page(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
@@ -82,10 +83,15 @@ class StockController(Controller):
         status: int = 200,
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        outlet, rows = await stock.outlet_stock(db, p, outlet_id)
+        shelves = await stock.outlet_stock(db, p, outlet_id)
+        outlet, rows = shelves.outlet, shelves.goods
         donors = await outlets.outlet_donors(db, p, outlet_id)
         moves = [
-            {**m, "when": when(m["at"]), "why": REASONS.get(m["reason"], m["reason"])}
+            {
+                **msgspec.structs.asdict(m),
+                "when": when(m.at),
+                "why": REASONS.get(m.reason, m.reason),
+            }
             for m in await stock.history(db, p, outlet_id, limit=15)
         ]
         done = request.query_params.get("done", "")
@@ -101,7 +107,7 @@ class StockController(Controller):
                 donors=donors,
                 moves=moves,
                 form=form or StockForm(key=new_key()),
-                done=next((r for r in rows if r["sku"] == done), None),
+                done=next((r for r in rows if r.sku == done), None),
                 error=error,
             )
         )
@@ -141,7 +147,7 @@ class StockController(Controller):
             return await self._stock_page(
                 request, db, outlet_id, form=data, error=form_error(exc), status=_status(exc)
             )
-        return see_other(f"/staff/outlets/{outlet_id}?done={made['sku']}")
+        return see_other(f"/staff/outlets/{outlet_id}?done={made.sku}")
 
     @get("/outlets/{outlet_id:int}/stocktake")
     async def stocktake_page(
@@ -162,15 +168,15 @@ class StockController(Controller):
         status: int = 200,
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        outlet, rows = await stock.outlet_stock(db, p, outlet_id)
+        shelves = await stock.outlet_stock(db, p, outlet_id)
         return no_store(
             render(
                 request,
                 "shop/stocktake.html",
                 status_code=status,
                 me=p,
-                outlet=outlet,
-                rows=rows,
+                outlet=shelves.outlet,
+                rows=shelves.goods,
                 typed=typed or {},
                 memo=memo,
                 key=key or new_key(),

@@ -58,7 +58,7 @@ class VolunteerController(Controller):
             return await self._page(
                 request, db, p, slug, entered=entered, error=error, status=status
             )
-        return see_other(self._here(p, slug, f"#v{made['id']}"))
+        return see_other(self._here(p, slug, f"#v{made.id}"))
 
     @post("/{user_id:int}/outlets")
     async def choose_outlets(
@@ -107,7 +107,7 @@ class VolunteerController(Controller):
                 slug=slug,
                 volunteers=volunteers,
                 outlets=found,
-                names={o["id"]: o["name"] for o in found},
+                names={o.id: o.name for o in found},
                 entered=entered or {"username": "", "outlets": []},
                 error=error,
             )

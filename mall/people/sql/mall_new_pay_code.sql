@@ -1,4 +1,4 @@
--- Mirrors mall.people.residents.new_pay_code (its SQLite path inserts the same row). PostgreSQL only.
+-- Mirrors mall.people.credentials.new_pay_code (its SQLite path inserts the same row). PostgreSQL only.
 CREATE OR REPLACE FUNCTION mall_new_pay_code(
     p_ident text, p_resident bigint, p_at timestamptz, p_expires timestamptz
 ) RETURNS void LANGUAGE plpgsql VOLATILE AS $$

@@ -23,7 +23,7 @@ from mall.access import Principal
 from mall.counter import checkout, housekeeping, orders, reservations
 from mall.counter.values import Receipt
 from mall.db import Database, open_database
-from mall.people import residents
+from mall.people import credentials
 from tests.conftest import ENGINE
 from tests.shop_fixtures import ADMIN, Shop, build_shop
 from tests.support import (
@@ -120,8 +120,8 @@ class World:
         return name
 
     async def card(self, name: str, rid: int, pin: str) -> str:
-        made = await residents.issue_card(self.db, self.shop.staff, rid, pin)
-        self.codes[name] = made["card_code"]
+        made = await credentials.issue_card(self.db, self.shop.staff, rid, pin)
+        self.codes[name] = made.card_code
         return name
 
     async def sql(self, statement: str, *args: Any) -> None:

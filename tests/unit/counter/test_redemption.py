@@ -29,7 +29,7 @@ from mall.errors import (
     NotFound,
 )
 from mall.org import points
-from mall.people import auth, residents, users
+from mall.people import auth, credentials, residents, users
 from tests.conftest import ENGINE
 from tests.shop_fixtures import Shop, build_shop, open_outlet
 from tests.support import race
@@ -259,7 +259,7 @@ async def test_card_and_pin_pay_without_using_the_card_up_and_lock_after_wrong_p
 ) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("张桂兰", 100)
-    card = (await residents.issue_card(db, shop.staff, rid, "2580"))["card_code"]
+    card = (await credentials.issue_card(db, shop.staff, rid, "2580")).card_code
     with pytest.raises(Invalid):
         await check_out(shop, card, [("soap", 1)], "c0")  # no PIN
     await check_out(shop, card, [("soap", 1)], "c1", pin="2580")
@@ -267,7 +267,7 @@ async def test_card_and_pin_pay_without_using_the_card_up_and_lock_after_wrong_p
     found = await lookup.lookup(db, shop.volunteer, shop.outlet, card, "2580")
     assert found.resident == Person(id=rid, display_name="张*兰")
     await check_out(shop, found.counter_code, [("soap", 1)], "c3")  # the visit's pay code
-    for n in range(residents.MAX_WRONG_PINS):
+    for n in range(credentials.MAX_WRONG_PINS):
         with pytest.raises(Invalid):
             await check_out(shop, card, [("soap", 1)], f"w{n}", pin="1111")
     with pytest.raises(Forbidden):
@@ -307,7 +307,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     vol = shop.volunteer.user_id
     assert vol is not None
     chosen = await users.set_volunteer_outlets(db, shop.staff, vol, [barber])
-    assert chosen["outlets"] == [barber]
+    assert chosen.outlets == [barber]
     p, token = await signed_in(db, vol)
     assert p.outlets == frozenset({barber})
     assert [o.id for o in await orders.counter_outlets(db, p)] == [barber]
@@ -327,7 +327,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
         served = await conn.fetch("SELECT outlet FROM mall_order WHERE user_id = ?", vol)
     assert [r["outlet"] for r in served] == [barber]
     # none chosen: every outlet again, at once (the remembered session is looked up again)
-    assert (await users.set_volunteer_outlets(db, shop.staff, vol, []))["outlets"] == []
+    assert (await users.set_volunteer_outlets(db, shop.staff, vol, [])).outlets == []
     p = await auth.principal_for(db, token)
     assert p is not None and p.outlets is None
     assert {o.id for o in await orders.counter_outlets(db, p)} == {shop.outlet, barber}

@@ -27,7 +27,7 @@ from mall.errors import (
     NotFound,
 )
 from mall.org import communities, points
-from mall.people import codes, residents, users
+from mall.people import codes, credentials, residents, users
 from mall.settings import get_settings
 from tests.support import on_database, race
 
@@ -70,9 +70,9 @@ async def place(db: Database, n: int = 3, budget: int = 1000) -> Place:
             Principal(
                 kind="user",
                 session_id=0,
-                community_id=c["id"],
+                community_id=c.id,
                 community_slug=slug + "x",
-                user_id=user["id"],
+                user_id=user.id,
                 role="staff",
                 username=f"staff-{slug}",
             )
@@ -80,11 +80,9 @@ async def place(db: Database, n: int = 3, budget: int = 1000) -> Place:
         count = n if slug == "a" else 1
         people[slug] = [
             resident_principal(
-                c["id"],
+                c.id,
                 slug + "x",
-                (await residents.create_resident(db, ADMIN, slug + "x", f"居民{i}", None, None))[
-                    "id"
-                ],
+                (await residents.create_resident(db, ADMIN, slug + "x", f"居民{i}", None, None)).id,
             )
             for i in range(count)
         ]
@@ -353,17 +351,17 @@ async def test_check_in_only_within_the_time_window_and_while_open(db: Database)
 async def test_staff_check_in_a_resident_by_pay_code_or_card_once(db: Database) -> None:
     p = await place(db, n=2)
     activity_id = await publish(db, p.staff)
-    pay = await residents.new_pay_code(db, p.residents[0])
-    done = await checkin.record_attendance(db, p.staff, activity_id, pay["code"])
+    pay = await credentials.new_pay_code(db, p.residents[0])
+    done = await checkin.record_attendance(db, p.staff, activity_id, pay.code)
     assert done["resident_id"] == p.residents[0].resident_id and done["name"] == "居民0"
     with pytest.raises(AlreadyCheckedIn):
-        await checkin.record_attendance(db, p.staff, activity_id, pay["code"])
+        await checkin.record_attendance(db, p.staff, activity_id, pay.code)
     with pytest.raises(AlreadyCheckedIn):  # and the pay code was not used up by it
         await checkin.check_in(db, p.residents[0], activity_id, code_now(activity_id))
-    card = await residents.issue_card(db, ADMIN, p.residents[1].resident_id, "2580")
+    card = await credentials.issue_card(db, ADMIN, p.residents[1].resident_id, "2580")
     with pytest.raises(Invalid, match="Wrong PIN"):
-        await checkin.record_attendance(db, p.staff, activity_id, card["card_code"], "1357")
-    await checkin.record_attendance(db, p.staff, activity_id, card["card_code"], "2580")
+        await checkin.record_attendance(db, p.staff, activity_id, card.card_code, "1357")
+    await checkin.record_attendance(db, p.staff, activity_id, card.card_code, "2580")
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert [s["checked_in_by"] for s in shown["signups"]] == ["staff-a", "staff-a"]
     async with db.connection() as conn:
@@ -378,14 +376,14 @@ async def test_staff_cannot_check_in_a_code_of_another_community_or_a_bad_code(
 ) -> None:
     p = await place(db, n=1)
     activity_id = await publish(db, p.staff)
-    theirs = await residents.new_pay_code(db, p.outsider)
+    theirs = await credentials.new_pay_code(db, p.outsider)
     with pytest.raises(CodeInvalid):
-        await checkin.record_attendance(db, p.staff, activity_id, theirs["code"])
+        await checkin.record_attendance(db, p.staff, activity_id, theirs.code)
     with pytest.raises(CodeInvalid):
         await checkin.record_attendance(db, p.staff, activity_id, "12345")
     with pytest.raises(NotFound):
-        mine = await residents.new_pay_code(db, p.residents[0])
-        await checkin.record_attendance(db, p.other_staff, activity_id, mine["code"])
+        mine = await credentials.new_pay_code(db, p.residents[0])
+        await checkin.record_attendance(db, p.other_staff, activity_id, mine.code)
     assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 0
 
 

@@ -30,14 +30,14 @@ async def setup(db: Database, budget: int = 1000, **rule: int) -> tuple[Principa
     staff = Principal(
         kind="user",
         session_id=0,
-        community_id=made["id"],
+        community_id=made.id,
         community_slug=SLUG,
-        user_id=user["id"],
+        user_id=user.id,
         username="maple-staff",
         role="staff",
     )
     people = [
-        (await residents.create_resident(db, ADMIN, SLUG, name, None, None))["id"]
+        (await residents.create_resident(db, ADMIN, SLUG, name, None, None)).id
         for name in ("王秀英", "李建国", "张桂兰")
     ]
     await communities.grant_budget(db, ADMIN, SLUG, budget, "", idempotency_key="grant")
@@ -153,7 +153,7 @@ async def test_approving_rechecks_caps_against_other_awards(db: Database) -> Non
     checker_user = await users.create_user_unchecked(
         db, "maple-staff2", "correct horse", "staff", SLUG
     )
-    checker = replace(staff, user_id=checker_user["id"], username="maple-staff2")
+    checker = replace(staff, user_id=checker_user.id, username="maple-staff2")
     first = await awards.create_award(db, staff, SLUG, "r", [one], "甲", idempotency_key="a")
     second = await awards.create_award(db, staff, SLUG, "r", [one], "乙", idempotency_key="b")
     assert first["status"] == second["status"] == "pending_approval"

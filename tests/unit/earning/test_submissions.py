@@ -28,11 +28,11 @@ SLUG = "maple"
 
 async def filer(db: Database) -> Principal:
     made = await communities.create_community(db, ADMIN, SLUG, "枫林社区")
-    rid = (await residents.create_resident(db, ADMIN, SLUG, "王秀英", None, None))["id"]
+    rid = (await residents.create_resident(db, ADMIN, SLUG, "王秀英", None, None)).id
     return Principal(
         kind="resident",
         session_id=0,
-        community_id=made["id"],
+        community_id=made.id,
         community_slug=SLUG,
         role="resident",
         resident_id=rid,

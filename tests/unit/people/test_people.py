@@ -21,7 +21,7 @@ from mall.errors import (
     Unauthenticated,
 )
 from mall.org import communities
-from mall.people import auth, residents, users
+from mall.people import auth, credentials, residents, users
 from tests.support import on_database, race
 
 ADMIN = Principal(
@@ -44,7 +44,7 @@ async def setup(db: Database) -> tuple[Principal, Principal]:
             Principal(
                 kind="user",
                 session_id=0,
-                community_id=community["id"],
+                community_id=community.id,
                 community_slug=f"c-{slug}",
                 role="staff",
                 username=f"staff-{slug}",
@@ -78,7 +78,7 @@ async def test_duplicate_community_is_already_exists(db: Database) -> None:
 async def test_staff_may_create_volunteers_only_in_their_own_community(db: Database) -> None:
     staff_a, _ = await setup(db)
     volunteer = await users.create_user(db, staff_a, "vol1", PASSWORD, "volunteer", None)
-    assert volunteer["role"] == "volunteer"
+    assert volunteer.role == "volunteer"
     with pytest.raises(Forbidden):
         await users.create_user(db, staff_a, "boss", PASSWORD, "staff", "c-a")
     with pytest.raises(Forbidden):
@@ -192,36 +192,36 @@ async def test_a_lookup_that_overlaps_a_sign_out_is_not_remembered(
 async def test_activation_binds_one_phone_and_reissuing_signs_it_out(db: Database) -> None:
     staff_a, _ = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", None)
-    first = await residents.issue_activation(db, staff_a, resident["id"])
-    assert first["url"].endswith("/a/" + first["code"])
-    token, resident_id = await residents.activate(db, first["code"])
-    assert resident_id == resident["id"]
+    first = await credentials.issue_activation(db, staff_a, resident.id)
+    assert first.url.endswith("/a/" + first.code)
+    token, resident_id = await credentials.activate(db, first.code)
+    assert resident_id == resident.id
     me = await auth.principal_for(db, token)
     assert me is not None and me.role == "resident" and me.name == "王秀英"
     with pytest.raises(CodeUsed):
-        await residents.activate(db, first["code"])
-    await residents.issue_activation(db, staff_a, resident["id"])
+        await credentials.activate(db, first.code)
+    await credentials.issue_activation(db, staff_a, resident.id)
     assert await auth.principal_for(db, token) is None
 
 
 async def test_an_expired_activation_code_is_code_expired(db: Database) -> None:
     staff_a, _ = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "李建国", None, None)
-    issued = await residents.issue_activation(db, staff_a, resident["id"])
+    issued = await credentials.issue_activation(db, staff_a, resident.id)
     async with db.transaction() as conn:
         await conn.execute(
-            "UPDATE mall_code SET expires_at = ?", issued["expires_at"] - timedelta(days=30)
+            "UPDATE mall_code SET expires_at = ?", issued.expires_at - timedelta(days=30)
         )
     with pytest.raises(CodeExpired):
-        await residents.activate(db, issued["code"])
+        await credentials.activate(db, issued.code)
 
 
 async def test_a_card_code_is_not_an_activation_code(db: Database) -> None:
     staff_a, _ = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
-    card = await residents.issue_card(db, staff_a, resident["id"], "4826")
+    card = await credentials.issue_card(db, staff_a, resident.id, "4826")
     with pytest.raises(CodeInvalid):
-        await residents.activate(db, card["card_code"])
+        await credentials.activate(db, card.card_code)
 
 
 @pytest.mark.parametrize("pin", ["12", "1234567", "abcd", "1111", "1234", "9876"])
@@ -229,15 +229,15 @@ async def test_weak_or_malformed_pins_are_refused(db: Database, pin: str) -> Non
     staff_a, _ = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
     with pytest.raises(Invalid):
-        await residents.issue_card(db, staff_a, resident["id"], pin)
+        await credentials.issue_card(db, staff_a, resident.id, pin)
 
 
 async def test_staff_of_another_community_cannot_see_a_resident(db: Database) -> None:
     staff_a, staff_b = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", None, None)
-    for call in (residents.get_resident, residents.issue_activation):
+    for call in (residents.get_resident, credentials.issue_activation):
         with pytest.raises(NotFound):
-            await call(db, staff_b, resident["id"])
+            await call(db, staff_b, resident.id)
     assert await residents.list_residents(db, staff_b, "c-b") == []
     with pytest.raises(Forbidden):
         await residents.list_residents(db, staff_b, "c-a")
@@ -248,7 +248,7 @@ async def test_residents_are_found_by_name_phone_or_grid(db: Database) -> None:
     await communities.create_grid(db, staff_a, "c-a", "g1", "第一网格")
     await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", "g1")
     await residents.create_resident(db, staff_a, "c-a", "李建国", "13900000002", None)
-    names = lambda rows: [r["name"] for r in rows]  # noqa: E731
+    names = lambda rows: [r.name for r in rows]  # noqa: E731
     assert names(await residents.list_residents(db, staff_a, "c-a", query="秀英")) == ["王秀英"]
     assert names(await residents.list_residents(db, staff_a, "c-a", query="1390")) == ["李建国"]
     assert names(await residents.list_residents(db, staff_a, "c-a", grid="g1")) == ["王秀英"]
@@ -269,7 +269,7 @@ async def test_every_privileged_action_is_in_the_audit_log(db: Database) -> None
     resident = await residents.create_resident(
         db, staff_a, "c-a", "王秀英", None, None, ip="10.0.0.9"
     )
-    await residents.issue_activation(db, staff_a, resident["id"], ip="10.0.0.9")
+    await credentials.issue_activation(db, staff_a, resident.id, ip="10.0.0.9")
     async with db.connection() as conn:
         community = await conn.fetchval("SELECT id FROM mall_community WHERE slug = 'c-a'")
         entries = await audit.entries(conn, community)
@@ -278,25 +278,25 @@ async def test_every_privileged_action_is_in_the_audit_log(db: Database) -> None
         "resident.create",
         "community.create",
     ]
-    assert entries[0].ip == "10.0.0.9" and entries[0].target == f"resident:{resident['id']}"
+    assert entries[0].ip == "10.0.0.9" and entries[0].target == f"resident:{resident.id}"
 
 
 async def test_a_card_opens_with_its_pin_and_blocks_after_five_wrong_ones(db: Database) -> None:
     staff_a, staff_b = await setup(db)
     resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
-    card = (await residents.issue_card(db, staff_a, resident["id"], "4826"))["card_code"]
-    assert await residents.resident_for_card(db, staff_a, card, "4826") == resident["id"]
+    card = (await credentials.issue_card(db, staff_a, resident.id, "4826")).card_code
+    assert await credentials.resident_for_card(db, staff_a, card, "4826") == resident.id
     with pytest.raises(CodeInvalid):  # another community's counter learns nothing
-        await residents.resident_for_card(db, staff_b, card, "4826")
-    for _ in range(residents.MAX_WRONG_PINS):
+        await credentials.resident_for_card(db, staff_b, card, "4826")
+    for _ in range(credentials.MAX_WRONG_PINS):
         with pytest.raises(Invalid):
-            await residents.resident_for_card(db, staff_a, card, "0000")
+            await credentials.resident_for_card(db, staff_a, card, "0000")
     with pytest.raises(Forbidden):  # blocked, even with the right PIN
-        await residents.resident_for_card(db, staff_a, card, "4826")
-    fresh = (await residents.issue_card(db, staff_a, resident["id"], "5937"))["card_code"]
+        await credentials.resident_for_card(db, staff_a, card, "4826")
+    fresh = (await credentials.issue_card(db, staff_a, resident.id, "5937")).card_code
     with pytest.raises(CodeInvalid):  # the old card is revoked
-        await residents.resident_for_card(db, staff_a, card, "4826")
-    assert await residents.resident_for_card(db, staff_a, fresh, "5937") == resident["id"]
+        await credentials.resident_for_card(db, staff_a, card, "4826")
+    assert await credentials.resident_for_card(db, staff_a, fresh, "5937") == resident.id
 
 
 def test_forty_attempts_at_once_get_exactly_the_thirty_the_limit_allows(db_url: str) -> None:
@@ -313,22 +313,20 @@ def test_wrong_pins_sent_at_once_are_counted_one_by_one(db_url: str) -> None:
     async def build(db: Database) -> tuple[Principal, str]:
         staff_a, _ = await setup(db)
         resident = await residents.create_resident(db, staff_a, "c-a", "张桂兰", None, None)
-        return staff_a, (await residents.issue_card(db, staff_a, resident["id"], "4826"))[
-            "card_code"
-        ]
+        return staff_a, (await credentials.issue_card(db, staff_a, resident.id, "4826")).card_code
 
     staff_a, card = on_database(db_url, build)
 
     async def work(db: Database, i: int) -> int:
-        return await residents.resident_for_card(db, staff_a, card, f"{i:04d}", ip=f"10.0.0.{i}")
+        return await credentials.resident_for_card(db, staff_a, card, f"{i:04d}", ip=f"10.0.0.{i}")
 
     results = race(db_url, 20, work)  # twenty wrong PINs (0000-0019) from twenty counters
-    assert sum(isinstance(r, Invalid) for r in results) == residents.MAX_WRONG_PINS, results
+    assert sum(isinstance(r, Invalid) for r in results) == credentials.MAX_WRONG_PINS, results
     assert all(isinstance(r, (Invalid, Forbidden)) for r in results), results
 
     async def after(db: Database) -> None:
         with pytest.raises(Forbidden):  # blocked, even with the right PIN
-            await residents.resident_for_card(db, staff_a, card, "4826")
+            await credentials.resident_for_card(db, staff_a, card, "4826")
 
     on_database(db_url, after)
 
@@ -358,12 +356,12 @@ def test_one_activation_link_opened_on_ten_phones_at_once_binds_one(db_url: str)
     async def build(db: Database) -> str:
         staff_a, _ = await setup(db)
         resident = await residents.create_resident(db, staff_a, "c-a", "王秀英", None, None)
-        return (await residents.issue_activation(db, staff_a, resident["id"]))["code"]
+        return (await credentials.issue_activation(db, staff_a, resident.id)).code
 
     code = on_database(db_url, build)
 
     async def work(db: Database, i: int) -> tuple[str, int]:
-        return await residents.activate(db, code, ip=f"10.0.3.{i}")
+        return await credentials.activate(db, code, ip=f"10.0.3.{i}")
 
     results = race(db_url, 10, work)
     won = [r for r in results if isinstance(r, tuple)]
