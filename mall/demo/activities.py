@@ -11,7 +11,7 @@ from typing import Any
 
 from mall.access import Principal
 from mall.db import Database
-from mall.earning import activities, checkin
+from mall.earning import activities, checkin, signups
 from mall.people import credentials
 
 PAST = [
@@ -68,7 +68,7 @@ async def _publish(
         place=place,
         description="请穿方便活动的衣服，到场后用手机扫屏幕上的二维码签到。",
     )
-    return int(made["id"])
+    return made.id
 
 
 async def load(
@@ -87,12 +87,12 @@ async def load(
     activity_id = await _publish(db, staff, slug, now_on, today - timedelta(minutes=30))
     signed = rng.sample(resident_ids, k=min(4, len(resident_ids)))
     for resident_id in signed:
-        await activities.sign_up(db, _resident(staff, resident_id), activity_id)
-    code = (await checkin.checkin_code(db, staff, activity_id))["code"]
+        await signups.sign_up(db, _resident(staff, resident_id), activity_id)
+    code = (await checkin.checkin_code(db, staff, activity_id)).code
     for resident_id in signed[:2]:
         await checkin.check_in(db, _resident(staff, resident_id), activity_id, code)
     for spec in UPCOMING:
         activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
         for resident_id in rng.sample(resident_ids, k=min(spec[3] + 2, len(resident_ids))):
-            await activities.sign_up(db, _resident(staff, resident_id), activity_id)
+            await signups.sign_up(db, _resident(staff, resident_id), activity_id)
     return []

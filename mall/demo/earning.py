@@ -114,7 +114,7 @@ async def load(
     a, b, c, d, e = rng.sample(resident_ids, 5)
 
     async def file(who: int, kind: str, title: str, body: str) -> int:
-        return int((await submissions.file(db, _resident(first, who), kind, title, body))["id"])
+        return (await submissions.file(db, _resident(first, who), kind, title, body)).id
 
     await file(
         a, "proposal", "小区东门增设非机动车棚", "电动车停在楼道里不安全，建议在东门空地搭车棚。"

@@ -4,4 +4,13 @@ with check-in and settlement, and residents' submissions (proposals, dispute rep
 Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of the shop and the counter.
 """
 
-__all__ = ["activities", "awards", "rules", "submissions"]
+__all__ = [
+    "activities",
+    "award_records",
+    "awards",
+    "checkin",
+    "rules",
+    "signups",
+    "submissions",
+    "values",
+]

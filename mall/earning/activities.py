@@ -1,29 +1,27 @@
-"""Recruitment calls (招募令): staff publish an activity with its capacity, time and points; residents
-sign up (with a waiting list) or cancel; everyone reads what is open. Check-in and settlement are
-in ``checkin``.
+"""Recruitment calls (招募令): staff publish an activity with its capacity, time and points;
+everyone reads what is open, staff with every sign-up, a resident with their own place. Signing up
+and cancelling are in ``signups``, check-in and settlement in ``checkin``.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 import ledger
 from mall import access, text
 from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
+from mall.earning.values import Activity, SignupStatus
 from mall.errors import (
     N_,
-    AlreadyExists,
     Invalid,
     NotFound,
 )
 from mall.org.points import PATHS
-
-#: Seconds one check-in code is shown before the next; a code is accepted in its own window and
-#: the next one (a scan at the edge still works), so a photographed code dies within a minute.
-
 
 MAX_POINTS = 10_000
 
@@ -31,9 +29,11 @@ MAX_CAPACITY = 10_000
 
 MAX_DAYS = 31
 
-OPEN, SETTLED, CANCELLED = "open", "settled", "cancelled"
-
-CONFIRMED, WAITING = "confirmed", "waiting"
+OPEN: Literal["open"] = "open"
+SETTLED: Literal["settled"] = "settled"
+CANCELLED: Literal["cancelled"] = "cancelled"
+CONFIRMED: Literal["confirmed"] = "confirmed"
+WAITING: Literal["waiting"] = "waiting"
 
 _COLUMNS = (
     "a.id, a.community, a.title, a.description, a.path, a.points, a.capacity, a.starts_at, "
@@ -50,6 +50,51 @@ _COUNTS = (
 )
 
 
+class Signup(msgspec.Struct, frozen=True, kw_only=True):
+    """One resident on an activity's list, as staff see it."""
+
+    resident_id: int
+    name: str
+    status: SignupStatus
+    position: int | None
+    """Place on the waiting list (1 = next), if waiting."""
+    signed_up_at: datetime
+    checked_in_at: datetime | None
+    checked_in_by: str | None
+    """The staff member who checked the resident in; ``None`` when they scanned themselves."""
+
+
+class ActivityForStaff(Activity, frozen=True, kw_only=True):
+    """An activity with every sign-up and check-in."""
+
+    signups: list[Signup]
+
+
+class ActivityForResident(Activity, frozen=True, kw_only=True):
+    """An activity with the signed-in resident's own place on it."""
+
+    my_status: SignupStatus | None
+    my_position: int | None
+    my_checked_in_at: datetime | None
+
+
+class MyActivities(msgspec.Struct, frozen=True, kw_only=True):
+    """What a resident's activities page lists."""
+
+    upcoming: list[ActivityForResident]
+    """Open and not over yet, soonest first."""
+    mine: list[ActivityForResident]
+    """Every activity they signed up for or attended, latest first."""
+
+
+class PublishedActivity(msgspec.Struct, frozen=True, kw_only=True):
+    """A recruitment call just published."""
+
+    id: int
+    title: str
+    community: str
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -61,7 +106,7 @@ async def _row(
     roles: tuple[str, ...],
     *,
     lock: bool = False,
-) -> dict[str, Any]:
+) -> Activity:
     """The activity, if ``p`` has one of ``roles`` in its community; locked when asked."""
     access.require(p, roles)
     if not isinstance(activity_id, int) or not 0 < activity_id <= MAX_ID:
@@ -80,32 +125,29 @@ async def _row(
     return _shape(row)
 
 
-def _shape(row: Any) -> dict[str, Any]:
-    found = {
-        key: row[key]
-        for key in (
-            "id",
-            "title",
-            "description",
-            "path",
-            "points",
-            "capacity",
-            "starts_at",
-            "ends_at",
-            "place",
-            "status",
-            "journal_id",
-            "settled_at",
-            "confirmed",
-            "waiting",
-            "checked_in",
-        )
-    }
-    found.update(community=row["slug"], community_id=row["community"], book=row["book"])
-    for key in ("confirmed", "waiting", "checked_in"):
-        found[key] = int(found[key])
-    found["places_left"] = max(0, found["capacity"] - found["confirmed"])
-    return found
+def _shape(row: ledger.Row) -> Activity:
+    confirmed = int(row["confirmed"])
+    return Activity(
+        id=row["id"],
+        community=row["slug"],
+        community_id=row["community"],
+        book=row["book"],
+        title=row["title"],
+        description=row["description"],
+        path=row["path"],
+        points=row["points"],
+        capacity=row["capacity"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        place=row["place"],
+        status=row["status"],
+        journal_id=row["journal_id"],
+        settled_at=row["settled_at"],
+        confirmed=confirmed,
+        waiting=int(row["waiting"]),
+        checked_in=int(row["checked_in"]),
+        places_left=max(0, row["capacity"] - confirmed),
+    )
 
 
 async def _waiting_position(conn: ledger.Connection, activity_id: int, signup: Any) -> int | None:
@@ -131,26 +173,45 @@ async def _signup(conn: ledger.Connection, activity_id: int, resident_id: int) -
     )
 
 
-async def _mine(conn: ledger.Connection, found: dict[str, Any], resident_id: int) -> dict[str, Any]:
+async def _mine(conn: ledger.Connection, found: Activity, resident_id: int) -> ActivityForResident:
     """The resident's own place on the list: status, waiting position, check-in time."""
-    signup = await _signup(conn, found["id"], resident_id)
-    found["my_status"] = signup["status"] if signup else None
-    found["my_position"] = await _waiting_position(conn, found["id"], signup)
-    found["my_checked_in_at"] = signup["checked_in_at"] if signup else None
-    return found
+    signup = await _signup(conn, found.id, resident_id)
+    return ActivityForResident(
+        **msgspec.structs.asdict(found),
+        my_status=signup["status"] if signup else None,
+        my_position=await _waiting_position(conn, found.id, signup),
+        my_checked_in_at=signup["checked_in_at"] if signup else None,
+    )
 
 
-async def get_activity(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
+async def get_activity(
+    db: Database, p: Principal, activity_id: int
+) -> ActivityForStaff | ActivityForResident:
     """One activity. Staff also get the list of sign-ups; a resident gets their own place."""
+    access.require(p, STAFF_ROLES + ("resident",))
+    if p.role == "resident":
+        return await activity_for_resident(db, p, activity_id)
+    return await activity_for_staff(db, p, activity_id)
+
+
+async def activity_for_staff(db: Database, p: Principal, activity_id: int) -> ActivityForStaff:
+    """One activity with every sign-up and check-in (staff of its community)."""
     async with db.connection() as conn:
-        found = await _row(conn, p, activity_id, STAFF_ROLES + ("resident",))
-        if p.role == "resident":
-            return await _mine(conn, found, p.own_resident)
-        found["signups"] = await _list_of(conn, activity_id)
-    return found
+        found = await _row(conn, p, activity_id, STAFF_ROLES)
+        signups = await _list_of(conn, activity_id)
+    return ActivityForStaff(**msgspec.structs.asdict(found), signups=signups)
 
 
-async def _list_of(conn: ledger.Connection, activity_id: int) -> list[dict[str, Any]]:
+async def activity_for_resident(
+    db: Database, p: Principal, activity_id: int
+) -> ActivityForResident:
+    """One activity with the signed-in resident's own place (a resident of its community)."""
+    async with db.connection() as conn:
+        found = await _row(conn, p, activity_id, ("resident",))
+        return await _mine(conn, found, p.own_resident)
+
+
+async def _list_of(conn: ledger.Connection, activity_id: int) -> list[Signup]:
     rows = await conn.fetch(
         "SELECT s.resident, r.name, s.status, s.created_at, s.checked_in_at, u.username "
         "FROM mall_signup s JOIN mall_resident r ON r.id = s.resident "
@@ -164,22 +225,22 @@ async def _list_of(conn: ledger.Connection, activity_id: int) -> list[dict[str, 
         if r["status"] == WAITING:
             position += 1
         found.append(
-            {
-                "resident_id": r["resident"],
-                "name": r["name"],
-                "status": r["status"],
-                "position": position if r["status"] == WAITING else None,
-                "signed_up_at": r["created_at"],
-                "checked_in_at": r["checked_in_at"],
-                "checked_in_by": r["username"],
-            }
+            Signup(
+                resident_id=r["resident"],
+                name=r["name"],
+                status=r["status"],
+                position=position if r["status"] == WAITING else None,
+                signed_up_at=r["created_at"],
+                checked_in_at=r["checked_in_at"],
+                checked_in_by=r["username"],
+            )
         )
     return found
 
 
 async def community_activities(
     db: Database, p: Principal, slug: str, *, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[Activity]:
     """A community's activities, the latest start first (its staff and its residents)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES + ("resident",))
@@ -193,7 +254,7 @@ async def community_activities(
     return [_shape(r) for r in rows]
 
 
-async def my_activities(db: Database, p: Principal) -> dict[str, Any]:
+async def my_activities(db: Database, p: Principal) -> MyActivities:
     """For the signed-in resident: ``upcoming`` (open, not over, soonest first) and ``mine``
     (every activity they signed up for or attended, latest first), each with their own place."""
     access.require(p, ["resident"])
@@ -213,10 +274,10 @@ async def my_activities(db: Database, p: Principal) -> dict[str, Any]:
             "WHERE m.status <> 'cancelled' ORDER BY a.starts_at DESC, a.id DESC LIMIT 100",
             p.resident_id,
         )
-        return {
-            "upcoming": [await _mine(conn, _shape(r), p.own_resident) for r in upcoming],
-            "mine": [await _mine(conn, _shape(r), p.own_resident) for r in mine],
-        }
+        return MyActivities(
+            upcoming=[await _mine(conn, _shape(r), p.own_resident) for r in upcoming],
+            mine=[await _mine(conn, _shape(r), p.own_resident) for r in mine],
+        )
 
 
 def _description(value: str | None) -> str:
@@ -255,7 +316,7 @@ async def create_activity(
     place: str,
     description: str = "",
     ip: str = "",
-) -> dict[str, Any]:
+) -> PublishedActivity:
     """Publish a recruitment call (staff of the community)."""
     access.require(p, STAFF_ROLES)
     title = text.plain(
@@ -304,69 +365,4 @@ async def create_activity(
             points=points,
             capacity=capacity,
         )
-    return {"id": int(activity_id), "title": title, "community": slug}
-
-
-def _taking_signups(found: dict[str, Any]) -> None:
-    if found["status"] != OPEN:
-        raise Invalid(N_("This activity is closed."))
-    if found["ends_at"] <= now():
-        raise Invalid(N_("This activity is over."))
-
-
-async def sign_up(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
-    """Put the signed-in resident on the list: ``confirmed`` while places are left, else
-    ``waiting`` (first come, first served). Twice is ``already_exists``."""
-    access.require(p, ["resident"])
-    async with db.transaction() as conn:
-        found = await _row(conn, p, activity_id, ("resident",), lock=True)
-        _taking_signups(found)
-        signup = await _signup(conn, activity_id, p.own_resident)
-        if signup is not None and signup["status"] != CANCELLED:
-            raise AlreadyExists(N_("You have already signed up for this activity."))
-        status = CONFIRMED if found["confirmed"] < found["capacity"] else WAITING
-        if signup is None:
-            await conn.execute(
-                "INSERT INTO mall_signup (activity, resident, status, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                activity_id,
-                p.resident_id,
-                status,
-                now(),
-            )
-        else:  # signed up again after cancelling: to the end of the queue
-            await conn.execute(
-                "UPDATE mall_signup SET status = ?, created_at = ? WHERE id = ?",
-                status,
-                now(),
-                signup["id"],
-            )
-        position = await _waiting_position(
-            conn, activity_id, await _signup(conn, activity_id, p.own_resident)
-        )
-    return {"activity_id": activity_id, "status": status, "position": position}
-
-
-async def cancel_sign_up(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
-    """Take the resident off the list; the first on the waiting list gets the place."""
-    access.require(p, ["resident"])
-    async with db.transaction() as conn:
-        found = await _row(conn, p, activity_id, ("resident",), lock=True)
-        signup = await _signup(conn, activity_id, p.own_resident)
-        if signup is None or signup["status"] == CANCELLED:
-            raise NotFound(N_("You are not signed up for this activity."))
-        if signup["checked_in_at"] is not None:
-            raise Invalid(N_("You have already checked in, so this cannot be cancelled."))
-        _taking_signups(found)
-        await conn.execute("UPDATE mall_signup SET status = 'cancelled' WHERE id = ?", signup["id"])
-        if signup["status"] == CONFIRMED and found["confirmed"] - 1 < found["capacity"]:
-            first = await conn.fetchval(
-                "SELECT id FROM mall_signup WHERE activity = ? AND status = 'waiting' "
-                "ORDER BY created_at, id LIMIT 1",
-                activity_id,
-            )
-            if first is not None:
-                await conn.execute(
-                    "UPDATE mall_signup SET status = 'confirmed' WHERE id = ?", first
-                )
-    return {"activity_id": activity_id, "status": CANCELLED}
+    return PublishedActivity(id=int(activity_id), title=title, community=slug)

@@ -1,4 +1,4 @@
-"""Awards (发积分): points by one rule to one or many residents at once, from the community's
+"""Making and deciding awards (发积分): points by one rule to one or many residents at once, from the community's
 budget, with the reason each resident reads in the passbook; four-eyes approval above the rule's
 threshold. Nobody awards points to themselves.
 
@@ -6,14 +6,15 @@ An award is one row, one line per resident and, once posted, ONE ledger journal 
 wallet). The maker's idempotency key is unique per maker (``mall_award_maker_key``): the same key
 and request replay the first answer and write nothing; another request under the key is
 ``idempotency_key_reused``. Lock order on PostgreSQL: the rule, then the award, then the ledger's
-accounts (``mall.earning.rules.rule_for_award``).
+accounts (``mall.earning.rules.rule_for_award``). Reading awards is ``mall.earning.award_records``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+
+import msgspec
 
 import ledger
 from ledger import Connection, Row
@@ -21,12 +22,20 @@ from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
 from mall.earning import rules
+from mall.earning.award_records import PENDING, POSTED, REJECTED, AwardStatus
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
 from mall.org import points
 
-POSTED, PENDING, REJECTED = "posted", "pending_approval", "rejected"
-STATUSES = (POSTED, PENDING, REJECTED)
 MAX_RESIDENTS = 200
+
+
+class AwardOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an award stands after it was made, approved or rejected."""
+
+    id: int
+    status: AwardStatus
+    replayed: bool = False
+    """The maker's idempotency key answered with the first outcome; nothing was written."""
 
 
 class AlreadyDecided(AlreadyExists):
@@ -76,7 +85,7 @@ async def _residents(conn: Connection, community_id: int, ids: Sequence[int]) ->
     return [by_id[i] for i in ids]
 
 
-def _original_status(row: Row) -> str:
+def _original_status(row: Row) -> AwardStatus:
     """What the first answer said: posted at once, or waiting for approval."""
     return POSTED if row["journal_id"] is not None and row["decided_by"] is None else PENDING
 
@@ -84,7 +93,8 @@ def _original_status(row: Row) -> str:
 async def _post(
     conn: Connection,
     book: int,
-    award: Row | dict[str, Any],
+    award_id: int,
+    memo: str,
     rule: Row,
     lines: Sequence[tuple[int, int]],
 ) -> int:
@@ -93,9 +103,9 @@ async def _post(
         conn,
         book,
         lines,
-        idempotency_key=f"award:{award['id']}",
+        idempotency_key=f"award:{award_id}",
         path=rule["path"],
-        memo=award["memo"],
+        memo=memo,
     )
     return journal.id
 
@@ -111,8 +121,8 @@ async def create_award(
     idempotency_key: str,
     req_hash: str | None = None,
     ip: str = "",
-) -> dict[str, Any]:
-    """Award ``rule_code``'s points to each resident (staff): ``{id, status}``.
+) -> AwardOutcome:
+    """Award ``rule_code``'s points to each resident (staff).
 
     The award posts at once, or waits for a second staff member when its total is above the
     rule's approval threshold. ``req_hash`` defaults to a hash of the arguments.
@@ -149,7 +159,7 @@ async def create_award(
         total = each * len(ids)
         await rules.check_caps(conn, rule, residents, each, at)
         threshold = rule["approval_threshold"]
-        status = PENDING if threshold is not None and total > threshold else POSTED
+        status: AwardStatus = PENDING if threshold is not None and total > threshold else POSTED
         award_id = await conn.fetchval(
             "INSERT INTO mall_award (community, rule, memo, points_each, total, status, "
             "created_by, created_at, idempotency_key, request_hash) "
@@ -179,7 +189,8 @@ async def create_award(
             journal_id = await _post(
                 conn,
                 community["book"],
-                {"id": award_id, "memo": memo},
+                award_id,
+                memo,
                 rule,
                 [(r, each) for r in ids],
             )
@@ -208,10 +219,10 @@ async def create_award(
             memo=memo,
             journal=journal_id,
         )
-    return {"id": award_id, "status": status, "replayed": False}
+    return AwardOutcome(id=award_id, status=status)
 
 
-async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> dict[str, Any] | None:
+async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> AwardOutcome | None:
     row = await conn.fetchrow(
         "SELECT id, request_hash, journal_id, decided_by FROM mall_award "
         "WHERE created_by = ? AND idempotency_key = ?",
@@ -222,7 +233,7 @@ async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> di
         return None
     if row["request_hash"] != req_hash:
         raise ledger.IdempotencyKeyReused(key)
-    return {"id": row["id"], "status": _original_status(row), "replayed": True}
+    return AwardOutcome(id=row["id"], status=_original_status(row), replayed=True)
 
 
 async def _pending(conn: Connection, p: Principal, award_id: int) -> tuple[Row, Row, Row]:
@@ -258,7 +269,7 @@ async def _pending(conn: Connection, p: Principal, award_id: int) -> tuple[Row, 
     return award, community, rule
 
 
-async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") -> dict[str, Any]:
+async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") -> AwardOutcome:
     """A second staff member approves a waiting award: its journal posts now, with the budget
     and caps checked again. The maker cannot approve their own award."""
     async with db.transaction() as conn:
@@ -286,7 +297,12 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             exclude_award=award_id,
         )
         journal_id = await _post(
-            conn, community["book"], award, rule, [(r["resident"], r["points"]) for r in lines]
+            conn,
+            community["book"],
+            award_id,
+            award["memo"],
+            rule,
+            [(r["resident"], r["points"]) for r in lines],
         )
         await conn.execute(
             "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ?, journal_id = ? "
@@ -307,12 +323,12 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             total=award["total"],
             journal=journal_id,
         )
-    return {"id": award_id, "status": POSTED}
+    return AwardOutcome(id=award_id, status=POSTED)
 
 
 async def reject(
     db: Database, p: Principal, award_id: int, reason: str, *, ip: str = ""
-) -> dict[str, Any]:
+) -> AwardOutcome:
     """Turn down a waiting award (any staff member of the community, the maker too: withdrawing
     it). Nothing is posted; the reason is kept with the award and in the audit log."""
     reason = text.plain(
@@ -338,78 +354,4 @@ async def reject(
             ip=ip,
             reason=reason,
         )
-    return {"id": award_id, "status": REJECTED}
-
-
-AWARD_SQL = (
-    "SELECT a.id, a.memo, a.points_each, a.total, a.status, a.created_at, a.decided_at, "
-    "a.rejection_reason, "
-    "a.journal_id, a.created_by, mk.username AS maker, dc.username AS decider, "
-    "ru.code AS rule, ru.name AS rule_name, ru.path, c.slug AS community "
-    "FROM mall_award a JOIN mall_user mk ON mk.id = a.created_by "
-    "LEFT JOIN mall_user dc ON dc.id = a.decided_by JOIN mall_rule ru ON ru.id = a.rule "
-    "JOIN mall_community c ON c.id = a.community"
-)
-
-
-async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[dict[str, Any]]:
-    found = [dict(r) for r in rows]
-    if not found:
-        return []
-    marks = ", ".join("?" for _ in found)
-    lines = await conn.fetch(
-        "SELECT l.award, r.id, r.name FROM mall_award_line l JOIN mall_resident r "
-        f"ON r.id = l.resident WHERE l.award IN ({marks}) ORDER BY l.id",
-        *[a["id"] for a in found],
-    )
-    for award in found:
-        award["residents"] = [
-            {"id": line["id"], "name": line["name"]}
-            for line in lines
-            if line["award"] == award["id"]
-        ]
-    return found
-
-
-async def list_awards(
-    db: Database, p: Principal, slug: str, *, status: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The community's awards, newest first, with their residents (staff)."""
-    if status is not None and status not in STATUSES:
-        raise Invalid(N_("Unknown status."))
-    async with db.connection() as conn:
-        community = await access.community(conn, p, slug, STAFF_ROLES)
-        sql = AWARD_SQL + " WHERE a.community = ?"
-        args: list[Any] = [community["id"]]
-        if status:
-            sql += " AND a.status = ?"
-            args.append(status)
-        sql += " ORDER BY a.id DESC LIMIT ?"
-        args.append(max(1, min(limit, 200)))
-        return await _with_lines(conn, await conn.fetch(sql, *args))
-
-
-async def get_award(db: Database, p: Principal, award_id: int) -> dict[str, Any]:
-    """One award with its residents (staff of its community); anyone else's is ``not_found``."""
-    access.require(p, STAFF_ROLES)
-    if not 0 < award_id <= access.MAX_ID:
-        raise NotFound()
-    async with db.connection() as conn:
-        row = await conn.fetchrow(AWARD_SQL + " WHERE a.id = ?", award_id)
-        if row is None:
-            raise NotFound()
-        if not p.is_admin and row["community"] != p.community_slug:
-            raise NotFound()
-        return (await _with_lines(conn, [row]))[0]
-
-
-async def count_pending(db: Database, p: Principal, slug: str) -> int:
-    async with db.connection() as conn:
-        community = await access.community(conn, p, slug, STAFF_ROLES)
-        return int(
-            await conn.fetchval(
-                "SELECT COUNT(*) FROM mall_award WHERE community = ? AND status = ?",
-                community["id"],
-                PENDING,
-            )
-        )
+    return AwardOutcome(id=award_id, status=REJECTED)

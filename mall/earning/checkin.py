@@ -6,16 +6,15 @@ settlement that awards every attendee in one journal.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+
+import msgspec
 
 import ledger
 from mall import access
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
-
-#: Seconds one check-in code is shown before the next; a code is accepted in its own window and
-#: the next one (a scan at the edge still works), so a photographed code dies within a minute.
 from mall.earning.activities import _COLUMNS, _COUNTS, OPEN, SETTLED, _row, _shape, _signup, now
+from mall.earning.values import Activity
 from mall.errors import (
     N_,
     AlreadyCheckedIn,
@@ -27,12 +26,52 @@ from mall.org import points
 from mall.people import codes, credentials
 from mall.settings import get_settings
 
+#: Seconds one check-in code is shown before the next; a code is accepted in its own window and
+#: the next one (a scan at the edge still works), so a photographed code dies within a minute.
 WINDOW = 30
 
 #: Residents may check in from this long before the start until this long after the end.
 CHECKIN_OPENS = timedelta(minutes=60)
 
 CHECKIN_CLOSES = timedelta(minutes=60)
+
+
+class CheckinCode(msgspec.Struct, frozen=True, kw_only=True):
+    """The code the check-in screen shows now, as a QR of ``url``."""
+
+    code: str
+    url: str
+    expires_at: datetime
+    """The code is accepted until then (its own window and the next)."""
+    refreshes_at: datetime
+    """When the next code is due."""
+
+
+class CheckedIn(msgspec.Struct, frozen=True, kw_only=True):
+    """A resident checked in to an activity."""
+
+    activity_id: int
+    resident_id: int
+    checked_in_at: datetime
+
+
+class Attended(CheckedIn, frozen=True, kw_only=True):
+    """A resident checked in by staff, with the name to show them."""
+
+    name: str
+
+
+class Settlement(msgspec.Struct, frozen=True, kw_only=True):
+    """What settling an activity awarded."""
+
+    activity_id: int
+    awarded: int
+    """Attendees awarded."""
+    points: int
+    """Points awarded in all (``awarded`` × ``points_each``)."""
+    points_each: int
+    journal_id: int | None
+    """The one ledger journal; ``None`` when nobody attended."""
 
 
 def window_of(at: datetime) -> int:
@@ -44,20 +83,20 @@ def checkin_url(code: str) -> str:
     return f"{get_settings().base_url}/c/{code}"
 
 
-async def checkin_code(db: Database, p: Principal, activity_id: int) -> dict[str, Any]:
+async def checkin_code(db: Database, p: Principal, activity_id: int) -> CheckinCode:
     """The code the check-in screen shows now (staff): it changes every ``WINDOW`` seconds."""
     async with db.connection() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES)
-    if found["status"] != OPEN:
+    if found.status != OPEN:
         raise Invalid(N_("This activity is closed."))
     window = window_of(now())
     code = codes.checkin_code(get_settings().secret_key, activity_id, window)
-    return {
-        "code": code,
-        "url": checkin_url(code),
-        "expires_at": datetime.fromtimestamp((window + 2) * WINDOW, UTC),
-        "refreshes_at": datetime.fromtimestamp((window + 1) * WINDOW, UTC),
-    }
+    return CheckinCode(
+        code=code,
+        url=checkin_url(code),
+        expires_at=datetime.fromtimestamp((window + 2) * WINDOW, UTC),
+        refreshes_at=datetime.fromtimestamp((window + 1) * WINDOW, UTC),
+    )
 
 
 def read_checkin_code(code: str) -> int:
@@ -72,7 +111,7 @@ def read_checkin_code(code: str) -> int:
     return activity_id
 
 
-async def activity_for_code(db: Database, code: str) -> dict[str, Any]:
+async def activity_for_code(db: Database, code: str) -> Activity:
     """The activity a genuine, current check-in code is for: what the page the QR opens shows
     whoever holds the code (it is on a screen in the room). Reads only."""
     activity_id = read_checkin_code(code)
@@ -87,15 +126,15 @@ async def activity_for_code(db: Database, code: str) -> dict[str, Any]:
     return _shape(row)
 
 
-def _checkin_open(found: dict[str, Any], at: datetime) -> None:
-    if found["status"] != OPEN:
+def _checkin_open(found: Activity, at: datetime) -> None:
+    if found.status != OPEN:
         raise Invalid(N_("This activity is closed."))
-    if at < found["starts_at"] - CHECKIN_OPENS:
+    if at < found.starts_at - CHECKIN_OPENS:
         raise Invalid(
             N_("Check-in opens {n} minutes before the start."),
             n=int(CHECKIN_OPENS.total_seconds() // 60),
         )
-    if at > found["ends_at"] + CHECKIN_CLOSES:
+    if at > found.ends_at + CHECKIN_CLOSES:
         raise Invalid(N_("Check-in for this activity has closed."))
 
 
@@ -128,7 +167,7 @@ async def _mark(
     return at
 
 
-async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> dict[str, Any]:
+async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> CheckedIn:
     """The signed-in resident scanned the screen's code: check them in (once)."""
     access.require(p, ["resident"])
     if read_checkin_code(code) != activity_id:
@@ -137,12 +176,12 @@ async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> d
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
         _checkin_open(found, now())
         at = await _mark(conn, activity_id, p.own_resident, None)
-    return {"activity_id": activity_id, "resident_id": p.resident_id, "checked_in_at": at}
+    return CheckedIn(activity_id=activity_id, resident_id=p.own_resident, checked_in_at=at)
 
 
 async def record_attendance(
     db: Database, p: Principal, activity_id: int, code: str, pin: str | None = None, *, ip: str = ""
-) -> dict[str, Any]:
+) -> Attended:
     """Staff check in a resident who has no phone with them, by their pay code or card (+ PIN).
 
     Unlike the resident's own scan, this is allowed after the end too (until settlement), for
@@ -153,13 +192,13 @@ async def record_attendance(
     resident_id = (await credentials.find_resident_by_code(db, p, code, pin, ip=ip)).id
     async with db.connection() as conn:
         home = await conn.fetchval("SELECT community FROM mall_resident WHERE id = ?", resident_id)
-    if home != found["community_id"]:  # a street administrator scanned another community's
+    if home != found.community_id:  # a street administrator scanned another community's
         raise CodeInvalid()
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
-        if found["status"] != OPEN:
+        if found.status != OPEN:
             raise Invalid(N_("This activity is closed."))
-        if now() < found["starts_at"] - CHECKIN_OPENS:
+        if now() < found.starts_at - CHECKIN_OPENS:
             raise Invalid(
                 N_("Check-in opens {n} minutes before the start."),
                 n=int(CHECKIN_OPENS.total_seconds() // 60),
@@ -170,20 +209,15 @@ async def record_attendance(
             conn,
             p,
             "activity.attendance",
-            community_id=found["community_id"],
+            community_id=found.community_id,
             target=f"activity:{activity_id}",
             ip=ip,
             resident=resident_id,
         )
-    return {
-        "activity_id": activity_id,
-        "resident_id": resident_id,
-        "name": name,
-        "checked_in_at": at,
-    }
+    return Attended(activity_id=activity_id, resident_id=resident_id, name=name, checked_in_at=at)
 
 
-async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> dict[str, Any]:
+async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> Settlement:
     """Award every attendee the activity's points in one journal (budget → wallets), once.
 
     Settling a settled activity again answers the same and writes nothing. If the budget does
@@ -191,12 +225,12 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
     no journal. ``points`` is the total awarded."""
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
-        each = found["points"]
-        if found["status"] == SETTLED:
-            return _settled(activity_id, found["checked_in"], each, found["journal_id"])
-        if found["status"] != OPEN:
+        each = found.points
+        if found.status == SETTLED:
+            return _settled(activity_id, found.checked_in, each, found.journal_id)
+        if found.status != OPEN:
             raise Invalid(N_("This activity is closed."))
-        if now() < found["starts_at"]:
+        if now() < found.starts_at:
             raise Invalid(N_("An activity can be settled once it has started."))
         attendees = [
             int(r["resident"])
@@ -210,11 +244,11 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
         if attendees:
             journal = await points.award_from_budget(
                 conn,
-                found["book"],
+                found.book,
                 [(r, each) for r in attendees],
                 idempotency_key=f"activity:{activity_id}:settle",
-                path=found["path"],
-                memo=found["title"],
+                path=found.path,
+                memo=found.title,
             )
             journal_id = journal.id
         await conn.execute(
@@ -229,7 +263,7 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
             conn,
             p,
             "activity.settle",
-            community_id=found["community_id"],
+            community_id=found.community_id,
             target=f"activity:{activity_id}",
             ip=ip,
             awarded=len(attendees),
@@ -239,11 +273,11 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
     return _settled(activity_id, len(attendees), each, journal_id)
 
 
-def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> dict[str, Any]:
-    return {
-        "activity_id": activity_id,
-        "awarded": awarded,
-        "points": awarded * each,
-        "points_each": each,
-        "journal_id": journal_id,
-    }
+def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> Settlement:
+    return Settlement(
+        activity_id=activity_id,
+        awarded=awarded,
+        points=awarded * each,
+        points_each=each,
+        journal_id=journal_id,
+    )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Literal
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from ledger import Connection, Row
 from mall import access, text
@@ -27,6 +29,23 @@ MAX_POINTS = 100_000
 MAX_CAP = 10_000_000
 #: Award statuses that count towards caps.
 COUNTED = ("posted", "pending_approval")
+
+#: The three earning paths (``mall.org.points.PATHS``).
+Path = Literal["timely_help", "adding_to_good", "settling_disputes"]
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    """An earning rule: ``points`` per resident for one action along one path."""
+
+    id: int
+    code: str
+    name: str
+    path: Path
+    points: int
+    daily_cap: int | None
+    monthly_cap: int | None
+    approval_threshold: int | None
+    active: bool
 
 
 def now() -> datetime:
@@ -57,18 +76,18 @@ def day_and_month(at: datetime) -> tuple[tuple[datetime, datetime], tuple[dateti
     return (utc(day), utc(next_day)), (utc(month), utc(next_month))
 
 
-def as_dict(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "code": row["code"],
-        "name": row["name"],
-        "path": row["path"],
-        "points": row["points"],
-        "daily_cap": row["daily_cap"],
-        "monthly_cap": row["monthly_cap"],
-        "approval_threshold": row["approval_threshold"],
-        "active": bool(row["active"]),
-    }
+def _rule(row: Row) -> Rule:
+    return Rule(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        path=row["path"],
+        points=row["points"],
+        daily_cap=row["daily_cap"],
+        monthly_cap=row["monthly_cap"],
+        approval_threshold=row["approval_threshold"],
+        active=bool(row["active"]),
+    )
 
 
 COLUMNS = (
@@ -89,7 +108,7 @@ async def create_rule(
     monthly_cap: int | None = None,
     approval_threshold: int | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Rule:
     """A new rule of the community (staff). A code already in use is ``already_exists``."""
     code = (code or "").strip()
     if not RULE_CODE.match(code):
@@ -146,10 +165,10 @@ async def create_rule(
             points=points_each,
         )
         row = await conn.fetchrow(f"SELECT {COLUMNS} FROM mall_rule WHERE id = ?", rule_id)
-    return as_dict(must_exist(row))
+    return _rule(must_exist(row))
 
 
-async def list_rules(db: Database, p: Principal, slug: str) -> list[dict[str, Any]]:
+async def list_rules(db: Database, p: Principal, slug: str) -> list[Rule]:
     """The community's rules, by path and name (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
@@ -157,7 +176,7 @@ async def list_rules(db: Database, p: Principal, slug: str) -> list[dict[str, An
             f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? ORDER BY path, name, id",
             community["id"],
         )
-    return [as_dict(r) for r in rows]
+    return [_rule(r) for r in rows]
 
 
 async def rule_for_award(

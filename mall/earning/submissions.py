@@ -9,7 +9,9 @@ four eyes apply), to the filer and, for a micro-wish, to the neighbour who fulfi
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 import ledger
 from ledger import Connection, Row
@@ -23,7 +25,10 @@ KINDS = ("proposal", "dispute", "wish")
 #: Days to decide each kind unless the community set its own: a dispute cannot wait long.
 DEFAULT_DAYS = {"dispute": 3, "proposal": 7, "wish": 14}
 MAX_DAYS = 365
-OPEN, ACCEPTED, RESOLVED, REJECTED = "open", "accepted", "resolved", "rejected"
+OPEN: Literal["open"] = "open"
+ACCEPTED: Literal["accepted"] = "accepted"
+RESOLVED: Literal["resolved"] = "resolved"
+REJECTED: Literal["rejected"] = "rejected"
 STATUSES = (OPEN, ACCEPTED, RESOLVED, REJECTED)
 CLOSED = (RESOLVED, REJECTED)
 #: decision → (the statuses it may come from, the status it leads to)
@@ -48,6 +53,49 @@ TOO_LATE = {
 }
 
 
+Kind = Literal["proposal", "dispute", "wish"]
+Status = Literal["open", "accepted", "resolved", "rejected"]
+
+
+class Submission(msgspec.Struct, frozen=True, kw_only=True):
+    """A resident's proposal, dispute report or micro-wish, with its due date and decision."""
+
+    id: int
+    kind: Kind
+    title: str
+    body: str
+    status: Status
+    created_at: datetime
+    due_at: datetime
+    overdue: bool
+    """Due date passed and not resolved or rejected."""
+    decided_at: datetime | None
+    decided_by: str | None
+    """The username of the staff member who decided last."""
+    reason: str
+    resident: int
+    resident_name: str
+    helper: int | None
+    """For a micro-wish: the neighbour who fulfilled it."""
+    helper_name: str | None
+    rule: str | None
+    """The code of the rule its decision awarded by."""
+    rule_name: str | None
+    award: int | None
+    """The award its decision made, if any."""
+    award_status: str | None
+    community_id: int
+    community_slug: str
+
+
+class Deadlines(msgspec.Struct, frozen=True, kw_only=True):
+    """Days to decide each kind of submission in a community."""
+
+    proposal: int
+    dispute: int
+    wish: int
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -65,16 +113,16 @@ async def _deadlines(conn: Connection, community_id: int) -> dict[str, int]:
     return DEFAULT_DAYS | {r["kind"]: int(r["days"]) for r in rows if r["kind"] in KINDS}
 
 
-async def deadlines(db: Database, p: Principal, slug: str) -> dict[str, int]:
+async def deadlines(db: Database, p: Principal, slug: str) -> Deadlines:
     """Days to decide each kind in the community (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        return await _deadlines(conn, community["id"])
+        return Deadlines(**await _deadlines(conn, community["id"]))
 
 
 async def set_deadlines(
     db: Database, p: Principal, slug: str, days: dict[str, int], *, ip: str = ""
-) -> dict[str, int]:
+) -> Deadlines:
     """Change the days for some kinds (staff); applies to submissions filed from now on."""
     if not days or any(kind not in KINDS for kind in days):
         raise Invalid(N_("The kind must be proposal, dispute or wish."))
@@ -98,7 +146,7 @@ async def set_deadlines(
             ip=ip,
             **days,
         )
-        return await _deadlines(conn, community["id"])
+        return Deadlines(**await _deadlines(conn, community["id"]))
 
 
 SUBMISSION_SQL = (
@@ -113,14 +161,34 @@ SUBMISSION_SQL = (
 )
 
 
-def as_dict(row: Row, at: datetime | None = None) -> dict[str, Any]:
-    found = dict(row)
-    found["overdue"] = found["status"] not in CLOSED and found["due_at"] <= (at or now())
-    return found
+def _submission(row: Row, at: datetime | None = None) -> Submission:
+    return Submission(
+        id=row["id"],
+        kind=row["kind"],
+        title=row["title"],
+        body=row["body"],
+        status=row["status"],
+        created_at=row["created_at"],
+        due_at=row["due_at"],
+        overdue=row["status"] not in CLOSED and row["due_at"] <= (at or now()),
+        decided_at=row["decided_at"],
+        decided_by=row["decided_by"],
+        reason=row["reason"],
+        resident=row["resident"],
+        resident_name=row["resident_name"],
+        helper=row["helper"],
+        helper_name=row["helper_name"],
+        rule=row["rule"],
+        rule_name=row["rule_name"],
+        award=row["award"],
+        award_status=row["award_status"],
+        community_id=row["community_id"],
+        community_slug=row["community_slug"],
+    )
 
 
-async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> dict[str, Any]:
-    """A resident files a submission: ``{id, status, due_at}`` and the rest of it."""
+async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> Submission:
+    """A resident files a submission, due by the community's days for its kind."""
     access.require(p, ["resident"])
     if kind not in KINDS:
         raise Invalid(N_("The kind must be proposal, dispute or wish."))
@@ -153,10 +221,10 @@ async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> 
             at + timedelta(days=days),
         )
         row = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
-    return as_dict(must_exist(row))
+    return _submission(must_exist(row))
 
 
-async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
+async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[Submission]:
     """The signed-in resident's own submissions, newest first."""
     access.require(p, ["resident"])
     async with db.connection() as conn:
@@ -165,12 +233,12 @@ async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[dict[str,
             p.resident_id,
             max(1, min(limit, 200)),
         )
-    return [as_dict(r) for r in rows]
+    return [_submission(r) for r in rows]
 
 
 async def queue(
     db: Database, p: Principal, slug: str, *, status: str | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[Submission]:
     """The community's submissions for staff: overdue first, then by due date."""
     if status is not None and status not in STATUSES:
         raise Invalid(N_("Unknown status."))
@@ -184,11 +252,12 @@ async def queue(
             args.append(status)
         sql += " ORDER BY s.due_at, s.id LIMIT ?"
         args.append(max(1, min(limit, 200)))
-        rows = [as_dict(r, at) for r in await conn.fetch(sql, *args)]
-    return sorted(rows, key=lambda s: (not s["overdue"], s["status"] in CLOSED, s["due_at"]))
+        rows = [_submission(r, at) for r in await conn.fetch(sql, *args)]
+    return sorted(rows, key=lambda s: (not s.overdue, s.status in CLOSED, s.due_at))
 
 
 async def count_overdue(db: Database, p: Principal, slug: str) -> int:
+    """How many of the community's submissions are past their due date and still open (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         return int(
@@ -203,7 +272,7 @@ async def count_overdue(db: Database, p: Principal, slug: str) -> int:
         )
 
 
-async def get(db: Database, p: Principal, submission_id: int) -> dict[str, Any]:
+async def get(db: Database, p: Principal, submission_id: int) -> Submission:
     """One submission: its filer, or staff of its community; anyone else gets ``not_found``."""
     access.require(p, STAFF_ROLES + ("resident",))
     if not 0 < submission_id <= access.MAX_ID:
@@ -217,7 +286,7 @@ async def get(db: Database, p: Principal, submission_id: int) -> dict[str, Any]:
             raise NotFound()
     elif not p.is_admin and row["community_id"] != p.community_id:
         raise NotFound()
-    return as_dict(row)
+    return _submission(row)
 
 
 async def decide(
@@ -230,7 +299,7 @@ async def decide(
     rule: str | None = None,
     helper_id: int | None = None,
     ip: str = "",
-) -> dict[str, Any]:
+) -> Submission:
     """Accept, resolve or reject (staff). ``rule`` awards its points to the filer and, for a
     micro-wish, to ``helper_id`` too; the award may wait for approval like any other."""
     access.require(p, STAFF_ROLES)
@@ -287,7 +356,7 @@ async def decide(
                 ),
                 ip=ip,
             )
-            award_id = made["id"]
+            award_id = made.id
             rule_id = await conn.fetchval("SELECT rule FROM mall_award WHERE id = ?", award_id)
         await conn.execute(
             "UPDATE mall_submission SET status = ?, decided_by = ?, decided_at = ?, reason = ?, "
@@ -313,4 +382,4 @@ async def decide(
             award=award_id,
         )
         found = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
-    return as_dict(must_exist(found))
+    return _submission(must_exist(found))

@@ -352,15 +352,15 @@ async def test_the_same_key_at_the_same_moment_makes_one_award(db: Database, db_
     place = await neighbourhood(db, "race", 1000, 1)
     maker = place["principals"][0]
 
-    async def work(db: Database, i: int) -> dict:
+    async def work(db: Database, i: int) -> awards.AwardOutcome:
         return await awards.create_award(
             db, maker, "race", "r", place["residents"], "同时提交", idempotency_key="race-key"
         )
 
     results = race(db_url, 8, work)
-    assert all(isinstance(r, dict) for r in results), results
-    assert len({r["id"] for r in results}) == 1
-    assert sum(not r["replayed"] for r in results) == 1
+    assert all(isinstance(r, awards.AwardOutcome) for r in results), results
+    assert len({r.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
     assert await count(db, "mall_award") == 1
     assert await wallet(db, "race", place["residents"][0]) == 10
 

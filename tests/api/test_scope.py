@@ -143,7 +143,7 @@ def new_activity(api: Api, world: World, caller: str) -> dict:
 
 
 def checkin_code(api: Api, world: World, caller: str) -> dict:
-    return {"code": api.run(checkin.checkin_code, ADMIN, world.activities["activity-a"])["code"]}
+    return {"code": api.run(checkin.checkin_code, ADMIN, world.activities["activity-a"]).code}
 
 
 def attendee_code(api: Api, world: World, caller: str) -> dict:
@@ -198,7 +198,7 @@ def waiting_award(api: Api, world: World, caller: str) -> dict:
         [world.target],
         "调解纠纷",
     )
-    return {"award_id": made["id"]}
+    return {"award_id": made.id}
 
 
 def open_submission(api: Api, world: World, caller: str) -> dict:
@@ -212,7 +212,7 @@ def open_submission(api: Api, world: World, caller: str) -> dict:
         resident_id=world.residents["res-a"],
     )
     made = api.run(submissions.file, filer, "wish", "想学用智能手机", "")
-    return {"submission_id": made["id"]}
+    return {"submission_id": made.id}
 
 
 OPEN = (200,) * 7

@@ -106,7 +106,7 @@ async def recruitment_call(db: Database, admin_id: int) -> int:
         ends_at=starts + timedelta(days=1),
         place="枫林社区3栋",
     )
-    return made["id"]
+    return made.id
 
 
 async def stock_shelves(db: Database) -> dict[str, int]:

@@ -62,7 +62,7 @@ async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedel
         ends_at=starts + timedelta(hours=2),
         place="3栋楼下",
     )
-    return made["id"]
+    return made.id
 
 
 def publish_form(client: TestClient, fields: dict):
@@ -157,7 +157,7 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     assert landing.status_code == 200 and "清理楼道" in landing.text
     assert f'action="/c/{code}"' in landing.text and "签到" in landing.text
     me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
-    assert (await activities.get_activity(db, me, activity_id))["my_checked_in_at"] is None
+    assert (await activities.get_activity(db, me, activity_id)).my_checked_in_at is None
     done = post(client, f"/c/{code}")
     assert done.status_code == 303
     assert done.headers["location"] == f"/me/activities/{activity_id}/checked-in"
@@ -165,7 +165,7 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     assert "签到成功，活动结束后积分到账" in success.text
     again = post(client, f"/c/{code}")  # a second tap: the same success page, nothing more
     assert again.status_code == 303
-    assert (await activities.get_activity(db, me, activity_id))["my_checked_in_at"] is not None
+    assert (await activities.get_activity(db, me, activity_id)).my_checked_in_at is not None
 
 
 async def test_a_phone_that_is_not_bound_is_told_so_and_how_to_get_help(
@@ -256,7 +256,7 @@ async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
     await checkin.check_in(db, me, activity_id, current_code(activity_id))
     refused = post(client, f"/staff/activities/{activity_id}/settle")
     assert refused.status_code == 400 and "社区积分预算不足" in refused.text
-    assert (await activities.get_activity(db, me, activity_id))["status"] == "open"
+    assert (await activities.get_activity(db, me, activity_id)).status == "open"
 
 
 async def test_volunteers_and_residents_cannot_open_staff_activity_pages(

@@ -97,7 +97,7 @@ async def test_the_dashboard_shows_the_budget_and_overdue_submissions_first(
         await conn.execute(
             "UPDATE mall_submission SET due_at = ? WHERE id = ?",
             datetime.now(UTC) - timedelta(days=1),
-            late["id"],
+            late.id,
         )
     page = client.get("/staff/earning")
     assert page.status_code == 200 and is_full_page(page.text)
@@ -211,11 +211,11 @@ async def test_an_award_not_approved_needs_a_reason(db: Database, client: TestCl
         "调解",
         idempotency_key="k",
     )
-    assert post(client, f"/staff/awards/{award['id']}/reject", reason="").status_code == 400
-    done = post(client, f"/staff/awards/{award['id']}/reject", reason="重复申报")
+    assert post(client, f"/staff/awards/{award.id}/reject", reason="").status_code == 400
+    done = post(client, f"/staff/awards/{award.id}/reject", reason="重复申报")
     assert done.status_code == 303
     assert "没有等待审核" in client.get("/staff/approvals").text
-    page = client.get(f"/staff/awards/{award['id']}").text  # the maker reads why
+    page = client.get(f"/staff/awards/{award.id}").text  # the maker reads why
     assert "<dt>未通过的原因</dt><dd>重复申报</dd>" in page
 
 
@@ -274,13 +274,13 @@ async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
     wish = await submissions.file(db, me, "wish", "帮我换灯泡", "")
     queue = client.get("/staff/submissions?status=open")
     assert "帮我换灯泡" in queue.text
-    detail = client.get(f"/staff/submissions/{wish['id']}")
+    detail = client.get(f"/staff/submissions/{wish.id}")
     assert 'name="helper"' in detail.text and 'value="meeting"' in detail.text
-    refused = post(client, f"/staff/submissions/{wish['id']}/decision", decision="reject")
+    refused = post(client, f"/staff/submissions/{wish.id}/decision", decision="reject")
     assert refused.status_code == 400 and "请写明原因" in refused.text
     done = post(
         client,
-        f"/staff/submissions/{wish['id']}/decision",
+        f"/staff/submissions/{wish.id}/decision",
         decision="resolve",
         reason="已换好",
         rule="meeting",
@@ -288,7 +288,7 @@ async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
     )
     assert done.status_code == 303
     assert (await wallet(db, filer), await wallet(db, helper)) == (10, 10)
-    page = client.get(f"/staff/submissions/{wish['id']}")
+    page = client.get(f"/staff/submissions/{wish.id}")
     assert "已办结" in page.text and "李建国" in page.text and 'name="decision"' not in page.text
 
 

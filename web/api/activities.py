@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import activities, checkin
+from mall.earning import activities, checkin, signups
 from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
 from web.deps import Caller, Db
@@ -149,11 +149,9 @@ class Settled(msgspec.Struct):
 S = TypeVar("S", bound=msgspec.Struct)
 
 
-def shape(cls: type[S], found: dict[str, Any]) -> S:
-    fields = {f: found[f] for f in cls.__struct_fields__ if f != "signups"}
-    if cls is ActivityForStaff:
-        fields["signups"] = [Signup(**s) for s in found["signups"]]
-    return cls(**fields)
+def shape(cls: type[S], found: msgspec.Struct) -> S:
+    """The API's view of what ``mall.earning`` returned."""
+    return msgspec.convert(found, cls, from_attributes=True)
 
 
 class ActivityController(Controller):
@@ -191,7 +189,7 @@ class ActivityController(Controller):
             description=data.description,
             ip=client_ip(request),
         )
-        return Created(**made)
+        return shape(Created, made)
 
     @get(
         "/communities/{slug:str}/activities",
@@ -231,8 +229,8 @@ class ActivityController(Controller):
     async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> MyActivities:
         found = await activities.my_activities(db, p)
         return MyActivities(
-            upcoming=[shape(ActivityForMe, a) for a in found["upcoming"]],
-            mine=[shape(ActivityForMe, a) for a in found["mine"]],
+            upcoming=[shape(ActivityForMe, a) for a in found.upcoming],
+            mine=[shape(ActivityForMe, a) for a in found.mine],
         )
 
     @post(
@@ -248,8 +246,8 @@ class ActivityController(Controller):
     async def sign_up(
         self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
     ) -> SignedUp:
-        made = await activities.sign_up(db, p, activity_id)
-        return SignedUp(**made)
+        made = await signups.sign_up(db, p, activity_id)
+        return shape(SignedUp, made)
 
     @delete(
         "/activities/{activity_id:int}/signup",
@@ -263,8 +261,8 @@ class ActivityController(Controller):
     async def cancel(
         self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
     ) -> SignedUp:
-        made = await activities.cancel_sign_up(db, p, activity_id)
-        return SignedUp(**made)
+        made = await signups.cancel_sign_up(db, p, activity_id)
+        return shape(SignedUp, made)
 
     @get(
         "/activities/{activity_id:int}/checkin-code",
@@ -279,7 +277,7 @@ class ActivityController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
     ) -> CheckinCode:
         made = await checkin.checkin_code(db, p, activity_id)
-        return CheckinCode(**made)
+        return shape(CheckinCode, made)
 
     @post(
         "/activities/{activity_id:int}/checkin",
@@ -301,7 +299,7 @@ class ActivityController(Controller):
         data: JSONBody[CheckinBody],
     ) -> CheckedIn:
         made = await checkin.check_in(db, p, activity_id, data.code)
-        return CheckedIn(**made)
+        return shape(CheckedIn, made)
 
     @post(
         "/activities/{activity_id:int}/attendance",
@@ -328,7 +326,7 @@ class ActivityController(Controller):
             data.pin,
             ip=client_ip(request),
         )
-        return Attended(**made)
+        return shape(Attended, made)
 
     @post(
         "/activities/{activity_id:int}/settle",
@@ -345,7 +343,7 @@ class ActivityController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, activity_id: Id
     ) -> Settled:
         made = await checkin.settle(db, p, activity_id, ip=client_ip(request))
-        return Settled(**made)
+        return shape(Settled, made)
 
 
 ROUTES: list[ControllerRouterHandler] = [ActivityController]

@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import awards, rules
+from mall.earning import award_records, awards, rules
 from web.api.callers import STAFF, allow
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
 from web.api.submissions import SubmissionController
@@ -107,9 +107,8 @@ class AwardList(msgspec.Struct):
     awards: list[Award]
 
 
-def award(found: dict[str, Any]) -> Award:
-    fields = {f: found[f] for f in Award.__struct_fields__ if f != "residents"}
-    return Award(**fields, residents=[AwardedResident(**r) for r in found["residents"]])
+def award(found: award_records.Award) -> Award:
+    return msgspec.convert(found, Award, from_attributes=True)
 
 
 class RuleController(Controller):
@@ -147,7 +146,7 @@ class RuleController(Controller):
             approval_threshold=data.approval_threshold,
             ip=client_ip(request),
         )
-        return Rule(**made)
+        return msgspec.convert(made, Rule, from_attributes=True)
 
     @get(
         "/communities/{slug:str}/rules",
@@ -159,7 +158,7 @@ class RuleController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
     ) -> RuleList:
         found = await rules.list_rules(db, p, slug)
-        return RuleList(rules=[Rule(**r) for r in found])
+        return RuleList(rules=[msgspec.convert(r, Rule, from_attributes=True) for r in found])
 
 
 class AwardController(Controller):
@@ -200,7 +199,7 @@ class AwardController(Controller):
             req_hash=idem.request_hash,
             ip=client_ip(request),
         )
-        return AwardStatusOut(id=made["id"], status=made["status"])
+        return msgspec.convert(made, AwardStatusOut, from_attributes=True)
 
     @post(
         "/awards/{award_id:int}/approve",
@@ -217,7 +216,7 @@ class AwardController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, award_id: Id
     ) -> AwardStatusOut:
         made = await awards.approve(db, p, award_id, ip=client_ip(request))
-        return AwardStatusOut(**made)
+        return msgspec.convert(made, AwardStatusOut, from_attributes=True)
 
     @post(
         "/awards/{award_id:int}/reject",
@@ -239,7 +238,7 @@ class AwardController(Controller):
         data: JSONBody[Rejection],
     ) -> AwardStatusOut:
         made = await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
-        return AwardStatusOut(**made)
+        return msgspec.convert(made, AwardStatusOut, from_attributes=True)
 
     @get(
         "/awards/{award_id:int}",
@@ -248,7 +247,7 @@ class AwardController(Controller):
         description="Staff of its community and administrators; anyone else's is `not_found`.",
     )
     async def show(self, request: Request[Any, Any, Any], db: Db, p: Caller, award_id: Id) -> Award:
-        return award(await awards.get_award(db, p, award_id))
+        return award(await award_records.get_award(db, p, award_id))
 
     @get(
         "/communities/{slug:str}/awards",
@@ -268,7 +267,7 @@ class AwardController(Controller):
         status: AwardStatus = None,
         limit: Limit = 50,
     ) -> AwardList:
-        found = await awards.list_awards(db, p, slug, status=status, limit=limit)
+        found = await award_records.list_awards(db, p, slug, status=status, limit=limit)
         return AwardList(awards=[award(a) for a in found])
 
 

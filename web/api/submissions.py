@@ -88,8 +88,8 @@ class DeadlinesOut(msgspec.Struct):
     wish: int
 
 
-def submission(found: dict[str, Any]) -> Submission:
-    return Submission(**{f: found[f] for f in Submission.__struct_fields__})
+def submission(found: submissions.Submission) -> Submission:
+    return msgspec.convert(found, Submission, from_attributes=True)
 
 
 class SubmissionController(Controller):
@@ -109,7 +109,7 @@ class SubmissionController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, data: JSONBody[NewSubmission]
     ) -> Filed:
         made = await submissions.file(db, p, data.kind, data.title, data.body)
-        return Filed(id=made["id"], status=made["status"], due_at=made["due_at"])
+        return msgspec.convert(made, Filed, from_attributes=True)
 
     @get(
         "/me/submissions",
@@ -201,7 +201,7 @@ class SubmissionController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, slug: Slug
     ) -> DeadlinesOut:
         found = await submissions.deadlines(db, p, slug)
-        return DeadlinesOut(**found)
+        return msgspec.convert(found, DeadlinesOut, from_attributes=True)
 
     @put(
         "/communities/{slug:str}/submission-deadlines",
@@ -222,4 +222,4 @@ class SubmissionController(Controller):
     ) -> DeadlinesOut:
         days = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         found = await submissions.set_deadlines(db, p, slug, days, ip=client_ip(request))
-        return DeadlinesOut(**found)
+        return msgspec.convert(found, DeadlinesOut, from_attributes=True)

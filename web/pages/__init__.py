@@ -2,7 +2,7 @@
 
 from litestar.types import ControllerRouterHandler
 
-from web.pages import activities, counter, earning, shop
+from web.pages import activities, counter, earning, my_activities, shop
 from web.pages.account import AccountController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
@@ -17,6 +17,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     ResidentController,
     *earning.ROUTES,
     *activities.ROUTES,
+    *my_activities.ROUTES,
     *shop.ROUTES,
     *counter.ROUTES,
 ]

@@ -1,9 +1,7 @@
-"""Recruitment call pages (招募令). Staff: the list, publishing, an activity's sign-ups and
+"""Recruitment call pages (招募令) for staff: the list, publishing, an activity's sign-ups and
 check-ins (polled), checking in a resident by code, settling, and the full-screen check-in QR
-that renews itself. Residents: upcoming calls, signing up, and the page the QR opens.
-
-A GET never changes anything: the page the check-in QR opens shows one big button that POSTs
-(chat apps and camera apps open links to preview them). The rules live in ``mall.earning.activities``.
+that renews itself; and ``view``, an activity's times and words as every activity page shows them.
+The residents' pages are in ``web.pages.my_activities``; the rules live in ``mall.earning``.
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.types import ControllerRouterHandler
@@ -19,7 +18,8 @@ from litestar.types import ControllerRouterHandler
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
 from mall.earning import activities, checkin
-from mall.errors import N_, AlreadyCheckedIn, Invalid, MallError
+from mall.earning.values import Activity
+from mall.errors import N_, Invalid, MallError
 from mall.org.points import PATHS
 from web import qr
 from web.deps import Db
@@ -32,7 +32,6 @@ from web.pages.common import (
     local,
     message,
     no_store,
-    resident,
     see_other,
     user,
     when,
@@ -40,7 +39,7 @@ from web.pages.common import (
 from web.pages.rules import PATH_WORDS
 from web.pages.staff import community_of
 from web.render import render
-from web.session import client_ip, principal
+from web.session import client_ip
 
 STATUS_WORDS = {
     "open": N_("Open"),
@@ -87,16 +86,16 @@ def _moment(date: str, time: str) -> datetime:
         raise Invalid(N_("Please enter the date and the start and end times.")) from None
 
 
-def view(found: dict[str, Any]) -> dict[str, Any]:
+def view(found: Activity) -> dict[str, Any]:
     """An activity with its times and words as people read them."""
     return {
-        **found,
-        "when": when(found["starts_at"]),
-        "until": local(found["ends_at"]).strftime("%H:%M")
-        if local(found["ends_at"]).date() == local(found["starts_at"]).date()
-        else when(found["ends_at"]),
-        "path_word": _(PATH_WORDS.get(found["path"], found["path"])),
-        "status_word": _(STATUS_WORDS.get(found["status"], found["status"])),
+        **msgspec.structs.asdict(found),
+        "when": when(found.starts_at),
+        "until": local(found.ends_at).strftime("%H:%M")
+        if local(found.ends_at).date() == local(found.starts_at).date()
+        else when(found.ends_at),
+        "path_word": _(PATH_WORDS.get(found.path, found.path)),
+        "status_word": _(STATUS_WORDS.get(found.status, found.status)),
     }
 
 
@@ -173,7 +172,7 @@ class StaffActivityController(Controller):
             )
         except MallError as exc:
             return self._form(request, p, data, message(exc), form_status(exc))
-        return see_other(f"/staff/activities/{made['id']}")
+        return see_other(f"/staff/activities/{made.id}")
 
     @get("/{activity_id:int}")
     async def show(
@@ -198,13 +197,13 @@ class StaffActivityController(Controller):
         form: AttendanceForm | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        found = await activities.get_activity(db, p, activity_id)
+        found = await activities.activity_for_staff(db, p, activity_id)
         signups = [
             {
-                **s,
-                "at": local(s["checked_in_at"]).strftime("%H:%M") if s["checked_in_at"] else "",
+                **msgspec.structs.asdict(s),
+                "at": local(s.checked_in_at).strftime("%H:%M") if s.checked_in_at else "",
             }
-            for s in found["signups"]
+            for s in found.signups
         ]
         named = next((s["name"] for s in signups if s["resident_id"] == checked), None)
         return no_store(
@@ -247,7 +246,7 @@ class StaffActivityController(Controller):
             return await self._detail(
                 request, db, p, activity_id, error=message(exc), form=data, status=form_status(exc)
             )
-        return see_other(f"/staff/activities/{activity_id}?checked={done['resident_id']}")
+        return see_other(f"/staff/activities/{activity_id}?checked={done.resident_id}")
 
     @get("/{activity_id:int}/settle")
     async def confirm_settle(
@@ -265,7 +264,7 @@ class StaffActivityController(Controller):
         error: str | None,
         status: int = 200,
     ) -> Response[Any]:
-        found = await activities.get_activity(db, p, activity_id)
+        found = await activities.activity_for_staff(db, p, activity_id)
         return no_store(
             render(
                 request,
@@ -273,7 +272,7 @@ class StaffActivityController(Controller):
                 status_code=status,
                 me=p,
                 a=view(found),
-                total=found["checked_in"] * found["points"],
+                total=found.checked_in * found.points,
                 error=error,
             )
         )
@@ -295,10 +294,8 @@ class StaffActivityController(Controller):
     ) -> Response[Any]:
         """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
         p = await user(request, db, STAFF_ROLES)
-        found = await activities.get_activity(db, p, activity_id)
-        shown = (
-            await checkin.checkin_code(db, p, activity_id) if found["status"] == "open" else None
-        )
+        found = await activities.activity_for_staff(db, p, activity_id)
+        shown = await checkin.checkin_code(db, p, activity_id) if found.status == "open" else None
         return no_store(
             render(
                 request,
@@ -307,160 +304,12 @@ class StaffActivityController(Controller):
                 me=p,
                 a=view(found),
                 shown=shown,
-                qr=await qr.render(shown["url"], cache=True) if shown else None,
-                until=local(shown["expires_at"]).strftime("%H:%M:%S") if shown else "",
+                qr=await qr.render(shown.url, cache=True) if shown else None,
+                until=local(shown.expires_at).strftime("%H:%M:%S") if shown else "",
                 poll=SCREEN_POLL,
                 window=checkin.WINDOW,
             )
         )
 
 
-class ResidentActivityController(Controller):
-    include_in_schema = False
-    exception_handlers = EXCEPTION_HANDLERS
-
-    @get("/me/activities")
-    async def index(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
-        p = await resident(request, db)
-        found = await activities.my_activities(db, p)
-        coming = {a["id"] for a in found["upcoming"]}  # shown there already, with my place
-        return no_store(
-            render(
-                request,
-                "activities/mine.html",
-                upcoming=[view(a) for a in found["upcoming"]],
-                earlier=[view(a) for a in found["mine"] if a["id"] not in coming],
-            )
-        )
-
-    @get("/me/activities/{activity_id:int}")
-    async def show(
-        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await resident(request, db)
-        return await self._detail(request, db, p, activity_id, None)
-
-    async def _detail(
-        self,
-        request: Request[Any, Any, Any],
-        db: Database,
-        p: Principal,
-        activity_id: int,
-        error: str | None,
-        status: int = 200,
-    ) -> Response[Any]:
-        found = await activities.get_activity(db, p, activity_id)
-        return no_store(
-            render(
-                request,
-                "activities/detail.html",
-                a=view(found),
-                over=found["ends_at"] <= activities.now(),
-                error=error,
-                status_code=status,
-            )
-        )
-
-    @post("/me/activities/{activity_id:int}/signup")
-    async def sign_up(
-        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await resident(request, db)
-        try:
-            await activities.sign_up(db, p, activity_id)
-        except MallError as exc:
-            return await self._detail(request, db, p, activity_id, message(exc), form_status(exc))
-        return see_other(f"/me/activities/{activity_id}")
-
-    @post("/me/activities/{activity_id:int}/cancel")
-    async def cancel(
-        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await resident(request, db)
-        try:
-            await activities.cancel_sign_up(db, p, activity_id)
-        except MallError as exc:
-            return await self._detail(request, db, p, activity_id, message(exc), form_status(exc))
-        return see_other(f"/me/activities/{activity_id}")
-
-    @get("/c/{code:str}")
-    async def landing(
-        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
-    ) -> Response[Any]:
-        """What the check-in QR opens: the activity and one big button; nothing is done yet."""
-        return await self._landing(request, db, code, None)
-
-    async def _landing(
-        self,
-        request: Request[Any, Any, Any],
-        db: Database,
-        code: str,
-        error: str | None,
-        status: int = 200,
-    ) -> Response[Any]:
-        p = await principal(request, db)
-        try:
-            found = await checkin.activity_for_code(db, code)
-        except MallError as exc:
-            return no_store(
-                render(
-                    request,
-                    "activities/checkin.html",
-                    status_code=exc.status,
-                    a=None,
-                    code=code,
-                    problem=message(exc),
-                    bound=p is not None and p.kind == "resident",
-                    staff=p is not None and p.kind == "user",
-                    error=None,
-                )
-            )
-        return no_store(
-            render(
-                request,
-                "activities/checkin.html",
-                status_code=status,
-                a=view(found),
-                code=code,
-                problem=None,
-                bound=p is not None and p.kind == "resident",
-                staff=p is not None and p.kind == "user",
-                error=error,
-            )
-        )
-
-    @post("/c/{code:str}")
-    async def check_in(
-        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]
-    ) -> Response[Any]:
-        p = await principal(request, db)
-        if p is None or p.kind != "resident":
-            return await self._landing(request, db, code, None, 403)
-        try:
-            activity_id = checkin.read_checkin_code(code)
-            await checkin.check_in(db, p, activity_id, code)
-        except AlreadyCheckedIn:
-            return see_other(f"/me/activities/{activity_id}/checked-in")
-        except MallError as exc:
-            return await self._landing(request, db, code, message(exc), exc.status)
-        return see_other(f"/me/activities/{activity_id}/checked-in")
-
-    @get("/me/activities/{activity_id:int}/checked-in")
-    async def checked_in(
-        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
-    ) -> Response[Any]:
-        p = await resident(request, db)
-        found = await activities.get_activity(db, p, activity_id)
-        if found["my_checked_in_at"] is None:
-            return see_other(f"/me/activities/{activity_id}")
-        return no_store(
-            render(
-                request,
-                "activities/checked_in.html",
-                a=view(found),
-                at=local(found["my_checked_in_at"]).strftime("%H:%M"),
-            )
-        )
-
-
-ROUTES: list[ControllerRouterHandler] = [StaffActivityController, ResidentActivityController]
+ROUTES: list[ControllerRouterHandler] = [StaffActivityController]

@@ -18,7 +18,7 @@ from litestar.types import ControllerRouterHandler
 import ledger
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
-from mall.earning import awards, rules, submissions
+from mall.earning import award_records, awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from mall.org import communities
 from mall.people import credentials, residents
@@ -86,10 +86,10 @@ class EarningController(Controller):
         context: dict[str, Any] = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
             context["budget"] = await communities.budget(db, p, slug)
-            context["pending"] = await awards.count_pending(db, p, slug)
+            context["pending"] = await award_records.count_pending(db, p, slug)
             queue = await submissions.queue(db, p, slug, limit=200)
-            context["overdue"] = [s for s in queue if s["overdue"]]
-            context["waiting"] = sum(1 for s in queue if s["status"] == submissions.OPEN)
+            context["overdue"] = [s for s in queue if s.overdue]
+            context["waiting"] = sum(1 for s in queue if s.status == submissions.OPEN)
         return no_store(render(request, "earning/dashboard.html", **context))
 
     async def _issue_page(
@@ -128,7 +128,7 @@ class EarningController(Controller):
                 grid=grid,
                 picked=picked,
                 shown=shown,
-                rules=[r for r in await rules.list_rules(db, p, slug) if r["active"]],
+                rules=[r for r in await rules.list_rules(db, p, slug) if r.active],
                 rule=rule,
                 memo=memo,
                 key=key or new_key(),
@@ -227,14 +227,14 @@ class EarningController(Controller):
                 error=text,
                 status_code=form_status(exc) if isinstance(exc, MallError) else 400,
             )
-        return see_other(f"/staff/awards/{made['id']}{suffix(p, slug)}")
+        return see_other(f"/staff/awards/{made.id}{suffix(p, slug)}")
 
     @get("/awards/{award_id:int}")
     async def award_page(
         self, request: Request[Any, Any, Any], db: Db, award_id: FromPath[int]
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        found = await awards.get_award(db, p, award_id)
+        found = await award_records.get_award(db, p, award_id)
         return no_store(
             render(
                 request,
@@ -256,7 +256,11 @@ class EarningController(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        waiting = await awards.list_awards(db, p, slug, status=awards.PENDING) if slug else []
+        waiting = (
+            await award_records.list_awards(db, p, slug, status=award_records.PENDING)
+            if slug
+            else []
+        )
         return no_store(
             render(
                 request,

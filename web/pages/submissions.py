@@ -129,7 +129,7 @@ class ResidentSubmissionController(Controller):
                     **words(),
                 )
             )
-        return see_other(f"/me/submissions?filed={made['id']}")
+        return see_other(f"/me/submissions?filed={made.id}")
 
 
 class StaffSubmissionController(Controller):
@@ -149,7 +149,7 @@ class StaffSubmissionController(Controller):
         slug = community_of(p, community)
         status = status if status in submissions.STATUSES else ""
         found = await submissions.queue(db, p, slug, status=status or None) if slug else []
-        days = await submissions.deadlines(db, p, slug) if slug else {}
+        days = await submissions.deadlines(db, p, slug) if slug else None
         return no_store(
             render(
                 request,
@@ -176,7 +176,7 @@ class StaffSubmissionController(Controller):
         status: int = 200,
     ) -> Response[Any]:
         found = await submissions.get(db, p, submission_id)
-        slug = found["community_slug"]
+        slug = found.community_slug
         return no_store(
             render(
                 request,
@@ -185,7 +185,7 @@ class StaffSubmissionController(Controller):
                 me=p,
                 slug=slug,
                 s=found,
-                rules=[r for r in await rules.list_rules(db, p, slug) if r["active"]],
+                rules=[r for r in await rules.list_rules(db, p, slug) if r.active],
                 form=form or DecisionForm(),
                 error=error,
                 **words(),

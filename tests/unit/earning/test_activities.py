@@ -15,7 +15,7 @@ import ledger
 from mall.access import Principal
 from mall.db import Database
 from mall.demo import activities as demo_activities
-from mall.earning import activities, checkin
+from mall.earning import activities, checkin, signups
 from mall.errors import (
     AlreadyCheckedIn,
     AlreadyExists,
@@ -114,7 +114,7 @@ async def publish(
         ends_at=starts + length,
         place="3栋楼下",
     )
-    return made["id"]
+    return made.id
 
 
 def code_now(activity_id: int, windows_ago: int = 0) -> str:
@@ -140,10 +140,10 @@ async def test_staff_publish_an_activity_that_residents_of_the_community_see(db:
     p = await place(db)
     activity_id = await publish(db, p.staff)
     shown = await activities.get_activity(db, p.residents[0], activity_id)
-    assert shown["title"] == "清理楼道" and shown["places_left"] == 10
-    assert shown["my_status"] is None and shown["status"] == "open"
+    assert shown.title == "清理楼道" and shown.places_left == 10
+    assert shown.my_status is None and shown.status == "open"
     listed = await activities.community_activities(db, p.staff, "ax")
-    assert [a["id"] for a in listed] == [activity_id]
+    assert [a.id for a in listed] == [activity_id]
     async with db.connection() as conn:
         assert await conn.fetchval(
             "SELECT COUNT(*) FROM mall_audit WHERE action = 'activity.create'"
@@ -200,7 +200,7 @@ async def test_another_community_cannot_see_the_activity(db: Database) -> None:
         with pytest.raises(NotFound):
             await activities.get_activity(db, outsider, activity_id)
     with pytest.raises(NotFound):
-        await activities.sign_up(db, p.outsider, activity_id)
+        await signups.sign_up(db, p.outsider, activity_id)
     with pytest.raises(NotFound):
         await checkin.checkin_code(db, p.other_staff, activity_id)
 
@@ -213,21 +213,21 @@ async def test_signups_past_capacity_wait_in_order_and_a_cancel_promotes_the_fir
 ) -> None:
     p = await place(db, n=4)
     activity_id = await publish(db, p.staff, capacity=2)
-    got = [await activities.sign_up(db, r, activity_id) for r in p.residents]
-    assert [(g["status"], g["position"]) for g in got] == [
+    got = [await signups.sign_up(db, r, activity_id) for r in p.residents]
+    assert [(g.status, g.position) for g in got] == [
         ("confirmed", None),
         ("confirmed", None),
         ("waiting", 1),
         ("waiting", 2),
     ]
-    assert (await activities.get_activity(db, p.residents[3], activity_id))["my_position"] == 2
-    await activities.cancel_sign_up(db, p.residents[0], activity_id)
+    assert (await activities.get_activity(db, p.residents[3], activity_id)).my_position == 2
+    await signups.cancel_sign_up(db, p.residents[0], activity_id)
     third = await activities.get_activity(db, p.residents[2], activity_id)
-    assert third["my_status"] == "confirmed" and third["places_left"] == 0
+    assert third.my_status == "confirmed" and third.places_left == 0
     fourth = await activities.get_activity(db, p.residents[3], activity_id)
-    assert fourth["my_status"] == "waiting" and fourth["my_position"] == 1
+    assert fourth.my_status == "waiting" and fourth.my_position == 1
     staff_view = await activities.get_activity(db, p.staff, activity_id)
-    assert [s["status"] for s in staff_view["signups"]] == [
+    assert [s.status for s in staff_view.signups] == [
         "cancelled",
         "confirmed",
         "confirmed",
@@ -240,25 +240,25 @@ async def test_signing_up_twice_is_already_exists_but_again_after_cancelling_wor
 ) -> None:
     p = await place(db, n=1)
     activity_id = await publish(db, p.staff)
-    await activities.sign_up(db, p.residents[0], activity_id)
+    await signups.sign_up(db, p.residents[0], activity_id)
     with pytest.raises(AlreadyExists):
-        await activities.sign_up(db, p.residents[0], activity_id)
-    await activities.cancel_sign_up(db, p.residents[0], activity_id)
+        await signups.sign_up(db, p.residents[0], activity_id)
+    await signups.cancel_sign_up(db, p.residents[0], activity_id)
     with pytest.raises(NotFound):
-        await activities.cancel_sign_up(db, p.residents[0], activity_id)
-    again = await activities.sign_up(db, p.residents[0], activity_id)
-    assert again["status"] == "confirmed"
+        await signups.cancel_sign_up(db, p.residents[0], activity_id)
+    again = await signups.sign_up(db, p.residents[0], activity_id)
+    assert again.status == "confirmed"
 
 
 async def test_no_signups_after_the_end_or_after_settlement(db: Database) -> None:
     p = await place(db, n=2)
     over = await publish(db, p.staff, start=timedelta(hours=-3), length=timedelta(hours=1))
     with pytest.raises(Invalid, match="over"):
-        await activities.sign_up(db, p.residents[0], over)
+        await signups.sign_up(db, p.residents[0], over)
     settled = await publish(db, p.staff)
     await checkin.settle(db, p.staff, settled)
     with pytest.raises(Invalid, match="closed"):
-        await activities.sign_up(db, p.residents[0], settled)
+        await signups.sign_up(db, p.residents[0], settled)
 
 
 async def test_my_activities_lists_upcoming_and_my_own(db: Database) -> None:
@@ -267,9 +267,9 @@ async def test_my_activities_lists_upcoming_and_my_own(db: Database) -> None:
     past = await publish(db, p.staff, start=timedelta(hours=-1), length=timedelta(minutes=30))
     await checkin.check_in(db, p.residents[0], past, code_now(past))
     mine = await activities.my_activities(db, p.residents[0])
-    assert [a["id"] for a in mine["upcoming"]] == [soon]
-    assert [(a["id"], a["my_status"]) for a in mine["mine"]] == [(past, "confirmed")]
-    assert mine["mine"][0]["my_checked_in_at"] is not None
+    assert [a.id for a in mine.upcoming] == [soon]
+    assert [(a.id, a.my_status) for a in mine.mine] == [(past, "confirmed")]
+    assert mine.mine[0].my_checked_in_at is not None
 
 
 # Checking in ------------------------------------------------------------------------------
@@ -281,15 +281,15 @@ async def test_a_resident_checks_in_once_with_the_current_or_the_previous_code(
     p = await place(db, n=2)
     activity_id = await publish(db, p.staff)
     shown = await checkin.checkin_code(db, p.staff, activity_id)
-    assert shown["url"].endswith(f"/c/{shown['code']}")
-    assert shown["expires_at"] - shown["refreshes_at"] == timedelta(seconds=checkin.WINDOW)
-    await activities.sign_up(db, p.residents[0], activity_id)
-    done = await checkin.check_in(db, p.residents[0], activity_id, shown["code"])
-    assert done["resident_id"] == p.residents[0].resident_id
+    assert shown.url.endswith(f"/c/{shown.code}")
+    assert shown.expires_at - shown.refreshes_at == timedelta(seconds=checkin.WINDOW)
+    await signups.sign_up(db, p.residents[0], activity_id)
+    done = await checkin.check_in(db, p.residents[0], activity_id, shown.code)
+    assert done.resident_id == p.residents[0].resident_id
     with pytest.raises(AlreadyCheckedIn):
-        await checkin.check_in(db, p.residents[0], activity_id, shown["code"])
+        await checkin.check_in(db, p.residents[0], activity_id, shown.code)
     await checkin.check_in(db, p.residents[1], activity_id, code_now(activity_id, 1))
-    assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 2
+    assert (await activities.get_activity(db, p.staff, activity_id)).checked_in == 2
 
 
 async def test_an_old_code_is_expired_and_a_forged_or_other_activitys_code_invalid(
@@ -312,18 +312,18 @@ async def test_an_old_code_is_expired_and_a_forged_or_other_activitys_code_inval
     )
     with pytest.raises(CodeInvalid):
         await checkin.check_in(db, p.residents[0], activity_id, future)
-    assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 0
+    assert (await activities.get_activity(db, p.staff, activity_id)).checked_in == 0
 
 
 async def test_walk_ins_and_the_waiting_list_are_checked_in_too(db: Database) -> None:
     p = await place(db, n=3)
     activity_id = await publish(db, p.staff, capacity=1)
-    await activities.sign_up(db, p.residents[0], activity_id)
-    await activities.sign_up(db, p.residents[1], activity_id)  # waiting
+    await signups.sign_up(db, p.residents[0], activity_id)
+    await signups.sign_up(db, p.residents[1], activity_id)  # waiting
     await checkin.check_in(db, p.residents[1], activity_id, code_now(activity_id))
     await checkin.check_in(db, p.residents[2], activity_id, code_now(activity_id))  # walk-in
     shown = await activities.get_activity(db, p.staff, activity_id)
-    assert [(s["status"], s["checked_in_at"] is not None) for s in shown["signups"]] == [
+    assert [(s.status, s.checked_in_at is not None) for s in shown.signups] == [
         ("confirmed", False),
         ("confirmed", True),
         ("confirmed", True),
@@ -353,7 +353,7 @@ async def test_staff_check_in_a_resident_by_pay_code_or_card_once(db: Database) 
     activity_id = await publish(db, p.staff)
     pay = await credentials.new_pay_code(db, p.residents[0])
     done = await checkin.record_attendance(db, p.staff, activity_id, pay.code)
-    assert done["resident_id"] == p.residents[0].resident_id and done["name"] == "居民0"
+    assert done.resident_id == p.residents[0].resident_id and done.name == "居民0"
     with pytest.raises(AlreadyCheckedIn):
         await checkin.record_attendance(db, p.staff, activity_id, pay.code)
     with pytest.raises(AlreadyCheckedIn):  # and the pay code was not used up by it
@@ -363,7 +363,7 @@ async def test_staff_check_in_a_resident_by_pay_code_or_card_once(db: Database) 
         await checkin.record_attendance(db, p.staff, activity_id, card.card_code, "1357")
     await checkin.record_attendance(db, p.staff, activity_id, card.card_code, "2580")
     shown = await activities.get_activity(db, p.staff, activity_id)
-    assert [s["checked_in_by"] for s in shown["signups"]] == ["staff-a", "staff-a"]
+    assert [s.checked_in_by for s in shown.signups] == ["staff-a", "staff-a"]
     async with db.connection() as conn:
         audited = await conn.fetchval(
             "SELECT COUNT(*) FROM mall_audit WHERE action = 'activity.attendance'"
@@ -384,7 +384,7 @@ async def test_staff_cannot_check_in_a_code_of_another_community_or_a_bad_code(
     with pytest.raises(NotFound):
         mine = await credentials.new_pay_code(db, p.residents[0])
         await checkin.record_attendance(db, p.other_staff, activity_id, mine.code)
-    assert (await activities.get_activity(db, p.staff, activity_id))["checked_in"] == 0
+    assert (await activities.get_activity(db, p.staff, activity_id)).checked_in == 0
 
 
 # Settling ---------------------------------------------------------------------------------
@@ -395,10 +395,10 @@ async def test_settlement_awards_every_attendee_in_one_journal_once(db: Database
     activity_id = await publish(db, p.staff, points_each=15, title="清理楼道")
     for r in p.residents[:2]:
         await checkin.check_in(db, r, activity_id, code_now(activity_id))
-    await activities.sign_up(db, p.residents[2], activity_id)  # signed up, never came
+    await signups.sign_up(db, p.residents[2], activity_id)  # signed up, never came
     before = await journals(db)
     done = await checkin.settle(db, p.staff, activity_id)
-    assert (done["awarded"], done["points"], done["points_each"]) == (2, 30, 15)
+    assert (done.awarded, done.points, done.points_each) == (2, 30, 15)
     assert await journals(db) == before + 1
     assert [await wallet(db, r.resident_id) for r in p.residents] == [15, 15, 0]
     book = await residents.passbook(db, p.residents[0], p.residents[0].resident_id)
@@ -425,9 +425,9 @@ async def test_settling_without_attendees_writes_no_journal(db: Database) -> Non
     activity_id = await publish(db, p.staff)
     before = await journals(db)
     done = await checkin.settle(db, p.staff, activity_id)
-    assert (done["awarded"], done["points"], done["journal_id"]) == (0, 0, None)
+    assert (done.awarded, done.points, done.journal_id) == (0, 0, None)
     assert await journals(db) == before
-    assert (await activities.get_activity(db, p.staff, activity_id))["status"] == "settled"
+    assert (await activities.get_activity(db, p.staff, activity_id)).status == "settled"
 
 
 async def test_settling_beyond_the_budget_is_refused_and_changes_nothing(db: Database) -> None:
@@ -438,7 +438,7 @@ async def test_settling_beyond_the_budget_is_refused_and_changes_nothing(db: Dat
     with pytest.raises(BudgetExhausted):
         await checkin.settle(db, p.staff, activity_id)
     shown = await activities.get_activity(db, p.staff, activity_id)
-    assert shown["status"] == "open" and shown["journal_id"] is None
+    assert shown.status == "open" and shown.journal_id is None
     assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]
     assert (await communities.budget(db, p.staff, "ax")).balance == 40
 
@@ -469,17 +469,17 @@ def test_twenty_residents_checking_in_at_once_are_each_checked_in_once(db_url: s
     p, activity_id = on_database(db_url, prepare)
     code = code_now(activity_id)
 
-    async def scan(db: Database, i: int) -> dict:
+    async def scan(db: Database, i: int) -> checkin.CheckedIn:
         return await checkin.check_in(db, p.residents[i], activity_id, code)
 
     results = race(db_url, 20, scan)
-    assert outcomes(results) == Counter({"dict": 20}), results
+    assert outcomes(results) == Counter({"CheckedIn": 20}), results
 
-    async def check(db: Database) -> dict:
+    async def check(db: Database) -> activities.ActivityForStaff | activities.ActivityForResident:
         return await activities.get_activity(db, p.staff, activity_id)
 
     shown = on_database(db_url, check)
-    assert shown["checked_in"] == 20 and len(shown["signups"]) == 20
+    assert shown.checked_in == 20 and len(shown.signups) == 20
 
 
 def test_one_resident_checking_in_from_ten_connections_is_checked_in_once(db_url: str) -> None:
@@ -490,11 +490,11 @@ def test_one_resident_checking_in_from_ten_connections_is_checked_in_once(db_url
     p, activity_id = on_database(db_url, prepare)
     code = code_now(activity_id)
 
-    async def scan(db: Database, i: int) -> dict:
+    async def scan(db: Database, i: int) -> checkin.CheckedIn:
         return await checkin.check_in(db, p.residents[0], activity_id, code)
 
     results = race(db_url, 10, scan)
-    assert outcomes(results) == Counter({"dict": 1, "AlreadyCheckedIn": 9}), results
+    assert outcomes(results) == Counter({"CheckedIn": 1, "AlreadyCheckedIn": 9}), results
 
 
 def test_signups_raced_never_pass_the_capacity(db_url: str) -> None:
@@ -504,12 +504,12 @@ def test_signups_raced_never_pass_the_capacity(db_url: str) -> None:
 
     p, activity_id = on_database(db_url, prepare)
 
-    async def join(db: Database, i: int) -> dict:
-        return await activities.sign_up(db, p.residents[i], activity_id)
+    async def join(db: Database, i: int) -> signups.SignedUp:
+        return await signups.sign_up(db, p.residents[i], activity_id)
 
     results = race(db_url, 12, join)
-    assert Counter(r["status"] for r in results) == Counter({"confirmed": 5, "waiting": 7})
-    assert sorted(r["position"] for r in results if r["position"]) == list(range(1, 8))
+    assert Counter(r.status for r in results) == Counter({"confirmed": 5, "waiting": 7})
+    assert sorted(r.position for r in results if r.position) == list(range(1, 8))
 
 
 def test_settlement_raced_by_five_staff_posts_one_journal(db_url: str) -> None:
@@ -522,13 +522,13 @@ def test_settlement_raced_by_five_staff_posts_one_journal(db_url: str) -> None:
 
     p, activity_id = on_database(db_url, prepare)
 
-    async def press(db: Database, i: int) -> dict:
+    async def press(db: Database, i: int) -> checkin.Settlement:
         return await checkin.settle(db, p.staff, activity_id)
 
     results = race(db_url, 5, press)
-    assert outcomes(results) == Counter({"dict": 5}), results
-    assert len({r["journal_id"] for r in results}) == 1
-    assert all((r["awarded"], r["points"]) == (4, 28) for r in results)
+    assert outcomes(results) == Counter({"Settlement": 5}), results
+    assert len({r.journal_id for r in results}) == 1
+    assert all((r.awarded, r.points) == (4, 28) for r in results)
     assert on_database(db_url, journals) == 1
     assert [
         on_database(db_url, lambda db, r=r: wallet(db, r.resident_id)) for r in p.residents
@@ -553,15 +553,13 @@ async def test_the_demo_settles_past_calls_and_leaves_open_ones_with_a_waiting_l
     ids = [r.resident_id for r in p.residents]
     assert await demo_activities.load(db, random.Random(7), "ax", demo_staff, ids) == []
     found = await activities.community_activities(db, p.staff, "ax")
-    settled = [a for a in found if a["status"] == "settled"]
-    assert len(settled) == 2 and all(a["journal_id"] and a["checked_in"] for a in settled)
-    now_on = [a for a in found if a["status"] == "open" and a["starts_at"] <= datetime.now(UTC)]
-    assert len(now_on) == 1 and now_on[0]["checked_in"] == 2
-    assert any(a["waiting"] for a in found if a["starts_at"] > datetime.now(UTC))
-    attendee = next(
-        s for s in (await activities.get_activity(db, p.staff, settled[0]["id"]))["signups"]
-    )
-    who = next(r for r in p.residents if r.resident_id == attendee["resident_id"])
+    settled = [a for a in found if a.status == "settled"]
+    assert len(settled) == 2 and all(a.journal_id and a.checked_in for a in settled)
+    now_on = [a for a in found if a.status == "open" and a.starts_at <= datetime.now(UTC)]
+    assert len(now_on) == 1 and now_on[0].checked_in == 2
+    assert any(a.waiting for a in found if a.starts_at > datetime.now(UTC))
+    attendee = next(s for s in (await activities.get_activity(db, p.staff, settled[0].id)).signups)
+    who = next(r for r in p.residents if r.resident_id == attendee.resident_id)
     memos = [e.memo for e in (await residents.passbook(db, who, who.resident_id)).entries]
-    assert settled[0]["title"] in memos
+    assert settled[0].title in memos
     assert (await communities.budget(db, p.staff, "ax")).balance > 19_000

@@ -11,7 +11,7 @@ import pytest
 import ledger
 from mall.access import Principal
 from mall.db import Database
-from mall.earning import awards, rules
+from mall.earning import award_records, awards, rules
 from mall.errors import BudgetExhausted, CapExceeded
 from mall.org import communities, points
 from mall.people import residents, users
@@ -92,10 +92,10 @@ async def test_the_monthly_cap_starts_afresh_on_the_first_in_china(db: Database)
 async def test_a_posted_award_is_one_journal_with_the_rules_path(db: Database) -> None:
     staff, people = await setup(db)
     made = await awards.create_award(db, staff, SLUG, "r", people, "议事会", idempotency_key="k")
-    assert made["status"] == "posted"
-    found = await awards.get_award(db, staff, made["id"])
+    assert made.status == "posted"
+    found = await award_records.get_award(db, staff, made.id)
     async with db.connection() as conn:
-        journal = await ledger.get_journal(conn, found["journal_id"])
+        journal = await ledger.get_journal(conn, found.journal_id)
     assert (journal.kind, journal.path, journal.memo) == ("award", "adding_to_good", "议事会")
     assert sorted((p.account, p.amount) for p in journal.postings) == sorted(
         [(points.BUDGET, -30)] + [(points.wallet(r), 10) for r in people]
@@ -112,7 +112,7 @@ async def test_a_refused_award_writes_nothing_and_leaves_its_key_free(db: Databa
     made = await awards.create_award(
         db, staff, SLUG, "r", people[:2], "议事会", idempotency_key="k"
     )
-    assert made["status"] == "posted"
+    assert made.status == "posted"
 
 
 async def test_the_daily_cap_holds_when_awards_race(db: Database, db_url: str) -> None:
@@ -124,8 +124,8 @@ async def test_the_daily_cap_holds_when_awards_race(db: Database, db_url: str) -
         )
 
     results = race(db_url, 8, work)
-    assert sum(isinstance(r, dict) for r in results) == 3, results
-    assert all(isinstance(r, dict | CapExceeded) for r in results), results
+    assert sum(isinstance(r, awards.AwardOutcome) for r in results) == 3, results
+    assert all(isinstance(r, awards.AwardOutcome | CapExceeded) for r in results), results
     async with db.connection() as conn:
         book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", SLUG)
         assert (await ledger.get_balance(conn, book, points.wallet(one))).balance == 30
@@ -140,8 +140,8 @@ async def test_the_budget_holds_when_awards_race(db: Database, db_url: str) -> N
         )
 
     results = race(db_url, 8, work)
-    assert sum(isinstance(r, dict) for r in results) == 5, results
-    assert all(isinstance(r, dict | BudgetExhausted) for r in results), results
+    assert sum(isinstance(r, awards.AwardOutcome) for r in results) == 5, results
+    assert all(isinstance(r, awards.AwardOutcome | BudgetExhausted) for r in results), results
     async with db.connection() as conn:
         book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", SLUG)
         assert (await ledger.get_balance(conn, book, points.BUDGET)).balance == 0
@@ -156,9 +156,9 @@ async def test_approving_rechecks_caps_against_other_awards(db: Database) -> Non
     checker = replace(staff, user_id=checker_user.id, username="maple-staff2")
     first = await awards.create_award(db, staff, SLUG, "r", [one], "甲", idempotency_key="a")
     second = await awards.create_award(db, staff, SLUG, "r", [one], "乙", idempotency_key="b")
-    assert first["status"] == second["status"] == "pending_approval"
+    assert first.status == second.status == "pending_approval"
     async with db.transaction() as conn:  # the rule's cap was lowered meanwhile
         await conn.execute("UPDATE mall_rule SET daily_cap = 10")
     with pytest.raises(CapExceeded):
-        await awards.approve(db, checker, first["id"])
-    assert (await awards.get_award(db, checker, first["id"]))["status"] == "pending_approval"
+        await awards.approve(db, checker, first.id)
+    assert (await award_records.get_award(db, checker, first.id)).status == "pending_approval"

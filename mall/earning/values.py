@@ -1,0 +1,40 @@
+"""The recruitment call as ``activities`` and ``checkin`` both return it, with the words for its
+statuses. Values only: no query, no rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from mall.earning.rules import Path
+
+ActivityStatus = Literal["open", "settled", "cancelled"]
+SignupStatus = Literal["confirmed", "waiting", "cancelled"]
+
+
+class Activity(msgspec.Struct, frozen=True, kw_only=True):
+    """A recruitment call (招募令) with its counts of sign-ups and check-ins."""
+
+    id: int
+    community: str
+    """The community's slug."""
+    community_id: int
+    book: int
+    """The community's ledger book, which settlement posts to."""
+    title: str
+    description: str
+    path: Path
+    points: int
+    capacity: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    status: ActivityStatus
+    journal_id: int | None
+    settled_at: datetime | None
+    confirmed: int
+    waiting: int
+    checked_in: int
+    places_left: int
