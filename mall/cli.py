@@ -1,4 +1,4 @@
-"""The ``mall`` command (API.md): migrate, serve, demo, verify, backup, restore.
+"""The ``mall`` command (API.md): migrate, serve, demo, verify, backup, restore, housekeeping.
 
 This is the one place that reaches up to build the web app.
 """
@@ -139,6 +139,32 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _housekeeping(_: argparse.Namespace) -> int:
+    from mall.db import open_database
+    from mall.housekeeping import run
+
+    async def go() -> int:
+        url = get_settings().database_url
+        db = open_database(url)
+        try:
+            done = await run(db, url)
+        finally:
+            await db.close()
+        if not done.ran:
+            print(
+                "另一次整理正在进行，本次未做 / another housekeeping run is under way; nothing done"
+            )
+            return 0
+        print(
+            f"已整理 / housekeeping done: {done.lapsed} reservations lapsed, "
+            f"{done.pay_codes} pay codes, {done.activations} activation papers, "
+            f"{done.sessions} sessions and {done.counters} rate-limit counters deleted"
+        )
+        return 0
+
+    return asyncio.run(go())
+
+
 def main(argv: list[str] | None = None) -> int:
     os.umask(OWNER_ONLY)
     os.environ.setdefault("PICCOLO_CONF", "mall.piccolo_conf")
@@ -156,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("verify", help="check ledger and stock; exit 0 when clean").set_defaults(
         run=_verify
     )
+    sub.add_parser(
+        "housekeeping",
+        help="lapse overdue reservations; delete expired codes, old sessions, spent rate limits",
+    ).set_defaults(run=_housekeeping)
     saving = sub.add_parser(
         "backup", help="copy the database into FOLDER, verify the copy, keep the newest N"
     )

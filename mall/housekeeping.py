@@ -1,0 +1,96 @@
+"""``mall housekeeping``: the chores a community's service needs, run from cron or a systemd
+timer (docs/deploy.md): reservations not collected by their deadline lapse (points and goods go
+back), and what has served its time is deleted: pay codes that expired unused, activation
+papers that expired unused, sessions ended long ago, and rate-limit counters whose window closed.
+
+Idempotent: a second run finds nothing left to do. Safe twice at once: a run takes a lock
+(PostgreSQL's advisory lock, a file lock beside a SQLite database) and a run that finds it taken
+says so and does nothing; every step is also safe on its own (each row is claimed by the
+statement that changes it). Expiry of points (a community policy) will join it here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mall.counter import housekeeping as counter
+from mall.db import Database, sqlite_path
+
+#: Sessions (signed-in browsers, API tokens, bound phones) are kept this long after they ended,
+#: so that a user's page can still show their recent sign-ins.
+KEEP_SESSIONS = timedelta(days=90)
+#: Activation papers that were never used are deleted this long after they expired.
+KEEP_UNUSED_ACTIVATIONS = timedelta(days=30)
+#: PostgreSQL advisory lock key of a housekeeping run ("mall" + "hk" as digits).
+LOCK_KEY = 7_365_108_107
+
+
+@dataclass(frozen=True)
+class Done:
+    """What one run did; ``ran`` is False when another run held the lock."""
+
+    ran: bool
+    lapsed: int = 0
+    pay_codes: int = 0
+    activations: int = 0
+    sessions: int = 0
+    counters: int = 0
+
+
+async def run(db: Database, url: str, at: datetime | None = None) -> Done:
+    at = at or datetime.now(UTC)
+    async with _exclusive(db, url) as mine:
+        if not mine:
+            return Done(ran=False)
+        lapsed = await counter.lapse_reservations(db, at)
+        pay_codes = await counter.purge_pay_codes(db, at)
+        async with db.transaction() as conn:
+            activations = len(
+                await conn.fetch(
+                    "DELETE FROM mall_code WHERE kind = 'activation' AND used_at IS NULL "
+                    "AND expires_at < ? RETURNING id",
+                    at - KEEP_UNUSED_ACTIVATIONS,
+                )
+            )
+            sessions = len(
+                await conn.fetch(
+                    "DELETE FROM mall_session WHERE expires_at < ? "
+                    "OR (revoked_at IS NOT NULL AND revoked_at < ?) RETURNING id",
+                    at - KEEP_SESSIONS,
+                    at - KEEP_SESSIONS,
+                )
+            )
+            counters = len(
+                await conn.fetch("DELETE FROM mall_throttle WHERE reset_at < ? RETURNING id", at)
+            )
+    return Done(True, lapsed, pay_codes, activations, sessions, counters)
+
+
+@contextlib.asynccontextmanager
+async def _exclusive(db: Database, url: str) -> AsyncIterator[bool]:
+    """Yield whether this run holds the housekeeping lock (without waiting for it)."""
+    if db.dialect == "postgres":
+        async with db.connection() as conn:
+            mine = bool(await conn.fetchval("SELECT pg_try_advisory_lock(?)", LOCK_KEY))
+            try:
+                yield mine
+            finally:
+                if mine:
+                    await conn.fetchval("SELECT pg_advisory_unlock(?)", LOCK_KEY)
+        return
+    lock = Path(sqlite_path(url) + ".housekeeping.lock")
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
