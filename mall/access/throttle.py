@@ -31,5 +31,12 @@ async def hit(conn: Connection, key: str, *, limit: int, window: timedelta) -> N
         raise RateLimited()
 
 
+async def give_back(conn: Connection, key: str) -> None:
+    """Return the place one attempt took under ``key`` (it succeeded, and only failures count)."""
+    await conn.execute(
+        "UPDATE mall_throttle SET count = count - 1 WHERE key = ? AND count > 0", key
+    )
+
+
 async def clear(conn: Connection, key: str) -> None:
     await conn.execute("DELETE FROM mall_throttle WHERE key = ?", key)

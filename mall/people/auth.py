@@ -1,9 +1,15 @@
 """Who is asking: passwords (argon2id), sessions and API tokens, and the principal they stand for.
 
-Only a SHA-256 of a session token is stored, so a stolen database holds no usable token. Failed
-sign-ins are counted per account (locked for a while after ``MAX_FAILURES``) and per address
-(``rate_limited``); those counts are committed even though the sign-in itself fails, and taken
-before the password is checked, so that guesses sent at once are counted one by one.
+Only a SHA-256 of a session token is stored, so a stolen database holds no usable token.
+
+Guessing is stopped at its source first. Failed sign-ins are counted per address and account
+(``MAX_FAILURES`` in ``WINDOW``, then that address may not try that account), per address
+(``SOURCE_FAILURES``, then it may try none), and per account from every address together
+(``ACCOUNT_FAILURES``, then the account is locked for ``LOCK_FOR``): one person guessing from one
+place is stopped long before the account is, so nobody can lock a volunteer out of the counter
+by guessing at their name. A try takes its place in every count before the password is checked
+(guesses sent at once are counted one by one) and a right password gives its place back, so
+only failures count. A locked account, an unknown name and a wrong password answer alike.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from mall.db import Database
 from mall.errors import N_, Forbidden, Invalid, Unauthenticated
 
 MAX_FAILURES = 5
+SOURCE_FAILURES = 10
+ACCOUNT_FAILURES = 50
+WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 STAFF_SESSION = timedelta(hours=12)
 API_TOKEN = timedelta(days=30)
@@ -99,30 +108,27 @@ async def create_session(
 async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: str) -> str:
     """Check a password and open a session (``kind`` "web" or "api"); returns its token.
 
-    The try is counted on the account before the password is checked, in one statement, so
-    guesses sent at once cannot all read the count before any of them raises it. The
-    ``MAX_FAILURES``-th wrong try locks the account for ``LOCK_FOR``; a right one sets the count
-    back to zero."""
+    ``RateLimited`` once this address failed too often, for this account or for any; otherwise a
+    locked account, an unknown name and a wrong password are all ``Unauthenticated`` with the same
+    words, after the same work (a password hash is checked in every case)."""
     at = now()
+    name = username.strip()
+    source, pair = f"signin:ip:{ip}", f"signin:ip-user:{ip}:{name.lower()}"
     async with db.transaction() as conn:
-        await throttle.hit(conn, f"signin:ip:{ip}", limit=30, window=timedelta(minutes=10))
+        await throttle.hit(conn, source, limit=SOURCE_FAILURES, window=WINDOW)
+        await throttle.hit(conn, pair, limit=MAX_FAILURES, window=WINDOW)
         user = await conn.fetchrow(
             "UPDATE mall_user SET failed_logins = failed_logins + 1 WHERE username = ? "
             "AND failed_logins < ? AND (locked_until IS NULL OR locked_until <= ?) "
             "RETURNING id, password_hash, failed_logins, active",
-            username.strip(),
-            MAX_FAILURES,
+            name,
+            ACCOUNT_FAILURES,
             at,
         )
-        known = user is not None or await conn.fetchval(
-            "SELECT id FROM mall_user WHERE username = ?", username.strip()
-        )
-    if user is None and known:
-        raise Forbidden(N_("Too many wrong passwords: this account is locked for 15 minutes."))
     ok = await password_matches(user["password_hash"] if user else _DUMMY_HASH, password)
     async with db.transaction() as conn:
         if user is None or not ok or not user["active"]:
-            if user is not None and user["failed_logins"] >= MAX_FAILURES:
+            if user is not None and user["failed_logins"] >= ACCOUNT_FAILURES:
                 await conn.execute(
                     "UPDATE mall_user SET failed_logins = 0, locked_until = ? WHERE id = ?",
                     now() + LOCK_FOR,
@@ -135,6 +141,8 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
                 "UPDATE mall_user SET failed_logins = 0, locked_until = NULL WHERE id = ?",
                 user["id"],
             )
+            await throttle.clear(conn, pair)
+            await throttle.give_back(conn, source)
             token = await create_session(
                 conn, kind, user_id=user["id"], ttl=API_TOKEN if kind == "api" else STAFF_SESSION
             )

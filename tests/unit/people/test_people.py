@@ -85,23 +85,47 @@ async def test_staff_may_create_volunteers_only_in_their_own_community(db: Datab
         await users.create_user(db, staff_a, "vol2", PASSWORD, "volunteer", "c-b")
 
 
-async def test_sign_in_locks_the_account_after_five_wrong_passwords(db: Database) -> None:
+async def test_five_wrong_passwords_stop_that_address_for_that_account_not_the_account(
+    db: Database,
+) -> None:
     await setup(db)
     await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
     for _ in range(auth.MAX_FAILURES):
         with pytest.raises(Unauthenticated):
             await auth.sign_in(db, "staff1", "wrong password", ip="1.2.3.4", kind="web")
-    with pytest.raises(Forbidden):  # even the right password is refused while locked
+    with pytest.raises(RateLimited):  # the guesser is stopped, even with the right password
         await auth.sign_in(db, "staff1", PASSWORD, ip="1.2.3.4", kind="web")
+    # the volunteer at the counter, elsewhere, still signs in
+    assert await auth.sign_in(db, "staff1", PASSWORD, ip="5.6.7.8", kind="web")
 
 
-async def test_sign_in_from_one_address_is_rate_limited(db: Database) -> None:
+async def test_sign_in_from_one_address_is_rate_limited_after_failures_only(db: Database) -> None:
     await setup(db)
-    for _ in range(30):
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    for _ in range(3 * auth.SOURCE_FAILURES):  # a busy office: right passwords never count
+        await auth.sign_in(db, "staff1", PASSWORD, ip="5.6.7.8", kind="web")
+    for n in range(auth.SOURCE_FAILURES):  # names tried one after another, known or not
         with pytest.raises(Unauthenticated):
-            await auth.sign_in(db, "nobody", "x", ip="5.6.7.8", kind="web")
+            await auth.sign_in(db, f"nobody{n}", "x", ip="5.6.7.8", kind="web")
     with pytest.raises(RateLimited):
-        await auth.sign_in(db, "nobody", "x", ip="5.6.7.8", kind="web")
+        await auth.sign_in(db, "staff1", PASSWORD, ip="5.6.7.8", kind="web")
+
+
+async def test_a_locked_account_answers_like_a_wrong_password(db: Database) -> None:
+    """Guesses from many addresses lock the account; it then says what a wrong password or an
+    unknown name says, so nobody learns from the answer that the name exists."""
+    await setup(db)
+    await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+    for n in range(auth.ACCOUNT_FAILURES):
+        with pytest.raises(Unauthenticated):
+            await auth.sign_in(db, "staff1", "wrong", ip=f"10.9.{n // 4}.{n % 4}", kind="web")
+    with pytest.raises(Unauthenticated) as locked:
+        await auth.sign_in(db, "staff1", PASSWORD, ip="10.8.0.1", kind="web")
+    with pytest.raises(Unauthenticated) as unknown:
+        await auth.sign_in(db, "nobody", PASSWORD, ip="10.8.0.2", kind="web")
+    with pytest.raises(Unauthenticated) as wrong:
+        await auth.sign_in(db, "staff2", "wrong", ip="10.8.0.3", kind="web")
+    assert str(locked.value) == str(unknown.value) == str(wrong.value)
 
 
 async def test_passwords_are_stored_as_argon2id_and_sessions_as_hashes(db: Database) -> None:
@@ -331,7 +355,7 @@ def test_wrong_pins_sent_at_once_are_counted_one_by_one(db_url: str) -> None:
     on_database(db_url, after)
 
 
-def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -> None:
+def test_guesses_sent_at_once_from_one_address_are_tried_five_times_only(db_url: str) -> None:
     async def build(db: Database) -> None:
         await setup(db)
         await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
@@ -339,14 +363,40 @@ def test_wrong_passwords_sent_at_once_lock_the_account_after_five(db_url: str) -
     on_database(db_url, build)
 
     async def work(db: Database, i: int) -> str:
-        return await auth.sign_in(db, "staff1", f"wrong password {i}", ip=f"10.0.1.{i}", kind="web")
+        return await auth.sign_in(db, "staff1", f"wrong password {i}", ip="10.0.1.1", kind="web")
 
     results = race(db_url, 20, work)
     assert sum(isinstance(r, Unauthenticated) for r in results) == auth.MAX_FAILURES, results
-    assert all(isinstance(r, (Unauthenticated, Forbidden)) for r in results), results
+    assert all(isinstance(r, (Unauthenticated, RateLimited)) for r in results), results
+
+    async def after(db: Database) -> None:  # the account itself is not locked
+        assert await auth.sign_in(db, "staff1", PASSWORD, ip="10.0.2.1", kind="web")
+
+    on_database(db_url, after)
+
+
+def test_guesses_sent_at_once_from_many_addresses_lock_the_account_at_the_limit(
+    db_url: str,
+) -> None:
+    async def build(db: Database) -> None:
+        await setup(db)
+        await users.create_user(db, ADMIN, "staff1", PASSWORD, "staff", "c-a")
+
+    on_database(db_url, build)
+
+    async def work(db: Database, i: int) -> str:
+        return await auth.sign_in(db, "staff1", f"wrong {i}", ip=f"10.1.{i}.1", kind="web")
+
+    results = race(db_url, auth.ACCOUNT_FAILURES + 10, work)
+    assert all(isinstance(r, Unauthenticated) for r in results), results
 
     async def after(db: Database) -> None:
-        with pytest.raises(Forbidden):  # locked, even with the right password
+        async with db.connection() as conn:
+            locked = await conn.fetchval(
+                "SELECT locked_until FROM mall_user WHERE username = 'staff1'"
+            )
+        assert locked is not None
+        with pytest.raises(Unauthenticated):  # locked, even with the right password
             await auth.sign_in(db, "staff1", PASSWORD, ip="10.0.2.1", kind="web")
 
     on_database(db_url, after)
