@@ -41,7 +41,8 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="info",
         log_config=None,  # the app's own structured log (web/logs.py) formats uvicorn's too
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
     )

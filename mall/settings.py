@@ -100,6 +100,13 @@ class Settings:
     tls_key: Path | None = field(default_factory=lambda: _tls_file("MALL_TLS_KEY"), repr=False)
     """``MALL_TLS_KEY``: the certificate's private key (PEM). Both or neither."""
 
+    trusted_proxies: str = field(
+        default_factory=lambda: os.environ.get("MALL_TRUSTED_PROXIES", "").replace(" ", "")
+    )
+    """``MALL_TRUSTED_PROXIES``: the addresses (or networks, comma-separated) of the reverse
+    proxies whose ``X-Forwarded-For`` is believed; none by default, so a client cannot name its
+    own address to slip past a rate limit."""
+
     log_format: str = field(default_factory=lambda: _choice("MALL_LOG_FORMAT", ("text", "json")))
     """``MALL_LOG_FORMAT``: ``text`` (default) for a person, ``json`` lines for a log collector."""
 
