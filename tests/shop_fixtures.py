@@ -6,14 +6,15 @@ with points. Shared by the redemption and reservation tests (unit, API and brows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import catalog
 import ledger
 from mall.access import Principal
 from mall.db import Database
 from mall.org import communities, points
-from mall.people import auth, credentials, residents
+from mall.people import auth, codes, credentials, residents
+from mall.settings import get_settings
 
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
@@ -65,6 +66,24 @@ class Shop:
 
     async def pay_code(self, resident_id: int, community: str = "a") -> str:
         return (await credentials.new_pay_code(self.db, self.resident(resident_id, community))).code
+
+    async def counter_codes(self, resident_id: int, n: int) -> list[str]:
+        """``n`` pay codes live at once, as ``n`` counters hold them during card visits (a phone
+        itself holds at most three: ``credentials.MAX_LIVE_PAY_CODES``)."""
+        made = []
+        async with self.db.transaction() as conn:
+            for _ in range(n):
+                code, ident = codes.new_pay_code(get_settings().secret_key)
+                await credentials.insert_code(
+                    conn,
+                    codes.PAY,
+                    ident,
+                    resident_id,
+                    expires_at=datetime.now(UTC) + timedelta(minutes=10),
+                    created_by=self.volunteer.user_id,
+                )
+                made.append(code)
+        return made
 
     async def level(self, sku: str) -> int:
         async with self.db.connection() as conn:

@@ -12,7 +12,7 @@ import msgspec
 
 from ledger import Connection
 from mall import access
-from mall.access import Principal
+from mall.access import Principal, throttle
 from mall.counter import housekeeping, reservations
 from mall.counter.basket import SCANNED_CODE_TTL, counter_outlet, now, used_this_month
 from mall.counter.orders import get_order
@@ -25,6 +25,10 @@ from mall.settings import get_settings
 
 #: What became of a resident's own pay code (``code_state``).
 CodeState = Literal["paid", "scanned", "fresh", "stale", "unknown"]
+
+#: Failed look-ups a volunteer, or a device, may make in ``LOOKUP_WINDOW``.
+LOOKUP_FAILURES = 20
+LOOKUP_WINDOW = timedelta(minutes=10)
 
 
 class Person(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,10 +70,29 @@ async def lookup(
     at: datetime | None = None,
 ) -> Visit:
     """Who is at the counter: the resident (name masked), available points, this month's limits
-    and their reservations at this outlet. The pay code is not consumed; it stays good for
-    ``SCANNED_CODE_TTL`` for the checkout. For a printed card, ``counter_code`` is a fresh pay
-    code that stands for the card (and its PIN) during this one visit."""
+    and their reservations at this outlet. The pay code is not consumed; it stays good until
+    ``SCANNED_CODE_TTL`` after it was made, for the checkout, and looking it up again never
+    extends that. For a printed card, ``counter_code`` is a fresh pay code that stands for the
+    card (and its PIN) during this one visit.
+
+    A look-up that fails (a wrong, used or expired code) counts against the volunteer and the
+    device: ``LOOKUP_FAILURES`` in ``LOOKUP_WINDOW``, then ``rate_limited``, so a stolen tablet is
+    no guessing machine. Each try takes its place first and a successful one gives it back."""
     at = at or now()
+    places = [f"lookup:user:{p.user_id}", f"lookup:ip:{ip}"]
+    async with db.transaction() as conn:
+        for key in places:
+            await throttle.hit(conn, key, limit=LOOKUP_FAILURES, window=LOOKUP_WINDOW)
+    visit = await _visit(db, p, outlet_id, code, pin, ip=ip, at=at)
+    async with db.transaction() as conn:
+        for key in places:
+            await throttle.give_back(conn, key)
+    return visit
+
+
+async def _visit(
+    db: Database, p: Principal, outlet_id: int, code: str, pin: str | None, *, ip: str, at: datetime
+) -> Visit:
     parsed = codes.parse(get_settings().secret_key, code)
     async with db.connection() as conn:
         outlet = await counter_outlet(conn, p, outlet_id)
@@ -92,11 +115,12 @@ async def lookup(
             if row["community"] != outlet["community_id"]:
                 raise CodeInvalid()
             resident_id = int(row["resident"])
+            deadline = row["created_at"] + SCANNED_CODE_TTL  # fixed when the code was made
             await conn.execute(
                 "UPDATE mall_code SET expires_at = ? WHERE id = ? AND expires_at < ?",
-                at + SCANNED_CODE_TTL,
+                deadline,
                 row["id"],
-                at + SCANNED_CODE_TTL,
+                deadline,
             )
     else:
         raise CodeInvalid()

@@ -21,7 +21,7 @@ async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
     """The pay code's row, if it can still pay: else ``code_invalid``, ``code_used`` or
     ``code_expired``."""
     row = await conn.fetchrow(
-        "SELECT c.id, c.resident, c.expires_at, c.used_at, c.revoked_at, r.community "
+        "SELECT c.id, c.resident, c.created_at, c.expires_at, c.used_at, c.revoked_at, r.community "
         "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
         "WHERE c.ident = ? AND c.kind = 'pay'",
         ident,

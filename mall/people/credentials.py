@@ -232,6 +232,17 @@ async def issue_card(
     return Card(card_code=code)
 
 
+#: A resident's phone holds at most this many live pay codes; making another revokes the oldest,
+#: so nobody piles up codes to use later (codes made at the counter for a card are not counted).
+MAX_LIVE_PAY_CODES = 3
+KEEP_LIVE_PAY_CODES = (
+    "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = 'pay' "
+    "AND created_by IS NULL AND used_at IS NULL AND revoked_at IS NULL AND id NOT IN ("
+    "SELECT id FROM mall_code WHERE resident = ? AND kind = 'pay' AND created_by IS NULL "
+    f"AND used_at IS NULL AND revoked_at IS NULL ORDER BY id DESC LIMIT {MAX_LIVE_PAY_CODES})"
+)
+
+
 async def new_pay_code(db: Database, p: Principal) -> PayCode:
     """A fresh pay code for the signed-in resident, valid for about a minute."""
     access.require(p, ["resident"])
@@ -246,6 +257,7 @@ async def new_pay_code(db: Database, p: Principal) -> PayCode:
     else:
         async with db.transaction() as conn:
             await insert_code(conn, codes.PAY, ident, p.own_resident, expires_at=expires)
+            await conn.execute(KEEP_LIVE_PAY_CODES, at, p.own_resident, p.own_resident)
     return PayCode(code=code, expires_at=expires)
 
 

@@ -34,7 +34,7 @@ async def test_checkouts_racing_across_two_servers_never_double_spend(
     monkeypatch.setenv("MALL_SECRET_KEY", get_settings().secret_key)
     shop = await build_shop(db)
     resident = await shop.new_resident("王秀英", 100)  # a haircut costs 15: six of them, no more
-    codes = [await shop.pay_code(resident) for _ in range(16)]
+    codes = await shop.counter_codes(resident, 16)
     async with db.transaction() as conn:
         token = await auth.create_session(
             conn, "api", user_id=shop.volunteer.user_id, ttl=auth.API_TOKEN

@@ -9,4 +9,11 @@ BEGIN
     INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, pin_hash, failed_pins,
                            created_by)
     VALUES ('pay', p_ident, p_resident, p_at, p_expires, NULL, 0, NULL);
+    -- at most three live codes from the phone (mall.people.credentials.MAX_LIVE_PAY_CODES)
+    UPDATE mall_code SET revoked_at = p_at
+    WHERE resident = p_resident AND kind = 'pay' AND created_by IS NULL AND used_at IS NULL
+      AND revoked_at IS NULL
+      AND id NOT IN (SELECT id FROM mall_code WHERE resident = p_resident AND kind = 'pay'
+                     AND created_by IS NULL AND used_at IS NULL AND revoked_at IS NULL
+                     ORDER BY id DESC LIMIT 3);
 END $$;
