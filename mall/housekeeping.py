@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from mall import metrics
 from mall.counter import housekeeping as counter
 from mall.db import Database, sqlite_path
 
@@ -47,6 +48,7 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
     async with _exclusive(db, url) as mine:
         if not mine:
             return Done(ran=False)
+        metrics.HOUSEKEEPING.inc()
         lapsed = await counter.lapse_reservations(db, at)
         pay_codes = await counter.purge_pay_codes(db, at)
         async with db.transaction() as conn:

@@ -15,7 +15,7 @@ from typing import Any
 import catalog
 import ledger
 from ledger import Connection
-from mall import access
+from mall import access, metrics
 from mall.access import Principal
 from mall.counter.basket import (
     COUNTER_ROLES,
@@ -189,6 +189,7 @@ async def checkout(
         )
         await insert_order_lines(conn, order_id, order_lines)
     after = next(posting.balance_after for posting in journal.postings if posting.account == wallet)
+    metrics.CHECKOUTS.inc()
     return Receipt(id=order_id, total=total, balance_after=after, replayed=False)
 
 
@@ -232,6 +233,8 @@ async def _checkout_in_one_call(
                 raise
             raise _refusal(exc, idempotency_key) from None
     assert row is not None
+    if row["status"] != "replay":
+        metrics.CHECKOUTS.inc()
     return Receipt(
         id=int(row["order_id"]),
         total=int(row["total"]),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import catalog
 import ledger
 from ledger import Connection
+from mall import metrics
 from mall.counter.basket import now
 from mall.counter.reservations import lines_of
 from mall.db import Database
@@ -104,6 +105,7 @@ async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
 
 
 async def housekeeping(db: Database, at: datetime | None = None) -> None:
+    metrics.HOUSEKEEPING.inc()
     await lapse_reservations(db, at)
     await purge_pay_codes(db, at)
 

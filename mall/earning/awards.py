@@ -18,7 +18,7 @@ import msgspec
 
 import ledger
 from ledger import Connection, Row
-from mall import access, text
+from mall import access, metrics, text
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
 from mall.earning import rules
@@ -219,6 +219,7 @@ async def create_award(
             memo=memo,
             journal=journal_id,
         )
+    metrics.AWARDS.labels(status=status).inc()
     return AwardOutcome(id=award_id, status=status)
 
 
@@ -323,6 +324,7 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             total=award["total"],
             journal=journal_id,
         )
+    metrics.AWARDS.labels(status=POSTED).inc()
     return AwardOutcome(id=award_id, status=POSTED)
 
 
@@ -354,4 +356,5 @@ async def reject(
             ip=ip,
             reason=reason,
         )
+    metrics.AWARDS.labels(status=REJECTED).inc()
     return AwardOutcome(id=award_id, status=REJECTED)
