@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 T = TypeVar("T")
@@ -13,7 +14,7 @@ T = TypeVar("T")
 class Api:
     """A test client bound to the app, plus a way to run mall services on the app's database."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient[Litestar]) -> None:
         self.client = client
 
     def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:

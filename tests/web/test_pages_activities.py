@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.access import Principal
@@ -20,7 +21,7 @@ from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, p
 HTMX = {"HX-Request": "true"}
 
 
-async def staff_desk(db: Database, client: TestClient) -> dict:
+async def staff_desk(db: Database, client: TestClient[Litestar]) -> dict:
     """xingfuli with its staff signed in on ``client`` and a budget of 1000."""
     made = await community(db)
     await communities.grant_budget(db, ADMIN, "xingfuli", 1000, "预算", idempotency_key="g")
@@ -28,7 +29,7 @@ async def staff_desk(db: Database, client: TestClient) -> dict:
     return made
 
 
-async def phone(db: Database, client: TestClient, name: str = "王秀英") -> int:
+async def phone(db: Database, client: TestClient[Litestar], name: str = "王秀英") -> int:
     """A resident of xingfuli whose phone ``client`` is."""
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", name, None, None)).id
     async with db.transaction() as conn:
@@ -65,7 +66,7 @@ async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedel
     return made.id
 
 
-def publish_form(client: TestClient, fields: dict):
+def publish_form(client: TestClient[Litestar], fields: dict):
     """The publish form, posted (its ``path`` field would clash with ``post``'s argument)."""
     return client.post(
         "/staff/activities", data={**fields, "_csrf_token": csrf(client)}, follow_redirects=False
@@ -77,7 +78,9 @@ def current_code(activity_id: int) -> str:
     return codes.checkin_code(get_settings().secret_key, activity_id, window)
 
 
-async def test_staff_publish_a_call_from_the_form(db: Database, client: TestClient) -> None:
+async def test_staff_publish_a_call_from_the_form(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await staff_desk(db, client)
     page = client.get("/staff/activities/new")
     assert page.status_code == 200 and "发布招募令" in page.text and "锦上添花" in page.text
@@ -104,7 +107,7 @@ async def test_staff_publish_a_call_from_the_form(db: Database, client: TestClie
 
 
 async def test_a_bad_form_is_shown_again_with_the_error_and_nothing_is_made(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await staff_desk(db, client)
     for change, words in (
@@ -130,7 +133,7 @@ async def test_a_bad_form_is_shown_again_with_the_error_and_nothing_is_made(
 
 
 async def test_check_in_screen_shows_the_qr_and_its_url_and_renews_as_a_fragment(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_desk(db, client)
     activity_id = await call(db, made["staff"])
@@ -147,7 +150,7 @@ async def test_check_in_screen_shows_the_qr_and_its_url_and_renews_as_a_fragment
 
 
 async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"])
@@ -169,7 +172,7 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
 
 
 async def test_a_phone_that_is_not_bound_is_told_so_and_how_to_get_help(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"])
@@ -181,7 +184,7 @@ async def test_a_phone_that_is_not_bound_is_told_so_and_how_to_get_help(
 
 
 async def test_an_old_or_forged_check_in_code_says_what_to_do(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"])
@@ -197,7 +200,7 @@ async def test_an_old_or_forged_check_in_code_says_what_to_do(
 
 
 async def test_residents_sign_up_wait_and_cancel_on_their_phone(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"], capacity=1, start=timedelta(days=1))
@@ -220,7 +223,7 @@ async def test_residents_sign_up_wait_and_cancel_on_their_phone(
 
 
 async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_desk(db, client)
     activity_id = await call(db, made["staff"])
@@ -246,7 +249,7 @@ async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(
 
 
 async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)  # no budget at all
     await signed_in(db, client, made["staff"])
@@ -260,7 +263,7 @@ async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
 
 
 async def test_volunteers_and_residents_cannot_open_staff_activity_pages(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db, volunteer=True)
     activity_id = await call(db, made["staff"])

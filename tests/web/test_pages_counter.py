@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.db import Database
@@ -16,7 +17,7 @@ from tests.web.test_pages_account import csrf
 HTMX = {"HX-Request": "true"}
 
 
-async def at_counter(db: Database, client: TestClient, who: str = "volunteer") -> Shop:
+async def at_counter(db: Database, client: TestClient[Litestar], who: str = "volunteer") -> Shop:
     """The shop, and the client signed in as its volunteer (or staff) at outlet ``a``."""
     shop = await build_shop(db)
     p = shop.volunteer if who == "volunteer" else shop.staff
@@ -26,7 +27,7 @@ async def at_counter(db: Database, client: TestClient, who: str = "volunteer") -
     return shop
 
 
-def form(client: TestClient, path: str, data: dict):
+def form(client: TestClient[Litestar], path: str, data: dict):
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
@@ -42,14 +43,14 @@ def alert(page: str) -> str | None:
     return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else None
 
 
-def choose(client: TestClient, shop: Shop) -> None:
+def choose(client: TestClient[Litestar], shop: Shop) -> None:
     picker = client.get("/counter")
     assert picker.status_code == 200 and "a积分超市" in picker.text
     assert form(client, "/counter/outlet", {"outlet": str(shop.outlet)}).status_code == 303
 
 
 async def test_volunteer_scans_confirms_twice_and_gets_one_order(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     shop = await at_counter(db, client)
     rid = await shop.new_resident("王秀英", 50)
@@ -79,7 +80,9 @@ async def test_volunteer_scans_confirms_twice_and_gets_one_order(
     assert limits(again.text) == ["食用油：本月限兑 2 件，还能兑 1 件"]  # this month's one counted
 
 
-async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: TestClient) -> None:
+async def test_errors_are_shown_in_place_naming_the_item(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     shop = await at_counter(db, client)
     rid = await shop.new_resident("李海", 500)
     choose(client, shop)
@@ -97,7 +100,7 @@ async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: T
 
 
 async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     """A resident without a smartphone shows the card staff printed and types its PIN: the
     counter serves them and the order is paid from their points. A wrong or missing PIN is
@@ -135,7 +138,7 @@ async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
     assert await shop.balance(rid) == 17
 
 
-async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient) -> None:
+async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient[Litestar]) -> None:
     from mall.counter import reservations
 
     shop = await at_counter(db, client)
@@ -153,7 +156,7 @@ async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient
 
 
 async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     from mall.counter import checkout
 
@@ -179,7 +182,7 @@ async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
 
 
 async def test_residents_and_other_communities_cannot_open_the_counter(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     shop = await at_counter(db, client)
     rid = await shop.new_resident("李海", 100)
@@ -198,7 +201,9 @@ async def test_residents_and_other_communities_cannot_open_the_counter(
     assert "a积分超市" not in picker.text and "b积分超市" in picker.text
 
 
-async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestClient) -> None:
+async def test_the_pay_page_turns_into_the_receipt(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     from mall.counter import checkout, lookup
 
     shop = await build_shop(db)
@@ -232,7 +237,9 @@ async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestCli
     assert "香皂" not in stranger.text  # someone else's code shows nothing of that order
 
 
-async def test_resident_reserves_sees_and_cancels(db: Database, client: TestClient) -> None:
+async def test_resident_reserves_sees_and_cancels(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     async with db.transaction() as conn:
