@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -141,7 +142,7 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-def lighthouse(url: str, headers: dict[str, str], report: Path, chrome: str) -> dict:
+def lighthouse(url: str, headers: dict[str, str], report: Path, chrome: str) -> dict[str, Any]:
     """One Lighthouse run; returns its JSON report (also kept beside an HTML one)."""
     command = [
         str(LIGHTHOUSE),
@@ -166,7 +167,7 @@ def version(command: list[str]) -> str:
     return subprocess.run(command, capture_output=True, text=True).stdout.strip()
 
 
-def lost_points(result: dict, category: str) -> list[str]:
+def lost_points(result: dict[str, Any], category: str) -> list[str]:
     """The weighted audits of a category that did not score full marks, worst first."""
     audits = result["audits"]
     lost = []

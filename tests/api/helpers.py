@@ -50,7 +50,7 @@ class Api:
         return self.request("DELETE", path, token, **kwargs)
 
 
-def problem(response: Any, status: int, code: str) -> dict:
+def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     """Assert ``response`` is a problem document with ``status`` and ``code``; return its body."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -4,6 +4,7 @@ and the ledger check that now covers stock."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_staff_open_an_outlet_with_its_redeemed_accounts_and_it_is_audited(
     [{"name": "超市", "kind": "shop"}, {"name": "", "kind": "supermarket"}, {"kind": "partner"}],
 )
 def test_a_wrong_outlet_is_a_validation_error_and_opens_nothing(
-    api: Api, token: Token, body: dict
+    api: Api, token: Token, body: dict[str, Any]
 ) -> None:
     staff = token("staff-a")
     before = api.get(f"/communities/{A}/outlets", staff).json()["outlets"]
@@ -61,7 +62,7 @@ def test_a_wrong_outlet_is_a_validation_error_and_opens_nothing(
     assert api.get(f"/communities/{A}/outlets", staff).json()["outlets"] == before
 
 
-def item_body(**fields) -> dict:
+def item_body(**fields) -> dict[str, Any]:
     return {
         "sku": "OIL-5L",
         "name": "食用油",
@@ -111,7 +112,7 @@ def test_staff_add_an_item_and_residents_see_it_in_the_catalog(api: Api, token: 
     ],
 )
 def test_a_wrong_item_is_a_validation_error_and_adds_nothing(
-    api: Api, token: Token, fields: dict
+    api: Api, token: Token, fields: dict[str, Any]
 ) -> None:
     staff = token("staff-a")
     before = api.get(f"/communities/{A}/items", staff).json()["items"]
@@ -226,7 +227,7 @@ def test_a_stocktake_posts_the_difference_and_an_equal_count_posts_nothing(
     ],
 )
 def test_a_wrong_stock_change_is_a_validation_error_and_moves_nothing(
-    api: Api, token: Token, world: World, body: dict
+    api: Api, token: Token, world: World, body: dict[str, Any]
 ) -> None:
     staff, outlet = token("staff-a"), world.outlets["outlet-a"]
     start = level(api, staff, outlet, "SOAP")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from mall.db import Database
 from mall.people import auth, residents
@@ -33,7 +34,7 @@ def pay_code(api: Api, token: str) -> str:
     return api.get("/me/pay-code", token).json()["code"]
 
 
-def order(api: Api, world: World, token: str, body: dict, key: str | None = None):
+def order(api: Api, world: World, token: str, body: dict[str, Any], key: str | None = None):
     return api.post(
         f"/outlets/{world.outlets['outlet-a']}/orders",
         token,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.api.world import TARGET_NAME, TARGET_PHONE, A, B, World, award
 Token = Callable[[str], str]
 
 
-def register(api: Api, staff: str, body: dict, slug: str = A):
+def register(api: Api, staff: str, body: dict[str, Any], slug: str = A):
     return api.post(f"/communities/{slug}/residents", staff, json=body)
 
 
@@ -60,7 +61,7 @@ def test_a_resident_needs_only_a_name(api: Api, world: World, token: Token) -> N
     ],
 )
 def test_invalid_registration_is_a_validation_error(
-    api: Api, world: World, token: Token, body: dict
+    api: Api, world: World, token: Token, body: dict[str, Any]
 ) -> None:
     problem(register(api, token("staff-a"), body), 400, "validation_error")
 
@@ -223,7 +224,7 @@ def test_an_expired_activation_code_is_code_expired(api: Api, world: World, toke
         ({"code": ["A1"]}, "validation_error"),
     ],
 )
-def test_a_wrong_activation_code_is_refused(api: Api, body: dict, code: str) -> None:
+def test_a_wrong_activation_code_is_refused(api: Api, body: dict[str, Any], code: str) -> None:
     problem(api.post("/activate", json=body), 400, code)
 
 

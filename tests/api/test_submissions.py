@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_staff_change_the_days_for_a_kind(api: Api, token: Token) -> None:
         {"kind": "wish", "title": "ok", "body": "x" * 4001},
     ],
 )
-def test_a_bad_submission_is_refused(api: Api, token: Token, body: dict) -> None:
+def test_a_bad_submission_is_refused(api: Api, token: Token, body: dict[str, Any]) -> None:
     before = len(api.get("/me/submissions", token("res-a")).json()["submissions"])
     problem(api.post("/me/submissions", token("res-a"), json=body), 400, "validation_error")
     assert len(api.get("/me/submissions", token("res-a")).json()["submissions"]) == before

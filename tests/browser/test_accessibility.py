@@ -5,6 +5,7 @@ elder-friendly (适老化) sizes hold: body text, line height, tap targets, the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import axe_playwright_python
 import pytest
@@ -53,7 +54,7 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-def measure(page, min_target: int) -> dict:
+def measure(page, min_target: int) -> dict[str, Any]:
     return page.evaluate(MEASURE.replace("MIN", str(min_target)))
 
 

@@ -7,6 +7,7 @@ database, the error mapping), because the money-moving endpoints of API.md arriv
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import msgspec
 import pytest
@@ -28,7 +29,7 @@ class AwardIn(msgspec.Struct):
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient[Litestar]]:
     @post("/api/v1/test/awards")
-    async def award(request: Request, data: JSONBody[AwardIn]) -> dict:
+    async def award(request: Request, data: JSONBody[AwardIn]) -> dict[str, Any]:
         db = request.app.state.db
         idem = await idempotency(request, principal="staff-1")
         async with db.transaction() as conn:

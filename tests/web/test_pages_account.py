@@ -7,6 +7,7 @@ other ``test_pages_*`` modules.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 from litestar import Litestar
@@ -30,7 +31,7 @@ ADMIN = Principal(
 
 async def community(
     db: Database, slug: str = "xingfuli", name: str = "幸福里社区", *, volunteer: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """A community with a staff member ``<slug>-staff`` (and a volunteer ``<slug>-vol``); their
     user ids are ``staff`` and ``volunteer``. Each password costs an argon2 hash: only as needed."""
     created = msgspec.structs.asdict(await communities.create_community(db, ADMIN, slug, name))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -21,7 +22,7 @@ from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, p
 HTMX = {"HX-Request": "true"}
 
 
-async def staff_desk(db: Database, client: TestClient[Litestar]) -> dict:
+async def staff_desk(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
     """xingfuli with its staff signed in on ``client`` and a budget of 1000."""
     made = await community(db)
     await communities.grant_budget(db, ADMIN, "xingfuli", 1000, "预算", idempotency_key="g")
@@ -66,7 +67,7 @@ async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedel
     return made.id
 
 
-def publish_form(client: TestClient[Litestar], fields: dict):
+def publish_form(client: TestClient[Litestar], fields: dict[str, Any]):
     """The publish form, posted (its ``path`` field would clash with ``post``'s argument)."""
     return client.post(
         "/staff/activities", data={**fields, "_csrf_token": csrf(client)}, follow_redirects=False

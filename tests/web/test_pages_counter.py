@@ -5,6 +5,7 @@ the pay page's receipt, and the resident's reservations."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -27,7 +28,7 @@ async def at_counter(db: Database, client: TestClient[Litestar], who: str = "vol
     return shop
 
 
-def form(client: TestClient[Litestar], path: str, data: dict):
+def form(client: TestClient[Litestar], path: str, data: dict[str, Any]):
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Litestar
@@ -30,7 +31,7 @@ from tests.web.test_pages_account import (
 SLUG = "xingfuli"
 
 
-async def place(db: Database, client: TestClient[Litestar]) -> dict:
+async def place(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
     """xingfuli with two staff members (the client signed in as the first), three residents,
     a budget of 500, a rule of 10 points and one of 60 needing approval above 50."""
     made = await community(db)
@@ -48,7 +49,7 @@ async def place(db: Database, client: TestClient[Litestar]) -> dict:
     return {"staff": made["staff"], "staff2": second.id, "residents": people, "id": made["id"]}
 
 
-def staff_principal(info: dict, who: str = "staff") -> Principal:
+def staff_principal(info: dict[str, Any], who: str = "staff") -> Principal:
     return Principal(
         kind="user",
         session_id=0,

@@ -8,6 +8,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -55,7 +56,7 @@ def png(width: int = 1, height: int = 1) -> bytes:
     )
 
 
-async def shelves(db: Database, client: TestClient[Litestar]) -> dict:
+async def shelves(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
     """xingfuli's staff signed in; a supermarket and a barber; soap (20), oil (2, low at 3), a
     haircut service; and heping, another community with its own outlet."""
     made = await community(db)

@@ -4,6 +4,7 @@ those outlets, and who may do it."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -18,7 +19,7 @@ def send(client: TestClient[Litestar], path: str, **data: str | list[str]):
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
-async def two_outlets(db: Database) -> tuple[dict, int, int]:
+async def two_outlets(db: Database) -> tuple[dict[str, Any], int, int]:
     """xingfuli with its staff, a supermarket and a barber's; and heping with its staff."""
     made = await community(db)
     market = await outlets.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import catalog
@@ -108,7 +110,7 @@ async def test_a_sku_is_unique_within_a_community_only(db: Database) -> None:
     ],
 )
 async def test_an_item_with_a_wrong_field_is_refused_and_nothing_is_stored(
-    db: Database, fields: dict
+    db: Database, fields: dict[str, Any]
 ) -> None:
     async with db.transaction() as conn:
         with pytest.raises(catalog.InvalidItem):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -147,7 +148,7 @@ async def test_a_negative_count_is_refused_and_nothing_is_posted(db: Database) -
     assert (await verified(db)).movements == 1
 
 
-async def movements(db: Database) -> list[dict]:
+async def movements(db: Database) -> list[dict[str, Any]]:
     async with db.connection() as conn:
         return [
             dict(r) for r in await conn.fetch("SELECT * FROM catalog_stock_movement ORDER BY id")

@@ -433,7 +433,9 @@ async def a_refund_after_checkout(w: World) -> None:
 # --- the comparison -----------------------------------------------------------------------------
 
 
-async def run_world(url: str, one_call: bool, scenario: Case, clock: datetime) -> tuple[list, dict]:
+async def run_world(
+    url: str, one_call: bool, scenario: Case, clock: datetime
+) -> tuple[list, dict[str, Any]]:
     db = open_database(url)
     try:
         world = World(await build_shop(db), one_call, clock)

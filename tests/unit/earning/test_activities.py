@@ -8,6 +8,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -166,7 +167,7 @@ async def test_staff_publish_an_activity_that_residents_of_the_community_see(db:
     ],
 )
 async def test_bad_activities_are_refused_in_words_and_nothing_is_written(
-    db: Database, change: dict, problem: str
+    db: Database, change: dict[str, Any], problem: str
 ) -> None:
     p = await place(db, n=0, budget=0)
     fields = {
