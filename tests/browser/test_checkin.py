@@ -29,7 +29,7 @@ def desk(browser):
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     page = context.new_page()
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     yield page
     context.close()
 

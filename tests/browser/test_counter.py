@@ -40,7 +40,7 @@ def signed_in(browser, base: str, token: str, **options):
     context.add_cookies([{"name": "mall_session", "value": token, "domain": host, "path": "/"}])
     page = context.new_page()
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     return context, page
 

@@ -142,7 +142,7 @@ def open_with_worker(context, url: str):
     """
     page = context.pages[0] if context.pages else context.new_page()
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     page.goto(url)
     state = page.evaluate(
