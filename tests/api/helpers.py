@@ -54,6 +54,6 @@ def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     """Assert ``response`` is a problem document with ``status`` and ``code``; return its body."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status and body["code"] == code, body
     return body
