@@ -29,7 +29,7 @@ class AwardIn(msgspec.Struct):
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient[Litestar]]:
     @post("/api/v1/test/awards")
-    async def award(request: Request, data: JSONBody[AwardIn]) -> dict[str, Any]:
+    async def award(request: Request[Any, Any, Any], data: JSONBody[AwardIn]) -> dict[str, Any]:
         db = request.app.state.db
         idem = await idempotency(request, principal="staff-1")
         async with db.transaction() as conn:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import msgspec
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -57,11 +58,13 @@ def csrf(client: TestClient[Litestar]) -> str:
     return client.cookies["csrftoken"]
 
 
-def post(client: TestClient[Litestar], path: str, **data: str):
+def post(client: TestClient[Litestar], path: str, **data: str) -> Response:
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
-def sign_in(client: TestClient[Litestar], username: str, password: str = PASSWORD, next: str = ""):
+def sign_in(
+    client: TestClient[Litestar], username: str, password: str = PASSWORD, next: str = ""
+) -> Response:
     return post(client, "/sign-in", username=username, password=password, next=next)
 
 

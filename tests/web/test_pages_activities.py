@@ -8,12 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.access import Principal
 from mall.db import Database
 from mall.earning import activities, checkin
+from mall.earning.activities import ActivityForResident
 from mall.org import communities
 from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
@@ -41,7 +43,9 @@ async def phone(db: Database, client: TestClient[Litestar], name: str = "王秀�
     return rid
 
 
-async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedelta(minutes=-5)):
+async def call(
+    db: Database, staff_id: int, *, capacity: int = 10, start: timedelta = timedelta(minutes=-5)
+) -> int:
     staff = Principal(
         kind="user",
         session_id=0,
@@ -67,7 +71,7 @@ async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedel
     return made.id
 
 
-def publish_form(client: TestClient[Litestar], fields: dict[str, Any]):
+def publish_form(client: TestClient[Litestar], fields: dict[str, Any]) -> Response:
     """The publish form, posted (its ``path`` field would clash with ``post``'s argument)."""
     return client.post(
         "/staff/activities", data={**fields, "_csrf_token": csrf(client)}, follow_redirects=False
@@ -140,7 +144,9 @@ async def test_check_in_screen_shows_the_qr_and_its_url_and_renews_as_a_fragment
     activity_id = await call(db, made["staff"])
     page = client.get(f"/staff/activities/{activity_id}/screen")
     assert page.status_code == 200 and is_full_page(page.text)
-    url = re.search(r'data-checkin-url="([^"]+)"', page.text).group(1)
+    matched = re.search(r'data-checkin-url="([^"]+)"', page.text)
+    assert matched is not None
+    url = matched.group(1)
     assert url.startswith(f"{get_settings().base_url}/c/K1-{activity_id}-")
     assert "<svg" in page.text and 'class="code-text">' + url in page.text
     assert 'hx-trigger="every 10s"' in page.text and "checkin-screen" in page.text
@@ -161,7 +167,9 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     assert landing.status_code == 200 and "清理楼道" in landing.text
     assert f'action="/c/{code}"' in landing.text and "签到" in landing.text
     me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
-    assert (await activities.get_activity(db, me, activity_id)).my_checked_in_at is None
+    before = await activities.get_activity(db, me, activity_id)
+    assert isinstance(before, ActivityForResident)
+    assert before.my_checked_in_at is None
     done = post(client, f"/c/{code}")
     assert done.status_code == 303
     assert done.headers["location"] == f"/me/activities/{activity_id}/checked-in"
@@ -169,7 +177,9 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     assert "签到成功，活动结束后积分到账" in success.text
     again = post(client, f"/c/{code}")  # a second tap: the same success page, nothing more
     assert again.status_code == 303
-    assert (await activities.get_activity(db, me, activity_id)).my_checked_in_at is not None
+    after = await activities.get_activity(db, me, activity_id)
+    assert isinstance(after, ActivityForResident)
+    assert after.my_checked_in_at is not None
 
 
 async def test_a_phone_that_is_not_bound_is_told_so_and_how_to_get_help(
@@ -219,8 +229,8 @@ async def test_residents_sign_up_wait_and_cancel_on_their_phone(
     twice = post(client, f"/me/activities/{activity_id}/signup")
     assert twice.status_code == 400 and "您已经报过名了" in twice.text
     assert post(client, f"/me/activities/{activity_id}/cancel").status_code == 303
-    listed = client.get("/me/activities").text
-    assert "候补第" not in listed and "已取消报名" in listed
+    listed_text = client.get("/me/activities").text
+    assert "候补第" not in listed_text and "已取消报名" in listed_text
 
 
 async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -68,12 +69,14 @@ async def wallet(db: Database, resident_id: int) -> int:
 
 
 def key_of(page: str) -> str:
-    return re.search(r'name="key" value="([^"]+)"', page).group(1)
+    matched = re.search(r'name="key" value="([^"]+)"', page)
+    assert matched is not None
+    return matched.group(1)
 
 
 def issue(
     client: TestClient[Litestar], key: str, rule: str, ids: list[int], memo: str = "参加议事会"
-):
+) -> Response:
     data = [("_csrf_token", csrf(client)), ("key", key), ("rule", rule), ("memo", memo)]
     data += [("resident", str(i)) for i in ids]
     return client.post(
@@ -232,7 +235,7 @@ async def test_staff_create_rules_on_the_rules_page(
 ) -> None:
     await place(db, client)
 
-    def create(**fields: str):
+    def create(**fields: str) -> Response:
         data = {"_csrf_token": csrf(client), "path": "timely_help"} | fields
         return client.post("/staff/rules", data=data, follow_redirects=False)
 

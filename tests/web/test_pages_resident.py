@@ -81,7 +81,9 @@ async def test_tapping_the_button_binds_the_phone_for_a_long_time(
     assert response.status_code == 303 and response.headers["location"] == "/me"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("mall_session=") and "HttpOnly" in cookie
-    assert int(re.search(r"Max-Age=(\d+)", cookie).group(1)) >= 365 * 86400
+    matched = re.search(r"Max-Age=(\d+)", cookie)
+    assert matched is not None
+    assert int(matched.group(1)) >= 365 * 86400
     home = client.get("/me")
     assert home.status_code == 200 and "王秀英" in home.text
 
@@ -213,14 +215,18 @@ async def test_pay_code_page_shows_a_fresh_qr_and_grouped_digits(
         "vary"
     ].split(",")
     assert 'hx-trigger="every 45s"' in page.text and "<svg" in page.text
-    digits = re.search(r"data-digits>([\d ]+)<", page.text).group(1)
+    matched = re.search(r"data-digits>([\d ]+)<", page.text)
+    assert matched is not None
+    digits = matched.group(1)
     assert re.fullmatch(r"\d{4}( \d{4}){4}", digits)
     assert codes.parse(get_settings().secret_key, digits.replace(" ", "")).kind == codes.PAY
     fragment = client.get("/me/pay", headers=HTMX)
     assert not is_full_page(fragment.text)
     assert fragment.text.lstrip().startswith('<div id="paycode"') and "<svg" in fragment.text
     assert 'hx-trigger="every 45s"' in fragment.text
-    assert re.search(r"data-digits>([\d ]+)<", fragment.text).group(1) != digits
+    matched = re.search(r"data-digits>([\d ]+)<", fragment.text)
+    assert matched is not None
+    assert matched.group(1) != digits
 
 
 async def test_passbook_scrolls_on_newest_first_with_words_and_signs(
@@ -251,6 +257,7 @@ async def test_a_resident_can_sign_this_phone_out_from_settings(
     settings = client.get("/me/settings")
     assert 'action="/sign-out"' in settings.text and "在这部手机上退出" in settings.text
     token = client.cookies.get("mall_session")
+    assert token is not None
     left = post(client, "/sign-out")
     assert left.status_code == 303 and left.headers["location"] == "/start"
     client.cookies.set(

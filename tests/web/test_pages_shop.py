@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -386,7 +387,9 @@ async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
     assert update.detail == {"price_points": 6, "monthly_limit": 2, "low_stock": 5, "active": False}
 
 
-async def upload(client: TestClient[Litestar], item_id: int, name: str, data: bytes, kind: str):
+async def upload(
+    client: TestClient[Litestar], item_id: int, name: str, data: bytes, kind: str
+) -> Response:
     return client.post(
         f"/staff/items/{item_id}/picture",
         data={"_csrf_token": csrf(client)},
@@ -404,6 +407,7 @@ async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
     response = await upload(client, soap.id, "../../etc/passwd.png", picture, "image/png")
     assert response.status_code == 303
     stored = (await items.get_item(db, ADMIN, soap.id)).picture
+    assert stored is not None
     assert re.fullmatch(r"[A-Za-z0-9_-]{24}\.png", stored)
     assert (get_settings().var_dir / "pictures" / stored).read_bytes() == picture
     served = client.get(f"/pictures/{stored}")

@@ -5,6 +5,7 @@ see them."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -239,7 +240,7 @@ def test_every_audited_action_has_words_on_the_activity_log_page() -> None:
 
     from web.pages.staff import ACTIONS
 
-    recorded = set()
+    recorded: set[Any] = set()
     for path in (Path(__file__).resolve().parents[2] / "mall").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -15,7 +16,7 @@ from mall.shop import outlets
 from tests.web.test_pages_account import ADMIN, PASSWORD, community, csrf, signed_in
 
 
-def send(client: TestClient[Litestar], path: str, **data: str | list[str]):
+def send(client: TestClient[Litestar], path: str, **data: str | list[str]) -> Response:
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
