@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx import Response
 
 import ledger
 from mall.access import Principal
@@ -37,7 +38,7 @@ def give(
     memo: str = "参加居民议事会",
     slug: str = A,
     headers: dict[str, str] | None = None,
-):
+) -> Response:
     body = {"community": slug, "rule": rule, "resident_ids": residents, "memo": memo}
     return api.post("/awards", staff, json=body, headers=headers or key())
 
@@ -401,7 +402,7 @@ def test_twenty_staff_pressing_award_at_once_never_overdraw_the_budget(
 
     tokens, people = asyncio.run(setup())
     barrier = threading.Barrier(n)
-    answers: list = [None] * n
+    answers: list[Any] = [None] * n
 
     def press(i: int) -> None:
         with httpx.Client(base_url=live, timeout=60) as client:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from httpx import Response
 
+from mall.db import Database
 from tests.api.helpers import Api, problem
 from tests.api.world import A, World
 
@@ -20,11 +22,12 @@ def audit_actions(api: Api, staff: str) -> list[str]:
 
 def level(api: Api, token: str, outlet: int, sku: str) -> int:
     items = api.get(f"/outlets/{outlet}/stock", token).json()["items"]
-    return next(i["level"] for i in items if i["sku"] == sku)
+    found: int = next(i["level"] for i in items if i["sku"] == sku)
+    return found
 
 
 def ledger_accounts(api: Api) -> set[str]:
-    async def read(db) -> set[str]:
+    async def read(db: Database) -> set[str]:
         async with db.connection() as conn:
             rows = await conn.fetch("SELECT code FROM ledger_account")
         return {r["code"] for r in rows}
@@ -62,7 +65,7 @@ def test_a_wrong_outlet_is_a_validation_error_and_opens_nothing(
     assert api.get(f"/communities/{A}/outlets", staff).json()["outlets"] == before
 
 
-def item_body(**fields) -> dict[str, Any]:
+def item_body(**fields: Any) -> dict[str, Any]:
     return {
         "sku": "OIL-5L",
         "name": "食用油",
@@ -197,7 +200,7 @@ def test_a_stocktake_posts_the_difference_and_an_equal_count_posts_nothing(
     staff, outlet = token("staff-a"), world.outlets["outlet-a"]
     start = level(api, staff, outlet, "SOAP")
 
-    def count(n: int, key: str):
+    def count(n: int, key: str) -> Response:
         return api.post(
             f"/outlets/{outlet}/stock",
             staff,
@@ -324,17 +327,18 @@ def test_the_ledger_check_names_a_forged_stock_level(api: Api, token: Token, wor
     clean = api.get("/ledger/verify", admin).json()
     assert clean["ok"] and clean["stock_movements"] > 0, clean
 
-    async def forge(db, delta: int) -> int:
+    async def forge(db: Database, delta: int) -> int:
         async with db.transaction() as conn:
             await conn.execute(
                 "UPDATE catalog_stock_level SET level = level + ? WHERE outlet = ?",
                 delta,
                 world.outlets["outlet-a"],
             )
-            return await conn.fetchval(
+            forged: int = await conn.fetchval(
                 "SELECT MIN(id) FROM catalog_stock_level WHERE outlet = ?",
                 world.outlets["outlet-a"],
             )
+            return forged
 
     row = api.run(forge, 7)
     try:

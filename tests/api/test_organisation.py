@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from httpx import Response
 
 from tests.api.helpers import Api, problem
 from tests.api.world import PASSWORD, A, B, World
@@ -80,7 +81,7 @@ def test_grid_errors(api: Api, world: World, token: Token) -> None:
     problem(unknown, 404, "not_found")
 
 
-def grant(api: Api, who: str, slug: str, body: object, key: str | None):
+def grant(api: Api, who: str | None, slug: str, body: object, key: str | None) -> Response:
     headers = {"Idempotency-Key": key} if key else {}
     return api.post(f"/communities/{slug}/budget/grants", who, json=body, headers=headers)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from httpx import Response
 
 import ledger
 from mall.db import Database
@@ -16,7 +17,7 @@ from tests.api.world import TARGET_NAME, TARGET_PHONE, A, B, World, award
 Token = Callable[[str], str]
 
 
-def register(api: Api, staff: str, body: dict[str, Any], slug: str = A):
+def register(api: Api, staff: str, body: dict[str, Any], slug: str = A) -> Response:
     return api.post(f"/communities/{slug}/residents", staff, json=body)
 
 
@@ -72,7 +73,7 @@ def test_registering_elsewhere_is_refused(api: Api, world: World, token: Token) 
     problem(register(api, token("vol-a"), {"name": "张三"}), 403, "forbidden")
 
 
-def names(response) -> list[str]:
+def names(response: Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [r["name"] for r in response.json()["residents"]]
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from httpx import Response
 
 import ledger
 from mall.db import Database
@@ -19,12 +20,16 @@ from tests.api.world import BIG_RULE, RULE, A, World
 Token = Callable[[str], str]
 
 
-def file(api: Api, token: Token, kind: str = "proposal", title: str = "增设晾衣架", **more):
+def file(
+    api: Api, token: Token, kind: str = "proposal", title: str = "增设晾衣架", **more: Any
+) -> Response:
     body = {"kind": kind, "title": title, "body": "楼下空地可以装两排晾衣架。\n大家都方便。"}
     return api.post("/me/submissions", token("res-a"), json=body | more)
 
 
-def decide(api: Api, token: Token, submission_id: int, who: str = "staff-a", **body):
+def decide(
+    api: Api, token: Token, submission_id: int, who: str = "staff-a", **body: Any
+) -> Response:
     return api.post(f"/submissions/{submission_id}/decision", token(who), json=body)
 
 
