@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -458,7 +459,7 @@ async def test_an_activity_that_has_not_started_cannot_be_settled(db: Database) 
 # Races (real concurrent connections) ------------------------------------------------------
 
 
-def outcomes(results: list) -> Counter:
+def outcomes(results: Iterable[object]) -> Counter[str]:
     return Counter(type(r).__name__ for r in results)
 
 
