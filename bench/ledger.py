@@ -637,10 +637,10 @@ class TimedConnection:
             self.stats[self._label(method, sql)].append(time.perf_counter() - t0)
 
     async def execute(self, sql: str, *args: Any) -> None:
-        return await self._timed("execute", sql, *args)
+        await self._timed("execute", sql, *args)
 
     async def executemany(self, sql: str, args: Any) -> None:
-        return await self._timed("executemany", sql, args)
+        await self._timed("executemany", sql, args)
 
     async def fetch(self, sql: str, *args: Any) -> Any:
         return await self._timed("fetch", sql, *args)
@@ -739,7 +739,7 @@ async def bench_writes(
             )
             flos.append(await measured(floor(sc, "floor", start, size)))
         led, flo = combine(leds), combine(flos)
-        row = {
+        row: dict[str, Any] = {
             "scenario": sc.key,
             "title": sc.title,
             "journals": n,

@@ -54,7 +54,8 @@ INSTALLABILITY_NOTE = (
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def chrome_path() -> str:
@@ -121,7 +122,7 @@ def resident_session(database_url: str) -> str:
     return asyncio.run(make())
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "mall.cli", "serve", "--port", str(port)],
@@ -160,7 +161,8 @@ def lighthouse(url: str, headers: dict[str, str], report: Path, chrome: str) -> 
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         sys.exit(f"lighthouse failed on {url}:\n{done.stderr[-3000:]}")
-    return json.loads(report.with_suffix(".report.json").read_text())
+    result: dict[str, Any] = json.loads(report.with_suffix(".report.json").read_text())
+    return result
 
 
 def version(command: list[str]) -> str:
