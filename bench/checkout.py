@@ -178,7 +178,7 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
                     book,
                     "award",
                     [(points.BUDGET, -BALANCE), (points.wallet(made.id), BALANCE)],
-                    idempotency_key=f"bench:award:{made['id']}",
+                    idempotency_key=f"bench:award:{made.id}",
                     path="timely_help",
                     memo="基准",
                 )
