@@ -23,7 +23,7 @@ OURS = ("/mall/", "/web/", "/ledger/", "/catalog/")
 
 def _top(stats: pstats.Stats, sort: str, n: int, only_ours: bool, per: int) -> list[str]:
     entries = []
-    for (file, line, name), (_cc, calls, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, line, name), (_cc, calls, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]  # typeshed does not declare pstats.Stats.stats
         if only_ours and not any(part in file for part in OURS):
             continue
         entries.append((tt if sort == "tottime" else ct, calls, tt, ct, file, line, name))
@@ -41,7 +41,7 @@ def _top(stats: pstats.Stats, sort: str, n: int, only_ours: bool, per: int) -> l
 def _report(out: Path, what: str, per: int) -> list[str]:
     buf = io.StringIO()
     stats = pstats.Stats(str(out), stream=buf)
-    total = sum(tt for (_cc, _n, tt, _ct, _callers) in stats.stats.values())  # type: ignore[attr-defined]
+    total = sum(tt for (_cc, _n, tt, _ct, _callers) in stats.stats.values())  # type: ignore[attr-defined]  # typeshed does not declare pstats.Stats.stats
     lines = [
         f"  {what}: {per:,} served by one profiled worker; profiled CPU {total / per * 1e6:,.0f} µs "
         f"per {what.split()[0]} (cProfile inflates it)",

@@ -90,8 +90,8 @@ def instrument() -> None:
     for cls in (mall_db.SqliteConnection, mall_db.PostgresConnection):
         for method in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
             setattr(cls, method, _timed(method, getattr(cls, method)))
-    for cls in (mall_db.SqliteDatabase, mall_db.PostgresDatabase):
-        _count_transactions(cls)
+    for database in (mall_db.SqliteDatabase, mall_db.PostgresDatabase):
+        _count_transactions(database)
 
 
 def main() -> None:

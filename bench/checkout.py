@@ -178,7 +178,7 @@ async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
                     book,
                     "award",
                     [(points.BUDGET, -BALANCE), (points.wallet(made.id), BALANCE)],
-                    idempotency_key=f"bench:award:{made['id']}",
+                    idempotency_key=f"bench:award:{made.id}",
                     path="timely_help",
                     memo="基准",
                 )
@@ -400,7 +400,8 @@ def unpin(old: dict[int, set[int]]) -> None:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Server:
@@ -636,6 +637,7 @@ async def consistency(url: str, seed: Seed, created: int) -> dict[str, Any]:
                     "WHERE outlet = ?",
                     outlet_id,
                 )
+                assert row is not None  # an aggregate always has its one row
                 orders += int(row["n"])
                 total += int(row["points"])
                 for account in points.redeemed_accounts(outlet_id):
@@ -842,7 +844,7 @@ def print_results(cfg: Config, runs: list[RunResult]) -> None:
             f"p99 {c['p99_ms']:.1f} ms, {r.errors} errors, consistency "
             f"{'ok' if r.consistency['ok'] else 'PROBLEMS'}"
         )
-    best = {}
+    best: dict[str, RunResult] = {}
     for r in runs:
         if r.errors == 0 and r.consistency["ok"]:
             b = best.get(r.spec.engine)

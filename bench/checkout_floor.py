@@ -282,7 +282,7 @@ async def run_shape(
 ) -> dict[str, Any]:
     import asyncpg
 
-    class Connection(asyncpg.Connection):  # type: ignore[misc]
+    class Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg has no type information, so its Connection is Any
         def get_reset_query(self) -> str:  # as mall/db.py does
             return ""
 

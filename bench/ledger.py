@@ -594,7 +594,9 @@ def summary(samples_ns: list[int]) -> dict[str, float]:
     }
 
 
-async def read_latencies(db: Database, book: int, codes: dict[str, str], reps: int) -> dict:
+async def read_latencies(
+    db: Database, book: int, codes: dict[str, str], reps: int
+) -> dict[str, Any]:
     """Median of ``reps`` calls, 1k and 1M accounts alternated so that drift hits both alike.
     Each call is timed alone on a connection already held (no pool acquire in the figure)."""
     samples: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -635,10 +637,10 @@ class TimedConnection:
             self.stats[self._label(method, sql)].append(time.perf_counter() - t0)
 
     async def execute(self, sql: str, *args: Any) -> None:
-        return await self._timed("execute", sql, *args)
+        await self._timed("execute", sql, *args)
 
     async def executemany(self, sql: str, args: Any) -> None:
-        return await self._timed("executemany", sql, args)
+        await self._timed("executemany", sql, args)
 
     async def fetch(self, sql: str, *args: Any) -> Any:
         return await self._timed("fetch", sql, *args)
@@ -713,7 +715,7 @@ async def bench_writes(
     writers: int,
     log: Callable[[str], None],
     server_cpu: Callable[[], float] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     async def measured(work: Awaitable[Timing]) -> Timing:
         before = server_cpu() if server_cpu else 0.0
         timing = await work
@@ -737,7 +739,7 @@ async def bench_writes(
             )
             flos.append(await measured(floor(sc, "floor", start, size)))
         led, flo = combine(leds), combine(flos)
-        row = {
+        row: dict[str, Any] = {
             "scenario": sc.key,
             "title": sc.title,
             "journals": n,
@@ -774,7 +776,7 @@ async def bench_writes(
     return rows
 
 
-def read_rows(lat: dict, small: int, deep: int) -> list[dict]:
+def read_rows(lat: dict[str, Any], small: int, deep: int) -> list[dict[str, Any]]:
     rows = []
     for op, title in (("get_balance", "get_balance"), ("get_statement", "get_statement, limit 20")):
         a, b = lat[f"{op}@small"], lat[f"{op}@deep"]
@@ -795,7 +797,7 @@ def read_rows(lat: dict, small: int, deep: int) -> list[dict]:
     return rows
 
 
-async def bench_sqlite(cfg: Config, work: Path, log: Callable[[str], None]) -> dict:
+async def bench_sqlite(cfg: Config, work: Path, log: Callable[[str], None]) -> dict[str, Any]:
     template = work / "template.db"
     result: dict[str, Any] = {
         "engine": "sqlite",
@@ -850,7 +852,9 @@ async def bench_sqlite(cfg: Config, work: Path, log: Callable[[str], None]) -> d
     return result
 
 
-async def bench_postgres(cfg: Config, url: str, work: Path, log: Callable[[str], None]) -> dict:
+async def bench_postgres(
+    cfg: Config, url: str, work: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
     import asyncpg
 
     info = await pg_server_info(url)
@@ -952,7 +956,7 @@ def count_label(n: int) -> str:
     return f"{n:,}"
 
 
-def print_engine(res: dict) -> None:
+def print_engine(res: dict[str, Any]) -> None:
     title = "SQLite" if res["engine"] == "sqlite" else "PostgreSQL"
     print(f"\n== {title}: {res['server']}")
     if res.get("migrate_note"):
@@ -1013,7 +1017,7 @@ def print_engine(res: dict) -> None:
             print(f"  {line}")
 
 
-def print_summary(engines: dict) -> None:
+def print_summary(engines: dict[str, Any]) -> None:
     print("\n== Targets")
     for res in engines.values():
         name = "SQLite" if res["engine"] == "sqlite" else "PostgreSQL"

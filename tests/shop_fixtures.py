@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import catalog
 import ledger
@@ -15,6 +16,10 @@ from mall.db import Database
 from mall.org import communities, points
 from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
+
+if TYPE_CHECKING:
+    from tests.api.helpers import Api
+    from tests.api.world import World
 
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
@@ -238,7 +243,7 @@ async def _reservation(db: Database, outlet_id: int, resident_id: int, slug: str
     return made.id
 
 
-def scope_order(api, world, caller: str) -> dict:
+def scope_order(api: Api, world: World, caller: str) -> dict[str, Any]:
     """The id of a new order of ``res-a`` at A's outlet (its points given first)."""
     from tests.api.world import A, award
 
@@ -248,7 +253,7 @@ def scope_order(api, world, caller: str) -> dict:
     return {"order_id": api.run(_paid_order, world.outlets["outlet-a"], rid, A, key)}
 
 
-def scope_reservation(api, world, caller: str) -> dict:
+def scope_reservation(api: Api, world: World, caller: str) -> dict[str, Any]:
     """The id of a new reservation of ``res-a`` at A's outlet (its points given first)."""
     from tests.api.world import A, award
 
@@ -258,7 +263,7 @@ def scope_reservation(api, world, caller: str) -> dict:
     return {"reservation_id": api.run(_reservation, world.outlets["outlet-a"], rid, A, key)}
 
 
-def scope_pay_code(api, world, caller: str) -> dict:
+def scope_pay_code(api: Api, world: World, caller: str) -> dict[str, Any]:
     """``{code}``: a pay code of ``res-a``, with 5 more points to spend."""
     from tests.api.world import A, award
 
@@ -272,11 +277,11 @@ def scope_pay_code(api, world, caller: str) -> dict:
     return {"code": api.run(credentials.new_pay_code, me).code}
 
 
-def scope_checkout(api, world, caller: str) -> dict:
+def scope_checkout(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {**scope_pay_code(api, world, caller), "lines": [{"sku": "SOAP", "quantity": 1}]}
 
 
-def scope_reserve(api, world, caller: str) -> dict:
+def scope_reserve(api: Api, world: World, caller: str) -> dict[str, Any]:
     from tests.api.world import A, award
 
     api.run(award, A, world.residents["res-a"], 5, f"scope-reserve-{caller}", "奖励")

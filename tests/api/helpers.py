@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 T = TypeVar("T")
@@ -13,7 +15,7 @@ T = TypeVar("T")
 class Api:
     """A test client bound to the app, plus a way to run mall services on the app's database."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient[Litestar]) -> None:
         self.client = client
 
     def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -28,7 +30,7 @@ class Api:
         json: Any = None,
         headers: dict[str, str] | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> Response:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -36,23 +38,23 @@ class Api:
             kwargs["json"] = json
         return self.client.request(method, "/api/v1" + path, headers=all_headers, **kwargs)
 
-    def get(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> Response:
         return self.request("GET", path, token, **kwargs)
 
-    def post(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    def post(self, path: str, token: str | None = None, **kwargs: Any) -> Response:
         return self.request("POST", path, token, **kwargs)
 
-    def put(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    def put(self, path: str, token: str | None = None, **kwargs: Any) -> Response:
         return self.request("PUT", path, token, **kwargs)
 
-    def delete(self, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    def delete(self, path: str, token: str | None = None, **kwargs: Any) -> Response:
         return self.request("DELETE", path, token, **kwargs)
 
 
-def problem(response: Any, status: int, code: str) -> dict:
+def problem(response: Response, status: int, code: str) -> dict[str, Any]:
     """Assert ``response`` is a problem document with ``status`` and ``code``; return its body."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status and body["code"] == code, body
     return body

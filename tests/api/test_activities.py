@@ -42,7 +42,8 @@ def publish(api: Api, staff: str, **change: object) -> int:
     }
     response = api.post(f"/communities/{A}/activities", staff, json=body)
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    made: int = response.json()["id"]
+    return made
 
 
 def scan(api: Api, activity_id: int, windows_ago: int = 0) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from httpx import Response
+
 from mall.people import users
 from tests.api.helpers import Api, problem
 from tests.api.world import PASSWORD, A, World
@@ -11,7 +13,7 @@ from tests.api.world import PASSWORD, A, World
 NEW_PASSWORD = "a brand new passphrase"
 
 
-def sign_in(api: Api, username: str, password: str = PASSWORD):
+def sign_in(api: Api, username: str, password: str = PASSWORD) -> Response:
     return api.post("/auth/token", json={"username": username, "password": password})
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from httpx import Response
 
 import ledger
 from mall.access import Principal
@@ -35,8 +37,8 @@ def give(
     rule: str = RULE,
     memo: str = "参加居民议事会",
     slug: str = A,
-    headers: dict | None = None,
-):
+    headers: dict[str, str] | None = None,
+) -> Response:
     body = {"community": slug, "rule": rule, "resident_ids": residents, "memo": memo}
     return api.post("/awards", staff, json=body, headers=headers or key())
 
@@ -53,8 +55,8 @@ async def count(db: Database, table: str) -> int:
 
 
 async def neighbourhood(
-    db: Database, slug: str, budget: int, n: int = 3, rule: dict | None = None
-) -> dict:
+    db: Database, slug: str, budget: int, n: int = 3, rule: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A community of its own: two staff members (with tokens), ``n`` residents, a budget and a
     rule ``r`` of 10 points with the given caps or threshold."""
     community = await communities.create_community(db, ADMIN, slug, f"{slug}社区")
@@ -122,7 +124,9 @@ def test_staff_create_a_rule_and_see_it_listed(api: Api, token: Token) -> None:
         {"name": ""},
     ],
 )
-def test_a_bad_rule_is_refused_and_nothing_is_created(api: Api, token: Token, change: dict) -> None:
+def test_a_bad_rule_is_refused_and_nothing_is_created(
+    api: Api, token: Token, change: dict[str, Any]
+) -> None:
     body = {"code": "bad", "name": "坏规则", "path": "timely_help", "points": 5} | change
     problem(
         api.post(f"/communities/{A}/rules", token("staff-a"), json=body), 400, "validation_error"
@@ -398,7 +402,7 @@ def test_twenty_staff_pressing_award_at_once_never_overdraw_the_budget(
 
     tokens, people = asyncio.run(setup())
     barrier = threading.Barrier(n)
-    answers: list = [None] * n
+    answers: list[Any] = [None] * n
 
     def press(i: int) -> None:
         with httpx.Client(base_url=live, timeout=60) as client:

@@ -4,9 +4,12 @@ and the ledger check that now covers stock."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from httpx import Response
 
+from mall.db import Database
 from tests.api.helpers import Api, problem
 from tests.api.world import A, World
 
@@ -19,11 +22,12 @@ def audit_actions(api: Api, staff: str) -> list[str]:
 
 def level(api: Api, token: str, outlet: int, sku: str) -> int:
     items = api.get(f"/outlets/{outlet}/stock", token).json()["items"]
-    return next(i["level"] for i in items if i["sku"] == sku)
+    found: int = next(i["level"] for i in items if i["sku"] == sku)
+    return found
 
 
 def ledger_accounts(api: Api) -> set[str]:
-    async def read(db) -> set[str]:
+    async def read(db: Database) -> set[str]:
         async with db.connection() as conn:
             rows = await conn.fetch("SELECT code FROM ledger_account")
         return {r["code"] for r in rows}
@@ -53,7 +57,7 @@ def test_staff_open_an_outlet_with_its_redeemed_accounts_and_it_is_audited(
     [{"name": "超市", "kind": "shop"}, {"name": "", "kind": "supermarket"}, {"kind": "partner"}],
 )
 def test_a_wrong_outlet_is_a_validation_error_and_opens_nothing(
-    api: Api, token: Token, body: dict
+    api: Api, token: Token, body: dict[str, Any]
 ) -> None:
     staff = token("staff-a")
     before = api.get(f"/communities/{A}/outlets", staff).json()["outlets"]
@@ -61,7 +65,7 @@ def test_a_wrong_outlet_is_a_validation_error_and_opens_nothing(
     assert api.get(f"/communities/{A}/outlets", staff).json()["outlets"] == before
 
 
-def item_body(**fields) -> dict:
+def item_body(**fields: Any) -> dict[str, Any]:
     return {
         "sku": "OIL-5L",
         "name": "食用油",
@@ -111,7 +115,7 @@ def test_staff_add_an_item_and_residents_see_it_in_the_catalog(api: Api, token: 
     ],
 )
 def test_a_wrong_item_is_a_validation_error_and_adds_nothing(
-    api: Api, token: Token, fields: dict
+    api: Api, token: Token, fields: dict[str, Any]
 ) -> None:
     staff = token("staff-a")
     before = api.get(f"/communities/{A}/items", staff).json()["items"]
@@ -196,7 +200,7 @@ def test_a_stocktake_posts_the_difference_and_an_equal_count_posts_nothing(
     staff, outlet = token("staff-a"), world.outlets["outlet-a"]
     start = level(api, staff, outlet, "SOAP")
 
-    def count(n: int, key: str):
+    def count(n: int, key: str) -> Response:
         return api.post(
             f"/outlets/{outlet}/stock",
             staff,
@@ -226,7 +230,7 @@ def test_a_stocktake_posts_the_difference_and_an_equal_count_posts_nothing(
     ],
 )
 def test_a_wrong_stock_change_is_a_validation_error_and_moves_nothing(
-    api: Api, token: Token, world: World, body: dict
+    api: Api, token: Token, world: World, body: dict[str, Any]
 ) -> None:
     staff, outlet = token("staff-a"), world.outlets["outlet-a"]
     start = level(api, staff, outlet, "SOAP")
@@ -323,17 +327,18 @@ def test_the_ledger_check_names_a_forged_stock_level(api: Api, token: Token, wor
     clean = api.get("/ledger/verify", admin).json()
     assert clean["ok"] and clean["stock_movements"] > 0, clean
 
-    async def forge(db, delta: int) -> int:
+    async def forge(db: Database, delta: int) -> int:
         async with db.transaction() as conn:
             await conn.execute(
                 "UPDATE catalog_stock_level SET level = level + ? WHERE outlet = ?",
                 delta,
                 world.outlets["outlet-a"],
             )
-            return await conn.fetchval(
+            forged: int = await conn.fetchval(
                 "SELECT MIN(id) FROM catalog_stock_level WHERE outlet = ?",
                 world.outlets["outlet-a"],
             )
+            return forged
 
     row = api.run(forge, 7)
     try:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from httpx import Response
 
 from mall.db import Database
 from mall.people import auth, residents
@@ -14,7 +17,7 @@ from tests.api.world import ADMIN, PASSWORD, A, World, award, new_token
 _n = itertools.count()
 
 
-async def _resident_token(db, resident_id: int) -> str:
+async def _resident_token(db: Database, resident_id: int) -> str:
     async with db.transaction() as conn:
         return await auth.create_session(
             conn, "resident", resident_id=resident_id, ttl=auth.RESIDENT_SESSION
@@ -30,10 +33,13 @@ def shopper(api: Api, points: int, name: str = "陈玉珍") -> tuple[int, str]:
 
 
 def pay_code(api: Api, token: str) -> str:
-    return api.get("/me/pay-code", token).json()["code"]
+    code: str = api.get("/me/pay-code", token).json()["code"]
+    return code
 
 
-def order(api: Api, world: World, token: str, body: dict, key: str | None = None):
+def order(
+    api: Api, world: World, token: str, body: dict[str, Any], key: str | None = None
+) -> Response:
     return api.post(
         f"/outlets/{world.outlets['outlet-a']}/orders",
         token,
@@ -231,7 +237,7 @@ async def _orders_of(db: Database, resident_id: int) -> int:
         )
 
 
-async def _codes_of(db: Database, resident_id: int) -> list[tuple]:
+async def _codes_of(db: Database, resident_id: int) -> list[tuple[int, datetime, datetime | None]]:
     async with db.connection() as conn:
         rows = await conn.fetch(
             "SELECT id, expires_at, used_at FROM mall_code WHERE resident = ? AND kind = 'pay' "

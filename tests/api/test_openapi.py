@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.api.helpers import Api
 
 ENDPOINTS = {
@@ -51,7 +53,7 @@ EARNING_AND_COUNTER = {
 }
 
 
-def operations(api: Api) -> dict[tuple[str, str], dict]:
+def operations(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     document = api.client.get("/schema/openapi.json").json()
     return {
         (method, path.removeprefix("/api/v1")): operation

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from httpx import Response
 
 from tests.api.helpers import Api, problem
 from tests.api.world import PASSWORD, A, B, World
@@ -38,7 +40,9 @@ def test_a_taken_community_code_is_already_exists(api: Api, world: World, token:
         {"slug": "fine-code", "name": "x" * 201},
     ],
 )
-def test_invalid_community_is_a_validation_error(api: Api, token: Token, body: dict) -> None:
+def test_invalid_community_is_a_validation_error(
+    api: Api, token: Token, body: dict[str, Any]
+) -> None:
     problem(api.post("/communities", token("admin"), json=body), 400, "validation_error")
 
 
@@ -77,7 +81,7 @@ def test_grid_errors(api: Api, world: World, token: Token) -> None:
     problem(unknown, 404, "not_found")
 
 
-def grant(api: Api, who: str, slug: str, body: object, key: str | None):
+def grant(api: Api, who: str | None, slug: str, body: object, key: str | None) -> Response:
     headers = {"Idempotency-Key": key} if key else {}
     return api.post(f"/communities/{slug}/budget/grants", who, json=body, headers=headers)
 
@@ -127,7 +131,7 @@ def test_a_grant_key_reused_with_another_body_is_refused(api: Api, token: Token)
     ],
 )
 def test_invalid_grant_is_a_validation_error_and_grants_nothing(
-    api: Api, world: World, token: Token, body: dict, key: str | None
+    api: Api, world: World, token: Token, body: dict[str, Any], key: str | None
 ) -> None:
     admin = token("admin")
     before = api.get(f"/communities/{A}/budget", admin).json()
@@ -210,6 +214,6 @@ def test_staff_create_volunteers_for_their_own_community_only(
     ],
 )
 def test_user_errors(
-    api: Api, world: World, token: Token, body: dict, status: int, code: str
+    api: Api, world: World, token: Token, body: dict[str, Any], status: int, code: str
 ) -> None:
     problem(api.post("/users", token("admin"), json=body), status, code)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from httpx import Response
 
 import ledger
 from mall.db import Database
@@ -15,7 +17,7 @@ from tests.api.world import TARGET_NAME, TARGET_PHONE, A, B, World, award
 Token = Callable[[str], str]
 
 
-def register(api: Api, staff: str, body: dict, slug: str = A):
+def register(api: Api, staff: str, body: dict[str, Any], slug: str = A) -> Response:
     return api.post(f"/communities/{slug}/residents", staff, json=body)
 
 
@@ -60,7 +62,7 @@ def test_a_resident_needs_only_a_name(api: Api, world: World, token: Token) -> N
     ],
 )
 def test_invalid_registration_is_a_validation_error(
-    api: Api, world: World, token: Token, body: dict
+    api: Api, world: World, token: Token, body: dict[str, Any]
 ) -> None:
     problem(register(api, token("staff-a"), body), 400, "validation_error")
 
@@ -71,7 +73,7 @@ def test_registering_elsewhere_is_refused(api: Api, world: World, token: Token) 
     problem(register(api, token("vol-a"), {"name": "张三"}), 403, "forbidden")
 
 
-def names(response) -> list[str]:
+def names(response: Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [r["name"] for r in response.json()["residents"]]
 
@@ -223,7 +225,7 @@ def test_an_expired_activation_code_is_code_expired(api: Api, world: World, toke
         ({"code": ["A1"]}, "validation_error"),
     ],
 )
-def test_a_wrong_activation_code_is_refused(api: Api, body: dict, code: str) -> None:
+def test_a_wrong_activation_code_is_refused(api: Api, body: dict[str, Any], code: str) -> None:
     problem(api.post("/activate", json=body), 400, code)
 
 

@@ -58,34 +58,34 @@ class Row:
     """The status for each of ``CALLERS``, in order."""
     body: Body | None = None
     idempotent: bool = False
-    ids: Callable[[Api, World, str], dict] | None = None
+    ids: Callable[[Api, World, str], dict[str, Any]] | None = None
     """Path ids made afresh for each caller (an award to approve, a submission to decide)."""
 
     def __str__(self) -> str:
         return f"{self.method} {self.route}"
 
 
-def sign_in(api: Api, world: World, caller: str) -> dict:
+def sign_in(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"username": "staff-a", "password": PASSWORD}
 
 
-def same_password(api: Api, world: World, caller: str) -> dict:
+def same_password(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"old_password": PASSWORD, "new_password": PASSWORD}
 
 
-def community(api: Api, world: World, caller: str) -> dict:
+def community(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"slug": f"new-{caller}", "name": "新社区"}
 
 
-def grid(api: Api, world: World, caller: str) -> dict:
+def grid(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"code": f"grid-{caller}", "name": "新网格"}
 
 
-def points(api: Api, world: World, caller: str) -> dict:
+def points(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"points": 1, "memo": "scope"}
 
 
-def volunteer(api: Api, world: World, caller: str) -> dict:
+def volunteer(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {
         "username": f"helper-{caller}",
         "password": PASSWORD,
@@ -94,43 +94,43 @@ def volunteer(api: Api, world: World, caller: str) -> dict:
     }
 
 
-def no_outlets(api: Api, world: World, caller: str) -> dict:
+def no_outlets(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"outlets": []}  # vol-a keeps serving at every outlet of A, as the other rows expect
 
 
-def vol_a(api: Api, world: World, caller: str) -> dict:
+def vol_a(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"user_id": world.users["vol-a"]}
 
 
-def resident(api: Api, world: World, caller: str) -> dict:
+def resident(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"name": "新居民"}
 
 
-def activation_code(api: Api, world: World, caller: str) -> dict:
+def activation_code(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"code": api.run(credentials.issue_activation, ADMIN, world.target).code}
 
 
-def pin(api: Api, world: World, caller: str) -> dict:
+def pin(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"pin": "2580"}
 
 
-def outlet(api: Api, world: World, caller: str) -> dict:
+def outlet(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"name": f"超市-{caller}", "kind": "supermarket"}
 
 
-def donor(api: Api, world: World, caller: str) -> dict:
+def donor(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"name": f"共建单位-{caller}", "kind": "unit"}
 
 
-def item(api: Api, world: World, caller: str) -> dict:
+def item(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"sku": f"ITEM-{caller}", "name": "毛巾", "kind": "goods", "price_points": 8}
 
 
-def stock(api: Api, world: World, caller: str) -> dict:
+def stock(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"sku": "SOAP", "quantity": 1, "reason": "receipt"}
 
 
-def new_activity(api: Api, world: World, caller: str) -> dict:
+def new_activity(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {
         "title": f"招募令-{caller}",
         "path": "timely_help",
@@ -142,11 +142,11 @@ def new_activity(api: Api, world: World, caller: str) -> dict:
     }
 
 
-def checkin_code(api: Api, world: World, caller: str) -> dict:
+def checkin_code(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"code": api.run(checkin.checkin_code, ADMIN, world.activities["activity-a"]).code}
 
 
-def attendee_code(api: Api, world: World, caller: str) -> dict:
+def attendee_code(api: Api, world: World, caller: str) -> dict[str, Any]:
     """The pay code of a new resident of A: each caller checks in somebody else."""
     rid = api.run(residents.create_resident, ADMIN, A, "到场居民", None, None).id
     me = Principal(
@@ -160,34 +160,34 @@ def attendee_code(api: Api, world: World, caller: str) -> dict:
     return {"code": api.run(credentials.new_pay_code, me).code}
 
 
-def rule(api: Api, world: World, caller: str) -> dict:
+def rule(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"code": f"rule-{caller}", "name": "参加议事会", "path": "adding_to_good", "points": 5}
 
 
-def award(api: Api, world: World, caller: str) -> dict:
+def award(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"community": A, "rule": RULE, "resident_ids": [world.target], "memo": "参加议事会"}
 
 
-def reason(api: Api, world: World, caller: str) -> dict:
+def reason(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"reason": "重复申报"}
 
 
-def submission(api: Api, world: World, caller: str) -> dict:
+def submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"kind": "wish", "title": "想学用智能手机", "body": ""}
 
 
-def decision(api: Api, world: World, caller: str) -> dict:
+def decision(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"decision": "accept", "reason": "已受理"}
 
 
-def deadlines(api: Api, world: World, caller: str) -> dict:
+def deadlines(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"wish": 14}
 
 
 FRESH = itertools.count()
 
 
-def waiting_award(api: Api, world: World, caller: str) -> dict:
+def waiting_award(api: Api, world: World, caller: str) -> dict[str, Any]:
     """An award of A waiting for approval, made by ``staff-a2`` for each caller afresh."""
     maker = api.run(staff_of, world, "staff-a2")
     made = api.run(
@@ -201,7 +201,7 @@ def waiting_award(api: Api, world: World, caller: str) -> dict:
     return {"award_id": made.id}
 
 
-def open_submission(api: Api, world: World, caller: str) -> dict:
+def open_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     """A micro-wish of ``res-a``, filed afresh for each caller."""
     filer = Principal(
         kind="resident",

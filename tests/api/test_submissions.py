@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from httpx import Response
 
 import ledger
 from mall.db import Database
@@ -18,12 +20,16 @@ from tests.api.world import BIG_RULE, RULE, A, World
 Token = Callable[[str], str]
 
 
-def file(api: Api, token: Token, kind: str = "proposal", title: str = "增设晾衣架", **more):
+def file(
+    api: Api, token: Token, kind: str = "proposal", title: str = "增设晾衣架", **more: Any
+) -> Response:
     body = {"kind": kind, "title": title, "body": "楼下空地可以装两排晾衣架。\n大家都方便。"}
     return api.post("/me/submissions", token("res-a"), json=body | more)
 
 
-def decide(api: Api, token: Token, submission_id: int, who: str = "staff-a", **body):
+def decide(
+    api: Api, token: Token, submission_id: int, who: str = "staff-a", **body: Any
+) -> Response:
     return api.post(f"/submissions/{submission_id}/decision", token(who), json=body)
 
 
@@ -75,7 +81,7 @@ def test_staff_change_the_days_for_a_kind(api: Api, token: Token) -> None:
         {"kind": "wish", "title": "ok", "body": "x" * 4001},
     ],
 )
-def test_a_bad_submission_is_refused(api: Api, token: Token, body: dict) -> None:
+def test_a_bad_submission_is_refused(api: Api, token: Token, body: dict[str, Any]) -> None:
     before = len(api.get("/me/submissions", token("res-a")).json()["submissions"])
     problem(api.post("/me/submissions", token("res-a"), json=body), 400, "validation_error")
     assert len(api.get("/me/submissions", token("res-a")).json()["submissions"]) == before

@@ -39,7 +39,8 @@ async def test_checkouts_racing_across_two_servers_never_double_spend(
         token = await auth.create_session(
             conn, "api", user_id=shop.volunteer.user_id, ttl=auth.API_TOKEN
         )
-    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     with serving(db_url, tmp_path / "a") as one, serving(db_url, tmp_path / "b") as two:
         async with httpx.AsyncClient(timeout=30) as client:
             # sixteen counters at once, alternating between the servers, each with its own code

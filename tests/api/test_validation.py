@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from httpx import Response
 
 from tests.api.helpers import Api, problem
 from tests.api.world import PASSWORD, A, World
@@ -12,7 +14,7 @@ from tests.api.world import PASSWORD, A, World
 Token = Callable[[str], str]
 
 #: Every endpoint that reads a JSON body: a body it would accept, and who may send it.
-BODIES = {
+BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "/auth/token": ("anon", {"username": "staff-a", "password": PASSWORD}),
     "/me/password": ("vol-a", {"old_password": PASSWORD, "new_password": PASSWORD}),
     "/communities": ("admin", {"slug": "valid-slug", "name": "名字"}),
@@ -51,7 +53,7 @@ IDS = [
 PASSWORDS = {"password", "old_password", "new_password"}
 
 
-def send(api: Api, world: World, token: Token, path: str, **kwargs: object):
+def send(api: Api, world: World, token: Token, path: str, **kwargs: object) -> Response:
     who, _ = BODIES[path]
     headers = {"Content-Type": "application/json", "Idempotency-Key": "validation"}
     return api.post(

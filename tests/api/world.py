@@ -135,6 +135,7 @@ async def staff_of(db: Database, world: World, who: str) -> Principal:
             "WHERE u.id = ?",
             world.users[who],
         )
+    assert row is not None
     return Principal(
         kind="user",
         session_id=0,

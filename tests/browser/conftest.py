@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from tests.support import serving
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from tests.browser.watched import WatchedPage
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -64,7 +70,7 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """Module-scoped: Playwright's sync API runs an event loop in this thread while it lives."""
     from playwright.sync_api import sync_playwright
 
@@ -75,7 +81,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def phone(browser) -> Iterator[object]:
+def phone(browser: Browser) -> Iterator[WatchedPage]:
     """A page the size of a small phone (360 px wide), in Chinese."""
     context = browser.new_context(
         viewport={"width": 360, "height": 740},
@@ -84,9 +90,9 @@ def phone(browser) -> Iterator[object]:
         is_mobile=True,
         has_touch=True,
     )
-    page = context.new_page()
+    page = cast("WatchedPage", context.new_page())
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()

@@ -4,7 +4,9 @@ elder-friendly (适老化) sizes hold: body text, line height, tap targets, the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import axe_playwright_python
 import pytest
@@ -15,6 +17,11 @@ from tests.browser.test_staff_pages import (
     resident_with_points,
     sign_in,
 )
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+    from tests.browser.watched import WatchedPage
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +49,7 @@ MEASURE = """
 """
 
 
-def serious_violations(page) -> list[str]:
+def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the page as it is now."""
     page.evaluate(AXE)  # evaluated through DevTools, so the page's CSP does not stop it
     found = page.evaluate("async () => (await axe.run()).violations")
@@ -53,12 +60,15 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-def measure(page, min_target: int) -> dict:
-    return page.evaluate(MEASURE.replace("MIN", str(min_target)))
+def measure(page: Page, min_target: int) -> dict[str, Any]:
+    sizes: dict[str, Any] = page.evaluate(MEASURE.replace("MIN", str(min_target)))
+    return sizes
 
 
 @pytest.fixture(scope="module")
-def staff_desk(browser, live_server: str, live_database_url: str):
+def staff_desk(
+    browser: Browser, live_server: str, live_database_url: str
+) -> Iterator[tuple[Page, str]]:
     """Signed-in staff of community b-a11y: ``(page, db url)``."""
     url = live_database_url
     staff = community_with_staff(url, "b-a11y", "和谐社区")
@@ -71,7 +81,7 @@ def staff_desk(browser, live_server: str, live_database_url: str):
 
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
 def test_every_resident_page_passes_axe_and_the_elder_friendly_sizes(
-    live_server: str, staff_desk, phone, elder: bool
+    live_server: str, staff_desk: tuple[Page, str], phone: WatchedPage, elder: bool
 ) -> None:
     desk, url = staff_desk
     if elder:
@@ -104,7 +114,7 @@ def test_every_resident_page_passes_axe_and_the_elder_friendly_sizes(
 
 
 def test_staff_sign_in_and_residents_pages_pass_axe(
-    live_server: str, live_database_url: str, phone
+    live_server: str, live_database_url: str, phone: WatchedPage
 ) -> None:
     staff = community_with_staff(live_database_url, "b-a11y-desk", "和睦社区")
     phone.goto(f"{live_server}/sign-in")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -20,21 +22,26 @@ from tests.browser.test_staff_pages import (
 )
 from web.pages.common import LOCAL_TIME
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+    from tests.browser.watched import WatchedPage
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desk(browser):
+def desk(browser: Browser) -> Iterator[WatchedPage]:
     """The staff member's laptop: the activity pages and the check-in screen in two tabs."""
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    page = context.new_page()
+    page = cast("WatchedPage", context.new_page())
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     yield page
     context.close()
 
 
-def publish(desk, base: str) -> int:
+def publish(desk: Page, base: str) -> int:
     """Through the form: today, all day (so the test never straddles the start or end)."""
     desk.goto(f"{base}/staff/activities")
     desk.click("text=发布招募令")
@@ -53,7 +60,7 @@ def publish(desk, base: str) -> int:
 
 
 def test_resident_scans_the_screen_checks_in_and_gets_the_points_after_settlement(
-    live_server: str, live_database_url: str, desk, phone
+    live_server: str, live_database_url: str, desk: WatchedPage, phone: WatchedPage
 ) -> None:
     url = live_database_url
     staff = community_with_staff(url, "b-checkin", "清风社区")
@@ -72,8 +79,11 @@ def test_resident_scans_the_screen_checks_in_and_gets_the_points_after_settlemen
     assert screen.is_visible("#checkin-qr .qr svg")
     assert not screen.is_visible("header.bar")  # full screen: nothing but the call and the QR
     first = screen.get_attribute("#checkin-qr", "data-checkin-url")
+    assert first is not None
     assert re.fullmatch(rf"{re.escape(live_server)}/c/K1-{activity_id}-\d+-[A-Z2-7]{{10}}", first)
-    assert screen.text_content("#checkin-qr .code-text").strip() == first
+    code_text = screen.text_content("#checkin-qr .code-text")
+    assert code_text is not None
+    assert code_text.strip() == first
     shown_in = checkin.window_of(datetime.now(LOCAL_TIME))
 
     phone.goto(first)
@@ -91,7 +101,9 @@ def test_resident_scans_the_screen_checks_in_and_gets_the_points_after_settlemen
         timeout=(max(wait, 0) + 20) * 1000,
     )
     second = screen.get_attribute("#checkin-qr", "data-checkin-url")
-    assert second != first and screen.text_content("#checkin-qr .code-text").strip() == second
+    code_text = screen.text_content("#checkin-qr .code-text")
+    assert code_text is not None
+    assert second != first and code_text.strip() == second
     assert screen.evaluate("() => document.querySelectorAll('#checkin-qr').length") == 1
 
     desk.goto(f"{live_server}/staff/activities/{activity_id}")
@@ -106,6 +118,7 @@ def test_resident_scans_the_screen_checks_in_and_gets_the_points_after_settlemen
 
     phone.goto(f"{live_server}/me/passbook")
     newest = phone.locator("li.entry").first.text_content()
+    assert newest is not None
     assert "关爱独居老人上门探访" in newest and "+15" in newest
 
     assert desk.console_errors == [] and phone.console_errors == []

@@ -4,6 +4,8 @@ counter and on the resident's phone; a double tap on Confirm makes one order."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import pytest
 
 from mall.db import Database
@@ -11,6 +13,11 @@ from mall.people import auth
 from tests.browser.test_accessibility import measure, serious_violations
 from tests.browser.test_staff_pages import call
 from tests.shop_fixtures import Shop, build_shop
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
+
+    from tests.browser.watched import WatchedPage
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +27,7 @@ def shop(live_server: str, live_database_url: str) -> Shop:
     return call(live_database_url, build_shop)
 
 
-def session(url: str, **who: int) -> str:
+def session(url: str, **who: int | None) -> str:
     async def work(db: Database) -> str:
         async with db.transaction() as conn:
             if "user_id" in who:
@@ -34,13 +41,15 @@ def session(url: str, **who: int) -> str:
     return call(url, work)
 
 
-def signed_in(browser, base: str, token: str, **options):
+def signed_in(
+    browser: Browser, base: str, token: str, **options: Any
+) -> tuple[BrowserContext, WatchedPage]:
     context = browser.new_context(locale="zh-CN", **options)
     host = base.split("//", 1)[1].split(":")[0]
     context.add_cookies([{"name": "mall_session", "value": token, "domain": host, "path": "/"}])
-    page = context.new_page()
+    page = cast("WatchedPage", context.new_page())
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     return context, page
 
@@ -66,7 +75,7 @@ def new_resident(url: str, shop: Shop, name: str, points: int) -> int:
 
 
 def test_keyboard_wedge_scan_tap_items_confirm_and_both_receipts(
-    browser, live_server: str, live_database_url: str, shop: Shop
+    browser: Browser, live_server: str, live_database_url: str, shop: Shop
 ) -> None:
     url = live_database_url
     rid = new_resident(url, shop, "王秀英", 50)
@@ -86,7 +95,9 @@ def test_keyboard_wedge_scan_tap_items_confirm_and_both_receipts(
         assert serious_violations(desk) == []
 
         phone.goto(f"{live_server}/me/pay")
-        digits = phone.text_content("[data-digits]").replace(" ", "")
+        shown = phone.text_content("[data-digits]")
+        assert shown is not None
+        digits = shown.replace(" ", "")
         assert len(digits) == 20
 
         desk.keyboard.type(digits)  # a USB scanner: the digits, then Enter, into the focused field
@@ -108,7 +119,9 @@ def test_keyboard_wedge_scan_tap_items_confirm_and_both_receipts(
         phone.wait_for_selector("text=兑换成功，凭条如下", timeout=15_000)
         assert serious_violations(phone) == []
         assert phone.is_visible("#paycode >> text=香皂 × 2")
-        assert f"兑换单号{order_id}" in phone.text_content("#paycode")
+        paycode = phone.text_content("#paycode")
+        assert paycode is not None
+        assert f"兑换单号{order_id}" in paycode
         assert orders_paid_by(url, rid) == 1
         assert desk.console_errors == [] and phone.console_errors == []
     finally:
@@ -117,7 +130,7 @@ def test_keyboard_wedge_scan_tap_items_confirm_and_both_receipts(
 
 
 def test_confirm_pressed_twice_makes_one_order(
-    browser, live_server: str, live_database_url: str, shop: Shop
+    browser: Browser, live_server: str, live_database_url: str, shop: Shop
 ) -> None:
     url = live_database_url
     rid = new_resident(url, shop, "李建国", 50)
@@ -131,7 +144,9 @@ def test_confirm_pressed_twice_makes_one_order(
         if desk.is_visible("button:has-text('a积分超市')"):
             desk.click("button:has-text('a积分超市')")
         phone.goto(f"{live_server}/me/pay")
-        digits = phone.text_content("[data-digits]").replace(" ", "")
+        shown = phone.text_content("[data-digits]")
+        assert shown is not None
+        digits = shown.replace(" ", "")
         desk.wait_for_selector("[data-scan-field]")
         desk.keyboard.type(digits)
         desk.keyboard.press("Enter")

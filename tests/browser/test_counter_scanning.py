@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +24,11 @@ from tests.browser.test_staff_pages import call
 from tests.shop_fixtures import ADMIN, give, open_outlet, stock_items, user
 
 pytestmark = pytest.mark.browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+    from tests.browser.watched import WatchedPage
 
 SLUG = "scanning"
 OUTLET = "扫码积分超市"
@@ -41,7 +47,9 @@ def volunteer(live_server: str, live_database_url: str) -> int:
             book = await conn.fetchval("SELECT book FROM mall_community WHERE id = ?", community.id)
         outlet = await open_outlet(db, community.id, book, OUTLET)
         await stock_items(db, community.id, outlet)
-        return int((await user(db, "scan-vol", "volunteer", community.id, SLUG)).user_id)
+        principal = await user(db, "scan-vol", "volunteer", community.id, SLUG)
+        assert principal.user_id is not None
+        return int(principal.user_id)
 
     return call(live_database_url, work)
 
@@ -58,17 +66,21 @@ def resident_with_code(base: str, url: str, name: str, pts: int) -> str:
     token = session(url, resident_id=call(url, work))
     page = httpx.get(f"{base}/me/pay", cookies={"mall_session": token})
     page.raise_for_status()
-    return re.search(r"data-digits>([\d ]+)<", page.text).group(1).replace(" ", "")
+    digits = re.search(r"data-digits>([\d ]+)<", page.text)
+    assert digits is not None
+    return digits.group(1).replace(" ", "")
 
 
-def at_the_counter(page, base: str) -> None:
+def at_the_counter(page: Page, base: str) -> None:
     page.goto(f"{base}/counter")
     if page.is_visible(f"button:has-text('{OUTLET}')"):
         page.click(f"button:has-text('{OUTLET}')")
     page.wait_for_selector("[data-scan-field]")
 
 
-def desk(browser, base: str, url: str, volunteer: int, permissions: list[str] | None = None):
+def desk(
+    browser: Browser, base: str, url: str, volunteer: int, permissions: list[str] | None = None
+) -> tuple[BrowserContext, WatchedPage]:
     """A counter PC (1024 x 768) signed in as the volunteer: ``(context, page)``."""
     return signed_in(
         browser,
@@ -79,7 +91,7 @@ def desk(browser, base: str, url: str, volunteer: int, permissions: list[str] | 
     )
 
 
-def serve(page, base: str, code: str, masked: str) -> None:
+def serve(page: Page, base: str, code: str, masked: str) -> None:
     """At the counter, a code typed into the scan field and Enter: the resident is shown."""
     at_the_counter(page, base)
     page.fill("[data-scan-field]", code)
@@ -87,10 +99,10 @@ def serve(page, base: str, code: str, masked: str) -> None:
     page.wait_for_selector(f"#who-title:has-text('{masked}')")
 
 
-def groups(page, *, on_screen: bool) -> dict[str, list[str]]:
+def groups(page: Page, *, on_screen: bool) -> dict[str, list[str]]:
     """Each category group with the names of its items: those the script left unhidden (the
     ``hidden`` attribute), or those the volunteer can actually see (``on_screen``)."""
-    return page.evaluate(
+    shown: dict[str, list[str]] = page.evaluate(
         """(onScreen) => {
             const shown = (e) => (onScreen ? e.checkVisibility() : !e.hidden);
             return Object.fromEntries([...document.querySelectorAll('[data-group]')]
@@ -101,13 +113,14 @@ def groups(page, *, on_screen: bool) -> dict[str, list[str]]:
         }""",
         on_screen,
     )
+    return shown
 
 
 EVERYTHING = {"日用品": ["大米", "食用油", "香皂"], "服务": ["理发"]}
 
 
 def test_items_are_grouped_by_category_and_the_search_box_filters_them(
-    browser, live_server: str, live_database_url: str, volunteer: int
+    browser: Browser, live_server: str, live_database_url: str, volunteer: int
 ) -> None:
     code = resident_with_code(live_server, live_database_url, "周文华", 100)
     context, page = desk(browser, live_server, live_database_url, volunteer)
@@ -133,7 +146,7 @@ def test_items_are_grouped_by_category_and_the_search_box_filters_them(
 
 
 def test_a_total_over_the_available_points_warns_and_disables_confirm(
-    browser, live_server: str, live_database_url: str, volunteer: int
+    browser: Browser, live_server: str, live_database_url: str, volunteer: int
 ) -> None:
     """counter.js compares the running total with ``data-available``: over it, the warning
     shows and Confirm is disabled; at or under it (and above zero), Confirm works again."""
@@ -152,7 +165,9 @@ def test_a_total_over_the_available_points_warns_and_disables_confirm(
         page.click("[aria-label='香皂 多一件']")  # 26 > 25
         assert page.text_content("[data-total]") == "26"
         assert warning.is_visible()
-        assert warning.text_content().strip() == "超过了居民的可用积分，请减少一些商品。"
+        warned = warning.text_content()
+        assert warned is not None
+        assert warned.strip() == "超过了居民的可用积分，请减少一些商品。"
         assert confirm.is_disabled()
         page.click("[aria-label='香皂 少一件']")  # 23
         assert page.text_content("[data-total]") == "23"
@@ -192,7 +207,7 @@ def qr_video(path: Path, text: str, width: int = 640, height: int = 480, frames:
 
 
 def test_the_camera_reads_a_pay_code_and_looks_the_resident_up(
-    browser, live_server: str, live_database_url: str, volunteer: int, tmp_path: Path
+    browser: Browser, live_server: str, live_database_url: str, volunteer: int, tmp_path: Path
 ) -> None:
     """The volunteer presses 用摄像头扫码 and holds the resident's phone to the camera: the QR
     code is decoded in the page and the resident appears, as if the code had been typed.

@@ -4,6 +4,8 @@ script), one award goes to all of them, and the page raises no script errors."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -13,13 +15,18 @@ from mall.org import communities
 from mall.people import residents
 from tests.browser.test_staff_pages import ADMIN, call, community_with_staff, sign_in
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from tests.browser.watched import WatchedPage
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desk(browser):
+def desk(browser: Browser) -> Iterator[WatchedPage]:
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    page = context.new_page()
+    page = cast("WatchedPage", context.new_page())
     page.console_errors = []
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
@@ -27,7 +34,7 @@ def desk(browser):
 
 
 def test_ticks_survive_a_new_search_and_one_award_reaches_everyone_ticked(
-    live_server: str, live_database_url: str, desk
+    live_server: str, live_database_url: str, desk: WatchedPage
 ) -> None:
     url, slug = live_database_url, "b-earn"
     staff = community_with_staff(url, slug, "枫林社区")
@@ -53,7 +60,9 @@ def test_ticks_survive_a_new_search_and_one_award_reaches_everyone_ticked(
     desk.fill("#f-memo", "参加三月议事会")
     desk.click("#award-form button[type=submit]")
     desk.wait_for_url(re.compile(r".*/staff/awards/\d+$"))
-    assert "已发放" in desk.text_content("[role=status]")
+    status = desk.text_content("[role=status]")
+    assert status is not None
+    assert "已发放" in status
     names = desk.locator(".people li").all_text_contents()
     assert sorted(n.strip() for n in names) == sorted(["王秀英", "李建国"])
     assert desk.console_errors == []

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import axe_playwright_python
 import httpx
@@ -27,6 +28,11 @@ from mall.db import open_database
 from mall.org import communities, points
 from mall.people import credentials, residents, users
 from tests.browser.conftest import chromium_path
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Playwright
+
+    from tests.browser.watched import WatchedPage
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +117,7 @@ def staff_member(database_url: str, slug: str, username: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[object]:
+def playwright() -> Iterator[Playwright]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -119,7 +125,7 @@ def playwright() -> Iterator[object]:
 
 
 @pytest.fixture
-def phone(playwright, tmp_path: Path) -> Iterator[object]:
+def phone(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
     """A phone-sized Chromium with a profile of its own (not incognito), in Chinese."""
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"),
@@ -135,14 +141,14 @@ def phone(playwright, tmp_path: Path) -> Iterator[object]:
     context.close()
 
 
-def open_with_worker(context, url: str):
+def open_with_worker(context: BrowserContext, url: str) -> WatchedPage:
     """Open ``url`` and wait until the service worker is active and controls the page.
 
     The page collects its console errors in ``page.console_errors``.
     """
-    page = context.pages[0] if context.pages else context.new_page()
+    page = cast("WatchedPage", context.pages[0] if context.pages else context.new_page())
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))  # type: ignore[call-overload, func-returns-value]  # `and` appends only errors; the handler's value is unused
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     page.goto(url)
     state = page.evaluate(
@@ -164,7 +170,9 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_home_page_is_installable_with_an_active_service_worker(site: Site, phone) -> None:
+def test_home_page_is_installable_with_an_active_service_worker(
+    site: Site, phone: BrowserContext
+) -> None:
     page = open_with_worker(phone, f"{site.url}/")
     cdp = phone.new_cdp_session(page)
     assert cdp.send("Page.getInstallabilityErrors") == {"installabilityErrors": []}
@@ -183,7 +191,7 @@ def test_manifest_names_the_app_in_chinese_with_real_192_and_512_pixel_icons(sit
     assert manifest["start_url"] == "/me" and manifest["scope"] == "/"
     assert manifest["display"] == "standalone"
     assert manifest["theme_color"] == "#b71c1c" and manifest["background_color"] == "#ffffff"
-    sizes = {}
+    sizes: dict[str, set[int]] = {}
     for icon in manifest["icons"]:
         response = httpx.get(f"{site.url}{icon['src']}")
         assert response.status_code == 200, icon["src"]
@@ -219,16 +227,19 @@ def test_offline_page_sets_no_cookie_so_the_worker_may_keep_it(site: Site) -> No
 
 
 def test_going_offline_shows_the_chinese_offline_page_instead_of_the_browser_error(
-    site: Site, phone
+    site: Site, phone: BrowserContext
 ) -> None:
     page = open_with_worker(phone, f"{site.url}/")
     phone.set_offline(True)
     response = page.goto(f"{site.url}/start")
+    assert response is not None
     assert response.status == 200 and response.from_service_worker
     assert page.url == f"{site.url}/start"
     assert page.get_attribute("html", "lang") == "zh-Hans"
     assert page.text_content("h1") == OFFLINE_TITLE
-    assert "付款码需要联网" in page.text_content("main")
+    main = page.text_content("main")
+    assert main is not None
+    assert "付款码需要联网" in main
     # Nothing was saved on this phone, and it says so; the style sheet came from the cache.
     assert page.is_visible("#offline-nothing") and page.is_hidden("#offline-snapshot")
     assert page.console_errors == []
@@ -241,7 +252,9 @@ def test_going_offline_shows_the_chinese_offline_page_instead_of_the_browser_err
     assert page.url == f"{site.url}/start" and page.text_content("h1") != OFFLINE_TITLE
 
 
-def offline_with_snapshot(site: Site, context, slug: str, name: str, awards: list[int]):
+def offline_with_snapshot(
+    site: Site, context: BrowserContext, slug: str, name: str, awards: list[int]
+) -> WatchedPage:
     """A resident's phone that saw /me, then lost the network and opened /me/pay."""
     token = signed_in_resident(site.database_url, slug, name, awards)
     context.add_cookies([{"name": "mall_session", "value": token, "url": site.url}])
@@ -253,7 +266,9 @@ def offline_with_snapshot(site: Site, context, slug: str, name: str, awards: lis
     return page
 
 
-def test_offline_page_shows_the_residents_last_seen_balance_and_passbook(site: Site, phone) -> None:
+def test_offline_page_shows_the_residents_last_seen_balance_and_passbook(
+    site: Site, phone: BrowserContext
+) -> None:
     token = signed_in_resident(site.database_url, "pwa-last-seen", "孙长林", [30, 12])
     phone.add_cookies([{"name": "mall_session", "value": token, "url": site.url}])
     page = open_with_worker(phone, f"{site.url}/me")
@@ -270,11 +285,16 @@ def test_offline_page_shows_the_residents_last_seen_balance_and_passbook(site: S
     page.wait_for_selector("#offline-snapshot:not([hidden])")
     assert page.text_content("h1") == OFFLINE_TITLE
     assert page.text_content("#offline-snapshot-body .balance-figure") == "42"
-    assert "清理楼道" in page.text_content("#offline-snapshot-body")
+    snapshot_body = page.text_content("#offline-snapshot-body")
+    assert snapshot_body is not None
+    assert "清理楼道" in snapshot_body
     assert page.is_hidden("#offline-nothing")
     seen_at = page.get_attribute("#offline-snapshot-at", "datetime")
+    assert seen_at is not None
     assert seen_at.startswith(saved["at"][:16])
-    assert "最后更新于" in page.text_content("#offline-snapshot")
+    snapshot = page.text_content("#offline-snapshot")
+    assert snapshot is not None
+    assert "最后更新于" in snapshot
     # Shown as the passbook shows times, on a clock in China (UTC+8).
     shown = datetime.fromisoformat(seen_at.replace("Z", "+00:00")) + timedelta(hours=8)
     assert page.text_content("#offline-snapshot-at") == shown.strftime("%Y/%m/%d %H:%M")
@@ -300,7 +320,9 @@ CACHED_PATHS = """async () => {
 }"""
 
 
-def test_worker_keeps_only_the_shell_never_a_residents_pages_or_the_api(site: Site, phone) -> None:
+def test_worker_keeps_only_the_shell_never_a_residents_pages_or_the_api(
+    site: Site, phone: BrowserContext
+) -> None:
     token = signed_in_resident(site.database_url, "pwa-private", "黄明", [20])
     phone.add_cookies([{"name": "mall_session", "value": token, "url": site.url}])
     page = open_with_worker(phone, f"{site.url}/me")
@@ -313,7 +335,7 @@ def test_worker_keeps_only_the_shell_never_a_residents_pages_or_the_api(site: Si
     assert [p for p in paths if p != "/offline" and not p.startswith("/static/")] == []
 
 
-def test_offline_page_follows_a_switch_to_english(site: Site, phone) -> None:
+def test_offline_page_follows_a_switch_to_english(site: Site, phone: BrowserContext) -> None:
     page = open_with_worker(phone, f"{site.url}/")
     page.goto(f"{site.url}/lang/en?next=/")
     assert page.get_attribute("html", "lang") == "en"
@@ -331,7 +353,7 @@ def test_offline_page_follows_a_switch_to_english(site: Site, phone) -> None:
 
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
 def test_offline_page_with_a_snapshot_passes_axe_and_the_elder_friendly_sizes(
-    site: Site, phone, elder: bool
+    site: Site, phone: BrowserContext, elder: bool
 ) -> None:
     page = offline_with_snapshot(site, phone, f"pwa-axe-{int(elder)}", "张桂兰", [10, 11, 12])
     if elder:
@@ -352,7 +374,9 @@ def test_offline_page_with_a_snapshot_passes_axe_and_the_elder_friendly_sizes(
     assert sizes["width"] <= 360
 
 
-def test_signing_out_on_a_shared_phone_forgets_the_last_seen_balance(site: Site, phone) -> None:
+def test_signing_out_on_a_shared_phone_forgets_the_last_seen_balance(
+    site: Site, phone: BrowserContext
+) -> None:
     token = signed_in_resident(site.database_url, "pwa-sign-out", "赵淑芬", [15])
     staff_member(site.database_url, "pwa-sign-out", "pwa-desk")
     phone.add_cookies([{"name": "mall_session", "value": token, "url": site.url}])

@@ -4,6 +4,8 @@ show a pay code that renews itself, scroll the passbook."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,11 +16,18 @@ from tests.browser.test_staff_pages import (
     sign_in,
 )
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+    from tests.browser.watched import WatchedPage
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def staff_desk(browser, live_server: str, live_database_url: str):
+def staff_desk(
+    browser: Browser, live_server: str, live_database_url: str
+) -> Iterator[tuple[Page, str]]:
     """Signed-in staff of community b-resident, to issue activation QRs: ``(page, db url)``."""
     url = live_database_url
     staff = community_with_staff(url, "b-resident", "幸福里社区")
@@ -29,7 +38,7 @@ def staff_desk(browser, live_server: str, live_database_url: str):
     context.close()
 
 
-def bound_phone(phone, live_server: str, staff_desk, awards: int) -> None:
+def bound_phone(phone: Page, live_server: str, staff_desk: tuple[Page, str], awards: int) -> None:
     """The resident opens the activation link on the phone and taps the one button."""
     desk, url = staff_desk
     resident_id = resident_with_points(url, "b-resident", "王秀英", awards)
@@ -40,7 +49,7 @@ def bound_phone(phone, live_server: str, staff_desk, awards: int) -> None:
 
 
 def test_resident_activates_sees_the_balance_and_a_pay_code_that_renews_itself(
-    live_server: str, staff_desk, phone
+    live_server: str, staff_desk: tuple[Page, str], phone: WatchedPage
 ) -> None:
     phone.clock.install()
     bound_phone(phone, live_server, staff_desk, awards=3)  # 10 + 11 + 12, 5 set aside
@@ -52,6 +61,7 @@ def test_resident_activates_sees_the_balance_and_a_pay_code_that_renews_itself(
     phone.wait_for_url(f"{live_server}/me/pay")
     assert phone.is_visible("#paycode .qr svg")
     first = phone.text_content("[data-digits]")
+    assert first is not None
     assert re.fullmatch(r"\d{4}( \d{4}){4}", first)
 
     phone.clock.fast_forward("00:46")
@@ -59,6 +69,7 @@ def test_resident_activates_sees_the_balance_and_a_pay_code_that_renews_itself(
         "first => document.querySelector('[data-digits]').textContent !== first", arg=first
     )
     second = phone.text_content("[data-digits]")
+    assert second is not None
     assert re.fullmatch(r"\d{4}( \d{4}){4}", second) and second != first
     assert phone.url == f"{live_server}/me/pay"
     assert phone.evaluate("() => document.querySelectorAll('#paycode').length") == 1
@@ -66,7 +77,7 @@ def test_resident_activates_sees_the_balance_and_a_pay_code_that_renews_itself(
 
 
 def test_passbook_loads_older_entries_when_scrolled_to_the_end(
-    live_server: str, staff_desk, phone
+    live_server: str, staff_desk: tuple[Page, str], phone: WatchedPage
 ) -> None:
     bound_phone(phone, live_server, staff_desk, awards=24)  # and a hold: 25 entries
     phone.goto(f"{live_server}/me/passbook")
@@ -74,12 +85,14 @@ def test_passbook_loads_older_entries_when_scrolled_to_the_end(
     phone.locator("li.more").scroll_into_view_if_needed()
     phone.wait_for_function("() => document.querySelectorAll('li.entry').length === 25")
     assert phone.locator("li.more").count() == 0
-    assert phone.locator("li.entry").last.text_content().count("收入 +10") == 1
+    oldest = phone.locator("li.entry").last.text_content()
+    assert oldest is not None
+    assert oldest.count("收入 +10") == 1
     assert phone.console_errors == []
 
 
 def test_elder_mode_offered_on_first_visit_is_one_tap_and_sticks(
-    live_server: str, staff_desk, phone
+    live_server: str, staff_desk: tuple[Page, str], phone: WatchedPage
 ) -> None:
     bound_phone(phone, live_server, staff_desk, awards=1)
     assert phone.get_attribute("html", "class") == ""

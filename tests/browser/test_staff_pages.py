@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -21,18 +21,22 @@ from mall.db import Database, open_database
 from mall.org import communities, points
 from mall.people import residents, users
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 pytestmark = pytest.mark.browser
 
+T = TypeVar("T")
 PASSWORD = "browser staff password"
 ADMIN = Principal(
     kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="b"
 )
 
 
-def call(url: str, work: Callable[[Database], Awaitable[Any]]) -> Any:
+def call(url: str, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work(db)`` on its own event loop in a thread (Playwright holds this thread's loop)."""
 
-    async def run() -> Any:
+    async def run() -> T:
         db = open_database(url)
         try:
             return await work(db)
@@ -86,7 +90,7 @@ def resident_with_points(url: str, slug: str, name: str, awards: int) -> int:
     return call(url, work)
 
 
-def sign_in(page, base: str, username: str) -> None:
+def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/sign-in")
     page.fill("#f-username", username)
     page.fill("#f-password", PASSWORD)
@@ -94,16 +98,18 @@ def sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/staff/residents")
 
 
-def issue_activation(page, base: str, resident_id: int) -> str:
+def issue_activation(page: Page, base: str, resident_id: int) -> str:
     """As signed-in staff: issue an activation QR (the server signs it) and read its URL."""
     page.goto(f"{base}/staff/residents/{resident_id}")
     page.click(f"form[action='/staff/residents/{resident_id}/activation'] button")
     page.wait_for_url(f"{base}/staff/residents/{resident_id}/activation")
-    return page.text_content(".code-text").strip()
+    text = page.text_content(".code-text")
+    assert text is not None
+    return text.strip()
 
 
 @pytest.fixture
-def desk(browser):
+def desk(browser: Browser) -> Iterator[Page]:
     """A staff member's desktop browser."""
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     yield context.new_page()
@@ -111,7 +117,7 @@ def desk(browser):
 
 
 def test_staff_signs_in_registers_a_resident_and_prints_the_activation_qr(
-    live_server: str, live_database_url: str, desk
+    live_server: str, live_database_url: str, desk: Page
 ) -> None:
     url = live_database_url
     staff = community_with_staff(url, "b-staff", "和平社区")
@@ -120,7 +126,9 @@ def test_staff_signs_in_registers_a_resident_and_prints_the_activation_qr(
     desk.fill("#f-username", staff)
     desk.fill("#f-password", "not the password")
     desk.click("main button[type=submit]")
-    assert desk.text_content("[role=alert]").strip() == "未完成： 用户名或密码不对。"
+    alert = desk.text_content("[role=alert]")
+    assert alert is not None
+    assert alert.strip() == "未完成： 用户名或密码不对。"
     assert desk.input_value("#f-username") == staff
     sign_in(desk, live_server, staff)
     desk.click("nav >> text=登记")
@@ -156,7 +164,7 @@ def test_staff_signs_in_registers_a_resident_and_prints_the_activation_qr(
 
 
 def test_live_search_narrows_the_list_as_staff_type(
-    live_server: str, live_database_url: str, desk
+    live_server: str, live_database_url: str, desk: Page
 ) -> None:
     url = live_database_url
     staff = community_with_staff(url, "b-search", "长青社区")

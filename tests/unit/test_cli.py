@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -91,7 +92,7 @@ DEMO_ITEMS = {
 }
 
 
-async def demo_contents(url: str) -> dict[str, dict]:
+async def demo_contents(url: str) -> dict[str, dict[str, Any]]:
     """Per community slug: the outlets, catalog, donors, shelf, orders and reservations."""
     db = open_database(url)
     found = {}

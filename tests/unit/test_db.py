@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mall.db import open_database
+from mall.db import SqliteDatabase, open_database
 from tests.conftest import ENGINE
 
 
@@ -59,7 +59,7 @@ async def test_waiting_for_another_writer_does_not_stall_the_event_loop(db_url: 
         await asyncio.wait_for(asyncio.gather(hold_the_lock(), write_after()), timeout=4)
         assert ticks >= 10  # the loop kept running while the second writer waited
         async with second.connection() as conn:
-            names = [r[0] for r in await conn.fetch("SELECT name FROM mall_street ORDER BY id")]
+            names = [r[0] for r in await conn.fetch("SELECT name FROM mall_street ORDER BY id")]  # type: ignore[index]  # Row is typed as a Mapping, yet sqlite3.Row and asyncpg Record also index by position
         assert names == ["first", "second"]
     finally:
         tick.cancel()
@@ -136,6 +136,7 @@ async def test_transactions_ready_together_share_one_commit_and_each_stays_whole
     each is all or nothing, and each is committed (visible to another connection, as to another
     process) by the time its block is left."""
     db, other = open_database(db_url), open_database(db_url)
+    assert isinstance(db, SqliteDatabase)
     statements: list[str] = []
 
     async def add(n: int) -> None:
@@ -157,7 +158,7 @@ async def test_transactions_ready_together_share_one_commit_and_each_stays_whole
         ] * 6
         assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 1
         async with other.connection() as conn:
-            names = {r[0] for r in await conn.fetch("SELECT name FROM mall_street")}
+            names = {r[0] for r in await conn.fetch("SELECT name FROM mall_street")}  # type: ignore[index]  # Row is typed as a Mapping, yet sqlite3.Row also indexes by position
         assert names == {f"街道{n}{s}" for n in range(10) if n != 3 for s in ("", "乙")}
     finally:
         await db.close()
@@ -202,6 +203,7 @@ async def test_the_wal_is_copied_into_the_database_file_in_the_background(db_url
     checkpointer thread does, without any further write, and stops with the database."""
     path = Path(db_url.removeprefix("sqlite:///"))
     db = open_database(db_url)
+    assert isinstance(db, SqliteDatabase)
     try:
         async with db.transaction() as conn:
             await conn.execute("PRAGMA cache_size")  # the writer is open

@@ -7,6 +7,7 @@ database, the error mapping), because the money-moving endpoints of API.md arriv
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import msgspec
 import pytest
@@ -26,9 +27,9 @@ class AwardIn(msgspec.Struct):
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
+def client(db_url: str) -> Iterator[TestClient[Litestar]]:
     @post("/api/v1/test/awards")
-    async def award(request: Request, data: JSONBody[AwardIn]) -> dict:
+    async def award(request: Request[Any, Any, Any], data: JSONBody[AwardIn]) -> dict[str, Any]:
         db = request.app.state.db
         idem = await idempotency(request, principal="staff-1")
         async with db.transaction() as conn:
@@ -61,7 +62,9 @@ def client(db_url: str) -> Iterator[TestClient]:
         yield c
 
 
-def test_retry_with_same_key_and_body_returns_the_first_result(client: TestClient) -> None:
+def test_retry_with_same_key_and_body_returns_the_first_result(
+    client: TestClient[Litestar],
+) -> None:
     first = client.post(
         "/api/v1/test/awards", json={"points": 5}, headers={"Idempotency-Key": "k1"}
     )
@@ -73,7 +76,7 @@ def test_retry_with_same_key_and_body_returns_the_first_result(client: TestClien
     assert again.json()["balance"] == 5
 
 
-def test_same_key_with_another_body_is_idempotency_key_reused(client: TestClient) -> None:
+def test_same_key_with_another_body_is_idempotency_key_reused(client: TestClient[Litestar]) -> None:
     client.post("/api/v1/test/awards", json={"points": 5}, headers={"Idempotency-Key": "k1"})
     other = client.post(
         "/api/v1/test/awards", json={"points": 6}, headers={"Idempotency-Key": "k1"}
@@ -87,7 +90,7 @@ def test_same_key_with_another_body_is_idempotency_key_reused(client: TestClient
     assert fresh.json()["balance"] == 11
 
 
-def test_missing_key_is_a_validation_error_and_moves_nothing(client: TestClient) -> None:
+def test_missing_key_is_a_validation_error_and_moves_nothing(client: TestClient[Litestar]) -> None:
     response = client.post("/api/v1/test/awards", json={"points": 5})
     assert response.status_code == 400 and response.json()["code"] == "validation_error"
     assert "Idempotency-Key" in response.json()["detail"]
@@ -95,7 +98,7 @@ def test_missing_key_is_a_validation_error_and_moves_nothing(client: TestClient)
     assert ok.json()["balance"] == 1
 
 
-def test_overdrawing_the_budget_is_insufficient_points(client: TestClient) -> None:
+def test_overdrawing_the_budget_is_insufficient_points(client: TestClient[Litestar]) -> None:
     response = client.post(
         "/api/v1/test/awards", json={"points": 101}, headers={"Idempotency-Key": "k"}
     )

@@ -7,8 +7,11 @@ other ``test_pages_*`` modules.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.access import Principal
@@ -29,7 +32,7 @@ ADMIN = Principal(
 
 async def community(
     db: Database, slug: str = "xingfuli", name: str = "幸福里社区", *, volunteer: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """A community with a staff member ``<slug>-staff`` (and a volunteer ``<slug>-vol``); their
     user ids are ``staff`` and ``volunteer``. Each password costs an argon2 hash: only as needed."""
     created = msgspec.structs.asdict(await communities.create_community(db, ADMIN, slug, name))
@@ -41,25 +44,27 @@ async def community(
     return created
 
 
-async def signed_in(db: Database, client: TestClient, user_id: int) -> None:
+async def signed_in(db: Database, client: TestClient[Litestar], user_id: int) -> None:
     """The client holds a session of the user, without an argon2 check (that is tested above)."""
     async with db.transaction() as conn:
         token = await auth.create_session(conn, "web", user_id=user_id, ttl=auth.STAFF_SESSION)
     client.cookies.set("mall_session", token)
 
 
-def csrf(client: TestClient) -> str:
+def csrf(client: TestClient[Litestar]) -> str:
     """The CSRF token a page would put in its forms (any GET sets the cookie)."""
     if not client.cookies.get("csrftoken"):
         client.get("/sign-in")
     return client.cookies["csrftoken"]
 
 
-def post(client: TestClient, path: str, **data: str):
+def post(client: TestClient[Litestar], path: str, **data: str) -> Response:
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD, next: str = ""):
+def sign_in(
+    client: TestClient[Litestar], username: str, password: str = PASSWORD, next: str = ""
+) -> Response:
     return post(client, "/sign-in", username=username, password=password, next=next)
 
 
@@ -67,7 +72,7 @@ def is_full_page(text: str) -> bool:
     return text.lstrip().startswith("<!doctype html>") and "</html>" in text
 
 
-def test_sign_in_page_is_a_chinese_form_with_a_csrf_token(client: TestClient) -> None:
+def test_sign_in_page_is_a_chinese_form_with_a_csrf_token(client: TestClient[Litestar]) -> None:
     page = client.get("/sign-in")
     assert page.status_code == 200 and is_full_page(page.text)
     assert "工作人员和志愿者登录" in page.text
@@ -76,7 +81,7 @@ def test_sign_in_page_is_a_chinese_form_with_a_csrf_token(client: TestClient) ->
 
 
 async def test_staff_sign_in_sets_an_httponly_session_and_lands_on_residents(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await community(db)
     response = sign_in(client, "xingfuli-staff")
@@ -87,7 +92,7 @@ async def test_staff_sign_in_sets_an_httponly_session_and_lands_on_residents(
 
 
 async def test_wrong_password_shows_the_form_again_with_the_username_kept(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await community(db)
     response = sign_in(client, "xingfuli-staff", "wrong password!")
@@ -98,7 +103,7 @@ async def test_wrong_password_shows_the_form_again_with_the_username_kept(
 
 
 async def test_five_wrong_passwords_stop_this_browser_and_say_so(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await community(db)
     for _ in range(5):
@@ -107,7 +112,7 @@ async def test_five_wrong_passwords_stop_this_browser_and_say_so(
     assert stopped.status_code == 429 and "操作太频繁，请过几分钟再试" in stopped.text
 
 
-def test_sign_in_without_the_csrf_token_is_refused(client: TestClient) -> None:
+def test_sign_in_without_the_csrf_token_is_refused(client: TestClient[Litestar]) -> None:
     client.get("/sign-in")
     response = client.post(
         "/sign-in", data={"username": "a", "password": "b"}, follow_redirects=False
@@ -116,7 +121,7 @@ def test_sign_in_without_the_csrf_token_is_refused(client: TestClient) -> None:
 
 
 async def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await community(db)
     asked = sign_in(client, "xingfuli-staff", next="/staff/audit")
@@ -125,7 +130,7 @@ async def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(
     assert elsewhere.headers["location"] == "/staff/residents"
 
 
-async def test_sign_out_ends_the_session(db: Database, client: TestClient) -> None:
+async def test_sign_out_ends_the_session(db: Database, client: TestClient[Litestar]) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     response = post(client, "/sign-out")
     assert response.status_code == 303 and response.headers["location"] == "/sign-in"
@@ -133,13 +138,13 @@ async def test_sign_out_ends_the_session(db: Database, client: TestClient) -> No
     assert again.status_code == 303 and again.headers["location"].startswith("/sign-in")
 
 
-async def test_signed_out_sign_out_is_refused_without_csrf(client: TestClient) -> None:
+async def test_signed_out_sign_out_is_refused_without_csrf(client: TestClient[Litestar]) -> None:
     client.get("/sign-in")
     assert client.post("/sign-out", follow_redirects=False).status_code == 403
 
 
 async def test_volunteer_lands_on_their_page_and_is_refused_staff_pages(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await community(db, volunteer=True)
     response = sign_in(client, "xingfuli-vol")
@@ -151,13 +156,13 @@ async def test_volunteer_lands_on_their_page_and_is_refused_staff_pages(
         assert refused.status_code == 403 and "没有权限" in refused.text
 
 
-async def test_staff_are_not_volunteers(db: Database, client: TestClient) -> None:
+async def test_staff_are_not_volunteers(db: Database, client: TestClient[Litestar]) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     assert client.get("/volunteer").status_code == 403
 
 
 async def test_password_change_checks_both_copies_and_the_current_password(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     assert client.get("/account/password").status_code == 200
@@ -175,7 +180,7 @@ async def test_password_change_checks_both_copies_and_the_current_password(
     assert sign_in(client, "xingfuli-staff", new).status_code == 303
 
 
-def test_signed_out_password_page_sends_to_sign_in(client: TestClient) -> None:
+def test_signed_out_password_page_sends_to_sign_in(client: TestClient[Litestar]) -> None:
     response = client.get("/account/password", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in?next=/account/password"

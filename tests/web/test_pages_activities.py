@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.access import Principal
 from mall.db import Database
 from mall.earning import activities, checkin
+from mall.earning.activities import ActivityForResident
 from mall.org import communities
 from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
@@ -20,7 +24,7 @@ from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, p
 HTMX = {"HX-Request": "true"}
 
 
-async def staff_desk(db: Database, client: TestClient) -> dict:
+async def staff_desk(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
     """xingfuli with its staff signed in on ``client`` and a budget of 1000."""
     made = await community(db)
     await communities.grant_budget(db, ADMIN, "xingfuli", 1000, "预算", idempotency_key="g")
@@ -28,7 +32,7 @@ async def staff_desk(db: Database, client: TestClient) -> dict:
     return made
 
 
-async def phone(db: Database, client: TestClient, name: str = "王秀英") -> int:
+async def phone(db: Database, client: TestClient[Litestar], name: str = "王秀英") -> int:
     """A resident of xingfuli whose phone ``client`` is."""
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", name, None, None)).id
     async with db.transaction() as conn:
@@ -39,7 +43,9 @@ async def phone(db: Database, client: TestClient, name: str = "王秀英") -> in
     return rid
 
 
-async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedelta(minutes=-5)):
+async def call(
+    db: Database, staff_id: int, *, capacity: int = 10, start: timedelta = timedelta(minutes=-5)
+) -> int:
     staff = Principal(
         kind="user",
         session_id=0,
@@ -65,7 +71,7 @@ async def call(db: Database, staff_id: int, *, capacity: int = 10, start=timedel
     return made.id
 
 
-def publish_form(client: TestClient, fields: dict):
+def publish_form(client: TestClient[Litestar], fields: dict[str, Any]) -> Response:
     """The publish form, posted (its ``path`` field would clash with ``post``'s argument)."""
     return client.post(
         "/staff/activities", data={**fields, "_csrf_token": csrf(client)}, follow_redirects=False
@@ -77,7 +83,9 @@ def current_code(activity_id: int) -> str:
     return codes.checkin_code(get_settings().secret_key, activity_id, window)
 
 
-async def test_staff_publish_a_call_from_the_form(db: Database, client: TestClient) -> None:
+async def test_staff_publish_a_call_from_the_form(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await staff_desk(db, client)
     page = client.get("/staff/activities/new")
     assert page.status_code == 200 and "发布招募令" in page.text and "锦上添花" in page.text
@@ -104,7 +112,7 @@ async def test_staff_publish_a_call_from_the_form(db: Database, client: TestClie
 
 
 async def test_a_bad_form_is_shown_again_with_the_error_and_nothing_is_made(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await staff_desk(db, client)
     for change, words in (
@@ -130,13 +138,15 @@ async def test_a_bad_form_is_shown_again_with_the_error_and_nothing_is_made(
 
 
 async def test_check_in_screen_shows_the_qr_and_its_url_and_renews_as_a_fragment(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_desk(db, client)
     activity_id = await call(db, made["staff"])
     page = client.get(f"/staff/activities/{activity_id}/screen")
     assert page.status_code == 200 and is_full_page(page.text)
-    url = re.search(r'data-checkin-url="([^"]+)"', page.text).group(1)
+    matched = re.search(r'data-checkin-url="([^"]+)"', page.text)
+    assert matched is not None
+    url = matched.group(1)
     assert url.startswith(f"{get_settings().base_url}/c/K1-{activity_id}-")
     assert "<svg" in page.text and 'class="code-text">' + url in page.text
     assert 'hx-trigger="every 10s"' in page.text and "checkin-screen" in page.text
@@ -147,7 +157,7 @@ async def test_check_in_screen_shows_the_qr_and_its_url_and_renews_as_a_fragment
 
 
 async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"])
@@ -157,7 +167,9 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     assert landing.status_code == 200 and "清理楼道" in landing.text
     assert f'action="/c/{code}"' in landing.text and "签到" in landing.text
     me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
-    assert (await activities.get_activity(db, me, activity_id)).my_checked_in_at is None
+    before = await activities.get_activity(db, me, activity_id)
+    assert isinstance(before, ActivityForResident)
+    assert before.my_checked_in_at is None
     done = post(client, f"/c/{code}")
     assert done.status_code == 303
     assert done.headers["location"] == f"/me/activities/{activity_id}/checked-in"
@@ -165,11 +177,13 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     assert "签到成功，活动结束后积分到账" in success.text
     again = post(client, f"/c/{code}")  # a second tap: the same success page, nothing more
     assert again.status_code == 303
-    assert (await activities.get_activity(db, me, activity_id)).my_checked_in_at is not None
+    after = await activities.get_activity(db, me, activity_id)
+    assert isinstance(after, ActivityForResident)
+    assert after.my_checked_in_at is not None
 
 
 async def test_a_phone_that_is_not_bound_is_told_so_and_how_to_get_help(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"])
@@ -181,7 +195,7 @@ async def test_a_phone_that_is_not_bound_is_told_so_and_how_to_get_help(
 
 
 async def test_an_old_or_forged_check_in_code_says_what_to_do(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"])
@@ -197,7 +211,7 @@ async def test_an_old_or_forged_check_in_code_says_what_to_do(
 
 
 async def test_residents_sign_up_wait_and_cancel_on_their_phone(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)
     activity_id = await call(db, made["staff"], capacity=1, start=timedelta(days=1))
@@ -215,12 +229,12 @@ async def test_residents_sign_up_wait_and_cancel_on_their_phone(
     twice = post(client, f"/me/activities/{activity_id}/signup")
     assert twice.status_code == 400 and "您已经报过名了" in twice.text
     assert post(client, f"/me/activities/{activity_id}/cancel").status_code == 303
-    listed = client.get("/me/activities").text
-    assert "候补第" not in listed and "已取消报名" in listed
+    listed_text = client.get("/me/activities").text
+    assert "候补第" not in listed_text and "已取消报名" in listed_text
 
 
 async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_desk(db, client)
     activity_id = await call(db, made["staff"])
@@ -246,7 +260,7 @@ async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(
 
 
 async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db)  # no budget at all
     await signed_in(db, client, made["staff"])
@@ -260,7 +274,7 @@ async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
 
 
 async def test_volunteers_and_residents_cannot_open_staff_activity_pages(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db, volunteer=True)
     activity_id = await call(db, made["staff"])

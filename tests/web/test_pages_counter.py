@@ -5,7 +5,10 @@ the pay page's receipt, and the resident's reservations."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.db import Database
@@ -16,7 +19,7 @@ from tests.web.test_pages_account import csrf
 HTMX = {"HX-Request": "true"}
 
 
-async def at_counter(db: Database, client: TestClient, who: str = "volunteer") -> Shop:
+async def at_counter(db: Database, client: TestClient[Litestar], who: str = "volunteer") -> Shop:
     """The shop, and the client signed in as its volunteer (or staff) at outlet ``a``."""
     shop = await build_shop(db)
     p = shop.volunteer if who == "volunteer" else shop.staff
@@ -26,7 +29,7 @@ async def at_counter(db: Database, client: TestClient, who: str = "volunteer") -
     return shop
 
 
-def form(client: TestClient, path: str, data: dict):
+def form(client: TestClient[Litestar], path: str, data: dict[str, Any]) -> Response:
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
@@ -42,14 +45,14 @@ def alert(page: str) -> str | None:
     return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else None
 
 
-def choose(client: TestClient, shop: Shop) -> None:
+def choose(client: TestClient[Litestar], shop: Shop) -> None:
     picker = client.get("/counter")
     assert picker.status_code == 200 and "a积分超市" in picker.text
     assert form(client, "/counter/outlet", {"outlet": str(shop.outlet)}).status_code == 303
 
 
 async def test_volunteer_scans_confirms_twice_and_gets_one_order(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     shop = await at_counter(db, client)
     rid = await shop.new_resident("王秀英", 50)
@@ -61,7 +64,9 @@ async def test_volunteer_scans_confirms_twice_and_gets_one_order(
     assert serve.status_code == 200
     assert "王*英" in serve.text and "王秀英" not in serve.text
     assert limits(serve.text) == ["食用油：本月限兑 2 件，还能兑 2 件"]
-    key = re.search(r'name="key" value="([^"]+)"', serve.text).group(1)
+    matched = re.search(r'name="key" value="([^"]+)"', serve.text)
+    assert matched is not None
+    key = matched.group(1)
     order = {"code": code, "key": key, "q_oil": "1", "q_soap": "2", "q_rice": "0"}
     first = form(client, "/counter/orders", order)
     second = form(client, "/counter/orders", order)
@@ -79,7 +84,9 @@ async def test_volunteer_scans_confirms_twice_and_gets_one_order(
     assert limits(again.text) == ["食用油：本月限兑 2 件，还能兑 1 件"]  # this month's one counted
 
 
-async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: TestClient) -> None:
+async def test_errors_are_shown_in_place_naming_the_item(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     shop = await at_counter(db, client)
     rid = await shop.new_resident("李海", 500)
     choose(client, shop)
@@ -87,6 +94,7 @@ async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: T
     key = re.search(
         r'name="key" value="([^"]+)"', form(client, "/counter/scan", {"code": code}).text
     )
+    assert key is not None
     out = form(client, "/counter/orders", {"code": code, "key": key.group(1), "q_rice": "6"})
     assert out.status_code == 409
     assert alert(out.text) == "未完成： 大米只剩 5 件了。"  # the item and what is left of it
@@ -97,7 +105,7 @@ async def test_errors_are_shown_in_place_naming_the_item(db: Database, client: T
 
 
 async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     """A resident without a smartphone shows the card staff printed and types its PIN: the
     counter serves them and the order is paid from their points. A wrong or missing PIN is
@@ -125,9 +133,13 @@ async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
     assert serve.status_code == 200 and alert(serve.text) is None
     assert '<h1 id="who-title" class="compact">张*兰</h1>' in serve.text
     assert 'data-available="20"' in serve.text
-    visit = re.search(r'name="code" value="([^"]+)"', serve.text).group(1)
+    matched = re.search(r'name="code" value="([^"]+)"', serve.text)
+    assert matched is not None
+    visit = matched.group(1)
     assert visit != card and re.fullmatch(r"\d{20}", visit)  # a pay code for this visit only
-    key = re.search(r'name="key" value="([^"]+)"', serve.text).group(1)
+    matched = re.search(r'name="key" value="([^"]+)"', serve.text)
+    assert matched is not None
+    key = matched.group(1)
     paid = form(client, "/counter/orders", {"code": visit, "key": key, "q_soap": "1"})
     assert paid.status_code == 303
     receipt = client.get(paid.headers["location"])
@@ -135,7 +147,7 @@ async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
     assert await shop.balance(rid) == 17
 
 
-async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient) -> None:
+async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient[Litestar]) -> None:
     from mall.counter import reservations
 
     shop = await at_counter(db, client)
@@ -153,7 +165,7 @@ async def test_collect_a_reservation_in_one_tap(db: Database, client: TestClient
 
 
 async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     from mall.counter import checkout
 
@@ -165,7 +177,9 @@ async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
     )  # fmt: skip
     receipt = client.get(f"/counter/orders/{done.id}")
     assert "/refund" in receipt.text
-    key = re.search(r'name="key" value="([^"]+)"', receipt.text).group(1)
+    matched = re.search(r'name="key" value="([^"]+)"', receipt.text)
+    assert matched is not None
+    key = matched.group(1)
     assert form(client, f"/counter/orders/{done.id}/refund", {"key": key}).status_code == 303
     assert await shop.balance(rid) == 100 and await shop.level("rice") == 5
     async with db.transaction() as conn:
@@ -179,7 +193,7 @@ async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
 
 
 async def test_residents_and_other_communities_cannot_open_the_counter(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     shop = await at_counter(db, client)
     rid = await shop.new_resident("李海", 100)
@@ -198,7 +212,9 @@ async def test_residents_and_other_communities_cannot_open_the_counter(
     assert "a积分超市" not in picker.text and "b积分超市" in picker.text
 
 
-async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestClient) -> None:
+async def test_the_pay_page_turns_into_the_receipt(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     from mall.counter import checkout, lookup
 
     shop = await build_shop(db)
@@ -209,7 +225,9 @@ async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestCli
         )
     client.cookies.set("mall_session", token)
     page = client.get("/me/pay")
-    code = re.search(r"/me/pay/status\?code=(\d{20})", page.text).group(1)
+    matched = re.search(r"/me/pay/status\?code=(\d{20})", page.text)
+    assert matched is not None
+    code = matched.group(1)
     waiting = client.get(f"/me/pay/status?code={code}", headers=HTMX)
     assert waiting.status_code == 204
     await lookup.lookup(db, shop.volunteer, shop.outlet, code)
@@ -232,7 +250,9 @@ async def test_the_pay_page_turns_into_the_receipt(db: Database, client: TestCli
     assert "香皂" not in stranger.text  # someone else's code shows nothing of that order
 
 
-async def test_resident_reserves_sees_and_cancels(db: Database, client: TestClient) -> None:
+async def test_resident_reserves_sees_and_cancels(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 100)
     async with db.transaction() as conn:
@@ -242,7 +262,9 @@ async def test_resident_reserves_sees_and_cancels(db: Database, client: TestClie
     client.cookies.set("mall_session", token)
     page = client.get(f"/me/reservations/new?outlet={shop.outlet}&sku=oil")
     assert page.status_code == 200 and 'name="q_oil"' in page.text and 'value="1"' in page.text
-    key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
+    matched = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert matched is not None
+    key = matched.group(1)
     data = {"outlet": str(shop.outlet), "key": key, "q_oil": "1"}
     assert form(client, "/me/reservations", data).status_code == 303
     assert form(client, "/me/reservations", data).status_code == 303  # the same key: once
@@ -252,7 +274,9 @@ async def test_resident_reserves_sees_and_cancels(db: Database, client: TestClie
         client, "/me/reservations", {"outlet": str(shop.outlet), "key": "k2", "q_oil": "5"}
     )
     assert too_many.status_code == 409 and "食用油" in too_many.text
-    rid_made = re.search(r"/me/reservations/(\d+)/cancel", listed.text).group(1)
+    matched = re.search(r"/me/reservations/(\d+)/cancel", listed.text)
+    assert matched is not None
+    rid_made = matched.group(1)
     assert form(client, f"/me/reservations/{rid_made}/cancel", {}).status_code == 303
     assert await shop.balance(rid) == 100
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 import ledger
@@ -29,7 +32,7 @@ from tests.web.test_pages_account import (
 SLUG = "xingfuli"
 
 
-async def place(db: Database, client: TestClient) -> dict:
+async def place(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
     """xingfuli with two staff members (the client signed in as the first), three residents,
     a budget of 500, a rule of 10 points and one of 60 needing approval above 50."""
     made = await community(db)
@@ -47,7 +50,7 @@ async def place(db: Database, client: TestClient) -> dict:
     return {"staff": made["staff"], "staff2": second.id, "residents": people, "id": made["id"]}
 
 
-def staff_principal(info: dict, who: str = "staff") -> Principal:
+def staff_principal(info: dict[str, Any], who: str = "staff") -> Principal:
     return Principal(
         kind="user",
         session_id=0,
@@ -66,10 +69,14 @@ async def wallet(db: Database, resident_id: int) -> int:
 
 
 def key_of(page: str) -> str:
-    return re.search(r'name="key" value="([^"]+)"', page).group(1)
+    matched = re.search(r'name="key" value="([^"]+)"', page)
+    assert matched is not None
+    return matched.group(1)
 
 
-def issue(client: TestClient, key: str, rule: str, ids: list[int], memo: str = "参加议事会"):
+def issue(
+    client: TestClient[Litestar], key: str, rule: str, ids: list[int], memo: str = "参加议事会"
+) -> Response:
     data = [("_csrf_token", csrf(client)), ("key", key), ("rule", rule), ("memo", memo)]
     data += [("resident", str(i)) for i in ids]
     return client.post(
@@ -81,7 +88,7 @@ def issue(client: TestClient, key: str, rule: str, ids: list[int], memo: str = "
 
 
 async def test_the_dashboard_shows_the_budget_and_overdue_submissions_first(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     filer = Principal(
@@ -107,7 +114,7 @@ async def test_the_dashboard_shows_the_budget_and_overdue_submissions_first(
 
 
 async def test_issuing_points_to_several_residents_posts_one_award(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     form = client.get("/staff/awards/new")
@@ -119,7 +126,7 @@ async def test_issuing_points_to_several_residents_posts_one_award(
     assert [await wallet(db, r) for r in info["residents"]] == [10, 10, 0]
 
 
-async def test_a_double_tap_posts_once(db: Database, client: TestClient) -> None:
+async def test_a_double_tap_posts_once(db: Database, client: TestClient[Litestar]) -> None:
     info = await place(db, client)
     key = key_of(client.get("/staff/awards/new").text)
     first = issue(client, key, "meeting", info["residents"][:1])
@@ -129,7 +136,9 @@ async def test_a_double_tap_posts_once(db: Database, client: TestClient) -> None
     assert await wallet(db, info["residents"][0]) == 10
 
 
-async def test_issuing_without_the_csrf_token_is_refused(db: Database, client: TestClient) -> None:
+async def test_issuing_without_the_csrf_token_is_refused(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     info = await place(db, client)
     key = key_of(client.get("/staff/awards/new").text)
     response = client.post(
@@ -142,7 +151,7 @@ async def test_issuing_without_the_csrf_token_is_refused(db: Database, client: T
 
 
 async def test_an_award_refused_shows_the_form_again_with_the_choice_kept(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     key = key_of(client.get("/staff/awards/new").text)
@@ -154,7 +163,7 @@ async def test_an_award_refused_shows_the_form_again_with_the_choice_kept(
 
 
 async def test_a_resident_is_found_by_pay_code_without_using_it_up(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     me = Principal(
@@ -178,7 +187,7 @@ async def test_a_resident_is_found_by_pay_code_without_using_it_up(
 
 
 async def test_a_large_award_waits_and_only_another_staff_member_approves_it(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     key = key_of(client.get("/staff/awards/new").text)
@@ -200,7 +209,9 @@ async def test_a_large_award_waits_and_only_another_staff_member_approves_it(
     assert await wallet(db, info["residents"][0]) == 60
 
 
-async def test_an_award_not_approved_needs_a_reason(db: Database, client: TestClient) -> None:
+async def test_an_award_not_approved_needs_a_reason(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     info = await place(db, client)
     award = await awards.create_award(
         db,
@@ -219,10 +230,12 @@ async def test_an_award_not_approved_needs_a_reason(db: Database, client: TestCl
     assert "<dt>未通过的原因</dt><dd>重复申报</dd>" in page
 
 
-async def test_staff_create_rules_on_the_rules_page(db: Database, client: TestClient) -> None:
+async def test_staff_create_rules_on_the_rules_page(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await place(db, client)
 
-    def create(**fields: str):
+    def create(**fields: str) -> Response:
         data = {"_csrf_token": csrf(client), "path": "timely_help"} | fields
         return client.post("/staff/rules", data=data, follow_redirects=False)
 
@@ -238,7 +251,7 @@ async def test_staff_create_rules_on_the_rules_page(db: Database, client: TestCl
 
 
 async def test_residents_file_and_follow_their_submissions(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     async with db.transaction() as conn:
@@ -259,7 +272,7 @@ async def test_residents_file_and_follow_their_submissions(
 
 
 async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
     filer, helper = info["residents"][0], info["residents"][1]
@@ -292,7 +305,7 @@ async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
     assert "已办结" in page.text and "李建国" in page.text and 'name="decision"' not in page.text
 
 
-async def test_staff_change_the_days_per_kind(db: Database, client: TestClient) -> None:
+async def test_staff_change_the_days_per_kind(db: Database, client: TestClient[Litestar]) -> None:
     await place(db, client)
     done = post(client, "/staff/submissions/deadlines", dispute="2", proposal="7", wish="14")
     assert done.status_code == 303
@@ -302,7 +315,7 @@ async def test_staff_change_the_days_per_kind(db: Database, client: TestClient) 
 
 
 async def test_volunteers_and_residents_cannot_open_staff_earning_pages(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await community(db, volunteer=True)
     await signed_in(db, client, made["volunteer"])

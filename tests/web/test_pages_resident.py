@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 import ledger
@@ -55,14 +56,14 @@ async def resident_with_points(db: Database, awards: int = 3) -> tuple[int, str]
     return rid, (await credentials.issue_activation(db, ADMIN, rid)).code
 
 
-async def phone_of(db: Database, client: TestClient, awards: int = 3) -> int:
+async def phone_of(db: Database, client: TestClient[Litestar], awards: int = 3) -> int:
     rid, code = await resident_with_points(db, awards)
     assert post(client, f"/a/{code}").status_code == 303
     return rid
 
 
 async def test_activation_link_shows_one_big_button_and_binds_nothing_yet(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     _, code = await resident_with_points(db)
     page = client.get(f"/a/{code}")
@@ -73,26 +74,32 @@ async def test_activation_link_shows_one_big_button_and_binds_nothing_yet(
 
 
 async def test_tapping_the_button_binds_the_phone_for_a_long_time(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     _, code = await resident_with_points(db)
     response = post(client, f"/a/{code}")
     assert response.status_code == 303 and response.headers["location"] == "/me"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("mall_session=") and "HttpOnly" in cookie
-    assert int(re.search(r"Max-Age=(\d+)", cookie).group(1)) >= 365 * 86400
+    matched = re.search(r"Max-Age=(\d+)", cookie)
+    assert matched is not None
+    assert int(matched.group(1)) >= 365 * 86400
     home = client.get("/me")
     assert home.status_code == 200 and "王秀英" in home.text
 
 
-async def test_binding_without_the_csrf_token_is_refused(db: Database, client: TestClient) -> None:
+async def test_binding_without_the_csrf_token_is_refused(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     _, code = await resident_with_points(db)
     client.get(f"/a/{code}")
     assert client.post(f"/a/{code}", follow_redirects=False).status_code == 403
     await credentials.check_activation(db, code)
 
 
-async def test_a_used_code_says_so_and_what_to_do(db: Database, client: TestClient) -> None:
+async def test_a_used_code_says_so_and_what_to_do(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     _, code = await resident_with_points(db)
     post(client, f"/a/{code}")
     again = client.get(f"/a/{code}")
@@ -102,7 +109,7 @@ async def test_a_used_code_says_so_and_what_to_do(db: Database, client: TestClie
 
 
 async def test_an_expired_or_forged_code_says_so_and_what_to_do(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     _, code = await resident_with_points(db)
     async with db.transaction() as conn:
@@ -119,7 +126,7 @@ async def test_an_expired_or_forged_code_says_so_and_what_to_do(
     assert post(client, f"/a/{code}").status_code == 410
 
 
-def test_signed_out_resident_pages_explain_how_to_start(client: TestClient) -> None:
+def test_signed_out_resident_pages_explain_how_to_start(client: TestClient[Litestar]) -> None:
     for path in ("/me", "/me/pay", "/me/passbook", "/me/settings"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/start"
@@ -127,19 +134,21 @@ def test_signed_out_resident_pages_explain_how_to_start(client: TestClient) -> N
     assert start.status_code == 200 and "激活二维码" in start.text
 
 
-def test_signed_out_pay_code_polling_is_sent_to_the_start_page(client: TestClient) -> None:
+def test_signed_out_pay_code_polling_is_sent_to_the_start_page(
+    client: TestClient[Litestar],
+) -> None:
     response = client.get("/me/pay", headers=HTMX, follow_redirects=False)
     assert response.headers["hx-redirect"] == "/start"
 
 
-async def test_staff_cannot_open_resident_pages(db: Database, client: TestClient) -> None:
+async def test_staff_cannot_open_resident_pages(db: Database, client: TestClient[Litestar]) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     for path in ("/me", "/me/pay", "/me/passbook"):
         assert client.get(path).status_code == 403
 
 
 async def test_home_shows_balance_available_held_and_recent_entries(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await phone_of(db, client, awards=8)
     page = client.get("/me")
@@ -157,7 +166,7 @@ async def test_home_shows_balance_available_held_and_recent_entries(
 
 
 async def test_elder_mode_is_offered_on_the_first_visit_then_remembered(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await phone_of(db, client)
     first = client.get("/me")
@@ -173,7 +182,9 @@ async def test_elder_mode_is_offered_on_the_first_visit_then_remembered(
     assert 'class="elder"' not in standard.text and "使用长辈模式" not in standard.text
 
 
-async def test_settings_switch_elder_mode_and_language(db: Database, client: TestClient) -> None:
+async def test_settings_switch_elder_mode_and_language(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await phone_of(db, client)
     page = client.get("/me/settings")
     assert page.status_code == 200 and "开启长辈模式" in page.text
@@ -183,19 +194,19 @@ async def test_settings_switch_elder_mode_and_language(db: Database, client: Tes
     assert "Turn elder mode off" in english.text
 
 
-def test_preferences_never_send_anyone_off_site(client: TestClient) -> None:
+def test_preferences_never_send_anyone_off_site(client: TestClient[Litestar]) -> None:
     response = post(client, "/me/preferences", elder="1", next="https://evil.example/")
     assert response.headers["location"] == "/me"
 
 
-def test_preferences_without_the_csrf_token_are_refused(client: TestClient) -> None:
+def test_preferences_without_the_csrf_token_are_refused(client: TestClient[Litestar]) -> None:
     client.get("/start")
     response = client.post("/me/preferences", data={"elder": "1"}, follow_redirects=False)
     assert response.status_code == 403
 
 
 async def test_pay_code_page_shows_a_fresh_qr_and_grouped_digits(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await phone_of(db, client)
     page = client.get("/me/pay")
@@ -204,18 +215,22 @@ async def test_pay_code_page_shows_a_fresh_qr_and_grouped_digits(
         "vary"
     ].split(",")
     assert 'hx-trigger="every 45s"' in page.text and "<svg" in page.text
-    digits = re.search(r"data-digits>([\d ]+)<", page.text).group(1)
+    matched = re.search(r"data-digits>([\d ]+)<", page.text)
+    assert matched is not None
+    digits = matched.group(1)
     assert re.fullmatch(r"\d{4}( \d{4}){4}", digits)
     assert codes.parse(get_settings().secret_key, digits.replace(" ", "")).kind == codes.PAY
     fragment = client.get("/me/pay", headers=HTMX)
     assert not is_full_page(fragment.text)
     assert fragment.text.lstrip().startswith('<div id="paycode"') and "<svg" in fragment.text
     assert 'hx-trigger="every 45s"' in fragment.text
-    assert re.search(r"data-digits>([\d ]+)<", fragment.text).group(1) != digits
+    matched = re.search(r"data-digits>([\d ]+)<", fragment.text)
+    assert matched is not None
+    assert matched.group(1) != digits
 
 
 async def test_passbook_scrolls_on_newest_first_with_words_and_signs(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await phone_of(db, client, awards=24)  # 24 awards and a hold: 25 entries, 20 a page
     page = client.get("/me/passbook")
@@ -236,12 +251,13 @@ async def test_passbook_scrolls_on_newest_first_with_words_and_signs(
 
 
 async def test_a_resident_can_sign_this_phone_out_from_settings(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await phone_of(db, client)
     settings = client.get("/me/settings")
     assert 'action="/sign-out"' in settings.text and "在这部手机上退出" in settings.text
     token = client.cookies.get("mall_session")
+    assert token is not None
     left = post(client, "/sign-out")
     assert left.status_code == 303 and left.headers["location"] == "/start"
     client.cookies.set(

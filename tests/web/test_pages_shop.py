@@ -8,8 +8,11 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.access import audit
@@ -27,7 +30,7 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture
 def client(
     db_url: str, tmp_path: Path, setting: Callable[[str, str], None]
-) -> Iterator[TestClient]:
+) -> Iterator[TestClient[Litestar]]:
     """The app with its pictures in a folder of this test's own."""
     setting("MALL_VAR_DIR", str(tmp_path / "var"))
     with TestClient(create_app(db_url)) as c:
@@ -54,7 +57,7 @@ def png(width: int = 1, height: int = 1) -> bytes:
     )
 
 
-async def shelves(db: Database, client: TestClient) -> dict:
+async def shelves(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
     """xingfuli's staff signed in; a supermarket and a barber; soap (20), oil (2, low at 3), a
     haircut service; and heping, another community with its own outlet."""
     made = await community(db)
@@ -122,7 +125,7 @@ def form_key(page: str) -> str:
 
 
 async def test_outlets_page_lists_outlets_and_what_runs_low(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await shelves(db, client)
     page = client.get("/staff/outlets")
@@ -135,7 +138,7 @@ async def test_outlets_page_lists_outlets_and_what_runs_low(
 
 
 async def test_opening_an_outlet_redirects_to_its_stock_page(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await shelves(db, client)
     response = post(client, "/staff/outlets", name="二号兑换点", kind="supermarket")
@@ -147,7 +150,7 @@ async def test_opening_an_outlet_redirects_to_its_stock_page(
 
 
 async def test_stock_page_marks_low_items_and_leaves_services_out(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     ids = await shelves(db, client)
     page = client.get(f"/staff/outlets/{ids['market']}")
@@ -165,7 +168,7 @@ async def test_stock_page_marks_low_items_and_leaves_services_out(
 
 
 async def test_receiving_goods_twice_with_the_same_form_posts_once(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     ids = await shelves(db, client)
     key = form_key(client.get(f"/staff/outlets/{ids['market']}").text)
@@ -180,7 +183,7 @@ async def test_receiving_goods_twice_with_the_same_form_posts_once(
 
 
 async def test_a_donation_records_the_donor_and_without_one_is_refused(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     ids = await shelves(db, client)
     page = client.get(f"/staff/outlets/{ids['market']}").text
@@ -222,7 +225,7 @@ async def test_a_donation_records_the_donor_and_without_one_is_refused(
     ],
 )
 async def test_a_wrong_stock_form_says_what_is_wrong_and_moves_nothing(
-    db: Database, client: TestClient, quantity: str, reason: str, memo: str
+    db: Database, client: TestClient[Litestar], quantity: str, reason: str, memo: str
 ) -> None:
     ids = await shelves(db, client)
     key = form_key(client.get(f"/staff/outlets/{ids['market']}").text)
@@ -242,7 +245,7 @@ async def test_a_wrong_stock_form_says_what_is_wrong_and_moves_nothing(
 
 
 async def test_stocktake_posts_differences_in_one_go_and_shows_them(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     ids = await shelves(db, client)
     page = client.get(f"/staff/outlets/{ids['market']}/stocktake")
@@ -269,7 +272,7 @@ async def test_stocktake_posts_differences_in_one_go_and_shows_them(
 
 
 async def test_a_stocktake_with_a_bad_count_changes_nothing(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     ids = await shelves(db, client)
     key = form_key(client.get(f"/staff/outlets/{ids['market']}/stocktake").text)
@@ -285,7 +288,9 @@ async def test_a_stocktake_with_a_bad_count_changes_nothing(
     assert empty.status_code == 400
 
 
-async def test_another_communitys_outlet_is_not_found(db: Database, client: TestClient) -> None:
+async def test_another_communitys_outlet_is_not_found(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     ids = await shelves(db, client)
     assert client.get(f"/staff/outlets/{ids['other']}").status_code == 404
     assert client.get(f"/staff/outlets/{ids['other']}/stocktake").status_code == 404
@@ -304,7 +309,7 @@ async def test_another_communitys_outlet_is_not_found(db: Database, client: Test
 
 
 async def test_items_are_listed_by_category_and_a_new_item_is_added(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await shelves(db, client)
     page = client.get("/staff/items").text
@@ -357,7 +362,7 @@ async def test_items_are_listed_by_category_and_a_new_item_is_added(
 
 
 async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await shelves(db, client)
     item = await items.list_items(db, ADMIN, "xingfuli")
@@ -382,7 +387,9 @@ async def test_editing_an_item_changes_price_and_takes_it_off_the_shelf(
     assert update.detail == {"price_points": 6, "monthly_limit": 2, "low_stock": 5, "active": False}
 
 
-async def upload(client: TestClient, item_id: int, name: str, data: bytes, kind: str):
+async def upload(
+    client: TestClient[Litestar], item_id: int, name: str, data: bytes, kind: str
+) -> Response:
     return client.post(
         f"/staff/items/{item_id}/picture",
         data={"_csrf_token": csrf(client)},
@@ -392,7 +399,7 @@ async def upload(client: TestClient, item_id: int, name: str, data: bytes, kind:
 
 
 async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await shelves(db, client)
     soap = await items.get_item(db, ADMIN, 1)
@@ -400,6 +407,7 @@ async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
     response = await upload(client, soap.id, "../../etc/passwd.png", picture, "image/png")
     assert response.status_code == 303
     stored = (await items.get_item(db, ADMIN, soap.id)).picture
+    assert stored is not None
     assert re.fullmatch(r"[A-Za-z0-9_-]{24}\.png", stored)
     assert (get_settings().var_dir / "pictures" / stored).read_bytes() == picture
     served = client.get(f"/pictures/{stored}")
@@ -422,7 +430,7 @@ async def test_a_real_png_is_stored_under_a_random_name_and_served_for_long(
     ],
 )
 async def test_a_file_that_is_not_a_small_picture_is_refused_and_nothing_is_stored(
-    db: Database, client: TestClient, name: str, data: bytes, kind: str
+    db: Database, client: TestClient[Litestar], name: str, data: bytes, kind: str
 ) -> None:
     await shelves(db, client)
     response = await upload(client, 1, name, data, kind)
@@ -432,7 +440,9 @@ async def test_a_file_that_is_not_a_small_picture_is_refused_and_nothing_is_stor
     assert not folder.exists() or list(folder.iterdir()) == []
 
 
-async def test_volunteers_cannot_open_staff_stock_pages(db: Database, client: TestClient) -> None:
+async def test_volunteers_cannot_open_staff_stock_pages(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     ids = await shelves(db, client)
     made = await community(db, "anle", "安乐社区", volunteer=True)
     await signed_in(db, client, made["volunteer"])
@@ -441,7 +451,7 @@ async def test_volunteers_cannot_open_staff_stock_pages(db: Database, client: Te
 
 
 async def test_residents_browse_by_category_with_what_is_on_each_shelf(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     ids = await shelves(db, client)
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", None, None)).id
@@ -471,7 +481,7 @@ async def test_residents_browse_by_category_with_what_is_on_each_shelf(
 
 
 async def test_a_phone_photo_over_the_upload_limit_gets_the_same_clear_refusal(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     """A camera's 6 MB photo is refused before it is read, in the user's language, like any
     other picture that is too large; nothing is stored."""

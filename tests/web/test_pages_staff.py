@@ -5,7 +5,9 @@ see them."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.db import Database
@@ -22,7 +24,9 @@ from tests.web.test_pages_account import (
 HTMX = {"HX-Request": "true"}
 
 
-async def staff_with_residents(db: Database, client: TestClient) -> list[residents.Registered]:
+async def staff_with_residents(
+    db: Database, client: TestClient[Litestar]
+) -> list[residents.Registered]:
     """Signed in as xingfuli's staff, with three residents there and one in another community."""
     await signed_in(db, client, (await community(db))["staff"])
     await communities.create_grid(db, ADMIN, "xingfuli", "g1", "一网格")
@@ -36,20 +40,22 @@ async def staff_with_residents(db: Database, client: TestClient) -> list[residen
     return made
 
 
-def test_signed_out_staff_page_sends_to_sign_in_and_back(client: TestClient) -> None:
+def test_signed_out_staff_page_sends_to_sign_in_and_back(client: TestClient[Litestar]) -> None:
     response = client.get("/staff/residents?q=王", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in?next=/staff/residents%3Fq%3D")
 
 
-def test_signed_out_htmx_request_is_told_to_load_the_sign_in_page(client: TestClient) -> None:
+def test_signed_out_htmx_request_is_told_to_load_the_sign_in_page(
+    client: TestClient[Litestar],
+) -> None:
     response = client.get("/staff/residents", headers=HTMX, follow_redirects=False)
     assert response.status_code == 200
     assert response.headers["hx-redirect"].startswith("/sign-in?next=")
 
 
 async def test_residents_list_is_a_page_and_its_results_a_fragment(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await staff_with_residents(db, client)
     page = client.get("/staff/residents")
@@ -68,7 +74,9 @@ async def test_residents_list_is_a_page_and_its_results_a_fragment(
     assert "李建国" in fragment.text and "王秀英" not in fragment.text
 
 
-async def test_search_finds_by_name_phone_or_grid(db: Database, client: TestClient) -> None:
+async def test_search_finds_by_name_phone_or_grid(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await staff_with_residents(db, client)
 
     def names(query: str) -> list[str]:
@@ -83,7 +91,7 @@ async def test_search_finds_by_name_phone_or_grid(db: Database, client: TestClie
 
 
 async def test_going_back_in_history_gets_the_whole_page_not_the_fragment(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await staff_with_residents(db, client)
     restore = client.get(
@@ -92,7 +100,9 @@ async def test_going_back_in_history_gets_the_whole_page_not_the_fragment(
     assert is_full_page(restore.text) and "李建国" in restore.text
 
 
-async def test_registering_a_resident_leads_to_their_page(db: Database, client: TestClient) -> None:
+async def test_registering_a_resident_leads_to_their_page(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     assert "登记居民" in client.get("/staff/residents/new").text
     response = post(client, "/staff/residents", name="黄明", phone="138 0000 0003", grid="")
@@ -102,7 +112,9 @@ async def test_registering_a_resident_leads_to_their_page(db: Database, client: 
     assert page.status_code == 200 and "黄明" in page.text and "13800000003" in page.text
 
 
-async def test_a_registration_error_keeps_what_was_typed(db: Database, client: TestClient) -> None:
+async def test_a_registration_error_keeps_what_was_typed(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     response = post(client, "/staff/residents", name="黄明", phone="12345", grid="nowhere")
     assert response.status_code == 400 and is_full_page(response.text)
@@ -114,7 +126,7 @@ async def test_a_registration_error_keeps_what_was_typed(db: Database, client: T
 
 
 async def test_registering_without_the_csrf_token_is_refused(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await signed_in(db, client, (await community(db))["staff"])
     response = client.post("/staff/residents", data={"name": "黄明"}, follow_redirects=False)
@@ -123,7 +135,7 @@ async def test_registering_without_the_csrf_token_is_refused(
 
 
 async def test_a_resident_page_shows_balance_and_ways_to_bind(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_with_residents(db, client)
     page = client.get(f"/staff/residents/{made[0].id}")
@@ -131,7 +143,9 @@ async def test_a_resident_page_shows_balance_and_ways_to_bind(
     assert f'action="/staff/residents/{made[0].id}/activation"' in page.text
 
 
-async def test_another_communitys_resident_is_not_found(db: Database, client: TestClient) -> None:
+async def test_another_communitys_resident_is_not_found(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     made = await staff_with_residents(db, client)
     other = made[3].id
     for path in ("", "/activation", "/card"):
@@ -141,7 +155,7 @@ async def test_another_communitys_resident_is_not_found(db: Database, client: Te
 
 
 async def test_activation_qr_page_shows_the_qr_the_link_and_the_expiry(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_with_residents(db, client)
     rid = made[0].id
@@ -163,7 +177,7 @@ async def test_activation_qr_page_shows_the_qr_the_link_and_the_expiry(
 
 
 async def test_a_printed_card_needs_a_pin_that_is_hard_to_guess(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_with_residents(db, client)
     rid = made[0].id
@@ -181,7 +195,7 @@ async def test_a_printed_card_needs_a_pin_that_is_hard_to_guess(
 
 
 async def test_audit_log_lists_what_staff_did_newest_first(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_with_residents(db, client)
     post(client, f"/staff/residents/{made[1].id}/activation")
@@ -192,7 +206,9 @@ async def test_audit_log_lists_what_staff_did_newest_first(
     assert "xingfuli-staff" in page.text and "周丽华" not in page.text
 
 
-async def test_a_resident_session_cannot_open_staff_pages(db: Database, client: TestClient) -> None:
+async def test_a_resident_session_cannot_open_staff_pages(
+    db: Database, client: TestClient[Litestar]
+) -> None:
     made = await staff_with_residents(db, client)
     code = (await credentials.issue_activation(db, ADMIN, made[0].id)).code
     client.cookies.clear()
@@ -202,7 +218,7 @@ async def test_a_resident_session_cannot_open_staff_pages(db: Database, client: 
 
 
 async def test_a_street_administrator_names_the_community_to_work_in(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     await staff_with_residents(db, client)
     admin = await users.create_user_unchecked(db, "street-admin", "street admin pw", "admin", None)
@@ -224,7 +240,7 @@ def test_every_audited_action_has_words_on_the_activity_log_page() -> None:
 
     from web.pages.staff import ACTIONS
 
-    recorded = set()
+    recorded: set[Any] = set()
     for path in (Path(__file__).resolve().parents[2] / "mall").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record"):

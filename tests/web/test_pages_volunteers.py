@@ -4,7 +4,10 @@ those outlets, and who may do it."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from httpx import Response
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.db import Database
@@ -13,11 +16,11 @@ from mall.shop import outlets
 from tests.web.test_pages_account import ADMIN, PASSWORD, community, csrf, signed_in
 
 
-def send(client: TestClient, path: str, **data: str | list[str]):
+def send(client: TestClient[Litestar], path: str, **data: str | list[str]) -> Response:
     return client.post(path, data={**data, "_csrf_token": csrf(client)}, follow_redirects=False)
 
 
-async def two_outlets(db: Database) -> tuple[dict, int, int]:
+async def two_outlets(db: Database) -> tuple[dict[str, Any], int, int]:
     """xingfuli with its staff, a supermarket and a barber's; and heping with its staff."""
     made = await community(db)
     market = await outlets.create_outlet(db, ADMIN, "xingfuli", "幸福里积分超市", "supermarket")
@@ -37,7 +40,7 @@ def shown(page: str) -> list[str]:
 
 
 async def test_staff_add_a_volunteer_for_one_outlet_then_let_them_serve_everywhere(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made, market, barber = await two_outlets(db)
     await signed_in(db, client, made["staff"])
@@ -70,7 +73,7 @@ async def test_staff_add_a_volunteer_for_one_outlet_then_let_them_serve_everywhe
 
 
 async def test_a_wrong_volunteer_form_is_shown_again_with_its_error_and_adds_nobody(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made, _, barber = await two_outlets(db)
     await signed_in(db, client, made["staff"])
@@ -82,7 +85,7 @@ async def test_a_wrong_volunteer_form_is_shown_again_with_its_error_and_adds_nob
 
 
 async def test_another_community_s_staff_and_volunteers_cannot_choose_outlets(
-    db: Database, client: TestClient
+    db: Database, client: TestClient[Litestar]
 ) -> None:
     made, market, _ = await two_outlets(db)
     vol = await users.create_user(

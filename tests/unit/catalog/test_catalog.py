@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import catalog
+from catalog.connection import Connection
 from mall.db import Database
 
 
@@ -36,11 +39,15 @@ async def test_donors_are_listed_and_found_by_name_within_their_community(db: Da
         with pytest.raises(catalog.InvalidItem):
             await catalog.create_donor(conn, 1, "张记粮油", "shop")
         assert [d["id"] for d in await catalog.list_donors(conn, 1)] == [unit["id"]]
-        assert (await catalog.find_donor(conn, 1, " 区税务局党支部 "))["id"] == unit["id"]
+        found = await catalog.find_donor(conn, 1, " 区税务局党支部 ")
+        assert found is not None
+        assert found["id"] == unit["id"]
         assert await catalog.find_donor(conn, 1, "nobody") is None
 
 
-async def item(conn, community: int = 1, sku: str = "SOAP", **fields):
+async def item(
+    conn: Connection, community: int = 1, sku: str = "SOAP", **fields: Any
+) -> dict[str, Any]:
     return await catalog.create_item(
         conn,
         community,
@@ -108,7 +115,7 @@ async def test_a_sku_is_unique_within_a_community_only(db: Database) -> None:
     ],
 )
 async def test_an_item_with_a_wrong_field_is_refused_and_nothing_is_stored(
-    db: Database, fields: dict
+    db: Database, fields: dict[str, Any]
 ) -> None:
     async with db.transaction() as conn:
         with pytest.raises(catalog.InvalidItem):
@@ -153,7 +160,9 @@ async def test_update_item_changes_only_what_is_given(db: Database) -> None:
             await catalog.update_item(conn, oil["id"], price_points=0)
         with pytest.raises(catalog.ItemNotFound):
             await catalog.update_item(conn, 9999, price_points=3)
-        assert (await catalog.get_item(conn, oil["id"]))["price_points"] == 55
+        unchanged = await catalog.get_item(conn, oil["id"])
+        assert unchanged is not None
+        assert unchanged["price_points"] == 55
 
 
 async def test_stock_list_shows_goods_with_levels_and_leaves_services_out(db: Database) -> None:

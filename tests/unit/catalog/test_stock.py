@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,7 +35,9 @@ async def shop(db: Database, community: int = 1) -> tuple[int, dict[str, int]]:
     return outlet["id"], items
 
 
-async def move(db: Database, outlet: int, item: int, quantity: int, reason: str, **kw):
+async def move(
+    db: Database, outlet: int, item: int, quantity: int, reason: str, **kw: Any
+) -> catalog.Movement:
     async with db.transaction() as conn:
         return await catalog.move_stock(conn, outlet, item, quantity, reason, **kw)
 
@@ -73,7 +76,7 @@ async def test_taking_more_than_is_there_is_refused_and_says_what_is_left(db: Da
 
 
 @pytest.mark.parametrize(("quantity", "reason"), [(0, "receipt"), (3, "gift"), (True, "receipt")])
-async def test_a_wrong_movement_is_refused(db: Database, quantity, reason) -> None:
+async def test_a_wrong_movement_is_refused(db: Database, quantity: int, reason: str) -> None:
     outlet, items = await shop(db)
     with pytest.raises(catalog.InvalidMovement):
         await move(db, outlet, items["SOAP"], quantity, reason)
@@ -147,7 +150,7 @@ async def test_a_negative_count_is_refused_and_nothing_is_posted(db: Database) -
     assert (await verified(db)).movements == 1
 
 
-async def movements(db: Database) -> list[dict]:
+async def movements(db: Database) -> list[dict[str, Any]]:
     async with db.connection() as conn:
         return [
             dict(r) for r in await conn.fetch("SELECT * FROM catalog_stock_movement ORDER BY id")
@@ -282,14 +285,16 @@ steps = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=steps)
-def test_random_movements_never_go_below_zero_and_always_verify(db_url: str, steps) -> None:
+def test_random_movements_never_go_below_zero_and_always_verify(
+    db_url: str, steps: list[tuple[str, int, str]]
+) -> None:
     """Each example uses a new outlet of the same database, so examples never share levels."""
 
     async def run() -> None:
         db = open_database(db_url)
         try:
             outlet, items = await shop(db)
-            model = Counter()
+            model: Counter[str] = Counter()
             for sku, quantity, reason in steps:
                 if model[sku] + quantity < 0:
                     with pytest.raises(catalog.OutOfStock):
@@ -393,7 +398,7 @@ def test_mall_verify_exits_non_zero_and_names_a_tampered_movement(db_url: str) -
             outlet, items = await history(db)
             await drop_append_only_triggers(db)
             async with db.transaction() as conn:
-                target = await conn.fetchval(
+                target: int = await conn.fetchval(
                     "SELECT id FROM catalog_stock_movement WHERE reason = 'donation'"
                 )
                 await conn.execute(

@@ -52,8 +52,9 @@ async def test_looking_a_code_up_again_never_extends_its_life(db: Database) -> N
                 rid,
             )
         assert row is not None
-        assert row["expires_at"] == row["created_at"] + SCANNED_CODE_TTL
-        return row["expires_at"]
+        expires: datetime = row["expires_at"]
+        assert expires == row["created_at"] + SCANNED_CODE_TTL
+        return expires
 
     start = datetime.now(UTC)
     await lookup.lookup(db, shop.volunteer, shop.outlet, code, at=start + timedelta(seconds=30))

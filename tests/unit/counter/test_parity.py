@@ -62,8 +62,8 @@ def write_path(one_call: bool) -> Iterator[None]:
     )
     checkout.IN_ONE_CALL = ledger.journals.WRITE_IN_ONE_STATEMENT = one_call
     if not one_call:
-        checkout._checkout_in_one_call = _not_this_path  # type: ignore[assignment]
-        ledger.journals._post_one_statement = _not_this_path  # type: ignore[assignment]
+        checkout._checkout_in_one_call = _not_this_path
+        ledger.journals._post_one_statement = _not_this_path
     try:
         yield
     finally:
@@ -185,8 +185,8 @@ class World:
         )
 
     async def _reserve(self, rid: int, lines: list[tuple[str, int]], key: str) -> Any:
-        real_now = reservations.now
-        reservations.now = lambda: self.clock
+        real_now = reservations.now  # type: ignore[attr-defined]  # the name reservations imported from basket, patched there
+        reservations.now = lambda: self.clock  # type: ignore[attr-defined]  # see real_now
         try:
             return await reservations.reserve(
                 self.db,
@@ -197,7 +197,7 @@ class World:
                 req_hash=ledger.request_hash(lines),
             )
         finally:
-            reservations.now = real_now
+            reservations.now = real_now  # type: ignore[attr-defined]  # see real_now
 
 
 # --- the cases: each runs the same calls on a world -----------------------------------------
@@ -433,7 +433,9 @@ async def a_refund_after_checkout(w: World) -> None:
 # --- the comparison -----------------------------------------------------------------------------
 
 
-async def run_world(url: str, one_call: bool, scenario: Case, clock: datetime) -> tuple[list, dict]:
+async def run_world(
+    url: str, one_call: bool, scenario: Case, clock: datetime
+) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     db = open_database(url)
     try:
         world = World(await build_shop(db), one_call, clock)

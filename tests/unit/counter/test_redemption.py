@@ -16,7 +16,7 @@ from mall.counter import basket, checkout, lookup, orders, reservations
 from mall.counter.lookup import Limit, Person
 from mall.counter.orders import HandedOut, Refund
 from mall.counter.values import Receipt, Reservation
-from mall.db import Database, open_database
+from mall.db import Database, SqliteDatabase, open_database
 from mall.errors import (
     AlreadyRefunded,
     CodeExpired,
@@ -35,7 +35,15 @@ from tests.shop_fixtures import Shop, build_shop, open_outlet
 from tests.support import race
 
 
-async def check_out(shop: Shop, code: str, lines, key: str = "k1", *, p=None, pin=None) -> Receipt:
+async def check_out(
+    shop: Shop,
+    code: str,
+    lines: list[tuple[str, int]],
+    key: str = "k1",
+    *,
+    p: Principal | None = None,
+    pin: str | None = None,
+) -> Receipt:
     return await checkout.checkout(
         shop.db,
         p or shop.volunteer,
@@ -328,10 +336,10 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     assert [r["outlet"] for r in served] == [barber]
     # none chosen: every outlet again, at once (the remembered session is looked up again)
     assert (await users.set_volunteer_outlets(db, shop.staff, vol, [])).outlets == []
-    p = await auth.principal_for(db, token)
-    assert p is not None and p.outlets is None
-    assert {o.id for o in await orders.counter_outlets(db, p)} == {shop.outlet, barber}
-    await reservations.collect(db, p, held, code=await shop.pay_code(rid))
+    again = await auth.principal_for(db, token)
+    assert again is not None and again.outlets is None
+    assert {o.id for o in await orders.counter_outlets(db, again)} == {shop.outlet, barber}
+    await reservations.collect(db, again, held, code=await shop.pay_code(rid))
     await clean(db)
 
 
@@ -713,6 +721,7 @@ async def test_checkout_takes_few_queries(db: Database) -> None:
     code = await shop.pay_code(rid)
     seen: list[str] = []
     if db.dialect == "sqlite":
+        assert isinstance(db, SqliteDatabase)
         db._conn.raw.set_trace_callback(seen.append)
     else:
         pytest.skip("counted on SQLite; the same code runs on PostgreSQL")

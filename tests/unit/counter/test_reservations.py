@@ -20,7 +20,9 @@ from tests.shop_fixtures import Shop, build_shop
 from tests.support import race
 
 
-async def reserve(shop: Shop, rid: int, lines, key: str = "r1") -> Reservation:
+async def reserve(
+    shop: Shop, rid: int, lines: list[tuple[str, int]], key: str = "r1"
+) -> Reservation:
     return await reservations.reserve(
         shop.db, shop.resident(rid), shop.outlet, lines, idempotency_key=key, req_hash=str(lines)
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -140,6 +142,7 @@ async def test_staff_publish_an_activity_that_residents_of_the_community_see(db:
     p = await place(db)
     activity_id = await publish(db, p.staff)
     shown = await activities.get_activity(db, p.residents[0], activity_id)
+    assert isinstance(shown, activities.ActivityForResident)
     assert shown.title == "清理楼道" and shown.places_left == 10
     assert shown.my_status is None and shown.status == "open"
     listed = await activities.community_activities(db, p.staff, "ax")
@@ -166,7 +169,7 @@ async def test_staff_publish_an_activity_that_residents_of_the_community_see(db:
     ],
 )
 async def test_bad_activities_are_refused_in_words_and_nothing_is_written(
-    db: Database, change: dict, problem: str
+    db: Database, change: dict[str, Any], problem: str
 ) -> None:
     p = await place(db, n=0, budget=0)
     fields = {
@@ -220,13 +223,18 @@ async def test_signups_past_capacity_wait_in_order_and_a_cancel_promotes_the_fir
         ("waiting", 1),
         ("waiting", 2),
     ]
-    assert (await activities.get_activity(db, p.residents[3], activity_id)).my_position == 2
+    last = await activities.get_activity(db, p.residents[3], activity_id)
+    assert isinstance(last, activities.ActivityForResident)
+    assert last.my_position == 2
     await signups.cancel_sign_up(db, p.residents[0], activity_id)
     third = await activities.get_activity(db, p.residents[2], activity_id)
+    assert isinstance(third, activities.ActivityForResident)
     assert third.my_status == "confirmed" and third.places_left == 0
     fourth = await activities.get_activity(db, p.residents[3], activity_id)
+    assert isinstance(fourth, activities.ActivityForResident)
     assert fourth.my_status == "waiting" and fourth.my_position == 1
     staff_view = await activities.get_activity(db, p.staff, activity_id)
+    assert isinstance(staff_view, activities.ActivityForStaff)
     assert [s.status for s in staff_view.signups] == [
         "cancelled",
         "confirmed",
@@ -323,6 +331,7 @@ async def test_walk_ins_and_the_waiting_list_are_checked_in_too(db: Database) ->
     await checkin.check_in(db, p.residents[1], activity_id, code_now(activity_id))
     await checkin.check_in(db, p.residents[2], activity_id, code_now(activity_id))  # walk-in
     shown = await activities.get_activity(db, p.staff, activity_id)
+    assert isinstance(shown, activities.ActivityForStaff)
     assert [(s.status, s.checked_in_at is not None) for s in shown.signups] == [
         ("confirmed", False),
         ("confirmed", True),
@@ -358,11 +367,14 @@ async def test_staff_check_in_a_resident_by_pay_code_or_card_once(db: Database) 
         await checkin.record_attendance(db, p.staff, activity_id, pay.code)
     with pytest.raises(AlreadyCheckedIn):  # and the pay code was not used up by it
         await checkin.check_in(db, p.residents[0], activity_id, code_now(activity_id))
-    card = await credentials.issue_card(db, ADMIN, p.residents[1].resident_id, "2580")
+    second = p.residents[1].resident_id
+    assert second is not None
+    card = await credentials.issue_card(db, ADMIN, second, "2580")
     with pytest.raises(Invalid, match="Wrong PIN"):
         await checkin.record_attendance(db, p.staff, activity_id, card.card_code, "1357")
     await checkin.record_attendance(db, p.staff, activity_id, card.card_code, "2580")
     shown = await activities.get_activity(db, p.staff, activity_id)
+    assert isinstance(shown, activities.ActivityForStaff)
     assert [s.checked_in_by for s in shown.signups] == ["staff-a", "staff-a"]
     async with db.connection() as conn:
         audited = await conn.fetchval(
@@ -400,8 +412,10 @@ async def test_settlement_awards_every_attendee_in_one_journal_once(db: Database
     done = await checkin.settle(db, p.staff, activity_id)
     assert (done.awarded, done.points, done.points_each) == (2, 30, 15)
     assert await journals(db) == before + 1
-    assert [await wallet(db, r.resident_id) for r in p.residents] == [15, 15, 0]
-    book = await residents.passbook(db, p.residents[0], p.residents[0].resident_id)
+    assert [await wallet(db, r.resident_id) for r in p.residents] == [15, 15, 0]  # type: ignore[arg-type]  # place() makes every resident with a resident_id
+    first = p.residents[0].resident_id
+    assert first is not None
+    book = await residents.passbook(db, p.residents[0], first)
     entry = book.entries[0]
     assert (entry.memo, entry.path, entry.kind, entry.amount) == (
         "清理楼道",
@@ -439,7 +453,7 @@ async def test_settling_beyond_the_budget_is_refused_and_changes_nothing(db: Dat
         await checkin.settle(db, p.staff, activity_id)
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert shown.status == "open" and shown.journal_id is None
-    assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]
+    assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]  # type: ignore[arg-type]  # place() makes every resident with a resident_id
     assert (await communities.budget(db, p.staff, "ax")).balance == 40
 
 
@@ -457,7 +471,7 @@ async def test_an_activity_that_has_not_started_cannot_be_settled(db: Database) 
 # Races (real concurrent connections) ------------------------------------------------------
 
 
-def outcomes(results: list) -> Counter:
+def outcomes(results: Iterable[object]) -> Counter[str]:
     return Counter(type(r).__name__ for r in results)
 
 
@@ -479,6 +493,7 @@ def test_twenty_residents_checking_in_at_once_are_each_checked_in_once(db_url: s
         return await activities.get_activity(db, p.staff, activity_id)
 
     shown = on_database(db_url, check)
+    assert isinstance(shown, activities.ActivityForStaff)
     assert shown.checked_in == 20 and len(shown.signups) == 20
 
 
@@ -531,7 +546,8 @@ def test_settlement_raced_by_five_staff_posts_one_journal(db_url: str) -> None:
     assert all((r.awarded, r.points) == (4, 28) for r in results)
     assert on_database(db_url, journals) == 1
     assert [
-        on_database(db_url, lambda db, r=r: wallet(db, r.resident_id)) for r in p.residents
+        on_database(db_url, lambda db, r=r: wallet(db, r.resident_id))  # type: ignore[misc]  # r bound by a default argument
+        for r in p.residents
     ] == [7] * 4
 
 
@@ -551,15 +567,18 @@ async def test_the_demo_settles_past_calls_and_leaves_open_ones_with_a_waiting_l
         username="staff-a",
     )
     ids = [r.resident_id for r in p.residents]
-    assert await demo_activities.load(db, random.Random(7), "ax", demo_staff, ids) == []
+    assert await demo_activities.load(db, random.Random(7), "ax", demo_staff, ids) == []  # type: ignore[arg-type]  # place() makes every resident with a resident_id
     found = await activities.community_activities(db, p.staff, "ax")
     settled = [a for a in found if a.status == "settled"]
     assert len(settled) == 2 and all(a.journal_id and a.checked_in for a in settled)
     now_on = [a for a in found if a.status == "open" and a.starts_at <= datetime.now(UTC)]
     assert len(now_on) == 1 and now_on[0].checked_in == 2
     assert any(a.waiting for a in found if a.starts_at > datetime.now(UTC))
-    attendee = next(s for s in (await activities.get_activity(db, p.staff, settled[0].id)).signups)
+    staff_view = await activities.get_activity(db, p.staff, settled[0].id)
+    assert isinstance(staff_view, activities.ActivityForStaff)
+    attendee = next(s for s in staff_view.signups)
     who = next(r for r in p.residents if r.resident_id == attendee.resident_id)
+    assert who.resident_id is not None
     memos = [e.memo for e in (await residents.passbook(db, who, who.resident_id)).entries]
     assert settled[0].title in memos
     assert (await communities.budget(db, p.staff, "ax")).balance > 19_000

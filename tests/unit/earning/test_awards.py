@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -23,7 +24,17 @@ ADMIN = Principal(
 SLUG = "maple"
 
 
-async def setup(db: Database, budget: int = 1000, **rule: int) -> tuple[Principal, list[int]]:
+class Caps(TypedDict, total=False):
+    """The limits ``setup`` passes on to rule ``r``."""
+
+    daily_cap: int
+    monthly_cap: int
+    approval_threshold: int
+
+
+async def setup(
+    db: Database, budget: int = 1000, **rule: Unpack[Caps]
+) -> tuple[Principal, list[int]]:
     """A community, a staff member, three residents, a budget and rule ``r`` of 10 points."""
     made = await communities.create_community(db, ADMIN, SLUG, "枫林社区")
     user = await users.create_user_unchecked(db, "maple-staff", "correct horse", "staff", SLUG)
@@ -94,6 +105,7 @@ async def test_a_posted_award_is_one_journal_with_the_rules_path(db: Database) -
     made = await awards.create_award(db, staff, SLUG, "r", people, "议事会", idempotency_key="k")
     assert made.status == "posted"
     found = await award_records.get_award(db, staff, made.id)
+    assert found.journal_id is not None
     async with db.connection() as conn:
         journal = await ledger.get_journal(conn, found.journal_id)
     assert (journal.kind, journal.path, journal.memo) == ("award", "adding_to_good", "议事会")

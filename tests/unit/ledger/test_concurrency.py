@@ -4,6 +4,7 @@ event loop and its own database connection, and all start together at a barrier.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 
 import ledger
@@ -30,7 +31,7 @@ def wallet_balance(db_url: str, book: int, code: str = "wallet:r1") -> int:
     return on_database(db_url, read)
 
 
-def outcomes(results: list) -> Counter:
+def outcomes(results: Iterable[object]) -> Counter[str]:
     return Counter(type(r).__name__ for r in results)
 
 

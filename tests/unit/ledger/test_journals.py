@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import ledger
@@ -27,7 +29,9 @@ async def community(db: Database, *, budget: int = 1000, wallets: int = 2) -> in
     return book
 
 
-async def award(db: Database, book: int, who: int, amount: int, key: str, **kw) -> ledger.Journal:
+async def award(
+    db: Database, book: int, who: int, amount: int, key: str, **kw: Any
+) -> ledger.Journal:
     async with db.transaction() as conn:
         return await ledger.post_journal(
             conn,
@@ -72,7 +76,9 @@ async def test_award_moves_points_from_budget_to_wallet(db: Database) -> None:
         ([("budget", True), ("wallet:r1", -1)], "whole number"),
     ],
 )
-async def test_invalid_journal_is_refused_and_writes_nothing(db: Database, legs, message) -> None:
+async def test_invalid_journal_is_refused_and_writes_nothing(
+    db: Database, legs: list[tuple[str, Any]], message: str
+) -> None:
     book = await community(db)
     before = await count(db, "ledger_journal")
     with pytest.raises(ledger.InvalidJournal, match=message):
@@ -219,7 +225,7 @@ async def test_a_reversal_cannot_be_reversed(db: Database) -> None:
 @pytest.mark.parametrize("table", ["ledger_journal", "ledger_posting"])
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
 async def test_database_refuses_to_change_journals_and_postings(
-    db: Database, table, statement
+    db: Database, table: str, statement: str
 ) -> None:
     book = await community(db)
     await award(db, book, 1, 30, "a1")

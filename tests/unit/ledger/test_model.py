@@ -220,7 +220,10 @@ class Model:
             case Grant(amount):
                 return Accept("grant", None, "", ((points.MINT, -amount), (points.BUDGET, amount)))
             case Award(path, resident, amount):
-                legs = ((points.BUDGET, -amount), (points.wallet(resident), amount))
+                legs: tuple[tuple[str, int], ...] = (
+                    (points.BUDGET, -amount),
+                    (points.wallet(resident), amount),
+                )
                 return Accept("award", path, "", legs)
             case Redeem(resident, amount):
                 return Accept(
@@ -609,7 +612,7 @@ class LedgerMachine(RuleBasedStateMachine):
         open_ids = sorted(self.model.open_holds())
         pool = (
             open_ids
-            if open_ids and data.draw(st.integers(0, 4), label="open?")
+            if open_ids and data.draw(st.integers(0, 4), label="open?")  # type: ignore[arg-type]  # mypy infers the draw from open_ids, the left of "and"
             else sorted(self.model.holds)
         )
         return data.draw(st.sampled_from(pool), label="hold")
@@ -772,7 +775,7 @@ def test_ledger_agrees_with_its_model_and_keeps_every_invariant_under_any_sequen
     template_url: str, tmp_path: Path
 ) -> None:
     run_state_machine_as_test(
-        lambda: LedgerMachine(template_url, tmp_path),
+        lambda: LedgerMachine(template_url, tmp_path),  # type: ignore[arg-type]  # Hypothesis takes any factory of a machine; its stub asks for the class
         settings=settings(
             max_examples=25,
             stateful_step_count=30,

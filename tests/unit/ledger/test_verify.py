@@ -69,6 +69,7 @@ async def test_verify_catches_a_forged_balance_with_a_consistent_running_total(
         last = await conn.fetchrow(
             "SELECT id FROM ledger_posting WHERE account = ? ORDER BY version DESC LIMIT 1", wallet
         )
+        assert last is not None
         await conn.execute(
             "UPDATE ledger_posting SET amount = amount + 500, balance_after = balance_after + 500 "
             "WHERE id = ?",

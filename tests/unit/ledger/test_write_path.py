@@ -18,8 +18,15 @@ from ledger.journals import chain_hash
 from mall.db import Database, open_database
 from mall.org import points
 from tests.conftest import ENGINE
-from tests.support import assert_same_outcomes, assert_same_rows, outcome, race, table_rows
-from tests.unit.ledger.test_concurrency import on_database, outcomes, verify_clean, wallet_balance
+from tests.support import (
+    assert_same_outcomes,
+    assert_same_rows,
+    on_database,
+    outcome,
+    race,
+    table_rows,
+)
+from tests.unit.ledger.test_concurrency import outcomes, verify_clean, wallet_balance
 from tests.unit.ledger.test_journals import award, community, count
 
 postgres_only = pytest.mark.skipif(ENGINE != "postgres", reason="ledger_post is PostgreSQL's")
@@ -28,11 +35,12 @@ postgres_only = pytest.mark.skipif(ENGINE != "postgres", reason="ledger_post is 
 @pytest.fixture(params=[True, False], ids=["one-statement", "statement-by-statement"])
 def write_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Both PostgreSQL write paths (SQLite has one: the flag changes nothing there)."""
-    monkeypatch.setattr(ledger.journals, "WRITE_IN_ONE_STATEMENT", request.param)
-    return request.param
+    one_statement: bool = request.param
+    monkeypatch.setattr(ledger.journals, "WRITE_IN_ONE_STATEMENT", one_statement)
+    return one_statement
 
 
-async def snapshot(db: Database) -> tuple:
+async def snapshot(db: Database) -> tuple[tuple[tuple[Any, ...], ...], ...]:
     async with db.connection() as conn:
         journals = await conn.fetch("SELECT * FROM ledger_journal ORDER BY id")
         postings = await conn.fetch("SELECT * FROM ledger_posting ORDER BY id")
@@ -115,7 +123,9 @@ async def test_a_journal_returns_what_it_wrote(db: Database, write_path: bool) -
 
 
 @postgres_only
-async def test_both_paths_extend_the_same_hash_chain(db: Database, monkeypatch) -> None:
+async def test_both_paths_extend_the_same_hash_chain(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Journals alternate between the paths on the same accounts; every posting's hash is what
     ``chain_hash`` computes, so the chain is one chain whichever path wrote each link."""
     book = await community(db, budget=10**9)
@@ -245,7 +255,9 @@ class Postings:
         self.outcomes.append((what, outcome(result)))
         return result
 
-    async def post(self, key: str, legs: list[tuple[str, int]], kind: str = "award", **kw) -> Any:
+    async def post(
+        self, key: str, legs: list[tuple[str, int]], kind: str = "award", **kw: Any
+    ) -> Any:
         return await self.call(
             f"post {key} {legs}",
             lambda conn: ledger.post_journal(
@@ -288,7 +300,7 @@ class Postings:
         for key in ("rev1", "rev1", "rev2"):  # posted, replayed, already reversed
             await self.call(
                 f"reverse {key}",
-                lambda conn, key=key: ledger.reverse_journal(conn, bought.id, idempotency_key=key),
+                lambda conn, key=key: ledger.reverse_journal(conn, bought.id, idempotency_key=key),  # type: ignore[misc]  # key bound by a default argument
             )
         reversal = await self.call(
             "find rev1", lambda conn: ledger.find_journal(conn, self.book, "rev1")
@@ -304,7 +316,7 @@ class Postings:
         for key, amount in (("h1", 20), ("h1", 20), ("h1", 21), ("h2", 1000), ("h2", 5), ("h3", 4)):
             await self.call(
                 f"hold {key} {amount}",
-                lambda conn, key=key, amount=amount: ledger.place_hold(
+                lambda conn, key=key, amount=amount: ledger.place_hold(  # type: ignore[misc]  # bound by default arguments
                     conn, self.book, w1, amount, expires_at=self.deadline, idempotency_key=key
                 ),
             )
@@ -313,7 +325,7 @@ class Postings:
         for key in ("c1", "c1", "c2"):  # captured, replayed, already resolved
             await self.call(
                 f"capture {key}",
-                lambda conn, key=key: ledger.capture_hold(
+                lambda conn, key=key: ledger.capture_hold(  # type: ignore[misc]  # key bound by a default argument
                     conn, held[0], "redeemed:o1", 15, idempotency_key=key
                 ),
             )

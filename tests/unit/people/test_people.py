@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -151,6 +152,7 @@ async def test_password_change_signs_out_other_sessions(db: Database) -> None:
     here = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     there = await auth.sign_in(db, "staff1", PASSWORD, ip="1.1.1.1", kind="web")
     principal = await auth.principal_for(db, here)
+    assert principal is not None
     assert await auth.principal_for(db, there) is not None  # and trusted for a while
     with pytest.raises(Invalid):
         await auth.change_password(db, principal, "not it", "a new long password")
@@ -272,7 +274,7 @@ async def test_residents_are_found_by_name_phone_or_grid(db: Database) -> None:
     await communities.create_grid(db, staff_a, "c-a", "g1", "第一网格")
     await residents.create_resident(db, staff_a, "c-a", "王秀英", "13800000001", "g1")
     await residents.create_resident(db, staff_a, "c-a", "李建国", "13900000002", None)
-    names = lambda rows: [r.name for r in rows]  # noqa: E731
+    names: Callable[[list[residents.Listed]], list[str]] = lambda rows: [r.name for r in rows]  # noqa: E731
     assert names(await residents.list_residents(db, staff_a, "c-a", query="秀英")) == ["王秀英"]
     assert names(await residents.list_residents(db, staff_a, "c-a", query="1390")) == ["李建国"]
     assert names(await residents.list_residents(db, staff_a, "c-a", grid="g1")) == ["王秀英"]
