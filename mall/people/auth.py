@@ -113,7 +113,9 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
     words, after the same work (a password hash is checked in every case)."""
     at = now()
     name = username.strip()
-    source, pair = f"signin:ip:{ip}", f"signin:ip-user:{ip}:{name.lower()}"
+    # the name is hashed into its key: a key has a length, and a name is whatever was typed
+    named = hashlib.sha256(name.lower().encode()).hexdigest()[:32]
+    source, pair = f"signin:ip:{ip}", f"signin:ip-user:{ip}:{named}"
     async with db.transaction() as conn:
         await throttle.hit(conn, source, limit=SOURCE_FAILURES, window=WINDOW)
         await throttle.hit(conn, pair, limit=MAX_FAILURES, window=WINDOW)

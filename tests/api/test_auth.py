@@ -143,3 +143,10 @@ def test_wrong_passwords_stop_the_guessing_address_and_failures_alone_count(
         problem(sign_in(fresh_api, f"ghost-{n}", "wrong guess"), 401, "unauthenticated")
     problem(sign_in(fresh_api, "no-such-user", "wrong guess"), 401, "unauthenticated")
     problem(sign_in(fresh_api, "bystander"), 429, "rate_limited")
+
+
+def test_a_name_of_any_length_is_a_wrong_name_not_a_server_error(fresh_api: Api) -> None:
+    """Found by schemathesis on PostgreSQL: a 200-character name overflowed the rate-limit key."""
+    for length in (64, 200):
+        problem(sign_in(fresh_api, "0" * length, "wrong guess"), 401, "unauthenticated")
+    problem(sign_in(fresh_api, "0" * 201, "wrong guess"), 400, "validation_error")
