@@ -35,8 +35,9 @@ from web.api.strict import check_json_body
 from web.assets import WEB, static_dir
 from web.deps import DEPENDENCIES
 from web.headers import security_headers
-from web.logs import RequestId, configure
-from web.metrics import PROMETHEUS, metrics, readyz
+from web.logs import configure
+from web.metrics import metrics, readyz
+from web.observe import Observed
 from web.pages import PAGE_ROUTES
 from web.problems import EXCEPTION_HANDLERS, answered_errors
 from web.pwa import PWA_ROUTES
@@ -167,7 +168,7 @@ def create_app(database_url: str | None = None) -> Litestar:
         before_request=_before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers(settings.secure)],
-        middleware=[RequestId, PROMETHEUS.middleware],
+        middleware=[Observed],
         lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
         dependencies=DEPENDENCIES,
         state=State({}),

@@ -12,17 +12,27 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import sys
+from collections.abc import MutableMapping
+from contextvars import ContextVar
+from typing import Any
 
 import structlog
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 TOKEN = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+#: The id of the request being served (each request runs in a context of its own).
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
+
+
+def _add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    rid = REQUEST_ID.get()
+    if rid:
+        event["request_id"] = rid
+    return event
+
 
 _SHARED: list[structlog.types.Processor] = [
-    structlog.contextvars.merge_contextvars,
+    _add_request_id,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -58,27 +68,3 @@ def configure(json: bool) -> None:
     for name in ("uvicorn", "uvicorn.error", "litestar"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-
-
-class RequestId:
-    """Pure ASGI middleware (a few microseconds): bind the request's id for every log record
-    made while it is served, and return it in ``X-Request-ID``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        rid = given.decode() if TOKEN.match(given) else secrets.token_hex(8)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=rid)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)

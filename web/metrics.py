@@ -1,7 +1,7 @@
 """What an operator watches: ``/metrics`` in Prometheus's text format, and ``/readyz``.
 
-``/metrics``: requests and their latency by route (Litestar's Prometheus middleware labels them
-with the route's template, ``/api/v1/orders/{order_id:int}``, so ids never multiply the series),
+``/metrics``: requests and their latency by route (labelled with the route's template,
+``/api/v1/orders/{order_id}``, so ids never multiply the series; web/observe.py counts them),
 refusals by their API ``code``, and the PostgreSQL pool of this process. It answers the machine
 itself (a Prometheus or an agent on the same host), or a caller presenting
 ``MALL_METRICS_TOKEN`` as a bearer token; anyone else is told there is nothing there.
@@ -19,13 +19,13 @@ from typing import Any
 
 from litestar import MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
     multiprocess,
 )
@@ -39,13 +39,26 @@ REFUSALS = Counter(
 )
 POOL = Gauge("mall_db_pool_connections", "PostgreSQL connections of this process", ["state"])
 
-PROMETHEUS = PrometheusConfig(
-    app_name="mall",
-    prefix="mall",
-    group_path=True,
-    exclude=["^/metrics", "^/static/", "^/healthz", "^/readyz"],
-    exclude_unhandled_paths=True,
-)
+LABELS = ["app_name", "method", "path", "status_code"]
+REQUESTS = Counter("mall_requests", "Requests answered, by route and status", LABELS)
+LATENCY = Histogram("mall_request_duration_seconds", "Time to answer, by route and status", LABELS)
+#: Not counted: the scrapes themselves, health checks, static files, paths that match no route.
+UNCOUNTED = ("/metrics", "/healthz", "/readyz", "/static/")
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def record(method: str, template: str, status: int, seconds: float) -> None:
+    """Count one answered request (web/observe.py calls it). The labelled series are looked up
+    once per route and status, so a request costs a dictionary look-up and two increments."""
+    if not template or template.startswith(UNCOUNTED):
+        return
+    key = (method, template, status)
+    series = _series.get(key)
+    if series is None:
+        labels = ("mall", method, template, str(status))
+        series = _series[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def count_refusal(code: str, status: int) -> None:

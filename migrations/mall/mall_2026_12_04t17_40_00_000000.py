@@ -1,5 +1,5 @@
-"""Re-install mall_new_pay_code: a resident keeps at most three live pay codes from the phone
-(people/sql/mall_new_pay_code.sql, mirrored by mall.people.credentials.new_pay_code)."""
+"""A resident keeps at most three live pay codes from the phone: an index of the live ones, and
+mall_new_pay_code re-installed (people/sql/, mirrored by mall.people.credentials.new_pay_code)."""
 
 from importlib.resources import files
 
@@ -11,8 +11,8 @@ VERSION = "1.38.0"
 DESCRIPTION = "pay codes: at most three live ones per resident"
 
 SQL_FILES: dict[str, list[str]] = {
-    "sqlite": [],
-    "postgres": ["people/sql/mall_new_pay_code.sql"],
+    "sqlite": ["people/sql/mall_code_live_pay_index.sql"],
+    "postgres": ["people/sql/mall_code_live_pay_index.sql", "people/sql/mall_new_pay_code.sql"],
 }
 
 

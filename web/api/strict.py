@@ -15,17 +15,18 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 
-_NO_BODY = object()
-_body_types: dict[int, Any] = {}
+_decoders: dict[int, msgspec.json.Decoder[Any] | None] = {}
 
 
-def _body_type(handler: HTTPRouteHandler) -> Any:
-    """The annotation of the handler's ``data`` parameter, or ``_NO_BODY``."""
+def _decoder(handler: HTTPRouteHandler) -> msgspec.json.Decoder[Any] | None:
+    """A strict decoder of the handler's ``data`` type (made once per handler), or None."""
     key = id(handler)
-    if key not in _body_types:
+    if key not in _decoders:
         param = handler.parsed_fn_signature.parameters.get("data")
-        _body_types[key] = _NO_BODY if param is None else param.annotation
-    return _body_types[key]
+        _decoders[key] = (
+            None if param is None else msgspec.json.Decoder(param.annotation, strict=True)
+        )
+    return _decoders[key]
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
@@ -38,12 +39,12 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     handler = request.route_handler
     if not isinstance(handler, HTTPRouteHandler):
         return
-    expected = _body_type(handler)
-    if expected is _NO_BODY:
+    decoder = _decoder(handler)
+    if decoder is None:
         return
     body = await request.body()
     try:
-        msgspec.json.decode(body, type=expected, strict=True)
+        decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise ValidationException(f"Validation failed: {exc}") from None
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
