@@ -235,11 +235,18 @@ async def issue_card(
 #: A resident's phone holds at most this many live pay codes; making another revokes the oldest,
 #: so nobody piles up codes to use later (codes made at the counter for a card are not counted).
 MAX_LIVE_PAY_CODES = 3
+_LIVE = (
+    "resident = ? AND kind = 'pay' AND created_by IS NULL AND used_at IS NULL "
+    "AND revoked_at IS NULL"
+)
+#: Revokes every live code of the resident older than the newest ``MAX_LIVE_PAY_CODES``: a range
+#: of the index of live codes (people/sql/mall_code_live_pay_index.sql), empty but for a race.
+#: SQLite (the only engine that runs this statement; PostgreSQL runs mall_new_pay_code) is told
+#: which index to use: left to itself it walked every code of the resident's day.
 KEEP_LIVE_PAY_CODES = (
-    "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = 'pay' "
-    "AND created_by IS NULL AND used_at IS NULL AND revoked_at IS NULL AND id NOT IN ("
-    "SELECT id FROM mall_code WHERE resident = ? AND kind = 'pay' AND created_by IS NULL "
-    f"AND used_at IS NULL AND revoked_at IS NULL ORDER BY id DESC LIMIT {MAX_LIVE_PAY_CODES})"
+    f"UPDATE mall_code INDEXED BY mall_code_live_pay SET revoked_at = ? WHERE {_LIVE} AND id <= ("
+    f"SELECT id FROM mall_code INDEXED BY mall_code_live_pay WHERE {_LIVE} "
+    f"ORDER BY id DESC LIMIT 1 OFFSET {MAX_LIVE_PAY_CODES})"
 )
 
 

@@ -13,7 +13,7 @@ BEGIN
     UPDATE mall_code SET revoked_at = p_at
     WHERE resident = p_resident AND kind = 'pay' AND created_by IS NULL AND used_at IS NULL
       AND revoked_at IS NULL
-      AND id NOT IN (SELECT id FROM mall_code WHERE resident = p_resident AND kind = 'pay'
-                     AND created_by IS NULL AND used_at IS NULL AND revoked_at IS NULL
-                     ORDER BY id DESC LIMIT 3);
+      AND id <= (SELECT id FROM mall_code WHERE resident = p_resident AND kind = 'pay'
+                 AND created_by IS NULL AND used_at IS NULL AND revoked_at IS NULL
+                 ORDER BY id DESC LIMIT 1 OFFSET 3);
 END $$;
