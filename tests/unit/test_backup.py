@@ -15,6 +15,7 @@ from mall.counter import checkout
 from mall.db import Database, open_database
 from tests.conftest import ENGINE, ENGINE_URL, pg_admin, run_mall, with_database
 from tests.shop_fixtures import build_shop
+from tests.unit.test_cli import tamper
 
 SUFFIX = ".sqlite" if ENGINE == "sqlite" else ".dump"
 
@@ -102,24 +103,6 @@ def test_backup_keeps_the_newest_copies_it_is_told_to(db_url: str, tmp_path: Pat
     last = run_mall("backup", str(folder), "--keep", "2", url=db_url)
     assert f"removed an older backup: {folder / copies[0]}" in last.stdout
     assert copies[1] in {p.name for p in folder.iterdir()}
-
-
-def tamper(url: str) -> None:
-    """Change a posting behind the app's back, as tests/unit/test_cli.py does."""
-    if ENGINE == "sqlite":
-        import sqlite3
-
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-        conn.execute("DROP TRIGGER ledger_posting_no_update")
-        conn.execute("UPDATE ledger_posting SET amount = amount + 1 WHERE id = 7")
-        conn.commit()
-        conn.close()
-    else:
-        pg_admin(
-            url,
-            "DROP TRIGGER ledger_posting_append_only ON ledger_posting",
-            "UPDATE ledger_posting SET amount = amount + 1 WHERE id = 7",
-        )
 
 
 def test_a_copy_that_does_not_verify_is_reported_and_not_kept(db_url: str, tmp_path: Path) -> None:

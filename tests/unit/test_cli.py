@@ -200,22 +200,28 @@ def test_demo_holds_outlets_goods_services_donors_stock_and_a_history(empty_url:
         assert got["volunteers"] == [(f"{slug}-volunteer1", ""), (f"{slug}-volunteer2", "partner")]
 
 
-def test_verify_exits_non_zero_and_names_the_row_after_tampering(empty_url: str) -> None:
-    run_mall("demo", url=empty_url)
+def tamper(url: str) -> None:
+    """Change posting #7's amount behind the app's back (its append-only trigger dropped first),
+    as an insider with the database file would; mall verify must name the row."""
     if ENGINE == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(empty_url.removeprefix("sqlite:///"))
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
         conn.execute("DROP TRIGGER ledger_posting_no_update")
         conn.execute("UPDATE ledger_posting SET amount = amount + 1 WHERE id = 7")
         conn.commit()
         conn.close()
     else:
         pg_admin(
-            empty_url,
+            url,
             "DROP TRIGGER ledger_posting_append_only ON ledger_posting",
             "UPDATE ledger_posting SET amount = amount + 1 WHERE id = 7",
         )
+
+
+def test_verify_exits_non_zero_and_names_the_row_after_tampering(empty_url: str) -> None:
+    run_mall("demo", url=empty_url)
+    tamper(empty_url)
     result = run_mall("verify", url=empty_url, check=False)
     assert result.returncode == 1
     assert "ledger_posting #7: hash chain" in result.stdout
