@@ -17,7 +17,10 @@ through the gettext catalogues) and the API ``code`` it maps to.
      ├── InsufficientPoints insufficient_points (409)
      ├── OutOfStock         out_of_stock (409)
      ├── LimitExceeded      limit_exceeded (409)
-     └── AlreadyRefunded    already_refunded (409)
+     ├── AlreadyRefunded    already_refunded (409)
+     ├── SelfDealing        self_dealing (403)
+     ├── AccountClosed      account_closed (409)
+     └── AlreadyReversed    already_reversed (409)
 """
 
 from __future__ import annotations
@@ -119,3 +122,23 @@ class LimitExceeded(MallError):
 class AlreadyRefunded(MallError):
     code, status = "already_refunded", 409
     message = N_("This order has already been refunded.")
+
+
+class SelfDealing(MallError):
+    """A user acting on their own resident record: awarding, approving, settling, reversing,
+    refunding, merging into or issuing a card for themselves."""
+
+    code, status = "self_dealing", 403
+    message = N_("You cannot do this for your own resident record; ask another staff member.")
+
+
+class AccountClosed(MallError):
+    """The resident's record was closed (moved away, deceased or merged into another)."""
+
+    code, status = "account_closed", 409
+    message = N_("This resident's record is closed.")
+
+
+class AlreadyReversed(MallError):
+    code, status = "already_reversed", 409
+    message = N_("This award has already been reversed.")

@@ -5,7 +5,16 @@ Every capability package builds on this one; it imports none of them.
 """
 
 from mall.access.principal import ROLES, Principal
-from mall.access.scope import MAX_ID, SLUG, STAFF_ROLES, community, cursor, require, resident
+from mall.access.scope import (
+    MAX_ID,
+    SLUG,
+    STAFF_ROLES,
+    community,
+    cursor,
+    not_self_dealing,
+    require,
+    resident,
+)
 
 __all__ = [
     "MAX_ID",
@@ -15,6 +24,7 @@ __all__ = [
     "Principal",
     "community",
     "cursor",
+    "not_self_dealing",
     "require",
     "resident",
 ]

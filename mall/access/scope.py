@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from ledger import Connection, Row
 from mall.access.principal import Principal
-from mall.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from mall.errors import Forbidden, Invalid, NotFound, SelfDealing, Unauthenticated
 
 #: The roles that manage a community's people: street administrators and community staff.
 STAFF_ROLES = ("admin", "staff")
@@ -70,3 +70,18 @@ def cursor(before: int | None) -> int | None:
     if before is not None and not 0 < before <= MAX_ID:
         raise Invalid()
     return before
+
+
+async def not_self_dealing(
+    conn: Connection, principal: Principal, resident_ids: Iterable[int]
+) -> None:
+    """``SelfDealing`` when any of ``resident_ids`` is the acting user's own resident record.
+
+    Called by every act that moves points to or from a resident on a staff member's word:
+    awarding, approving, settling, reversing, refunding, merging and issuing a card.
+    """
+    if principal.user_id is None:
+        return
+    own = await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", principal.user_id)
+    if own is not None and int(own) in set(resident_ids):
+        raise SelfDealing()

@@ -61,14 +61,6 @@ def _resident_ids(resident_ids: Sequence[int]) -> list[int]:
     return ids
 
 
-async def _own_resident(conn: Connection, p: Principal) -> int | None:
-    """The staff member's own resident record, if they live in the community."""
-    if p.user_id is None:
-        return None
-    own = await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", p.user_id)
-    return None if own is None else int(own)
-
-
 async def _residents(conn: Connection, community_id: int, ids: Sequence[int]) -> list[Row]:
     """The residents, all of this community; any other id is ``not_found`` (never a hint)."""
     if any(not 0 < i <= access.MAX_ID for i in ids):
@@ -151,9 +143,7 @@ async def create_award(
         if replay is not None:
             return replay
         residents = await _residents(conn, community["id"], ids)
-        own = await _own_resident(conn, p)
-        if own is not None and own in ids:
-            raise Forbidden(N_("Nobody may award points to themselves. Ask a colleague."))
+        await access.not_self_dealing(conn, p, ids)
         at = now()
         each = int(rule["points"])
         total = each * len(ids)
@@ -284,11 +274,7 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             "JOIN mall_resident r ON r.id = l.resident WHERE l.award = ? ORDER BY l.id",
             award_id,
         )
-        own = await _own_resident(conn, p)
-        if own is not None and any(line["resident"] == own for line in lines):
-            raise Forbidden(
-                N_("This award includes you, so another staff member has to approve it.")
-            )
+        await access.not_self_dealing(conn, p, [line["resident"] for line in lines])
         await rules.check_caps(
             conn,
             rule,

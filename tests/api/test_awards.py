@@ -206,13 +206,13 @@ def test_nobody_awards_points_to_themselves(api: Api, world: World, token: Token
     try:
         before = api.run(wallet, A, world.residents["res-a"])
         refused = give(api, token("staff-a2"), [world.target, world.residents["res-a"]])
-        assert "自己" in problem(refused, 403, "forbidden")["title"]
+        assert "自己" in problem(refused, 403, "self_dealing")["title"]
         assert api.run(wallet, A, world.residents["res-a"]) == before
         # nor approves an award that includes them
         pending = give(api, token("staff-a"), [world.residents["res-a"]], rule=BIG_RULE)
         assert pending.json()["status"] == "pending_approval"
         approve = api.post(f"/awards/{pending.json()['id']}/approve", token("staff-a2"))
-        problem(approve, 403, "forbidden")
+        problem(approve, 403, "self_dealing")
         assert api.run(wallet, A, world.residents["res-a"]) == before
     finally:
         api.run(link, world.users["staff-a2"], None)
