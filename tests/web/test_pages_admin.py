@@ -131,6 +131,8 @@ async def test_staff_still_land_on_residents_and_admins_elsewhere_on_the_street_
 ) -> None:
     await community(db)
     await admin(db, client)
+    ask = client.get("/staff/residents")
+    assert 'name="community"' in ask.text and 'href="/admin">在街道总览里查看社区代码' in ask.text
     residents_page = client.get("/staff/residents?community=xingfuli")
     assert 'href="/admin">街道总览</a>' in residents_page.text
     assert 'class="brand" href="/admin"' in residents_page.text
