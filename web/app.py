@@ -86,12 +86,13 @@ async def _before_request(request: Request[Any, Any, Any]) -> None:
     """Refuse a path with a NUL byte, which no name holds (the file system would refuse it with an
     error of its own), as a ``validation_error``; answer in the caller's language; read an API
     call's JSON body strictly (web/api/strict.py)."""
-    if "\x00" in request.url.path:
+    path = request.scope["path"]  # not request.url, which builds a URL object on every call
+    if "\x00" in path:
         raise ValidationException("a path cannot hold a NUL byte")
     i18n.set_language(
         i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
     )
-    if request.url.path.startswith("/api/"):
+    if path.startswith("/api/"):
         await check_json_body(request)
 
 
