@@ -19,7 +19,7 @@ through the gettext catalogues) and the API ``code`` it maps to.
      ├── LimitExceeded      limit_exceeded (409)
      ├── AlreadyRefunded    already_refunded (409)
      ├── SelfDealing        self_dealing (403)
-     ├── AccountClosed      account_closed (409)
+     ├── AccountClosed      account_closed (410)
      └── AlreadyReversed    already_reversed (409)
 """
 
@@ -135,7 +135,7 @@ class SelfDealing(MallError):
 class AccountClosed(MallError):
     """The resident's record was closed (moved away, deceased or merged into another)."""
 
-    code, status = "account_closed", 409
+    code, status = "account_closed", 410
     message = N_("This resident's record is closed.")
 
 
