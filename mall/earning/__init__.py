@@ -1,5 +1,6 @@
-"""Earning points (赚积分): rules, awards (with four-eyes approval), recruitment calls (招募令)
-with check-in and settlement, and residents' submissions (proposals, dispute reports, micro-wishes).
+"""Earning points (赚积分): rules, awards (with four-eyes approval) and their reversal, recruitment
+calls (招募令) with check-in and settlement, and residents' submissions (proposals, dispute reports,
+micro-wishes).
 
 Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of the shop and the counter.
 """
@@ -9,6 +10,7 @@ __all__ = [
     "award_records",
     "awards",
     "checkin",
+    "reversals",
     "rules",
     "signups",
     "submissions",
