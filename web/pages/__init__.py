@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.pages import activities, counter, earning, my_activities, shop
 from web.pages.account import AccountController
+from web.pages.anomalies import AnomalyController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.staff import StaffController
@@ -14,6 +15,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     StaffController,
     VolunteerController,
     PrintController,
+    AnomalyController,
     ResidentController,
     *earning.ROUTES,
     *activities.ROUTES,
