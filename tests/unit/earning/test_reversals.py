@@ -296,3 +296,44 @@ def test_a_reversal_racing_checkouts_of_the_same_wallet_never_goes_negative(db_u
         assert asyncio.run(balance(rid)) == 0
     found = asyncio.run(verify.check(db_url))
     assert found.ok, found.problems()
+
+
+def test_concurrent_reversals_of_one_award_post_one_journal(db_url: str) -> None:
+    """Eight at once: four double taps of one staff member (one key) and four other keys. One
+    reversal is posted; the same key answers as it did, the others are ``already_reversed``."""
+
+    async def prepare() -> tuple[Shop, Principal, list[int], int]:
+        db = open_database(db_url)
+        try:
+            return await setup(db)
+        finally:
+            await db.close()
+
+    shop, other, people, award_id = asyncio.run(prepare())
+
+    async def work(db: Database, i: int) -> object:
+        key = "same" if i < 4 else f"other-{i}"
+        return await reversals.reverse_award(db, other, award_id, "重复发放", idempotency_key=key)
+
+    results = race(db_url, 8, work)
+    done = [r for r in results if isinstance(r, reversals.Reversal)]
+    assert len([r for r in done if not r.replayed]) == 1, results
+    assert all(isinstance(r, reversals.Reversal | AlreadyReversed) for r in results), results
+
+    async def after() -> None:
+        db = open_database(db_url)
+        try:
+            shop.db = db
+            assert [await shop.balance(r) for r in people] == [0, 0]
+            async with db.connection() as conn:
+                assert (
+                    await conn.fetchval(
+                        "SELECT COUNT(*) FROM ledger_journal WHERE kind = 'reversal'"
+                    )
+                    == 1
+                )
+        finally:
+            await db.close()
+
+    asyncio.run(after())
+    assert asyncio.run(verify.check(db_url)).ok
