@@ -1,4 +1,4 @@
-"""The street administrator's anomaly list (异常提示): patterns that deserve a second look, never a
+"""The street administrator's anomaly list (异常提醒): patterns that deserve a second look, never a
 verdict. One issuer paying one resident again and again, awards just under an approval threshold,
 cards issued again, and reversals. Reads only; every line names the records it is about.
 

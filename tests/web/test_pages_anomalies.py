@@ -34,7 +34,12 @@ async def test_the_administrator_sees_repeats_and_reversals_with_links(
     page = client.get("/admin/anomalies")
     assert page.status_code == 200, page.text
     text = page.text
-    assert "异常提示" in text and "重复发放" in text and 'type="date"' in text
+    assert (
+        "异常提醒" in text
+        and 'aria-current="page">异常提醒' in text
+        and "重复发放" in text
+        and 'type="date"' in text
+    )
     assert f'href="/staff/residents/{resident}"' in text
     assert all(f'href="/staff/awards/{a}"' in text for a in made)
     assert client.get(f"/staff/awards/{made[0]}").status_code == 200  # the links open
