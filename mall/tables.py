@@ -154,8 +154,9 @@ class Rule(Table, tablename="mall_rule"):
 class Award(Table, tablename="mall_award"):
     """Points by one rule to one or many residents, with the reason they see in the passbook.
 
-    ``status``: pending_approval → posted (one journal for all lines) or rejected.
-    ``idempotency_key`` is unique per maker (migration), so a retried award is one award.
+    ``status``: pending_approval → posted (one journal for all lines) or rejected; posted →
+    reversed (one reversing journal). ``idempotency_key`` is unique per maker and
+    ``reversal_key`` per reverser (migrations), so a retried award or reversal is one.
     """
 
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
@@ -173,6 +174,13 @@ class Award(Table, tablename="mall_award"):
     journal_id = Integer(null=True, default=None)
     idempotency_key = Varchar(length=200, null=False)
     request_hash = Varchar(length=64, null=False)
+    reversed_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    reversed_at = Timestamptz(null=True, default=None)
+    #: why it was reversed, as the reverser wrote it; "" otherwise
+    reversal_reason = Text(default="", null=False)
+    reversal_journal_id = Integer(null=True, default=None)
+    reversal_key = Varchar(length=200, null=True, default=None)
+    reversal_hash = Varchar(length=64, null=True, default=None)
 
 
 class AwardLine(Table, tablename="mall_award_line"):

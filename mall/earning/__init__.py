@@ -1,14 +1,17 @@
-"""Earning points (赚积分): rules, awards (with four-eyes approval), recruitment calls (招募令)
-with check-in and settlement, and residents' submissions (proposals, dispute reports, micro-wishes).
+"""Earning points (赚积分): rules, awards (with four-eyes approval) and their reversal, recruitment
+calls (招募令) with check-in and settlement, and residents' submissions (proposals, dispute reports,
+micro-wishes), and the street administrator's list of anomalies.
 
 Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of the shop and the counter.
 """
 
 __all__ = [
     "activities",
+    "anomalies",
     "award_records",
     "awards",
     "checkin",
+    "reversals",
     "rules",
     "signups",
     "submissions",

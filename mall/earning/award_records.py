@@ -21,8 +21,9 @@ from mall.errors import N_, Invalid, NotFound
 POSTED: Literal["posted"] = "posted"
 PENDING: Literal["pending_approval"] = "pending_approval"
 REJECTED: Literal["rejected"] = "rejected"
-STATUSES = (POSTED, PENDING, REJECTED)
-AwardStatus = Literal["posted", "pending_approval", "rejected"]
+REVERSED: Literal["reversed"] = "reversed"
+STATUSES = (POSTED, PENDING, REJECTED, REVERSED)
+AwardStatus = Literal["posted", "pending_approval", "rejected", "reversed"]
 
 
 class AwardedResident(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,15 +55,20 @@ class Award(msgspec.Struct, frozen=True, kw_only=True):
     rejection_reason: str
     journal_id: int | None
     residents: list[AwardedResident]
+    reverser: str | None = None
+    """Who reversed it (``reversed`` only), with when and why."""
+    reversed_at: datetime | None = None
+    reversal_reason: str = ""
 
 
 AWARD_SQL = (
     "SELECT a.id, a.memo, a.points_each, a.total, a.status, a.created_at, a.decided_at, "
-    "a.rejection_reason, "
+    "a.rejection_reason, a.reversed_at, a.reversal_reason, rv.username AS reverser, "
     "a.journal_id, a.created_by, mk.username AS maker, dc.username AS decider, "
     "ru.code AS rule, ru.name AS rule_name, ru.path, c.slug AS community "
     "FROM mall_award a JOIN mall_user mk ON mk.id = a.created_by "
-    "LEFT JOIN mall_user dc ON dc.id = a.decided_by JOIN mall_rule ru ON ru.id = a.rule "
+    "LEFT JOIN mall_user dc ON dc.id = a.decided_by LEFT JOIN mall_user rv ON rv.id = a.reversed_by "
+    "JOIN mall_rule ru ON ru.id = a.rule "
     "JOIN mall_community c ON c.id = a.community"
 )
 
@@ -94,6 +100,9 @@ async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[Award]:
             decided_at=row["decided_at"],
             rejection_reason=row["rejection_reason"],
             journal_id=row["journal_id"],
+            reverser=row["reverser"],
+            reversed_at=row["reversed_at"],
+            reversal_reason=row["reversal_reason"],
             residents=[
                 AwardedResident(id=line["id"], name=line["name"])
                 for line in lines

@@ -201,6 +201,20 @@ def waiting_award(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"award_id": made.id}
 
 
+def posted_award(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A posted award of A (5 points to the target), made by ``staff-a2`` for each caller afresh."""
+    maker = api.run(staff_of, world, "staff-a2")
+    made = api.run(
+        partial(awards.create_award, idempotency_key=f"scope-{caller}-{next(FRESH)}"),
+        maker,
+        A,
+        RULE,
+        [world.target],
+        "参加议事会",
+    )
+    return {"award_id": made.id}
+
+
 def open_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     """A micro-wish of ``res-a``, filed afresh for each caller."""
     filer = Principal(
@@ -247,6 +261,8 @@ TABLE = [
     Row("GET",    "/awards/{award_id}",                 (200, 200, 404, 403, 403, 403, 401), ids=waiting_award),
     Row("POST",   "/awards/{award_id}/approve",         (200, 200, 404, 403, 403, 403, 401), ids=waiting_award),
     Row("POST",   "/awards/{award_id}/reject",          (200, 200, 404, 403, 403, 403, 401), reason, ids=waiting_award),
+    Row("POST",   "/awards/{award_id}/reverse",         (201, 201, 404, 403, 403, 403, 401), reason, True, posted_award),
+    Row("GET",    "/anomalies",                         (200, 403, 403, 403, 403, 403, 401)),
     Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
     Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/communities/{slug}/submissions",    (200, 200, 403, 403, 403, 403, 401)),

@@ -5,6 +5,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.api import activities, awards, catalog, counter
 from web.api.activation import ActivationController
+from web.api.anomalies import AnomalyController
 from web.api.audit import AuditController
 from web.api.auth import AuthController
 from web.api.communities import CommunityController
@@ -20,6 +21,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     ActivationController,
     MeController,
     AuditController,
+    AnomalyController,
     *awards.ROUTES,
     *activities.ROUTES,
     *catalog.ROUTES,

@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import award_records, awards, rules
+from mall.earning import award_records, awards, reversals, rules
 from web.api.callers import STAFF, allow
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
 from web.api.submissions import SubmissionController
@@ -26,7 +26,7 @@ Threshold = Annotated[int, Meta(ge=0, le=rules.MAX_CAP)]
 ResidentId = Annotated[int, Meta(ge=1, le=MAX_ID)]
 RuleCode = Annotated[str, Meta(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 AwardStatus = Annotated[
-    Literal["posted", "pending_approval", "rejected"] | None,
+    Literal["posted", "pending_approval", "rejected", "reversed"] | None,
     QueryParameter(description="only awards with this status"),
 ]
 
@@ -78,6 +78,17 @@ class Rejection(msgspec.Struct):
     reason: Name
 
 
+class ReversalRequest(msgspec.Struct):
+    reason: Annotated[str, Meta(min_length=1, max_length=reversals.MAX_REASON)]
+    """Why the points are taken back; the residents' passbooks show it (``撤销：<reason>``)."""
+
+
+class Reversed(msgspec.Struct):
+    id: int
+    status: str
+    """``reversed``."""
+
+
 class AwardedResident(msgspec.Struct):
     id: int
     name: str
@@ -101,6 +112,11 @@ class Award(msgspec.Struct):
     residents: list[AwardedResident]
     rejection_reason: str = ""
     """Why it was not approved (``rejected`` only)."""
+    reverser: str | None = None
+    """Who reversed it (``reversed`` only)."""
+    reversed_at: datetime | None = None
+    reversal_reason: str = ""
+    """Why it was reversed (``reversed`` only)."""
 
 
 class AwardList(msgspec.Struct):
@@ -239,6 +255,41 @@ class AwardController(Controller):
     ) -> AwardStatusOut:
         made = await awards.reject(db, p, award_id, data.reason, ip=client_ip(request))
         return msgspec.convert(made, AwardStatusOut, from_attributes=True)
+
+    @post(
+        "/awards/{award_id:int}/reverse",
+        dependencies=allow(*STAFF),
+        summary="Reverse a posted award",
+        description=(
+            "Staff of the award's community and administrators; needs an `Idempotency-Key`. "
+            "Every resident's points go back to the budget by one reversing journal, which "
+            "their passbook shows with the reason. All or nothing: `insufficient_points` when a "
+            "resident no longer has the points available (reservations' holds do not count). "
+            "A second reversal is `already_reversed`; an award not posted (waiting or rejected) "
+            "is `validation_error`; an award that includes the caller's own resident record "
+            "is `self_dealing`; another community's is `not_found`."
+        ),
+    )
+    async def reverse(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        award_id: Id,
+        data: JSONBody[ReversalRequest],
+        idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
+    ) -> Reversed:
+        idem = await idempotency(request, principal=p.label())
+        done = await reversals.reverse_award(
+            db,
+            p,
+            award_id,
+            data.reason,
+            idempotency_key=idem.key,
+            req_hash=idem.request_hash,
+            ip=client_ip(request),
+        )
+        return Reversed(id=done.id, status=done.status)
 
     @get(
         "/awards/{award_id:int}",

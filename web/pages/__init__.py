@@ -6,6 +6,7 @@ from web.pages import activities, counter, earning, my_activities, shop
 from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
+from web.pages.anomalies import AnomalyController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.staff import StaffController
@@ -18,6 +19,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     StaffController,
     VolunteerController,
     PrintController,
+    AnomalyController,
     ResidentController,
     *earning.ROUTES,
     *activities.ROUTES,

@@ -34,6 +34,7 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.reversals import ReversalController
 from web.pages.rules import PATH_WORDS, RuleController
 from web.pages.staff import community_of
 from web.pages.submissions import (
@@ -49,6 +50,7 @@ AWARD_WORDS = {
     "posted": N_("Points issued"),
     "pending_approval": N_("Waiting for approval"),
     "rejected": N_("Not approved"),
+    "reversed": N_("Reversed"),
 }
 
 
@@ -318,6 +320,7 @@ class EarningController(Controller):
 
 ROUTES: list[ControllerRouterHandler] = [
     EarningController,
+    ReversalController,
     RuleController,
     StaffSubmissionController,
     ResidentSubmissionController,

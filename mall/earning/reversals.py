@@ -1,0 +1,186 @@
+"""Reversing a posted award (撤销): its points go back from every resident's wallet to the
+community's budget by ONE reversing journal, whose memo (``撤销：<reason>``) the passbook shows.
+Never reverses a pending or rejected award, never twice, never for one's own resident record.
+
+All or nothing: when any resident no longer has the points *available* (a wallet's ledger
+balance is what is left after reservations' holds), the reversal is ``insufficient_points`` and
+nothing moves for anyone. The reverser's idempotency key is unique per reverser
+(``mall_award_reverser_key``): the same key and request replay the first answer.
+
+Lock order on PostgreSQL: the award row, then the ledger's accounts in id order (the ledger's own
+rule, which ``mall_checkout``'s ``ledger_post`` keeps too), so a reversal racing a checkout of the
+same wallet waits for it, or it for the reversal, and never deadlocks. The award before the
+accounts is also the order ``mall.earning.awards`` takes (rule, award, accounts).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
+
+import ledger
+from ledger import Connection, Row
+from mall import access, metrics, text
+from mall.access import STAFF_ROLES, Principal, audit
+from mall.db import Database, must_exist
+from mall.earning.award_records import POSTED, REVERSED
+from mall.errors import (
+    N_,
+    AlreadyReversed,
+    Forbidden,
+    InsufficientPoints,
+    Invalid,
+    NotFound,
+)
+from mall.org import points
+
+#: The reason goes into the journal's memo after ``MEMO_PREFIX``; the ledger keeps 200 characters.
+MAX_REASON = 190
+MEMO_PREFIX = "撤销："
+
+
+class Reversal(msgspec.Struct, frozen=True, kw_only=True):
+    """A reversed award."""
+
+    id: int
+    status: Literal["reversed"]
+    replayed: bool = False
+    """The reverser's idempotency key answered with the first outcome; nothing was written."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def memo_of(reason: str) -> str:
+    """What the resident's passbook says: ``撤销：<reason>``."""
+    return f"{MEMO_PREFIX}{reason}"
+
+
+async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> Reversal | None:
+    row = await conn.fetchrow(
+        "SELECT id, reversal_hash FROM mall_award WHERE reversed_by = ? AND reversal_key = ?",
+        p.user_id,
+        key,
+    )
+    if row is None:
+        return None
+    if row["reversal_hash"] != req_hash:
+        raise ledger.IdempotencyKeyReused(key)
+    return Reversal(id=int(row["id"]), status=REVERSED, replayed=True)
+
+
+async def _award(conn: Connection, p: Principal, award_id: int) -> tuple[Row, Row]:
+    """The award (locked on PostgreSQL) and its community; another community's is ``not_found``."""
+    if not 0 < award_id <= access.MAX_ID:
+        raise NotFound()
+    row = await conn.fetchrow("SELECT community FROM mall_award WHERE id = ?", award_id)
+    if row is None or (not p.is_admin and row["community"] != p.community_id):
+        raise NotFound()
+    community = must_exist(
+        await conn.fetchrow(
+            "SELECT id, slug, book FROM mall_community WHERE id = ?", row["community"]
+        )
+    )
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    award = must_exist(
+        await conn.fetchrow(
+            "SELECT id, status, total, journal_id FROM mall_award WHERE id = ?" + lock, award_id
+        )
+    )
+    return award, community
+
+
+async def reverse_award(
+    db: Database,
+    p: Principal,
+    award_id: int,
+    reason: str,
+    *,
+    idempotency_key: str,
+    req_hash: str | None = None,
+    ip: str = "",
+) -> Reversal:
+    """Take a posted award's points back into the budget (staff of its community), once.
+
+    ``req_hash`` defaults to a hash of the arguments. Refusals: ``validation_error`` for an award
+    not posted (pending or rejected: nothing to take back), ``already_reversed``,
+    ``self_dealing``, ``insufficient_points`` naming the first resident short, ``not_found``.
+    """
+    access.require(p, STAFF_ROLES)
+    if p.user_id is None:
+        raise Forbidden()
+    reason = text.plain(
+        reason, max_length=MAX_REASON, empty=N_("Please give the reason (at most {n} characters).")
+    )
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise Invalid(N_("Please check what you entered."))
+    if req_hash is None:
+        req_hash = ledger.request_hash({"award": award_id, "reason": reason})
+    async with db.transaction() as conn:
+        award, community = await _award(conn, p, award_id)
+        # After the award's lock: a twin request with the same key has committed by now.
+        replay = await _replay(conn, p, idempotency_key, req_hash)
+        if replay is not None:
+            return replay
+        if award["status"] == REVERSED:
+            raise AlreadyReversed()
+        if award["status"] != POSTED or award["journal_id"] is None:
+            raise Invalid(
+                N_("Only issued points can be reversed; a waiting award is rejected instead.")
+            )
+        lines = await conn.fetch(
+            "SELECT l.resident, l.points, r.name FROM mall_award_line l "
+            "JOIN mall_resident r ON r.id = l.resident WHERE l.award = ? ORDER BY l.id",
+            award_id,
+        )
+        await access.not_self_dealing(conn, p, [line["resident"] for line in lines])
+        try:
+            journal = await ledger.reverse_journal(
+                conn,
+                int(award["journal_id"]),
+                idempotency_key=f"award-reversal:{award_id}",
+                memo=memo_of(reason),
+            )
+        except ledger.InsufficientFunds as exc:
+            short = {points.wallet(line["resident"]): line for line in lines}.get(exc.account)
+            if short is None:
+                raise
+            raise InsufficientPoints(
+                N_("{name} has only {available} points available; reversing takes back {points}."),
+                name=short["name"],
+                available=exc.balance,
+                points=short["points"],
+            ) from exc
+        except ledger.AlreadyReversed as exc:
+            raise AlreadyReversed() from exc
+        at = now()
+        await conn.execute(
+            "UPDATE mall_award SET status = ?, reversed_by = ?, reversed_at = ?, "
+            "reversal_reason = ?, reversal_journal_id = ?, reversal_key = ?, reversal_hash = ? "
+            "WHERE id = ?",
+            REVERSED,
+            p.user_id,
+            at,
+            reason,
+            journal.id,
+            idempotency_key,
+            req_hash,
+            award_id,
+        )
+        await audit.record(
+            conn,
+            p,
+            "award.reverse",
+            community_id=community["id"],
+            target=f"award:{award_id}",
+            ip=ip,
+            reason=reason,
+            total=award["total"],
+            residents=[line["resident"] for line in lines],
+            journal=journal.id,
+        )
+    metrics.AWARDS.labels(status=REVERSED).inc()
+    return Reversal(id=award_id, status=REVERSED)
