@@ -39,6 +39,8 @@ class Registered(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None
     grid: str | None
     community: str
+    building: str | None = None
+    unit: str | None = None
 
 
 class Resident(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +55,14 @@ class Resident(msgspec.Struct, frozen=True, kw_only=True):
     balance: int
     held: int
     available: int
+    building: str | None = None
+    unit: str | None = None
+    closed_at: datetime | None = None
+    """When the record was closed; a closed record keeps its history, and nothing more is done
+    for it (``account_closed``)."""
+    closed_reason: str | None = None
+    merged_into: int | None = None
+    """The record a duplicate was merged into."""
 
 
 class Listed(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +96,44 @@ async def balances(conn: ledger.Connection, book: int, resident_id: int) -> Bala
     return Balances(balance=available + held, held=held, available=available)
 
 
+def clean_name(name: str | None) -> str:
+    return text.plain(
+        name, max_length=50, empty=N_("Please enter the resident's name (at most {n} characters).")
+    )
+
+
+def clean_phone(phone: str | None) -> str | None:
+    phone = re.sub(r"[\s-]", "", phone or "") or None
+    if phone is not None and not PHONE.match(phone):
+        raise Invalid(N_("A mobile number has 11 digits and starts with 1."))
+    return phone
+
+
+def clean_place(value: str | None) -> str | None:
+    """A building or unit as typed (楼栋 "3", 单元 "2"): short text, or None when left empty."""
+    return (
+        text.plain(
+            value,
+            max_length=20,
+            required=False,
+            empty=N_("A building or unit has at most {n} characters."),
+        )
+        or None
+    )
+
+
+async def grid_id(conn: ledger.Connection, community_id: int, grid: str | None) -> int | None:
+    """The id of the community's grid with this code; no code: None."""
+    if not grid:
+        return None
+    found = await conn.fetchval(
+        "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community_id, grid
+    )
+    if found is None:
+        raise Invalid(N_("No grid with this code in the community."))
+    return int(found)
+
+
 async def create_resident(
     db: Database,
     p: Principal,
@@ -94,30 +142,25 @@ async def create_resident(
     phone: str | None,
     grid: str | None,
     *,
+    building: str | None = None,
+    unit: str | None = None,
     ip: str = "",
 ) -> Registered:
-    name = text.plain(
-        name, max_length=50, empty=N_("Please enter the resident's name (at most {n} characters).")
-    )
-    phone = re.sub(r"[\s-]", "", phone or "") or None
-    if phone is not None and not PHONE.match(phone):
-        raise Invalid(N_("A mobile number has 11 digits and starts with 1."))
+    name = clean_name(name)
+    phone = clean_phone(phone)
+    building, unit = clean_place(building), clean_place(unit)
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        grid_id = None
-        if grid:
-            grid_id = await conn.fetchval(
-                "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community["id"], grid
-            )
-            if grid_id is None:
-                raise Invalid(N_("No grid with this code in the community."))
+        grid_row = await grid_id(conn, community["id"], grid)
         resident_id = await conn.fetchval(
-            "INSERT INTO mall_resident (community, grid, name, phone, created_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO mall_resident (community, grid, name, phone, building, unit, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             community["id"],
-            grid_id,
+            grid_row,
             name,
             phone,
+            building,
+            unit,
             now(),
         )
         await ledger.open_account(
@@ -131,28 +174,43 @@ async def create_resident(
             target=f"resident:{resident_id}",
             ip=ip,
         )
-    return Registered(id=int(resident_id), name=name, phone=phone, grid=grid, community=slug)
+    return Registered(
+        id=int(resident_id),
+        name=name,
+        phone=phone,
+        grid=grid,
+        community=slug,
+        building=building,
+        unit=unit,
+    )
 
 
 async def get_resident(db: Database, p: Principal, resident_id: int) -> Resident:
     async with db.connection() as conn:
         row = await access.resident(conn, p, resident_id, STAFF_ROLES + ("resident",))
         money = await balances(conn, row["book"], row["id"])
-        grid = (
-            await conn.fetchval("SELECT code FROM mall_grid WHERE id = ?", row["grid"])
-            if row["grid"]
-            else None
+        more = await conn.fetchrow(
+            "SELECT g.code AS grid, r.building, r.unit, r.closed_at, r.closed_reason, "
+            "r.merged_into FROM mall_resident r LEFT JOIN mall_grid g ON g.id = r.grid "
+            "WHERE r.id = ?",
+            resident_id,
         )
+        assert more is not None
     return Resident(
         id=row["id"],
         name=row["name"],
         phone=row["phone"],
-        grid=grid,
+        grid=more["grid"],
         community=row["slug"],
         community_name=row["community_name"],
         balance=money.balance,
         held=money.held,
         available=money.available,
+        building=more["building"],
+        unit=more["unit"],
+        closed_at=more["closed_at"],
+        closed_reason=more["closed_reason"],
+        merged_into=more["merged_into"],
     )
 
 

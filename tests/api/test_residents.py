@@ -157,6 +157,12 @@ def test_staff_see_a_resident_of_their_community(api: Api, world: World, token: 
         "balance": 50,
         "held": 0,
         "available": 50,
+        "building": None,
+        "unit": None,
+        "closed": False,
+        "closed_at": None,
+        "closed_reason": None,
+        "merged_into": None,
     }
 
 

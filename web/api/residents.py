@@ -29,6 +29,8 @@ class NewResident(msgspec.Struct):
     phone: Name | None = None
     grid: Name | None = None
     """The code of a grid of the community."""
+    building: Name | None = None
+    unit: Name | None = None
 
 
 class Registered(msgspec.Struct):
@@ -37,6 +39,8 @@ class Registered(msgspec.Struct):
     phone: str | None
     grid: str | None
     community: str
+    building: str | None
+    unit: str | None
 
 
 class Resident(msgspec.Struct):
@@ -52,6 +56,14 @@ class Resident(msgspec.Struct):
     held: int
     """Set aside for reservations awaiting pickup."""
     available: int
+    building: str | None
+    unit: str | None
+    closed: bool
+    """A closed record (moved away, deceased, merged): its history stays, nothing more is done."""
+    closed_at: datetime | None
+    closed_reason: str | None
+    merged_into: int | None
+    """The record a duplicate was merged into."""
 
 
 class Listed(msgspec.Struct):
@@ -119,7 +131,23 @@ def passbook(statement: ledger.Statement) -> Passbook:
 
 
 def resident(found: residents.Resident) -> Resident:
-    return msgspec.convert(found, Resident, from_attributes=True)
+    return Resident(
+        id=found.id,
+        name=found.name,
+        community=found.community,
+        community_name=found.community_name,
+        phone=found.phone,
+        grid=found.grid,
+        balance=found.balance,
+        held=found.held,
+        available=found.available,
+        building=found.building,
+        unit=found.unit,
+        closed=found.closed_at is not None,
+        closed_at=found.closed_at,
+        closed_reason=found.closed_reason,
+        merged_into=found.merged_into,
+    )
 
 
 class ResidentController(Controller):
@@ -149,6 +177,8 @@ class ResidentController(Controller):
             data.name,
             data.phone,
             data.grid,
+            building=data.building,
+            unit=data.unit,
             ip=client_ip(request),
         )
         return msgspec.convert(made, Registered, from_attributes=True)

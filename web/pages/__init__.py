@@ -6,12 +6,14 @@ from web.pages import activities, counter, earning, my_activities, shop
 from web.pages.account import AccountController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
+from web.pages.resident_records import ResidentRecordPages
 from web.pages.staff import StaffController
 from web.pages.volunteers import VolunteerController
 
 PAGE_ROUTES: list[ControllerRouterHandler] = [
     AccountController,
     StaffController,
+    ResidentRecordPages,
     VolunteerController,
     PrintController,
     ResidentController,

@@ -41,6 +41,7 @@ ACTIONS = {
     "resident.activation": N_("Activation QR issued"),
     "resident.activated": N_("Phone bound by activation QR"),
     "resident.card": N_("Printed card issued"),
+    "resident.update": N_("Resident's record corrected"),
     "card.wrong_pin": N_("Wrong PIN typed for a printed card"),
     "rule.create": N_("Points rule created"),
     "award.create": N_("Points awarded"),

@@ -1,0 +1,86 @@
+"""Staff pages that change a resident's record: the edit form."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+import ledger
+from mall.db import Database
+from mall.org import communities, points
+from mall.people import residents, users
+from tests.web.test_pages_account import ADMIN, PASSWORD, post, signed_in
+from tests.web.test_pages_staff import staff_with_residents
+
+
+async def give(db: Database, slug: str, rid: int, amount: int) -> None:
+    await communities.grant_budget(db, ADMIN, slug, amount, "预算", idempotency_key=f"b{rid}")
+    async with db.transaction() as conn:
+        book = await conn.fetchval("SELECT book FROM mall_community WHERE slug = ?", slug)
+        await ledger.post_journal(
+            conn,
+            book,
+            "award",
+            [(points.BUDGET, -amount), (points.wallet(rid), amount)],
+            idempotency_key=f"give:{rid}",
+            memo="奖励",
+        )
+
+
+async def test_the_edit_form_corrects_the_record_and_keeps_what_was_typed_on_error(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    rid = made[0].id
+    page = client.get(f"/staff/residents/{rid}")
+    assert f'href="/staff/residents/{rid}/edit"' in page.text and "修改档案" in page.text
+    form = client.get(f"/staff/residents/{rid}/edit")
+    assert form.status_code == 200 and 'value="王秀英"' in form.text
+    bad = post(
+        client,
+        f"/staff/residents/{rid}/edit",
+        name="王秀瑛",
+        phone="12345",
+        grid="g1",
+        building="",
+        unit="",
+    )
+    assert bad.status_code == 400 and 'role="alert"' in bad.text and 'value="12345"' in bad.text
+    taken = post(
+        client,
+        f"/staff/residents/{rid}/edit",
+        name="王秀瑛",
+        phone="13900000002",  # 李建国's
+        grid="g1",
+        building="",
+        unit="",
+    )
+    assert taken.status_code == 409 and "合并这两份档案" in taken.text
+    done = post(
+        client,
+        f"/staff/residents/{rid}/edit",
+        name="王秀瑛",
+        phone="13800000009",
+        grid="",
+        building="3",
+        unit="2",
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/staff/residents/{rid}"
+    shown = client.get(f"/staff/residents/{rid}").text
+    assert "王秀瑛" in shown and "13800000009" in shown and "楼栋" in shown
+
+
+async def test_volunteers_and_other_communities_cannot_use_the_forms(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    other = made[3].id
+    for path in ("/edit",):
+        assert client.get(f"/staff/residents/{other}{path}").status_code == 404
+    assert post(client, f"/staff/residents/{other}/edit", name="某人").status_code == 404
+    vol = await users.create_user_unchecked(db, "xingfuli-vol", PASSWORD, "volunteer", "xingfuli")
+    await signed_in(db, client, vol.id)
+    mine = made[0].id
+    assert client.get(f"/staff/residents/{mine}/edit").status_code == 403
+    assert post(client, f"/staff/residents/{mine}/edit", name="某人").status_code == 403
+    assert (await residents.get_resident(db, ADMIN, mine)).name == "王秀英"

@@ -1,0 +1,63 @@
+"""A resident's record over its life, as staff change it: correct it (``mall.people.lifecycle``
+holds the rules)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, patch
+from litestar.params import JSONBody
+from msgspec import UNSET, Meta, UnsetType
+
+from mall.people import lifecycle
+from web.api.callers import STAFF, allow
+from web.api.fields import NO_CONTROL, Id, Name
+from web.api.residents import Resident, resident
+from web.deps import Caller, Db
+from web.session import client_ip
+
+Place = Annotated[str, Meta(max_length=40, pattern=NO_CONTROL)]
+
+
+class ResidentChanges(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields sent change; `null` or `""` clears a phone, grid, building or unit."""
+
+    name: Name | UnsetType = UNSET
+    phone: Name | None | UnsetType = UNSET
+    grid: Name | None | UnsetType = UNSET
+    """The code of a grid of the community."""
+    building: Place | None | UnsetType = UNSET
+    unit: Place | None | UnsetType = UNSET
+
+
+class ResidentRecordController(Controller):
+    tags = ["residents"]
+
+    @patch(
+        "/residents/{resident_id:int}",
+        dependencies=allow(*STAFF),
+        summary="Correct a resident's record",
+        description=(
+            "Staff of the resident's community and administrators. Fields are checked as when "
+            "registering; a mobile number another open record of the community has is "
+            "`already_exists`; a closed record is `account_closed`. Audited with before and after."
+        ),
+    )
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        resident_id: Id,
+        data: JSONBody[ResidentChanges],
+    ) -> Resident:
+        changes = {
+            field: value
+            for field in lifecycle.EDITABLE
+            if (value := getattr(data, field)) is not UNSET
+        }
+        changed = await lifecycle.update_resident(
+            db, p, resident_id, changes, ip=client_ip(request)
+        )
+        return resident(changed)
