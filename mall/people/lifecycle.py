@@ -1,23 +1,52 @@
-"""A resident's record over its life (居民档案变更): correcting it.
+"""A resident's record over its life (居民档案变更): correcting it and closing it (moved away,
+deceased).
 
-A closed record (``closed_at``) keeps its history for staff, and nothing more is done for it:
-every act on it is ``account_closed``.
+A closed record keeps its history for staff, and nothing more is done for it: every act on it
+is ``account_closed``. Its phone sessions, pay codes and cards stop in the closing transaction,
+and the points still available go back to the community's budget by one journal. Points set aside for reservations are not taken:
+the caller hands in ``release``, the reservations service's ``cancel_waiting`` (``mall.counter``
+sits above this package, so it is passed in, not imported), which cancels them in the same
+transaction and puts the goods back on the shelf; without it, closing a record with reservations
+waiting is ``ReservationsWaiting``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Literal
 
-from ledger import Connection
-from mall import access
+import msgspec
+
+import ledger
+from ledger import Connection, Row
+from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
-from mall.errors import N_, AccountClosed, AlreadyExists, Invalid
+from mall.errors import N_, AccountClosed, AlreadyExists, Invalid, MallError
+from mall.org import points
 from mall.people import residents
+from mall.people.auth import forget_sessions, revoke_resident_sessions
+
+#: cancels the resident's reservations waiting for pickup, in the caller's transaction
+Release = Callable[[Connection, Principal, int], Awaitable[int]]
 
 #: the fields ``update_resident`` changes; any other is ``validation_error``
 EDITABLE = ("name", "phone", "grid", "building", "unit")
+
+
+class ReservationsWaiting(MallError):
+    code, status = "validation_error", 409
+    message = N_(
+        "This resident has {n} reservation(s) waiting for pickup. Cancel them first, so the "
+        "goods go back on the shelf, then close the record."
+    )
+
+
+class Closed(msgspec.Struct, frozen=True, kw_only=True):
+    """A closed record: ``returned`` points went back to the community's budget."""
+
+    id: int
+    returned: int
 
 
 async def check_open(
@@ -44,6 +73,14 @@ async def check_open(
     )
     if any(r["closed_at"] is not None for r in rows):
         raise AccountClosed()
+
+
+def _reason(reason: str | None) -> str:
+    return text.plain(
+        reason,
+        max_length=200,
+        empty=N_("Please give the reason (at most {n} characters)."),
+    )
 
 
 async def update_resident(
@@ -119,3 +156,110 @@ async def _record(conn: Connection, resident_id: int) -> dict[str, str | None]:
     )
     assert row is not None
     return {k: row[k] for k in EDITABLE}
+
+
+async def close_resident(
+    db: Database,
+    p: Principal,
+    resident_id: int,
+    reason: str,
+    *,
+    release: Release | None = None,
+    ip: str = "",
+) -> Closed:
+    """Close a record: its reservations waiting for pickup are cancelled by ``release`` (without
+    it they are ``ReservationsWaiting``), its phone, pay codes and cards stop, and the points
+    available then go back to the budget by one journal whose memo gives the reason. Closing
+    it again is ``account_closed``."""
+    reason = _reason(reason)
+    async with db.transaction() as conn:
+        row = await access.resident(conn, p, resident_id, STAFF_ROLES)
+        await _shut(conn, p, row, reason, merged_into=None, release=release)
+        returned = await _move_available(
+            conn,
+            row,
+            points.BUDGET,
+            kind="closure",
+            key=f"close:r{resident_id}",
+            memo=f"账户注销，积分退回预算：{reason}",
+        )
+        await audit.record(
+            conn,
+            p,
+            "resident.close",
+            community_id=row["community"],
+            target=f"resident:{resident_id}",
+            ip=ip,
+            reason=reason,
+            returned=returned,
+        )
+    forget_sessions()
+    return Closed(id=resident_id, returned=returned)
+
+
+async def _shut(
+    conn: Connection,
+    p: Principal,
+    row: Row,
+    reason: str,
+    *,
+    merged_into: int | None,
+    release: Release | None,
+) -> None:
+    """Mark the record closed (its row first: on PostgreSQL that waits for, and then stops,
+    anyone who checked it open), cancel its reservations (``release``), then stop its phone
+    sessions, pay codes and cards."""
+    at = residents.now()
+    resident_id = int(row["id"])
+    if not await conn.fetchval(
+        "UPDATE mall_resident SET closed_at = ?, closed_reason = ?, merged_into = ? "
+        "WHERE id = ? AND closed_at IS NULL RETURNING id",
+        at,
+        reason,
+        merged_into,
+        resident_id,
+    ):
+        raise AccountClosed()
+    if release is not None:
+        await release(conn, p, resident_id)
+    waiting = await conn.fetchval(
+        "SELECT COUNT(*) FROM mall_reservation WHERE resident = ? AND status = 'held'",
+        resident_id,
+    )
+    if waiting:
+        raise ReservationsWaiting(n=int(waiting))
+    await revoke_resident_sessions(conn, resident_id)
+    await conn.execute(
+        "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND used_at IS NULL "
+        "AND revoked_at IS NULL",
+        at,
+        resident_id,
+    )
+
+
+async def _move_available(
+    conn: Connection, row: Row, to: str, *, kind: str, key: str, memo: str
+) -> int:
+    """Move what the resident has available to account ``to`` by one journal: the amount.
+
+    The balance is read, then posted under the wallet's lock; a checkout that took points in
+    between (a card paid just before its code was revoked) makes the post fail with nothing
+    written, and the balance is read again."""
+    wallet = points.wallet(int(row["id"]))
+    for _ in range(5):
+        available = (await ledger.get_balance(conn, row["book"], wallet)).balance
+        if available <= 0:
+            return 0
+        try:
+            await ledger.post_journal(
+                conn,
+                row["book"],
+                kind,
+                [(wallet, -available), (to, available)],
+                idempotency_key=key,
+                memo=memo,
+            )
+        except ledger.InsufficientFunds:
+            continue
+        return int(available)
+    raise AssertionError(f"the balance of {wallet} kept changing")

@@ -1,5 +1,6 @@
 """A resident's record can be edited, closed and merged (issue #17): building and unit (text, for
-issue #20), when and why it was closed, and the record a duplicate was merged into."""
+issue #20), when and why it was closed, and the record a duplicate was merged into; and
+mall_checkout re-installed, which now refuses a closed resident's pay code (account_closed)."""
 
 from importlib.resources import files
 
@@ -20,7 +21,7 @@ COLUMNS = [
 ]
 SQL_FILES: dict[str, list[str]] = {
     "sqlite": [],
-    "postgres": [],
+    "postgres": ["counter/sql/mall_checkout.sql"],
 }
 
 

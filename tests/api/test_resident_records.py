@@ -1,4 +1,5 @@
-"""A resident's record over the API: PATCH /residents/{id}. Every refusal changes nothing."""
+"""A resident's record over the API: PATCH /residents/{id}, POST /residents/{id}/close.
+Every refusal changes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from mall.people import residents
 from tests.api.helpers import Api, problem
-from tests.api.world import ADMIN, A, World, award
+from tests.api.test_awards import count, give, wallet
+from tests.api.test_counter import order, pay_code, shopper
+from tests.api.world import ADMIN, BIG_RULE, A, World, award
 
 Token = Callable[[str], str]
 _n = itertools.count()
@@ -109,8 +112,100 @@ def test_only_staff_of_the_community_change_a_record(api: Api, world: World, tok
         ("res-a", 403, "forbidden"),
     ):
         problem(api.request("PATCH", f"/residents/{rid}", token(who), json=change), status, code)
+        problem(api.post(f"/residents/{rid}/close", token(who), json={"reason": "x"}), status, code)
     problem(
         api.request("PATCH", "/residents/999999", token("admin"), json=change), 404, "not_found"
     )
     problem(api.request("PATCH", f"/residents/{rid}", None, json=change), 401, "unauthenticated")
     assert api.get(f"/residents/{rid}", token("staff-a")).json()["name"] == "孙大伟"
+
+
+def test_closing_returns_the_points_and_every_later_call_is_account_closed(
+    api: Api, world: World, token: Token
+) -> None:
+    staff, vol = token("staff-a"), token("vol-a")
+    rid, phone = shopper(api, 40, "周closing")
+    code = pay_code(api, phone)
+    card = api.post(f"/residents/{rid}/card", staff, json={"pin": "2580"}).json()["card_code"]
+    before = api.run(budget, A)
+    closed = api.post(f"/residents/{rid}/close", staff, json={"reason": "搬离社区"})
+    assert closed.status_code == 200 and closed.json() == {"returned": 40}
+    assert api.run(budget, A) == before + 40 and api.run(wallet, A, rid) == 0
+    shown = api.get(f"/residents/{rid}", staff).json()
+    assert shown["closed"] and shown["closed_reason"] == "搬离社区" and shown["balance"] == 0
+    entry = api.get(f"/residents/{rid}/passbook", staff).json()["entries"][0]
+    assert (entry["kind"], entry["amount"]) == ("closure", -40) and "搬离社区" in entry["memo"]
+
+    problem(api.get("/me", phone), 401, "unauthenticated")
+    problem(api.get("/me/pay-code", phone), 401, "unauthenticated")
+    outlet = world.outlets["outlet-a"]
+    lines = [{"sku": "SOAP", "quantity": 1}]
+    orders = api.run(count, "mall_order")
+    for refused in (
+        api.post(f"/outlets/{outlet}/lookup", vol, json={"code": code}),
+        order(api, world, vol, {"code": code, "lines": lines}),
+        order(api, world, vol, {"code": card, "pin": "2580", "lines": lines}),
+        give(api, staff, [rid]),
+        api.post(f"/residents/{rid}/card", staff, json={"pin": "1357"}),
+        api.post(f"/residents/{rid}/activation", staff),
+        api.request("PATCH", f"/residents/{rid}", staff, json={"name": "周某"}),
+        api.post(f"/residents/{rid}/close", staff, json={"reason": "再次"}),
+    ):
+        problem(refused, 409, "account_closed")
+    assert api.run(count, "mall_order") == orders
+    assert api.run(wallet, A, rid) == 0 and api.run(budget, A) == before + 40
+
+
+def test_an_activation_code_issued_before_closing_cannot_bind_a_phone(
+    api: Api, world: World, token: Token
+) -> None:
+    staff = token("staff-a")
+    rid = newcomer(api, "吴activation")
+    code = api.post(f"/residents/{rid}/activation", staff).json()["code"]
+    api.post(f"/residents/{rid}/close", staff, json={"reason": "去世"})
+    problem(api.post("/activate", json={"code": code}), 409, "account_closed")
+
+
+async def soap_level(db: Any, outlet: int) -> int:
+    async with db.connection() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT s.level FROM catalog_stock_level s JOIN catalog_item i ON i.id = s.item "
+                "WHERE s.outlet = ? AND i.sku = 'SOAP'",
+                outlet,
+            )
+        )
+
+
+def test_closing_needs_a_reason_and_cancels_reservations_waiting_for_pickup(
+    api: Api, world: World, token: Token
+) -> None:
+    staff = token("staff-a")
+    outlet = world.outlets["outlet-a"]
+    rid, phone = shopper(api, 30, "郑reserve")
+    problem(
+        api.post(f"/residents/{rid}/close", staff, json={"reason": " "}), 400, "validation_error"
+    )
+    problem(api.post(f"/residents/{rid}/close", staff, json={}), 400, "validation_error")
+    assert api.get(f"/residents/{rid}", staff).json()["closed"] is False
+    shelf = api.run(soap_level, outlet)
+    body = {"outlet": outlet, "lines": [{"sku": "SOAP", "quantity": 2}]}
+    made = api.post("/me/reservations", phone, json=body, headers={"Idempotency-Key": "z"})
+    assert made.status_code == 201 and api.run(soap_level, outlet) == shelf - 2
+    closed = api.post(f"/residents/{rid}/close", staff, json={"reason": "搬离"})
+    assert closed.status_code == 200 and closed.json() == {"returned": 30}
+    assert api.run(soap_level, outlet) == shelf
+    shown = api.get(f"/residents/{rid}", staff).json()
+    assert (shown["balance"], shown["held"], shown["available"]) == (0, 0, 0)
+
+
+def test_an_award_waiting_for_approval_cannot_be_approved_for_a_closed_record(
+    api: Api, world: World, token: Token
+) -> None:
+    rid = newcomer(api, "曹pending")
+    pending = give(api, token("staff-a"), [rid], rule=BIG_RULE)
+    assert pending.json()["status"] == "pending_approval"
+    api.post(f"/residents/{rid}/close", token("staff-a"), json={"reason": "搬离"})
+    approve = api.post(f"/awards/{pending.json()['id']}/approve", token("staff-a2"))
+    problem(approve, 409, "account_closed")
+    assert api.run(wallet, A, rid) == 0

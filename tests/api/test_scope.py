@@ -176,6 +176,12 @@ def same_name(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"name": TARGET_NAME}  # the target stays as every other row expects
 
 
+def fresh_resident(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A resident of A made afresh for each caller, to close or merge."""
+    made = api.run(residents.create_resident, ADMIN, A, f"新居民{next(FRESH)}", None, None)
+    return {"resident_id": made.id}
+
+
 def submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"kind": "wish", "title": "想学用智能手机", "body": ""}
 
@@ -240,6 +246,7 @@ TABLE = [
     Row("POST",   "/residents/{resident_id}/card",      (201, 201, 404, 403, 403, 403, 401), pin),
     Row("GET",    "/residents/{resident_id}/passbook",  (200, 200, 404, 403, 403, 403, 401)),
     Row("PATCH",  "/residents/{resident_id}",           (200, 200, 404, 403, 403, 403, 401), same_name),
+    Row("POST",   "/residents/{resident_id}/close",     (200, 200, 404, 403, 403, 403, 401), reason, ids=fresh_resident),
     Row("GET",    "/me",                                (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/me/pay-code",                       (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/me/passbook",                       (403, 403, 403, 403, 200, 200, 401)),

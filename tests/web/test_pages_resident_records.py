@@ -1,4 +1,4 @@
-"""Staff pages that change a resident's record: the edit form."""
+"""Staff pages that change a resident's record: the edit form, and closing with a reason and a tick."""
 
 from __future__ import annotations
 
@@ -70,17 +70,46 @@ async def test_the_edit_form_corrects_the_record_and_keeps_what_was_typed_on_err
     assert "王秀瑛" in shown and "13800000009" in shown and "楼栋" in shown
 
 
+async def test_closing_needs_a_reason_and_a_tick_then_the_page_says_closed(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    rid = made[0].id
+    await give(db, "xingfuli", rid, 25)
+    form = client.get(f"/staff/residents/{rid}/close")
+    assert form.status_code == 200 and "25" in form.text and 'name="confirm"' in form.text
+    unticked = post(client, f"/staff/residents/{rid}/close", reason="搬离社区")
+    assert unticked.status_code == 400 and "请勾选确认框" in unticked.text
+    assert 'value="搬离社区"' in unticked.text
+    no_reason = post(client, f"/staff/residents/{rid}/close", reason=" ", confirm="yes")
+    assert no_reason.status_code == 400 and 'role="alert"' in no_reason.text
+    done = post(client, f"/staff/residents/{rid}/close", reason="搬离社区", confirm="yes")
+    assert done.status_code == 303
+    page = client.get(f"/staff/residents/{rid}").text
+    assert "这份档案已注销" in page and "搬离社区" in page and "档案注销，积分退回社区" in page
+    assert f"/staff/residents/{rid}/edit" not in page
+    assert client.get(f"/staff/residents/{rid}/edit", follow_redirects=False).status_code == 303
+    again = post(client, f"/staff/residents/{rid}/close", reason="再次", confirm="yes")
+    assert again.status_code == 409
+
+
 async def test_volunteers_and_other_communities_cannot_use_the_forms(
     db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_with_residents(db, client)
     other = made[3].id
-    for path in ("/edit",):
+    for path in ("/edit", "/close"):
         assert client.get(f"/staff/residents/{other}{path}").status_code == 404
-    assert post(client, f"/staff/residents/{other}/edit", name="某人").status_code == 404
+    assert (
+        post(client, f"/staff/residents/{other}/close", reason="x", confirm="yes").status_code
+        == 404
+    )
     vol = await users.create_user_unchecked(db, "xingfuli-vol", PASSWORD, "volunteer", "xingfuli")
     await signed_in(db, client, vol.id)
     mine = made[0].id
-    assert client.get(f"/staff/residents/{mine}/edit").status_code == 403
-    assert post(client, f"/staff/residents/{mine}/edit", name="某人").status_code == 403
-    assert (await residents.get_resident(db, ADMIN, mine)).name == "王秀英"
+    assert client.get(f"/staff/residents/{mine}/close").status_code == 403
+    assert (
+        post(client, f"/staff/residents/{mine}/close", reason="x", confirm="yes").status_code == 403
+    )
+    shown = await residents.get_resident(db, ADMIN, mine)
+    assert shown.closed_at is None

@@ -1,15 +1,16 @@
-"""A resident's record over its life, as staff change it: correct it (``mall.people.lifecycle``
-holds the rules)."""
+"""A resident's record over its life, as staff change it: correct it, close it
+(``mall.people.lifecycle`` holds the rules)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, patch
+from litestar import Controller, Request, patch, post
 from litestar.params import JSONBody
 from msgspec import UNSET, Meta, UnsetType
 
+from mall.counter import reservations
 from mall.people import lifecycle
 from web.api.callers import STAFF, allow
 from web.api.fields import NO_CONTROL, Id, Name
@@ -29,6 +30,16 @@ class ResidentChanges(msgspec.Struct, forbid_unknown_fields=True):
     """The code of a grid of the community."""
     building: Place | None | UnsetType = UNSET
     unit: Place | None | UnsetType = UNSET
+
+
+class Closing(msgspec.Struct):
+    reason: Name
+    """Moved away, deceased, ...: kept with the record and in the memo of the journal."""
+
+
+class Closed(msgspec.Struct):
+    returned: int
+    """Points that were available and went back to the community's budget."""
 
 
 class ResidentRecordController(Controller):
@@ -61,3 +72,34 @@ class ResidentRecordController(Controller):
             db, p, resident_id, changes, ip=client_ip(request)
         )
         return resident(changed)
+
+    @post(
+        "/residents/{resident_id:int}/close",
+        dependencies=allow(*STAFF),
+        status_code=200,
+        summary="Close a resident's record",
+        description=(
+            "Moved away or deceased: the phone, pay codes and cards stop at once, and the "
+            "points still available go back to the budget by one journal. The history stays "
+            "readable by staff; every later act for the resident is `account_closed`, closing "
+            "again too. Reservations waiting for pickup must be cancelled first (409 "
+            "`validation_error`)."
+        ),
+    )
+    async def close(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        resident_id: Id,
+        data: JSONBody[Closing],
+    ) -> Closed:
+        done = await lifecycle.close_resident(
+            db,
+            p,
+            resident_id,
+            data.reason,
+            release=reservations.cancel_waiting,
+            ip=client_ip(request),
+        )
+        return Closed(returned=done.returned)

@@ -124,6 +124,7 @@ ENTRY_WORDS = {
     "capture": N_("Reservation collected, unused points back"),
     "release": N_("Reservation cancelled, points back"),
     "lapse": N_("Reservation not collected, points back"),
+    "closure": N_("Record closed, points back to the community"),
 }
 
 

@@ -1,5 +1,6 @@
-"""Staff pages that change a resident's record: correct it. The form works without JavaScript;
-the rules are in ``mall.people.lifecycle``."""
+"""Staff pages that change a resident's record: correct it, close it (moved away, deceased).
+Each form works without JavaScript and asks for a tick before
+anything irreversible; the rules are in ``mall.people.lifecycle``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from mall.access import STAFF_ROLES, Principal
-from mall.errors import MallError
+from mall.counter import reservations
+from mall.errors import N_, Invalid, MallError
 from mall.people import lifecycle, residents
 from web.deps import Db
 from web.pages.common import (
@@ -33,6 +35,17 @@ class EditForm:
     grid: str = ""
     building: str = ""
     unit: str = ""
+
+
+@dataclass
+class CloseForm:
+    reason: str = ""
+    confirm: str = ""
+
+
+def confirmed(value: str) -> None:
+    if value != "yes":
+        raise Invalid(N_("Please tick the box to confirm."))
 
 
 class ResidentRecordPages(Controller):
@@ -82,6 +95,57 @@ class ResidentRecordPages(Controller):
                     request,
                     "staff/resident_edit.html",
                     status_code=form_status(exc) if exc.status != 409 else 409,
+                    me=p,
+                    resident=found,
+                    form=data,
+                    error=message(exc),
+                )
+            )
+        return see_other(f"/staff/residents/{resident_id}")
+
+    @get("/{resident_id:int}/close")
+    async def close_page(
+        self, request: Request[Any, Any, Any], db: Db, resident_id: FromPath[int]
+    ) -> Response[Any]:
+        p, found = await self._open(request, db, resident_id)
+        if found.closed_at is not None:
+            return see_other(f"/staff/residents/{resident_id}")
+        return no_store(
+            render(
+                request,
+                "staff/resident_close.html",
+                me=p,
+                resident=found,
+                form=CloseForm(),
+                error=None,
+            )
+        )
+
+    @post("/{resident_id:int}/close")
+    async def close(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        resident_id: FromPath[int],
+        data: Annotated[CloseForm, FORM],
+    ) -> Response[Any]:
+        p, found = await self._open(request, db, resident_id)
+        try:
+            confirmed(data.confirm)
+            await lifecycle.close_resident(
+                db,
+                p,
+                resident_id,
+                data.reason,
+                release=reservations.cancel_waiting,
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            return no_store(
+                render(
+                    request,
+                    "staff/resident_close.html",
+                    status_code=exc.status if exc.status == 409 else form_status(exc),
                     me=p,
                     resident=found,
                     form=data,

@@ -42,6 +42,7 @@ ACTIONS = {
     "resident.activated": N_("Phone bound by activation QR"),
     "resident.card": N_("Printed card issued"),
     "resident.update": N_("Resident's record corrected"),
+    "resident.close": N_("Resident's record closed"),
     "card.wrong_pin": N_("Wrong PIN typed for a printed card"),
     "rule.create": N_("Points rule created"),
     "award.create": N_("Points awarded"),
@@ -162,6 +163,7 @@ class StaffController(Controller):
                 "staff/resident.html",
                 me=p,
                 resident=resident,
+                closed_on=when(resident.closed_at) if resident.closed_at else "",
                 rows=passbook_rows(statement.entries),
             )
         )
