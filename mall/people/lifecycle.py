@@ -1,9 +1,10 @@
-"""A resident's record over its life (居民档案变更): correcting it and closing it (moved away,
-deceased).
+"""A resident's record over its life (居民档案变更): correcting it, closing it (moved away,
+deceased) and merging a duplicate into the record that stays.
 
 A closed record keeps its history for staff, and nothing more is done for it: every act on it
 is ``account_closed``. Its phone sessions, pay codes and cards stop in the closing transaction,
-and the points still available go back to the community's budget by one journal. Points set aside for reservations are not taken:
+and the points still available go back to the community's budget by one journal (or, for a
+duplicate, into the record it was merged into). Points set aside for reservations are not taken:
 the caller hands in ``release``, the reservations service's ``cancel_waiting`` (``mall.counter``
 sits above this package, so it is passed in, not imported), which cancels them in the same
 transaction and puts the goods back on the shelf; without it, closing a record with reservations
@@ -22,7 +23,7 @@ from ledger import Connection, Row
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
-from mall.errors import N_, AccountClosed, AlreadyExists, Invalid, MallError
+from mall.errors import N_, AccountClosed, AlreadyExists, Invalid, MallError, NotFound
 from mall.org import points
 from mall.people import residents
 from mall.people.auth import forget_sessions, revoke_resident_sessions
@@ -47,6 +48,14 @@ class Closed(msgspec.Struct, frozen=True, kw_only=True):
 
     id: int
     returned: int
+
+
+class Merged(msgspec.Struct, frozen=True, kw_only=True):
+    """A duplicate merged into ``into``: ``moved`` points went with it; it is closed now."""
+
+    id: int
+    into: int
+    moved: int
 
 
 async def check_open(
@@ -195,6 +204,59 @@ async def close_resident(
         )
     forget_sessions()
     return Closed(id=resident_id, returned=returned)
+
+
+async def merge_residents(
+    db: Database,
+    p: Principal,
+    resident_id: int,
+    into: int,
+    reason: str,
+    *,
+    release: Release | None = None,
+    ip: str = "",
+) -> Merged:
+    """Merge a duplicate record into the one that stays (an open record of the same community,
+    not itself): its available points move by one journal, then it is closed as
+    ``close_resident`` closes one. Nobody merges into or out of their own record."""
+    reason = _reason(reason)
+    async with db.transaction() as conn:
+        row = await access.resident(conn, p, resident_id, STAFF_ROLES)
+        if into == resident_id:
+            raise Invalid(N_("A record cannot be merged into itself."))
+        target = await access.resident(conn, p, into, STAFF_ROLES)
+        if target["community"] != row["community"]:
+            raise NotFound()
+        await access.not_self_dealing(conn, p, [resident_id, into])
+        if conn.dialect == "postgres":  # both rows, in id order: two merges never deadlock
+            await conn.fetch(
+                "SELECT id FROM mall_resident WHERE id IN (?, ?) ORDER BY id FOR UPDATE",
+                resident_id,
+                into,
+            )
+        await _shut(conn, p, row, reason, merged_into=into, release=release)
+        await check_open(conn, [into])
+        moved = await _move_available(
+            conn,
+            row,
+            points.wallet(into),
+            kind="merge",
+            key=f"merge:r{resident_id}",
+            memo=f"重复档案合并（#{resident_id} → #{into}）：{reason}",
+        )
+        await audit.record(
+            conn,
+            p,
+            "resident.merge",
+            community_id=row["community"],
+            target=f"resident:{resident_id}",
+            ip=ip,
+            into=into,
+            reason=reason,
+            moved=moved,
+        )
+    forget_sessions()
+    return Merged(id=resident_id, into=into, moved=moved)
 
 
 async def _shut(

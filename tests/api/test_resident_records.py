@@ -1,5 +1,5 @@
-"""A resident's record over the API: PATCH /residents/{id}, POST /residents/{id}/close.
-Every refusal changes nothing."""
+"""A resident's record over the API: PATCH /residents/{id}, POST /residents/{id}/close and
+/merge. Every refusal changes nothing."""
 
 from __future__ import annotations
 
@@ -113,6 +113,8 @@ def test_only_staff_of_the_community_change_a_record(api: Api, world: World, tok
     ):
         problem(api.request("PATCH", f"/residents/{rid}", token(who), json=change), status, code)
         problem(api.post(f"/residents/{rid}/close", token(who), json={"reason": "x"}), status, code)
+        merge = {"into": world.residents["res-a"], "reason": "x"}
+        problem(api.post(f"/residents/{rid}/merge", token(who), json=merge), status, code)
     problem(
         api.request("PATCH", "/residents/999999", token("admin"), json=change), 404, "not_found"
     )
@@ -150,6 +152,7 @@ def test_closing_returns_the_points_and_every_later_call_is_account_closed(
         api.post(f"/residents/{rid}/activation", staff),
         api.request("PATCH", f"/residents/{rid}", staff, json={"name": "周某"}),
         api.post(f"/residents/{rid}/close", staff, json={"reason": "再次"}),
+        api.post(f"/residents/{rid}/merge", staff, json={"into": world.target, "reason": "x"}),
     ):
         problem(refused, 409, "account_closed")
     assert api.run(count, "mall_order") == orders
@@ -197,6 +200,66 @@ def test_closing_needs_a_reason_and_cancels_reservations_waiting_for_pickup(
     assert api.run(soap_level, outlet) == shelf
     shown = api.get(f"/residents/{rid}", staff).json()
     assert (shown["balance"], shown["held"], shown["available"]) == (0, 0, 0)
+
+
+def test_merging_moves_the_balance_and_closes_the_duplicate(
+    api: Api, world: World, token: Token
+) -> None:
+    staff = token("staff-a")
+    keep = newcomer(api, "冯merge", 10)
+    duplicate = newcomer(api, "冯merge", 25)
+    before = api.run(budget, A)
+    merged = api.post(
+        f"/residents/{duplicate}/merge", staff, json={"into": keep, "reason": "重复登记"}
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json() == {"id": duplicate, "into": keep, "moved": 25}
+    assert api.run(wallet, A, keep) == 35 and api.run(wallet, A, duplicate) == 0
+    assert api.run(budget, A) == before
+    gone = api.get(f"/residents/{duplicate}", staff).json()
+    assert gone["closed"] and gone["merged_into"] == keep
+    entry = api.get(f"/residents/{keep}/passbook", staff).json()["entries"][0]
+    assert (entry["kind"], entry["amount"]) == ("merge", 25)
+
+
+def test_merging_refuses_itself_closed_records_other_communities_and_oneself(
+    api: Api, world: World, token: Token
+) -> None:
+    staff = token("staff-a")
+    keep = newcomer(api, "蒋keep", 10)
+    duplicate = newcomer(api, "蒋dup", 20)
+    closed = newcomer(api, "蒋closed")
+    api.post(f"/residents/{closed}/close", staff, json={"reason": "去世"})
+
+    def merge(rid: int, into: int, who: str = "staff-a") -> Any:
+        return api.post(
+            f"/residents/{rid}/merge", token(who), json={"into": into, "reason": "重复"}
+        )
+
+    problem(merge(duplicate, duplicate), 400, "validation_error")
+    problem(merge(duplicate, closed), 409, "account_closed")
+    problem(merge(closed, keep), 409, "account_closed")
+    problem(merge(duplicate, world.residents["res-b"]), 404, "not_found")
+    problem(merge(duplicate, world.residents["res-b"], "admin"), 404, "not_found")
+    problem(merge(duplicate, 999999), 404, "not_found")
+    problem(
+        api.post(f"/residents/{duplicate}/merge", staff, json={"into": 0, "reason": "x"}),
+        400,
+        "validation_error",
+    )
+
+    async def link(db: Any, user: int, resident: int | None) -> None:
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE mall_user SET resident = ? WHERE id = ?", resident, user)
+
+    api.run(link, world.users["staff-a2"], keep)
+    try:
+        problem(merge(duplicate, keep, "staff-a2"), 403, "self_dealing")
+        problem(merge(keep, duplicate, "staff-a2"), 403, "self_dealing")
+    finally:
+        api.run(link, world.users["staff-a2"], None)
+    assert api.run(wallet, A, keep) == 10 and api.run(wallet, A, duplicate) == 20
+    assert api.get(f"/residents/{duplicate}", staff).json()["closed"] is False
 
 
 def test_an_award_waiting_for_approval_cannot_be_approved_for_a_closed_record(

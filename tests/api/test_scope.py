@@ -182,6 +182,10 @@ def fresh_resident(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"resident_id": made.id}
 
 
+def merge_into(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"into": fresh_resident(api, world, caller)["resident_id"], "reason": "重复登记"}
+
+
 def submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"kind": "wish", "title": "想学用智能手机", "body": ""}
 
@@ -247,6 +251,7 @@ TABLE = [
     Row("GET",    "/residents/{resident_id}/passbook",  (200, 200, 404, 403, 403, 403, 401)),
     Row("PATCH",  "/residents/{resident_id}",           (200, 200, 404, 403, 403, 403, 401), same_name),
     Row("POST",   "/residents/{resident_id}/close",     (200, 200, 404, 403, 403, 403, 401), reason, ids=fresh_resident),
+    Row("POST",   "/residents/{resident_id}/merge",     (200, 200, 404, 403, 403, 403, 401), merge_into, ids=fresh_resident),
     Row("GET",    "/me",                                (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/me/pay-code",                       (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/me/passbook",                       (403, 403, 403, 403, 200, 200, 401)),

@@ -1,4 +1,5 @@
-"""Staff pages that change a resident's record: the edit form, and closing with a reason and a tick."""
+"""Staff pages that change a resident's record: the edit form, closing with a reason and a tick,
+merging a duplicate found by name or phone."""
 
 from __future__ import annotations
 
@@ -93,12 +94,50 @@ async def test_closing_needs_a_reason_and_a_tick_then_the_page_says_closed(
     assert again.status_code == 409
 
 
+async def test_merging_finds_the_record_to_keep_and_moves_the_points(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    duplicate = (
+        await residents.create_resident(db, ADMIN, "xingfuli", "王秀英", "13800000011", None)
+    ).id
+    keep = made[0].id
+    await give(db, "xingfuli", duplicate, 30)
+    found = client.get(f"/staff/residents/{duplicate}/merge", params={"q": "王秀英"})
+    assert found.status_code == 200
+    assert f'value="{keep}"' in found.text and f'value="{duplicate}"' not in found.text
+    unticked = post(
+        client, f"/staff/residents/{duplicate}/merge", into=str(keep), reason="重复登记", q="王秀英"
+    )
+    assert unticked.status_code == 400 and "请勾选确认框" in unticked.text
+    elsewhere = made[3].id  # 周丽华 of 和平社区
+    across = post(
+        client,
+        f"/staff/residents/{duplicate}/merge",
+        into=str(elsewhere),
+        reason="重复登记",
+        confirm="yes",
+    )
+    assert across.status_code == 404
+    done = post(
+        client,
+        f"/staff/residents/{duplicate}/merge",
+        into=str(keep),
+        reason="重复登记",
+        confirm="yes",
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/staff/residents/{keep}"
+    assert "30 分" in client.get(f"/staff/residents/{keep}").text
+    gone = client.get(f"/staff/residents/{duplicate}").text
+    assert "这份档案已注销" in gone and f'href="/staff/residents/{keep}"' in gone
+
+
 async def test_volunteers_and_other_communities_cannot_use_the_forms(
     db: Database, client: TestClient[Litestar]
 ) -> None:
     made = await staff_with_residents(db, client)
     other = made[3].id
-    for path in ("/edit", "/close"):
+    for path in ("/edit", "/close", "/merge"):
         assert client.get(f"/staff/residents/{other}{path}").status_code == 404
     assert (
         post(client, f"/staff/residents/{other}/close", reason="x", confirm="yes").status_code

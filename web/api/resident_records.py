@@ -1,4 +1,4 @@
-"""A resident's record over its life, as staff change it: correct it, close it
+"""A resident's record over its life, as staff change it: correct it, close it, merge a duplicate
 (``mall.people.lifecycle`` holds the rules)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 from mall.counter import reservations
 from mall.people import lifecycle
 from web.api.callers import STAFF, allow
-from web.api.fields import NO_CONTROL, Id, Name
+from web.api.fields import MAX_ID, NO_CONTROL, Id, Name
 from web.api.residents import Resident, resident
 from web.deps import Caller, Db
 from web.session import client_ip
@@ -40,6 +40,19 @@ class Closing(msgspec.Struct):
 class Closed(msgspec.Struct):
     returned: int
     """Points that were available and went back to the community's budget."""
+
+
+class Merging(msgspec.Struct):
+    into: Annotated[int, Meta(ge=1, le=MAX_ID)]
+    """The record that stays: an open resident of the same community."""
+    reason: Name
+
+
+class Merged(msgspec.Struct):
+    id: int
+    into: int
+    moved: int
+    """Points that were available and moved into `into`."""
 
 
 class ResidentRecordController(Controller):
@@ -103,3 +116,33 @@ class ResidentRecordController(Controller):
             ip=client_ip(request),
         )
         return Closed(returned=done.returned)
+
+    @post(
+        "/residents/{resident_id:int}/merge",
+        dependencies=allow(*STAFF),
+        status_code=200,
+        summary="Merge a duplicate record into another",
+        description=(
+            "The duplicate's available points move into `into` (an open resident of the same "
+            "community, not itself) by one journal, then the duplicate is closed. Either record "
+            "being the caller's own is `self_dealing`."
+        ),
+    )
+    async def merge(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        resident_id: Id,
+        data: JSONBody[Merging],
+    ) -> Merged:
+        done = await lifecycle.merge_residents(
+            db,
+            p,
+            resident_id,
+            data.into,
+            data.reason,
+            release=reservations.cancel_waiting,
+            ip=client_ip(request),
+        )
+        return msgspec.convert(done, Merged, from_attributes=True)

@@ -125,6 +125,7 @@ ENTRY_WORDS = {
     "release": N_("Reservation cancelled, points back"),
     "lapse": N_("Reservation not collected, points back"),
     "closure": N_("Record closed, points back to the community"),
+    "merge": N_("Moved with a duplicate record"),
 }
 
 

@@ -1,5 +1,5 @@
-"""Staff pages that change a resident's record: correct it, close it (moved away, deceased).
-Each form works without JavaScript and asks for a tick before
+"""Staff pages that change a resident's record: correct it, close it (moved away, deceased),
+merge a duplicate into another. Each form works without JavaScript and asks for a tick before
 anything irreversible; the rules are in ``mall.people.lifecycle``."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import reservations
@@ -41,6 +41,14 @@ class EditForm:
 class CloseForm:
     reason: str = ""
     confirm: str = ""
+
+
+@dataclass
+class MergeForm:
+    into: str = ""
+    reason: str = ""
+    confirm: str = ""
+    q: str = ""
 
 
 def confirmed(value: str) -> None:
@@ -153,3 +161,70 @@ class ResidentRecordPages(Controller):
                 )
             )
         return see_other(f"/staff/residents/{resident_id}")
+
+    @get("/{resident_id:int}/merge")
+    async def merge_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        resident_id: FromPath[int],
+        q: FromQuery[str] = "",
+    ) -> Response[Any]:
+        p, found = await self._open(request, db, resident_id)
+        if found.closed_at is not None:
+            return see_other(f"/staff/residents/{resident_id}")
+        return await self._merge_form(request, db, p, found, MergeForm(q=q), None, 200)
+
+    async def _merge_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Principal,
+        found: residents.Resident,
+        form: MergeForm,
+        error: str | None,
+        status: int,
+    ) -> Response[Any]:
+        candidates = []
+        if form.q.strip():
+            listed = await residents.list_residents(db, p, found.community, query=form.q, limit=20)
+            candidates = [r for r in listed if r.id != found.id]
+        return no_store(
+            render(
+                request,
+                "staff/resident_merge.html",
+                status_code=status,
+                me=p,
+                resident=found,
+                form=form,
+                candidates=candidates,
+                error=error,
+            )
+        )
+
+    @post("/{resident_id:int}/merge")
+    async def merge(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        resident_id: FromPath[int],
+        data: Annotated[MergeForm, FORM],
+    ) -> Response[Any]:
+        p, found = await self._open(request, db, resident_id)
+        try:
+            if not data.into.isdigit() or not 0 < int(data.into) <= 2**31 - 1:
+                raise Invalid(N_("Please choose the record to keep."))
+            confirmed(data.confirm)
+            done = await lifecycle.merge_residents(
+                db,
+                p,
+                resident_id,
+                int(data.into),
+                data.reason,
+                release=reservations.cancel_waiting,
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            status = exc.status if exc.status in (403, 404, 409) else form_status(exc)
+            return await self._merge_form(request, db, p, found, data, message(exc), status)
+        return see_other(f"/staff/residents/{done.into}")

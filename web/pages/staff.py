@@ -43,6 +43,7 @@ ACTIONS = {
     "resident.card": N_("Printed card issued"),
     "resident.update": N_("Resident's record corrected"),
     "resident.close": N_("Resident's record closed"),
+    "resident.merge": N_("Duplicate record merged"),
     "card.wrong_pin": N_("Wrong PIN typed for a printed card"),
     "rule.create": N_("Points rule created"),
     "award.create": N_("Points awarded"),

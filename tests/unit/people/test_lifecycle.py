@@ -1,4 +1,4 @@
-"""A resident's record over its life through the services: correct, close; every entry
+"""A resident's record over its life through the services: correct, close, merge; every entry
 point refuses a closed record; closing races checkouts without a negative balance."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from mall.errors import (
     InsufficientPoints,
     Invalid,
     NotFound,
+    SelfDealing,
 )
 from mall.org import points
 from mall.people import auth, credentials, lifecycle, residents
@@ -124,7 +125,7 @@ async def test_another_community_or_role_cannot_change_a_record(db: Database) ->
     with pytest.raises(Forbidden):
         await lifecycle.close_resident(db, shop.volunteer, rid, "搬离")
     with pytest.raises(Forbidden):
-        await lifecycle.close_resident(db, shop.resident(rid), rid, "搬离")
+        await lifecycle.merge_residents(db, shop.resident(rid), rid, rid, "重复")
     assert await shop.balance(rid) == 10
 
 
@@ -211,19 +212,69 @@ async def test_closing_with_release_cancels_the_reservations_in_the_same_transac
 ) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 40)
+    keep = await shop.new_resident("王秀英", 0)
     shelf = await shop.level("soap")
     for key in ("r1", "r2"):
         await reservations.reserve(
             db, shop.resident(rid), shop.outlet, [("soap", 2)], idempotency_key=key, req_hash=key
         )
     assert await shop.level("soap") == shelf - 4
-    closed = await lifecycle.close_resident(
-        db, shop.staff, rid, "搬离", release=reservations.cancel_waiting
+    merged = await lifecycle.merge_residents(
+        db, shop.staff, rid, keep, "重复", release=reservations.cancel_waiting
     )
-    assert closed.returned == 40 and await shop.balance(rid) == 0
+    assert merged.moved == 40 and await shop.balance(keep) == 40
     assert await shop.level("soap") == shelf
     assert await count(db, "SELECT COUNT(*) FROM mall_reservation WHERE status = 'held'") == 0
     await clean(db)
+
+
+async def test_merging_moves_the_points_and_closes_the_duplicate(db: Database) -> None:
+    shop = await build_shop(db)
+    keep = await shop.new_resident("王秀英", 10)
+    duplicate = await shop.new_resident("王秀英", 30)
+    before = await budget(shop)
+    merged = await lifecycle.merge_residents(db, shop.staff, duplicate, keep, "同一人登记两次")
+    assert (merged.id, merged.into, merged.moved) == (duplicate, keep, 30)
+    assert await shop.balance(keep) == 40 and await shop.balance(duplicate) == 0
+    assert await budget(shop) == before
+    gone = await residents.get_resident(db, shop.staff, duplicate)
+    assert gone.closed_at is not None and gone.merged_into == keep
+    entry = (await residents.passbook(db, shop.staff, keep)).entries[0]
+    assert (entry.kind, entry.amount) == ("merge", 30) and "同一人登记两次" in entry.memo
+    await clean(db)
+
+
+async def test_merging_refuses_itself_a_closed_record_another_community_and_oneself(
+    db: Database,
+) -> None:
+    shop = await build_shop(db)
+    keep = await shop.new_resident("王秀英", 10)
+    duplicate = await shop.new_resident("王秀英", 30)
+    elsewhere = await shop.new_resident("王秀英", 5, "b")
+    closed = await shop.new_resident("王秀英", 0)
+    await lifecycle.close_resident(db, shop.staff, closed, "搬离")
+    with pytest.raises(Invalid):
+        await lifecycle.merge_residents(db, shop.staff, duplicate, duplicate, "重复")
+    with pytest.raises(AccountClosed):
+        await lifecycle.merge_residents(db, shop.staff, duplicate, closed, "重复")
+    with pytest.raises(AccountClosed):
+        await lifecycle.merge_residents(db, shop.staff, closed, keep, "重复")
+    with pytest.raises(NotFound):
+        await lifecycle.merge_residents(db, shop.staff, duplicate, elsewhere, "重复")
+    with pytest.raises(NotFound):
+        await lifecycle.merge_residents(db, ADMIN, duplicate, elsewhere, "重复")
+    with pytest.raises(Invalid):
+        await lifecycle.merge_residents(db, shop.staff, duplicate, keep, " ")
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_user SET resident = ? WHERE id = ?", keep, shop.staff.user_id
+        )
+    with pytest.raises(SelfDealing):
+        await lifecycle.merge_residents(db, shop.staff, duplicate, keep, "重复")
+    with pytest.raises(SelfDealing):
+        await lifecycle.merge_residents(db, shop.staff, keep, duplicate, "重复")
+    assert [await shop.balance(r) for r in (keep, duplicate)] == [10, 30]
+    assert (await residents.get_resident(db, shop.staff, duplicate)).closed_at is None
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.02])
