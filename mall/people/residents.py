@@ -75,6 +75,18 @@ class Listed(msgspec.Struct, frozen=True, kw_only=True):
     balance: int
     held: int
     available: int
+    closed: bool = False
+
+
+class Found(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of a search: ``next`` is the offset of the next page, None on the last."""
+
+    residents: list[Listed]
+    next: int | None
+
+
+#: which records a search lists: every one, only the open ones, only the closed ones
+STATUSES = ("all", "open", "closed")
 
 
 def now() -> datetime:
@@ -221,20 +233,41 @@ async def list_residents(
     *,
     query: str = "",
     grid: str | None = None,
+    status: str = "all",
     limit: int = 50,
 ) -> list[Listed]:
-    """Search by name, phone or grid within one community.
+    """The first ``limit`` residents ``search_residents`` finds."""
+    found = await search_residents(db, p, slug, query=query, grid=grid, status=status, limit=limit)
+    return found.residents
+
+
+async def search_residents(
+    db: Database,
+    p: Principal,
+    slug: str,
+    *,
+    query: str = "",
+    grid: str | None = None,
+    status: str = "all",
+    limit: int = 50,
+    offset: int = 0,
+) -> Found:
+    """Search by name, phone or grid across one community, a page at a time, by name.
 
     ``balance``, ``held`` and ``available`` mean what they mean for one resident (``balances``).
     The query matches a part of the name or phone, taken literally (``%`` and ``_`` are not
-    wildcards) and, for Latin letters, in either case on both engines.
+    wildcards) and, for Latin letters, in either case on both engines; or a grid's code
+    (whole) or a part of its name. ``status`` is one of ``STATUSES``.
     """
     query = CONTROL.sub("", query or "").strip()[:100]
     grid = CONTROL.sub("", grid or "").strip() or None
+    if status not in STATUSES or not 0 <= offset <= access.MAX_ID:
+        raise Invalid()
+    limit = max(1, min(limit, 200))
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         sql = (
-            "SELECT r.id, r.name, r.phone, g.code AS grid, a.balance, "
+            "SELECT r.id, r.name, r.phone, g.code AS grid, r.closed_at, a.balance, "
             "COALESCE((SELECT SUM(h.amount) FROM ledger_hold h LEFT JOIN ledger_hold_resolution x "
             "ON x.hold = h.id WHERE h.account = a.id AND x.id IS NULL), 0) AS held "
             "FROM mall_resident r "
@@ -244,15 +277,22 @@ async def list_residents(
         args: list[Any] = [community["book"], points.WALLET_PREFIX, community["id"]]
         if query:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
-            sql += " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')"
-            args += [pattern, pattern]
+            sql += (
+                " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\' "
+                "OR LOWER(g.code) = ? OR LOWER(g.name) LIKE ? ESCAPE '\\')"
+            )
+            args += [pattern, pattern, query.lower(), pattern]
         if grid:
             sql += " AND g.code = ?"
             args.append(grid)
-        sql += " ORDER BY r.name, r.id LIMIT ?"
-        args.append(max(1, min(limit, 200)))
+        if status != "all":
+            sql += (
+                " AND r.closed_at IS NULL" if status == "open" else " AND r.closed_at IS NOT NULL"
+            )
+        sql += " ORDER BY r.name, r.id LIMIT ? OFFSET ?"
+        args += [limit + 1, offset]
         rows = await conn.fetch(sql, *args)
-    return [
+    listed = [
         Listed(
             id=r["id"],
             name=r["name"],
@@ -261,9 +301,11 @@ async def list_residents(
             balance=int(r["balance"]) + int(r["held"]),
             held=int(r["held"]),
             available=int(r["balance"]),
+            closed=r["closed_at"] is not None,
         )
-        for r in rows
+        for r in rows[:limit]
     ]
+    return Found(residents=listed, next=offset + limit if len(rows) > limit else None)
 
 
 async def passbook(

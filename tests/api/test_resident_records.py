@@ -1,5 +1,5 @@
 """A resident's record over the API: PATCH /residents/{id}, POST /residents/{id}/close and
-/merge. Every refusal changes nothing."""
+/merge, and the residents search with `q`, `status` and pages. Every refusal changes nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from mall.people import residents
 from tests.api.helpers import Api, problem
 from tests.api.test_awards import count, give, wallet
 from tests.api.test_counter import order, pay_code, shopper
-from tests.api.world import ADMIN, BIG_RULE, A, World, award
+from tests.api.world import ADMIN, BIG_RULE, A, B, World, award
 
 Token = Callable[[str], str]
 _n = itertools.count()
@@ -260,6 +260,30 @@ def test_merging_refuses_itself_closed_records_other_communities_and_oneself(
         api.run(link, world.users["staff-a2"], None)
     assert api.run(wallet, A, keep) == 10 and api.run(wallet, A, duplicate) == 20
     assert api.get(f"/residents/{duplicate}", staff).json()["closed"] is False
+
+
+def test_search_by_grid_pages_and_filters_closed_records(
+    api: Api, world: World, token: Token
+) -> None:
+    staff = token("staff-a")
+    made = [newcomer(api, f"韩{n}") for n in range(3)]
+    api.post(f"/residents/{made[0]}/close", staff, json={"reason": "搬离"})
+    first = api.get(f"/communities/{A}/residents", staff, params={"q": "韩", "limit": 2}).json()
+    assert [r["name"] for r in first["residents"]] == ["韩0", "韩1"] and first["next"] == 2
+    assert [r["closed"] for r in first["residents"]] == [True, False]
+    rest = api.get(
+        f"/communities/{A}/residents", staff, params={"q": "韩", "limit": 2, "offset": 2}
+    ).json()
+    assert [r["name"] for r in rest["residents"]] == ["韩2"] and rest["next"] is None
+    open_only = api.get(f"/communities/{A}/residents", staff, params={"q": "韩", "status": "open"})
+    assert [r["name"] for r in open_only.json()["residents"]] == ["韩1", "韩2"]
+    shut = api.get(f"/communities/{A}/residents", staff, params={"q": "韩", "status": "closed"})
+    assert [r["id"] for r in shut.json()["residents"]] == [made[0]]
+    by_grid = api.get(f"/communities/{A}/residents", staff, params={"q": "G1"}).json()
+    assert world.target in [r["id"] for r in by_grid["residents"]]
+    for bad in ({"status": "gone"}, {"offset": -1}):
+        problem(api.get(f"/communities/{A}/residents", staff, params=bad), 400, "validation_error")
+    problem(api.get(f"/communities/{B}/residents", staff, params={"q": "韩"}), 403, "forbidden")
 
 
 def test_an_award_waiting_for_approval_cannot_be_approved_for_a_closed_record(

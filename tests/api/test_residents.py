@@ -98,6 +98,7 @@ def test_search_by_name_phone_or_grid_stays_in_the_community(
         "balance": 50,
         "held": 0,
         "available": 50,
+        "closed": False,
     }
 
 

@@ -1,5 +1,6 @@
 """Staff pages that change a resident's record: the edit form, closing with a reason and a tick,
-merging a duplicate found by name or phone."""
+merging a duplicate found by name or phone, and the residents list paging and marking closed
+records."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import ledger
 from mall.db import Database
 from mall.org import communities, points
 from mall.people import residents, users
-from tests.web.test_pages_account import ADMIN, PASSWORD, post, signed_in
+from tests.web.test_pages_account import ADMIN, PASSWORD, community, post, signed_in
 from tests.web.test_pages_staff import staff_with_residents
 
 
@@ -92,6 +93,10 @@ async def test_closing_needs_a_reason_and_a_tick_then_the_page_says_closed(
     assert client.get(f"/staff/residents/{rid}/edit", follow_redirects=False).status_code == 303
     again = post(client, f"/staff/residents/{rid}/close", reason="再次", confirm="yes")
     assert again.status_code == 409
+    listed = client.get("/staff/residents?q=王秀英").text
+    assert "已注销" in listed
+    live = client.get("/staff/residents?q=王秀英&status=open").text
+    assert f'href="/staff/residents/{rid}"' not in live and "没有找到" in live
 
 
 async def test_merging_finds_the_record_to_keep_and_moves_the_points(
@@ -130,6 +135,19 @@ async def test_merging_finds_the_record_to_keep_and_moves_the_points(
     assert "30 分" in client.get(f"/staff/residents/{keep}").text
     gone = client.get(f"/staff/residents/{duplicate}").text
     assert "这份档案已注销" in gone and f'href="/staff/residents/{keep}"' in gone
+
+
+async def test_the_residents_list_pages_through_the_whole_community(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    await signed_in(db, client, (await community(db))["staff"])
+    for n in range(55):
+        await residents.create_resident(db, ADMIN, "xingfuli", f"居民{n:02d}", None, None)
+    first = client.get("/staff/residents?q=居民")
+    assert "居民49" in first.text and "居民50" not in first.text
+    assert "offset=50" in first.text
+    second = client.get("/staff/residents?q=居民&offset=50")
+    assert "居民54" in second.text and "居民49" not in second.text and "offset=" not in second.text
 
 
 async def test_volunteers_and_other_communities_cannot_use_the_forms(

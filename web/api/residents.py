@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 import ledger
 from mall.people import credentials, residents
 from web.api.callers import STAFF, allow
-from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
+from web.api.fields import MAX_ID, NO_CONTROL, Before, Code, Id, Limit, Name, Slug
 from web.deps import Caller, Db
 from web.session import client_ip
 
@@ -21,6 +21,15 @@ Query = Annotated[
 ]
 GridCode = Annotated[
     str | None, QueryParameter(max_length=40, pattern=NO_CONTROL, description="a grid's code")
+]
+
+
+Status = Annotated[
+    Literal["all", "open", "closed"],
+    QueryParameter(description="`open` or `closed` records only; `all` by default"),
+]
+Offset = Annotated[
+    int, QueryParameter(ge=0, le=MAX_ID, description="the `next` of the previous page")
 ]
 
 
@@ -74,10 +83,13 @@ class Listed(msgspec.Struct):
     balance: int
     held: int
     available: int
+    closed: bool
 
 
 class ResidentList(msgspec.Struct):
     residents: list[Listed]
+    next: int | None
+    """Pass as `offset` for the next page; null on the last page."""
 
 
 class Activation(msgspec.Struct):
@@ -189,7 +201,9 @@ class ResidentController(Controller):
         summary="Find residents",
         description=(
             "Staff of the community and administrators: residents whose name or phone "
-            "contains `q`, in grid `grid` if given, by name."
+            "contains `q` (or whose grid has the code `q`, or a name containing it), in grid "
+            "`grid` if given, by name, a page of `limit` at a time; closed records are marked "
+            "`closed`, and `status` keeps to the open or the closed ones."
         ),
     )
     async def search(
@@ -201,10 +215,15 @@ class ResidentController(Controller):
         q: Query = "",
         grid: GridCode = None,
         limit: Limit = 50,
+        status: Status = "all",
+        offset: Offset = 0,
     ) -> ResidentList:
-        found = await residents.list_residents(db, p, slug, query=q, grid=grid, limit=limit)
+        found = await residents.search_residents(
+            db, p, slug, query=q, grid=grid, status=status, limit=limit, offset=offset
+        )
         return ResidentList(
-            residents=[msgspec.convert(r, Listed, from_attributes=True) for r in found]
+            residents=[msgspec.convert(r, Listed, from_attributes=True) for r in found.residents],
+            next=found.next,
         )
 
     @get(

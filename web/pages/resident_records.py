@@ -187,8 +187,10 @@ class ResidentRecordPages(Controller):
     ) -> Response[Any]:
         candidates = []
         if form.q.strip():
-            listed = await residents.list_residents(db, p, found.community, query=form.q, limit=20)
-            candidates = [r for r in listed if r.id != found.id]
+            page = await residents.search_residents(
+                db, p, found.community, query=form.q, status="open", limit=20
+            )
+            candidates = [r for r in page.residents if r.id != found.id]
         return no_store(
             render(
                 request,

@@ -277,6 +277,25 @@ async def test_merging_refuses_itself_a_closed_record_another_community_and_ones
     assert (await residents.get_resident(db, shop.staff, duplicate)).closed_at is None
 
 
+async def test_search_pages_through_the_community_and_marks_closed_records(
+    db: Database,
+) -> None:
+    shop = await build_shop(db)
+    made = [await shop.new_resident(f"张{n:02d}", 0) for n in range(5)]
+    await lifecycle.close_resident(db, shop.staff, made[1], "搬离")
+    first = await residents.search_residents(db, shop.staff, A, query="张", limit=2)
+    assert [r.name for r in first.residents] == ["张00", "张01"] and first.next == 2
+    assert [r.closed for r in first.residents] == [False, True]
+    rest = await residents.search_residents(db, shop.staff, A, query="张", limit=2, offset=4)
+    assert [r.name for r in rest.residents] == ["张04"] and rest.next is None
+    shut = await residents.search_residents(db, shop.staff, A, query="张", status="closed")
+    assert [r.id for r in shut.residents] == [made[1]]
+    live = await residents.search_residents(db, shop.staff, A, query="张", status="open")
+    assert made[1] not in [r.id for r in live.residents] and len(live.residents) == 4
+    with pytest.raises(Invalid):
+        await residents.search_residents(db, shop.staff, A, status="gone")
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.02])
 async def test_closing_while_counters_check_out_never_leaves_a_negative_balance(
     db: Database, db_url: str, delay: float
