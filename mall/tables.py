@@ -54,6 +54,15 @@ class Resident(Table, tablename="mall_resident"):
     name = Varchar(length=100, null=False)
     phone = Varchar(length=20, null=True, default=None, index=True)
     created_at = Timestamptz(null=False)
+    building = Varchar(length=20, null=True, default=None)
+    unit = Varchar(length=20, null=True, default=None)
+    #: a closed record (moved away, deceased, or a duplicate merged into ``merged_into``) keeps
+    #: its history for staff; nothing else may be done for it (``account_closed``)
+    closed_at = Timestamptz(null=True, default=None)
+    closed_reason = Varchar(length=200, null=True, default=None)
+    merged_into: ForeignKey["Resident"] = ForeignKey(
+        "self", on_delete=OnDelete.restrict, null=True, default=None
+    )
 
 
 class User(Table, tablename="mall_user"):

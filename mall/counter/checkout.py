@@ -41,6 +41,7 @@ from mall.counter.payer import card_resident, pay_code_row
 from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import (
+    AccountClosed,
     CodeExpired,
     CodeInvalid,
     CodeUsed,
@@ -254,6 +255,7 @@ def _refusal(exc: Any, idempotency_key: str) -> Exception:
         "code_invalid": CodeInvalid(),
         "code_used": CodeUsed(),
         "code_expired": CodeExpired(),
+        "account_closed": AccountClosed(),
         "missing": ledger.AccountNotFound(detail),
     }
     if status in simple:

@@ -18,10 +18,11 @@ from mall.people import credentials
 
 
 async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
-    """The pay code's row, if it can still pay: else ``code_invalid``, ``code_used`` or
-    ``code_expired``."""
+    """The pay code's row, if it can still pay: else ``account_closed`` (its resident's record was
+    closed), ``code_invalid``, ``code_used`` or ``code_expired``."""
     row = await conn.fetchrow(
-        "SELECT c.id, c.resident, c.created_at, c.expires_at, c.used_at, c.revoked_at, r.community "
+        "SELECT c.id, c.resident, c.created_at, c.expires_at, c.used_at, c.revoked_at, r.community, "
+        "r.closed_at "
         "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
         "WHERE c.ident = ? AND c.kind = 'pay'",
         ident,

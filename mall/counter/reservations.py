@@ -23,7 +23,7 @@ from mall.counter.values import Receipt, Reservation
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
 from mall.org import points
-from mall.people import codes
+from mall.people import codes, lifecycle
 from mall.settings import get_settings
 
 
@@ -126,6 +126,7 @@ async def reserve(
         outlet = await basket.outlet_row(conn, outlet_id)
         if outlet["community_id"] != p.community_id:
             raise NotFound()
+        await lifecycle.check_open(conn, [p.own_resident], lock="NO KEY UPDATE")
         first = await conn.fetchrow(
             "SELECT id, request_hash FROM mall_reservation WHERE resident = ? "
             "AND idempotency_key = ?",
@@ -220,25 +221,44 @@ async def cancel(db: Database, p: Principal, reservation_id: int) -> Reservation
         row = await _row(conn, p, reservation_id, ("resident",) + STAFF_ROLES)
         if row["status"] == "cancelled":
             return await _one(conn, reservation_id)
-        closed = await conn.fetchval(
-            "UPDATE mall_reservation SET status = 'cancelled', closed_at = ? "
-            "WHERE id = ? AND status = 'held' RETURNING id",
-            now(),
-            reservation_id,
-        )
-        if closed is None:
-            raise ReservationClosed()
-        await ledger.release_hold(
-            conn,
-            row["hold_id"],
-            idempotency_key=f"reservation:{reservation_id}:cancel",
-            memo="取消预约，积分退回",
-        )
-        lines = (await lines_of(conn, [reservation_id]))[reservation_id]
-        await basket.move_lines(
-            conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
-        )
+        await _cancel(conn, p, row)
         return await _one(conn, reservation_id)
+
+
+async def _cancel(conn: Connection, p: Principal, row: ledger.Row) -> None:
+    """Cancel a reservation waiting for pickup: the hold released, the goods back on the shelf."""
+    reservation_id = int(row["id"])
+    closed = await conn.fetchval(
+        "UPDATE mall_reservation SET status = 'cancelled', closed_at = ? "
+        "WHERE id = ? AND status = 'held' RETURNING id",
+        now(),
+        reservation_id,
+    )
+    if closed is None:
+        raise ReservationClosed()
+    await ledger.release_hold(
+        conn,
+        row["hold_id"],
+        idempotency_key=f"reservation:{reservation_id}:cancel",
+        memo="取消预约，积分退回",
+    )
+    lines = (await lines_of(conn, [reservation_id]))[reservation_id]
+    await basket.move_lines(
+        conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
+    )
+
+
+async def cancel_waiting(conn: Connection, p: Principal, resident_id: int) -> int:
+    """Cancel every reservation of the resident still waiting for pickup, in the caller's
+    transaction: for closing their record (``mall.people.lifecycle`` takes this as its
+    ``release``, since it may not import this package). The caller has checked the scope.
+    Returns how many were cancelled."""
+    rows = await conn.fetch(
+        f"{_SELECT} WHERE r.resident = ? AND r.status = 'held' ORDER BY r.id", resident_id
+    )
+    for row in rows:
+        await _cancel(conn, p, row)
+    return len(rows)
 
 
 async def collect(

@@ -25,6 +25,7 @@ from mall.earning import rules
 from mall.earning.award_records import PENDING, POSTED, REJECTED, AwardStatus
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
 from mall.org import points
+from mall.people import lifecycle
 
 MAX_RESIDENTS = 200
 
@@ -144,6 +145,7 @@ async def create_award(
             return replay
         residents = await _residents(conn, community["id"], ids)
         await access.not_self_dealing(conn, p, ids)
+        await lifecycle.check_open(conn, ids)
         at = now()
         each = int(rule["points"])
         total = each * len(ids)
@@ -275,6 +277,7 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             award_id,
         )
         await access.not_self_dealing(conn, p, [line["resident"] for line in lines])
+        await lifecycle.check_open(conn, [line["resident"] for line in lines])
         await rules.check_caps(
             conn,
             rule,

@@ -23,7 +23,7 @@ from mall.errors import (
     Invalid,
 )
 from mall.org import points
-from mall.people import codes, credentials
+from mall.people import codes, credentials, lifecycle
 from mall.settings import get_settings
 
 #: Seconds one check-in code is shown before the next; a code is accepted in its own window and
@@ -232,14 +232,16 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
             raise Invalid(N_("This activity is closed."))
         if now() < found.starts_at:
             raise Invalid(N_("An activity can be settled once it has started."))
-        attendees = [
+        attendees = [  # a record closed since is left out (its points would go nowhere)
             int(r["resident"])
             for r in await conn.fetch(
-                "SELECT resident FROM mall_signup WHERE activity = ? "
-                "AND checked_in_at IS NOT NULL ORDER BY resident",
+                "SELECT s.resident FROM mall_signup s JOIN mall_resident r ON r.id = s.resident "
+                "WHERE s.activity = ? AND s.checked_in_at IS NOT NULL AND r.closed_at IS NULL "
+                "ORDER BY s.resident",
                 activity_id,
             )
         ]
+        await lifecycle.check_open(conn, attendees)
         journal_id = None
         if attendees:
             journal = await points.award_from_budget(

@@ -17,7 +17,15 @@ import ledger
 from mall import access
 from mall.access import STAFF_ROLES, Principal, audit, throttle
 from mall.db import Database, must_exist
-from mall.errors import N_, CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
+from mall.errors import (
+    N_,
+    AccountClosed,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsed,
+    Forbidden,
+    Invalid,
+)
 from mall.people import codes
 from mall.people.auth import (
     RESIDENT_SESSION,
@@ -105,6 +113,8 @@ async def _reissue(
     """Revoke the resident's unused codes of ``kind``, issue a new one, and audit it."""
     async with db.transaction() as conn:
         resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
+        if await conn.fetchval("SELECT closed_at FROM mall_resident WHERE id = ?", resident_id):
+            raise AccountClosed()
         await conn.execute(
             "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = ? "
             "AND used_at IS NULL AND revoked_at IS NULL",
@@ -163,8 +173,9 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, 
     if parsed.kind != kind:
         raise CodeInvalid()
     row = await conn.fetchrow(
-        "SELECT id, resident, expires_at, used_at, revoked_at, pin_hash FROM mall_code "
-        "WHERE ident = ? AND kind = ?",
+        "SELECT c.id, c.resident, c.expires_at, c.used_at, c.revoked_at, c.pin_hash, r.closed_at "
+        "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
+        "WHERE c.ident = ? AND c.kind = ?",
         parsed.ident,
         kind,
     )
@@ -173,8 +184,12 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, 
 
 
 def check_usable(row: ledger.Row | None, at: datetime) -> None:
-    """A code row that can still be used at ``at``: else ``code_invalid`` (unknown or revoked),
-    ``code_used`` or ``code_expired``."""
+    """A code row that can still be used at ``at``: else ``account_closed`` (its resident's record
+    was closed, which revoked it: said plainly, as only the holder of a signed code learns it),
+    ``code_invalid`` (unknown or revoked), ``code_used`` or ``code_expired``. The row has the
+    resident's ``closed_at``."""
+    if row is not None and row["closed_at"] is not None:
+        raise AccountClosed()
     if row is None or row["revoked_at"] is not None:
         raise CodeInvalid()
     if row["used_at"] is not None:

@@ -39,6 +39,8 @@ class Registered(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None
     grid: str | None
     community: str
+    building: str | None = None
+    unit: str | None = None
 
 
 class Resident(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +55,14 @@ class Resident(msgspec.Struct, frozen=True, kw_only=True):
     balance: int
     held: int
     available: int
+    building: str | None = None
+    unit: str | None = None
+    closed_at: datetime | None = None
+    """When the record was closed; a closed record keeps its history, and nothing more is done
+    for it (``account_closed``)."""
+    closed_reason: str | None = None
+    merged_into: int | None = None
+    """The record a duplicate was merged into."""
 
 
 class Listed(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +75,18 @@ class Listed(msgspec.Struct, frozen=True, kw_only=True):
     balance: int
     held: int
     available: int
+    closed: bool = False
+
+
+class Found(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of a search: ``next`` is the offset of the next page, None on the last."""
+
+    residents: list[Listed]
+    next: int | None
+
+
+#: which records a search lists: every one, only the open ones, only the closed ones
+STATUSES = ("all", "open", "closed")
 
 
 def now() -> datetime:
@@ -86,6 +108,44 @@ async def balances(conn: ledger.Connection, book: int, resident_id: int) -> Bala
     return Balances(balance=available + held, held=held, available=available)
 
 
+def clean_name(name: str | None) -> str:
+    return text.plain(
+        name, max_length=50, empty=N_("Please enter the resident's name (at most {n} characters).")
+    )
+
+
+def clean_phone(phone: str | None) -> str | None:
+    phone = re.sub(r"[\s-]", "", phone or "") or None
+    if phone is not None and not PHONE.match(phone):
+        raise Invalid(N_("A mobile number has 11 digits and starts with 1."))
+    return phone
+
+
+def clean_place(value: str | None) -> str | None:
+    """A building or unit as typed (楼栋 "3", 单元 "2"): short text, or None when left empty."""
+    return (
+        text.plain(
+            value,
+            max_length=20,
+            required=False,
+            empty=N_("A building or unit has at most {n} characters."),
+        )
+        or None
+    )
+
+
+async def grid_id(conn: ledger.Connection, community_id: int, grid: str | None) -> int | None:
+    """The id of the community's grid with this code; no code: None."""
+    if not grid:
+        return None
+    found = await conn.fetchval(
+        "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community_id, grid
+    )
+    if found is None:
+        raise Invalid(N_("No grid with this code in the community."))
+    return int(found)
+
+
 async def create_resident(
     db: Database,
     p: Principal,
@@ -94,30 +154,25 @@ async def create_resident(
     phone: str | None,
     grid: str | None,
     *,
+    building: str | None = None,
+    unit: str | None = None,
     ip: str = "",
 ) -> Registered:
-    name = text.plain(
-        name, max_length=50, empty=N_("Please enter the resident's name (at most {n} characters).")
-    )
-    phone = re.sub(r"[\s-]", "", phone or "") or None
-    if phone is not None and not PHONE.match(phone):
-        raise Invalid(N_("A mobile number has 11 digits and starts with 1."))
+    name = clean_name(name)
+    phone = clean_phone(phone)
+    building, unit = clean_place(building), clean_place(unit)
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        grid_id = None
-        if grid:
-            grid_id = await conn.fetchval(
-                "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community["id"], grid
-            )
-            if grid_id is None:
-                raise Invalid(N_("No grid with this code in the community."))
+        grid_row = await grid_id(conn, community["id"], grid)
         resident_id = await conn.fetchval(
-            "INSERT INTO mall_resident (community, grid, name, phone, created_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO mall_resident (community, grid, name, phone, building, unit, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             community["id"],
-            grid_id,
+            grid_row,
             name,
             phone,
+            building,
+            unit,
             now(),
         )
         await ledger.open_account(
@@ -131,28 +186,43 @@ async def create_resident(
             target=f"resident:{resident_id}",
             ip=ip,
         )
-    return Registered(id=int(resident_id), name=name, phone=phone, grid=grid, community=slug)
+    return Registered(
+        id=int(resident_id),
+        name=name,
+        phone=phone,
+        grid=grid,
+        community=slug,
+        building=building,
+        unit=unit,
+    )
 
 
 async def get_resident(db: Database, p: Principal, resident_id: int) -> Resident:
     async with db.connection() as conn:
         row = await access.resident(conn, p, resident_id, STAFF_ROLES + ("resident",))
         money = await balances(conn, row["book"], row["id"])
-        grid = (
-            await conn.fetchval("SELECT code FROM mall_grid WHERE id = ?", row["grid"])
-            if row["grid"]
-            else None
+        more = await conn.fetchrow(
+            "SELECT g.code AS grid, r.building, r.unit, r.closed_at, r.closed_reason, "
+            "r.merged_into FROM mall_resident r LEFT JOIN mall_grid g ON g.id = r.grid "
+            "WHERE r.id = ?",
+            resident_id,
         )
+        assert more is not None
     return Resident(
         id=row["id"],
         name=row["name"],
         phone=row["phone"],
-        grid=grid,
+        grid=more["grid"],
         community=row["slug"],
         community_name=row["community_name"],
         balance=money.balance,
         held=money.held,
         available=money.available,
+        building=more["building"],
+        unit=more["unit"],
+        closed_at=more["closed_at"],
+        closed_reason=more["closed_reason"],
+        merged_into=more["merged_into"],
     )
 
 
@@ -163,20 +233,41 @@ async def list_residents(
     *,
     query: str = "",
     grid: str | None = None,
+    status: str = "all",
     limit: int = 50,
 ) -> list[Listed]:
-    """Search by name, phone or grid within one community.
+    """The first ``limit`` residents ``search_residents`` finds."""
+    found = await search_residents(db, p, slug, query=query, grid=grid, status=status, limit=limit)
+    return found.residents
+
+
+async def search_residents(
+    db: Database,
+    p: Principal,
+    slug: str,
+    *,
+    query: str = "",
+    grid: str | None = None,
+    status: str = "all",
+    limit: int = 50,
+    offset: int = 0,
+) -> Found:
+    """Search by name, phone or grid across one community, a page at a time, by name.
 
     ``balance``, ``held`` and ``available`` mean what they mean for one resident (``balances``).
     The query matches a part of the name or phone, taken literally (``%`` and ``_`` are not
-    wildcards) and, for Latin letters, in either case on both engines.
+    wildcards) and, for Latin letters, in either case on both engines; or a grid's code
+    (whole) or a part of its name. ``status`` is one of ``STATUSES``.
     """
     query = CONTROL.sub("", query or "").strip()[:100]
     grid = CONTROL.sub("", grid or "").strip() or None
+    if status not in STATUSES or not 0 <= offset <= access.MAX_ID:
+        raise Invalid()
+    limit = max(1, min(limit, 200))
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         sql = (
-            "SELECT r.id, r.name, r.phone, g.code AS grid, a.balance, "
+            "SELECT r.id, r.name, r.phone, g.code AS grid, r.closed_at, a.balance, "
             "COALESCE((SELECT SUM(h.amount) FROM ledger_hold h LEFT JOIN ledger_hold_resolution x "
             "ON x.hold = h.id WHERE h.account = a.id AND x.id IS NULL), 0) AS held "
             "FROM mall_resident r "
@@ -186,15 +277,22 @@ async def list_residents(
         args: list[Any] = [community["book"], points.WALLET_PREFIX, community["id"]]
         if query:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
-            sql += " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')"
-            args += [pattern, pattern]
+            sql += (
+                " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\' "
+                "OR LOWER(g.code) = ? OR LOWER(g.name) LIKE ? ESCAPE '\\')"
+            )
+            args += [pattern, pattern, query.lower(), pattern]
         if grid:
             sql += " AND g.code = ?"
             args.append(grid)
-        sql += " ORDER BY r.name, r.id LIMIT ?"
-        args.append(max(1, min(limit, 200)))
+        if status != "all":
+            sql += (
+                " AND r.closed_at IS NULL" if status == "open" else " AND r.closed_at IS NOT NULL"
+            )
+        sql += " ORDER BY r.name, r.id LIMIT ? OFFSET ?"
+        args += [limit + 1, offset]
         rows = await conn.fetch(sql, *args)
-    return [
+    listed = [
         Listed(
             id=r["id"],
             name=r["name"],
@@ -203,9 +301,11 @@ async def list_residents(
             balance=int(r["balance"]) + int(r["held"]),
             held=int(r["held"]),
             available=int(r["balance"]),
+            closed=r["closed_at"] is not None,
         )
-        for r in rows
+        for r in rows[:limit]
     ]
+    return Found(residents=listed, next=offset + limit if len(rows) > limit else None)
 
 
 async def passbook(

@@ -98,6 +98,7 @@ def test_search_by_name_phone_or_grid_stays_in_the_community(
         "balance": 50,
         "held": 0,
         "available": 50,
+        "closed": False,
     }
 
 
@@ -157,6 +158,12 @@ def test_staff_see_a_resident_of_their_community(api: Api, world: World, token: 
         "balance": 50,
         "held": 0,
         "available": 50,
+        "building": None,
+        "unit": None,
+        "closed": False,
+        "closed_at": None,
+        "closed_reason": None,
+        "merged_into": None,
     }
 
 

@@ -172,6 +172,20 @@ def reason(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"reason": "重复申报"}
 
 
+def same_name(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"name": TARGET_NAME}  # the target stays as every other row expects
+
+
+def fresh_resident(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A resident of A made afresh for each caller, to close or merge."""
+    made = api.run(residents.create_resident, ADMIN, A, f"新居民{next(FRESH)}", None, None)
+    return {"resident_id": made.id}
+
+
+def merge_into(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"into": fresh_resident(api, world, caller)["resident_id"], "reason": "重复登记"}
+
+
 def submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"kind": "wish", "title": "想学用智能手机", "body": ""}
 
@@ -249,6 +263,9 @@ TABLE = [
     Row("POST",   "/activate",                          OPEN, activation_code),
     Row("POST",   "/residents/{resident_id}/card",      (201, 201, 404, 403, 403, 403, 401), pin),
     Row("GET",    "/residents/{resident_id}/passbook",  (200, 200, 404, 403, 403, 403, 401)),
+    Row("PATCH",  "/residents/{resident_id}",           (200, 200, 404, 403, 403, 403, 401), same_name),
+    Row("POST",   "/residents/{resident_id}/close",     (200, 200, 404, 403, 403, 403, 401), reason, ids=fresh_resident),
+    Row("POST",   "/residents/{resident_id}/merge",     (200, 200, 404, 403, 403, 403, 401), merge_into, ids=fresh_resident),
     Row("GET",    "/me",                                (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/me/pay-code",                       (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/me/passbook",                       (403, 403, 403, 403, 200, 200, 401)),
@@ -307,13 +324,13 @@ def call(api: Api, world: World, row: Row, caller: str) -> Any:
     body = row.body(api, world, caller) if row.body else None
     # one key per caller and endpoint: one request's key never meets another's in the same book
     headers = {"Idempotency-Key": f"scope-{caller}-{row}"} if row.idempotent else {}
-    path = row.route.format(
-        slug=A,
-        resident_id=world.target,
-        outlet_id=world.outlets["outlet-a"],
-        activity_id=world.activities["activity-a"],
-        **(row.ids(api, world, caller) if row.ids else {}),
-    )
+    ids = {
+        "slug": A,
+        "resident_id": world.target,
+        "outlet_id": world.outlets["outlet-a"],
+        "activity_id": world.activities["activity-a"],
+    }
+    path = row.route.format(**{**ids, **(row.ids(api, world, caller) if row.ids else {})})
     return api.request(row.method, path, token, json=body, headers=headers)
 
 

@@ -10,6 +10,7 @@ from web.api.audit import AuditController
 from web.api.auth import AuthController
 from web.api.communities import CommunityController
 from web.api.me import MeController
+from web.api.resident_records import ResidentRecordController
 from web.api.residents import ResidentController
 from web.api.users import UserController
 
@@ -18,6 +19,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     CommunityController,
     UserController,
     ResidentController,
+    ResidentRecordController,
     ActivationController,
     MeController,
     AuditController,

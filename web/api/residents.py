@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 import ledger
 from mall.people import credentials, residents
 from web.api.callers import STAFF, allow
-from web.api.fields import NO_CONTROL, Before, Code, Id, Limit, Name, Slug
+from web.api.fields import MAX_ID, NO_CONTROL, Before, Code, Id, Limit, Name, Slug
 from web.deps import Caller, Db
 from web.session import client_ip
 
@@ -24,11 +24,22 @@ GridCode = Annotated[
 ]
 
 
+Status = Annotated[
+    Literal["all", "open", "closed"],
+    QueryParameter(description="`open` or `closed` records only; `all` by default"),
+]
+Offset = Annotated[
+    int, QueryParameter(ge=0, le=MAX_ID, description="the `next` of the previous page")
+]
+
+
 class NewResident(msgspec.Struct):
     name: Name
     phone: Name | None = None
     grid: Name | None = None
     """The code of a grid of the community."""
+    building: Name | None = None
+    unit: Name | None = None
 
 
 class Registered(msgspec.Struct):
@@ -37,6 +48,8 @@ class Registered(msgspec.Struct):
     phone: str | None
     grid: str | None
     community: str
+    building: str | None
+    unit: str | None
 
 
 class Resident(msgspec.Struct):
@@ -52,6 +65,14 @@ class Resident(msgspec.Struct):
     held: int
     """Set aside for reservations awaiting pickup."""
     available: int
+    building: str | None
+    unit: str | None
+    closed: bool
+    """A closed record (moved away, deceased, merged): its history stays, nothing more is done."""
+    closed_at: datetime | None
+    closed_reason: str | None
+    merged_into: int | None
+    """The record a duplicate was merged into."""
 
 
 class Listed(msgspec.Struct):
@@ -62,10 +83,13 @@ class Listed(msgspec.Struct):
     balance: int
     held: int
     available: int
+    closed: bool
 
 
 class ResidentList(msgspec.Struct):
     residents: list[Listed]
+    next: int | None
+    """Pass as `offset` for the next page; null on the last page."""
 
 
 class Activation(msgspec.Struct):
@@ -119,7 +143,23 @@ def passbook(statement: ledger.Statement) -> Passbook:
 
 
 def resident(found: residents.Resident) -> Resident:
-    return msgspec.convert(found, Resident, from_attributes=True)
+    return Resident(
+        id=found.id,
+        name=found.name,
+        community=found.community,
+        community_name=found.community_name,
+        phone=found.phone,
+        grid=found.grid,
+        balance=found.balance,
+        held=found.held,
+        available=found.available,
+        building=found.building,
+        unit=found.unit,
+        closed=found.closed_at is not None,
+        closed_at=found.closed_at,
+        closed_reason=found.closed_reason,
+        merged_into=found.merged_into,
+    )
 
 
 class ResidentController(Controller):
@@ -149,6 +189,8 @@ class ResidentController(Controller):
             data.name,
             data.phone,
             data.grid,
+            building=data.building,
+            unit=data.unit,
             ip=client_ip(request),
         )
         return msgspec.convert(made, Registered, from_attributes=True)
@@ -159,7 +201,9 @@ class ResidentController(Controller):
         summary="Find residents",
         description=(
             "Staff of the community and administrators: residents whose name or phone "
-            "contains `q`, in grid `grid` if given, by name."
+            "contains `q` (or whose grid has the code `q`, or a name containing it), in grid "
+            "`grid` if given, by name, a page of `limit` at a time; closed records are marked "
+            "`closed`, and `status` keeps to the open or the closed ones."
         ),
     )
     async def search(
@@ -171,10 +215,15 @@ class ResidentController(Controller):
         q: Query = "",
         grid: GridCode = None,
         limit: Limit = 50,
+        status: Status = "all",
+        offset: Offset = 0,
     ) -> ResidentList:
-        found = await residents.list_residents(db, p, slug, query=q, grid=grid, limit=limit)
+        found = await residents.search_residents(
+            db, p, slug, query=q, grid=grid, status=status, limit=limit, offset=offset
+        )
         return ResidentList(
-            residents=[msgspec.convert(r, Listed, from_attributes=True) for r in found]
+            residents=[msgspec.convert(r, Listed, from_attributes=True) for r in found.residents],
+            next=found.next,
         )
 
     @get(

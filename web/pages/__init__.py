@@ -9,6 +9,7 @@ from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
+from web.pages.resident_records import ResidentRecordPages
 from web.pages.staff import StaffController
 from web.pages.volunteers import VolunteerController
 
@@ -17,6 +18,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     AdminController,
     AdminUsersController,
     StaffController,
+    ResidentRecordPages,
     VolunteerController,
     PrintController,
     AnomalyController,

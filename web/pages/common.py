@@ -126,6 +126,8 @@ ENTRY_WORDS = {
     "capture": N_("Reservation collected, unused points back"),
     "release": N_("Reservation cancelled, points back"),
     "lapse": N_("Reservation not collected, points back"),
+    "closure": N_("Record closed, points back to the community"),
+    "merge": N_("Moved with a duplicate record"),
 }
 
 

@@ -112,7 +112,7 @@ class EarningController(Controller):
     ) -> Response[Any]:
         picked = picked or []
         found = await residents.list_residents(
-            db, p, slug, query=q, grid=grid.strip() or None, limit=200
+            db, p, slug, query=q, grid=grid.strip() or None, status="open", limit=200
         )
         chosen = []
         if picked:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -41,6 +42,9 @@ ACTIONS = {
     "resident.activation": N_("Activation QR issued"),
     "resident.activated": N_("Phone bound by activation QR"),
     "resident.card": N_("Printed card issued"),
+    "resident.update": N_("Resident's record corrected"),
+    "resident.close": N_("Resident's record closed"),
+    "resident.merge": N_("Duplicate record merged"),
     "card.wrong_pin": N_("Wrong PIN typed for a printed card"),
     "rule.create": N_("Points rule created"),
     "award.create": N_("Points awarded"),
@@ -61,6 +65,14 @@ ACTIONS = {
     "stock.adjustment": N_("Stock adjusted"),
     "stock.stocktake": N_("Stocktake posted"),
     "order.refund": N_("Order refunded"),
+}
+
+
+#: which records the residents list shows → what staff read
+STATUS_WORDS = {
+    "all": N_("All records"),
+    "open": N_("Open records only"),
+    "closed": N_("Closed records only"),
 }
 
 
@@ -90,14 +102,30 @@ class StaffController(Controller):
         q: FromQuery[str] = "",
         grid: FromQuery[str] = "",
         community: FromQuery[str] = "",
+        status: FromQuery[str] = "all",
+        offset: FromQuery[int] = 0,
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
-        found = (
-            await residents.list_residents(db, p, slug, query=q, grid=grid.strip() or None)
+        status = status if status in residents.STATUSES else "all"
+        page = (
+            await residents.search_residents(
+                db, p, slug, query=q, grid=grid.strip() or None, status=status, offset=offset
+            )
             if slug
-            else []
+            else None
         )
+        asked: dict[str, str | int] = {"q": q, "grid": grid}
+        if not p.community_slug:
+            asked["community"] = slug
+
+        def link(**more: str | int) -> str:
+            return "/staff/residents?" + urlencode({**asked, **more})
+
+        statuses = [(code, _(STATUS_WORDS[code]), link(status=code)) for code in residents.STATUSES]
+        more = None
+        if page is not None and page.next is not None:
+            more = link(status=status, offset=page.next)
         return no_store(
             render(
                 request,
@@ -107,7 +135,11 @@ class StaffController(Controller):
                 slug=slug,
                 q=q,
                 grid=grid,
-                found=found,
+                found=page.residents if page else [],
+                status=status,
+                statuses=statuses,
+                offset=offset,
+                next=more,
             )
         )
 
@@ -161,6 +193,7 @@ class StaffController(Controller):
                 "staff/resident.html",
                 me=p,
                 resident=resident,
+                closed_on=when(resident.closed_at) if resident.closed_at else "",
                 rows=passbook_rows(statement.entries),
             )
         )

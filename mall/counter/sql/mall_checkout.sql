@@ -6,8 +6,9 @@
 -- 1. the outlet (``not_found``, ``closed``; another community's → ``not_found`` unless admin);
 -- 2. the order placed before under this key (``mall_replayed_order``): the same request → its
 --    receipt (``replay``), another → ``key_reused``;
--- 3. the pay code (``code_invalid``, ``code_used``, ``code_expired``), unless a card's resident is
---    given; another community's code → ``code_invalid``;
+-- 3. the pay code (``account_closed`` when its resident's record is closed, ``code_invalid``,
+--    ``code_used``, ``code_expired``), unless a card's resident is given; another community's
+--    code → ``code_invalid``;
 -- 4. the items (an unknown or inactive SKU → ``no_item``), sorted by id; the monthly limits
 --    (``limit``) and the stock (``out_of_stock``), in that order;
 -- 5. the writes: the code used (taken meanwhile → the replay, else ``code_used``), ``ledger_post``
@@ -86,9 +87,13 @@ BEGIN
     END IF;
 
     IF p_card_resident IS NULL THEN
-        SELECT c.resident, c.expires_at, c.used_at, c.revoked_at, r.community INTO r_code
+        SELECT c.resident, c.expires_at, c.used_at, c.revoked_at, r.community, r.closed_at
+          INTO r_code
           FROM mall_code c JOIN mall_resident r ON r.id = c.resident
          WHERE c.ident = p_ident AND c.kind = 'pay';
+        IF FOUND AND r_code.closed_at IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'account_closed';
+        END IF;
         IF NOT FOUND OR r_code.revoked_at IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'code_invalid';
         END IF;

@@ -292,6 +292,16 @@ async def an_expired_or_revoked_pay_code(w: World) -> None:
 
 
 @case
+async def a_closed_residents_pay_code(w: World) -> None:
+    rid = await w.resident("王秀英", 100)
+    await w.pay_code("c1", rid)
+    await w.sql("UPDATE mall_resident SET closed_at = ? WHERE id = ?", LONG_AGO, rid)
+    await w.checkout("c1", [("soap", 1)], "k1", writes_nothing=True)  # closed, not yet revoked
+    await w.sql("UPDATE mall_code SET revoked_at = ? WHERE resident = ?", LONG_AGO, rid)
+    await w.checkout("c1", [("soap", 1)], "k2", writes_nothing=True)  # closed and revoked
+
+
+@case
 async def a_code_of_another_community(w: World) -> None:
     rid = await w.resident("张伟", 100, "b")
     code = await w.pay_code("b1", rid, "b")
