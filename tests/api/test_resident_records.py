@@ -154,7 +154,7 @@ def test_closing_returns_the_points_and_every_later_call_is_account_closed(
         api.post(f"/residents/{rid}/close", staff, json={"reason": "再次"}),
         api.post(f"/residents/{rid}/merge", staff, json={"into": world.target, "reason": "x"}),
     ):
-        problem(refused, 409, "account_closed")
+        problem(refused, 410, "account_closed")
     assert api.run(count, "mall_order") == orders
     assert api.run(wallet, A, rid) == 0 and api.run(budget, A) == before + 40
 
@@ -166,7 +166,7 @@ def test_an_activation_code_issued_before_closing_cannot_bind_a_phone(
     rid = newcomer(api, "吴activation")
     code = api.post(f"/residents/{rid}/activation", staff).json()["code"]
     api.post(f"/residents/{rid}/close", staff, json={"reason": "去世"})
-    problem(api.post("/activate", json={"code": code}), 409, "account_closed")
+    problem(api.post("/activate", json={"code": code}), 410, "account_closed")
 
 
 async def soap_level(db: Any, outlet: int) -> int:
@@ -237,8 +237,8 @@ def test_merging_refuses_itself_closed_records_other_communities_and_oneself(
         )
 
     problem(merge(duplicate, duplicate), 400, "validation_error")
-    problem(merge(duplicate, closed), 409, "account_closed")
-    problem(merge(closed, keep), 409, "account_closed")
+    problem(merge(duplicate, closed), 410, "account_closed")
+    problem(merge(closed, keep), 410, "account_closed")
     problem(merge(duplicate, world.residents["res-b"]), 404, "not_found")
     problem(merge(duplicate, world.residents["res-b"], "admin"), 404, "not_found")
     problem(merge(duplicate, 999999), 404, "not_found")
@@ -294,5 +294,5 @@ def test_an_award_waiting_for_approval_cannot_be_approved_for_a_closed_record(
     assert pending.json()["status"] == "pending_approval"
     api.post(f"/residents/{rid}/close", token("staff-a"), json={"reason": "搬离"})
     approve = api.post(f"/awards/{pending.json()['id']}/approve", token("staff-a2"))
-    problem(approve, 409, "account_closed")
+    problem(approve, 410, "account_closed")
     assert api.run(wallet, A, rid) == 0

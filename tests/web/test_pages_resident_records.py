@@ -92,7 +92,7 @@ async def test_closing_needs_a_reason_and_a_tick_then_the_page_says_closed(
     assert f"/staff/residents/{rid}/edit" not in page
     assert client.get(f"/staff/residents/{rid}/edit", follow_redirects=False).status_code == 303
     again = post(client, f"/staff/residents/{rid}/close", reason="再次", confirm="yes")
-    assert again.status_code == 409
+    assert again.status_code == 410
     listed = client.get("/staff/residents?q=王秀英").text
     assert "已注销" in listed
     live = client.get("/staff/residents?q=王秀英&status=open").text
