@@ -102,7 +102,7 @@ class ResidentRecordPages(Controller):
                 render(
                     request,
                     "staff/resident_edit.html",
-                    status_code=form_status(exc) if exc.status != 409 else 409,
+                    status_code=exc.status if exc.status in (409, 410) else form_status(exc),
                     me=p,
                     resident=found,
                     form=data,
@@ -153,7 +153,7 @@ class ResidentRecordPages(Controller):
                 render(
                     request,
                     "staff/resident_close.html",
-                    status_code=exc.status if exc.status == 409 else form_status(exc),
+                    status_code=exc.status if exc.status in (409, 410) else form_status(exc),
                     me=p,
                     resident=found,
                     form=data,
@@ -227,6 +227,6 @@ class ResidentRecordPages(Controller):
                 ip=client_ip(request),
             )
         except MallError as exc:
-            status = exc.status if exc.status in (403, 404, 409) else form_status(exc)
+            status = exc.status if exc.status in (403, 404, 409, 410) else form_status(exc)
             return await self._merge_form(request, db, p, found, data, message(exc), status)
         return see_other(f"/staff/residents/{done.into}")
