@@ -20,7 +20,7 @@ from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
 from mall.earning import award_records, awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
-from mall.org import communities
+from mall.org import communities, policy
 from mall.people import credentials, residents
 from web.deps import Db
 from web.idempotency import idempotency, new_key
@@ -34,6 +34,7 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.policy import PolicyController
 from web.pages.rules import PATH_WORDS, RuleController
 from web.pages.staff import community_of
 from web.pages.submissions import (
@@ -86,6 +87,7 @@ class EarningController(Controller):
         context: dict[str, Any] = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
             context["budget"] = await communities.budget(db, p, slug)
+            context["policy"] = await policy.get_policy(db, p, slug)
             context["pending"] = await award_records.count_pending(db, p, slug)
             queue = await submissions.queue(db, p, slug, limit=200)
             context["overdue"] = [s for s in queue if s.overdue]
@@ -319,6 +321,7 @@ class EarningController(Controller):
 ROUTES: list[ControllerRouterHandler] = [
     EarningController,
     RuleController,
+    PolicyController,
     StaffSubmissionController,
     ResidentSubmissionController,
 ]
