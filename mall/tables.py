@@ -210,6 +210,8 @@ class Activity(Table, tablename="mall_activity"):
     settled_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     settled_at = Timestamptz(null=True, default=None)
     journal_id = Integer(null=True, default=None)
+    #: the award its settlement made (through the award path: threshold, four eyes)
+    award = ForeignKey(Award, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Signup(Table, tablename="mall_signup"):

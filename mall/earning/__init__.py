@@ -12,5 +12,6 @@ __all__ = [
     "rules",
     "signups",
     "submissions",
+    "threshold",
     "values",
 ]

@@ -179,6 +179,8 @@ def test_settling_beyond_the_budget_is_budget_exhausted_and_changes_nothing(
 ) -> None:
     staff = token("staff-a")
     left = api.get(f"/communities/{A}/budget", staff).json()["balance"]
+    # the policy allows at most 200 a head by default; this call pays the whole budget a head
+    api.put(f"/communities/{A}/policy", token("admin"), json={"activity_max_points": left})
     activity_id = publish(api, staff, points=left)
     for n in ("庚", "辛"):
         phone = api.run(newcomer, n)[1]
@@ -186,3 +188,63 @@ def test_settling_beyond_the_budget_is_budget_exhausted_and_changes_nothing(
     problem(api.post(f"/activities/{activity_id}/settle", staff), 409, "budget_exhausted")
     assert api.get(f"/communities/{A}/budget", staff).json()["balance"] == left
     assert api.get(f"/activities/{activity_id}", staff).json()["status"] == "open"
+    api.put(f"/communities/{A}/policy", token("admin"), json={"activity_max_points": 200})
+
+
+def test_settlement_is_an_award_with_its_id_and_status(api: Api, token: Token) -> None:
+    staff = token("staff-a")
+    activity_id = publish(api, staff, points=15, title="清扫落叶")
+    phone = api.run(newcomer, "壬")[1]
+    api.post(f"/activities/{activity_id}/checkin", phone, json={"code": scan(api, activity_id)})
+    body = api.post(f"/activities/{activity_id}/settle", staff).json()
+    assert body["status"] == "posted" and body["award_id"] is not None
+    assert (body["awarded"], body["points"]) == (1, 15)
+    award = api.get(f"/awards/{body['award_id']}", staff).json()
+    assert award["status"] == "posted" and award["journal_id"] == body["journal_id"]
+    assert award["memo"] == "清扫落叶" and award["total"] == 15
+
+
+def test_a_settlement_over_the_threshold_waits_for_another_staff_members_approval(
+    api: Api, token: Token
+) -> None:
+    staff = token("staff-a")
+    activity_id = publish(api, staff, points=150, title="大扫除")
+    rid, phone = api.run(newcomer, "癸")
+    api.post(f"/activities/{activity_id}/checkin", phone, json={"code": scan(api, activity_id)})
+    budget = api.get(f"/communities/{A}/budget", staff).json()["balance"]
+    done = api.post(f"/activities/{activity_id}/settle", staff)
+    assert done.status_code == 200
+    body = done.json()
+    assert body["status"] == "pending_approval" and body["journal_id"] is None
+    assert (body["awarded"], body["points"]) == (1, 150)
+    assert api.get("/me/passbook", phone).json()["entries"] == []
+    assert api.get(f"/communities/{A}/budget", staff).json()["balance"] == budget
+    problem(api.post(f"/awards/{body['award_id']}/approve", staff), 403, "forbidden")
+    approved = api.post(f"/awards/{body['award_id']}/approve", token("staff-a2"))
+    assert approved.status_code == 200 and approved.json()["status"] == "posted"
+    assert api.get("/me/passbook", phone).json()["entries"][0]["amount"] == 150
+    assert api.get(f"/communities/{A}/budget", staff).json()["balance"] == budget - 150
+    assert api.post(f"/activities/{activity_id}/settle", staff).json()["status"] == "posted"
+
+
+def test_an_activity_paying_more_than_the_policy_allows_is_refused(api: Api, token: Token) -> None:
+    staff = token("staff-a")
+    before = len(api.get(f"/communities/{A}/activities", staff).json()["activities"])
+    problem(
+        api.post(
+            f"/communities/{A}/activities",
+            staff,
+            json={
+                "title": "太多积分",
+                "path": "adding_to_good",
+                "points": 201,
+                "capacity": 2,
+                "starts_at": datetime.now(UTC).isoformat(),
+                "ends_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+                "place": "3栋",
+            },
+        ),
+        400,
+        "validation_error",
+    )
+    assert len(api.get(f"/communities/{A}/activities", staff).json()["activities"]) == before

@@ -143,7 +143,12 @@ class Settled(msgspec.Struct):
     """Points awarded in all (`awarded` × `points_each`)."""
     points_each: int
     journal_id: int | None
-    """The one ledger journal; null when nobody attended."""
+    """The award's one ledger journal; null when nobody attended or it waits for approval."""
+    award_id: int | None
+    """The award the settlement made (`/awards/{award_id}`); null when nobody attended."""
+    status: str
+    """The award's status: `posted`, or `pending_approval` until a different staff member
+    calls `POST /awards/{award_id}/approve`."""
 
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -334,9 +339,13 @@ class ActivityController(Controller):
         status_code=200,
         summary="Settle: award every attendee",
         description=(
-            "One journal from the budget to every attendee's wallet, with the call's title as "
-            "the memo. Idempotent by itself: settling again answers the same and writes "
-            "nothing (no `Idempotency-Key` needed). `budget_exhausted` changes nothing."
+            "One award from the budget to every attendee's wallet, with the call's title as "
+            "the memo, through the same budget, threshold and approval queue as `POST /awards`: "
+            "over the community's daily threshold it is `pending_approval` until a different "
+            "staff member approves it. Idempotent by itself: settling again answers the same "
+            "and writes nothing (no `Idempotency-Key` needed). `budget_exhausted` changes "
+            "nothing; a settler who attended is `self_dealing`; an activity paying more a head "
+            "than the policy's `activity_max_points` is `validation_error`."
         ),
     )
     async def settle(
