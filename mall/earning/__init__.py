@@ -10,6 +10,7 @@ __all__ = [
     "awards",
     "checkin",
     "rules",
+    "sheet",
     "signups",
     "submissions",
     "threshold",

@@ -1,6 +1,7 @@
 """Check-in and settlement of a recruitment call: a rotating check-in code shown on a staff screen
-(a URL a phone's own camera opens), a resident's check-in, staff recording attendance, and the
-settlement that awards every attendee in one journal.
+(a URL a phone's own camera opens), a resident's check-in, staff recording attendance by code,
+and the settlement: one award (``mall.earning.awards``) to every attendee. Ticking residents off
+the paper sign-in sheet by name is ``mall.earning.sheet``.
 """
 
 from __future__ import annotations

@@ -165,10 +165,11 @@ async def list_residents(
     grid: str | None = None,
     limit: int = 50,
 ) -> list[Listed]:
-    """Search by name, phone or grid within one community.
+    """Search by name, phone or grid within one community: ``query`` matches a part of the
+    name, the phone number, or the grid's code or name; ``grid`` is one grid's exact code.
 
     ``balance``, ``held`` and ``available`` mean what they mean for one resident (``balances``).
-    The query matches a part of the name or phone, taken literally (``%`` and ``_`` are not
+    The query is taken literally (``%`` and ``_`` are not
     wildcards) and, for Latin letters, in either case on both engines.
     """
     query = CONTROL.sub("", query or "").strip()[:100]
@@ -186,8 +187,11 @@ async def list_residents(
         args: list[Any] = [community["book"], points.WALLET_PREFIX, community["id"]]
         if query:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
-            sql += " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\')"
-            args += [pattern, pattern]
+            sql += (
+                " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\' "
+                "OR LOWER(g.code) LIKE ? ESCAPE '\\' OR LOWER(g.name) LIKE ? ESCAPE '\\')"
+            )
+            args += [pattern, pattern, pattern, pattern]
         if grid:
             sql += " AND g.code = ?"
             args.append(grid)

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import activities, checkin, signups
+from mall.earning import activities, checkin, sheet, signups
 from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
 from web.deps import Caller, Db
@@ -133,6 +133,25 @@ class AttendanceBody(msgspec.Struct):
 
 class Attended(CheckedIn):
     name: str
+
+
+class SheetBody(msgspec.Struct):
+    resident_ids: Annotated[list[int], Meta(min_length=1, max_length=200)]
+    """Residents of the activity's community, ticked off the paper sign-in sheet."""
+
+
+class AttendedByName(msgspec.Struct):
+    resident_id: int
+    name: str
+    checked_in_at: datetime
+
+
+class SheetRecorded(msgspec.Struct):
+    activity_id: int
+    checked_in: list[AttendedByName]
+    """Checked in now."""
+    already: list[int]
+    """Checked in before (left as they were)."""
 
 
 class Settled(msgspec.Struct):
@@ -332,6 +351,33 @@ class ActivityController(Controller):
             ip=client_ip(request),
         )
         return shape(Attended, made)
+
+    @post(
+        "/activities/{activity_id:int}/attendance/by-name",
+        dependencies=allow(*STAFF),
+        status_code=200,
+        summary="Check in residents by name, from the paper sign-in sheet",
+        description=(
+            "Staff of the community tick residents of the community (`resident_ids`, 1 to 200) "
+            "who signed the paper sheet; those already checked in are left as they were "
+            "(`already`). Allowed after the end too, until settlement, which awards them like "
+            "any award (the daily threshold, four eyes). Another community's resident is "
+            "`not_found`; the caller's own resident record is `self_dealing`; nothing is "
+            "checked in then."
+        ),
+    )
+    async def attendance_by_name(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        activity_id: Id,
+        data: JSONBody[SheetBody],
+    ) -> SheetRecorded:
+        made = await sheet.record_attendance_by_name(
+            db, p, activity_id, data.resident_ids, ip=client_ip(request)
+        )
+        return shape(SheetRecorded, made)
 
     @post(
         "/activities/{activity_id:int}/settle",
