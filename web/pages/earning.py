@@ -115,9 +115,11 @@ class EarningController(Controller):
             db, p, slug, query=q, grid=grid.strip() or None, limit=200
         )
         chosen = []
-        if picked:
-            everyone = {r.id: r for r in await residents.list_residents(db, p, slug, limit=200)}
-            chosen = [everyone[i] for i in picked if i in everyone]
+        if picked:  # looked up by id: anyone of the community, not only the first 200 by name
+            by_id = {
+                r.id: r for r in await residents.list_residents(db, p, slug, ids=picked, limit=200)
+            }
+            chosen = [by_id[i] for i in picked if i in by_id]
         shown = chosen + [r for r in found if r.id not in picked]
         return no_store(
             render(
