@@ -27,7 +27,7 @@ class NewActivity(msgspec.Struct):
     path: Name
     """`timely_help`, `adding_to_good` or `settling_disputes`."""
     points: int
-    """Awarded to each attendee at settlement (1 to 10,000)."""
+    """Awarded to each attendee at settlement (1 to the policy's `activity_max_points`)."""
     capacity: int
     """Places; sign-ups beyond it go on the waiting list."""
     starts_at: datetime
@@ -188,7 +188,8 @@ class ActivityController(Controller):
         summary="Publish a recruitment call",
         description=(
             "Staff of the community and administrators. `ends_at` after `starts_at`, both with a "
-            "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to 10,000."
+            "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to the "
+            "community policy's `activity_max_points` (default 200, at most 10,000)."
         ),
     )
     async def create(
