@@ -39,7 +39,7 @@ from ledger.journals import (
     request_hash,
     reverse_journal,
 )
-from ledger.statement import Balance, Entry, Statement, get_balance, get_statement
+from ledger.statement import Balance, Entry, Statement, get_balance, get_statement, total_balance
 from ledger.verify import Problem, Report, verify_ledger
 
 __all__ = [
@@ -80,5 +80,6 @@ __all__ = [
     "release_hold",
     "request_hash",
     "reverse_journal",
+    "total_balance",
     "verify_ledger",
 ]

@@ -1,4 +1,5 @@
-"""Reads: an account's balance (O(1), cached on the account) and its statement (the passbook).
+"""Reads: an account's balance (O(1), cached on the account), the total of a family of accounts,
+and an account's statement (the passbook).
 
 The statement is newest first and paginated by a cursor (the account version to read below), so
 a page costs one index range scan on (account, version) however long the history is.
@@ -45,6 +46,21 @@ async def get_balance(conn: Connection, book_id: int, account: str) -> Balance:
     if row is None:
         raise AccountNotFound(account)
     return Balance(int(row["balance"]), int(row["version"]))
+
+
+async def total_balance(conn: Connection, book_id: int, prefix: str) -> int:
+    """The sum of the cached balances of the book's accounts whose code starts with ``prefix``
+    (exactly, case and all): one scan of the book's accounts, none of its postings."""
+    if not prefix:
+        raise ValueError("a prefix is required")
+    total = await conn.fetchval(
+        "SELECT COALESCE(SUM(balance), 0) FROM ledger_account "
+        "WHERE book = ? AND substr(code, 1, ?) = ?",
+        book_id,
+        len(prefix),
+        prefix,
+    )
+    return int(total)
 
 
 async def get_statement(

@@ -33,7 +33,7 @@ from web import i18n
 from web.api import api_router
 from web.api.strict import check_json_body
 from web.assets import WEB, static_dir
-from web.deps import DEPENDENCIES
+from web.deps import dependencies
 from web.headers import security_headers
 from web.logs import configure
 from web.metrics import metrics, readyz
@@ -86,12 +86,13 @@ async def _before_request(request: Request[Any, Any, Any]) -> None:
     """Refuse a path with a NUL byte, which no name holds (the file system would refuse it with an
     error of its own), as a ``validation_error``; answer in the caller's language; read an API
     call's JSON body strictly (web/api/strict.py)."""
-    if "\x00" in request.url.path:
+    path = request.scope["path"]  # not request.url, which builds a URL object on every call
+    if "\x00" in path:
         raise ValidationException("a path cannot hold a NUL byte")
     i18n.set_language(
         i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
     )
-    if request.url.path.startswith("/api/"):
+    if path.startswith("/api/"):
         await check_json_body(request)
 
 
@@ -125,6 +126,7 @@ def _database(url: str, pool_size: int) -> Callable[[Litestar], AbstractAsyncCon
 def create_app(database_url: str | None = None) -> Litestar:
     """The web app and API on ``database_url`` (default: ``MALL_DATABASE_URL``)."""
     settings = get_settings()
+    state = State({"db": None})  # not empty: Litestar replaces an empty (falsy) State with its own
 
     if auth.FAST_HASH:
         logging.getLogger("mall.web").warning(
@@ -170,8 +172,8 @@ def create_app(database_url: str | None = None) -> Litestar:
         before_send=[security_headers(settings.secure)],
         middleware=[Observed],
         lifespan=[_database(database_url or settings.database_url, settings.db_pool_size)],
-        dependencies=DEPENDENCIES,
-        state=State({}),
+        dependencies=dependencies(state),
+        state=state,
         openapi_config=OpenAPIConfig(
             title="邻里积分超市 Community Points Mall API",
             version="1",

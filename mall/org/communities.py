@@ -155,6 +155,29 @@ async def grant_budget(
     return Grant(balance=balance, journal_id=journal.id)
 
 
+class GrantEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One grant from the street, as the community's budget page lists it."""
+
+    journal_id: int
+    at: datetime
+    points: int
+    memo: str
+
+
+async def recent_grants(
+    db: Database, p: Principal, slug: str, *, limit: int = 20
+) -> list[GrantEntry]:
+    """The street's latest grants to the community, newest first (from the ``mint`` account)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, ["admin", "staff"])
+        statement = await ledger.get_statement(conn, community["book"], points.MINT, limit=limit)
+    return [
+        GrantEntry(journal_id=e.journal_id, at=e.at, points=-e.amount, memo=e.memo)
+        for e in statement.entries
+        if e.kind == "grant"
+    ]
+
+
 async def budget(db: Database, p: Principal, slug: str) -> Budget:
     """Granted (everything minted for the community), issued, and what is left: all O(1)."""
     async with db.connection() as conn:
@@ -162,6 +185,25 @@ async def budget(db: Database, p: Principal, slug: str) -> Budget:
         left = (await ledger.get_balance(conn, community["book"], points.BUDGET)).balance
         granted = -(await ledger.get_balance(conn, community["book"], points.MINT)).balance
     return Budget(balance=left, granted=granted, issued=granted - left)
+
+
+async def list_communities(db: Database, p: Principal) -> list[Community]:
+    """Every community of the street, by code (street administrators only)."""
+    access.require(p, ["admin"])
+    async with db.connection() as conn:
+        rows = await conn.fetch("SELECT id, slug, name FROM mall_community ORDER BY slug")
+    return [Community(id=int(r["id"]), slug=r["slug"], name=r["name"]) for r in rows]
+
+
+async def list_grids(db: Database, p: Principal, slug: str) -> list[Grid]:
+    """The community's grids by code (its staff, or an administrator)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, ["admin", "staff"])
+        rows = await conn.fetch(
+            "SELECT id, code, name FROM mall_grid WHERE community = ? ORDER BY code",
+            community["id"],
+        )
+    return [Grid(id=int(r["id"]), code=r["code"], name=r["name"]) for r in rows]
 
 
 async def get_community(db: Database, p: Principal, slug: str) -> Community:

@@ -4,6 +4,8 @@ from litestar.types import ControllerRouterHandler
 
 from web.pages import activities, counter, earning, my_activities, shop
 from web.pages.account import AccountController
+from web.pages.admin import AdminController
+from web.pages.admin_users import AdminUsersController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.staff import StaffController
@@ -11,6 +13,8 @@ from web.pages.volunteers import VolunteerController
 
 PAGE_ROUTES: list[ControllerRouterHandler] = [
     AccountController,
+    AdminController,
+    AdminUsersController,
     StaffController,
     VolunteerController,
     PrintController,

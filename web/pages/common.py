@@ -98,6 +98,8 @@ def landing(p: Principal) -> str:
     """Where a signed-in user starts."""
     if p.kind == "resident":
         return "/me"
+    if p.role == "admin":
+        return "/admin"
     return "/volunteer" if p.role == "volunteer" else "/staff/residents"
 
 

@@ -1,5 +1,6 @@
-"""The community's trust policy (信任规则) as a page: staff read it, a street administrator
-changes it with a plain form (no JavaScript needed; a POST answers with a 303)."""
+"""A community's trust policy (信任规则) as the street administrator's page, reached from the
+community's page: a plain form (no JavaScript needed; a POST answers with a 303). Staff read the
+policy on their dashboard (``web.pages.earning``). Everyone but a street administrator gets 403."""
 
 from __future__ import annotations
 
@@ -7,18 +8,19 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 
-from mall.access import STAFF_ROLES, Principal
+from mall.access import Principal
 from mall.db import Database
 from mall.errors import N_, Invalid, MallError
-from mall.org import policy
+from mall.org import communities, policy
 from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS, FORM, form_status, message, no_store, see_other
 from web.pages.common import user as signed_in
-from web.pages.staff import community_of
 from web.render import render
 from web.session import client_ip
+
+ADMIN = ("admin",)
 
 
 @dataclass
@@ -26,7 +28,6 @@ class PolicyForm:
     approval_threshold: str = ""
     activity_max_points: str = ""
     objection_days: str = ""
-    community: str = ""
 
 
 def _number(value: str) -> int | None:
@@ -34,13 +35,13 @@ def _number(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
         raise Invalid(N_("Please enter whole numbers only."))
     return int(value)
 
 
 class PolicyController(Controller):
-    path = "/staff"
+    path = "/admin"
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
 
@@ -56,14 +57,15 @@ class PolicyController(Controller):
         status_code: int = 200,
         saved: bool = False,
     ) -> Response[Any]:
-        found = await policy.get_policy(db, p, slug) if slug else None
+        found = await policy.get_policy(db, p, slug)
         return no_store(
             render(
                 request,
-                "earning/policy.html",
+                "admin/policy.html",
                 status_code=status_code,
                 me=p,
-                slug=slug,
+                here="communities",
+                community=await communities.get_community(db, p, slug),
                 policy=found,
                 form=form,
                 error=error,
@@ -71,23 +73,26 @@ class PolicyController(Controller):
             )
         )
 
-    @get("/policy")
+    @get("/communities/{slug:str}/policy")
     async def policy_page(
         self,
         request: Request[Any, Any, Any],
         db: Db,
-        community: FromQuery[str] = "",
+        slug: FromPath[str],
         saved: FromQuery[str] = "",
     ) -> Response[Any]:
-        p = await signed_in(request, db, STAFF_ROLES)
-        return await self._page(request, db, p, community_of(p, community), saved=bool(saved))
+        p = await signed_in(request, db, ADMIN)
+        return await self._page(request, db, p, slug, saved=bool(saved))
 
-    @post("/policy")
+    @post("/communities/{slug:str}/policy")
     async def change_policy(
-        self, request: Request[Any, Any, Any], db: Db, data: Annotated[PolicyForm, FORM]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        slug: FromPath[str],
+        data: Annotated[PolicyForm, FORM],
     ) -> Response[Any]:
-        p = await signed_in(request, db, ("admin",))
-        slug = community_of(p, data.community)
+        p = await signed_in(request, db, ADMIN)
         try:
             await policy.set_policy(
                 db,
@@ -100,12 +105,6 @@ class PolicyController(Controller):
             )
         except MallError as exc:
             return await self._page(
-                request,
-                db,
-                p,
-                slug,
-                form=data,
-                error=message(exc),
-                status_code=form_status(exc),
+                request, db, p, slug, form=data, error=message(exc), status_code=form_status(exc)
             )
-        return see_other(f"/staff/policy?community={slug}&saved=1")
+        return see_other(f"/admin/communities/{slug}/policy?saved=1")

@@ -34,3 +34,26 @@ async def test_statement_of_an_unknown_account_is_not_found(db: Database) -> Non
             assert exc.code == "wallet:r404"
         else:
             raise AssertionError("expected AccountNotFound")
+
+
+async def test_total_balance_sums_one_family_of_accounts_of_one_book(db: Database) -> None:
+    book = await community(db, wallets=3)
+    await award(db, book, 1, 30, "a1")
+    await award(db, book, 2, 12, "a2")
+    async with db.transaction() as conn:
+        other = await ledger.open_book(conn, "c2", "和平社区")
+        await ledger.open_account(conn, other, "budget", no_negative=False)
+        await ledger.open_account(conn, other, "wallet:r9", no_negative=False)
+        await ledger.post_journal(
+            conn, other, "award", [("budget", -5), ("wallet:r9", 5)], idempotency_key="x"
+        )
+        await ledger.open_account(conn, book, "WALLET:R7", no_negative=False)
+        await ledger.post_journal(
+            conn, book, "award", [("budget", -3), ("WALLET:R7", 3)], idempotency_key="upper"
+        )
+    async with db.connection() as conn:
+        assert await ledger.total_balance(conn, book, "wallet:r") == 42
+        assert await ledger.total_balance(conn, book, "wallet:r1") == 30
+        assert await ledger.total_balance(conn, book, "budget") == 955
+        assert await ledger.total_balance(conn, book, "nothing:") == 0
+        assert await ledger.total_balance(conn, other, "wallet:r") == 5

@@ -1,0 +1,81 @@
+"""The street at a glance (街道总览): each community's budget left, the points it has issued and
+the points its residents hold now, all read from the ledger's cached balances (never by adding
+up postings). Street administrators only; it changes nothing."""
+
+from __future__ import annotations
+
+import msgspec
+
+import ledger
+from ledger import Connection, Row
+from mall import access
+from mall.access import Principal
+from mall.db import Database
+from mall.org import points
+
+
+class CommunityFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """One community's points now.
+
+    ``issued`` is everything granted less the budget left (what went out to residents, net of
+    reversals); ``outstanding`` is what residents hold: their wallets plus points set aside for
+    their reservations. The rest of ``issued`` was spent at the outlets or expired."""
+
+    slug: str
+    name: str
+    budget_left: int
+    granted: int
+    issued: int
+    outstanding: int
+
+
+class Totals(msgspec.Struct, frozen=True, kw_only=True):
+    """The same figures added up over the street."""
+
+    budget_left: int
+    granted: int
+    issued: int
+    outstanding: int
+
+
+class StreetOverview(msgspec.Struct, frozen=True, kw_only=True):
+    communities: list[CommunityFigures]
+    total: Totals
+
+
+async def street_overview(db: Database, p: Principal) -> StreetOverview:
+    """Every community of the street by code, with its figures and the street's total."""
+    access.require(p, ["admin"])
+    async with db.connection() as conn:
+        rows = await conn.fetch("SELECT slug, name, book FROM mall_community ORDER BY slug")
+        found = [await _figures(conn, row) for row in rows]
+    total = Totals(
+        budget_left=sum(f.budget_left for f in found),
+        granted=sum(f.granted for f in found),
+        issued=sum(f.issued for f in found),
+        outstanding=sum(f.outstanding for f in found),
+    )
+    return StreetOverview(communities=found, total=total)
+
+
+async def community_figures(db: Database, p: Principal, slug: str) -> CommunityFigures:
+    """One community's figures (its staff, or an administrator)."""
+    async with db.connection() as conn:
+        row = await access.community(conn, p, slug, ["admin", "staff"])
+        return await _figures(conn, row)
+
+
+async def _figures(conn: Connection, community: Row) -> CommunityFigures:
+    book = community["book"]
+    left = (await ledger.get_balance(conn, book, points.BUDGET)).balance
+    granted = -(await ledger.get_balance(conn, book, points.MINT)).balance
+    wallets = await ledger.total_balance(conn, book, points.WALLET_PREFIX)
+    held = (await ledger.get_balance(conn, book, ledger.HOLDS_ACCOUNT)).balance
+    return CommunityFigures(
+        slug=community["slug"],
+        name=community["name"],
+        budget_left=left,
+        granted=granted,
+        issued=granted - left,
+        outstanding=wallets + held,
+    )
