@@ -147,7 +147,7 @@ async def create_award(
         replay = await _replay(conn, p, idempotency_key, req_hash)
         if replay is not None:
             return replay
-        return await issue(
+        made = await issue(
             conn,
             p,
             community,
@@ -159,6 +159,9 @@ async def create_award(
             req_hash=req_hash,
             ip=ip,
         )
+    if not made.replayed:
+        metrics.AWARDS.labels(status=made.status).inc()
+    return made
 
 
 async def issue(
@@ -175,10 +178,11 @@ async def issue(
     ip: str = "",
 ) -> AwardOutcome:
     """The award itself, inside the caller's transaction, once the caller has checked the
-    principal, taken the issuer's lock (``threshold.lock_issuer``) and the rule's, and found no replay:
-    the residents (of this community, none the issuer's own), the caps, the thresholds, the
-    row and its lines, and the journal when it posts at once. Awards, activity settlements
-    and submission rewards all come through here."""
+    principal, taken the issuer's lock (``threshold.lock_issuer``) and the rule's, and found
+    no replay: the residents (of this community, none the issuer's own), the caps, the
+    thresholds, the row and its lines, and the journal when it posts at once. Awards, activity
+    settlements and submission rewards all come through here; the caller counts it in
+    ``metrics.AWARDS`` once the transaction has committed."""
     residents = await _residents(conn, community["id"], ids)
     await access.not_self_dealing(conn, p, ids)
     at = now()
@@ -248,7 +252,6 @@ async def issue(
         memo=memo,
         journal=journal_id,
     )
-    metrics.AWARDS.labels(status=status).inc()
     return AwardOutcome(id=award_id, status=status)
 
 

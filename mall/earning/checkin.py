@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 import ledger
-from mall import access
+from mall import access, metrics
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
 from mall.earning import awards, rules, threshold
@@ -311,6 +311,8 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
             award=made.id if made else None,
             status=made.status if made else POSTED,
         )
+    if made is not None:
+        metrics.AWARDS.labels(status=made.status).inc()
     return Settlement(
         activity_id=activity_id,
         awarded=len(attendees),
