@@ -31,6 +31,11 @@ class Community(Table, tablename="mall_community"):
     name = Varchar(length=200, null=False)
     book = ForeignKey(Book, on_delete=OnDelete.restrict, null=False, unique=True)
     created_at = Timestamptz(null=False)
+    #: the policy (mall.org.policy): points one staff member may issue to one resident a day
+    #: without a second pair of eyes, the most an activity may pay a head, objection days
+    approval_threshold = Integer(default=100, null=False)
+    activity_max_points = Integer(default=200, null=False)
+    objection_days = Integer(default=7, null=False)
 
 
 class Grid(Table, tablename="mall_grid"):
@@ -222,6 +227,8 @@ class Activity(Table, tablename="mall_activity"):
     settled_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     settled_at = Timestamptz(null=True, default=None)
     journal_id = Integer(null=True, default=None)
+    #: the award its settlement made (through the award path: threshold, four eyes)
+    award = ForeignKey(Award, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Signup(Table, tablename="mall_signup"):

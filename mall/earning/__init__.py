@@ -13,7 +13,9 @@ __all__ = [
     "checkin",
     "reversals",
     "rules",
+    "sheet",
     "signups",
     "submissions",
+    "threshold",
     "values",
 ]

@@ -21,6 +21,7 @@ from mall.errors import (
     Invalid,
     NotFound,
 )
+from mall.org import policy
 from mall.org.points import PATHS
 
 MAX_POINTS = 10_000
@@ -37,7 +38,9 @@ WAITING: Literal["waiting"] = "waiting"
 
 _COLUMNS = (
     "a.id, a.community, a.title, a.description, a.path, a.points, a.capacity, a.starts_at, "
-    "a.ends_at, a.place, a.status, a.journal_id, a.settled_at, c.slug, c.book"
+    "a.ends_at, a.place, a.status, "
+    "COALESCE(a.journal_id, (SELECT w.journal_id FROM mall_award w WHERE w.id = a.award)) "
+    "AS journal_id, a.settled_at, c.slug, c.book"
 )
 
 _COUNTS = (
@@ -337,6 +340,7 @@ async def create_activity(
         raise Invalid(N_("An activity lasts at most {n} days."), n=MAX_DAYS)
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
+        await check_most_a_head(conn, community["id"], points)
         activity_id = await conn.fetchval(
             "INSERT INTO mall_activity (community, title, description, path, points, capacity, "
             "starts_at, ends_at, place, status, created_by, created_at) "
@@ -366,3 +370,12 @@ async def create_activity(
             capacity=capacity,
         )
     return PublishedActivity(id=int(activity_id), title=title, community=slug)
+
+
+async def check_most_a_head(conn: ledger.Connection, community_id: int, each: int) -> None:
+    """``validation_error`` when an activity would pay more a head than the policy allows."""
+    most = (await policy.policy_of(conn, community_id)).activity_max_points
+    if each > most:
+        raise Invalid(
+            N_("An activity in this community pays each person at most {n} points."), n=most
+        )

@@ -21,7 +21,7 @@ from ledger import Connection, Row
 from mall import access, metrics, text
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
-from mall.earning import rules
+from mall.earning import rules, threshold
 from mall.earning.award_records import PENDING, POSTED, REJECTED, AwardStatus
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
 from mall.org import points
@@ -118,7 +118,9 @@ async def create_award(
     """Award ``rule_code``'s points to each resident (staff).
 
     The award posts at once, or waits for a second staff member when its total is above the
-    rule's approval threshold. ``req_hash`` defaults to a hash of the arguments.
+    rule's approval threshold, or when it would take what this staff member issued to one of
+    the residents today past the community's daily threshold (``threshold.over_daily``).
+    ``req_hash`` defaults to a hash of the arguments.
     """
     access.require(p, STAFF_ROLES)
     if p.user_id is None:
@@ -129,6 +131,8 @@ async def create_award(
     )
     if not idempotency_key or len(idempotency_key) > 200:
         raise Invalid(N_("Please check what you entered."))
+    if not rules.RULE_CODE.match((rule_code or "").strip()):  # never a settlement's own rule
+        raise NotFound(N_("No rule with this code in the community."))
     if req_hash is None:
         req_hash = ledger.request_hash(
             {"community": slug, "rule": rule_code, "residents": ids, "memo": memo}
@@ -138,80 +142,118 @@ async def create_award(
         replay = await _replay(conn, p, idempotency_key, req_hash)
         if replay is not None:
             return replay
+        await threshold.lock_issuer(conn, p)
         rule = await rules.rule_for_award(conn, community["id"], code=rule_code)
         # After the rule's lock: a twin request with the same key has committed by now.
         replay = await _replay(conn, p, idempotency_key, req_hash)
         if replay is not None:
             return replay
-        residents = await _residents(conn, community["id"], ids)
-        await access.not_self_dealing(conn, p, ids)
-        await lifecycle.check_open(conn, ids)
-        at = now()
-        each = int(rule["points"])
-        total = each * len(ids)
-        await rules.check_caps(conn, rule, residents, each, at)
-        threshold = rule["approval_threshold"]
-        status: AwardStatus = PENDING if threshold is not None and total > threshold else POSTED
-        award_id = await conn.fetchval(
-            "INSERT INTO mall_award (community, rule, memo, points_each, total, status, "
-            "created_by, created_at, idempotency_key, request_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
-            community["id"],
-            rule["id"],
-            memo,
-            each,
-            total,
-            status,
-            p.user_id,
-            at,
-            idempotency_key,
-            req_hash,
-        )
-        if award_id is None:  # the same key committed while we waited
-            replay = await _replay(conn, p, idempotency_key, req_hash)
-            assert replay is not None
-            return replay
-        await conn.executemany(
-            "INSERT INTO mall_award_line (award, resident, points, created_at) VALUES (?, ?, ?, ?)",
-            [(award_id, r, each, at) for r in ids],
-        )
-        journal_id = None
-        if status == POSTED:
-            journal_id = await _post(
-                conn,
-                community["book"],
-                award_id,
-                memo,
-                rule,
-                [(r, each) for r in ids],
-            )
-            await conn.execute(
-                "UPDATE mall_award SET journal_id = ? WHERE id = ?", journal_id, award_id
-            )
-        else:
-            left = (await ledger.get_balance(conn, community["book"], points.BUDGET)).balance
-            if left < total:
-                raise BudgetExhausted(
-                    N_("The community's budget has {left} points left; this award needs {total}."),
-                    left=left,
-                    total=total,
-                )
-        await audit.record(
+        made = await issue(
             conn,
             p,
-            "award.create",
-            community_id=community["id"],
-            target=f"award:{award_id}",
+            community,
+            rule,
+            ids,
+            int(rule["points"]),
+            memo,
+            idempotency_key=idempotency_key,
+            req_hash=req_hash,
             ip=ip,
-            rule=rule["code"],
-            residents=ids,
-            total=total,
-            status=status,
-            memo=memo,
-            journal=journal_id,
         )
-    metrics.AWARDS.labels(status=status).inc()
+    if not made.replayed:
+        metrics.AWARDS.labels(status=made.status).inc()
+    return made
+
+
+async def issue(
+    conn: Connection,
+    p: Principal,
+    community: Row,
+    rule: Row,
+    ids: Sequence[int],
+    each: int,
+    memo: str,
+    *,
+    idempotency_key: str,
+    req_hash: str,
+    ip: str = "",
+) -> AwardOutcome:
+    """The award itself, inside the caller's transaction, once the caller has checked the
+    principal, taken the issuer's lock (``threshold.lock_issuer``) and the rule's, and found
+    no replay: the residents (of this community, none the issuer's own), the caps, the
+    thresholds, the row and its lines, and the journal when it posts at once. Awards, activity
+    settlements and submission rewards all come through here; the caller counts it in
+    ``metrics.AWARDS`` once the transaction has committed."""
+    residents = await _residents(conn, community["id"], ids)
+    await access.not_self_dealing(conn, p, ids)
+    await lifecycle.check_open(conn, ids)
+    at = now()
+    total = each * len(ids)
+    await rules.check_caps(conn, rule, residents, each, at)
+    own = rule["approval_threshold"]
+    over = own is not None and total > own
+    if not over:
+        over = await threshold.over_daily(conn, p, community["id"], ids, each, at)
+    status: AwardStatus = PENDING if over else POSTED
+    award_id = await conn.fetchval(
+        "INSERT INTO mall_award (community, rule, memo, points_each, total, status, "
+        "created_by, created_at, idempotency_key, request_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
+        community["id"],
+        rule["id"],
+        memo,
+        each,
+        total,
+        status,
+        p.user_id,
+        at,
+        idempotency_key,
+        req_hash,
+    )
+    if award_id is None:  # the same key committed while we waited
+        replay = await _replay(conn, p, idempotency_key, req_hash)
+        assert replay is not None
+        return replay
+    await conn.executemany(
+        "INSERT INTO mall_award_line (award, resident, points, created_at) VALUES (?, ?, ?, ?)",
+        [(award_id, r, each, at) for r in ids],
+    )
+    journal_id = None
+    if status == POSTED:
+        journal_id = await _post(
+            conn,
+            community["book"],
+            award_id,
+            memo,
+            rule,
+            [(r, each) for r in ids],
+        )
+        await conn.execute(
+            "UPDATE mall_award SET journal_id = ? WHERE id = ?", journal_id, award_id
+        )
+    else:
+        left = (await ledger.get_balance(conn, community["book"], points.BUDGET)).balance
+        if left < total:
+            raise BudgetExhausted(
+                N_("The community's budget has {left} points left; this award needs {total}."),
+                left=left,
+                total=total,
+            )
+    await audit.record(
+        conn,
+        p,
+        "award.create",
+        community_id=community["id"],
+        target=f"award:{award_id}",
+        ip=ip,
+        rule=rule["code"],
+        residents=list(ids),
+        total=total,
+        status=status,
+        memo=memo,
+        journal=journal_id,
+    )
     return AwardOutcome(id=award_id, status=status)
 
 

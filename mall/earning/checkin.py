@@ -1,6 +1,7 @@
 """Check-in and settlement of a recruitment call: a rotating check-in code shown on a staff screen
-(a URL a phone's own camera opens), a resident's check-in, staff recording attendance, and the
-settlement that awards every attendee in one journal.
+(a URL a phone's own camera opens), a resident's check-in, staff recording attendance by code,
+and the settlement: one award (``mall.earning.awards``) to every attendee. Ticking residents off
+the paper sign-in sheet by name is ``mall.earning.sheet``.
 """
 
 from __future__ import annotations
@@ -10,20 +11,32 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 import ledger
-from mall import access
+from mall import access, metrics
 from mall.access import STAFF_ROLES, Principal, audit
-from mall.db import Database
-from mall.earning.activities import _COLUMNS, _COUNTS, OPEN, SETTLED, _row, _shape, _signup, now
+from mall.db import Database, must_exist
+from mall.earning import awards, rules, threshold
+from mall.earning.activities import (
+    _COLUMNS,
+    _COUNTS,
+    OPEN,
+    SETTLED,
+    _row,
+    _shape,
+    _signup,
+    check_most_a_head,
+    now,
+)
+from mall.earning.award_records import POSTED, AwardStatus
 from mall.earning.values import Activity
 from mall.errors import (
     N_,
     AlreadyCheckedIn,
     CodeExpired,
     CodeInvalid,
+    Forbidden,
     Invalid,
 )
-from mall.org import points
-from mall.people import codes, credentials, lifecycle
+from mall.people import codes, credentials
 from mall.settings import get_settings
 
 #: Seconds one check-in code is shown before the next; a code is accepted in its own window and
@@ -62,7 +75,7 @@ class Attended(CheckedIn, frozen=True, kw_only=True):
 
 
 class Settlement(msgspec.Struct, frozen=True, kw_only=True):
-    """What settling an activity awarded."""
+    """What settling an activity awarded: one award, posted or waiting for approval."""
 
     activity_id: int
     awarded: int
@@ -71,7 +84,11 @@ class Settlement(msgspec.Struct, frozen=True, kw_only=True):
     """Points awarded in all (``awarded`` × ``points_each``)."""
     points_each: int
     journal_id: int | None
-    """The one ledger journal; ``None`` when nobody attended."""
+    """The award's one ledger journal; ``None`` when nobody attended or it waits for approval."""
+    award_id: int | None
+    """The award the settlement made; ``None`` when nobody attended."""
+    status: AwardStatus
+    """The award's status: ``posted``, ``pending_approval`` (or ``rejected``, later)."""
 
 
 def window_of(at: datetime) -> int:
@@ -218,20 +235,27 @@ async def record_attendance(
 
 
 async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") -> Settlement:
-    """Award every attendee the activity's points in one journal (budget → wallets), once.
+    """Settle the activity: one award (``mall.earning.awards``) of its points to every attendee.
 
-    Settling a settled activity again answers the same and writes nothing. If the budget does
-    not cover it, ``budget_exhausted`` and nothing changes. Without attendees it is settled with
-    no journal. ``points`` is the total awarded."""
+    The award goes through the same budget, threshold and approval queue as any other: over the
+    community's daily threshold it waits for a second staff member (``status``
+    ``pending_approval``). Settling a settled activity again answers the same and writes nothing.
+    If the budget does not cover it, ``budget_exhausted`` and nothing changes. Without attendees
+    it is settled with no award. A settler whose own resident record attended is refused
+    (``self_dealing``), as is an activity paying more a head than the community's policy allows.
+    """
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
         each = found.points
         if found.status == SETTLED:
-            return _settled(activity_id, found.checked_in, each, found.journal_id)
+            return await _settled_before(conn, found)
         if found.status != OPEN:
             raise Invalid(N_("This activity is closed."))
         if now() < found.starts_at:
             raise Invalid(N_("An activity can be settled once it has started."))
+        await check_most_a_head(conn, found.community_id, each)
+        if p.user_id is None:
+            raise Forbidden()
         attendees = [  # a record closed since is left out (its points would go nowhere)
             int(r["resident"])
             for r in await conn.fetch(
@@ -241,24 +265,39 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
                 activity_id,
             )
         ]
-        await lifecycle.check_open(conn, attendees)
-        journal_id = None
+        await access.not_self_dealing(conn, p, attendees)
+        made = None
         if attendees:
-            journal = await points.award_from_budget(
-                conn,
-                found.book,
-                [(r, each) for r in attendees],
-                idempotency_key=f"activity:{activity_id}:settle",
-                path=found.path,
-                memo=found.title,
+            community = must_exist(
+                await conn.fetchrow(
+                    "SELECT id, slug, book FROM mall_community WHERE id = ?", found.community_id
+                )
             )
-            journal_id = journal.id
+            await threshold.lock_issuer(conn, p)
+            rule = await rules.activity_rule(conn, found.community_id, found.path)
+            made = await awards.issue(
+                conn,
+                p,
+                community,
+                rule,
+                attendees,
+                each,
+                found.title,
+                idempotency_key=f"activity:{activity_id}:settle",
+                req_hash=ledger.request_hash({"activity": activity_id}),
+                ip=ip,
+            )
+        journal_id = None
+        if made is not None and made.status == POSTED:
+            journal_id = await conn.fetchval(
+                "SELECT journal_id FROM mall_award WHERE id = ?", made.id
+            )
         await conn.execute(
             "UPDATE mall_activity SET status = 'settled', settled_by = ?, settled_at = ?, "
-            "journal_id = ? WHERE id = ?",
+            "award = ? WHERE id = ?",
             p.user_id,
             now(),
-            journal_id,
+            made.id if made else None,
             activity_id,
         )
         await audit.record(
@@ -270,16 +309,47 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
             ip=ip,
             awarded=len(attendees),
             points=each * len(attendees),
-            journal=journal_id,
+            award=made.id if made else None,
+            status=made.status if made else POSTED,
         )
-    return _settled(activity_id, len(attendees), each, journal_id)
-
-
-def _settled(activity_id: int, awarded: int, each: int, journal_id: int | None) -> Settlement:
+    if made is not None:
+        metrics.AWARDS.labels(status=made.status).inc()
     return Settlement(
         activity_id=activity_id,
-        awarded=awarded,
-        points=awarded * each,
+        awarded=len(attendees),
+        points=each * len(attendees),
         points_each=each,
         journal_id=journal_id,
+        award_id=made.id if made else None,
+        status=made.status if made else POSTED,
+    )
+
+
+async def _settled_before(conn: ledger.Connection, found: Activity) -> Settlement:
+    """What settling answered the first time, read back: the award's status as it is now."""
+    award = await conn.fetchrow(
+        "SELECT a.id, a.status, a.journal_id, "
+        "(SELECT COUNT(*) FROM mall_award_line l WHERE l.award = a.id) AS awarded "
+        "FROM mall_award a JOIN mall_activity t ON t.award = a.id WHERE t.id = ?",
+        found.id,
+    )
+    if award is None:  # nobody attended, or settled before settlements were awards
+        return Settlement(
+            activity_id=found.id,
+            awarded=found.checked_in if found.journal_id is not None else 0,
+            points=(found.checked_in if found.journal_id is not None else 0) * found.points,
+            points_each=found.points,
+            journal_id=found.journal_id,
+            award_id=None,
+            status=POSTED,
+        )
+    awarded = int(award["awarded"])
+    return Settlement(
+        activity_id=found.id,
+        awarded=awarded,
+        points=awarded * found.points,
+        points_each=found.points,
+        journal_id=award["journal_id"],
+        award_id=award["id"],
+        status=award["status"],
     )

@@ -94,6 +94,12 @@ COLUMNS = (
     "id, community, code, name, path, points, daily_cap, monthly_cap, approval_threshold, active"
 )
 
+#: An activity's settlement is an award by its path's own rule, ``activity:<path>``: a code no
+#: staff member can type (``RULE_CODE`` has no colon), with no caps and no threshold of its own
+#: (the community's daily threshold applies), kept out of the rules staff choose from.
+ACTIVITY_PREFIX = "activity:"
+ACTIVITY_RULE_NAME = "参加志愿活动"
+
 
 async def create_rule(
     db: Database,
@@ -173,8 +179,10 @@ async def list_rules(db: Database, p: Principal, slug: str) -> list[Rule]:
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         rows = await conn.fetch(
-            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? ORDER BY path, name, id",
+            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? AND code NOT LIKE ? "
+            "ORDER BY path, name, id",
             community["id"],
+            ACTIVITY_PREFIX + "%",
         )
     return [_rule(r) for r in rows]
 
@@ -204,6 +212,31 @@ async def rule_for_award(
     if not row["active"]:
         raise Invalid(N_("This rule is no longer in use."))
     return row
+
+
+async def activity_rule(conn: Connection, community_id: int, path: str) -> Row:
+    """The rule an activity's settlement awards by, for its path: made the first time, then
+    locked like any rule (``rule_for_award``)."""
+    code = ACTIVITY_PREFIX + path
+    await conn.execute(
+        "INSERT INTO mall_rule (community, code, name, path, points, daily_cap, monthly_cap, "
+        "approval_threshold, active, created_at) VALUES (?, ?, ?, ?, 0, NULL, NULL, NULL, ?, ?) "
+        "ON CONFLICT (community, code) DO NOTHING",
+        community_id,
+        code,
+        ACTIVITY_RULE_NAME,
+        path,
+        True,
+        now(),
+    )
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    return must_exist(
+        await conn.fetchrow(
+            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? AND code = ?{lock}",
+            community_id,
+            code,
+        )
+    )
 
 
 async def check_caps(

@@ -2,8 +2,9 @@
 (微心愿), each with a due date (限时办结) and staff decisions that may award points by a rule.
 
 Status: open → accepted → resolved; open or accepted → rejected (with a reason); open → resolved.
-A decision with a rule awards through ``mall.earning.awards`` in the same transaction (budget, caps and
-four eyes apply), to the filer and, for a micro-wish, to the neighbour who fulfilled it.
+A decision with a rule awards through ``mall.earning.awards`` in the same transaction (budget, caps, the
+daily threshold and four eyes apply), to the filer or, for a micro-wish, to the neighbour who
+fulfilled it (the default when named): staff choose.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ ACCEPTED: Literal["accepted"] = "accepted"
 RESOLVED: Literal["resolved"] = "resolved"
 REJECTED: Literal["rejected"] = "rejected"
 STATUSES = (OPEN, ACCEPTED, RESOLVED, REJECTED)
+#: whom a decision's points go to: the filer, or the neighbour who fulfilled a micro-wish
+REWARD_TO = ("filer", "helper")
 CLOSED = (RESOLVED, REJECTED)
 #: decision → (the statuses it may come from, the status it leads to)
 DECISIONS = {
@@ -250,10 +253,14 @@ async def queue(
         if status:
             sql += " AND s.status = ?"
             args.append(status)
-        sql += " ORDER BY s.due_at, s.id LIMIT ?"
-        args.append(max(1, min(limit, 200)))
-        rows = [_submission(r, at) for r in await conn.fetch(sql, *args)]
-    return sorted(rows, key=lambda s: (not s.overdue, s.status in CLOSED, s.due_at))
+        # Sort in the database, then limit: sorting only the first rows by due date would let
+        # closed old submissions crowd out the new ones once there are a few hundred.
+        sql += (
+            " ORDER BY CASE WHEN s.status IN (?, ?) AND s.due_at <= ? THEN 0 ELSE 1 END, "
+            "CASE WHEN s.status IN (?, ?) THEN 1 ELSE 0 END, s.due_at, s.id LIMIT ?"
+        )
+        args += [OPEN, ACCEPTED, at, *CLOSED, max(1, min(limit, 200))]
+        return [_submission(r, at) for r in await conn.fetch(sql, *args)]
 
 
 async def count_overdue(db: Database, p: Principal, slug: str) -> int:
@@ -298,10 +305,13 @@ async def decide(
     reason: str = "",
     rule: str | None = None,
     helper_id: int | None = None,
+    reward_to: str | None = None,
     ip: str = "",
 ) -> Submission:
-    """Accept, resolve or reject (staff). ``rule`` awards its points to the filer and, for a
-    micro-wish, to ``helper_id`` too; the award may wait for approval like any other."""
+    """Accept, resolve or reject (staff). ``rule`` awards its points to one resident: the
+    filer, or for a micro-wish the neighbour who fulfilled it (``helper_id``, a resident of the
+    community), who is the default when named; ``reward_to`` (``filer`` or ``helper``) chooses.
+    The award may wait for approval like any other."""
     access.require(p, STAFF_ROLES)
     if decision not in DECISIONS:
         raise Invalid(N_("The decision must be accept, reject or resolve."))
@@ -316,6 +326,11 @@ async def decide(
         raise Invalid(N_("A rejected submission earns no points."))
     if helper_id is not None and not rule:
         raise Invalid(N_("Choose a rule to award the neighbour who helped."))
+    if reward_to not in (None, "", *REWARD_TO):
+        raise Invalid(N_("The points go to the filer or to the neighbour who helped."))
+    to_helper = helper_id is not None and reward_to != "filer"
+    if reward_to == "helper" and helper_id is None:
+        raise Invalid(N_("Name the neighbour who fulfilled the wish to give them the points."))
     if not 0 < submission_id <= access.MAX_ID:
         raise NotFound()
     async with db.transaction() as conn:
@@ -342,7 +357,7 @@ async def decide(
         if rule:
             if award_id is not None:
                 raise AlreadyExists(N_("Points were already awarded for this submission."))
-            ids = [row["resident"]] + ([helper_id] if helper_id is not None else [])
+            ids = [helper_id] if to_helper and helper_id is not None else [row["resident"]]
             made = await awards.create_award(
                 db,
                 p,

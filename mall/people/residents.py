@@ -7,6 +7,7 @@ The codes that stand for a resident (activation papers, printed cards, pay codes
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -234,10 +235,13 @@ async def list_residents(
     query: str = "",
     grid: str | None = None,
     status: str = "all",
+    ids: Sequence[int] | None = None,
     limit: int = 50,
 ) -> list[Listed]:
     """The first ``limit`` residents ``search_residents`` finds."""
-    found = await search_residents(db, p, slug, query=query, grid=grid, status=status, limit=limit)
+    found = await search_residents(
+        db, p, slug, query=query, grid=grid, status=status, ids=ids, limit=limit
+    )
     return found.residents
 
 
@@ -249,6 +253,7 @@ async def search_residents(
     query: str = "",
     grid: str | None = None,
     status: str = "all",
+    ids: Sequence[int] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Found:
@@ -256,8 +261,9 @@ async def search_residents(
 
     ``balance``, ``held`` and ``available`` mean what they mean for one resident (``balances``).
     The query matches a part of the name or phone, taken literally (``%`` and ``_`` are not
-    wildcards) and, for Latin letters, in either case on both engines; or a grid's code
-    (whole) or a part of its name. ``status`` is one of ``STATUSES``.
+    wildcards) and, for Latin letters, in either case on both engines; or a part of a grid's
+    code or name. ``grid`` is one grid's exact code; ``ids`` keeps only those residents
+    (another community's are simply not found). ``status`` is one of ``STATUSES``.
     """
     query = CONTROL.sub("", query or "").strip()[:100]
     grid = CONTROL.sub("", grid or "").strip() or None
@@ -279,12 +285,18 @@ async def search_residents(
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
             sql += (
                 " AND (LOWER(r.name) LIKE ? ESCAPE '\\' OR r.phone LIKE ? ESCAPE '\\' "
-                "OR LOWER(g.code) = ? OR LOWER(g.name) LIKE ? ESCAPE '\\')"
+                "OR LOWER(g.code) LIKE ? ESCAPE '\\' OR LOWER(g.name) LIKE ? ESCAPE '\\')"
             )
-            args += [pattern, pattern, query.lower(), pattern]
+            args += [pattern, pattern, pattern, pattern]
         if grid:
             sql += " AND g.code = ?"
             args.append(grid)
+        if ids is not None:
+            wanted = [i for i in ids if 0 < i <= access.MAX_ID][:200]
+            if not wanted:
+                return Found(residents=[], next=None)
+            sql += f" AND r.id IN ({', '.join('?' for _ in wanted)})"
+            args += wanted
         if status != "all":
             sql += (
                 " AND r.closed_at IS NULL" if status == "open" else " AND r.closed_at IS NOT NULL"

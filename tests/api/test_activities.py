@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from mall.access import Principal
 from mall.db import Database
 from mall.earning import checkin
 from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
 from tests.api.helpers import Api, problem
-from tests.api.world import ADMIN, A
+from tests.api.world import ADMIN, A, World
 
 Token = Callable[[str], str]
 
@@ -179,6 +181,8 @@ def test_settling_beyond_the_budget_is_budget_exhausted_and_changes_nothing(
 ) -> None:
     staff = token("staff-a")
     left = api.get(f"/communities/{A}/budget", staff).json()["balance"]
+    # the policy allows at most 200 a head by default; this call pays the whole budget a head
+    api.put(f"/communities/{A}/policy", token("admin"), json={"activity_max_points": left})
     activity_id = publish(api, staff, points=left)
     for n in ("庚", "辛"):
         phone = api.run(newcomer, n)[1]
@@ -186,3 +190,141 @@ def test_settling_beyond_the_budget_is_budget_exhausted_and_changes_nothing(
     problem(api.post(f"/activities/{activity_id}/settle", staff), 409, "budget_exhausted")
     assert api.get(f"/communities/{A}/budget", staff).json()["balance"] == left
     assert api.get(f"/activities/{activity_id}", staff).json()["status"] == "open"
+    api.put(f"/communities/{A}/policy", token("admin"), json={"activity_max_points": 200})
+
+
+def test_settlement_is_an_award_with_its_id_and_status(api: Api, token: Token) -> None:
+    staff = token("staff-a")
+    activity_id = publish(api, staff, points=15, title="清扫落叶")
+    phone = api.run(newcomer, "壬")[1]
+    api.post(f"/activities/{activity_id}/checkin", phone, json={"code": scan(api, activity_id)})
+    body = api.post(f"/activities/{activity_id}/settle", staff).json()
+    assert body["status"] == "posted" and body["award_id"] is not None
+    assert (body["awarded"], body["points"]) == (1, 15)
+    award = api.get(f"/awards/{body['award_id']}", staff).json()
+    assert award["status"] == "posted" and award["journal_id"] == body["journal_id"]
+    assert award["memo"] == "清扫落叶" and award["total"] == 15
+
+
+def test_a_settlement_over_the_threshold_waits_for_another_staff_members_approval(
+    api: Api, token: Token
+) -> None:
+    staff = token("staff-a")
+    activity_id = publish(api, staff, points=150, title="大扫除")
+    rid, phone = api.run(newcomer, "癸")
+    api.post(f"/activities/{activity_id}/checkin", phone, json={"code": scan(api, activity_id)})
+    budget = api.get(f"/communities/{A}/budget", staff).json()["balance"]
+    done = api.post(f"/activities/{activity_id}/settle", staff)
+    assert done.status_code == 200
+    body = done.json()
+    assert body["status"] == "pending_approval" and body["journal_id"] is None
+    assert (body["awarded"], body["points"]) == (1, 150)
+    assert api.get("/me/passbook", phone).json()["entries"] == []
+    assert api.get(f"/communities/{A}/budget", staff).json()["balance"] == budget
+    problem(api.post(f"/awards/{body['award_id']}/approve", staff), 403, "forbidden")
+    approved = api.post(f"/awards/{body['award_id']}/approve", token("staff-a2"))
+    assert approved.status_code == 200 and approved.json()["status"] == "posted"
+    assert api.get("/me/passbook", phone).json()["entries"][0]["amount"] == 150
+    assert api.get(f"/communities/{A}/budget", staff).json()["balance"] == budget - 150
+    assert api.post(f"/activities/{activity_id}/settle", staff).json()["status"] == "posted"
+
+
+def test_an_activity_paying_more_than_the_policy_allows_is_refused(api: Api, token: Token) -> None:
+    staff = token("staff-a")
+    before = len(api.get(f"/communities/{A}/activities", staff).json()["activities"])
+    problem(
+        api.post(
+            f"/communities/{A}/activities",
+            staff,
+            json={
+                "title": "太多积分",
+                "path": "adding_to_good",
+                "points": 201,
+                "capacity": 2,
+                "starts_at": datetime.now(UTC).isoformat(),
+                "ends_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+                "place": "3栋",
+            },
+        ),
+        400,
+        "validation_error",
+    )
+    assert len(api.get(f"/communities/{A}/activities", staff).json()["activities"]) == before
+
+
+async def own_record(db: Database, username: str, resident_id: int | None) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_user SET resident = ? WHERE username = ?", resident_id, username
+        )
+
+
+async def checked_in(db: Database, activity_id: int) -> int:
+    async with db.connection() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT COUNT(*) FROM mall_signup WHERE activity = ? AND checked_in_at IS NOT NULL",
+                activity_id,
+            )
+        )
+
+
+def test_staff_tick_residents_by_name_from_the_paper_sheet_and_settlement_pays_them(
+    api: Api, token: Token
+) -> None:
+    staff = token("staff-a")
+    activity_id = publish(api, staff, points=8, title="纸质签到")
+    (one, phone), (two, _) = api.run(newcomer, "纸一"), api.run(newcomer, "纸二")
+    path = f"/activities/{activity_id}/attendance/by-name"
+    done = api.post(path, staff, json={"resident_ids": [one, two]})
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert [(a["resident_id"], a["name"]) for a in body["checked_in"]] == [
+        (one, "纸一"),
+        (two, "纸二"),
+    ]
+    assert body["already"] == []
+    again = api.post(path, staff, json={"resident_ids": [one]}).json()
+    assert again["checked_in"] == [] and again["already"] == [one]
+    signups = api.get(f"/activities/{activity_id}", staff).json()["signups"]
+    assert {s["checked_in_by"] for s in signups} == {"staff-a"}
+    settled = api.post(f"/activities/{activity_id}/settle", staff).json()
+    assert (settled["awarded"], settled["points"], settled["status"]) == (2, 16, "posted")
+    assert api.get("/me/passbook", phone).json()["entries"][0]["amount"] == 8
+    problem(api.post(path, staff, json={"resident_ids": [one]}), 400, "validation_error")
+
+
+@pytest.mark.parametrize("ids", [[], [1, 1], ["1"], [0]])
+def test_a_bad_sheet_is_refused_and_nobody_is_checked_in(
+    api: Api, token: Token, ids: list[object]
+) -> None:
+    activity_id = publish(api, token("staff-a"))
+    answer = api.post(
+        f"/activities/{activity_id}/attendance/by-name",
+        token("staff-a"),
+        json={"resident_ids": ids},
+    )
+    assert answer.status_code in (400, 404)
+    assert answer.json()["code"] in ("validation_error", "not_found")
+    assert api.run(checked_in, activity_id) == 0
+
+
+def test_the_sheet_refuses_outsiders_wrong_callers_and_the_callers_own_record(
+    api: Api, world: World, token: Token
+) -> None:
+    staff = token("staff-a")
+    activity_id = publish(api, staff)
+    path = f"/activities/{activity_id}/attendance/by-name"
+    mine = api.run(newcomer, "自己")[0]
+    other = world.residents["res-b"]
+    problem(api.post(path, staff, json={"resident_ids": [mine, other]}), 404, "not_found")
+    problem(api.post(path, token("staff-b"), json={"resident_ids": [mine]}), 404, "not_found")
+    problem(api.post(path, token("vol-a"), json={"resident_ids": [mine]}), 403, "forbidden")
+    problem(api.post(path, token("res-a"), json={"resident_ids": [mine]}), 403, "forbidden")
+    api.run(own_record, "staff-a", mine)
+    try:
+        problem(api.post(path, staff, json={"resident_ids": [mine]}), 403, "self_dealing")
+    finally:
+        api.run(own_record, "staff-a", None)
+    assert api.run(checked_in, activity_id) == 0
+    assert api.post(path, token("staff-a2"), json={"resident_ids": [mine]}).status_code == 200

@@ -331,6 +331,39 @@ def test_a_rejected_award_no_longer_counts_towards_the_cap(api: Api) -> None:
     assert give(api, maker, [one], rule="r", slug="yew").status_code == 201
 
 
+# The community's daily threshold ------------------------------------------------------
+
+
+def test_splitting_a_large_award_into_small_ones_never_gets_round_the_daily_threshold(
+    api: Api,
+) -> None:
+    place = api.run(neighbourhood, "larch", 1000, 2)
+    maker, checker = place["staff"]
+    one, two = place["residents"]
+    # ten awards of 10 to one resident reach the default threshold of 100; the 11th passes it
+    statuses = [give(api, maker, [one], rule="r", slug="larch").json()["status"] for _ in range(11)]
+    assert statuses == ["posted"] * 10 + ["pending_approval"]
+    assert api.run(wallet, "larch", one) == 100
+    # and so does every one after it, also when another resident is in the same award
+    both = give(api, maker, [two, one], rule="r", slug="larch").json()
+    assert both["status"] == "pending_approval" and api.run(wallet, "larch", two) == 0
+    # a second staff member approves: the points arrive
+    api.post(f"/awards/{both['id']}/approve", checker)
+    assert (api.run(wallet, "larch", one), api.run(wallet, "larch", two)) == (110, 10)
+    # the threshold is the policy's
+    api.put("/communities/larch/policy", api_admin(api), json={"approval_threshold": 1000})
+    assert give(api, maker, [one], rule="r", slug="larch").json()["status"] == "posted"
+
+
+def api_admin(api: Api) -> str:
+    async def make(db: Database) -> str:
+        user = await users.create_user_unchecked(db, "larch-admin", PASSWORD, "admin", None)
+        async with db.transaction() as conn:
+            return await auth.create_session(conn, "api", user_id=user.id, ttl=auth.API_TOKEN)
+
+    return api.run(make)
+
+
 # Scope ---------------------------------------------------------------------------------
 
 

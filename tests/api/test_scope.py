@@ -229,6 +229,14 @@ def posted_award(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"award_id": made.id}
 
 
+def sheet(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"resident_ids": [world.target]}
+
+
+def same_policy(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"objection_days": 7}
+
+
 def open_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     """A micro-wish of ``res-a``, filed afresh for each caller."""
     filer = Principal(
@@ -254,6 +262,8 @@ TABLE = [
     Row("POST",   "/communities/{slug}/grids",          (201, 201, 403, 403, 403, 403, 401), grid),
     Row("POST",   "/communities/{slug}/budget/grants",  (201, 403, 403, 403, 403, 403, 401), points, True),
     Row("GET",    "/communities/{slug}/budget",         (200, 200, 403, 403, 403, 403, 401)),
+    Row("GET",    "/communities/{slug}/policy",         (200, 200, 403, 403, 403, 403, 401)),
+    Row("PUT",    "/communities/{slug}/policy",         (200, 403, 403, 403, 403, 403, 401), same_policy),
     Row("POST",   "/users",                             (201, 201, 403, 403, 403, 403, 401), volunteer),
     Row("PUT",    "/users/{user_id}/outlets",           (200, 200, 404, 403, 403, 403, 401), no_outlets, ids=vol_a),
     Row("POST",   "/communities/{slug}/residents",      (201, 201, 403, 403, 403, 403, 401), resident),
@@ -296,6 +306,7 @@ TABLE = [
     Row("GET",    "/activities/{activity_id}/checkin-code", (200, 200, 404, 403, 403, 403, 401)),
     Row("POST",   "/activities/{activity_id}/checkin",  (403, 403, 403, 403, 201, 404, 401), checkin_code),
     Row("POST",   "/activities/{activity_id}/attendance", (201, 201, 404, 403, 403, 403, 401), attendee_code),
+    Row("POST",   "/activities/{activity_id}/attendance/by-name", (200, 200, 404, 403, 403, 403, 401), sheet),
     Row("POST",   "/activities/{activity_id}/settle",   (200, 200, 404, 403, 403, 403, 401)),
     Row("POST",   "/communities/{slug}/outlets",        (201, 201, 403, 403, 403, 403, 401), outlet),
     Row("GET",    "/communities/{slug}/outlets",        (200, 200, 403, 200, 200, 403, 401)),

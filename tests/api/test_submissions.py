@@ -143,7 +143,7 @@ def test_resolving_straight_from_open_with_a_rule_awards_the_filer(
     assert entry["memo"] == "楼上漏水" and entry["amount"] == 5
 
 
-def test_a_micro_wish_awards_the_neighbour_who_fulfilled_it_too(
+def test_a_micro_wish_awards_the_neighbour_who_fulfilled_it_not_the_filer(
     api: Api, world: World, token: Token
 ) -> None:
     filer, helper = world.residents["res-a"], world.target
@@ -157,9 +157,41 @@ def test_a_micro_wish_awards_the_neighbour_who_fulfilled_it_too(
     done = decide(api, token, sid, decision="resolve", rule=RULE, helper_id=helper, reason="已完成")
     assert done.status_code == 200, done.text
     assert done.json()["helper"] == helper and done.json()["helper_name"] == "王秀英"
-    assert (api.run(wallet, filer), api.run(wallet, helper)) == (before[0] + 5, before[1] + 5)
+    assert (api.run(wallet, filer), api.run(wallet, helper)) == (before[0], before[1] + 5)
     award = api.get(f"/awards/{done.json()['award']}", token("staff-a")).json()
-    assert sorted(r["id"] for r in award["residents"]) == sorted([filer, helper])
+    assert [r["id"] for r in award["residents"]] == [helper]
+
+
+def test_staff_may_give_a_micro_wishs_points_to_its_filer_instead(
+    api: Api, world: World, token: Token
+) -> None:
+    filer, helper = world.residents["res-a"], world.target
+    before = (api.run(wallet, filer), api.run(wallet, helper))
+    sid = file(api, token, "wish", "帮我修水管").json()["id"]
+    done = decide(
+        api, token, sid, decision="resolve", rule=RULE, helper_id=helper, reward_to="filer"
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["helper"] == helper
+    assert (api.run(wallet, filer), api.run(wallet, helper)) == (before[0] + 5, before[1])
+
+
+def test_whom_the_points_go_to_is_checked_and_nothing_changes_when_refused(
+    api: Api, world: World, token: Token
+) -> None:
+    filer, helper = world.residents["res-a"], world.target
+    before = (api.run(wallet, filer), api.run(wallet, helper))
+    sid = file(api, token, "wish", "帮我搬家").json()["id"]
+    for change in (
+        {"reward_to": "helper"},  # no helper named
+        {"reward_to": "everyone", "helper_id": helper},
+        {"helper_id": world.residents["res-b"]},  # another community's resident
+    ):
+        answer = decide(api, token, sid, decision="resolve", rule=RULE, **change)
+        assert answer.status_code in (400, 404), answer.text
+    assert api.get(f"/submissions/{sid}", token("staff-a")).json()["status"] == "open"
+    assert (api.run(wallet, filer), api.run(wallet, helper)) == before
+    assert api.get(f"/submissions/{sid}", token("staff-a")).json()["award"] is None
 
 
 def test_a_helper_only_for_a_micro_wish(api: Api, world: World, token: Token) -> None:

@@ -284,3 +284,61 @@ async def test_volunteers_and_residents_cannot_open_staff_activity_pages(
     await phone(db, client)
     assert client.get(f"/staff/activities/{activity_id}").status_code == 403
     assert post(client, f"/staff/activities/{activity_id}/settle").status_code == 403
+
+
+async def test_staff_tick_names_from_the_paper_sheet_without_javascript(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_desk(db, client)
+    activity_id = await call(db, made["staff"])
+    await communities.create_grid(db, ADMIN, "xingfuli", "g7", "七网格")
+    paper = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, "g7")).id
+    await residents.create_resident(db, ADMIN, "xingfuli", "陈建华", "13700000001", None)
+    found = client.get(f"/staff/activities/{activity_id}?q=陈")
+    assert found.status_code == 200 and "陈玉珍" in found.text and "陈建华" in found.text
+    by_grid = client.get(f"/staff/activities/{activity_id}?q=g7")
+    assert "陈玉珍" in by_grid.text and "陈建华" not in by_grid.text
+    refused = client.post(
+        f"/staff/activities/{activity_id}/attendance/by-name",
+        data={"resident": str(paper)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403  # no CSRF token
+    done = client.post(
+        f"/staff/activities/{activity_id}/attendance/by-name",
+        data={"_csrf_token": csrf(client), "resident": [str(paper)], "q": "陈"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = client.get(done.headers["location"])
+    assert "1 位居民已按签到表签到" in page.text and "已签到：1" in page.text
+    again = client.get(f"/staff/activities/{activity_id}?q=陈玉珍")
+    assert 'value="' + str(paper) + '"' not in again.text
+    nobody = client.post(
+        f"/staff/activities/{activity_id}/attendance/by-name",
+        data={"_csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
+    assert nobody.status_code == 400 and 'role="alert"' in nobody.text
+    settled = post(client, f"/staff/activities/{activity_id}/settle")
+    assert settled.status_code == 303
+    statement = await residents.passbook(db, ADMIN, paper)
+    assert [(e.memo, e.amount) for e in statement.entries] == [("清理楼道", 15)]
+
+
+async def test_a_settlement_over_the_threshold_shows_it_waits_for_approval(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_desk(db, client)
+    activity_id = await call(db, made["staff"])
+    rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None)).id
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE mall_activity SET points = 150 WHERE id = ?", activity_id)
+    post(client, f"/staff/activities/{activity_id}/attendance/by-name", resident=str(rid))
+    settled = post(client, f"/staff/activities/{activity_id}/settle")
+    assert settled.status_code == 303
+    assert settled.headers["location"].startswith("/staff/awards/")
+    assert client.get(settled.headers["location"]).status_code == 200
+    page = client.get(f"/staff/activities/{activity_id}").text
+    assert "积分须等另一名工作人员审批后发放" in page
+    assert (await residents.passbook(db, ADMIN, rid)).entries == []

@@ -271,7 +271,7 @@ async def test_residents_file_and_follow_their_submissions(
     assert client.get("/staff/submissions").status_code == 403
 
 
-async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
+async def test_staff_decide_a_micro_wish_and_choose_whom_the_points_go_to(
     db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
@@ -289,6 +289,7 @@ async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
     assert "帮我换灯泡" in queue.text
     detail = client.get(f"/staff/submissions/{wish.id}")
     assert 'name="helper"' in detail.text and 'value="meeting"' in detail.text
+    assert 'name="reward_to" value="helper" checked' in detail.text
     refused = post(client, f"/staff/submissions/{wish.id}/decision", decision="reject")
     assert refused.status_code == 400 and "请写明原因" in refused.text
     done = post(
@@ -300,9 +301,21 @@ async def test_staff_decide_a_micro_wish_and_award_the_filer_and_the_helper(
         helper=str(helper),
     )
     assert done.status_code == 303
-    assert (await wallet(db, filer), await wallet(db, helper)) == (10, 10)
+    assert (await wallet(db, filer), await wallet(db, helper)) == (0, 10)
     page = client.get(f"/staff/submissions/{wish.id}")
     assert "已办结" in page.text and "李建国" in page.text and 'name="decision"' not in page.text
+    other = await submissions.file(db, me, "wish", "帮我修水管", "")
+    done = post(
+        client,
+        f"/staff/submissions/{other.id}/decision",
+        decision="resolve",
+        reason="修好了",
+        rule="meeting",
+        helper=str(helper),
+        reward_to="filer",
+    )
+    assert done.status_code == 303
+    assert (await wallet(db, filer), await wallet(db, helper)) == (10, 10)
 
 
 async def test_staff_change_the_days_per_kind(db: Database, client: TestClient[Litestar]) -> None:
@@ -321,3 +334,24 @@ async def test_volunteers_and_residents_cannot_open_staff_earning_pages(
     await signed_in(db, client, made["volunteer"])
     for path in ("/staff/earning", "/staff/awards/new", "/staff/approvals", "/staff/rules"):
         assert client.get(path).status_code == 403, path
+
+
+async def test_the_issue_page_finds_and_keeps_anyone_of_the_community_not_only_the_first_200(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    info = await place(db, client)
+    await communities.create_grid(db, ADMIN, SLUG, "g9", "九网格")
+    for i in range(205):
+        await residents.create_resident(db, ADMIN, SLUG, f"阿{i:03}", None, None)
+    late = (await residents.create_resident(db, ADMIN, SLUG, "龙小明", "13600000009", "g9")).id
+    first = client.get("/staff/awards/new")
+    assert "龙小明" not in first.text  # the list without a search shows the first 200 by name
+    for q in ("龙", "0009", "g9", "九网格"):
+        assert "龙小明" in client.get(f"/staff/awards/new?q={q}").text, q
+    picked = client.get(f"/staff/awards/new?picked={late}")
+    assert re.search(rf'value="{late}" checked', picked.text)
+    page = client.get(f"/staff/awards/new?picked={late}").text
+    done = issue(client, key_of(page), "meeting", [late])
+    assert done.status_code == 303
+    assert await wallet(db, late) == 10
+    assert info["residents"]

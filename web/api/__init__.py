@@ -3,7 +3,7 @@
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
-from web.api import activities, awards, catalog, counter
+from web.api import activities, awards, catalog, counter, policy
 from web.api.activation import ActivationController
 from web.api.anomalies import AnomalyController
 from web.api.audit import AuditController
@@ -28,6 +28,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *activities.ROUTES,
     *catalog.ROUTES,
     *counter.ROUTES,
+    *policy.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import activities, checkin, signups
+from mall.earning import activities, checkin, sheet, signups
 from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
 from web.deps import Caller, Db
@@ -27,7 +27,7 @@ class NewActivity(msgspec.Struct):
     path: Name
     """`timely_help`, `adding_to_good` or `settling_disputes`."""
     points: int
-    """Awarded to each attendee at settlement (1 to 10,000)."""
+    """Awarded to each attendee at settlement (1 to the policy's `activity_max_points`)."""
     capacity: int
     """Places; sign-ups beyond it go on the waiting list."""
     starts_at: datetime
@@ -135,6 +135,25 @@ class Attended(CheckedIn):
     name: str
 
 
+class SheetBody(msgspec.Struct):
+    resident_ids: Annotated[list[int], Meta(min_length=1, max_length=200)]
+    """Residents of the activity's community, ticked off the paper sign-in sheet."""
+
+
+class AttendedByName(msgspec.Struct):
+    resident_id: int
+    name: str
+    checked_in_at: datetime
+
+
+class SheetRecorded(msgspec.Struct):
+    activity_id: int
+    checked_in: list[AttendedByName]
+    """Checked in now."""
+    already: list[int]
+    """Checked in before (left as they were)."""
+
+
 class Settled(msgspec.Struct):
     activity_id: int
     awarded: int
@@ -143,7 +162,12 @@ class Settled(msgspec.Struct):
     """Points awarded in all (`awarded` × `points_each`)."""
     points_each: int
     journal_id: int | None
-    """The one ledger journal; null when nobody attended."""
+    """The award's one ledger journal; null when nobody attended or it waits for approval."""
+    award_id: int | None
+    """The award the settlement made (`/awards/{award_id}`); null when nobody attended."""
+    status: str
+    """The award's status: `posted`, or `pending_approval` until a different staff member
+    calls `POST /awards/{award_id}/approve`."""
 
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -164,7 +188,8 @@ class ActivityController(Controller):
         summary="Publish a recruitment call",
         description=(
             "Staff of the community and administrators. `ends_at` after `starts_at`, both with a "
-            "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to 10,000."
+            "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to the "
+            "community policy's `activity_max_points` (default 200, at most 10,000)."
         ),
     )
     async def create(
@@ -329,14 +354,45 @@ class ActivityController(Controller):
         return shape(Attended, made)
 
     @post(
+        "/activities/{activity_id:int}/attendance/by-name",
+        dependencies=allow(*STAFF),
+        status_code=200,
+        summary="Check in residents by name, from the paper sign-in sheet",
+        description=(
+            "Staff of the community tick residents of the community (`resident_ids`, 1 to 200) "
+            "who signed the paper sheet; those already checked in are left as they were "
+            "(`already`). Allowed after the end too, until settlement, which awards them like "
+            "any award (the daily threshold, four eyes). Another community's resident is "
+            "`not_found`; the caller's own resident record is `self_dealing`; nothing is "
+            "checked in then."
+        ),
+    )
+    async def attendance_by_name(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        activity_id: Id,
+        data: JSONBody[SheetBody],
+    ) -> SheetRecorded:
+        made = await sheet.record_attendance_by_name(
+            db, p, activity_id, data.resident_ids, ip=client_ip(request)
+        )
+        return shape(SheetRecorded, made)
+
+    @post(
         "/activities/{activity_id:int}/settle",
         dependencies=allow(*STAFF),
         status_code=200,
         summary="Settle: award every attendee",
         description=(
-            "One journal from the budget to every attendee's wallet, with the call's title as "
-            "the memo. Idempotent by itself: settling again answers the same and writes "
-            "nothing (no `Idempotency-Key` needed). `budget_exhausted` changes nothing."
+            "One award from the budget to every attendee's wallet, with the call's title as "
+            "the memo, through the same budget, threshold and approval queue as `POST /awards`: "
+            "over the community's daily threshold it is `pending_approval` until a different "
+            "staff member approves it. Idempotent by itself: settling again answers the same "
+            "and writes nothing (no `Idempotency-Key` needed). `budget_exhausted` changes "
+            "nothing; a settler who attended is `self_dealing`; an activity paying more a head "
+            "than the policy's `activity_max_points` is `validation_error`."
         ),
     )
     async def settle(

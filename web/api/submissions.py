@@ -71,9 +71,12 @@ class Decision(msgspec.Struct):
     reason: Name = ""
     """Required to reject."""
     rule: Annotated[str, Meta(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
-    """Award this rule's points to the filer (and the helper)."""
+    """Award this rule's points to one resident: the filer, or the helper (`reward_to`)."""
     helper_id: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
-    """For a micro-wish: the neighbour who fulfilled it, awarded by the same rule."""
+    """For a micro-wish: the neighbour who fulfilled it (a resident of the community)."""
+    reward_to: Literal["filer", "helper"] | None = None
+    """Whom the rule's points go to; default: the helper when `helper_id` is given, else the
+    filer."""
 
 
 class Deadlines(msgspec.Struct):
@@ -165,9 +168,10 @@ class SubmissionController(Controller):
         description=(
             "Staff of its community. `accept` (from open), `resolve` (from open or accepted), "
             "`reject` (from open or accepted, `reason` required). With `rule`, the rule's "
-            "points go to the filer and, for a micro-wish, to `helper_id` too, as an award "
-            "(budget, caps and approval apply). A decision the status does not allow is "
-            "`already_exists` (409)."
+            "points go, as an award (budget, caps, the daily threshold and approval apply), "
+            "to the neighbour who fulfilled a micro-wish (`helper_id`) when one is named, "
+            "otherwise to the filer; `reward_to` (`filer` or `helper`) chooses. A decision the "
+            "status does not allow is `already_exists` (409)."
         ),
     )
     async def decide(
@@ -187,6 +191,7 @@ class SubmissionController(Controller):
                 reason=data.reason,
                 rule=data.rule,
                 helper_id=data.helper_id,
+                reward_to=data.reward_to,
                 ip=client_ip(request),
             )
         )

@@ -17,10 +17,11 @@ from litestar.types import ControllerRouterHandler
 
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
-from mall.earning import activities, checkin
+from mall.earning import activities, checkin, sheet
 from mall.earning.values import Activity
 from mall.errors import N_, Invalid, MallError
 from mall.org.points import PATHS
+from mall.people import residents
 from web import qr
 from web.deps import Db
 from web.i18n import gettext as _
@@ -36,6 +37,7 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.earning import ids
 from web.pages.rules import PATH_WORDS
 from web.pages.staff import community_of
 from web.render import render
@@ -181,9 +183,11 @@ class StaffActivityController(Controller):
         db: Db,
         activity_id: FromPath[int],
         checked: FromQuery[int | None] = None,
+        q: FromQuery[str] = "",
+        ticked: FromQuery[int | None] = None,
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        return await self._detail(request, db, p, activity_id, checked=checked)
+        return await self._detail(request, db, p, activity_id, checked=checked, q=q, ticked=ticked)
 
     async def _detail(
         self,
@@ -196,8 +200,21 @@ class StaffActivityController(Controller):
         error: str | None = None,
         form: AttendanceForm | None = None,
         status: int = 200,
+        q: str = "",
+        ticked: int | None = None,
+        sheet_error: str | None = None,
     ) -> Response[Any]:
         found = await activities.activity_for_staff(db, p, activity_id)
+        done = {s.resident_id for s in found.signups if s.checked_in_at}
+        matches = (
+            [
+                r
+                for r in await residents.list_residents(db, p, found.community, query=q, limit=50)
+                if r.id not in done
+            ]
+            if q.strip() and found.status == "open"
+            else []
+        )
         signups = [
             {
                 **msgspec.structs.asdict(s),
@@ -221,8 +238,36 @@ class StaffActivityController(Controller):
                 error=error,
                 form=form or AttendanceForm(),
                 poll=ATTENDANCE_POLL,
+                q=q,
+                matches=matches,
+                ticked=ticked,
+                sheet_error=sheet_error,
             )
         )
+
+    @post("/{activity_id:int}/attendance/by-name")
+    async def attendance_by_name(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        """Residents ticked off the paper sign-in sheet, found by name."""
+        p = await user(request, db, STAFF_ROLES)
+        form = await request.form()
+        chosen = ids(form.getall("resident", []))
+        try:
+            done = await sheet.record_attendance_by_name(
+                db, p, activity_id, chosen, ip=client_ip(request)
+            )
+        except MallError as exc:
+            return await self._detail(
+                request,
+                db,
+                p,
+                activity_id,
+                q=form.get("q", ""),
+                sheet_error=message(exc),
+                status=form_status(exc),
+            )
+        return see_other(f"/staff/activities/{activity_id}?ticked={len(done.checked_in)}")
 
     @post("/{activity_id:int}/attendance")
     async def attendance(
@@ -283,9 +328,11 @@ class StaffActivityController(Controller):
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         try:
-            await checkin.settle(db, p, activity_id, ip=client_ip(request))
+            done = await checkin.settle(db, p, activity_id, ip=client_ip(request))
         except MallError as exc:
             return await self._confirm(request, db, p, activity_id, message(exc), form_status(exc))
+        if done.status == "pending_approval" and done.award_id is not None:
+            return see_other(f"/staff/awards/{done.award_id}")  # waits for a second pair of eyes
         return see_other(f"/staff/activities/{activity_id}")
 
     @get("/{activity_id:int}/screen")

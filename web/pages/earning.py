@@ -20,7 +20,7 @@ from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
 from mall.earning import award_records, awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
-from mall.org import communities
+from mall.org import communities, policy
 from mall.people import credentials, residents
 from web.deps import Db
 from web.idempotency import idempotency, new_key
@@ -34,6 +34,7 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.policy import PolicyController
 from web.pages.reversals import ReversalController
 from web.pages.rules import PATH_WORDS, RuleController
 from web.pages.staff import community_of
@@ -88,6 +89,7 @@ class EarningController(Controller):
         context: dict[str, Any] = {"me": p, "slug": slug, "kinds": KIND_WORDS, "when": when}
         if slug:
             context["budget"] = await communities.budget(db, p, slug)
+            context["policy"] = await policy.get_policy(db, p, slug)
             context["pending"] = await award_records.count_pending(db, p, slug)
             queue = await submissions.queue(db, p, slug, limit=200)
             context["overdue"] = [s for s in queue if s.overdue]
@@ -115,9 +117,11 @@ class EarningController(Controller):
             db, p, slug, query=q, grid=grid.strip() or None, status="open", limit=200
         )
         chosen = []
-        if picked:
-            everyone = {r.id: r for r in await residents.list_residents(db, p, slug, limit=200)}
-            chosen = [everyone[i] for i in picked if i in everyone]
+        if picked:  # looked up by id: anyone of the community, not only the first 200 by name
+            by_id = {
+                r.id: r for r in await residents.list_residents(db, p, slug, ids=picked, limit=200)
+            }
+            chosen = [by_id[i] for i in picked if i in by_id]
         shown = chosen + [r for r in found if r.id not in picked]
         return no_store(
             render(
@@ -322,6 +326,7 @@ ROUTES: list[ControllerRouterHandler] = [
     EarningController,
     ReversalController,
     RuleController,
+    PolicyController,
     StaffSubmissionController,
     ResidentSubmissionController,
 ]

@@ -65,6 +65,7 @@ ACTIONS = {
     "stock.adjustment": N_("Stock adjusted"),
     "stock.stocktake": N_("Stocktake posted"),
     "order.refund": N_("Order refunded"),
+    "policy.update": N_("Trust policy changed"),
 }
 
 

@@ -60,6 +60,7 @@ class DecisionForm:
     reason: str = ""
     rule: str = ""
     helper: str = ""
+    reward_to: str = "helper"
 
 
 @dataclass
@@ -218,6 +219,7 @@ class StaffSubmissionController(Controller):
                 reason=data.reason,
                 rule=data.rule or None,
                 helper_id=helper,
+                reward_to=data.reward_to if helper is not None else None,
                 ip=client_ip(request),
             )
         except MallError as exc:

@@ -104,3 +104,41 @@ async def test_body_may_have_lines_but_no_control_characters(db: Database) -> No
     assert made.body == "第一行\n第二行"
     with pytest.raises(Invalid):
         await submissions.file(db, me, "proposal", "建议", "坏\x00字")
+
+
+async def test_the_queue_sorts_before_it_limits_so_new_submissions_never_vanish(
+    db: Database,
+) -> None:
+    me = await filer(db)
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    async with db.transaction() as conn:
+        community = await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", SLUG)
+        await conn.executemany(
+            "INSERT INTO mall_submission (community, resident, kind, title, body, status, "
+            "created_at, due_at, reason) VALUES (?, ?, 'proposal', ?, '', ?, ?, ?, '')",
+            [
+                (
+                    community,
+                    me.resident_id,
+                    f"旧事{i}",
+                    "resolved" if i % 2 else "rejected",
+                    long_ago,
+                    long_ago + timedelta(days=7, minutes=i),
+                )
+                for i in range(320)
+            ],
+        )
+    late = await submissions.file(db, me, "dispute", "邻里吵架", "")
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_submission SET due_at = ? WHERE id = ?",
+            datetime.now(UTC) - timedelta(hours=1),
+            late.id,
+        )
+    new = await submissions.file(db, me, "wish", "想学手机挂号", "")
+    queue = await submissions.queue(db, ADMIN, SLUG, limit=100)
+    assert [s.id for s in queue[:2]] == [late.id, new.id]
+    assert queue[0].overdue and not queue[1].overdue
+    assert all(s.status in submissions.CLOSED for s in queue[2:]) and len(queue) == 100
+    waiting = await submissions.queue(db, ADMIN, SLUG, status="open", limit=100)
+    assert [s.id for s in waiting] == [late.id, new.id]

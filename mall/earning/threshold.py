@@ -1,0 +1,62 @@
+"""The community's daily approval threshold (审批门槛): what one staff member issues to one
+resident in one calendar day (China time), across awards, activity settlements and submission
+rewards together, beyond which an award waits for a second staff member. Splitting a large award
+into small ones never gets round it: every award of the day counts. Reads only, and locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ledger import Connection
+from mall.access import Principal
+from mall.earning import rules
+from mall.org import policy
+
+
+async def lock_issuer(conn: Connection, p: Principal) -> None:
+    """Take the issuing staff member's lock (PostgreSQL; SQLite has one writer anyway), so that
+    two of their awards at the same moment cannot both read today's total before either adds
+    to it. Lock order: the activity (when settling), the issuer, the rule, the award, the
+    ledger's accounts."""
+    if conn.dialect == "postgres":
+        await conn.fetchval("SELECT id FROM mall_user WHERE id = ? FOR NO KEY UPDATE", p.user_id)
+
+
+async def issued_today(
+    conn: Connection, issuer: int, resident_ids: Sequence[int], at: datetime
+) -> dict[int, int]:
+    """Points ``issuer`` gave each resident on ``at``'s calendar day (China time), by any rule,
+    activity or submission: posted and pending awards alike."""
+    (start, end), _ = rules.day_and_month(at)
+    marks = ", ".join("?" for _ in resident_ids)
+    rows = await conn.fetch(
+        "SELECT l.resident, COALESCE(SUM(l.points), 0) AS had FROM mall_award_line l "
+        "JOIN mall_award a ON a.id = l.award WHERE a.created_by = ? AND a.status IN (?, ?) "
+        f"AND l.created_at >= ? AND l.created_at < ? AND l.resident IN ({marks}) "
+        "GROUP BY l.resident",
+        issuer,
+        *rules.COUNTED,
+        start,
+        end,
+        *resident_ids,
+    )
+    return {int(r["resident"]): int(r["had"]) for r in rows}
+
+
+async def over_daily(
+    conn: Connection,
+    p: Principal,
+    community_id: int,
+    resident_ids: Sequence[int],
+    each: int,
+    at: datetime,
+) -> bool:
+    """Whether ``each`` more points from ``p`` would take any of the residents past the
+    community's approval threshold for today: then the award waits for a second staff member."""
+    limit = (await policy.policy_of(conn, community_id)).approval_threshold
+    if each > limit:
+        return True
+    had = await issued_today(conn, int(p.user_id or 0), resident_ids, at)
+    return any(had.get(r, 0) + each > limit for r in resident_ids)

@@ -1,0 +1,126 @@
+"""A community's trust policy (信任规则): how many points one staff member may issue to one
+resident in a day before a second staff member must approve, the most an activity may pay a
+head, and how many days the public notice stays open to objections. Stores and checks the
+numbers; the earning package applies them.
+
+The policy lives in three columns of ``mall_community`` rather than a table of its own: there is
+exactly one per community, every community has one from the moment it exists (the columns'
+defaults), and reading it never needs a join or a missing-row case.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ledger import Connection
+from mall import access
+from mall.access import STAFF_ROLES, Principal, audit
+from mall.db import Database, must_exist
+from mall.errors import N_, Invalid
+
+DEFAULT_APPROVAL_THRESHOLD = 100
+DEFAULT_ACTIVITY_MAX_POINTS = 200
+DEFAULT_OBJECTION_DAYS = 7
+#: the ranges a policy may take (an activity pays at most 10,000 a head anyway)
+MAX_APPROVAL_THRESHOLD = 1_000_000
+MAX_ACTIVITY_POINTS = 10_000
+MAX_OBJECTION_DAYS = 90
+
+COLUMNS = "approval_threshold, activity_max_points, objection_days"
+
+
+class Policy(msgspec.Struct, frozen=True, kw_only=True):
+    """A community's trust policy."""
+
+    approval_threshold: int
+    """Points one staff member may issue to one resident in one calendar day (China time),
+    across awards, settlements and submission rewards, before a second staff member approves."""
+    activity_max_points: int
+    """The most an activity may pay each attendee."""
+    objection_days: int
+    """Days a public notice entry stays open to objections."""
+
+
+def _whole(value: object, low: int, high: int, message: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise Invalid(message, low=low, high=high)
+    return value
+
+
+async def policy_of(conn: Connection, community_id: int) -> Policy:
+    """The community's policy, read inside the caller's transaction (no scope check: the caller
+    has made it)."""
+    row = must_exist(
+        await conn.fetchrow(f"SELECT {COLUMNS} FROM mall_community WHERE id = ?", community_id)
+    )
+    return Policy(
+        approval_threshold=int(row["approval_threshold"]),
+        activity_max_points=int(row["activity_max_points"]),
+        objection_days=int(row["objection_days"]),
+    )
+
+
+async def get_policy(db: Database, p: Principal, slug: str) -> Policy:
+    """The community's policy (its staff, administrators)."""
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        return await policy_of(conn, community["id"])
+
+
+async def set_policy(
+    db: Database,
+    p: Principal,
+    slug: str,
+    *,
+    approval_threshold: int | None = None,
+    activity_max_points: int | None = None,
+    objection_days: int | None = None,
+    ip: str = "",
+) -> Policy:
+    """Change some of the policy (administrators); ``None`` keeps a value. A value out of range
+    is ``validation_error`` and nothing changes."""
+    access.require(p, ["admin"])
+    changes: dict[str, int] = {}
+    if approval_threshold is not None:
+        changes["approval_threshold"] = _whole(
+            approval_threshold,
+            0,
+            MAX_APPROVAL_THRESHOLD,
+            N_("The approval threshold must be a whole number from {low} to {high}."),
+        )
+    if activity_max_points is not None:
+        changes["activity_max_points"] = _whole(
+            activity_max_points,
+            1,
+            MAX_ACTIVITY_POINTS,
+            N_("The most an activity may pay must be a whole number from {low} to {high}."),
+        )
+    if objection_days is not None:
+        changes["objection_days"] = _whole(
+            objection_days,
+            1,
+            MAX_OBJECTION_DAYS,
+            N_("Objection days must be a whole number from {low} to {high}."),
+        )
+    async with db.transaction() as conn:
+        community = await access.community(conn, p, slug, ["admin"])
+        before = await policy_of(conn, community["id"])
+        if changes:
+            sets = ", ".join(f"{column} = ?" for column in changes)
+            await conn.execute(
+                f"UPDATE mall_community SET {sets} WHERE id = ?",
+                *changes.values(),
+                community["id"],
+            )
+        after = await policy_of(conn, community["id"])
+        await audit.record(
+            conn,
+            p,
+            "policy.update",
+            community_id=community["id"],
+            target=slug,
+            ip=ip,
+            before=msgspec.structs.asdict(before),
+            after=msgspec.structs.asdict(after),
+        )
+    return after
