@@ -216,16 +216,21 @@ def waiting_award(api: Api, world: World, caller: str) -> dict[str, Any]:
 
 
 def posted_award(api: Api, world: World, caller: str) -> dict[str, Any]:
-    """A posted award of A (5 points to the target), made by ``staff-a2`` for each caller afresh."""
+    """A posted award of A (5 points to a fresh resident), made by ``staff-a2`` for each caller.
+
+    A fresh resident each time keeps every award under the daily threshold of one issuer for one
+    resident, so none of them waits for a second staff member's approval."""
     maker = api.run(staff_of, world, "staff-a2")
+    awarded = api.run(residents.create_resident, ADMIN, A, f"获奖居民{next(FRESH)}", None, None)
     made = api.run(
         partial(awards.create_award, idempotency_key=f"scope-{caller}-{next(FRESH)}"),
         maker,
         A,
         RULE,
-        [world.target],
+        [awarded.id],
         "参加议事会",
     )
+    assert made.status == "posted", made
     return {"award_id": made.id}
 
 

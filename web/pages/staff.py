@@ -50,6 +50,7 @@ ACTIONS = {
     "award.create": N_("Points awarded"),
     "award.approve": N_("Award approved"),
     "award.reject": N_("Award rejected"),
+    "award.reverse": N_("Award reversed"),
     "submission.decide": N_("Submission decided"),
     "submission.deadlines": N_("Submission deadlines changed"),
     "activity.create": N_("Recruitment call published"),
