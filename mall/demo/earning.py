@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from mall.access import Principal
 from mall.db import Database, must_exist
-from mall.earning import awards, rules, submissions
+from mall.earning import awards, reversals, rules, submissions
 
 #: code, name, path, points, caps and threshold
 RULES: list[tuple[str, str, str, int, dict[str, int]]] = [
@@ -99,8 +99,8 @@ async def history(db: Database, rng: random.Random, slug: str, resident_ids: lis
 async def load(
     db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
 ) -> list[str]:
-    """An award waiting for approval, and submissions open, overdue, accepted, rejected and
-    resolved with points."""
+    """An award waiting for approval, an award recorded twice by mistake and reversed by the other
+    staff member, and submissions open, overdue, accepted, rejected and resolved with points."""
     first, second = await _staff(db, slug, 1), await _staff(db, slug, 2)
     await awards.create_award(
         db,
@@ -110,6 +110,24 @@ async def load(
         rng.sample(resident_ids, 3),
         "协助调解3栋漏水纠纷，双方已和解",
         idempotency_key=f"demo:{slug}:pending",
+    )
+    twice = rng.sample(resident_ids, 2)
+    for n in (1, 2):
+        mistaken = await awards.create_award(
+            db,
+            second,
+            slug,
+            "meeting",
+            twice,
+            "参加十一月居民议事会",
+            idempotency_key=f"demo:{slug}:twice:{n}",
+        )
+    await reversals.reverse_award(
+        db,
+        first,
+        mistaken.id,
+        "同一次议事会记了两次，撤销重复的一笔",
+        idempotency_key=f"demo:{slug}:reverse",
     )
     a, b, c, d, e = rng.sample(resident_ids, 5)
 

@@ -21,6 +21,7 @@ from mall.db import Database
 from mall.earning.award_records import REJECTED, REVERSED
 from mall.earning.rules import CALENDAR
 from mall.errors import N_, Invalid
+from mall.org import policy
 
 #: One issuer, one resident: this many awards within ``REPEAT_DAYS`` days is a repeat.
 REPEAT_AWARDS = 3
@@ -119,11 +120,10 @@ def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return midnight(start), midnight(end + timedelta(days=1))
 
 
-async def policy_approval_threshold(conn: Connection, community_id: int) -> int | None:
-    """HOOK (issue #17): the community policy's ``approval_threshold`` (what one staff member may
-    issue to one resident in one China day), once the policy exists; ``None`` until then, which
-    leaves the rules' own thresholds as the only ones checked."""
-    return None
+async def policy_approval_threshold(conn: Connection, community_id: int) -> int:
+    """The community policy's ``approval_threshold``: what one staff member may issue to one
+    resident in one China day before a second staff member must approve."""
+    return (await policy.policy_of(conn, community_id)).approval_threshold
 
 
 async def find(
@@ -226,7 +226,7 @@ async def _near_policy(conn: Connection, lines: Sequence[Row]) -> list[NearThres
     for line in lines:
         day = line["created_at"].astimezone(CALENDAR).date()
         days[(line["community"], line["created_by"], line["resident"], day)].append(line)
-    thresholds: dict[int, int | None] = {}
+    thresholds: dict[int, int] = {}
     found = []
     for (community, _, _, _), rows in days.items():
         if community not in thresholds:

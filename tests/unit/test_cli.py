@@ -163,6 +163,37 @@ async def demo_contents(url: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+async def demo_trust(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Per community slug: its reversed awards (reason, issuer, reverser)."""
+    db = open_database(url)
+    try:
+        async with db.connection() as conn:
+            rows = await conn.fetch(
+                "SELECT c.slug, a.reversal_reason, mk.username AS issuer, rv.username AS reverser "
+                "FROM mall_award a JOIN mall_community c ON c.id = a.community "
+                "JOIN mall_user mk ON mk.id = a.created_by JOIN mall_user rv ON rv.id = a.reversed_by "
+                "WHERE a.status = 'reversed' ORDER BY a.id"
+            )
+    finally:
+        await db.close()
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for r in rows:
+        found.setdefault(r["slug"], []).append((r["reversal_reason"], r["issuer"], r["reverser"]))
+    return found
+
+
+def test_demo_shows_the_trust_controls_at_work(empty_url: str) -> None:
+    """A mistaken award reversed by the other staff member, with the reason residents read."""
+    run_mall("demo", url=empty_url)
+    found = asyncio.run(demo_trust(empty_url))
+    assert sorted(found) == ["heping", "xingfuli"], found
+    for slug, reversed_awards in found.items():
+        assert reversed_awards == [
+            ("同一次议事会记了两次，撤销重复的一笔", f"{slug}-staff2", f"{slug}-staff1")
+        ]
+    assert "no problems found" in run_mall("verify", url=empty_url).stdout
+
+
 def test_demo_holds_outlets_goods_services_donors_stock_and_a_history(empty_url: str) -> None:
     run_mall("demo", url=empty_url)
     found = asyncio.run(demo_contents(empty_url))

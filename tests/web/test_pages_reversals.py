@@ -71,6 +71,17 @@ async def test_staff_confirm_with_a_reason_and_the_award_shows_as_reversed(
     assert "撤销：误发" in resident and "更正" in resident
 
 
+async def test_staff_find_a_posted_award_among_the_latest_on_the_approvals_page(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    _, award_id = await posted(db, client)
+    listed = client.get("/staff/approvals").text
+    assert "最近的发放" in listed
+    assert f'<a href="/staff/awards/{award_id}">参加议事会 · 20 分 · 已发放</a>' in listed
+    send(client, award_id, key_of(client.get(f"/staff/awards/{award_id}/reverse").text), "误发")
+    assert "参加议事会 · 20 分 · 已撤销</a>" in client.get("/staff/approvals").text
+
+
 async def test_a_double_tap_reverses_once(db: Database, client: TestClient[Litestar]) -> None:
     _, award_id = await posted(db, client)
     key = key_of(client.get(f"/staff/awards/{award_id}/reverse").text)

@@ -46,6 +46,8 @@ from web.pages.submissions import (
 from web.render import render
 from web.session import client_ip
 
+#: how many of the latest awards the approvals page lists under the waiting ones
+RECENT_AWARDS = 30
 #: award status → words
 AWARD_WORDS = {
     "posted": N_("Points issued"),
@@ -267,6 +269,8 @@ class EarningController(Controller):
             if slug
             else []
         )
+        # the latest awards of every state, so a mistaken one can be found and reversed
+        recent = await award_records.list_awards(db, p, slug, limit=RECENT_AWARDS) if slug else []
         return no_store(
             render(
                 request,
@@ -275,6 +279,8 @@ class EarningController(Controller):
                 me=p,
                 slug=slug,
                 waiting=waiting,
+                recent=recent,
+                words=AWARD_WORDS,
                 error=error,
                 when=when,
                 paths=PATH_WORDS,

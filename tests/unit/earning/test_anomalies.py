@@ -12,7 +12,7 @@ from mall.access import Principal
 from mall.db import Database
 from mall.earning import anomalies, awards, reversals, rules
 from mall.errors import Forbidden, Invalid
-from mall.org import communities
+from mall.org import communities, policy
 from mall.people import credentials, residents, users
 
 ADMIN = Principal(
@@ -129,24 +129,21 @@ async def test_awards_just_under_their_rule_s_threshold(db: Database) -> None:
     assert waiting not in found[0].award_ids
 
 
-async def test_the_policy_hook_flags_an_issuer_s_day_just_under_the_policy_threshold(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_issuer_s_day_just_under_the_policy_threshold_is_flagged(db: Database) -> None:
     at = await place(db)
     day = [await at.award(db, 0, "r", ["王秀英"]) for _ in range(2)]  # 20 in one day
     await at.award(db, 1, "r", ["王秀英"])  # another issuer's 10
     await at.award(db, 0, "r", ["李建国"])  # 10
-    assert (await anomalies.find(db, ADMIN)).near_threshold == []  # no policy yet
-
-    async def policy(conn: object, community_id: int) -> int:
-        assert community_id == at.community
-        return 21
-
-    monkeypatch.setattr(anomalies, "policy_approval_threshold", policy)
+    # the default policy (100 a day) is far above 20: nothing is near it
+    assert (await anomalies.find(db, ADMIN)).near_threshold == []
+    await policy.set_policy(db, ADMIN, SLUG, approval_threshold=21)
     found = (await anomalies.find(db, ADMIN)).near_threshold
     assert [(n.source, n.issuer, n.award_ids, n.points, n.threshold) for n in found] == [
         ("policy", "staff1", day, 20, 21)
     ]
+    # 0 means every award needs a second staff member: no day can be "just under" it
+    await policy.set_policy(db, ADMIN, SLUG, approval_threshold=0)
+    assert (await anomalies.find(db, ADMIN)).near_threshold == []
 
 
 async def test_residents_given_a_card_more_than_once(db: Database) -> None:
