@@ -20,7 +20,8 @@ through the gettext catalogues) and the API ``code`` it maps to.
      ├── AlreadyRefunded    already_refunded (409)
      ├── SelfDealing        self_dealing (403)
      ├── AccountClosed      account_closed (410)
-     └── AlreadyReversed    already_reversed (409)
+     ├── AlreadyReversed    already_reversed (409)
+     └── CardPending        card_pending (409)
 """
 
 from __future__ import annotations
@@ -142,3 +143,14 @@ class AccountClosed(MallError):
 class AlreadyReversed(MallError):
     code, status = "already_reversed", 409
     message = N_("This award has already been reversed.")
+
+
+class CardPending(MallError):
+    """A printed card issued while its resident held points, not yet approved by a second staff
+    member: it pays for nothing, at the counter or anywhere else."""
+
+    code, status = "card_pending", 409
+    message = N_(
+        "This card is waiting for another staff member's approval. "
+        "Please ask community staff to approve it."
+    )

@@ -104,6 +104,8 @@ class Session(Table, tablename="mall_session"):
     created_at = Timestamptz(null=False)
     expires_at = Timestamptz(null=False)
     revoked_at = Timestamptz(null=True, default=None)
+    #: the address the session was opened from (a user's last sign-ins)
+    ip = Varchar(length=64, default="", null=False)
 
 
 class Code(Table, tablename="mall_code"):
@@ -120,6 +122,11 @@ class Code(Table, tablename="mall_code"):
     pin_hash = Varchar(length=200, null=True, default=None)
     failed_pins = Integer(default=0, null=False)
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    #: a printed card issued while its resident held points pays for nothing until a second
+    #: staff member approves it (``mall.people.cards``)
+    pending = Boolean(default=False, null=False)
+    approved_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
 
 
 class AuditEntry(Table, tablename="mall_audit"):

@@ -14,7 +14,7 @@ import ledger
 from mall.access import Principal
 from mall.db import Database
 from mall.org import communities, points
-from mall.people import auth, codes, credentials, residents
+from mall.people import auth, cards, codes, credentials, residents
 from mall.settings import get_settings
 
 if TYPE_CHECKING:
@@ -71,6 +71,14 @@ class Shop:
 
     async def pay_code(self, resident_id: int, community: str = "a") -> str:
         return (await credentials.new_pay_code(self.db, self.resident(resident_id, community))).code
+
+    async def card(self, resident_id: int, pin: str) -> str:
+        """A printed card that pays: issued by ``staff`` and, when it waits for a second staff
+        member (the resident holds points), approved by the street administrator."""
+        made = await credentials.issue_card(self.db, self.staff, resident_id, pin)
+        if made.status == "pending_approval":
+            await cards.approve_card(self.db, ADMIN, resident_id)
+        return made.card_code
 
     async def counter_codes(self, resident_id: int, n: int) -> list[str]:
         """``n`` pay codes live at once, as ``n`` counters hold them during card visits (a phone

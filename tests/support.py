@@ -158,6 +158,7 @@ EXPECTED_TO_DIFFER: dict[str, dict[str, tuple[str, ...]]] = {
             "used_at",  # the checkout's moment: set or not is what matters
             "revoked_at",
             "pin_hash",  # argon2 with a random salt
+            "approved_at",  # now() when a second staff member approved a printed card
         ),
     },
     "mall_audit": {"set_or_not": ("at",)},

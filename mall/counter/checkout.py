@@ -37,11 +37,12 @@ from mall.counter.basket import (
     priced_lines,
     scoped_key,
 )
-from mall.counter.payer import card_resident, pay_code_row
+from mall.counter.payer import card_resident, check_card, pay_code_row
 from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import (
     AccountClosed,
+    CardPending,
     CodeExpired,
     CodeInvalid,
     CodeUsed,
@@ -115,10 +116,9 @@ async def checkout(
         card_holder = await card_resident(db, p, outlet["community_id"], code, pin, ip)
     at = now()
     if db.dialect == "postgres" and IN_ONE_CALL:
-        check_serves_at(p, outlet_id)  # mall_checkout checks the community
-        ident = parsed.ident if card_holder is None else None
+        check_serves_at(p, outlet_id)  # mall_checkout checks the community (and the card)
         return await _checkout_in_one_call(
-            db, p, outlet_id, ident, card_holder, wanted, idempotency_key, req_hash, at
+            db, p, outlet_id, parsed.ident, card_holder, wanted, idempotency_key, req_hash, at
         )
     async with db.transaction() as conn:
         outlet = await counter_outlet(conn, p, outlet_id)
@@ -131,6 +131,7 @@ async def checkout(
                 raise CodeInvalid()
             resident_id = int(row["resident"])
         else:
+            await check_card(conn, parsed.ident)
             resident_id = card_holder
         order_lines = await priced_lines(conn, outlet["community_id"], wanted)
         total = sum(line.price_points * line.quantity for line in order_lines)
@@ -198,7 +199,7 @@ async def _checkout_in_one_call(
     db: Database,
     p: Principal,
     outlet_id: int,
-    ident: str | None,
+    ident: str,
     card_holder: int | None,
     wanted: list[tuple[str, int]],
     idempotency_key: str,
@@ -256,6 +257,7 @@ def _refusal(exc: Any, idempotency_key: str) -> Exception:
         "code_used": CodeUsed(),
         "code_expired": CodeExpired(),
         "account_closed": AccountClosed(),
+        "card_pending": CardPending(),
         "missing": ledger.AccountNotFound(detail),
     }
     if status in simple:

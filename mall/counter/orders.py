@@ -180,10 +180,12 @@ async def refund(
     db: Database, p: Principal, order_id: int, *, idempotency_key: str, ip: str = ""
 ) -> Refund:
     """Undo a whole order, once: the points go back by a reversing journal, the goods back on
-    the shelf. Staff only. A retry with the same key answers as the first time did."""
+    the shelf. Staff only, never for their own resident record (``self_dealing``). A retry with
+    the same key answers as the first time did."""
     ledger_key = scoped_key(f"refund:{order_id}", idempotency_key)
     async with db.transaction() as conn:
         row = await _order_row(conn, p, order_id, STAFF_ROLES)
+        await access.not_self_dealing(conn, p, [row["resident"]])
         refunded = await conn.fetchval(
             "UPDATE mall_order SET status = 'refunded', refunded_by = ?, refunded_at = ? "
             "WHERE id = ? AND status = 'completed' RETURNING id",

@@ -1,7 +1,8 @@
-"""People (人员): user accounts and sign-in, residents, and the signed codes that stand for them
-(activation papers, printed cards, pay codes); correcting, closing and merging records.
+"""People (人员): user accounts over their life and sign-in, residents, and the signed codes that
+stand for them (activation papers, printed cards and their approval, pay codes); correcting,
+closing and merging records.
 
 Builds on ``mall.access`` and ``mall.org``.
 """
 
-__all__ = ["auth", "codes", "credentials", "lifecycle", "residents", "users"]
+__all__ = ["accounts", "auth", "cards", "codes", "credentials", "lifecycle", "residents", "users"]

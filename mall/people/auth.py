@@ -9,7 +9,8 @@ Guessing is stopped at its source first. Failed sign-ins are counted per address
 place is stopped long before the account is, so nobody can lock a volunteer out of the counter
 by guessing at their name. A try takes its place in every count before the password is checked
 (guesses sent at once are counted one by one) and a right password gives its place back, so
-only failures count. A locked account, an unknown name and a wrong password answer alike.
+only failures count. A locked account, a deactivated one, an unknown name and a wrong password
+answer alike.
 """
 
 from __future__ import annotations
@@ -89,18 +90,21 @@ async def create_session(
     user_id: int | None = None,
     resident_id: int | None = None,
     ttl: timedelta,
+    ip: str = "",
 ) -> str:
-    """A new session; returns the token (shown once, never stored)."""
+    """A new session; returns the token (shown once, never stored). ``ip`` is where it was
+    opened from (a user's page lists their last sign-ins)."""
     token = secrets.token_urlsafe(32)
     await conn.execute(
-        "INSERT INTO mall_session (token_hash, kind, user_id, resident, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mall_session (token_hash, kind, user_id, resident, created_at, expires_at, "
+        "ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
         token_hash(token),
         kind,
         user_id,
         resident_id,
         now(),
         now() + ttl,
+        ip[:64],
     )
     return token
 
@@ -109,8 +113,8 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
     """Check a password and open a session (``kind`` "web" or "api"); returns its token.
 
     ``RateLimited`` once this address failed too often, for this account or for any; otherwise a
-    locked account, an unknown name and a wrong password are all ``Unauthenticated`` with the same
-    words, after the same work (a password hash is checked in every case)."""
+    locked or deactivated account, an unknown name and a wrong password are all
+    ``Unauthenticated`` with the same words, after the same work (a password hash is checked in every case)."""
     at = now()
     name = username.strip()
     # the name is hashed into its key: a key has a length, and a name is whatever was typed
@@ -129,6 +133,8 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
         )
     ok = await password_matches(user["password_hash"] if user else _DUMMY_HASH, password)
     async with db.transaction() as conn:
+        if user is not None and ok and user["active"]:  # not switched off while it was checked
+            ok = bool(await conn.fetchval("SELECT active FROM mall_user WHERE id = ?", user["id"]))
         if user is None or not ok or not user["active"]:
             if user is not None and user["failed_logins"] >= ACCOUNT_FAILURES:
                 await conn.execute(
@@ -146,7 +152,11 @@ async def sign_in(db: Database, username: str, password: str, *, ip: str, kind: 
             await throttle.clear(conn, pair)
             await throttle.give_back(conn, source)
             token = await create_session(
-                conn, kind, user_id=user["id"], ttl=API_TOKEN if kind == "api" else STAFF_SESSION
+                conn,
+                kind,
+                user_id=user["id"],
+                ttl=API_TOKEN if kind == "api" else STAFF_SESSION,
+                ip=ip,
             )
     if failed:
         raise Unauthenticated(N_("Wrong username or password."))
@@ -259,6 +269,16 @@ async def revoke_resident_sessions(conn: Connection, resident_id: int) -> None:
         "UPDATE mall_session SET revoked_at = ? WHERE resident = ? AND revoked_at IS NULL",
         now(),
         resident_id,
+    )
+
+
+async def revoke_user_sessions(conn: Connection, user_id: int) -> None:
+    """Sign the user out everywhere (browsers and API tokens), in the caller's transaction; the
+    caller calls ``forget_sessions()`` once that is committed."""
+    await conn.execute(
+        "UPDATE mall_session SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        now(),
+        user_id,
     )
 
 

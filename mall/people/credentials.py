@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,13 +20,14 @@ from mall.db import Database, must_exist
 from mall.errors import (
     N_,
     AccountClosed,
+    CardPending,
     CodeExpired,
     CodeInvalid,
     CodeUsed,
     Forbidden,
     Invalid,
 )
-from mall.people import codes
+from mall.people import codes, residents
 from mall.people.auth import (
     RESIDENT_SESSION,
     create_session,
@@ -52,9 +53,11 @@ class Activation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Card(msgspec.Struct, frozen=True, kw_only=True):
-    """A printed card: the code its QR code holds (the PIN is the resident's)."""
+    """A printed card: the code its QR code holds (the PIN is the resident's), and whether it
+    pays (``active``) or waits for a second staff member (``pending_approval``)."""
 
     card_code: str
+    status: Literal["active", "pending_approval"] = "active"
 
 
 class PayCode(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,10 +87,11 @@ async def insert_code(
     expires_at: datetime | None = None,
     pin_hash: str | None = None,
     created_by: int | None = None,
+    pending: bool = False,
 ) -> None:
     await conn.execute(
         "INSERT INTO mall_code (kind, ident, resident, created_at, expires_at, pin_hash, "
-        "failed_pins, created_by) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+        "failed_pins, created_by, pending) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
         kind,
         ident,
         resident_id,
@@ -95,6 +99,7 @@ async def insert_code(
         expires_at,
         pin_hash,
         created_by,
+        pending,
     )
 
 
@@ -109,18 +114,27 @@ async def _reissue(
     ip: str,
     expires_at: datetime | None = None,
     pin_hash: str | None = None,
-) -> None:
-    """Revoke the resident's unused codes of ``kind``, issue a new one, and audit it."""
+) -> bool:
+    """Revoke the resident's unused codes of ``kind``, issue a new one, and audit it. A card
+    also ends the pay codes the counter made for the old one, and while the resident holds
+    points it is ``pending`` (the return value) until a second staff member approves it."""
+    pending = False
     async with db.transaction() as conn:
         resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
         if await conn.fetchval("SELECT closed_at FROM mall_resident WHERE id = ?", resident_id):
             raise AccountClosed()
+        if kind == codes.CARD:
+            await access.not_self_dealing(conn, p, [resident_id])
+            held = await residents.balances(conn, resident["book"], resident_id)
+            pending = held.balance > 0
         await conn.execute(
-            "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND kind = ? "
-            "AND used_at IS NULL AND revoked_at IS NULL",
+            "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND (kind = ? OR "
+            "(? AND kind = 'pay' AND created_by IS NOT NULL)) AND used_at IS NULL "
+            "AND revoked_at IS NULL",
             now(),
             resident_id,
             kind,
+            kind == codes.CARD,
         )
         if kind == codes.ACTIVATION:  # a new activation signs out the phone bound before
             await revoke_resident_sessions(conn, resident_id)
@@ -132,6 +146,7 @@ async def _reissue(
             expires_at=expires_at,
             pin_hash=pin_hash,
             created_by=p.user_id,
+            pending=pending,
         )
         await audit.record(
             conn,
@@ -140,9 +155,11 @@ async def _reissue(
             community_id=resident["community"],
             target=f"resident:{resident_id}",
             ip=ip,
+            **({"status": "pending_approval"} if pending else {}),
         )
     if kind == codes.ACTIVATION:
         forget_sessions()
+    return pending
 
 
 async def issue_activation(
@@ -173,13 +190,15 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, 
     if parsed.kind != kind:
         raise CodeInvalid()
     row = await conn.fetchrow(
-        "SELECT c.id, c.resident, c.expires_at, c.used_at, c.revoked_at, c.pin_hash, r.closed_at "
-        "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
+        "SELECT c.id, c.resident, c.expires_at, c.used_at, c.revoked_at, c.pin_hash, c.pending, "
+        "r.closed_at FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
         "WHERE c.ident = ? AND c.kind = ?",
         parsed.ident,
         kind,
     )
     check_usable(row, now())
+    if must_exist(row)["pending"]:  # a card waiting for a second staff member's approval
+        raise CardPending()
     return dict(must_exist(row))
 
 
@@ -232,7 +251,10 @@ async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
 async def issue_card(
     db: Database, p: Principal, resident_id: int, pin: str, *, ip: str = ""
 ) -> Card:
-    """A printed card (QR + PIN) for a resident without a smartphone; revokes the previous card."""
+    """A printed card (QR + PIN) for a resident without a smartphone; revokes the previous card
+    at once. Issued while the resident holds points (a re-issue, usually), it pays for nothing
+    until a different staff member approves it (``cards.approve_card``). Nobody issues a card
+    for their own record (``self_dealing``)."""
     if not PIN.match(pin or ""):
         raise Invalid(N_("The PIN has 4 to 6 digits."))
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
@@ -241,10 +263,10 @@ async def issue_card(
         await access.resident(conn, p, resident_id, STAFF_ROLES)  # before the costly hash
     pin_hash = await hash_password(pin)
     code, ident = codes.new_text_code(get_settings().secret_key, codes.CARD)
-    await _reissue(
+    pending = await _reissue(
         db, p, resident_id, codes.CARD, ident, action="resident.card", ip=ip, pin_hash=pin_hash
     )
-    return Card(card_code=code)
+    return Card(card_code=code, status="pending_approval" if pending else "active")
 
 
 #: A resident's phone holds at most this many live pay codes; making another revokes the oldest,

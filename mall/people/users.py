@@ -14,6 +14,7 @@ from mall import access
 from mall.access import ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
+from mall.people.accounts import check_own_record
 from mall.people.auth import check_new_password, forget_sessions, hash_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
@@ -49,9 +50,11 @@ async def create_user(
     *,
     ip: str = "",
     outlets: Sequence[int] = (),
+    resident_id: int | None = None,
 ) -> User:
     """Admins create anyone; staff create volunteers for their own community. A volunteer may
-    be given ``outlets`` to serve at (see ``set_volunteer_outlets``)."""
+    be given ``outlets`` to serve at (see ``set_volunteer_outlets``), and anyone their own
+    resident record ``resident_id`` (``accounts.check_own_record``): they never act on it."""
     access.require(p, ["admin", "staff"])
     if role not in ROLES:
         raise Invalid(N_("The role must be admin, staff or volunteer."))
@@ -76,17 +79,20 @@ async def create_user(
             if row is None:
                 raise NotFound(N_("No such community."))
             community_id = row
+        if resident_id is not None:
+            await check_own_record(conn, p, community_id, resident_id)
         if await conn.fetchval("SELECT id FROM mall_user WHERE username = ?", username):
             raise AlreadyExists(N_("This username is taken."))
         user_id = await conn.fetchval(
             "INSERT INTO mall_user (username, password_hash, role, community, failed_logins, "
-            "active, created_at) VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING id",
+            "active, created_at, resident) VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
             username,
             password_hash,
             role,
             community_id,
             True,
             datetime.now(UTC),
+            resident_id,
         )
         chosen = await _choose_outlets(conn, user_id, community_id, outlets)
         await audit.record(
@@ -98,6 +104,7 @@ async def create_user(
             ip=ip,
             role=role,
             **({"outlets": chosen} if chosen else {}),
+            **({"resident": resident_id} if resident_id is not None else {}),
         )
     return User(id=int(user_id), username=username, role=cast(Role, role), outlets=chosen)
 

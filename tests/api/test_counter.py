@@ -200,6 +200,18 @@ def test_a_card_with_its_pin_pays_at_the_counter(api: Api, world: World) -> None
     staff = api.run(new_token, world, "staff-a")
     rid, _ = shopper(api, 20, "张桂兰")
     card = api.post(f"/residents/{rid}/card", staff, json={"pin": "2580"}).json()["card_code"]
+    problem(
+        order(
+            api,
+            world,
+            vol,
+            {"code": card, "pin": "2580", "lines": [{"sku": "SOAP", "quantity": 1}]},
+        ),
+        409,
+        "card_pending",
+    )  # she holds points: the card waits for a second staff member
+    second = api.run(new_token, world, "staff-a2")
+    assert api.post(f"/residents/{rid}/card/approve", second).status_code == 200
     wrong = order(
         api, world, vol, {"code": card, "pin": "1111", "lines": [{"sku": "SOAP", "quantity": 1}]}
     )

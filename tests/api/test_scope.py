@@ -18,7 +18,7 @@ import pytest
 
 from mall.access import Principal
 from mall.earning import awards, checkin, submissions
-from mall.people import credentials, residents
+from mall.people import accounts, credentials, residents, users
 from tests.api.helpers import Api
 from tests.api.world import (
     A_NAME,
@@ -256,6 +256,39 @@ def open_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"submission_id": made.id}
 
 
+def fresh_volunteer(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A volunteer of A made afresh for each caller, to switch off."""
+    made = api.run(users.create_user_unchecked, f"helper{next(FRESH)}", PASSWORD, "volunteer", A)
+    return {"user_id": made.id}
+
+
+def switched_off_volunteer(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A volunteer of A, made and switched off afresh for each caller, to switch on again."""
+    made = fresh_volunteer(api, world, caller)
+    api.run(accounts.deactivate, ADMIN, made["user_id"])
+    return made
+
+
+def no_own_record(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"resident_id": None}  # vol-a stays unlinked, as every other row expects
+
+
+def waiting_card(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A resident of A with points and a card issued by ``staff-a2``, waiting for approval."""
+    made = fresh_resident(api, world, caller)
+    api.run(award_points, world, made["resident_id"])
+    issuer = api.run(staff_of, world, "staff-a2")
+    card = api.run(credentials.issue_card, issuer, made["resident_id"], "2580")
+    assert card.status == "pending_approval", card
+    return made
+
+
+async def award_points(db: Any, world: World, resident_id: int) -> None:
+    from tests.api.world import award as give
+
+    await give(db, A, resident_id, 5, f"scope-card-{resident_id}", "参加议事会")
+
+
 OPEN = (200,) * 7
 # fmt: off
 TABLE = [
@@ -271,12 +304,17 @@ TABLE = [
     Row("PUT",    "/communities/{slug}/policy",         (200, 403, 403, 403, 403, 403, 401), same_policy),
     Row("POST",   "/users",                             (201, 201, 403, 403, 403, 403, 401), volunteer),
     Row("PUT",    "/users/{user_id}/outlets",           (200, 200, 404, 403, 403, 403, 401), no_outlets, ids=vol_a),
+    Row("GET",    "/users",                             (200, 200, 200, 403, 403, 403, 401)),
+    Row("PATCH",  "/users/{user_id}",                   (200, 403, 403, 403, 403, 403, 401), no_own_record, ids=vol_a),
+    Row("POST",   "/users/{user_id}/deactivate",        (200, 200, 404, 403, 403, 403, 401), ids=fresh_volunteer),
+    Row("POST",   "/users/{user_id}/reactivate",        (200, 200, 404, 403, 403, 403, 401), ids=switched_off_volunteer),
     Row("POST",   "/communities/{slug}/residents",      (201, 201, 403, 403, 403, 403, 401), resident),
     Row("GET",    "/communities/{slug}/residents",      (200, 200, 403, 403, 403, 403, 401)),
     Row("GET",    "/residents/{resident_id}",           (200, 200, 404, 403, 403, 403, 401)),
     Row("POST",   "/residents/{resident_id}/activation", (201, 201, 404, 403, 403, 403, 401)),
     Row("POST",   "/activate",                          OPEN, activation_code),
     Row("POST",   "/residents/{resident_id}/card",      (201, 201, 404, 403, 403, 403, 401), pin),
+    Row("POST",   "/residents/{resident_id}/card/approve", (200, 200, 404, 403, 403, 403, 401), ids=waiting_card),
     Row("GET",    "/residents/{resident_id}/passbook",  (200, 200, 404, 403, 403, 403, 401)),
     Row("PATCH",  "/residents/{resident_id}",           (200, 200, 404, 403, 403, 403, 401), same_name),
     Row("POST",   "/residents/{resident_id}/close",     (200, 200, 404, 403, 403, 403, 401), reason, ids=fresh_resident),

@@ -111,7 +111,7 @@ async def test_street_administrator_signs_in_to_the_street_overview(
     for link in (
         'href="/admin/communities/xingfuli"',
         'href="/admin/communities/heping"',
-        'href="/staff/users"',
+        'href="/admin/users"',
         'href="/admin/anomalies"',
         'href="/admin/users/new"',
     ):
@@ -375,7 +375,7 @@ async def test_an_admin_creates_staff_volunteers_and_administrators(
     assert made.status_code == 303
     assert made.headers["location"] == "/admin/users/new?created=li.staff"
     done = client.get(made.headers["location"])
-    assert "已完成：账号 li.staff 已建立。" in done.text and 'href="/staff/users"' in done.text
+    assert "已完成：账号 li.staff 已建立。" in done.text and 'href="/admin/users"' in done.text
     boss = post(
         client,
         "/admin/users",

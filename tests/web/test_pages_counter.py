@@ -110,11 +110,10 @@ async def test_a_printed_card_with_its_pin_is_served_and_a_wrong_pin_is_refused(
     """A resident without a smartphone shows the card staff printed and types its PIN: the
     counter serves them and the order is paid from their points. A wrong or missing PIN is
     refused beside the scan field, in Chinese, and nothing is served or paid."""
-    from mall.people import credentials
 
     shop = await at_counter(db, client)
     rid = await shop.new_resident("张桂兰", 20)
-    card = (await credentials.issue_card(db, shop.staff, rid, "2580")).card_code
+    card = await shop.card(rid, "2580")
     choose(client, shop)
     assert 'name="pin" type="password"' in client.get("/counter").text  # the page asks for it
 

@@ -8,6 +8,7 @@ from web.api.activation import ActivationController
 from web.api.anomalies import AnomalyController
 from web.api.audit import AuditController
 from web.api.auth import AuthController
+from web.api.cards import CardController
 from web.api.communities import CommunityController
 from web.api.me import MeController
 from web.api.resident_records import ResidentRecordController
@@ -20,6 +21,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     UserController,
     ResidentController,
     ResidentRecordController,
+    CardController,
     ActivationController,
     MeController,
     AuditController,

@@ -159,7 +159,8 @@ class CounterController(Controller):
             "up; it stays good for the checkout for ten minutes) or a printed card's code with "
             "its `pin`. Answers with the resident's masked name, available points, monthly "
             "limits and reservations awaiting pickup here. `code_expired`, `code_invalid`, "
-            "`code_used`."
+            "`code_used`; a printed card waiting for a second staff member's approval is "
+            "`card_pending` (409), before its PIN is checked."
         ),
     )
     async def lookup(
@@ -189,7 +190,9 @@ class CounterController(Controller):
             "transaction: the pay code is used up, the points leave the wallet, the goods leave "
             "the shelf, the order is recorded; or nothing at all. Errors name the item: "
             "`out_of_stock`, `limit_exceeded`, `insufficient_points` (saying what is "
-            "available), `validation_error` (unknown SKU), `code_used`, `code_expired`. A retry "
+            "available), `validation_error` (unknown SKU), `code_used`, `code_expired`; a "
+            "printed card waiting for approval is `card_pending` (409), and one replaced by a "
+            "new card meanwhile `code_invalid`. A retry "
             "with the same key and body returns the first order, even though its code is used."
         ),
     )
@@ -260,7 +263,8 @@ class CounterController(Controller):
         description=(
             "Volunteers and staff of its community, with the resident's pay code (not used up) "
             "or card and PIN; needs an `Idempotency-Key`. Records an order with "
-            "`reservation_id`; collecting again returns that order."
+            "`reservation_id`; collecting again returns that order. A printed card waiting "
+            "for approval is `card_pending` (409)."
         ),
     )
     async def collect(

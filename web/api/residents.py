@@ -1,4 +1,5 @@
-"""Residents (居民) as staff see them: registration, search, activation QR, printed card, passbook."""
+"""Residents (居民) as staff see them: registration, search, activation QR, passbook (printed
+cards are ``web.api.cards``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from litestar.params import JSONBody, QueryParameter
 import ledger
 from mall.people import credentials, residents
 from web.api.callers import STAFF, allow
-from web.api.fields import MAX_ID, NO_CONTROL, Before, Code, Id, Limit, Name, Slug
+from web.api.fields import MAX_ID, NO_CONTROL, Before, Id, Limit, Name, Slug
 from web.deps import Caller, Db
 from web.session import client_ip
 
@@ -97,15 +98,6 @@ class Activation(msgspec.Struct):
     url: str
     """Show it as a QR code; the resident's own camera opens it."""
     expires_at: datetime
-
-
-class NewCard(msgspec.Struct):
-    pin: Code
-    """4 to 6 digits chosen by the resident, not an easy sequence."""
-
-
-class Card(msgspec.Struct):
-    card_code: str
 
 
 class PassbookEntry(msgspec.Struct):
@@ -254,26 +246,6 @@ class ResidentController(Controller):
     ) -> Activation:
         made = await credentials.issue_activation(db, p, resident_id, ip=client_ip(request))
         return msgspec.convert(made, Activation, from_attributes=True)
-
-    @post(
-        "/residents/{resident_id:int}/card",
-        dependencies=allow(*STAFF),
-        summary="Issue a card",
-        description=(
-            "A printed card (QR code plus PIN) for a resident without a smartphone. A new "
-            "card revokes the old one."
-        ),
-    )
-    async def issue_card(
-        self,
-        request: Request[Any, Any, Any],
-        db: Db,
-        p: Caller,
-        resident_id: Id,
-        data: JSONBody[NewCard],
-    ) -> Card:
-        made = await credentials.issue_card(db, p, resident_id, data.pin, ip=client_ip(request))
-        return Card(card_code=made.card_code)
 
     @get(
         "/residents/{resident_id:int}/passbook",

@@ -15,18 +15,20 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 
-_decoders: dict[int, msgspec.json.Decoder[Any] | None] = {}
+#: handler id → (the handler, its strict decoder). The handler is kept with its decoder: an id
+#: is only unique while its object lives, and a process that builds several apps (the tests)
+#: would otherwise hand a new handler the decoder of a freed one that had the same id.
+_decoders: dict[int, tuple[HTTPRouteHandler, msgspec.json.Decoder[Any] | None]] = {}
 
 
 def _decoder(handler: HTTPRouteHandler) -> msgspec.json.Decoder[Any] | None:
     """A strict decoder of the handler's ``data`` type (made once per handler), or None."""
-    key = id(handler)
-    if key not in _decoders:
+    found = _decoders.get(id(handler))
+    if found is None or found[0] is not handler:
         param = handler.parsed_fn_signature.parameters.get("data")
-        _decoders[key] = (
-            None if param is None else msgspec.json.Decoder(param.annotation, strict=True)
-        )
-    return _decoders[key]
+        decoder = None if param is None else msgspec.json.Decoder(param.annotation, strict=True)
+        found = _decoders[id(handler)] = (handler, decoder)
+    return found[1]
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:

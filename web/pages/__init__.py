@@ -11,6 +11,7 @@ from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.resident_records import ResidentRecordPages
 from web.pages.staff import StaffController
+from web.pages.users import StaffUserPages
 from web.pages.volunteers import VolunteerController
 
 PAGE_ROUTES: list[ControllerRouterHandler] = [
@@ -20,6 +21,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     StaffController,
     ResidentRecordPages,
     VolunteerController,
+    StaffUserPages,
     PrintController,
     AnomalyController,
     ResidentController,

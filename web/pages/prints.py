@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from mall.access import STAFF_ROLES
 from mall.errors import CodeInvalid, MallError
-from mall.people import codes, credentials, residents
+from mall.people import cards, codes, credentials, residents
 from mall.settings import Settings
 from web import qr
 from web.deps import AppSettings, Db
@@ -31,6 +31,7 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.staff import resident_view
 from web.render import render
 from web.session import client_ip
 
@@ -146,6 +147,7 @@ class PrintController(Controller):
                 resident=resident,
                 masked=residents.mask_name(resident.name),
                 qr=await qr.render(found[0], cache=True) if found else None,
+                card=await cards.card_of(db, p, resident_id),
                 error=None,
             )
         )
@@ -175,9 +177,24 @@ class PrintController(Controller):
                     resident=resident,
                     masked=residents.mask_name(resident.name),
                     qr=None,
+                    card=await cards.card_of(db, p, resident_id),
                     error=message(exc),
                 )
             )
         response = see_other(f"/staff/residents/{resident_id}/card")
         stash(response, settings, resident_id, "card", issued.card_code)
         return response
+
+    @post("/residents/{resident_id:int}/card/approve")
+    async def approve_card(
+        self, request: Request[Any, Any, Any], db: Db, resident_id: FromPath[int]
+    ) -> Response[Any]:
+        """A second staff member lets the resident's waiting card pay (``cards.approve_card``)."""
+        p = await user(request, db, STAFF_ROLES)
+        try:
+            await cards.approve_card(db, p, resident_id, ip=client_ip(request))
+        except MallError as exc:
+            return await resident_view(
+                request, db, p, resident_id, error=message(exc), status=form_status(exc)
+            )
+        return see_other(f"/staff/residents/{resident_id}#card")

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 
 from mall.db import Database
 from mall.errors import MallError
-from mall.people import codes, credentials, residents
+from mall.people import cards, codes, credentials, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
 from web.deps import AppSettings, Db
@@ -29,6 +29,7 @@ from web.pages.common import (
     resident,
     safe_next,
     see_other,
+    when,
 )
 from web.render import render
 from web.session import client_ip, own_resident_id, principal, session_cookie
@@ -132,6 +133,7 @@ class ResidentController(Controller):
     ) -> Response[Any]:
         p = await resident(request, db)
         statement = await residents.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
+        card = await cards.card_of(db, p, own_resident_id(p)) if before is None else None
         return no_store(
             render(
                 request,
@@ -140,6 +142,9 @@ class ResidentController(Controller):
                 rows=passbook_rows(statement.entries),
                 next=statement.next,
                 first_page=before is None,
+                card=card,
+                card_issued=when(card.issued_at) if card else "",
+                card_approved=when(card.approved_at) if card and card.approved_at else "",
             )
         )
 

@@ -12,8 +12,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal, audit
+from mall.db import Database
 from mall.errors import N_, MallError
-from mall.people import residents
+from mall.people import cards, residents
 from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
@@ -38,6 +39,9 @@ ACTIONS = {
     "user.create": N_("User created"),
     "user.outlets": N_("Volunteer's outlets chosen"),
     "user.password": N_("Password changed"),
+    "user.own_record": N_("User's own resident record linked"),
+    "user.deactivate": N_("Account switched off"),
+    "user.reactivate": N_("Account switched on again"),
     "resident.create": N_("Resident registered"),
     "resident.activation": N_("Activation QR issued"),
     "resident.activated": N_("Phone bound by activation QR"),
@@ -46,6 +50,7 @@ ACTIONS = {
     "resident.close": N_("Resident's record closed"),
     "resident.merge": N_("Duplicate record merged"),
     "card.wrong_pin": N_("Wrong PIN typed for a printed card"),
+    "card.approve": N_("Printed card approved by a second staff member"),
     "rule.create": N_("Points rule created"),
     "award.create": N_("Points awarded"),
     "award.approve": N_("Award approved"),
@@ -89,6 +94,37 @@ class ResidentForm:
 def community_of(p: Principal, asked: str = "") -> str:
     """Staff work in their own community; a street administrator names one."""
     return p.community_slug or asked.strip()
+
+
+async def resident_view(
+    request: Request[Any, Any, Any],
+    db: Database,
+    p: Principal,
+    resident_id: int,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    """A resident's page for staff: the record, their printed card (waiting for approval, and
+    who issued and approved it), recent passbook entries."""
+    resident = await residents.get_resident(db, p, resident_id)
+    statement = await residents.passbook(db, p, resident_id, limit=10)
+    card = await cards.card_of(db, p, resident_id)
+    return no_store(
+        render(
+            request,
+            "staff/resident.html",
+            status_code=status,
+            me=p,
+            resident=resident,
+            closed_on=when(resident.closed_at) if resident.closed_at else "",
+            rows=passbook_rows(statement.entries),
+            card=card,
+            card_issued=when(card.issued_at) if card else "",
+            card_approved=when(card.approved_at) if card and card.approved_at else "",
+            error=error,
+        )
+    )
 
 
 class StaffController(Controller):
@@ -187,18 +223,7 @@ class StaffController(Controller):
         self, request: Request[Any, Any, Any], db: Db, resident_id: FromPath[int]
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        resident = await residents.get_resident(db, p, resident_id)
-        statement = await residents.passbook(db, p, resident_id, limit=10)
-        return no_store(
-            render(
-                request,
-                "staff/resident.html",
-                me=p,
-                resident=resident,
-                closed_on=when(resident.closed_at) if resident.closed_at else "",
-                rows=passbook_rows(statement.entries),
-            )
-        )
+        return await resident_view(request, db, p, resident_id)
 
     @get("/audit")
     async def audit_page(

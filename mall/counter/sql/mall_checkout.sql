@@ -7,8 +7,11 @@
 -- 2. the order placed before under this key (``mall_replayed_order``): the same request → its
 --    receipt (``replay``), another → ``key_reused``;
 -- 3. the pay code (``account_closed`` when its resident's record is closed, ``code_invalid``,
---    ``code_used``, ``code_expired``), unless a card's resident is given; another community's
---    code → ``code_invalid``;
+--    ``code_used``, ``code_expired``); another community's code → ``code_invalid``. For a printed
+--    card (its resident given, its PIN checked before the call, ``p_ident`` the card's ident) the
+--    card itself: its record closed meanwhile → ``account_closed``, revoked meanwhile by a new
+--    card → ``code_invalid``, waiting for a second staff
+--    member's approval → ``card_pending``;
 -- 4. the items (an unknown or inactive SKU → ``no_item``), sorted by id; the monthly limits
 --    (``limit``) and the stock (``out_of_stock``), in that order;
 -- 5. the writes: the code used (taken meanwhile → the replay, else ``code_used``), ``ledger_post``
@@ -108,6 +111,18 @@ BEGIN
         END IF;
         v_resident := r_code.resident;
     ELSE
+        SELECT c.revoked_at, c.pending, r.closed_at INTO r_code
+          FROM mall_code c JOIN mall_resident r ON r.id = c.resident
+         WHERE c.ident = p_ident AND c.kind = 'card';
+        IF FOUND AND r_code.closed_at IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'account_closed';
+        END IF;
+        IF NOT FOUND OR r_code.revoked_at IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'code_invalid';
+        END IF;
+        IF r_code.pending THEN
+            RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'card_pending';
+        END IF;
         v_resident := p_card_resident;
     END IF;
 

@@ -20,10 +20,11 @@ import catalog
 import ledger
 import ledger.journals
 from mall.access import Principal
-from mall.counter import checkout, housekeeping, orders, reservations
+from mall.counter import checkout, housekeeping, orders, payer, reservations
 from mall.counter.values import Receipt
 from mall.db import Database, open_database
-from mall.people import credentials
+from mall.errors import CardPending, CodeInvalid
+from mall.people import cards, credentials
 from tests.conftest import ENGINE
 from tests.shop_fixtures import ADMIN, Shop, build_shop
 from tests.support import (
@@ -119,8 +120,12 @@ class World:
         self.codes[name] = await self.shop.pay_code(rid, community)
         return name
 
-    async def card(self, name: str, rid: int, pin: str) -> str:
+    async def card(self, name: str, rid: int, pin: str, *, approved: bool = True) -> str:
+        """A printed card issued by staff; one waiting for approval is approved unless not
+        ``approved``."""
         made = await credentials.issue_card(self.db, self.shop.staff, rid, pin)
+        if approved and made.status == "pending_approval":
+            await cards.approve_card(self.db, ADMIN, rid)
         self.codes[name] = made.card_code
         return name
 
@@ -377,6 +382,50 @@ async def a_printed_card_with_its_pin(w: World) -> None:
     await w.checkout(card, [("soap", 1)], "k4")  # no PIN
     await w.checkout(card, [("rice", 9)], "k5", pin="2580")
     await w.checkout(card, [("rice", 5)], "k6", pin="2580")  # 100 - 3 - 10 = 87 < 100
+
+
+@case
+async def a_printed_card_waiting_for_approval(w: World) -> None:
+    rid = await w.resident("王秀英", 100)  # a card issued while she holds points waits
+    card = await w.card("card", rid, "2580", approved=False)
+    assert isinstance(await w.checkout(card, [("soap", 1)], "k1", pin="2580"), CardPending)
+    wrong_pin = await w.checkout(card, [("soap", 1)], "k1", pin="1111")
+    assert isinstance(wrong_pin, CardPending)  # refused before the PIN is checked
+    await w.call("approve", lambda: cards.approve_card(w.db, ADMIN, rid))
+    assert isinstance(await w.checkout(card, [("soap", 1)], "k1", pin="2580"), Receipt)
+
+
+@case
+async def a_card_pending_or_replaced_after_its_pin_was_checked(w: World) -> None:
+    """The checkout's own transaction checks the card again (``mall_checkout`` on one path,
+    ``payer.check_card`` on the other): a card replaced after its PIN was checked no longer
+    pays, and a card waiting for approval never does, even past the check before the writes."""
+    rid = await w.resident("王秀英", 100)
+    old = await w.card("old", rid, "2580")
+    real = payer.card_resident
+
+    async def replaced_meanwhile(
+        db: Database, p: Principal, community_id: int, code: str, pin: str | None, ip: str
+    ) -> int:
+        found = await real(db, p, community_id, code, pin, ip)
+        await w.card("new", rid, "1357", approved=False)  # revokes the old card
+        return found
+
+    async def unchecked(
+        db: Database, p: Principal, community_id: int, code: str, pin: str | None, ip: str
+    ) -> int:
+        return rid  # as if the PIN check had passed: only the transaction's check is left
+
+    try:
+        checkout.card_resident = replaced_meanwhile  # type: ignore[attr-defined]  # the name it imported
+        replaced = await w.checkout(old, [("soap", 1)], "k1", pin="2580")
+        assert isinstance(replaced, CodeInvalid)
+        checkout.card_resident = unchecked  # type: ignore[attr-defined]  # as above
+        assert isinstance(await w.checkout("new", [("soap", 1)], "k2", pin="1357"), CardPending)
+    finally:
+        checkout.card_resident = real  # type: ignore[attr-defined]  # as above
+    await w.call("approve", lambda: cards.approve_card(w.db, ADMIN, rid))
+    assert isinstance(await w.checkout("new", [("soap", 1)], "k3", pin="1357"), Receipt)
 
 
 @case

@@ -267,7 +267,7 @@ async def test_card_and_pin_pay_without_using_the_card_up_and_lock_after_wrong_p
 ) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("张桂兰", 100)
-    card = (await credentials.issue_card(db, shop.staff, rid, "2580")).card_code
+    card = await shop.card(rid, "2580")
     with pytest.raises(Invalid):
         await check_out(shop, card, [("soap", 1)], "c0")  # no PIN
     await check_out(shop, card, [("soap", 1)], "c1", pin="2580")
