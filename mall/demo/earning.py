@@ -37,7 +37,16 @@ PAST = [
 ]
 
 
-async def _staff(db: Database, slug: str, n: int) -> Principal:
+async def user_id_of(db: Database, slug: str, n: int) -> int:
+    """The user id of ``{slug}-staff{n}``."""
+    async with db.connection() as conn:
+        row = must_exist(
+            await conn.fetchrow("SELECT id FROM mall_user WHERE username = ?", f"{slug}-staff{n}")
+        )
+    return int(row["id"])
+
+
+async def staff_of(db: Database, slug: str, n: int) -> Principal:
     """``{slug}-staff{n}`` as a principal with its user id (the demo's own has none)."""
     async with db.connection() as conn:
         row = must_exist(
@@ -69,7 +78,7 @@ def _resident(staff: Principal, resident_id: int) -> Principal:
 
 async def history(db: Database, rng: random.Random, slug: str, resident_ids: list[int]) -> None:
     """The community's rules and a history of awards on all three paths."""
-    first, second = await _staff(db, slug, 1), await _staff(db, slug, 2)
+    first, second = await staff_of(db, slug, 1), await staff_of(db, slug, 2)
     for code, name, path, points, limits in RULES:
         await rules.create_rule(
             db,
@@ -101,7 +110,7 @@ async def load(
 ) -> list[str]:
     """An award waiting for approval, an award recorded twice by mistake and reversed by the other
     staff member, and submissions open, overdue, accepted, rejected and resolved with points."""
-    first, second = await _staff(db, slug, 1), await _staff(db, slug, 2)
+    first, second = await staff_of(db, slug, 1), await staff_of(db, slug, 2)
     await awards.create_award(
         db,
         first,

@@ -20,7 +20,7 @@ from mall.demo import earning as demo_earning
 from mall.demo import orders as demo_orders
 from mall.demo import shop as demo_shop
 from mall.org import communities, points, policy
-from mall.people import credentials, residents, users
+from mall.people import accounts, cards, credentials, residents, users
 from mall.settings import get_settings
 
 COMMUNITIES = [
@@ -138,15 +138,11 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     for area in (demo_earning, demo_activities, demo_shop, demo_orders):
         logins += await area.load(db, rng, slug, staff, ids)
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.DEFAULT_APPROVAL_THRESHOLD)
-    for resident_id, (name, phone) in zip(ids, spec["residents"], strict=True):
-        if phone is None:  # no smartphone: a printed card with a PIN
-            pin = f"{rng.randint(0, 999999):06d}"
-            while len(set(pin)) < 3:
-                pin = f"{rng.randint(0, 999999):06d}"
-            card = await credentials.issue_card(db, staff, resident_id, pin)
-            logins.append(
-                f"{spec['name']} 居民卡 card  {name}: PIN {pin}  card code {card.card_code}"
-            )
+    logins += await _cards(db, rng, spec, ids)
+    # staff2 lives in the community: linked to their own record, they can never award it
+    await accounts.set_own_record(db, ADMIN, await demo_earning.user_id_of(db, slug, 2), ids[-1])
+    lives_here = spec["residents"][-1][0]
+    logins.append(f"{spec['name']} {slug}-staff2 本人居民档案 own resident record: {lives_here}")
     bound = ids[1:3]
     for resident_id in bound:  # these residents' phones are already bound
         activation = await credentials.issue_activation(db, staff, resident_id)
@@ -155,6 +151,35 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
         activation = await credentials.issue_activation(db, staff, resident_id)
         name = spec["residents"][ids.index(resident_id)][0]
         logins.append(f"{spec['name']} 居民 resident {name}: {activation.url}")
+    return logins
+
+
+async def _cards(
+    db: Database, rng: random.Random, spec: dict[str, Any], ids: list[int]
+) -> list[str]:
+    """Printed cards (a QR and a PIN) for the residents without a smartphone. They already hold
+    points, so each card waits for a second staff member: staff2 approves all but the last, which
+    stays on the resident's page as a card waiting for approval."""
+    slug, logins = spec["slug"], []
+    first, second = (
+        await demo_earning.staff_of(db, slug, 1),
+        await demo_earning.staff_of(db, slug, 2),
+    )
+    phoneless = [
+        (i, name) for i, (name, phone) in zip(ids, spec["residents"], strict=True) if phone is None
+    ]
+    for n, (resident_id, name) in enumerate(phoneless):
+        pin = f"{rng.randint(0, 999999):06d}"
+        while len(set(pin)) < 3:
+            pin = f"{rng.randint(0, 999999):06d}"
+        card = await credentials.issue_card(db, first, resident_id, pin)
+        waits = n == len(phoneless) - 1
+        if not waits and card.status == "pending_approval":
+            await cards.approve_card(db, second, resident_id)
+        state = "（待另一位工作人员审核 / waiting for approval）" if waits else ""
+        logins.append(
+            f"{spec['name']} 居民卡 card  {name}: PIN {pin}  card code {card.card_code}{state}"
+        )
     return logins
 
 

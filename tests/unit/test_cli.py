@@ -163,34 +163,66 @@ async def demo_contents(url: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-async def demo_trust(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Per community slug: its reversed awards (reason, issuer, reverser)."""
+async def demo_trust(url: str) -> dict[str, dict[str, Any]]:
+    """Per community slug: its reversed awards (reason, issuer, reverser), the staff linked to
+    their own resident record, and its printed cards (holder, pending, issuer, approver)."""
     db = open_database(url)
+    found: dict[str, dict[str, Any]] = {}
     try:
         async with db.connection() as conn:
-            rows = await conn.fetch(
-                "SELECT c.slug, a.reversal_reason, mk.username AS issuer, rv.username AS reverser "
-                "FROM mall_award a JOIN mall_community c ON c.id = a.community "
-                "JOIN mall_user mk ON mk.id = a.created_by JOIN mall_user rv ON rv.id = a.reversed_by "
-                "WHERE a.status = 'reversed' ORDER BY a.id"
-            )
+            for c in await conn.fetch("SELECT id, slug FROM mall_community ORDER BY id"):
+                reversed_awards = await conn.fetch(
+                    "SELECT a.reversal_reason, mk.username AS issuer, rv.username AS reverser "
+                    "FROM mall_award a JOIN mall_user mk ON mk.id = a.created_by "
+                    "JOIN mall_user rv ON rv.id = a.reversed_by "
+                    "WHERE a.community = ? AND a.status = 'reversed' ORDER BY a.id",
+                    c["id"],
+                )
+                linked = await conn.fetch(
+                    "SELECT u.username, r.name FROM mall_user u "
+                    "JOIN mall_resident r ON r.id = u.resident WHERE u.community = ?",
+                    c["id"],
+                )
+                cards = await conn.fetch(
+                    "SELECT r.name, k.pending, i.username AS issuer, a.username AS approver "
+                    "FROM mall_code k JOIN mall_resident r ON r.id = k.resident "
+                    "LEFT JOIN mall_user i ON i.id = k.created_by "
+                    "LEFT JOIN mall_user a ON a.id = k.approved_by "
+                    "WHERE r.community = ? AND k.kind = 'card' AND k.revoked_at IS NULL "
+                    "ORDER BY k.id",
+                    c["id"],
+                )
+                found[c["slug"]] = {
+                    "reversed": [tuple(r) for r in reversed_awards],
+                    "linked": [tuple(r) for r in linked],
+                    "cards": [
+                        (r["name"], bool(r["pending"]), r["issuer"], r["approver"]) for r in cards
+                    ],
+                }
     finally:
         await db.close()
-    found: dict[str, list[tuple[Any, ...]]] = {}
-    for r in rows:
-        found.setdefault(r["slug"], []).append((r["reversal_reason"], r["issuer"], r["reverser"]))
     return found
 
 
 def test_demo_shows_the_trust_controls_at_work(empty_url: str) -> None:
-    """A mistaken award reversed by the other staff member, with the reason residents read."""
-    run_mall("demo", url=empty_url)
+    """A mistaken award reversed by the other staff member with the reason residents read, a staff
+    member linked to their own resident record, and a printed card waiting for a second staff
+    member (the others approved by one)."""
+    printed = run_mall("demo", url=empty_url).stdout
     found = asyncio.run(demo_trust(empty_url))
-    assert sorted(found) == ["heping", "xingfuli"], found
-    for slug, reversed_awards in found.items():
-        assert reversed_awards == [
-            ("同一次议事会记了两次，撤销重复的一笔", f"{slug}-staff2", f"{slug}-staff1")
-        ]
+    assert found["xingfuli"] == {
+        "reversed": [
+            ("同一次议事会记了两次，撤销重复的一笔", "xingfuli-staff2", "xingfuli-staff1")
+        ],
+        "linked": [("xingfuli-staff2", "黄明")],
+        "cards": [
+            ("张桂兰", False, "xingfuli-staff1", "xingfuli-staff2"),
+            ("赵淑芬", True, "xingfuli-staff1", None),
+        ],
+    }
+    assert found["heping"]["linked"] == [("heping-staff2", "马秀兰")]
+    assert found["heping"]["cards"] == [("徐美玲", True, "heping-staff1", None)]
+    assert "赵淑芬" in printed and "待另一位工作人员审核" in printed
     assert "no problems found" in run_mall("verify", url=empty_url).stdout
 
 
