@@ -15,7 +15,10 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 
-_decoders: dict[int, msgspec.json.Decoder[Any] | None] = {}
+#: id(handler) → (the handler, its decoder). The handler is kept so that its id is never reused
+#: by another app's handler (tests make many apps in one process; a reused id decoded one
+#: route's body as another route's type).
+_decoders: dict[int, tuple[HTTPRouteHandler, msgspec.json.Decoder[Any] | None]] = {}
 
 
 def _decoder(handler: HTTPRouteHandler) -> msgspec.json.Decoder[Any] | None:
@@ -24,9 +27,10 @@ def _decoder(handler: HTTPRouteHandler) -> msgspec.json.Decoder[Any] | None:
     if key not in _decoders:
         param = handler.parsed_fn_signature.parameters.get("data")
         _decoders[key] = (
-            None if param is None else msgspec.json.Decoder(param.annotation, strict=True)
+            handler,
+            None if param is None else msgspec.json.Decoder(param.annotation, strict=True),
         )
-    return _decoders[key]
+    return _decoders[key][1]
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
