@@ -115,15 +115,13 @@ def migrate(url: str, workdir: Path) -> None:
 async def seed(url: str, residents_n: int, outlets_n: int = 1) -> Seed:
     """Everything a checkout needs, made through the services (as staff would, in-process)."""
     import ledger
-    from mall.access import Principal
+    from mall.access import Admin
     from mall.db import open_database
     from mall.org import communities, points
     from mall.people import auth, credentials, residents, users
     from mall.shop import items, outlets, stock
 
-    admin = Principal(
-        kind="user", session_id=0, community_id=None, community_slug=None, role="admin"
-    )
+    admin = Admin(user_id=None, username="(bench)")
     db = open_database(url)
     try:
         community = await communities.create_community(db, admin, SLUG, "基准社区")

@@ -88,19 +88,12 @@ def mall(*args: str, env: dict[str, str]) -> None:
 def resident_session(database_url: str) -> str:
     """A resident of a new community with a passbook of a dozen entries; returns the session token."""
     import ledger
-    from mall.access import Principal
+    from mall.access import Admin
     from mall.db import open_database
     from mall.org import communities, points
     from mall.people import credentials, residents
 
-    admin = Principal(
-        kind="user",
-        session_id=0,
-        community_id=None,
-        community_slug=None,
-        role="admin",
-        username="lighthouse",
-    )
+    admin = Admin(user_id=None, username="lighthouse")
     slug = "lighthouse"
 
     async def make() -> str:

@@ -11,19 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import catalog
 import ledger
-from mall.access import Principal
+from mall.access import ResidentPrincipal, Staff, Volunteer
 from mall.db import Database
 from mall.org import communities, points
 from mall.people import auth, cards, codes, credentials, residents
 from mall.settings import get_settings
+from tests import support
 
 if TYPE_CHECKING:
     from tests.api.helpers import Api
     from tests.api.world import World
 
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
-)
+ADMIN = support.admin("t")
 #: sku → (name, kind, price, monthly limit, stock at each outlet)
 #: the two communities' codes
 SLUGS = {"a": "shop-a", "b": "shop-b"}
@@ -45,22 +44,15 @@ class Shop:
     community: int
     community_b: int
     book: int
-    volunteer: Principal
-    staff: Principal
-    staff_b: Principal
+    volunteer: Staff | Volunteer
+    staff: Staff | Volunteer
+    staff_b: Staff | Volunteer
     items: dict[str, int] = field(default_factory=dict)
     """sku → item id in ``a``."""
 
-    def resident(self, resident_id: int, community: str = "a") -> Principal:
+    def resident(self, resident_id: int, community: str = "a") -> ResidentPrincipal:
         cid = self.community if community == "a" else self.community_b
-        return Principal(
-            kind="resident",
-            session_id=0,
-            community_id=cid,
-            community_slug=SLUGS[community],
-            role="resident",
-            resident_id=resident_id,
-        )
+        return support.resident(resident_id, cid, SLUGS[community])
 
     async def new_resident(self, name: str, pts: int, community: str = "a") -> int:
         slug = SLUGS[community]
@@ -121,7 +113,9 @@ async def give(db: Database, slug: str, resident_id: int, amount: int) -> None:
         )
 
 
-async def user(db: Database, username: str, role: str, community_id: int, slug: str) -> Principal:
+async def user(
+    db: Database, username: str, role: str, community_id: int, slug: str
+) -> Staff | Volunteer:
     """A user without the cost of a password hash, with a real session (for the shift)."""
     async with db.transaction() as conn:
         user_id = await conn.fetchval(
@@ -137,14 +131,13 @@ async def user(db: Database, username: str, role: str, community_id: int, slug: 
         session_id = await conn.fetchval(
             "SELECT id FROM mall_session WHERE user_id = ? ORDER BY id DESC", user_id
         )
-    return Principal(
-        kind="user",
-        session_id=session_id,
-        community_id=community_id,
-        community_slug=slug,
+    kind = Volunteer if role == "volunteer" else Staff
+    return kind(
         user_id=user_id,
         username=username,
-        role=role,
+        community_id=community_id,
+        community_slug=slug,
+        session_id=session_id,
     )
 
 
@@ -218,10 +211,7 @@ async def _paid_order(db: Database, outlet_id: int, resident_id: int, slug: str,
     from mall.counter import checkout
 
     await _restock(db, outlet_id)
-    me = Principal(
-        kind="resident", session_id=0, community_id=None, community_slug=slug,
-        role="resident", resident_id=resident_id,
-    )  # fmt: skip
+    me = support.resident(resident_id, 0, slug)  # fmt: skip
     code = (await credentials.new_pay_code(db, me)).code
     done = await checkout.checkout(
         db,
@@ -241,10 +231,7 @@ async def _reservation(db: Database, outlet_id: int, resident_id: int, slug: str
     await _restock(db, outlet_id)
     async with db.connection() as conn:
         community = await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug)
-    me = Principal(
-        kind="resident", session_id=0, community_id=community, community_slug=slug,
-        role="resident", resident_id=resident_id,
-    )  # fmt: skip
+    me = support.resident(resident_id, community, slug)  # fmt: skip
     made = await reservations.reserve(
         db, me, outlet_id, [("SOAP", 1)], idempotency_key=f"{key}:hold", req_hash=key
     )
@@ -277,10 +264,7 @@ def scope_pay_code(api: Api, world: World, caller: str) -> dict[str, Any]:
 
     rid = world.residents["res-a"]
     api.run(award, A, rid, 5, f"scope-code-{caller}-{datetime.now(UTC).timestamp()}", "奖励")
-    me = Principal(
-        kind="resident", session_id=0, community_id=None, community_slug=A,
-        role="resident", resident_id=rid,
-    )  # fmt: skip
+    me = support.resident(rid, 0, A)  # fmt: skip
     api.run(_restock, world.outlets["outlet-a"])
     return {"code": api.run(credentials.new_pay_code, me).code}
 

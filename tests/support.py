@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from mall.access import Admin, ResidentPrincipal, Staff, Volunteer
 from mall.db import Database, open_database
 
 T = TypeVar("T")
@@ -295,3 +296,43 @@ async def check_expected_to_differ(db: Database) -> None:
             assert columns, f"EXPECTED_TO_DIFFER names a table {table!r} the schema lacks"
             for column in (*differ.get("set_or_not", ()), *differ.get("named", ())):
                 assert column in columns, f"EXPECTED_TO_DIFFER: {table}.{column} is not a column"
+
+
+# Principals --------------------------------------------------------------------------------
+# Tests make the principal a session would give, without signing in. ``support.staff(...)``
+# rather than a bare name: tests name their own variables ``staff`` and ``resident``.
+
+
+def admin(username: str = "admin", user_id: int | None = None) -> Admin:
+    """A street administrator; without ``user_id``, the server itself (as the CLI acts)."""
+    return Admin(user_id=user_id, username=username)
+
+
+ADMIN = admin()
+
+
+def staff(user_id: int, community_id: int, slug: str, username: str = "staff") -> Staff:
+    return Staff(user_id=user_id, username=username, community_id=community_id, community_slug=slug)
+
+
+def volunteer(
+    user_id: int,
+    community_id: int,
+    slug: str,
+    username: str = "volunteer",
+    outlets: frozenset[int] | None = None,
+) -> Volunteer:
+    return Volunteer(
+        user_id=user_id,
+        username=username,
+        community_id=community_id,
+        community_slug=slug,
+        outlets=outlets,
+    )
+
+
+def resident(resident_id: int, community_id: int, slug: str, name: str = "") -> ResidentPrincipal:
+    """A resident's own session (``community_id`` 0 where the service under test reads none)."""
+    return ResidentPrincipal(
+        resident_id=resident_id, community_id=community_id, community_slug=slug, name=name
+    )

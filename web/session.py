@@ -11,9 +11,9 @@ from typing import Any
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
+from mall import access
 from mall.access import Principal
 from mall.db import Database
-from mall.errors import Forbidden
 from mall.people.auth import principal_for
 from mall.settings import Settings
 
@@ -47,9 +47,7 @@ async def principal(request: Request[Any, Any, Any], db: Database) -> Principal 
 
 def own_resident_id(p: Principal) -> int:
     """The resident record of a resident's own session; anyone else is ``forbidden``."""
-    if p.resident_id is None:
-        raise Forbidden()
-    return p.resident_id
+    return access.resident_self(p).resident_id
 
 
 def session_cookie(token: str, max_age: int, settings: Settings) -> Cookie:

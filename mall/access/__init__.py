@@ -4,7 +4,16 @@ before it reads, the audit log of privileged acts, and the throttle on anything 
 Every capability package builds on this one; it imports none of them.
 """
 
-from mall.access.principal import ROLES, Principal
+from mall.access.principal import (
+    ROLES,
+    Admin,
+    Principal,
+    ResidentPrincipal,
+    Staff,
+    User,
+    Volunteer,
+    acting_user_id,
+)
 from mall.access.scope import (
     MAX_ID,
     SLUG,
@@ -14,6 +23,9 @@ from mall.access.scope import (
     not_self_dealing,
     require,
     resident,
+    resident_self,
+    staff,
+    user,
 )
 
 __all__ = [
@@ -21,10 +33,19 @@ __all__ = [
     "ROLES",
     "SLUG",
     "STAFF_ROLES",
+    "Admin",
     "Principal",
+    "ResidentPrincipal",
+    "Staff",
+    "User",
+    "Volunteer",
+    "acting_user_id",
     "community",
     "cursor",
     "not_self_dealing",
     "require",
     "resident",
+    "resident_self",
+    "staff",
+    "user",
 ]

@@ -15,7 +15,7 @@ import catalog
 import ledger
 from ledger import Connection
 from mall import access
-from mall.access.principal import Principal
+from mall.access.principal import Principal, acting_user_id
 from mall.db import Database
 
 
@@ -45,7 +45,7 @@ async def record(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         datetime.now(UTC),
         community_id,
-        principal.user_id if principal else None,
+        acting_user_id(principal),
         action,
         target,
         json.dumps(detail, ensure_ascii=False, default=str),

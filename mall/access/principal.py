@@ -1,45 +1,130 @@
-"""Who is asking (the principal) and the roles a user account can have. A plain value: it reads nothing."""
+"""Who is asking (the principal), typed by role, and the roles a user account can have. Plain
+values: they read nothing.
+
+One frozen class per kind of principal, each with exactly the fields its role has, so that a
+path narrowed to ``Staff`` has a user id and a community, and one narrowed to
+``ResidentPrincipal`` has a resident id. ``role``, ``kind`` and ``is_admin`` are literal class
+attributes: the role string stays available to the API and the audit log, and comparing them
+narrows the union as ``isinstance`` does. The guards in ``mall.access.scope`` narrow it too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from mall.errors import Forbidden
+from typing import ClassVar, Literal, TypeAlias
 
 #: The roles of user accounts; residents sign in as themselves (role "resident").
 ROLES = ("admin", "staff", "volunteer")
 
 
 @dataclass(frozen=True)
-class Principal:
-    """A signed-in staff member, volunteer, administrator or resident."""
+class Admin:
+    """A street administrator (街道): every community, none of their own."""
 
-    kind: str  # "user" or "resident"
-    session_id: int
-    community_id: int | None
-    community_slug: str | None
-    user_id: int | None = None
-    username: str | None = None
-    role: str | None = None  # admin, staff, volunteer; "resident" for residents
-    resident_id: int | None = None
-    name: str = ""
-    #: a volunteer's outlets; None: every outlet of the community (no outlet chosen)
-    outlets: frozenset[int] | None = None
+    #: None for the server itself acting as administrator (``mall user create``, the demo loader)
+    user_id: int | None
+    username: str
+    session_id: int = 0
+
+    kind: ClassVar[Literal["user"]] = "user"
+    role: ClassVar[Literal["admin"]] = "admin"
+    is_admin: ClassVar[Literal[True]] = True
+    #: an administrator belongs to no community
+    community_id: ClassVar[None] = None
+    community_slug: ClassVar[None] = None
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+    def name(self) -> str:
+        return self.username
 
     def serves_at(self, outlet_id: int) -> bool:
-        """Whether the counter of this outlet (of the principal's own community) is theirs."""
-        return self.outlets is None or outlet_id in self.outlets
-
-    @property
-    def own_resident(self) -> int:
-        """The resident a resident's session stands for (``Forbidden`` for anyone else's)."""
-        if self.resident_id is None:
-            raise Forbidden()
-        return self.resident_id
+        return True
 
     def label(self) -> str:
-        return self.username or f"resident:{self.resident_id}"
+        return self.username
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A community's staff member (社区工作人员)."""
+
+    user_id: int
+    username: str
+    community_id: int
+    community_slug: str
+    session_id: int = 0
+
+    kind: ClassVar[Literal["user"]] = "user"
+    role: ClassVar[Literal["staff"]] = "staff"
+    is_admin: ClassVar[Literal[False]] = False
+
+    @property
+    def name(self) -> str:
+        return self.username
+
+    def serves_at(self, outlet_id: int) -> bool:
+        return True
+
+    def label(self) -> str:
+        return self.username
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    """A volunteer at the counters of one community, of some of its outlets or of all."""
+
+    user_id: int
+    username: str
+    community_id: int
+    community_slug: str
+    session_id: int = 0
+    #: the outlets the volunteer was given; None: every outlet of the community
+    outlets: frozenset[int] | None = None
+
+    kind: ClassVar[Literal["user"]] = "user"
+    role: ClassVar[Literal["volunteer"]] = "volunteer"
+    is_admin: ClassVar[Literal[False]] = False
+
+    @property
+    def name(self) -> str:
+        return self.username
+
+    def serves_at(self, outlet_id: int) -> bool:
+        """Whether the counter of this outlet (of the volunteer's own community) is theirs."""
+        return self.outlets is None or outlet_id in self.outlets
+
+    def label(self) -> str:
+        return self.username
+
+
+@dataclass(frozen=True)
+class ResidentPrincipal:
+    """A resident signed in as themselves (named so beside the ``Resident`` record)."""
+
+    resident_id: int
+    community_id: int
+    community_slug: str
+    name: str = ""
+    session_id: int = 0
+
+    kind: ClassVar[Literal["resident"]] = "resident"
+    role: ClassVar[Literal["resident"]] = "resident"
+    is_admin: ClassVar[Literal[False]] = False
+
+    def serves_at(self, outlet_id: int) -> bool:
+        return True
+
+    def label(self) -> str:
+        return f"resident:{self.resident_id}"
+
+
+User: TypeAlias = Admin | Staff | Volunteer
+"""A signed-in user account: it has a user id (an administrator's may be the server's None)."""
+
+Principal: TypeAlias = Admin | Staff | Volunteer | ResidentPrincipal
+"""Whoever is asking. ``isinstance(x, Principal)`` works too."""
+
+
+def acting_user_id(p: Principal | None) -> int | None:
+    """The user account acting, for the rows that record one; None for a resident or nobody."""
+    return p.user_id if p is not None and p.kind == "user" else None

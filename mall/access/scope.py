@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from ledger import Connection, Row
-from mall.access.principal import Principal
+from mall.access.principal import Admin, Principal, ResidentPrincipal, Staff, User
 from mall.errors import Forbidden, Invalid, NotFound, SelfDealing, Unauthenticated
 
 #: The roles that manage a community's people: street administrators and community staff.
@@ -21,9 +21,36 @@ MAX_ID = 2**31 - 1
 
 
 def require(principal: Principal | None, roles: Iterable[str]) -> Principal:
+    """The principal, if it has one of ``roles``: 401 for nobody, 403 for a wrong role. Call a
+    guard below instead where the narrowed type is then used."""
     if principal is None:
         raise Unauthenticated()
     if principal.role not in set(roles):
+        raise Forbidden()
+    return principal
+
+
+def user(principal: Principal | None, roles: Iterable[str]) -> User:
+    """A user account with one of ``roles`` (never a resident, whatever ``roles`` says)."""
+    found = require(principal, roles)
+    if found.kind != "user":
+        raise Forbidden()
+    return found
+
+
+def staff(principal: Principal | None) -> Staff | Admin:
+    """Community staff or a street administrator (``STAFF_ROLES``)."""
+    found = require(principal, STAFF_ROLES)
+    if found.role != "staff" and found.role != "admin":
+        raise Forbidden()
+    return found
+
+
+def resident_self(principal: Principal | None) -> ResidentPrincipal:
+    """A resident's own session (the resident it stands for); anyone else is ``Forbidden``."""
+    if principal is None:
+        raise Unauthenticated()
+    if principal.kind != "resident":
         raise Forbidden()
     return principal
 
@@ -80,7 +107,7 @@ async def not_self_dealing(
     Called by every act that moves points to or from a resident on a staff member's word:
     awarding, approving, settling, reversing, refunding, merging and issuing a card.
     """
-    if principal.user_id is None:
+    if principal.kind != "user" or principal.user_id is None:
         return
     own = await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", principal.user_id)
     if own is not None and int(own) in set(resident_ids):

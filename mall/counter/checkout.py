@@ -16,7 +16,7 @@ import catalog
 import ledger
 from ledger import Connection
 from mall import access, metrics
-from mall.access import Principal
+from mall.access import Principal, User
 from mall.counter.basket import (
     COUNTER_ROLES,
     check_limits,
@@ -101,7 +101,7 @@ async def checkout(
     used); with another request it is ``IdempotencyKeyReused``. Errors name the item and what
     is left: out of stock, over the monthly limit, not enough points (saying how many there are).
     """
-    access.require(p, COUNTER_ROLES)
+    p = access.user(p, COUNTER_ROLES)
     wanted = clean_lines(lines)
     parsed = codes.parse(get_settings().secret_key, code)
     if parsed.kind not in (codes.PAY, codes.CARD):
@@ -197,7 +197,7 @@ async def checkout(
 
 async def _checkout_in_one_call(
     db: Database,
-    p: Principal,
+    p: User,
     outlet_id: int,
     ident: str,
     card_holder: int | None,

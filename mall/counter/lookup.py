@@ -14,7 +14,13 @@ from ledger import Connection
 from mall import access
 from mall.access import Principal, throttle
 from mall.counter import housekeeping, reservations
-from mall.counter.basket import SCANNED_CODE_TTL, counter_outlet, now, used_this_month
+from mall.counter.basket import (
+    COUNTER_ROLES,
+    SCANNED_CODE_TTL,
+    counter_outlet,
+    now,
+    used_this_month,
+)
 from mall.counter.orders import get_order
 from mall.counter.payer import card_resident, pay_code_row
 from mall.counter.values import Order, Reservation
@@ -79,7 +85,7 @@ async def lookup(
     device: ``LOOKUP_FAILURES`` in ``LOOKUP_WINDOW``, then ``rate_limited``, so a stolen tablet is
     no guessing machine. Each try takes its place first and a successful one gives it back."""
     at = at or now()
-    places = [f"lookup:user:{p.user_id}", f"lookup:ip:{ip}"]
+    places = [f"lookup:user:{access.acting_user_id(p)}", f"lookup:ip:{ip}"]
     async with db.transaction() as conn:
         for key in places:
             await throttle.hit(conn, key, limit=LOOKUP_FAILURES, window=LOOKUP_WINDOW)
@@ -94,6 +100,7 @@ async def _visit(
     db: Database, p: Principal, outlet_id: int, code: str, pin: str | None, *, ip: str, at: datetime
 ) -> Visit:
     parsed = codes.parse(get_settings().secret_key, code)
+    p = access.user(p, COUNTER_ROLES)
     async with db.connection() as conn:
         outlet = await counter_outlet(conn, p, outlet_id)
     if parsed.kind == codes.CARD:
@@ -165,7 +172,7 @@ async def monthly_limits(
 
 async def order_for_code(db: Database, p: Principal, code: str) -> Order | None:
     """The order a resident's own pay code paid for, if it has (for the pay page's receipt)."""
-    access.require(p, ("resident",))
+    p = access.resident_self(p)
     try:
         parsed = codes.parse(get_settings().secret_key, code)
     except CodeInvalid:
@@ -185,7 +192,7 @@ async def code_state(db: Database, p: Principal, code: str) -> tuple[CodeState, 
     """What became of a resident's own pay code, and until when it is good: ``paid``,
     ``scanned`` (looked up at a counter, kept for the checkout), ``fresh``, ``stale`` (about to
     expire or expired) or ``unknown``."""
-    access.require(p, ("resident",))
+    p = access.resident_self(p)
     try:
         parsed = codes.parse(get_settings().secret_key, code)
     except CodeInvalid:

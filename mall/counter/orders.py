@@ -184,6 +184,7 @@ async def refund(
     the same key answers as the first time did."""
     ledger_key = scoped_key(f"refund:{order_id}", idempotency_key)
     async with db.transaction() as conn:
+        p = access.staff(p)
         row = await _order_row(conn, p, order_id, STAFF_ROLES)
         await access.not_self_dealing(conn, p, [row["resident"]])
         refunded = await conn.fetchval(
@@ -264,7 +265,7 @@ async def recent_orders(
 
 async def shift_summary(db: Database, p: Principal) -> Shift:
     """What ``p`` handed out since signing in (this session): orders, points, and items."""
-    access.require(p, COUNTER_ROLES)
+    p = access.user(p, COUNTER_ROLES)
     async with db.connection() as conn:
         since = await conn.fetchval(
             "SELECT created_at FROM mall_session WHERE id = ?", p.session_id

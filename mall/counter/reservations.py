@@ -98,7 +98,7 @@ async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[Re
 
 
 async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[Reservation]:
-    access.require(p, ("resident",))
+    p = access.resident_self(p)
     async with db.connection() as conn:
         rows = await conn.fetch(
             f"{_SELECT} WHERE r.resident = ? ORDER BY r.id DESC LIMIT ?",
@@ -119,14 +119,14 @@ async def reserve(
     req_hash: str,
 ) -> Reservation:
     """Set goods aside for the signed-in resident at one of their community's outlets."""
-    access.require(p, ("resident",))
+    p = access.resident_self(p)
     wanted = basket.clean_lines(lines)
     at = now()
     async with db.transaction() as conn:
         outlet = await basket.outlet_row(conn, outlet_id)
         if outlet["community_id"] != p.community_id:
             raise NotFound()
-        await lifecycle.check_open(conn, [p.own_resident], lock="NO KEY UPDATE")
+        await lifecycle.check_open(conn, [p.resident_id], lock="NO KEY UPDATE")
         first = await conn.fetchrow(
             "SELECT id, request_hash FROM mall_reservation WHERE resident = ? "
             "AND idempotency_key = ?",
@@ -141,9 +141,9 @@ async def reserve(
         if any(line.kind != "goods" for line in order_lines):
             raise Invalid(N_("Only goods can be reserved; services are booked at the counter."))
         total = sum(line.price_points * line.quantity for line in order_lines)
-        await basket.check_limits(conn, p.own_resident, order_lines, at)
+        await basket.check_limits(conn, p.resident_id, order_lines, at)
         await basket.check_stock(conn, outlet_id, order_lines)
-        available = await basket.wallet_balance(conn, outlet["book"], p.own_resident)
+        available = await basket.wallet_balance(conn, outlet["book"], p.resident_id)
         if total > available:
             raise basket.not_enough(total, available)
         expires = at + timedelta(days=lapse_days())
@@ -151,7 +151,7 @@ async def reserve(
             hold = await ledger.place_hold(
                 conn,
                 outlet["book"],
-                points.wallet(p.own_resident),
+                points.wallet(p.resident_id),
                 total,
                 expires_at=expires,
                 idempotency_key=basket.scoped_key(f"reserve:r{p.resident_id}", idempotency_key),
@@ -244,7 +244,13 @@ async def _cancel(conn: Connection, p: Principal, row: ledger.Row) -> None:
     )
     lines = (await lines_of(conn, [reservation_id]))[reservation_id]
     await basket.move_lines(
-        conn, row["outlet"], lines, 1, "release", f"reservation:{reservation_id}", p.user_id
+        conn,
+        row["outlet"],
+        lines,
+        1,
+        "release",
+        f"reservation:{reservation_id}",
+        access.acting_user_id(p),
     )
 
 
@@ -273,7 +279,7 @@ async def collect(
     """Hand a reservation over at the counter, in one tap: the resident's pay code (not used
     up, so they can still buy more) or card and PIN proves they are there. Records an order
     with ``reservation_id``; collecting it again returns that order."""
-    access.require(p, COUNTER_ROLES)
+    p = access.user(p, COUNTER_ROLES)
     parsed = codes.parse(get_settings().secret_key, code)
     async with db.connection() as conn:
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)

@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mall.access import Principal
+from mall.access import ResidentPrincipal, Staff
 from mall.db import Database
 from mall.earning import activities, checkin, signups
 from mall.people import credentials
@@ -25,34 +25,16 @@ UPCOMING = [
 ]
 
 
-def _resident(staff: Principal, resident_id: int) -> Principal:
-    return Principal(
-        kind="resident",
-        session_id=0,
-        community_id=staff.community_id,
-        community_slug=staff.community_slug,
-        role="resident",
+def _resident(staff: Staff, resident_id: int) -> ResidentPrincipal:
+    return ResidentPrincipal(
         resident_id=resident_id,
-    )
-
-
-async def _with_user_id(db: Database, staff: Principal) -> Principal:
-    """The demo's staff principal with the user id an activity records as its author."""
-    async with db.connection() as conn:
-        user_id = await conn.fetchval("SELECT id FROM mall_user WHERE username = ?", staff.username)
-    return Principal(
-        kind="user",
-        session_id=0,
         community_id=staff.community_id,
         community_slug=staff.community_slug,
-        user_id=user_id,
-        username=staff.username,
-        role=staff.role,
     )
 
 
 async def _publish(
-    db: Database, staff: Principal, slug: str, spec: tuple[Any, ...], starts: datetime
+    db: Database, staff: Staff, slug: str, spec: tuple[Any, ...], starts: datetime
 ) -> int:
     title, path, points, capacity, place, _ = spec
     made = await activities.create_activity(
@@ -72,10 +54,9 @@ async def _publish(
 
 
 async def load(
-    db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
+    db: Database, rng: random.Random, slug: str, staff: Staff, resident_ids: list[int]
 ) -> list[str]:
     """Load this area's demo data for one community; nothing to print."""
-    staff = await _with_user_id(db, staff)
     today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     for spec in PAST:  # attendance taken by staff from their pay codes, then settled
         activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))

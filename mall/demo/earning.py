@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from mall.access import Principal
+from mall.access import ResidentPrincipal, Staff
 from mall.db import Database, must_exist
 from mall.earning import awards, reversals, rules, submissions
 
@@ -37,42 +37,27 @@ PAST = [
 ]
 
 
-async def user_id_of(db: Database, slug: str, n: int) -> int:
-    """The user id of ``{slug}-staff{n}``."""
-    async with db.connection() as conn:
-        row = must_exist(
-            await conn.fetchrow("SELECT id FROM mall_user WHERE username = ?", f"{slug}-staff{n}")
-        )
-    return int(row["id"])
-
-
-async def staff_of(db: Database, slug: str, n: int) -> Principal:
-    """``{slug}-staff{n}`` as a principal with its user id (the demo's own has none)."""
+async def staff_of(db: Database, slug: str, n: int) -> Staff:
+    """``{slug}-staff{n}`` as a principal."""
     async with db.connection() as conn:
         row = must_exist(
             await conn.fetchrow(
                 "SELECT u.id, u.community FROM mall_user u WHERE u.username = ?", f"{slug}-staff{n}"
             )
         )
-    return Principal(
-        kind="user",
-        session_id=0,
-        community_id=row["community"],
-        community_slug=slug,
+    return Staff(
         user_id=row["id"],
         username=f"{slug}-staff{n}",
-        role="staff",
+        community_id=row["community"],
+        community_slug=slug,
     )
 
 
-def _resident(staff: Principal, resident_id: int) -> Principal:
-    return Principal(
-        kind="resident",
-        session_id=0,
+def _resident(staff: Staff, resident_id: int) -> ResidentPrincipal:
+    return ResidentPrincipal(
+        resident_id=resident_id,
         community_id=staff.community_id,
         community_slug=staff.community_slug,
-        role="resident",
-        resident_id=resident_id,
     )
 
 
@@ -106,7 +91,7 @@ async def history(db: Database, rng: random.Random, slug: str, resident_ids: lis
 
 
 async def load(
-    db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
+    db: Database, rng: random.Random, slug: str, staff: Staff, resident_ids: list[int]
 ) -> list[str]:
     """An award waiting for approval, an award recorded twice by mistake and reversed by the other
     staff member, and submissions open, overdue, accepted, rejected and resolved with points."""

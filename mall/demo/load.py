@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 import ledger
-from mall.access import Principal
+from mall.access import Admin, Staff
 from mall.db import Database, open_database
 from mall.demo import activities as demo_activities
 from mall.demo import earning as demo_earning
@@ -57,14 +57,7 @@ COMMUNITIES = [
     },
 ]
 
-ADMIN = Principal(
-    kind="user",
-    session_id=0,
-    community_id=None,
-    community_slug=None,
-    role="admin",
-    username="(demo)",
-)
+ADMIN = Admin(user_id=None, username="(demo)")
 
 
 def _password() -> str:
@@ -112,20 +105,18 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     )
     for code, name in spec["grids"]:
         await communities.create_grid(db, ADMIN, slug, code, name)
-    logins = []
+    logins, made = [], {}
     for role, n in (("staff", 2), ("volunteer", 2)):
         for i in range(1, n + 1):
             username, password = f"{slug}-{role}{i}", _password()
-            await users.create_user(db, ADMIN, username, password, role, slug)
+            made[username] = (await users.create_user(db, ADMIN, username, password, role, slug)).id
             then = "/staff/earning" if role == "staff" else "/counter"
             logins.append(f"{spec['name']} {role:9} {username} / {password}   {{base}}{then}")
-    staff = Principal(
-        kind="user",
-        session_id=0,
+    staff = Staff(
+        user_id=made[f"{slug}-staff1"],
+        username=f"{slug}-staff1",
         community_id=community.id,
         community_slug=slug,
-        role="staff",
-        username=f"{slug}-staff1",
     )
     ids = []
     for n, (name, phone) in enumerate(spec["residents"]):
@@ -140,7 +131,8 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.DEFAULT_APPROVAL_THRESHOLD)
     logins += await _cards(db, rng, spec, ids)
     # staff2 lives in the community: linked to their own record, they can never award it
-    await accounts.set_own_record(db, ADMIN, await demo_earning.user_id_of(db, slug, 2), ids[-1])
+    staff2 = await demo_earning.staff_of(db, slug, 2)
+    await accounts.set_own_record(db, ADMIN, staff2.user_id, ids[-1])
     lives_here = spec["residents"][-1][0]
     logins.append(f"{spec['name']} {slug}-staff2 本人居民档案 own resident record: {lives_here}")
     bound = ids[1:3]

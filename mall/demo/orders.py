@@ -9,7 +9,7 @@ import random
 from typing import Any
 
 import catalog
-from mall.access import Principal
+from mall.access import Principal, ResidentPrincipal, Staff, Volunteer
 from mall.counter import checkout, orders, reservations
 from mall.counter.values import Receipt
 from mall.db import Database, must_exist
@@ -20,30 +20,20 @@ from mall.people import credentials
 ORDERS = 14
 
 
-def _resident(community_id: int, slug: str, resident_id: int) -> Principal:
-    return Principal(
-        kind="resident",
-        session_id=0,
-        community_id=community_id,
-        community_slug=slug,
-        role="resident",
-        resident_id=resident_id,
+def _resident(community_id: int, slug: str, resident_id: int) -> ResidentPrincipal:
+    return ResidentPrincipal(
+        resident_id=resident_id, community_id=community_id, community_slug=slug
     )
 
 
-async def _user(db: Database, username: str, community_id: int, slug: str) -> Principal:
+async def _user(db: Database, username: str, community_id: int, slug: str) -> Staff | Volunteer:
     async with db.connection() as conn:
         row = must_exist(
             await conn.fetchrow("SELECT id, role FROM mall_user WHERE username = ?", username)
         )
-    return Principal(
-        kind="user",
-        session_id=0,
-        community_id=community_id,
-        community_slug=slug,
-        user_id=row["id"],
-        username=username,
-        role=row["role"],
+    kind = Volunteer if row["role"] == "volunteer" else Staff
+    return kind(
+        user_id=row["id"], username=username, community_id=community_id, community_slug=slug
     )
 
 
@@ -62,7 +52,7 @@ async def _pay(
 
 
 async def load(
-    db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
+    db: Database, rng: random.Random, slug: str, staff: Staff, resident_ids: list[int]
 ) -> list[str]:
     """Load this area's demo data for one community; return log-in lines to print, if any."""
     async with db.connection() as conn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from mall.access import Principal
+from mall.access import Staff
 from mall.db import Database
 from mall.people import users
 from mall.shop import items, outlets, stock
@@ -32,7 +32,7 @@ MERCHANTS = {"xingfuli": "张记粮油店", "heping": "和平百货"}
 
 
 async def load(
-    db: Database, rng: random.Random, slug: str, staff: Principal, resident_ids: list[int]
+    db: Database, rng: random.Random, slug: str, staff: Staff, resident_ids: list[int]
 ) -> list[str]:
     """Load this area's demo data for one community; return log-in lines to print, if any."""
     market = await outlets.create_outlet(db, staff, slug, _market_name(slug), "supermarket")

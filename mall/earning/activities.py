@@ -210,8 +210,9 @@ async def activity_for_resident(
 ) -> ActivityForResident:
     """One activity with the signed-in resident's own place (a resident of its community)."""
     async with db.connection() as conn:
+        p = access.resident_self(p)
         found = await _row(conn, p, activity_id, ("resident",))
-        return await _mine(conn, found, p.own_resident)
+        return await _mine(conn, found, p.resident_id)
 
 
 async def _list_of(conn: ledger.Connection, activity_id: int) -> list[Signup]:
@@ -260,7 +261,7 @@ async def community_activities(
 async def my_activities(db: Database, p: Principal) -> MyActivities:
     """For the signed-in resident: ``upcoming`` (open, not over, soonest first) and ``mine``
     (every activity they signed up for or attended, latest first), each with their own place."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     async with db.connection() as conn:
         upcoming = await conn.fetch(
             f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
@@ -278,8 +279,8 @@ async def my_activities(db: Database, p: Principal) -> MyActivities:
             p.resident_id,
         )
         return MyActivities(
-            upcoming=[await _mine(conn, _shape(r), p.own_resident) for r in upcoming],
-            mine=[await _mine(conn, _shape(r), p.own_resident) for r in mine],
+            upcoming=[await _mine(conn, _shape(r), p.resident_id) for r in upcoming],
+            mine=[await _mine(conn, _shape(r), p.resident_id) for r in mine],
         )
 
 
@@ -339,6 +340,7 @@ async def create_activity(
     if ends_at - starts_at > timedelta(days=MAX_DAYS):
         raise Invalid(N_("An activity lasts at most {n} days."), n=MAX_DAYS)
     async with db.transaction() as conn:
+        p = access.staff(p)
         community = await access.community(conn, p, slug, STAFF_ROLES)
         await check_most_a_head(conn, community["id"], points)
         activity_id = await conn.fetchval(

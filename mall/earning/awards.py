@@ -19,7 +19,7 @@ import msgspec
 import ledger
 from ledger import Connection, Row
 from mall import access, metrics, text
-from mall.access import STAFF_ROLES, Principal, audit
+from mall.access import STAFF_ROLES, Admin, Principal, Staff, audit
 from mall.db import Database, must_exist
 from mall.earning import rules, threshold
 from mall.earning.award_records import PENDING, POSTED, REJECTED, AwardStatus
@@ -122,7 +122,7 @@ async def create_award(
     the residents today past the community's daily threshold (``threshold.over_daily``).
     ``req_hash`` defaults to a hash of the arguments.
     """
-    access.require(p, STAFF_ROLES)
+    p = access.staff(p)
     if p.user_id is None:
         raise Forbidden()
     ids = _resident_ids(resident_ids)
@@ -167,7 +167,7 @@ async def create_award(
 
 async def issue(
     conn: Connection,
-    p: Principal,
+    p: Staff | Admin,
     community: Row,
     rule: Row,
     ids: Sequence[int],
@@ -257,7 +257,9 @@ async def issue(
     return AwardOutcome(id=award_id, status=status)
 
 
-async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> AwardOutcome | None:
+async def _replay(
+    conn: Connection, p: Staff | Admin, key: str, req_hash: str
+) -> AwardOutcome | None:
     row = await conn.fetchrow(
         "SELECT id, request_hash, journal_id, decided_by FROM mall_award "
         "WHERE created_by = ? AND idempotency_key = ?",
@@ -271,9 +273,8 @@ async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> Aw
     return AwardOutcome(id=row["id"], status=_original_status(row), replayed=True)
 
 
-async def _pending(conn: Connection, p: Principal, award_id: int) -> tuple[Row, Row, Row]:
+async def _pending(conn: Connection, p: Staff | Admin, award_id: int) -> tuple[Row, Row, Row]:
     """The award waiting for a decision, its community and its rule, all locked in order."""
-    access.require(p, STAFF_ROLES)
     if not 0 < award_id <= access.MAX_ID:
         raise NotFound()
     row = await conn.fetchrow(
@@ -307,6 +308,7 @@ async def _pending(conn: Connection, p: Principal, award_id: int) -> tuple[Row, 
 async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") -> AwardOutcome:
     """A second staff member approves a waiting award: its journal posts now, with the budget
     and caps checked again. The maker cannot approve their own award."""
+    p = access.staff(p)
     async with db.transaction() as conn:
         award, community, rule = await _pending(conn, p, award_id)
         if award["created_by"] == p.user_id:
@@ -367,6 +369,7 @@ async def reject(
     reason = text.plain(
         reason, max_length=200, empty=N_("Please give the reason (at most {n} characters).")
     )
+    p = access.staff(p)
     async with db.transaction() as conn:
         award, community, _ = await _pending(conn, p, award_id)
         await conn.execute(

@@ -186,14 +186,14 @@ async def _mark(
 
 async def check_in(db: Database, p: Principal, activity_id: int, code: str) -> CheckedIn:
     """The signed-in resident scanned the screen's code: check them in (once)."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     if read_checkin_code(code) != activity_id:
         raise CodeInvalid()
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
         _checkin_open(found, now())
-        at = await _mark(conn, activity_id, p.own_resident, None)
-    return CheckedIn(activity_id=activity_id, resident_id=p.own_resident, checked_in_at=at)
+        at = await _mark(conn, activity_id, p.resident_id, None)
+    return CheckedIn(activity_id=activity_id, resident_id=p.resident_id, checked_in_at=at)
 
 
 async def record_attendance(
@@ -204,6 +204,7 @@ async def record_attendance(
     Unlike the resident's own scan, this is allowed after the end too (until settlement), for
     attendance taken on paper; never earlier than a resident could check in."""
     async with db.connection() as conn:
+        p = access.staff(p)
         found = await _row(conn, p, activity_id, STAFF_ROLES)
     # the pay code is not used up by this; a card needs its PIN (with a limit on wrong ones)
     resident_id = (await credentials.find_resident_by_code(db, p, code, pin, ip=ip)).id
@@ -245,6 +246,7 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
     (``self_dealing``), as is an activity paying more a head than the community's policy allows.
     """
     async with db.transaction() as conn:
+        p = access.staff(p)
         found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
         each = found.points
         if found.status == SETTLED:

@@ -23,7 +23,7 @@ import msgspec
 import ledger
 from ledger import Connection, Row
 from mall import access, metrics, text
-from mall.access import STAFF_ROLES, Principal, audit
+from mall.access import Admin, Principal, Staff, audit
 from mall.db import Database, must_exist
 from mall.earning.award_records import POSTED, REVERSED
 from mall.errors import (
@@ -59,7 +59,7 @@ def memo_of(reason: str) -> str:
     return f"{MEMO_PREFIX}{reason}"
 
 
-async def _replay(conn: Connection, p: Principal, key: str, req_hash: str) -> Reversal | None:
+async def _replay(conn: Connection, p: Staff | Admin, key: str, req_hash: str) -> Reversal | None:
     row = await conn.fetchrow(
         "SELECT id, reversal_hash FROM mall_award WHERE reversed_by = ? AND reversal_key = ?",
         p.user_id,
@@ -109,7 +109,7 @@ async def reverse_award(
     not posted (pending or rejected: nothing to take back), ``already_reversed``,
     ``self_dealing``, ``insufficient_points`` naming the first resident short, ``not_found``.
     """
-    access.require(p, STAFF_ROLES)
+    p = access.staff(p)
     if p.user_id is None:
         raise Forbidden()
     reason = text.plain(

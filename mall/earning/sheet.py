@@ -43,6 +43,7 @@ async def record_attendance_by_name(
     if any(not isinstance(i, int) or isinstance(i, bool) or not 0 < i <= MAX_ID for i in ids):
         raise NotFound(N_("A chosen resident was not found in this community."))
     async with db.transaction() as conn:
+        p = access.staff(p)
         found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
         if found.status != OPEN:
             raise Invalid(N_("This activity is closed."))

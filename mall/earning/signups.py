@@ -42,11 +42,11 @@ def _taking_signups(found: Activity) -> None:
 async def sign_up(db: Database, p: Principal, activity_id: int) -> SignedUp:
     """Put the signed-in resident on the list: ``confirmed`` while places are left, else
     ``waiting`` (first come, first served). Twice is ``already_exists``."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
         _taking_signups(found)
-        signup = await _signup(conn, activity_id, p.own_resident)
+        signup = await _signup(conn, activity_id, p.resident_id)
         if signup is not None and signup["status"] != CANCELLED:
             raise AlreadyExists(N_("You have already signed up for this activity."))
         status: SignupStatus = CONFIRMED if found.confirmed < found.capacity else WAITING
@@ -67,17 +67,17 @@ async def sign_up(db: Database, p: Principal, activity_id: int) -> SignedUp:
                 signup["id"],
             )
         position = await _waiting_position(
-            conn, activity_id, await _signup(conn, activity_id, p.own_resident)
+            conn, activity_id, await _signup(conn, activity_id, p.resident_id)
         )
     return SignedUp(activity_id=activity_id, status=status, position=position)
 
 
 async def cancel_sign_up(db: Database, p: Principal, activity_id: int) -> SignedUp:
     """Take the resident off the list; the first on the waiting list gets the place."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     async with db.transaction() as conn:
         found = await _row(conn, p, activity_id, ("resident",), lock=True)
-        signup = await _signup(conn, activity_id, p.own_resident)
+        signup = await _signup(conn, activity_id, p.resident_id)
         if signup is None or signup["status"] == CANCELLED:
             raise NotFound(N_("You are not signed up for this activity."))
         if signup["checked_in_at"] is not None:

@@ -192,7 +192,7 @@ def _submission(row: Row, at: datetime | None = None) -> Submission:
 
 async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> Submission:
     """A resident files a submission, due by the community's days for its kind."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     if kind not in KINDS:
         raise Invalid(N_("The kind must be proposal, dispute or wish."))
     title = text.plain(
@@ -208,7 +208,7 @@ async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> 
     async with db.transaction() as conn:
         await throttle.hit(conn, f"submission:r{p.resident_id}", limit=20, window=timedelta(days=1))
     async with db.transaction() as conn:
-        resident = await access.resident(conn, p, p.own_resident, ["resident"])
+        resident = await access.resident(conn, p, p.resident_id, ["resident"])
         days = (await _deadlines(conn, resident["community"]))[kind]
         at = now()
         submission_id = await conn.fetchval(
@@ -229,7 +229,7 @@ async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> 
 
 async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[Submission]:
     """The signed-in resident's own submissions, newest first."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     async with db.connection() as conn:
         rows = await conn.fetch(
             SUBMISSION_SQL + " WHERE s.resident = ? ORDER BY s.id DESC LIMIT ?",
@@ -312,7 +312,7 @@ async def decide(
     filer, or for a micro-wish the neighbour who fulfilled it (``helper_id``, a resident of the
     community), who is the default when named; ``reward_to`` (``filer`` or ``helper``) chooses.
     The award may wait for approval like any other."""
-    access.require(p, STAFF_ROLES)
+    p = access.staff(p)
     if decision not in DECISIONS:
         raise Invalid(N_("The decision must be accept, reject or resolve."))
     reason = text.plain(

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ledger import Connection
-from mall.access import Principal
+from mall.access import Admin, Staff
 from mall.earning import rules
 from mall.org import policy
 
 
-async def lock_issuer(conn: Connection, p: Principal) -> None:
+async def lock_issuer(conn: Connection, p: Staff | Admin) -> None:
     """Take the issuing staff member's lock (PostgreSQL; SQLite has one writer anyway), so that
     two of their awards at the same moment cannot both read today's total before either adds
     to it. Lock order: the activity (when settling), the issuer, the rule, the award, the
@@ -47,7 +47,7 @@ async def issued_today(
 
 async def over_daily(
     conn: Connection,
-    p: Principal,
+    p: Staff | Admin,
     community_id: int,
     resident_ids: Sequence[int],
     each: int,

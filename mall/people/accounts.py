@@ -175,7 +175,7 @@ async def set_own_record(
 
 async def _switchable(conn: Connection, p: Principal, user_id: int) -> Row:
     row = await _user_row(conn, p, user_id)
-    if row["id"] == p.user_id:
+    if row["id"] == access.staff(p).user_id:
         raise Forbidden(N_("You cannot switch off your own account; ask another administrator."))
     if not p.is_admin and row["role"] != "volunteer":
         raise Forbidden(N_("Staff can switch only their community's volunteers on and off."))

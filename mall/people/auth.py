@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ledger import Connection
-from mall.access import Principal, audit, throttle
+from mall.access import Admin, Principal, ResidentPrincipal, Staff, Volunteer, audit, throttle
 from mall.db import Database
 from mall.errors import N_, Forbidden, Invalid, Unauthenticated
 
@@ -219,29 +219,35 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
             return None
         volunteer = row["role"] == "volunteer"
         chosen = await volunteer_outlets(conn, row["user_id"]) if volunteer else []
-    if row["user_id"] is not None:
-        user = Principal(
-            kind="user",
-            session_id=row["id"],
+    user: Principal
+    if row["user_id"] is None:
+        user = ResidentPrincipal(
+            resident_id=row["resident_id"],
             community_id=row["community_id"],
             community_slug=row["slug"],
+            name=row["name"],
+            session_id=row["id"],
+        )
+    elif row["role"] == "admin":
+        user = Admin(user_id=row["user_id"], username=row["username"], session_id=row["id"])
+    elif volunteer:
+        user = Volunteer(
             user_id=row["user_id"],
             username=row["username"],
-            role=row["role"],
-            name=row["username"],
+            community_id=row["community_id"],
+            community_slug=row["slug"],
+            session_id=row["id"],
             outlets=frozenset(chosen) or None,
         )
-        return user, row["expires_at"]
-    resident = Principal(
-        kind="resident",
-        session_id=row["id"],
-        community_id=row["community_id"],
-        community_slug=row["slug"],
-        role="resident",
-        resident_id=row["resident_id"],
-        name=row["name"],
-    )
-    return resident, row["expires_at"]
+    else:
+        user = Staff(
+            user_id=row["user_id"],
+            username=row["username"],
+            community_id=row["community_id"],
+            community_slug=row["slug"],
+            session_id=row["id"],
+        )
+    return user, row["expires_at"]
 
 
 async def volunteer_outlets(conn: Connection, user_id: int) -> list[int]:
@@ -286,7 +292,7 @@ async def change_password(
     db: Database, principal: Principal, old: str, new: str, *, ip: str = ""
 ) -> None:
     """Change one's own password; every other session of the user is signed out."""
-    if principal.user_id is None:
+    if principal.kind != "user" or principal.user_id is None:
         raise Forbidden()
     check_new_password(new)
     async with db.transaction() as conn:

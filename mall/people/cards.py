@@ -77,6 +77,7 @@ async def approve_card(db: Database, p: Principal, resident_id: int, *, ip: str 
     """A second staff member lets the resident's waiting card pay. The one who issued it is
     ``forbidden``; one's own record is ``self_dealing``; a card no longer waiting (approved
     meanwhile, or none) is ``already_exists``. Of two approvals at once, one wins."""
+    approver = access.staff(p)
     async with db.transaction() as conn:
         resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
         await access.not_self_dealing(conn, p, [resident_id])
@@ -89,7 +90,7 @@ async def approve_card(db: Database, p: Principal, resident_id: int, *, ip: str 
         )
         if card is None:
             raise NothingToApprove()
-        if card["created_by"] == p.user_id:
+        if card["created_by"] == approver.user_id:
             raise Forbidden(
                 N_("You issued this card, so another staff member has to approve it (four eyes).")
             )
@@ -97,7 +98,7 @@ async def approve_card(db: Database, p: Principal, resident_id: int, *, ip: str 
             "UPDATE mall_code SET pending = ?, approved_by = ?, approved_at = ? "
             "WHERE id = ? AND pending = ? AND revoked_at IS NULL RETURNING id",
             False,
-            p.user_id,
+            approver.user_id,
             datetime.now(UTC),
             card["id"],
             True,

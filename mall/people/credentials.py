@@ -120,6 +120,7 @@ async def _reissue(
     points it is ``pending`` (the return value) until a second staff member approves it."""
     pending = False
     async with db.transaction() as conn:
+        p = access.staff(p)
         resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
         if await conn.fetchval("SELECT closed_at FROM mall_resident WHERE id = ?", resident_id):
             raise AccountClosed()
@@ -289,7 +290,7 @@ KEEP_LIVE_PAY_CODES = (
 
 async def new_pay_code(db: Database, p: Principal) -> PayCode:
     """A fresh pay code for the signed-in resident, valid for about a minute."""
-    access.require(p, ["resident"])
+    p = access.resident_self(p)
     code, ident = codes.new_pay_code(get_settings().secret_key)
     at = now()
     expires = at + PAY_CODE_TTL
@@ -300,8 +301,8 @@ async def new_pay_code(db: Database, p: Principal) -> PayCode:
             )
     else:
         async with db.transaction() as conn:
-            await insert_code(conn, codes.PAY, ident, p.own_resident, expires_at=expires)
-            await conn.execute(KEEP_LIVE_PAY_CODES, at, p.own_resident, p.own_resident)
+            await insert_code(conn, codes.PAY, ident, p.resident_id, expires_at=expires)
+            await conn.execute(KEEP_LIVE_PAY_CODES, at, p.resident_id, p.resident_id)
     return PayCode(code=code, expires_at=expires)
 
 

@@ -11,7 +11,7 @@ import msgspec
 
 from ledger import Connection
 from mall import access
-from mall.access import ROLES, Principal, audit
+from mall.access import ROLES, Admin, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
 from mall.people.accounts import check_own_record
@@ -203,12 +203,5 @@ async def create_user_unchecked(
     db: Database, username: str, password: str, role: str, community: str | None
 ) -> User:
     """For ``mall user create`` on the server itself: whoever runs it is the administrator."""
-    system = Principal(
-        kind="user",
-        session_id=0,
-        community_id=None,
-        community_slug=None,
-        role="admin",
-        username="(command line)",
-    )
+    system = Admin(user_id=None, username="(command line)")
     return await create_user(db, system, username, password, role, community)

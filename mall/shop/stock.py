@@ -157,6 +157,7 @@ async def change_stock(
     if reason == "donation" and (donor is None or donor == ""):
         raise Invalid(N_("Please name who donated the goods."))
     async with db.transaction() as conn:
+        p = access.staff(p)
         outlet = await _outlet(conn, p, outlet_id, STAFF_ROLES)
         item = await _goods(conn, outlet.community_id, sku)
         donor_id = (
@@ -255,6 +256,7 @@ async def stocktake(
             counted, 0, MAX_QUANTITY, N_("A counted quantity is a whole number, 0 or more.")
         )
     async with db.transaction() as conn:
+        p = access.staff(p)
         outlet = await _outlet(conn, p, outlet_id, STAFF_ROLES)
         by_id: dict[int, Item] = {}
         for sku in counts:

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mall.access import Principal
 from mall.db import Database
 from mall.earning import checkin
 from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
+from tests import support
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, A, World
 
@@ -132,14 +132,7 @@ def test_staff_check_in_by_pay_code_once(api: Api, token: Token) -> None:
     staff = token("staff-a")
     activity_id = publish(api, staff)
     rid, _ = api.run(newcomer, "丁")
-    me = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=None,
-        community_slug=A,
-        role="resident",
-        resident_id=rid,
-    )
+    me = support.resident(rid, 0, A)
     pay = api.run(credentials.new_pay_code, me).code
     url = f"/activities/{activity_id}/attendance"
     done = api.post(url, staff, json={"code": pay})

@@ -13,11 +13,11 @@ import pytest
 from httpx import Response
 
 import ledger
-from mall.access import Principal
 from mall.db import Database, open_database
 from mall.earning import awards, rules
 from mall.org import communities, points
 from mall.people import auth, residents, users
+from tests import support
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, BIG_RULE, PASSWORD, RULE, A, B, World
 from tests.support import race, serving
@@ -67,17 +67,7 @@ async def neighbourhood(
             staff.append(
                 await auth.create_session(conn, "api", user_id=user.id, ttl=auth.API_TOKEN)
             )
-        principals.append(
-            Principal(
-                kind="user",
-                session_id=0,
-                community_id=community.id,
-                community_slug=slug,
-                user_id=user.id,
-                username=f"{slug}-s{i}",
-                role="staff",
-            )
-        )
+        principals.append(support.staff(user.id, community.id, slug, f"{slug}-s{i}"))
 
     people = [
         (await residents.create_resident(db, ADMIN, slug, f"居民{i}", None, None)).id

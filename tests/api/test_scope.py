@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from mall.access import Principal
 from mall.earning import awards, checkin, submissions
 from mall.people import accounts, credentials, residents, users
+from tests import support
 from tests.api.helpers import Api
 from tests.api.world import (
     A_NAME,
@@ -149,14 +149,7 @@ def checkin_code(api: Api, world: World, caller: str) -> dict[str, Any]:
 def attendee_code(api: Api, world: World, caller: str) -> dict[str, Any]:
     """The pay code of a new resident of A: each caller checks in somebody else."""
     rid = api.run(residents.create_resident, ADMIN, A, "到场居民", None, None).id
-    me = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=None,
-        community_slug=A,
-        role="resident",
-        resident_id=rid,
-    )
+    me = support.resident(rid, 0, A)
     return {"code": api.run(credentials.new_pay_code, me).code}
 
 
@@ -244,14 +237,7 @@ def same_policy(api: Api, world: World, caller: str) -> dict[str, Any]:
 
 def open_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     """A micro-wish of ``res-a``, filed afresh for each caller."""
-    filer = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=None,
-        community_slug=A,
-        role="resident",
-        resident_id=world.residents["res-a"],
-    )
+    filer = support.resident(world.residents["res-a"], 0, A)
     made = api.run(submissions.file, filer, "wish", "想学用智能手机", "")
     return {"submission_id": made.id}
 

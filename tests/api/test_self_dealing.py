@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from httpx import Response
 
-from mall.access import Principal
 from mall.counter import checkout
 from mall.db import Database
 from mall.people import credentials, residents
+from tests import support
 from tests.api.helpers import Api, problem
 from tests.api.world import ADMIN, BIG_RULE, RULE, A, World, award, new_token
 
@@ -55,10 +55,7 @@ async def snapshot(db: Database, resident_id: int) -> tuple[Any, ...]:
 
 
 async def _paid_order(db: Database, outlet_id: int, resident_id: int) -> int:
-    me = Principal(
-        kind="resident", session_id=0, community_id=None, community_slug=A,
-        role="resident", resident_id=resident_id,
-    )  # fmt: skip
+    me = support.resident(resident_id, 0, A)
     code = (await credentials.new_pay_code(db, me)).code
     done = await checkout.checkout(
         db,

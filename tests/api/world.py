@@ -18,6 +18,7 @@ from mall.earning import rules
 from mall.org import communities, points
 from mall.people import auth, residents, users
 from mall.shop import items, outlets, stock
+from tests import support
 
 PASSWORD = "correct horse battery"
 A, B = "maple", "birch"
@@ -26,9 +27,7 @@ TARGET_NAME, TARGET_PHONE = "王秀英", "13800001111"
 #: A's earning rules: 5 points to anyone at once; 50 points, waiting for approval above 40
 RULE, BIG_RULE = "meeting", "mediation"
 
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="cli"
-)
+ADMIN = support.admin("cli")
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,7 @@ async def recruitment_call(db: Database, admin_id: int) -> int:
     """A's recruitment call: started ten minutes ago, open for check-in for a day."""
     from mall.earning import activities
 
-    admin = Principal(
-        kind="user",
-        session_id=0,
-        community_id=None,
-        community_slug=None,
-        role="admin",
-        user_id=admin_id,
-        username="admin",
-    )
+    admin = support.admin("admin", user_id=admin_id)
     starts = datetime.now(UTC) - timedelta(minutes=10)
     made = await activities.create_activity(
         db,
@@ -136,15 +127,7 @@ async def staff_of(db: Database, world: World, who: str) -> Principal:
             world.users[who],
         )
     assert row is not None
-    return Principal(
-        kind="user",
-        session_id=0,
-        community_id=row["id"],
-        community_slug=row["slug"],
-        user_id=world.users[who],
-        username=who,
-        role="staff",
-    )
+    return support.staff(world.users[who], row["id"], row["slug"], who)
 
 
 async def award(

@@ -23,10 +23,10 @@ import httpx
 import pytest
 
 import ledger
-from mall.access import Principal
 from mall.db import open_database
 from mall.org import communities, points
 from mall.people import credentials, residents, users
+from tests import support
 from tests.browser.conftest import chromium_path
 
 if TYPE_CHECKING:
@@ -37,9 +37,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="pwa"
-)
+ADMIN = support.admin("pwa")
 OFFLINE_TITLE = "现在没有连上网络"
 PASSWORD = "correct horse battery"
 AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, TypeVar
 import pytest
 
 import ledger
-from mall.access import Principal
 from mall.db import Database, open_database
 from mall.org import communities, points
 from mall.people import residents, users
+from tests import support
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.browser
 
 T = TypeVar("T")
 PASSWORD = "browser staff password"
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="b"
-)
+ADMIN = support.admin("b")
 
 
 def call(url: str, work: Callable[[Database], Awaitable[T]]) -> T:

@@ -14,20 +14,13 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from mall.access import Principal
 from mall.db import Database
 from mall.org import communities
 from mall.people import auth, users
+from tests import support
 
 PASSWORD = "correct horse battery"
-ADMIN = Principal(
-    kind="user",
-    session_id=0,
-    community_id=None,
-    community_slug=None,
-    role="admin",
-    username="test-admin",
-)
+ADMIN = support.admin("test-admin")
 
 
 async def community(

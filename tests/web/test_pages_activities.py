@@ -12,13 +12,13 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from mall.access import Principal
 from mall.db import Database
 from mall.earning import activities, checkin
 from mall.earning.activities import ActivityForResident
 from mall.org import communities
 from mall.people import auth, codes, credentials, residents
 from mall.settings import get_settings
+from tests import support
 from tests.web.test_pages_account import ADMIN, community, csrf, is_full_page, post, signed_in
 
 HTMX = {"HX-Request": "true"}
@@ -46,15 +46,7 @@ async def phone(db: Database, client: TestClient[Litestar], name: str = "王秀�
 async def call(
     db: Database, staff_id: int, *, capacity: int = 10, start: timedelta = timedelta(minutes=-5)
 ) -> int:
-    staff = Principal(
-        kind="user",
-        session_id=0,
-        community_id=1,
-        community_slug="xingfuli",
-        user_id=staff_id,
-        role="staff",
-        username="xingfuli-staff",
-    )
+    staff = support.staff(staff_id, 1, "xingfuli", "xingfuli-staff")
     starts = datetime.now(UTC) + start
     made = await activities.create_activity(
         db,
@@ -166,7 +158,7 @@ async def test_the_qr_link_checks_in_only_when_the_button_is_pressed(
     landing = client.get(f"/c/{code}")
     assert landing.status_code == 200 and "清理楼道" in landing.text
     assert f'action="/c/{code}"' in landing.text and "签到" in landing.text
-    me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
+    me = support.resident(rid, 1, "xingfuli")
     before = await activities.get_activity(db, me, activity_id)
     assert isinstance(before, ActivityForResident)
     assert before.my_checked_in_at is None
@@ -239,7 +231,7 @@ async def test_staff_check_in_by_code_watch_it_and_settle_after_confirming(
     made = await staff_desk(db, client)
     activity_id = await call(db, made["staff"])
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None)).id
-    me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
+    me = support.resident(rid, 1, "xingfuli")
     pay = (await credentials.new_pay_code(db, me)).code
     done = post(client, f"/staff/activities/{activity_id}/attendance", code=pay, pin="")
     assert done.status_code == 303
@@ -266,7 +258,7 @@ async def test_settling_beyond_the_budget_says_so_and_changes_nothing(
     await signed_in(db, client, made["staff"])
     activity_id = await call(db, made["staff"])
     rid = (await residents.create_resident(db, ADMIN, "xingfuli", "陈玉珍", None, None)).id
-    me = Principal("resident", 0, 1, "xingfuli", role="resident", resident_id=rid)
+    me = support.resident(rid, 1, "xingfuli")
     await checkin.check_in(db, me, activity_id, current_code(activity_id))
     refused = post(client, f"/staff/activities/{activity_id}/settle")
     assert refused.status_code == 400 and "社区积分预算不足" in refused.text

@@ -19,6 +19,7 @@ from mall.db import Database
 from mall.earning import awards, rules, submissions
 from mall.org import communities, points
 from mall.people import auth, credentials, residents, users
+from tests import support
 from tests.web.test_pages_account import (
     ADMIN,
     PASSWORD,
@@ -51,15 +52,7 @@ async def place(db: Database, client: TestClient[Litestar]) -> dict[str, Any]:
 
 
 def staff_principal(info: dict[str, Any], who: str = "staff") -> Principal:
-    return Principal(
-        kind="user",
-        session_id=0,
-        community_id=info["id"],
-        community_slug=SLUG,
-        user_id=info[who],
-        username=who,
-        role="staff",
-    )
+    return support.staff(info[who], info["id"], SLUG, who)
 
 
 async def wallet(db: Database, resident_id: int) -> int:
@@ -91,14 +84,7 @@ async def test_the_dashboard_shows_the_budget_and_overdue_submissions_first(
     db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
-    filer = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=info["id"],
-        community_slug=SLUG,
-        role="resident",
-        resident_id=info["residents"][0],
-    )
+    filer = support.resident(info["residents"][0], info["id"], SLUG)
     late = await submissions.file(db, filer, "dispute", "楼道堆物", "")
     async with db.transaction() as conn:
         await conn.execute(
@@ -166,14 +152,7 @@ async def test_a_resident_is_found_by_pay_code_without_using_it_up(
     db: Database, client: TestClient[Litestar]
 ) -> None:
     info = await place(db, client)
-    me = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=info["id"],
-        community_slug=SLUG,
-        role="resident",
-        resident_id=info["residents"][2],
-    )
+    me = support.resident(info["residents"][2], info["id"], SLUG)
     code = (await credentials.new_pay_code(db, me)).code
     found = post(client, "/staff/awards/find", code=code)
     assert found.status_code == 303
@@ -276,14 +255,7 @@ async def test_staff_decide_a_micro_wish_and_choose_whom_the_points_go_to(
 ) -> None:
     info = await place(db, client)
     filer, helper = info["residents"][0], info["residents"][1]
-    me = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=info["id"],
-        community_slug=SLUG,
-        role="resident",
-        resident_id=filer,
-    )
+    me = support.resident(filer, info["id"], SLUG)
     wish = await submissions.file(db, me, "wish", "帮我换灯泡", "")
     queue = client.get("/staff/submissions?status=open")
     assert "帮我换灯泡" in queue.text

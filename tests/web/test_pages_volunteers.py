@@ -10,6 +10,7 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from mall.access import Volunteer
 from mall.db import Database
 from mall.people import auth, users
 from mall.shop import outlets
@@ -69,7 +70,7 @@ async def test_staff_add_a_volunteer_for_one_outlet_then_let_them_serve_everywhe
         "barber-vol 可以在本社区所有兑换点服务。"
     ]
     me = await auth.principal_for(db, token)
-    assert me is not None and me.outlets is None
+    assert isinstance(me, Volunteer) and me.outlets is None
 
 
 async def test_a_wrong_volunteer_form_is_shown_again_with_its_error_and_adds_nobody(

@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
 import ledger
-from mall.access import Principal
+from mall.access import Principal, ResidentPrincipal, User
 from mall.db import Database
 from mall.errors import N_, Forbidden, MallError
 from web.i18n import gettext as _
@@ -50,7 +50,7 @@ def to_sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {SignInRequired: to_sign_in}
 
 
-async def user(request: Request[Any, Any, Any], db: Database, roles: tuple[str, ...]) -> Principal:
+async def user(request: Request[Any, Any, Any], db: Database, roles: tuple[str, ...]) -> User:
     """The signed-in staff member or volunteer with one of ``roles``; else sign in, or 403."""
     p = await principal(request, db)
     if p is None:
@@ -63,12 +63,12 @@ async def user(request: Request[Any, Any, Any], db: Database, roles: tuple[str, 
     return p
 
 
-async def resident(request: Request[Any, Any, Any], db: Database) -> Principal:
+async def resident(request: Request[Any, Any, Any], db: Database) -> ResidentPrincipal:
     """The resident whose phone this is; the signed-out are told how to get an activation QR."""
     p = await principal(request, db)
     if p is None:
         raise SignInRequired("/start")
-    if p.kind != "resident" or p.resident_id is None:
+    if p.kind != "resident":
         raise Forbidden(N_("This page is for residents."))
     return p
 

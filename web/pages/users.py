@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from mall.access import STAFF_ROLES, Principal
+from mall.access import STAFF_ROLES, Principal, User
 from mall.db import Database
 from mall.errors import N_, Forbidden, Invalid
 from mall.org import communities
@@ -54,13 +54,13 @@ def home_of(p: Principal) -> str:
     return "/admin/users" if p.is_admin else "/staff/users"
 
 
-def may_switch(p: Principal, account: accounts.Account) -> bool:
+def may_switch(p: User, account: accounts.Account) -> bool:
     """Whether the page offers the reader the buttons (the service decides in the end)."""
     return account.id != p.user_id and (p.is_admin or account.role == "volunteer")
 
 
 async def list_page(
-    request: Request[Any, Any, Any], db: Database, p: Principal, community: str = ""
+    request: Request[Any, Any, Any], db: Database, p: User, community: str = ""
 ) -> Response[Any]:
     """The accounts the reader manages: an administrator's, of one community or all."""
     slug = community.strip() if p.is_admin else ""
@@ -87,7 +87,7 @@ async def list_page(
 async def user_page(
     request: Request[Any, Any, Any],
     db: Database,
-    p: Principal,
+    p: User,
     user_id: int,
     *,
     error: str | None = None,
@@ -120,7 +120,7 @@ async def user_page(
 async def switch(
     request: Request[Any, Any, Any],
     db: Database,
-    p: Principal,
+    p: User,
     user_id: int,
     data: SwitchForm,
     *,

@@ -11,7 +11,7 @@ import pytest
 
 import catalog
 import ledger
-from mall.access import Principal
+from mall.access import Principal, Volunteer
 from mall.counter import basket, checkout, lookup, orders, reservations
 from mall.counter.lookup import Limit, Person
 from mall.counter.orders import HandedOut, Refund
@@ -296,12 +296,12 @@ async def test_lookup_masks_the_name_and_keeps_the_code_for_the_checkout(db: Dat
     await check_out(shop, code, [("soap", 1)])  # still good, not used up by the lookup
 
 
-async def signed_in(db: Database, user_id: int) -> tuple[Principal, str]:
-    """The principal of a new session of the user, as a request would find it, and its token."""
+async def signed_in(db: Database, user_id: int) -> tuple[Volunteer, str]:
+    """The principal of a new session of the volunteer, as a request would find it, and its token."""
     async with db.transaction() as conn:
         token = await auth.create_session(conn, "api", user_id=user_id, ttl=auth.API_TOKEN)
     p = await auth.principal_for(db, token)
-    assert p is not None
+    assert isinstance(p, Volunteer)
     return p, token
 
 
@@ -337,7 +337,7 @@ async def test_a_volunteer_given_an_outlet_serves_there_and_nowhere_else(db: Dat
     # none chosen: every outlet again, at once (the remembered session is looked up again)
     assert (await users.set_volunteer_outlets(db, shop.staff, vol, [])).outlets == []
     again = await auth.principal_for(db, token)
-    assert again is not None and again.outlets is None
+    assert isinstance(again, Volunteer) and again.outlets is None
     assert {o.id for o in await orders.counter_outlets(db, again)} == {shop.outlet, barber}
     await reservations.collect(db, again, held, code=await shop.pay_code(rid))
     await clean(db)

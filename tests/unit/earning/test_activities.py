@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ledger
-from mall.access import Principal
+from mall.access import Principal, ResidentPrincipal, Staff
 from mall.db import Database
 from mall.demo import activities as demo_activities
 from mall.earning import activities, checkin, signups
@@ -31,54 +31,36 @@ from mall.errors import (
 from mall.org import communities, points
 from mall.people import codes, credentials, residents, users
 from mall.settings import get_settings
+from tests import support
 from tests.support import on_database, race
 
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
-)
+ADMIN = support.admin("t")
 
 
 @dataclass(frozen=True)
 class Place:
-    staff: Principal
-    other_staff: Principal
-    residents: list[Principal]
-    outsider: Principal
+    staff: Staff
+    other_staff: Staff
+    residents: list[ResidentPrincipal]
+    outsider: ResidentPrincipal
     """A resident of community ``b``."""
 
 
-def resident_principal(community_id: int, slug: str, resident_id: int) -> Principal:
-    return Principal(
-        kind="resident",
-        session_id=0,
-        community_id=community_id,
-        community_slug=slug,
-        role="resident",
-        resident_id=resident_id,
-    )
+def resident_principal(community_id: int, slug: str, resident_id: int) -> ResidentPrincipal:
+    return support.resident(resident_id, community_id, slug)
 
 
 async def place(db: Database, n: int = 3, budget: int = 1000) -> Place:
     """Community ``a`` with a staff member, ``n`` residents and ``budget``; ``b`` with staff and
     one resident."""
     staff = []
-    people: dict[str, list[Principal]] = {}
+    people: dict[str, list[ResidentPrincipal]] = {}
     for slug in ("a", "b"):
         c = await communities.create_community(db, ADMIN, slug + "x", f"社区{slug}")
         user = await users.create_user_unchecked(
             db, f"staff-{slug}", "correct horse battery", "staff", slug + "x"
         )
-        staff.append(
-            Principal(
-                kind="user",
-                session_id=0,
-                community_id=c.id,
-                community_slug=slug + "x",
-                user_id=user.id,
-                role="staff",
-                username=f"staff-{slug}",
-            )
-        )
+        staff.append(support.staff(user.id, c.id, slug + "x", f"staff-{slug}"))
         count = n if slug == "a" else 1
         people[slug] = [
             resident_principal(
@@ -412,7 +394,7 @@ async def test_settlement_awards_every_attendee_in_one_journal_once(db: Database
     done = await checkin.settle(db, p.staff, activity_id)
     assert (done.awarded, done.points, done.points_each) == (2, 30, 15)
     assert await journals(db) == before + 1
-    assert [await wallet(db, r.resident_id) for r in p.residents] == [15, 15, 0]  # type: ignore[arg-type]  # place() makes every resident with a resident_id
+    assert [await wallet(db, r.resident_id) for r in p.residents] == [15, 15, 0]
     first = p.residents[0].resident_id
     assert first is not None
     book = await residents.passbook(db, p.residents[0], first)
@@ -453,7 +435,7 @@ async def test_settling_beyond_the_budget_is_refused_and_changes_nothing(db: Dat
         await checkin.settle(db, p.staff, activity_id)
     shown = await activities.get_activity(db, p.staff, activity_id)
     assert shown.status == "open" and shown.journal_id is None
-    assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]  # type: ignore[arg-type]  # place() makes every resident with a resident_id
+    assert [await wallet(db, r.resident_id) for r in p.residents] == [0, 0, 0]
     assert (await communities.budget(db, p.staff, "ax")).balance == 40
 
 
@@ -558,16 +540,8 @@ async def test_the_demo_settles_past_calls_and_leaves_open_ones_with_a_waiting_l
     db: Database,
 ) -> None:
     p = await place(db, n=8, budget=20_000)
-    demo_staff = Principal(  # as mall.demo passes it: without a user id
-        kind="user",
-        session_id=0,
-        community_id=p.staff.community_id,
-        community_slug="ax",
-        role="staff",
-        username="staff-a",
-    )
     ids = [r.resident_id for r in p.residents]
-    assert await demo_activities.load(db, random.Random(7), "ax", demo_staff, ids) == []  # type: ignore[arg-type]  # place() makes every resident with a resident_id
+    assert await demo_activities.load(db, random.Random(7), "ax", p.staff, ids) == []
     found = await activities.community_activities(db, p.staff, "ax")
     settled = [a for a in found if a.status == "settled"]
     assert len(settled) == 2 and all(a.journal_id and a.checked_in for a in settled)

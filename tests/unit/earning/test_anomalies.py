@@ -8,22 +8,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mall.access import Principal
+from mall.access import Staff
 from mall.db import Database
 from mall.earning import anomalies, awards, reversals, rules
 from mall.errors import Forbidden, Invalid
 from mall.org import communities, policy
 from mall.people import credentials, residents, users
+from tests import support
 
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
-)
+ADMIN = support.admin("t")
 SLUG = "maple"
 TODAY = datetime.now(rules.CALENDAR).date()
 
 
 class Place:
-    def __init__(self, community: int, staff: list[Principal], people: dict[str, int]) -> None:
+    def __init__(self, community: int, staff: list[Staff], people: dict[str, int]) -> None:
         self.community, self.staff, self.people = community, staff, people
         self.keys = 0
 
@@ -57,17 +56,7 @@ async def place(db: Database) -> Place:
     staff = []
     for i in (1, 2):
         user = await users.create_user_unchecked(db, f"staff{i}", "correct horse", "staff", SLUG)
-        staff.append(
-            Principal(
-                kind="user",
-                session_id=0,
-                community_id=made.id,
-                community_slug=SLUG,
-                user_id=user.id,
-                username=f"staff{i}",
-                role="staff",
-            )
-        )
+        staff.append(support.staff(user.id, made.id, SLUG, f"staff{i}"))
     people = {
         name: (await residents.create_resident(db, ADMIN, SLUG, name, None, None)).id
         for name in ("王秀英", "李建国", "张桂兰", "赵六", "钱七")

@@ -10,17 +10,16 @@ from typing import TypedDict, Unpack
 import pytest
 
 import ledger
-from mall.access import Principal
+from mall.access import Staff
 from mall.db import Database
 from mall.earning import award_records, awards, rules
 from mall.errors import BudgetExhausted, CapExceeded
 from mall.org import communities, points
 from mall.people import residents, users
+from tests import support
 from tests.support import race
 
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
-)
+ADMIN = support.admin("t")
 SLUG = "maple"
 
 
@@ -32,21 +31,11 @@ class Caps(TypedDict, total=False):
     approval_threshold: int
 
 
-async def setup(
-    db: Database, budget: int = 1000, **rule: Unpack[Caps]
-) -> tuple[Principal, list[int]]:
+async def setup(db: Database, budget: int = 1000, **rule: Unpack[Caps]) -> tuple[Staff, list[int]]:
     """A community, a staff member, three residents, a budget and rule ``r`` of 10 points."""
     made = await communities.create_community(db, ADMIN, SLUG, "枫林社区")
     user = await users.create_user_unchecked(db, "maple-staff", "correct horse", "staff", SLUG)
-    staff = Principal(
-        kind="user",
-        session_id=0,
-        community_id=made.id,
-        community_slug=SLUG,
-        user_id=user.id,
-        username="maple-staff",
-        role="staff",
-    )
+    staff = support.staff(user.id, made.id, SLUG, "maple-staff")
     people = [
         (await residents.create_resident(db, ADMIN, SLUG, name, None, None)).id
         for name in ("王秀英", "李建国", "张桂兰")

@@ -12,7 +12,7 @@ import pytest
 
 import ledger
 from mall import verify
-from mall.access import Principal
+from mall.access import Principal, Staff, Volunteer
 from mall.counter import checkout
 from mall.counter.values import Receipt
 from mall.db import Database, open_database
@@ -32,7 +32,7 @@ from tests.support import race
 SLUG = SLUGS["a"]
 
 
-async def setup(db: Database, each: int = 30) -> tuple[Shop, Principal, list[int], int]:
+async def setup(db: Database, each: int = 30) -> tuple[Shop, Staff | Volunteer, list[int], int]:
     """The shop, a second staff member of ``a``, two residents and a posted award of ``each``
     points to both, made by the shop's staff member."""
     shop = await build_shop(db)

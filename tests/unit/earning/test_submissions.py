@@ -7,36 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mall.access import Principal
+from mall.access import Principal, ResidentPrincipal
 from mall.db import Database
 from mall.earning import submissions
 from mall.errors import AlreadyExists, Invalid
 from mall.org import communities
 from mall.people import residents
+from tests import support
 
-ADMIN = Principal(
-    kind="user",
-    session_id=0,
-    community_id=None,
-    community_slug=None,
-    role="admin",
-    username="t",
-    user_id=None,
-)
+ADMIN = support.admin("t")
 SLUG = "maple"
 
 
-async def filer(db: Database) -> Principal:
+async def filer(db: Database) -> ResidentPrincipal:
     made = await communities.create_community(db, ADMIN, SLUG, "枫林社区")
     rid = (await residents.create_resident(db, ADMIN, SLUG, "王秀英", None, None)).id
-    return Principal(
-        kind="resident",
-        session_id=0,
-        community_id=made.id,
-        community_slug=SLUG,
-        role="resident",
-        resident_id=rid,
-    )
+    return support.resident(rid, made.id, SLUG)
 
 
 async def walk(db: Database, me: Principal, steps: list[str]) -> int:

@@ -12,24 +12,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
-from mall.access import Principal
+from mall.access import Principal, Staff
 from mall.db import Database
 from mall.earning import activities, awards, checkin, rules, submissions
 from mall.errors import Forbidden, Invalid, NotFound, SelfDealing
 from mall.org import communities, points, policy
 from mall.people import residents, users
+from tests import support
 from tests.support import race
 
-ADMIN = Principal(
-    kind="user", session_id=0, community_id=None, community_slug=None, role="admin", username="t"
-)
+ADMIN = support.admin("t")
 SLUG = "trust"
 
 
 @dataclass(frozen=True)
 class Place:
-    maker: Principal
-    checker: Principal
+    maker: Staff
+    checker: Staff
     people: list[int]
 
 
@@ -40,17 +39,7 @@ async def place(db: Database, n: int = 3, budget: int = 5000) -> Place:
     staff = []
     for name in ("maker", "checker"):
         user = await users.create_user_unchecked(db, name, "correct horse battery", "staff", SLUG)
-        staff.append(
-            Principal(
-                kind="user",
-                session_id=0,
-                community_id=made.id,
-                community_slug=SLUG,
-                user_id=user.id,
-                role="staff",
-                username=name,
-            )
-        )
+        staff.append(support.staff(user.id, made.id, SLUG, name))
     people = [
         (await residents.create_resident(db, ADMIN, SLUG, f"居民{i}", None, None)).id
         for i in range(n)
@@ -71,7 +60,7 @@ async def give(db: Database, p: Principal, rule: str, ids: list[int], key: str) 
     return (await awards.create_award(db, p, SLUG, rule, ids, "帮忙", idempotency_key=key)).status
 
 
-async def activity(db: Database, p: Principal, each: int, attendees: list[int]) -> int:
+async def activity(db: Database, p: Staff, each: int, attendees: list[int]) -> int:
     """An activity that started ten minutes ago paying ``each``, with ``attendees`` checked in."""
     starts = datetime.now(UTC) - timedelta(minutes=10)
     made = await activities.create_activity(
@@ -100,7 +89,7 @@ async def activity(db: Database, p: Principal, each: int, attendees: list[int]) 
     return made.id
 
 
-async def own_record(db: Database, p: Principal, resident_id: int) -> None:
+async def own_record(db: Database, p: Staff, resident_id: int) -> None:
     """The staff member's own resident record (``POST /users`` ``resident_id``)."""
     async with db.transaction() as conn:
         await conn.execute("UPDATE mall_user SET resident = ? WHERE id = ?", resident_id, p.user_id)
@@ -175,14 +164,7 @@ async def test_awards_settlements_and_submission_rewards_count_together(db: Data
     assert settled.status == "posted" and settled.award_id is not None
     assert (settled.awarded, settled.points, settled.journal_id is not None) == (1, 50, True)
     # the resident files a micro-wish; rewarding it by r30 would make 110
-    resident = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=p.maker.community_id,
-        community_slug=SLUG,
-        role="resident",
-        resident_id=one,
-    )
+    resident = support.resident(one, p.maker.community_id, SLUG)
     filed = await submissions.file(db, resident, "proposal", "装路灯", "楼道太黑")
     decided = await submissions.decide(db, p.maker, filed.id, "resolve", rule="r30")
     assert decided.award_status == "pending_approval"
@@ -245,14 +227,7 @@ async def test_nobody_settles_an_activity_they_attended(db: Database) -> None:
 async def test_nobody_rewards_their_own_submission(db: Database) -> None:
     p = await place(db)
     await own_record(db, p.maker, p.people[0])
-    resident = Principal(
-        kind="resident",
-        session_id=0,
-        community_id=p.maker.community_id,
-        community_slug=SLUG,
-        role="resident",
-        resident_id=p.people[0],
-    )
+    resident = support.resident(p.people[0], p.maker.community_id, SLUG)
     filed = await submissions.file(db, resident, "proposal", "装路灯", "楼道太黑")
     with pytest.raises(SelfDealing):
         await submissions.decide(db, p.maker, filed.id, "resolve", rule="r30")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from mall.access import Principal
 from mall.counter import lookup, reservations
 from mall.db import Database
 from mall.errors import AlreadyExists, CardPending, CodeInvalid, Forbidden
@@ -79,7 +78,7 @@ async def test_nobody_issues_or_approves_a_card_for_their_own_record(db: Databas
 
     shop = await build_shop(db)
     rid = await shop.new_resident("张桂兰", 30)
-    me: Principal = shop.staff
+    me = shop.staff
     async with db.transaction() as conn:
         await conn.execute("UPDATE mall_user SET resident = ? WHERE id = ?", rid, me.user_id)
     with pytest.raises(SelfDealing):

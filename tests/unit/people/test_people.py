@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from mall.access import Principal, throttle
+from mall.access import Principal, Staff, Volunteer, throttle
 from mall.db import Database
 from mall.errors import (
     AlreadyExists,
@@ -23,34 +23,20 @@ from mall.errors import (
 )
 from mall.org import communities
 from mall.people import auth, credentials, residents, users
+from tests import support
+from tests.shop_fixtures import user
 from tests.support import on_database, race
 
-ADMIN = Principal(
-    kind="user",
-    session_id=0,
-    community_id=None,
-    community_slug=None,
-    role="admin",
-    username="admin",
-)
+ADMIN = support.admin("admin")
 PASSWORD = "correct horse battery"
 
 
-async def setup(db: Database) -> tuple[Principal, Principal]:
+async def setup(db: Database) -> tuple[Staff | Volunteer, Staff | Volunteer]:
     """Two communities with a staff member each: (staff of a, staff of b)."""
     staffs = []
     for slug in ("a", "b"):
         community = await communities.create_community(db, ADMIN, f"c-{slug}", f"社区{slug}")
-        staffs.append(
-            Principal(
-                kind="user",
-                session_id=0,
-                community_id=community.id,
-                community_slug=f"c-{slug}",
-                role="staff",
-                username=f"staff-{slug}",
-            )
-        )
+        staffs.append(await user(db, f"staff-{slug}", "staff", community.id, f"c-{slug}"))
     return staffs[0], staffs[1]
 
 
