@@ -26,7 +26,9 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/")
+    """Whether the request is the JSON API's (read from the ASGI scope: ``request.url`` would
+    build a whole URL object for it)."""
+    return str(request.scope["path"]).startswith("/api/")
 
 
 async def principal(request: Request[Any, Any, Any], db: Database) -> Principal | None:

@@ -24,6 +24,7 @@ def test_json_log_lines_carry_the_request_id_the_response_echoes(
     assert refused.headers["x-request-id"] == "desk-3.a1"
     assert unsafe.headers["x-request-id"] != "<script>alert(1)"  # never echoed: a new id
     assert len(plain.headers["x-request-id"]) == 16
+    assert plain.headers["x-request-id"] != unsafe.headers["x-request-id"]  # each its own
     records = [
         json.loads(line)
         for line in (tmp_path / "server.log").read_text().splitlines()
