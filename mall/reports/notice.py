@@ -155,3 +155,23 @@ async def notice_board(
     return Notice(
         community=community["name"], slug=community["slug"], start=start, end=end, entries=entries
     )
+
+
+async def find_entry(db: Database, slug: str, entry_id: int) -> NoticeEntry:
+    """One entry of the community's notice (posted or reversed), as the public reads it;
+    ``not_found`` for another community's, a waiting or rejected award's, or none."""
+    if not 0 < entry_id <= access.MAX_ID:
+        raise NotFound()
+    async with db.connection() as conn:
+        community = await _community(conn, slug)
+        row = await conn.fetchrow(
+            ENTRY_SQL + "WHERE l.id = ? AND a.community = ? AND a.status IN (?, ?)",
+            entry_id,
+            community["id"],
+            POSTED,
+            REVERSED,
+        )
+        if row is None:
+            raise NotFound()
+        days = (await policy.policy_of(conn, community["id"])).objection_days
+    return entry_of(row, days)

@@ -233,6 +233,20 @@ async def mine(db: Database, p: Principal | None) -> list[Objection]:
         return await _list(conn, "WHERE o.resident = ?", me.resident_id, for_staff=False)
 
 
+async def one(db: Database, p: Principal | None, objection_id: int) -> Objection:
+    """One objection with who objected (staff of its community); anyone else's is ``not_found``."""
+    staff = access.staff(p)
+    if not 0 < objection_id <= access.MAX_ID:
+        raise NotFound()
+    async with db.connection() as conn:
+        community = await conn.fetchval(
+            "SELECT community FROM mall_objection WHERE id = ?", objection_id
+        )
+        if community is None or (not staff.is_admin and community != staff.community_id):
+            raise NotFound()
+        return (await _list(conn, "WHERE o.id = ?", objection_id, for_staff=True))[0]
+
+
 async def count_open(db: Database, p: Principal | None, slug: str) -> int:
     """How many of the community's objections wait for an answer (staff)."""
     p = access.require(p, STAFF_ROLES)
