@@ -21,6 +21,7 @@ through the gettext catalogues) and the API ``code`` it maps to.
      ├── SelfDealing        self_dealing (403)
      ├── AccountClosed      account_closed (410)
      ├── AlreadyReversed    already_reversed (409)
+     ├── ObjectionClosed    objection_closed (409)
      └── CardPending        card_pending (409)
 """
 
@@ -143,6 +144,13 @@ class AccountClosed(MallError):
 class AlreadyReversed(MallError):
     code, status = "already_reversed", 409
     message = N_("This award has already been reversed.")
+
+
+class ObjectionClosed(MallError):
+    """An objection to a notice entry after its window (the policy's ``objection_days``) closed."""
+
+    code, status = "objection_closed", 409
+    message = N_("The time to object to this entry has passed.")
 
 
 class CardPending(MallError):

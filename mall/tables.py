@@ -348,3 +348,24 @@ class ReservationLine(Table, tablename="mall_reservation_line"):
     name = Varchar(length=200, null=False)
     quantity = Integer(null=False)
     price_points = Integer(null=False)
+
+
+# Reports (mall.reports) ----------------------------------------------------------------
+
+
+class Objection(Table, tablename="mall_objection"):
+    """A resident's objection (异议) to one line of the public notice (an award line).
+
+    ``status``: open → upheld (the award reversed) or dismissed, with staff's reply. One per
+    resident and entry (unique index, migration)."""
+
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    award_line = ForeignKey(AwardLine, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    reason = Text(null=False)
+    status = Varchar(length=20, null=False)
+    created_at = Timestamptz(null=False)
+    due_at = Timestamptz(null=False)
+    decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    reply = Text(default="", null=False)

@@ -17,6 +17,7 @@ from mall.access import Admin, Staff
 from mall.db import Database, open_database
 from mall.demo import activities as demo_activities
 from mall.demo import earning as demo_earning
+from mall.demo import notice as demo_notice
 from mall.demo import orders as demo_orders
 from mall.demo import shop as demo_shop
 from mall.org import communities, points, policy
@@ -126,7 +127,7 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     # of them for approval. Lift it while loading, then the community works by the default.
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.MAX_APPROVAL_THRESHOLD)
     await _history(db, rng, slug, ids)
-    for area in (demo_earning, demo_activities, demo_shop, demo_orders):
+    for area in (demo_earning, demo_activities, demo_shop, demo_orders, demo_notice):
         logins += await area.load(db, rng, slug, staff, ids)
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.DEFAULT_APPROVAL_THRESHOLD)
     logins += await _cards(db, rng, spec, ids)

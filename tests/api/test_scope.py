@@ -18,6 +18,7 @@ import pytest
 
 from mall.earning import awards, checkin, submissions
 from mall.people import accounts, credentials, residents, users
+from mall.reports import objections
 from tests import support
 from tests.api.helpers import Api
 from tests.api.world import (
@@ -275,6 +276,38 @@ async def award_points(db: Any, world: World, resident_id: int) -> None:
     await give(db, A, resident_id, 5, f"scope-card-{resident_id}", "参加议事会")
 
 
+async def entry_of(db: Any, award_id: int) -> int:
+    """The notice entry (award line) of a one-resident award."""
+    async with db.connection() as conn:
+        return int(await conn.fetchval("SELECT id FROM mall_award_line WHERE award = ?", award_id))
+
+
+async def res_a(db: Any, world: World) -> Any:
+    async with db.connection() as conn:
+        community_id = await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", A)
+    return support.resident(world.residents["res-a"], community_id, A)
+
+
+def fresh_entry(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A notice entry of A: a posted award to a fresh resident, made afresh for each caller."""
+    return {"entry_id": api.run(entry_of, posted_award(api, world, caller)["award_id"])}
+
+
+def open_objection(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """An objection of ``res-a`` to a fresh notice entry of A, filed afresh for each caller."""
+    entry = fresh_entry(api, world, caller)["entry_id"]
+    made = api.run(objections.file, api.run(res_a, world), entry, "不是本人参加")
+    return {"objection_id": made.id}
+
+
+def objection(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"reason": "那天没有开会"}
+
+
+def dismissal(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"decision": "dismiss", "reply": "已核实签到表"}
+
+
 OPEN = (200,) * 7
 # fmt: off
 TABLE = [
@@ -318,6 +351,11 @@ TABLE = [
     Row("POST",   "/awards/{award_id}/approve",         (200, 200, 404, 403, 403, 403, 401), ids=waiting_award),
     Row("POST",   "/awards/{award_id}/reject",          (200, 200, 404, 403, 403, 403, 401), reason, ids=waiting_award),
     Row("POST",   "/awards/{award_id}/reverse",         (201, 201, 404, 403, 403, 403, 401), reason, True, posted_award),
+    Row("GET",    "/communities/{slug}/notice",         OPEN),
+    Row("POST",   "/notice/{entry_id}/objections",      (403, 403, 403, 403, 201, 404, 401), objection, ids=fresh_entry),
+    Row("GET",    "/me/objections",                     (403, 403, 403, 403, 200, 200, 401)),
+    Row("GET",    "/communities/{slug}/objections",     (200, 200, 403, 403, 403, 403, 401)),
+    Row("POST",   "/objections/{objection_id}/decision", (200, 200, 404, 403, 403, 403, 401), dismissal, ids=open_objection),
     Row("GET",    "/anomalies",                         (200, 403, 403, 403, 403, 403, 401)),
     Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
     Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),

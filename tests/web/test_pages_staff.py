@@ -248,6 +248,14 @@ def test_every_audited_action_has_words_on_the_activity_log_page() -> None:
             action = node.args[2] if len(node.args) > 2 else None
             if isinstance(action, ast.Constant):
                 recorded.add(action.value)
+            elif isinstance(
+                action, ast.IfExp
+            ):  # "objection.uphold" if ... else "objection.dismiss"
+                recorded |= {
+                    branch.value
+                    for branch in (action.body, action.orelse)
+                    if isinstance(branch, ast.Constant)
+                }
             elif isinstance(action, ast.JoinedStr):  # f"stock.{reason}", for the API's reasons
                 recorded |= {f"stock.{r}" for r in STOCK_REASONS}
     assert recorded, "no audit.record call found: the scan is broken"

@@ -2,11 +2,12 @@
 
 from litestar.types import ControllerRouterHandler
 
-from web.pages import activities, counter, earning, my_activities, shop
+from web.pages import activities, counter, earning, my_activities, objections, shop
 from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
+from web.pages.notice import NoticeController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.resident_records import ResidentRecordPages
@@ -25,6 +26,8 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     PrintController,
     AnomalyController,
     ResidentController,
+    NoticeController,
+    *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,
     *my_activities.ROUTES,

@@ -22,6 +22,8 @@ from mall.earning import award_records, awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from mall.org import communities, policy
 from mall.people import credentials, residents
+from mall.reports import objections
+from web import qr
 from web.deps import Db
 from web.idempotency import idempotency, new_key
 from web.pages.common import (
@@ -34,6 +36,7 @@ from web.pages.common import (
     user,
     when,
 )
+from web.pages.notice import public_url
 from web.pages.policy import PolicyController
 from web.pages.reversals import ReversalController
 from web.pages.rules import PATH_WORDS, RuleController
@@ -96,6 +99,11 @@ class EarningController(Controller):
             queue = await submissions.queue(db, p, slug, limit=200)
             context["overdue"] = [s for s in queue if s.overdue]
             context["waiting"] = sum(1 for s in queue if s.status == submissions.OPEN)
+            context["objections"] = await objections.community_objections(
+                db, p, slug, status=objections.OPEN
+            )
+            context["notice_url"] = public_url(slug)
+            context["notice_qr"] = await qr.render(public_url(slug), cache=True)
         return no_store(render(request, "earning/dashboard.html", **context))
 
     async def _issue_page(

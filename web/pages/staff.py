@@ -72,6 +72,9 @@ ACTIONS = {
     "stock.stocktake": N_("Stocktake posted"),
     "order.refund": N_("Order refunded"),
     "policy.update": N_("Trust policy changed"),
+    "objection.file": N_("Objection to the notice filed by a resident"),
+    "objection.uphold": N_("Objection upheld: award reversed"),
+    "objection.dismiss": N_("Objection dismissed"),
 }
 
 
