@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import msgspec
 
 from ledger import Connection, Row
-from mall import access
+from mall import access, days
 from mall.access import Principal
 from mall.db import Database
 from mall.earning.award_records import REJECTED, REVERSED
-from mall.earning.rules import CALENDAR
-from mall.errors import N_, Invalid
 from mall.org import policy
 
 #: One issuer, one resident: this many awards within ``REPEAT_DAYS`` days is a repeat.
@@ -101,23 +99,7 @@ class Anomalies(msgspec.Struct, frozen=True, kw_only=True):
 
 def window(start: date | None, end: date | None, *, today: date | None = None) -> tuple[date, date]:
     """The days asked for: by default the last ``DEFAULT_DAYS`` up to today (China time)."""
-    today = today or datetime.now(CALENDAR).date()
-    end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise Invalid(N_("The first day comes after the last."))
-    if (end - start).days >= MAX_DAYS:
-        raise Invalid(N_("At most {n} days at once."), n=MAX_DAYS)
-    return start, end
-
-
-def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """Midnight in China at ``start`` and after ``end``, in UTC: ``[from, to)``."""
-
-    def midnight(day: date) -> datetime:
-        return datetime(day.year, day.month, day.day, tzinfo=CALENDAR).astimezone(UTC)
-
-    return midnight(start), midnight(end + timedelta(days=1))
+    return days.window(start, end, default_days=DEFAULT_DAYS, max_days=MAX_DAYS, today=today)
 
 
 async def policy_approval_threshold(conn: Connection, community_id: int) -> int:
@@ -132,7 +114,7 @@ async def find(
     """Every anomaly in the window, across the street's communities (administrators only)."""
     access.require(p, ADMIN_ROLES)
     first, last = window(start, end)
-    lo, hi = utc_bounds(first, last)
+    lo, hi = days.utc_bounds(first, last)
     async with db.connection() as conn:
         lines = await conn.fetch(
             "SELECT a.id, a.community, c.slug, a.created_by, u.username, a.created_at, a.total, "
@@ -222,13 +204,13 @@ async def _near_rule(
 async def _near_policy(conn: Connection, lines: Sequence[Row]) -> list[NearThreshold]:
     """One issuer's points to one resident in one China day, within ``NEAR_PERCENT`` below the
     community policy's threshold (``policy_approval_threshold``)."""
-    days: dict[tuple[int, int, int, date], list[Row]] = defaultdict(list)
+    by_day: dict[tuple[int, int, int, date], list[Row]] = defaultdict(list)
     for line in lines:
-        day = line["created_at"].astimezone(CALENDAR).date()
-        days[(line["community"], line["created_by"], line["resident"], day)].append(line)
+        day = line["created_at"].astimezone(days.CALENDAR).date()
+        by_day[(line["community"], line["created_by"], line["resident"], day)].append(line)
     thresholds: dict[int, int] = {}
     found = []
-    for (community, _, _, _), rows in days.items():
+    for (community, _, _, _), rows in by_day.items():
         if community not in thresholds:
             thresholds[community] = await policy_approval_threshold(conn, community)
         threshold = thresholds[community]

@@ -11,19 +11,17 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 
 from ledger import Connection, Row
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
+from mall.days import CALENDAR
 from mall.db import Database, must_exist
 from mall.errors import N_, AlreadyExists, CapExceeded, Invalid, NotFound
 from mall.org import points
 
-#: The calendar of days and months for caps: residents live in China.
-CALENDAR = ZoneInfo("Asia/Shanghai")
 RULE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 MAX_POINTS = 100_000
 MAX_CAP = 10_000_000

@@ -7,17 +7,17 @@ the award line's, which names an award and a resident only to staff, who can rea
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import msgspec
 
 from ledger import Connection, Row
-from mall import access
+from mall import access, days
 from mall.db import Database
 from mall.earning.award_records import POSTED, REVERSED
-from mall.earning.rules import CALENDAR, Path
-from mall.errors import N_, Invalid, NotFound
+from mall.earning.rules import Path
+from mall.errors import NotFound
 from mall.org import policy
 
 DEFAULT_DAYS = 7
@@ -78,18 +78,7 @@ def mask(name: str) -> str:
 
 def window(start: date | None, end: date | None, *, today: date | None = None) -> tuple[date, date]:
     """The days asked for: by default the last ``DEFAULT_DAYS`` up to today (China time)."""
-    today = today or datetime.now(CALENDAR).date()
-    end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise Invalid(N_("The first day comes after the last."))
-    if (end - start).days >= MAX_DAYS:
-        raise Invalid(N_("At most {n} days at once."), n=MAX_DAYS)
-    return start, end
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=CALENDAR).astimezone(UTC)
+    return days.window(start, end, default_days=DEFAULT_DAYS, max_days=MAX_DAYS, today=today)
 
 
 ENTRY_SQL = (
@@ -138,7 +127,7 @@ async def notice_board(
     start, end = window(start, end)
     async with db.connection() as conn:
         community = await _community(conn, slug)
-        days = (await policy.policy_of(conn, community["id"])).objection_days
+        objection_days = (await policy.policy_of(conn, community["id"])).objection_days
         rows = await conn.fetch(
             ENTRY_SQL + "WHERE a.community = ? AND a.status IN (?, ?) "
             "AND COALESCE(a.decided_at, a.created_at) >= ? "
@@ -147,11 +136,12 @@ async def notice_board(
             community["id"],
             POSTED,
             REVERSED,
-            _midnight(start),
-            _midnight(end + timedelta(days=1)),
+            *days.utc_bounds(start, end),
             MAX_ENTRIES,
         )
-    entries = sorted((entry_of(r, days) for r in rows), key=lambda e: (e.at, e.id), reverse=True)
+    entries = sorted(
+        (entry_of(r, objection_days) for r in rows), key=lambda e: (e.at, e.id), reverse=True
+    )
     return Notice(
         community=community["name"], slug=community["slug"], start=start, end=end, entries=entries
     )
@@ -173,5 +163,5 @@ async def find_entry(db: Database, slug: str, entry_id: int) -> NoticeEntry:
         )
         if row is None:
             raise NotFound()
-        days = (await policy.policy_of(conn, community["id"])).objection_days
-    return entry_of(row, days)
+        objection_days = (await policy.policy_of(conn, community["id"])).objection_days
+    return entry_of(row, objection_days)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from mall import days
 from mall.access import Staff
 from mall.db import Database
 from mall.earning import anomalies, awards, reversals, rules
@@ -18,7 +19,7 @@ from tests import support
 
 ADMIN = support.admin("t")
 SLUG = "maple"
-TODAY = datetime.now(rules.CALENDAR).date()
+TODAY = days.today()
 
 
 class Place:
@@ -179,5 +180,5 @@ def test_the_window_of_days() -> None:
     assert anomalies.window(date(2025, 1, 1), date(2026, 1, 1))  # 366 days
     with pytest.raises(Invalid):
         anomalies.window(date(2024, 12, 31), date(2026, 1, 1))
-    lo, hi = anomalies.utc_bounds(date(2026, 3, 1), date(2026, 3, 1))
+    lo, hi = days.utc_bounds(date(2026, 3, 1), date(2026, 3, 1))
     assert (lo, hi) == (datetime(2026, 2, 28, 16, tzinfo=UTC), datetime(2026, 3, 1, 16, tzinfo=UTC))

@@ -1,0 +1,45 @@
+"""Days as residents count them: China's calendar (one time zone, Asia/Shanghai), and the window of
+days a report or a list is asked for (the anomaly list, the public notice, later the statistics)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from mall.errors import N_, Invalid
+
+#: The calendar of days and months for caps, notices and reports: residents live in China.
+CALENDAR = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    return datetime.now(CALENDAR).date()
+
+
+def window(
+    start: date | None,
+    end: date | None,
+    *,
+    default_days: int,
+    max_days: int,
+    today: date | None = None,
+) -> tuple[date, date]:
+    """The days asked for, both included: by default the last ``default_days`` up to today.
+    A first day after the last, or more than ``max_days`` at once, is ``validation_error``."""
+    end = end or today or datetime.now(CALENDAR).date()
+    start = start or end - timedelta(days=default_days - 1)
+    if start > end:
+        raise Invalid(N_("The first day comes after the last."))
+    if (end - start).days >= max_days:
+        raise Invalid(N_("At most {n} days at once."), n=max_days)
+    return start, end
+
+
+def midnight(day: date) -> datetime:
+    """The start of ``day`` in China, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=CALENDAR).astimezone(UTC)
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """Midnight in China at ``start`` and after ``end``, in UTC: ``[from, to)``."""
+    return midnight(start), midnight(end + timedelta(days=1))
