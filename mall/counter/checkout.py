@@ -131,7 +131,7 @@ async def checkout(
                 raise CodeInvalid()
             resident_id = int(row["resident"])
         else:
-            await check_card(conn, parsed.ident)
+            await check_card(conn, parsed.ident, at)
             resident_id = card_holder
         order_lines = await priced_lines(conn, outlet["community_id"], wanted)
         total = sum(line.price_points * line.quantity for line in order_lines)

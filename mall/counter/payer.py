@@ -11,8 +11,6 @@ from mall.access import Principal
 from mall.db import Database
 from mall.errors import (
     N_,
-    AccountClosed,
-    CardPending,
     CodeInvalid,
     Invalid,
 )
@@ -50,19 +48,14 @@ async def card_resident(
     return resident_id
 
 
-async def check_card(conn: Connection, ident: str) -> None:
+async def check_card(conn: Connection, ident: str, at: datetime) -> None:
     """In the checkout's own transaction: the printed card whose PIN was checked before it
-    still pays. Its record closed meanwhile is ``account_closed``; a new card issued meanwhile
-    revoked it (``code_invalid``); a card waiting for approval never pays (``card_pending``).
-    mall_checkout makes the same checks."""
+    still pays (``credentials.check_pays``): its record closed meanwhile is ``account_closed``,
+    a new card issued meanwhile revoked it (``code_invalid``), a card waiting for approval never
+    pays (``card_pending``). mall_checkout makes the same checks."""
     row = await conn.fetchrow(
-        "SELECT c.revoked_at, c.pending, r.closed_at FROM mall_code c "
+        "SELECT c.revoked_at, c.used_at, c.expires_at, c.pending, r.closed_at FROM mall_code c "
         "JOIN mall_resident r ON r.id = c.resident WHERE c.ident = ? AND c.kind = 'card'",
         ident,
     )
-    if row is not None and row["closed_at"] is not None:
-        raise AccountClosed()
-    if row is None or row["revoked_at"] is not None:
-        raise CodeInvalid()
-    if row["pending"]:
-        raise CardPending()
+    credentials.check_pays(row, at)

@@ -197,9 +197,7 @@ async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, 
         parsed.ident,
         kind,
     )
-    check_usable(row, now())
-    if must_exist(row)["pending"]:  # a card waiting for a second staff member's approval
-        raise CardPending()
+    check_pays(row, now())
     return dict(must_exist(row))
 
 
@@ -216,6 +214,14 @@ def check_usable(row: ledger.Row | None, at: datetime) -> None:
         raise CodeUsed()
     if row["expires_at"] is not None and row["expires_at"] <= at:
         raise CodeExpired()
+
+
+def check_pays(row: ledger.Row | None, at: datetime) -> None:
+    """``check_usable``, and a printed card waiting for a second staff member's approval is
+    ``card_pending`` (the row also has the code's ``pending``)."""
+    check_usable(row, at)
+    if must_exist(row)["pending"]:
+        raise CardPending()
 
 
 async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
