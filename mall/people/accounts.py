@@ -80,20 +80,15 @@ async def list_users(db: Database, p: Principal, community: str | None = None) -
     or the accounts of the caller's own community (staff; another community is ``forbidden``)."""
     access.require(p, STAFF_ROLES)
     async with db.connection() as conn:
+        sql = f"SELECT {_COLUMNS} FROM mall_user u LEFT JOIN mall_community c ON c.id = u.community"
+        args: list[int] = []
         if community or not p.is_admin:
             found = await access.community(
                 conn, p, community or p.community_slug or "", STAFF_ROLES
             )
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM mall_user u LEFT JOIN mall_community c "
-                "ON c.id = u.community WHERE u.community = ? ORDER BY u.username",
-                found["id"],
-            )
-        else:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM mall_user u LEFT JOIN mall_community c "
-                "ON c.id = u.community ORDER BY c.slug IS NOT NULL, c.slug, u.username"
-            )
+            sql += " WHERE u.community = ?"
+            args.append(found["id"])
+        rows = await conn.fetch(sql + " ORDER BY c.slug IS NOT NULL, c.slug, u.username", *args)
     return [_account(r) for r in rows]
 
 
@@ -182,47 +177,39 @@ async def _switchable(conn: Connection, p: Principal, user_id: int) -> Row:
     return row
 
 
-async def deactivate(db: Database, p: Principal, user_id: int, *, ip: str = "") -> Account:
-    """Switch an account off: every session and token of it stops at once, and it cannot sign
-    in until reactivated. Doing it again changes nothing."""
+async def _switch(db: Database, p: Principal, user_id: int, *, on: bool, ip: str) -> Account:
+    """Switch an account on or off; switching it to what it is changes nothing. Off ends every
+    session and token of it at once; on resets its failed sign-ins (its old sessions stay ended)."""
     async with db.transaction() as conn:
         row = await _switchable(conn, p, user_id)
-        await revoke_user_sessions(conn, user_id)
-        if await conn.fetchval(  # the one of two switching it off at once that did it
-            "UPDATE mall_user SET active = ? WHERE id = ? AND active = ? RETURNING id",
-            False,
+        if not on:
+            await revoke_user_sessions(conn, user_id)
+        resets = ", failed_logins = 0, locked_until = NULL" if on else ""
+        if await conn.fetchval(  # the one of two switching it at once that did it
+            f"UPDATE mall_user SET active = ?{resets} WHERE id = ? AND active = ? RETURNING id",
+            on,
             user_id,
-            True,
+            not on,
         ):
             await audit.record(
                 conn,
                 p,
-                "user.deactivate",
+                "user.reactivate" if on else "user.deactivate",
                 community_id=row["community_id"],
                 target=row["username"],
                 ip=ip,
             )
-    forget_sessions()
-    return msgspec.structs.replace(_account(row), active=False)
+    if not on:
+        forget_sessions()
+    return msgspec.structs.replace(_account(row), active=on)
+
+
+async def deactivate(db: Database, p: Principal, user_id: int, *, ip: str = "") -> Account:
+    """Switch an account off: every session and token of it stops at once, and it cannot sign
+    in until reactivated. Doing it again changes nothing."""
+    return await _switch(db, p, user_id, on=False, ip=ip)
 
 
 async def reactivate(db: Database, p: Principal, user_id: int, *, ip: str = "") -> Account:
     """Switch an account on again: it signs in with its password (its old sessions stay ended)."""
-    async with db.transaction() as conn:
-        row = await _switchable(conn, p, user_id)
-        if await conn.fetchval(
-            "UPDATE mall_user SET active = ?, failed_logins = 0, locked_until = NULL "
-            "WHERE id = ? AND active = ? RETURNING id",
-            True,
-            user_id,
-            False,
-        ):
-            await audit.record(
-                conn,
-                p,
-                "user.reactivate",
-                community_id=row["community_id"],
-                target=row["username"],
-                ip=ip,
-            )
-    return msgspec.structs.replace(_account(row), active=True)
+    return await _switch(db, p, user_id, on=True, ip=ip)
