@@ -6,6 +6,7 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -20,12 +21,14 @@ from ledger.tables import Book
 class Street(Table, tablename="mall_street"):
     """街道: the administrative level above communities."""
 
+    id = Serial(primary_key=True)
     name = Varchar(length=200, null=False)
 
 
 class Community(Table, tablename="mall_community"):
     """社区: owns one ledger book, its grids, residents, staff and outlets."""
 
+    id = Serial(primary_key=True)
     street = ForeignKey(Street, on_delete=OnDelete.restrict, null=False, index=True)
     slug = Varchar(length=64, unique=True, null=False)
     name = Varchar(length=200, null=False)
@@ -41,18 +44,21 @@ class Community(Table, tablename="mall_community"):
 class Grid(Table, tablename="mall_grid"):
     """网格: a part of a community (about 400 households); ``code`` unique within it."""
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     code = Varchar(length=40, null=False)
     name = Varchar(length=200, null=False)
 
 
 class Household(Table, tablename="mall_household"):
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     grid = ForeignKey(Grid, on_delete=OnDelete.restrict, null=True, index=True)
     address = Varchar(length=200, null=False)
 
 
 class Resident(Table, tablename="mall_resident"):
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     grid = ForeignKey(Grid, on_delete=OnDelete.restrict, null=True, index=True)
     household = ForeignKey(Household, on_delete=OnDelete.restrict, null=True, index=True)
@@ -73,6 +79,7 @@ class Resident(Table, tablename="mall_resident"):
 class User(Table, tablename="mall_user"):
     """A staff member, volunteer or street administrator who signs in with a password."""
 
+    id = Serial(primary_key=True)
     username = Varchar(length=64, unique=True, null=False)
     password_hash = Varchar(length=200, null=False)
     role = Varchar(length=20, null=False)
@@ -90,6 +97,7 @@ class VolunteerOutlet(Table, tablename="mall_volunteer_outlet"):
     """An outlet a volunteer serves at; unique per (user, outlet) (migration). A volunteer with
     none serves at every outlet of their community."""
 
+    id = Serial(primary_key=True)
     user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=False)
     outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
 
@@ -97,6 +105,7 @@ class VolunteerOutlet(Table, tablename="mall_volunteer_outlet"):
 class Session(Table, tablename="mall_session"):
     """A signed-in browser, API token or bound resident phone. Only a hash of the token is kept."""
 
+    id = Serial(primary_key=True)
     token_hash = Varchar(length=64, unique=True, null=False)
     kind = Varchar(length=20, null=False)
     user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=True, index=True)
@@ -111,6 +120,7 @@ class Session(Table, tablename="mall_session"):
 class Code(Table, tablename="mall_code"):
     """A pay code, activation code or printed card issued to a resident (signed; see codes.py)."""
 
+    id = Serial(primary_key=True)
     kind = Varchar(length=20, null=False)
     ident = Varchar(length=40, unique=True, null=False)
     # no index of its own: (resident, kind) serves every lookup by resident
@@ -132,6 +142,7 @@ class Code(Table, tablename="mall_code"):
 class AuditEntry(Table, tablename="mall_audit"):
     """Who did what, when, from where: every privileged action."""
 
+    id = Serial(primary_key=True)
     at = Timestamptz(null=False)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=True, index=True)
     user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
@@ -144,6 +155,7 @@ class AuditEntry(Table, tablename="mall_audit"):
 class Throttle(Table, tablename="mall_throttle"):
     """A fixed-window counter for rate limits, shared by every app process."""
 
+    id = Serial(primary_key=True)
     key = Varchar(length=200, unique=True, null=False)
     # the column's name shadows Table.count, a query this table never runs
     count = Integer(default=0, null=False)  # type: ignore[assignment]
@@ -160,6 +172,7 @@ class Rule(Table, tablename="mall_rule"):
     total exceeds ``approval_threshold`` waits for a second staff member.
     """
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     code = Varchar(length=40, null=False)
     name = Varchar(length=200, null=False)
@@ -180,6 +193,7 @@ class Award(Table, tablename="mall_award"):
     ``reversal_key`` per reverser (migrations), so a retried award or reversal is one.
     """
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     rule = ForeignKey(Rule, on_delete=OnDelete.restrict, null=False, index=True)
     memo = Text(default="", null=False)
@@ -207,6 +221,7 @@ class Award(Table, tablename="mall_award"):
 class AwardLine(Table, tablename="mall_award_line"):
     """One resident of an award; unique per (award, resident) (migration)."""
 
+    id = Serial(primary_key=True)
     award = ForeignKey(Award, on_delete=OnDelete.restrict, null=False, index=True)
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
     points = Integer(null=False)
@@ -219,6 +234,7 @@ class Activity(Table, tablename="mall_activity"):
     ``status``: open → settled (one journal awarding every attendee) or cancelled.
     """
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     title = Varchar(length=200, null=False)
     description = Text(default="", null=False)
@@ -244,6 +260,7 @@ class Signup(Table, tablename="mall_signup"):
     ``status``: confirmed | waiting | cancelled. ``checked_in_at`` is set once.
     """
 
+    id = Serial(primary_key=True)
     activity = ForeignKey(Activity, on_delete=OnDelete.restrict, null=False, index=True)
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
     status = Varchar(length=20, null=False)
@@ -255,6 +272,7 @@ class Signup(Table, tablename="mall_signup"):
 class SubmissionDeadline(Table, tablename="mall_submission_deadline"):
     """限时办结: days to decide a kind of submission in one community (defaults in code)."""
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     kind = Varchar(length=20, null=False)
     days = Integer(null=False)
@@ -266,6 +284,7 @@ class Submission(Table, tablename="mall_submission"):
     ``status``: open → accepted → resolved, or rejected with a reason.
     """
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
     kind = Varchar(length=20, null=False)
@@ -315,6 +334,7 @@ class Order(Table, tablename="mall_order"):
 class OrderLine(Table, tablename="mall_order_line"):
     """An item of an order, with the name and price it had at the time."""
 
+    id = Serial(primary_key=True)
     order = ForeignKey(Order, on_delete=OnDelete.restrict, null=False, index=True)
     item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False, index=True)
     name = Varchar(length=200, null=False)
@@ -328,6 +348,7 @@ class Reservation(Table, tablename="mall_reservation"):
     ``status``: held → collected (an order) | lapsed | cancelled.
     """
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
@@ -343,6 +364,7 @@ class Reservation(Table, tablename="mall_reservation"):
 
 
 class ReservationLine(Table, tablename="mall_reservation_line"):
+    id = Serial(primary_key=True)
     reservation = ForeignKey(Reservation, on_delete=OnDelete.restrict, null=False, index=True)
     item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False)
     name = Varchar(length=200, null=False)
@@ -359,6 +381,7 @@ class Objection(Table, tablename="mall_objection"):
     ``status``: open → upheld (the award reversed) or dismissed, with staff's reply. One per
     resident and entry (unique index, migration)."""
 
+    id = Serial(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
     award_line = ForeignKey(AwardLine, on_delete=OnDelete.restrict, null=False, index=True)
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)

@@ -9,6 +9,8 @@ import msgspec
 
 import ledger
 from mall import access, text
+from mall import query as q
+from mall import tables as t
 from mall.access import Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Invalid
@@ -52,10 +54,10 @@ class Budget(msgspec.Struct, frozen=True, kw_only=True):
 
 async def default_street(db: Database) -> int:
     async with db.transaction() as conn:
-        street = await conn.fetchval("SELECT id FROM mall_street ORDER BY id LIMIT 1")
+        street = await q.fetchval(conn, t.Street.select(t.Street.id).order_by(t.Street.id).first())
         if street is None:
-            street = await conn.fetchval(
-                "INSERT INTO mall_street (name) VALUES (?) RETURNING id", "街道"
+            street = await q.fetchval(
+                conn, t.Street.insert(t.Street(name="街道")).returning(t.Street.id)
             )
         return int(street)
 
@@ -70,18 +72,13 @@ async def create_community(
     name = text.plain(name, max_length=200)
     street = await default_street(db)
     async with db.transaction() as conn:
-        if await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug):
+        if await q.fetchval(conn, t.Community.exists().where(t.Community.slug == slug)):
             raise AlreadyExists(N_("A community with this code already exists."))
         book = await points.open_community_book(conn, slug, name)
-        community_id = await conn.fetchval(
-            "INSERT INTO mall_community (street, slug, name, book, created_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            street,
-            slug,
-            name,
-            book,
-            datetime.now(UTC),
+        row = t.Community(
+            street=street, slug=slug, name=name, book=book, created_at=datetime.now(UTC)
         )
+        community_id = await q.fetchval(conn, t.Community.insert(row).returning(t.Community.id))
         await audit.record(
             conn, p, "community.create", community_id=community_id, target=slug, ip=ip, name=name
         )
@@ -96,16 +93,13 @@ async def create_grid(
     name = text.plain(name, max_length=200)
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, ["admin", "staff"])
-        if await conn.fetchval(
-            "SELECT id FROM mall_grid WHERE community = ? AND code = ?", community["id"], code
+        if await q.fetchval(
+            conn,
+            t.Grid.exists().where((t.Grid.community == community["id"]) & (t.Grid.code == code)),
         ):
             raise AlreadyExists(N_("A grid with this code already exists."))
-        grid_id = await conn.fetchval(
-            "INSERT INTO mall_grid (community, code, name) VALUES (?, ?, ?) RETURNING id",
-            community["id"],
-            code,
-            name,
-        )
+        grid = t.Grid(community=community["id"], code=code, name=name)
+        grid_id = await q.fetchval(conn, t.Grid.insert(grid).returning(t.Grid.id))
         await audit.record(
             conn, p, "grid.create", community_id=community["id"], target=code, ip=ip, name=name
         )
@@ -191,7 +185,8 @@ async def list_communities(db: Database, p: Principal) -> list[Community]:
     """Every community of the street, by code (street administrators only)."""
     access.require(p, ["admin"])
     async with db.connection() as conn:
-        rows = await conn.fetch("SELECT id, slug, name FROM mall_community ORDER BY slug")
+        c = t.Community
+        rows = await q.fetch(conn, c.select(c.id, c.slug, c.name).order_by(c.slug))
     return [Community(id=int(r["id"]), slug=r["slug"], name=r["name"]) for r in rows]
 
 
@@ -199,9 +194,10 @@ async def list_grids(db: Database, p: Principal, slug: str) -> list[Grid]:
     """The community's grids by code (its staff, or an administrator)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, ["admin", "staff"])
-        rows = await conn.fetch(
-            "SELECT id, code, name FROM mall_grid WHERE community = ? ORDER BY code",
-            community["id"],
+        g = t.Grid
+        rows = await q.fetch(
+            conn,
+            g.select(g.id, g.code, g.name).where(g.community == community["id"]).order_by(g.code),
         )
     return [Grid(id=int(r["id"]), code=r["code"], name=r["name"]) for r in rows]
 
