@@ -15,6 +15,8 @@ import catalog
 import ledger
 from ledger import Connection
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access.principal import Principal, acting_user_id
 from mall.db import Database
 
@@ -40,29 +42,30 @@ async def record(
     ip: str = "",
     **detail: Any,
 ) -> None:
-    await conn.execute(
-        "INSERT INTO mall_audit (at, community, user_id, action, target, detail, ip) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        datetime.now(UTC),
-        community_id,
-        acting_user_id(principal),
-        action,
-        target,
-        json.dumps(detail, ensure_ascii=False, default=str),
-        ip,
+    entry = t.AuditEntry(
+        at=datetime.now(UTC),
+        community=community_id,
+        user_id=acting_user_id(principal),
+        action=action,
+        target=target,
+        detail=json.dumps(detail, ensure_ascii=False, default=str),
+        ip=ip,
     )
+    await q.execute(conn, t.AuditEntry.insert(entry))
 
 
 async def entries(
     conn: Connection, community_id: int, *, limit: int = 50, before: int | None = None
 ) -> list[Entry]:
-    rows = await conn.fetch(
-        "SELECT a.id, a.at, a.action, a.target, a.detail, a.ip, u.username FROM mall_audit a "
-        "LEFT JOIN mall_user u ON u.id = a.user_id WHERE a.community = ? AND a.id < ? "
-        "ORDER BY a.id DESC LIMIT ?",
-        community_id,
-        before or 2**31 - 1,
-        max(1, min(limit, 200)),
+    a = t.AuditEntry
+    rows = await q.fetch(
+        conn,
+        a.select(
+            a.id, a.at, a.action, a.target, a.detail, a.ip, a.user_id.username.as_alias("username")
+        )
+        .where((a.community == community_id) & (a.id < (before or 2**31 - 1)))
+        .order_by(a.id, ascending=False)
+        .limit(max(1, min(limit, 200))),
     )
     return [
         Entry(

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 
 from ledger import Connection, Row
+from mall import query as q
+from mall import tables as t
 from mall.access.principal import Admin, Principal, ResidentPrincipal, Staff, User
 from mall.errors import Forbidden, Invalid, NotFound, SelfDealing, Unauthenticated
 
@@ -60,8 +62,9 @@ async def community(conn: Connection, principal: Principal, slug: str, roles: It
     require(principal, roles)
     if not SLUG.match(slug or ""):
         raise NotFound()
-    row = await conn.fetchrow(
-        "SELECT id, slug, name, book, street FROM mall_community WHERE slug = ?", slug
+    c = t.Community
+    row = await q.fetchrow(
+        conn, c.select(c.id, c.slug, c.name, c.book, c.street).where(c.slug == slug)
     )
     if row is None:
         raise NotFound()
@@ -77,10 +80,19 @@ async def resident(
     require(principal, roles)
     if not 0 < resident_id <= MAX_ID:
         raise NotFound()
-    row = await conn.fetchrow(
-        "SELECT r.id, r.name, r.phone, r.grid, r.community, c.slug, c.book, c.name AS community_name "
-        "FROM mall_resident r JOIN mall_community c ON c.id = r.community WHERE r.id = ?",
-        resident_id,
+    r = t.Resident
+    row = await q.fetchrow(
+        conn,
+        r.select(
+            r.id,
+            r.name,
+            r.phone,
+            r.grid,
+            r.community,
+            r.community.slug.as_alias("slug"),
+            r.community.book.as_alias("book"),
+            r.community.name.as_alias("community_name"),
+        ).where(r.id == resident_id),
     )
     if row is None:
         raise NotFound()
@@ -109,6 +121,8 @@ async def not_self_dealing(
     """
     if principal.kind != "user" or principal.user_id is None:
         return
-    own = await conn.fetchval("SELECT resident FROM mall_user WHERE id = ?", principal.user_id)
+    own = await q.fetchval(
+        conn, t.User.select(t.User.resident).where(t.User.id == principal.user_id)
+    )
     if own is not None and int(own) in set(resident_ids):
         raise SelfDealing()
