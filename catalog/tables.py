@@ -9,6 +9,7 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -20,6 +21,7 @@ from piccolo.table import Table
 class Outlet(Table, tablename="catalog_outlet"):
     """积分超市 / 兑换点: a community's points supermarket or a partner merchant (红色合伙人)."""
 
+    id = Serial(primary_key=True)
     community_id = Integer(null=False, index=True)
     name = Varchar(length=200, null=False)
     kind = Varchar(length=20, null=False)  # supermarket | partner
@@ -30,6 +32,7 @@ class Outlet(Table, tablename="catalog_outlet"):
 class Donor(Table, tablename="catalog_donor"):
     """双报到单位 / 共建单位 or a merchant that gives goods; thanked on the notice board."""
 
+    id = Serial(primary_key=True)
     community_id = Integer(null=False, index=True)
     name = Varchar(length=200, null=False)
     kind = Varchar(length=20, null=False)  # unit | merchant
@@ -39,6 +42,7 @@ class Donor(Table, tablename="catalog_donor"):
 class Item(Table, tablename="catalog_item"):
     """Goods or a service priced in points; ``sku`` unique within its community (migration)."""
 
+    id = Serial(primary_key=True)
     community_id = Integer(null=False, index=True)
     sku = Varchar(length=64, null=False)
     name = Varchar(length=200, null=False)
@@ -57,6 +61,7 @@ class Item(Table, tablename="catalog_item"):
 class StockLevel(Table, tablename="catalog_stock_level"):
     """The cached level of one item at one outlet; unique per (outlet, item) (migration)."""
 
+    id = Serial(primary_key=True)
     outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False, index=True)
     item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False, index=True)
     level = Integer(default=0, null=False)

@@ -10,6 +10,7 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -21,6 +22,7 @@ from piccolo.table import Table
 class Book(Table, tablename="ledger_book"):
     """One set of accounts, one per community."""
 
+    id = Serial(primary_key=True)
     code = Varchar(length=64, unique=True, null=False)
     name = Varchar(length=200, null=False)
     created_at = Timestamptz(null=False)
@@ -29,6 +31,7 @@ class Book(Table, tablename="ledger_book"):
 class Account(Table, tablename="ledger_account"):
     """A balance that postings move. ``code`` is unique within its book."""
 
+    id = Serial(primary_key=True)
     book = ForeignKey(Book, on_delete=OnDelete.restrict, null=False, index=True)
     code = Varchar(length=100, null=False)
     no_negative = Boolean(default=False, null=False)
@@ -71,6 +74,7 @@ class Posting(Table, tablename="ledger_posting"):
 class Hold(Table, tablename="ledger_hold"):
     """Points moved from an account into ``holds`` until captured, released or lapsed."""
 
+    id = Serial(primary_key=True)
     book = ForeignKey(Book, on_delete=OnDelete.restrict, null=False, index=True)
     journal = ForeignKey(Journal, on_delete=OnDelete.restrict, null=False, unique=True)
     account = ForeignKey(Account, on_delete=OnDelete.restrict, null=False, index=True)
@@ -81,6 +85,7 @@ class Hold(Table, tablename="ledger_hold"):
 class HoldResolution(Table, tablename="ledger_hold_resolution"):
     """How a hold ended: captured, released or lapsed. Unique per hold, so at most once."""
 
+    id = Serial(primary_key=True)
     hold = ForeignKey(Hold, on_delete=OnDelete.restrict, null=False, unique=True)
     journal = ForeignKey(Journal, on_delete=OnDelete.restrict, null=False, unique=True)
     outcome = Varchar(length=20, null=False)
