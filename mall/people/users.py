@@ -9,8 +9,11 @@ from typing import Literal, cast
 
 import msgspec
 
+from catalog.tables import Outlet
 from ledger import Connection
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import ROLES, Admin, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
@@ -75,25 +78,27 @@ async def create_user(
     async with db.transaction() as conn:
         community_id = None
         if community and role != "admin":
-            row = await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", community)
+            row = await q.fetchval(
+                conn, t.Community.select(t.Community.id).where(t.Community.slug == community)
+            )
             if row is None:
                 raise NotFound(N_("No such community."))
             community_id = row
         if resident_id is not None:
             await check_own_record(conn, p, community_id, resident_id)
-        if await conn.fetchval("SELECT id FROM mall_user WHERE username = ?", username):
+        if await q.fetchval(conn, t.User.exists().where(t.User.username == username)):
             raise AlreadyExists(N_("This username is taken."))
-        user_id = await conn.fetchval(
-            "INSERT INTO mall_user (username, password_hash, role, community, failed_logins, "
-            "active, created_at, resident) VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
-            username,
-            password_hash,
-            role,
-            community_id,
-            True,
-            datetime.now(UTC),
-            resident_id,
+        user = t.User(
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            community=community_id,
+            failed_logins=0,
+            active=True,
+            created_at=datetime.now(UTC),
+            resident=resident_id,
         )
+        user_id = await q.fetchval(conn, t.User.insert(user).returning(t.User.id))
         chosen = await _choose_outlets(conn, user_id, community_id, outlets)
         await audit.record(
             conn,
@@ -123,14 +128,16 @@ async def set_volunteer_outlets(
     if not 0 < user_id <= access.MAX_ID:
         raise NotFound()
     async with db.transaction() as conn:
-        row = await conn.fetchrow(
-            "SELECT id, username, role, community FROM mall_user WHERE id = ?", user_id
+        u = t.User
+        row = await q.fetchrow(
+            conn, u.select(u.id, u.username, u.role, u.community).where(u.id == user_id)
         )
         if row is None or (not p.is_admin and row["community"] != p.community_id):
             raise NotFound()
         if row["role"] != "volunteer":
             raise Invalid(ONLY_VOLUNTEERS)
-        await conn.execute("DELETE FROM mall_volunteer_outlet WHERE user_id = ?", user_id)
+        v = t.VolunteerOutlet
+        await q.execute(conn, v.delete().where(v.user_id == user_id))
         chosen = await _choose_outlets(conn, user_id, row["community"], outlets)
         await audit.record(
             conn,
@@ -150,15 +157,18 @@ async def list_volunteers(db: Database, p: Principal, slug: str) -> list[Volunte
     community, or an administrator)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, access.STAFF_ROLES)
-        rows = await conn.fetch(
-            "SELECT id, username, active FROM mall_user WHERE community = ? "
-            "AND role = 'volunteer' ORDER BY username",
-            community["id"],
+        u, v = t.User, t.VolunteerOutlet
+        rows = await q.fetch(
+            conn,
+            u.select(u.id, u.username, u.active)
+            .where((u.community == community["id"]) & (u.role == "volunteer"))
+            .order_by(u.username),
         )
-        chosen = await conn.fetch(
-            "SELECT v.user_id, v.outlet FROM mall_volunteer_outlet v "
-            "JOIN mall_user u ON u.id = v.user_id WHERE u.community = ? ORDER BY v.outlet",
-            community["id"],
+        chosen = await q.fetch(
+            conn,
+            v.select(v.user_id, v.outlet)
+            .where(v.user_id.community == community["id"])
+            .order_by(v.outlet),
         )
     outlets: dict[int, list[int]] = {}
     for row in chosen:
@@ -182,20 +192,18 @@ async def _choose_outlets(
     if not chosen:
         return []
     if all(0 < o <= access.MAX_ID for o in chosen):
-        marks = ", ".join("?" for _ in chosen)
-        found = await conn.fetch(
-            f"SELECT id FROM catalog_outlet WHERE community_id = ? AND id IN ({marks})",
-            community_id,
-            *chosen,
+        found = await q.fetch(
+            conn,
+            Outlet.select(Outlet.id).where(
+                (Outlet.community_id == community_id) & Outlet.id.is_in(chosen)
+            ),
         )
     else:
         found = []
     if len(found) != len(chosen):
         raise Invalid(N_("Choose outlets of the volunteer's own community."))
-    await conn.executemany(
-        "INSERT INTO mall_volunteer_outlet (user_id, outlet) VALUES (?, ?)",
-        [(user_id, o) for o in chosen],
-    )
+    v = t.VolunteerOutlet
+    await q.execute(conn, v.insert(*(v(user_id=user_id, outlet=o) for o in chosen)))
     return chosen
 
 
