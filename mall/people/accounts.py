@@ -10,11 +10,16 @@ themselves; staff switch only their own community's volunteers, administrators a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import msgspec
+from piccolo.columns import Column
+from piccolo.query.methods.select import Select
 
 from ledger import Connection, Row
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, Forbidden, Invalid, NotFound
@@ -59,10 +64,20 @@ class AccountPage(msgspec.Struct, frozen=True, kw_only=True):
     sign_ins: list[SignIn]
 
 
-_COLUMNS = (
-    "u.id, u.username, u.role, u.active, u.community AS community_id, u.resident, u.created_at, "
-    "c.slug, c.name AS community_name"
-)
+def _accounts() -> Select[t.User]:
+    """Accounts with their community's code and name (none for an administrator)."""
+    u = t.User
+    return u.select(
+        u.id,
+        u.username,
+        u.role,
+        u.active,
+        u.community.as_alias("community_id"),
+        u.resident,
+        u.created_at,
+        u.community.slug.as_alias("slug"),
+        u.community.name.as_alias("community_name"),
+    )
 
 
 def _account(row: Row) -> Account:
@@ -80,16 +95,18 @@ async def list_users(db: Database, p: Principal, community: str | None = None) -
     or the accounts of the caller's own community (staff; another community is ``forbidden``)."""
     access.require(p, STAFF_ROLES)
     async with db.connection() as conn:
-        sql = f"SELECT {_COLUMNS} FROM mall_user u LEFT JOIN mall_community c ON c.id = u.community"
-        args: list[int] = []
+        query = _accounts()
         if community or not p.is_admin:
             found = await access.community(
                 conn, p, community or p.community_slug or "", STAFF_ROLES
             )
-            sql += " WHERE u.community = ?"
-            args.append(found["id"])
-        rows = await conn.fetch(sql + " ORDER BY c.slug IS NOT NULL, c.slug, u.username", *args)
-    return [_account(r) for r in rows]
+            query = query.where(t.User.community == found["id"])
+        rows = await q.fetch(conn, query)
+    # administrators first, then by community and name (codes and usernames are ASCII, so
+    # Python's order is the same on both engines, whatever PostgreSQL's collation)
+    return sorted(
+        map(_account, rows), key=lambda a: (a.community is not None, a.community or "", a.username)
+    )
 
 
 async def _user_row(conn: Connection, p: Principal, user_id: int) -> Row:
@@ -97,11 +114,7 @@ async def _user_row(conn: Connection, p: Principal, user_id: int) -> Row:
     access.require(p, STAFF_ROLES)
     if not 0 < user_id <= access.MAX_ID:
         raise NotFound()
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM mall_user u LEFT JOIN mall_community c ON c.id = u.community "
-        "WHERE u.id = ?",
-        user_id,
-    )
+    row = await q.fetchrow(conn, _accounts().where(t.User.id == user_id))
     if row is None or (not p.is_admin and row["community_id"] != p.community_id):
         raise NotFound()
     return row
@@ -113,15 +126,17 @@ async def get_user(db: Database, p: Principal, user_id: int) -> AccountPage:
         row = await _user_row(conn, p, user_id)
         own = None
         if row["resident"] is not None:
-            name = await conn.fetchval(
-                "SELECT name FROM mall_resident WHERE id = ?", row["resident"]
+            name = await q.fetchval(
+                conn, t.Resident.select(t.Resident.name).where(t.Resident.id == row["resident"])
             )
             own = OwnRecord(id=int(row["resident"]), name=name)
-        sessions = await conn.fetch(
-            "SELECT created_at, ip, kind FROM mall_session WHERE user_id = ? "
-            "ORDER BY created_at DESC, id DESC LIMIT ?",
-            user_id,
-            SIGN_INS,
+        s = t.Session
+        sessions = await q.fetch(
+            conn,
+            s.select(s.created_at, s.ip, s.kind)
+            .where(s.user_id == user_id)
+            .order_by(s.created_at, s.id, ascending=False)
+            .limit(SIGN_INS),
         )
     return AccountPage(
         account=_account(row),
@@ -154,7 +169,9 @@ async def set_own_record(
         row = await _user_row(conn, p, user_id)
         if resident_id is not None:
             await check_own_record(conn, p, row["community_id"], resident_id)
-        await conn.execute("UPDATE mall_user SET resident = ? WHERE id = ?", resident_id, user_id)
+        await q.execute(
+            conn, t.User.update({t.User.resident: resident_id}).where(t.User.id == user_id)
+        )
         await audit.record(
             conn,
             p,
@@ -184,13 +201,12 @@ async def _switch(db: Database, p: Principal, user_id: int, *, on: bool, ip: str
         row = await _switchable(conn, p, user_id)
         if not on:
             await revoke_user_sessions(conn, user_id)
-        resets = ", failed_logins = 0, locked_until = NULL" if on else ""
-        if await conn.fetchval(  # the one of two switching it at once that did it
-            f"UPDATE mall_user SET active = ?{resets} WHERE id = ? AND active = ? RETURNING id",
-            on,
-            user_id,
-            not on,
-        ):
+        u = t.User
+        values: dict[Column | str, Any] = {u.active: on}
+        if on:
+            values |= {u.failed_logins: 0, u.locked_until: None}
+        switched = u.update(values).where((u.id == user_id) & (u.active == (not on)))
+        if await q.fetchval(conn, switched.returning(u.id)):  # the one of two at once that did it
             await audit.record(
                 conn,
                 p,
