@@ -11,9 +11,12 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from ledger import Connection
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden
@@ -45,14 +48,28 @@ class Approved(msgspec.Struct, frozen=True, kw_only=True):
     status: CardStatus
 
 
+def _live_card(resident_id: int) -> Combinable:
+    """The resident's printed cards that have not been revoked."""
+    c = t.Code
+    return (c.resident == resident_id) & (c.kind == "card") & c.revoked_at.is_null()
+
+
 async def current_card(conn: Connection, resident_id: int) -> CardState | None:
     """The resident's live card (not revoked), if they have one."""
-    row = await conn.fetchrow(
-        "SELECT c.pending, c.created_at, c.created_by, c.approved_at, i.username AS issuer, "
-        "a.username AS approver FROM mall_code c LEFT JOIN mall_user i ON i.id = c.created_by "
-        "LEFT JOIN mall_user a ON a.id = c.approved_by WHERE c.resident = ? AND c.kind = 'card' "
-        "AND c.revoked_at IS NULL ORDER BY c.id DESC LIMIT 1",
-        resident_id,
+    c = t.Code
+    row = await q.fetchrow(
+        conn,
+        c.select(
+            c.pending,
+            c.created_at,
+            c.created_by,
+            c.approved_at,
+            c.created_by.username.as_alias("issuer"),
+            c.approved_by.username.as_alias("approver"),
+        )
+        .where(_live_card(resident_id))
+        .order_by(c.id, ascending=False)
+        .first(),
     )
     if row is None:
         return None
@@ -82,11 +99,13 @@ async def approve_card(db: Database, p: Principal, resident_id: int, *, ip: str 
         resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
         await access.not_self_dealing(conn, p, [resident_id])
         await check_open(conn, [resident_id])
-        card = await conn.fetchrow(
-            "SELECT id, created_by FROM mall_code WHERE resident = ? AND kind = 'card' "
-            "AND revoked_at IS NULL AND pending = ? ORDER BY id DESC LIMIT 1",
-            resident_id,
-            True,
+        c = t.Code
+        card = await q.fetchrow(
+            conn,
+            c.select(c.id, c.created_by)
+            .where(_live_card(resident_id) & (c.pending == True))  # noqa: E712 (SQL, not Python)
+            .order_by(c.id, ascending=False)
+            .first(),
         )
         if card is None:
             raise NothingToApprove()
@@ -94,15 +113,12 @@ async def approve_card(db: Database, p: Principal, resident_id: int, *, ip: str 
             raise Forbidden(
                 N_("You issued this card, so another staff member has to approve it (four eyes).")
             )
-        if not await conn.fetchval(  # the one of two approvals at once that did it
-            "UPDATE mall_code SET pending = ?, approved_by = ?, approved_at = ? "
-            "WHERE id = ? AND pending = ? AND revoked_at IS NULL RETURNING id",
-            False,
-            approver.user_id,
-            datetime.now(UTC),
-            card["id"],
-            True,
-        ):
+        approval = c.update(
+            {c.pending: False, c.approved_by: approver.user_id, c.approved_at: datetime.now(UTC)}
+        ).where((c.id == card["id"]) & (c.pending == True) & c.revoked_at.is_null())  # noqa: E712
+        if not await q.fetchval(
+            conn, approval.returning(c.id)
+        ):  # the one of two at once that did it
             raise NothingToApprove()
         await audit.record(
             conn,
