@@ -14,13 +14,16 @@ waiting is ``ReservationsWaiting``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
+from piccolo.columns import Column
 
 import ledger
 from ledger import Connection, Row
 from mall import access, text
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AccountClosed, AlreadyExists, Invalid, MallError, NotFound
@@ -75,11 +78,11 @@ async def check_open(
     ids = sorted(set(resident_ids))
     if not ids:
         return
-    marks = ", ".join("?" for _ in ids)
-    locked = f" ORDER BY id FOR {lock}" if conn.dialect == "postgres" else ""
-    rows = await conn.fetch(
-        f"SELECT id, closed_at FROM mall_resident WHERE id IN ({marks}){locked}", *ids
-    )
+    r = t.Resident
+    query = r.select(r.id, r.closed_at).where(r.id.is_in(ids))
+    if conn.dialect == "postgres":
+        query = query.order_by(r.id).lock_rows(lock)
+    rows = await q.fetch(conn, query)
     if any(r["closed_at"] is not None for r in rows):
         raise AccountClosed()
 
@@ -118,17 +121,20 @@ async def update_resident(
         row = await access.resident(conn, p, resident_id, STAFF_ROLES)
         await check_open(conn, [resident_id])
         before = await _record(conn, resident_id)
-        values: dict[str, object] = dict(clean)
+        values: dict[Column | str, Any] = {column: v for column, v in clean.items()}
         if "grid" in changes:
             grid = (changes["grid"] or "").strip() or None
             values["grid"] = await residents.grid_id(conn, row["community"], grid)
             clean["grid"] = grid
-        if clean.get("phone") and await conn.fetchval(
-            "SELECT id FROM mall_resident WHERE community = ? AND phone = ? AND id <> ? "
-            "AND closed_at IS NULL",
-            row["community"],
-            clean["phone"],
-            resident_id,
+        r = t.Resident
+        if clean.get("phone") and await q.fetchval(
+            conn,
+            r.exists().where(
+                (r.community == row["community"])
+                & (r.phone == clean["phone"])
+                & (r.id != resident_id)
+                & r.closed_at.is_null()
+            ),
         ):
             raise AlreadyExists(
                 N_(
@@ -137,12 +143,7 @@ async def update_resident(
                 )
             )
         if values:
-            assignments = ", ".join(f"{column} = ?" for column in values)
-            await conn.execute(
-                f"UPDATE mall_resident SET {assignments} WHERE id = ?",
-                *values.values(),
-                resident_id,
-            )
+            await q.execute(conn, r.update(values).where(r.id == resident_id))
         after = await _record(conn, resident_id)
         await audit.record(
             conn,
@@ -158,10 +159,12 @@ async def update_resident(
 
 
 async def _record(conn: Connection, resident_id: int) -> dict[str, str | None]:
-    row = await conn.fetchrow(
-        "SELECT r.name, r.phone, g.code AS grid, r.building, r.unit FROM mall_resident r "
-        "LEFT JOIN mall_grid g ON g.id = r.grid WHERE r.id = ?",
-        resident_id,
+    r = t.Resident
+    row = await q.fetchrow(
+        conn,
+        r.select(r.name, r.phone, r.grid.code.as_alias("grid"), r.building, r.unit).where(
+            r.id == resident_id
+        ),
     )
     assert row is not None
     return {k: row[k] for k in EDITABLE}
@@ -229,11 +232,9 @@ async def merge_residents(
             raise NotFound()
         await access.not_self_dealing(conn, p, [resident_id, into])
         if conn.dialect == "postgres":  # both rows, in id order: two merges never deadlock
-            await conn.fetch(
-                "SELECT id FROM mall_resident WHERE id IN (?, ?) ORDER BY id FOR UPDATE",
-                resident_id,
-                into,
-            )
+            r = t.Resident
+            both = r.select(r.id).where(r.id.is_in([resident_id, into]))
+            await q.fetch(conn, both.order_by(r.id).lock_rows("UPDATE"))
         await _shut(conn, p, row, reason, merged_into=into, release=release)
         await check_open(conn, [into])
         moved = await _move_available(
@@ -273,29 +274,26 @@ async def _shut(
     sessions, pay codes and cards."""
     at = residents.now()
     resident_id = int(row["id"])
-    if not await conn.fetchval(
-        "UPDATE mall_resident SET closed_at = ?, closed_reason = ?, merged_into = ? "
-        "WHERE id = ? AND closed_at IS NULL RETURNING id",
-        at,
-        reason,
-        merged_into,
-        resident_id,
-    ):
+    r, c = t.Resident, t.Code
+    closing = r.update(
+        {r.closed_at: at, r.closed_reason: reason, r.merged_into: merged_into}
+    ).where((r.id == resident_id) & r.closed_at.is_null())
+    if not await q.fetchval(conn, closing.returning(r.id)):
         raise AccountClosed()
     if release is not None:
         await release(conn, p, resident_id)
-    waiting = await conn.fetchval(
-        "SELECT COUNT(*) FROM mall_reservation WHERE resident = ? AND status = 'held'",
-        resident_id,
+    held = t.Reservation
+    waiting = await q.fetchval(
+        conn, held.count().where((held.resident == resident_id) & (held.status == "held"))
     )
     if waiting:
         raise ReservationsWaiting(n=int(waiting))
     await revoke_resident_sessions(conn, resident_id)
-    await conn.execute(
-        "UPDATE mall_code SET revoked_at = ? WHERE resident = ? AND used_at IS NULL "
-        "AND revoked_at IS NULL",
-        at,
-        resident_id,
+    await q.execute(
+        conn,
+        c.update({c.revoked_at: at}).where(
+            (c.resident == resident_id) & c.used_at.is_null() & c.revoked_at.is_null()
+        ),
     )
 
 
