@@ -9,10 +9,16 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+from piccolo.query.functions.aggregate import Count, Sum
 
 import ledger
+from catalog.tables import Item as ItemRow
+from catalog.tables import Outlet as OutletRow
+from catalog.tables import StockLevel
 from ledger import Connection, Row
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.counter.basket import (
     COUNTER_ROLES,
@@ -95,13 +101,26 @@ async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Seque
     access.require(p, roles)
     if not 0 < order_id <= access.MAX_ID:
         raise NotFound()
-    row = await conn.fetchrow(
-        "SELECT o.id, o.community, o.outlet, o.resident, o.user_id, o.total, o.status, "
-        "o.journal_id, o.code_ident, o.reservation_id, o.created_at, o.refund_journal_id, "
-        "o.refunded_at, c.book, t.name AS outlet_name "
-        "FROM mall_order o JOIN mall_community c ON c.id = o.community "
-        "JOIN catalog_outlet t ON t.id = o.outlet WHERE o.id = ?",
-        order_id,
+    o = t.Order
+    row = await q.fetchrow(
+        conn,
+        o.select(
+            o.id,
+            o.community,
+            o.outlet,
+            o.resident,
+            o.user_id,
+            o.total,
+            o.status,
+            o.journal_id,
+            o.code_ident,
+            o.reservation_id,
+            o.created_at,
+            o.refund_journal_id,
+            o.refunded_at,
+            o.community.book.as_alias("book"),
+            o.outlet.name.as_alias("outlet_name"),
+        ).where(o.id == order_id),
     )
     if row is None:
         raise NotFound()
@@ -114,10 +133,19 @@ async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Seque
 
 
 async def _order_lines(conn: Connection, order_id: int) -> list[ItemLine]:
-    rows = await conn.fetch(
-        "SELECT l.item, i.sku, i.kind, l.name, l.quantity, l.price_points FROM mall_order_line l "
-        'JOIN catalog_item i ON i.id = l.item WHERE l."order" = ? ORDER BY l.id',
-        order_id,
+    line = t.OrderLine
+    rows = await q.fetch(
+        conn,
+        line.select(
+            line.item,
+            line.item.sku.as_alias("sku"),
+            line.item.kind.as_alias("kind"),
+            line.name,
+            line.quantity,
+            line.price_points,
+        )
+        .where(line.order == order_id)
+        .order_by(line.id),
     )
     return [
         ItemLine(
@@ -165,12 +193,9 @@ async def get_order(db: Database, p: Principal, order_id: int) -> Order:
     async with db.connection() as conn:
         row = await _order_row(conn, p, order_id, COUNTER_ROLES + ("resident",))
         lines = await _order_lines(conn, order_id)
-        after = await conn.fetchval(
-            "SELECT p.balance_after FROM ledger_posting p JOIN ledger_account a "
-            "ON a.id = p.account WHERE p.journal = ? AND a.code = ?",
-            row["journal_id"],
-            points.wallet(row["resident"]),
-        )
+        paid = await ledger.get_journal(conn, row["journal_id"])
+        wallet = points.wallet(row["resident"])
+        after = next((leg.balance_after for leg in paid.postings if leg.account == wallet), None)
         if after is None:  # a collected reservation: its points left the wallet at reservation
             after = await wallet_balance(conn, row["book"], row["resident"])
     return _order(row, lines, int(after))
@@ -187,20 +212,13 @@ async def refund(
         p = access.staff(p)
         row = await _order_row(conn, p, order_id, STAFF_ROLES)
         await access.not_self_dealing(conn, p, [row["resident"]])
-        refunded = await conn.fetchval(
-            "UPDATE mall_order SET status = 'refunded', refunded_by = ?, refunded_at = ? "
-            "WHERE id = ? AND status = 'completed' RETURNING id",
-            p.user_id,
-            now(),
-            order_id,
-        )
-        if refunded is None:
-            first = await conn.fetchval(
-                "SELECT id FROM ledger_journal WHERE book = ? AND idempotency_key = ?",
-                row["book"],
-                ledger_key,
-            )
-            if first is not None and first == row["refund_journal_id"]:
+        o = t.Order
+        refunding = o.update(
+            {o.status: "refunded", o.refunded_by: p.user_id, o.refunded_at: now()}
+        ).where((o.id == order_id) & (o.status == "completed"))
+        if await q.fetchval(conn, refunding.returning(o.id)) is None:
+            first = await ledger.find_journal(conn, row["book"], ledger_key)
+            if first is not None and first.id == row["refund_journal_id"]:
                 return Refund(id=order_id, status="refunded", replayed=True)
             raise AlreadyRefunded()
         memo = f"退还订单 {order_id}"
@@ -220,9 +238,7 @@ async def refund(
                 idempotency_key=ledger_key,
                 memo=memo,
             )
-        await conn.execute(
-            "UPDATE mall_order SET refund_journal_id = ? WHERE id = ?", journal.id, order_id
-        )
+        await q.execute(conn, o.update({o.refund_journal_id: journal.id}).where(o.id == order_id))
         lines = await _order_lines(conn, order_id)
         await move_lines(conn, row["outlet"], lines, 1, "refund", f"order:{order_id}", p.user_id)
         await audit.record(
@@ -243,12 +259,15 @@ async def recent_orders(
     """The outlet's latest orders, for staff (refunds) and the counter."""
     async with db.connection() as conn:
         await counter_outlet(conn, p, outlet_id)
-        rows = await conn.fetch(
-            "SELECT o.id, o.resident, r.name, o.total, o.status, o.created_at FROM mall_order o "
-            "JOIN mall_resident r ON r.id = o.resident WHERE o.outlet = ? "
-            "ORDER BY o.id DESC LIMIT ?",
-            outlet_id,
-            max(1, min(limit, 100)),
+        o = t.Order
+        rows = await q.fetch(
+            conn,
+            o.select(
+                o.id, o.resident, o.resident.name.as_alias("name"), o.total, o.status, o.created_at
+            )
+            .where(o.outlet == outlet_id)
+            .order_by(o.id, ascending=False)
+            .limit(max(1, min(limit, 100))),
         )
     return [
         RecentOrder(
@@ -267,30 +286,33 @@ async def shift_summary(db: Database, p: Principal) -> Shift:
     """What ``p`` handed out since signing in (this session): orders, points, and items."""
     p = access.user(p, COUNTER_ROLES)
     async with db.connection() as conn:
-        since = await conn.fetchval(
-            "SELECT created_at FROM mall_session WHERE id = ?", p.session_id
-        )
+        s, o, line = t.Session, t.Order, t.OrderLine
+        since = await q.fetchval(conn, s.select(s.created_at).where(s.id == p.session_id))
         since = since or now()
+        mine = (o.user_id == p.user_id) & (o.created_at >= since) & (o.status == "completed")
         totals = must_exist(
-            await conn.fetchrow(
-                "SELECT COUNT(*) AS orders, COALESCE(SUM(total), 0) AS points FROM mall_order "
-                "WHERE user_id = ? AND created_at >= ? AND status = 'completed'",
-                p.user_id,
-                since,
+            await q.fetchrow(
+                conn,
+                o.select(Count(o.id, alias="orders"), Sum(o.total, alias="points")).where(mine),
             )
         )
-        items = await conn.fetch(
-            "SELECT l.name, SUM(l.quantity) AS quantity FROM mall_order_line l JOIN mall_order o "
-            'ON o.id = l."order" WHERE o.user_id = ? AND o.created_at >= ? '
-            "AND o.status = 'completed' GROUP BY l.name ORDER BY SUM(l.quantity) DESC, l.name",
-            p.user_id,
-            since,
+        theirs = (
+            (line.order.user_id == p.user_id)
+            & (line.order.created_at >= since)
+            & (line.order.status == "completed")
         )
+        items = await q.fetch(
+            conn,
+            line.select(line.name, Sum(line.quantity, alias="quantity"))
+            .where(theirs)
+            .group_by(line.name),
+        )
+    handed_out = [HandedOut(name=r["name"], quantity=int(r["quantity"])) for r in items]
     return Shift(
         since=since,
         orders=int(totals["orders"]),
-        points=int(totals["points"]),
-        items=[HandedOut(name=r["name"], quantity=int(r["quantity"])) for r in items],
+        points=int(totals["points"] or 0),
+        items=sorted(handed_out, key=lambda h: (-h.quantity, h.name)),
     )
 
 
@@ -304,15 +326,17 @@ async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[Item
                 raise NotFound()
         else:
             outlet = await counter_outlet(conn, p, outlet_id)
-        rows = await conn.fetch(
-            "SELECT i.id, i.sku, i.name, i.kind, i.price_points, i.unit, i.category, "
-            "i.monthly_limit, COALESCE(l.level, 0) AS level FROM catalog_item i "
-            "LEFT JOIN catalog_stock_level l ON l.outlet = ? AND l.item = i.id "
-            "WHERE i.community_id = ? AND i.active = ? ORDER BY i.category, i.name, i.id",
-            outlet_id,
-            outlet["community_id"],
-            True,
+        i, lv = ItemRow, StockLevel
+        rows = await q.fetch(
+            conn,
+            i.select(
+                i.id, i.sku, i.name, i.kind, i.price_points, i.unit, i.category, i.monthly_limit
+            )
+            .where((i.community_id == outlet["community_id"]) & (i.active == True))  # noqa: E712
+            .order_by(i.category, i.name, i.id),
         )
+        levels = await q.fetch(conn, lv.select(lv.item, lv.level).where(lv.outlet == outlet_id))
+    level_of = {int(r["item"]): int(r["level"]) for r in levels}
     return [
         Item(
             id=int(r["id"]),
@@ -323,7 +347,7 @@ async def counter_items(db: Database, p: Principal, outlet_id: int) -> list[Item
             unit=r["unit"],
             category=r["category"],
             monthly_limit=r["monthly_limit"],
-            level=None if r["kind"] == "service" else int(r["level"]),
+            level=None if r["kind"] == "service" else level_of.get(int(r["id"]), 0),
         )
         for r in rows
     ]
@@ -334,17 +358,11 @@ async def counter_outlets(db: Database, p: Principal) -> list[Outlet]:
     if p.role != "resident":
         access.require(p, COUNTER_ROLES)
     async with db.connection() as conn:
-        if p.is_admin:
-            rows = await conn.fetch(
-                "SELECT id, name, kind FROM catalog_outlet WHERE active = ? ORDER BY id", True
-            )
-        else:
-            rows = await conn.fetch(
-                "SELECT id, name, kind FROM catalog_outlet WHERE community_id = ? AND active = ? "
-                "ORDER BY id",
-                p.community_id,
-                True,
-            )
+        o = OutletRow
+        active = o.select(o.id, o.name, o.kind).where(o.active == True).order_by(o.id)  # noqa: E712
+        if not p.is_admin:
+            active = active.where(o.community_id == p.community_id)
+        rows = await q.fetch(conn, active)
     return [
         Outlet(id=int(r["id"]), name=r["name"], kind=r["kind"])
         for r in rows
