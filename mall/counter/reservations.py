@@ -11,11 +11,16 @@ one reservation twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from piccolo.query.methods.select import Select
+from piccolo.query.methods.update import Update
 
 import ledger
 from ledger import Connection
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal
 from mall.counter import basket, orders, payer
 from mall.counter.basket import COUNTER_ROLES, ItemLine, now
@@ -41,12 +46,20 @@ async def lines_of(conn: Connection, reservation_ids: list[int]) -> dict[int, li
     """Each reservation's lines with their items (for the stock and the order lines)."""
     if not reservation_ids:
         return {}
-    marks = ", ".join("?" for _ in reservation_ids)
-    rows = await conn.fetch(
-        "SELECT l.reservation, l.item, i.sku, i.kind, l.name, l.quantity, l.price_points "
-        "FROM mall_reservation_line l JOIN catalog_item i ON i.id = l.item "
-        f"WHERE l.reservation IN ({marks}) ORDER BY l.id",
-        *reservation_ids,
+    line = t.ReservationLine
+    rows = await q.fetch(
+        conn,
+        line.select(
+            line.reservation,
+            line.item,
+            line.item.sku.as_alias("sku"),
+            line.item.kind.as_alias("kind"),
+            line.name,
+            line.quantity,
+            line.price_points,
+        )
+        .where(line.reservation.is_in(reservation_ids))
+        .order_by(line.id),
     )
     found: dict[int, list[ItemLine]] = {rid: [] for rid in reservation_ids}
     for r in rows:
@@ -78,21 +91,39 @@ def _public(row: ledger.Row, lines: list[ItemLine], *, replayed: bool = False) -
     )
 
 
-_SELECT = (
-    "SELECT r.id, r.community, r.outlet, r.resident, r.total, r.status, r.hold_id, "
-    "r.created_at, r.expires_at, r.order_id, o.name AS outlet_name, c.book "
-    "FROM mall_reservation r JOIN catalog_outlet o ON o.id = r.outlet "
-    "JOIN mall_community c ON c.id = r.community"
-)
+def _reservations() -> Select[t.Reservation]:
+    """Reservations with their outlet's name and their community's book."""
+    r = t.Reservation
+    return r.select(
+        r.id,
+        r.community,
+        r.outlet,
+        r.resident,
+        r.total,
+        r.status,
+        r.hold_id,
+        r.created_at,
+        r.expires_at,
+        r.order_id,
+        r.outlet.name.as_alias("outlet_name"),
+        r.community.book.as_alias("book"),
+    )
+
+
+R = t.Reservation
+
+
+def _settle(reservation_id: int, status: str, at: datetime) -> Update[t.Reservation]:
+    """Settle a reservation still held, answering its id; of two settling it at once, the
+    other finds nothing (None)."""
+    settled = R.update({R.status: status, R.closed_at: at})
+    return settled.where((R.id == reservation_id) & (R.status == "held")).returning(R.id)
 
 
 async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[Reservation]:
     """The resident's reservations awaiting pickup at the outlet, oldest first."""
-    rows = await conn.fetch(
-        f"{_SELECT} WHERE r.outlet = ? AND r.resident = ? AND r.status = 'held' ORDER BY r.id",
-        outlet_id,
-        resident_id,
-    )
+    held = (R.outlet == outlet_id) & (R.resident == resident_id) & (R.status == "held")
+    rows = await q.fetch(conn, _reservations().where(held).order_by(R.id))
     lines = await lines_of(conn, [int(r["id"]) for r in rows])
     return [_public(r, lines[int(r["id"])]) for r in rows]
 
@@ -100,10 +131,12 @@ async def held_at(conn: Connection, outlet_id: int, resident_id: int) -> list[Re
 async def my_reservations(db: Database, p: Principal, *, limit: int = 50) -> list[Reservation]:
     p = access.resident_self(p)
     async with db.connection() as conn:
-        rows = await conn.fetch(
-            f"{_SELECT} WHERE r.resident = ? ORDER BY r.id DESC LIMIT ?",
-            p.resident_id,
-            max(1, min(limit, 200)),
+        rows = await q.fetch(
+            conn,
+            _reservations()
+            .where(R.resident == p.resident_id)
+            .order_by(R.id, ascending=False)
+            .limit(max(1, min(limit, 200))),
         )
         lines = await lines_of(conn, [int(r["id"]) for r in rows])
     return [_public(r, lines[int(r["id"])]) for r in rows]
@@ -127,11 +160,11 @@ async def reserve(
         if outlet["community_id"] != p.community_id:
             raise NotFound()
         await lifecycle.check_open(conn, [p.resident_id], lock="NO KEY UPDATE")
-        first = await conn.fetchrow(
-            "SELECT id, request_hash FROM mall_reservation WHERE resident = ? "
-            "AND idempotency_key = ?",
-            p.resident_id,
-            idempotency_key,
+        first = await q.fetchrow(
+            conn,
+            R.select(R.id, R.request_hash).where(
+                (R.resident == p.resident_id) & (R.idempotency_key == idempotency_key)
+            ),
         )
         if first is not None:
             if first["request_hash"] != req_hash:
@@ -159,38 +192,43 @@ async def reserve(
             )
         except ledger.InsufficientFunds as exc:
             raise basket.not_enough(total, exc.balance) from exc
-        reservation_id = int(
-            await conn.fetchval(
-                "INSERT INTO mall_reservation (community, outlet, resident, total, status, "
-                "hold_id, idempotency_key, request_hash, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, 'held', ?, ?, ?, ?, ?) RETURNING id",
-                outlet["community_id"],
-                outlet_id,
-                p.resident_id,
-                total,
-                hold.id,
-                idempotency_key,
-                req_hash,
-                at,
-                expires,
-            )
+        reservation = R(
+            community=outlet["community_id"],
+            outlet=outlet_id,
+            resident=p.resident_id,
+            total=total,
+            status="held",
+            hold_id=hold.id,
+            idempotency_key=idempotency_key,
+            request_hash=req_hash,
+            created_at=at,
+            expires_at=expires,
         )
+        reservation_id = int(await q.fetchval(conn, R.insert(reservation).returning(R.id)))
         await basket.move_lines(
             conn, outlet_id, order_lines, -1, "reservation", f"reservation:{reservation_id}", None
         )
-        await conn.executemany(
-            "INSERT INTO mall_reservation_line (reservation, item, name, quantity, price_points) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                (reservation_id, li.item_id, li.name, li.quantity, li.price_points)
-                for li in order_lines
-            ],
+        line = t.ReservationLine
+        await q.execute(
+            conn,
+            line.insert(
+                *(
+                    line(
+                        reservation=reservation_id,
+                        item=li.item_id,
+                        name=li.name,
+                        quantity=li.quantity,
+                        price_points=li.price_points,
+                    )
+                    for li in order_lines
+                )
+            ),
         )
         return await _one(conn, reservation_id)
 
 
 async def _one(conn: Connection, reservation_id: int, *, replayed: bool = False) -> Reservation:
-    row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
+    row = await q.fetchrow(conn, _reservations().where(R.id == reservation_id))
     assert row is not None
     lines = (await lines_of(conn, [reservation_id]))[reservation_id]
     return _public(row, lines, replayed=replayed)
@@ -204,7 +242,7 @@ async def _row(
     access.require(p, roles)
     if not 0 < reservation_id <= access.MAX_ID:
         raise NotFound()
-    row = await conn.fetchrow(f"{_SELECT} WHERE r.id = ?", reservation_id)
+    row = await q.fetchrow(conn, _reservations().where(R.id == reservation_id))
     if row is None:
         raise NotFound()
     if p.role == "resident":
@@ -228,12 +266,7 @@ async def cancel(db: Database, p: Principal, reservation_id: int) -> Reservation
 async def _cancel(conn: Connection, p: Principal, row: ledger.Row) -> None:
     """Cancel a reservation waiting for pickup: the hold released, the goods back on the shelf."""
     reservation_id = int(row["id"])
-    closed = await conn.fetchval(
-        "UPDATE mall_reservation SET status = 'cancelled', closed_at = ? "
-        "WHERE id = ? AND status = 'held' RETURNING id",
-        now(),
-        reservation_id,
-    )
+    closed = await q.fetchval(conn, _settle(reservation_id, "cancelled", now()))
     if closed is None:
         raise ReservationClosed()
     await ledger.release_hold(
@@ -259,9 +292,8 @@ async def cancel_waiting(conn: Connection, p: Principal, resident_id: int) -> in
     transaction: for closing their record (``mall.people.lifecycle`` takes this as its
     ``release``, since it may not import this package). The caller has checked the scope.
     Returns how many were cancelled."""
-    rows = await conn.fetch(
-        f"{_SELECT} WHERE r.resident = ? AND r.status = 'held' ORDER BY r.id", resident_id
-    )
+    held = (R.resident == resident_id) & (R.status == "held")
+    rows = await q.fetch(conn, _reservations().where(held).order_by(R.id))
     for row in rows:
         await _cancel(conn, p, row)
     return len(rows)
@@ -304,12 +336,7 @@ async def collect(
             raise ReservationClosed(
                 N_("This reservation was not collected in time and has lapsed.")
             )
-        closed = await conn.fetchval(
-            "UPDATE mall_reservation SET status = 'collected', closed_at = ? "
-            "WHERE id = ? AND status = 'held' RETURNING id",
-            at,
-            reservation_id,
-        )
+        closed = await q.fetchval(conn, _settle(reservation_id, "collected", at))
         if closed is None:
             raise ReservationClosed()
         journal = await ledger.capture_hold(
@@ -319,25 +346,21 @@ async def collect(
             idempotency_key=f"reservation:{reservation_id}:collect",
             memo="领取预约：" + str(reservation_id),
         )
-        order_id = int(
-            await conn.fetchval(
-                "INSERT INTO mall_order (community, outlet, resident, user_id, total, status, "
-                "journal_id, reservation_id, idempotency_key, request_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 'completed', ?, ?, ?, '', ?) RETURNING id",
-                row["community"],
-                row["outlet"],
-                row["resident"],
-                p.user_id,
-                row["total"],
-                journal.id,
-                reservation_id,
-                f"reservation:{reservation_id}",
-                at,
-            )
+        order = t.Order(
+            community=row["community"],
+            outlet=row["outlet"],
+            resident=row["resident"],
+            user_id=p.user_id,
+            total=row["total"],
+            status="completed",
+            journal_id=journal.id,
+            reservation_id=reservation_id,
+            idempotency_key=f"reservation:{reservation_id}",
+            request_hash="",
+            created_at=at,
         )
-        await conn.execute(
-            "UPDATE mall_reservation SET order_id = ? WHERE id = ?", order_id, reservation_id
-        )
+        order_id = int(await q.fetchval(conn, t.Order.insert(order).returning(t.Order.id)))
+        await q.execute(conn, R.update({R.order_id: order_id}).where(R.id == reservation_id))
         lines = (await lines_of(conn, [reservation_id]))[reservation_id]
         await basket.insert_order_lines(conn, order_id, lines)
         after = await basket.wallet_balance(conn, row["book"], row["resident"])
