@@ -10,8 +10,11 @@ from typing import Literal
 
 import msgspec
 
+from catalog.tables import Item
 from ledger import Connection
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import Principal, throttle
 from mall.counter import housekeeping, reservations
 from mall.counter.basket import (
@@ -123,17 +126,20 @@ async def _visit(
                 raise CodeInvalid()
             resident_id = int(row["resident"])
             deadline = row["created_at"] + SCANNED_CODE_TTL  # fixed when the code was made
-            await conn.execute(
-                "UPDATE mall_code SET expires_at = ? WHERE id = ? AND expires_at < ?",
-                deadline,
-                row["id"],
-                deadline,
+            c = t.Code
+            await q.execute(
+                conn,
+                c.update({c.expires_at: deadline}).where(
+                    (c.id == row["id"]) & (c.expires_at < deadline)
+                ),
             )
     else:
         raise CodeInvalid()
     await housekeeping.lapse_reservations(db, at)
     async with db.connection() as conn:
-        name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
+        name = await q.fetchval(
+            conn, t.Resident.select(t.Resident.name).where(t.Resident.id == resident_id)
+        )
         money = await residents.balances(conn, outlet["book"], resident_id)
         limits = await monthly_limits(conn, outlet["community_id"], resident_id, at)
         held = await reservations.held_at(conn, outlet_id, resident_id)
@@ -151,11 +157,12 @@ async def monthly_limits(
     conn: Connection, community_id: int, resident_id: int, at: datetime
 ) -> list[Limit]:
     """Every active limited item of the community, by name."""
-    rows = await conn.fetch(
-        "SELECT id, sku, name, monthly_limit FROM catalog_item WHERE community_id = ? "
-        "AND active = ? AND monthly_limit IS NOT NULL ORDER BY name, id",
-        community_id,
-        True,
+    i = Item
+    limited = (
+        (i.community_id == community_id) & (i.active == True) & i.monthly_limit.is_not_null()  # noqa: E712
+    )
+    rows = await q.fetch(
+        conn, i.select(i.id, i.sku, i.name, i.monthly_limit).where(limited).order_by(i.name, i.id)
     )
     used = await used_this_month(conn, resident_id, [int(r["id"]) for r in rows], at)
     return [
@@ -180,10 +187,10 @@ async def order_for_code(db: Database, p: Principal, code: str) -> Order | None:
     if parsed.kind != codes.PAY:
         return None
     async with db.connection() as conn:
-        order_id = await conn.fetchval(
-            "SELECT id FROM mall_order WHERE code_ident = ? AND resident = ?",
-            parsed.ident,
-            p.resident_id,
+        o = t.Order
+        order_id = await q.fetchval(
+            conn,
+            o.select(o.id).where((o.code_ident == parsed.ident) & (o.resident == p.resident_id)),
         )
     return None if order_id is None else await get_order(db, p, int(order_id))
 
@@ -198,12 +205,9 @@ async def code_state(db: Database, p: Principal, code: str) -> tuple[CodeState, 
     except CodeInvalid:
         return "unknown", None
     async with db.connection() as conn:
-        row = await conn.fetchrow(
-            "SELECT expires_at, used_at FROM mall_code "
-            "WHERE ident = ? AND kind = 'pay' AND resident = ?",
-            parsed.ident,
-            p.resident_id,
-        )
+        c = t.Code
+        mine = (c.ident == parsed.ident) & (c.kind == "pay") & (c.resident == p.resident_id)
+        row = await q.fetchrow(conn, c.select(c.expires_at, c.used_at).where(mine))
     if row is None:
         return "unknown", None
     if row["used_at"] is not None:

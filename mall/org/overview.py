@@ -9,6 +9,8 @@ import msgspec
 import ledger
 from ledger import Connection, Row
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import Principal
 from mall.db import Database
 from mall.org import points
@@ -47,7 +49,8 @@ async def street_overview(db: Database, p: Principal) -> StreetOverview:
     """Every community of the street by code, with its figures and the street's total."""
     access.require(p, ["admin"])
     async with db.connection() as conn:
-        rows = await conn.fetch("SELECT slug, name, book FROM mall_community ORDER BY slug")
+        c = t.Community
+        rows = await q.fetch(conn, c.select(c.slug, c.name, c.book).order_by(c.slug))
         found = [await _figures(conn, row) for row in rows]
     total = Totals(
         budget_left=sum(f.budget_left for f in found),

@@ -11,7 +11,9 @@ import msgspec
 
 import catalog
 import ledger
+from catalog.tables import StockLevel, StockMovement
 from mall import access, text
+from mall import query as q
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, Invalid, OutOfStock
@@ -186,11 +188,12 @@ async def change_stock(
                     N_("{name}: only {level} left."), name=exc.name, level=exc.level
                 ) from None
         elif reason == "stocktake":
-            first = await conn.fetchrow(
-                "SELECT id, quantity, level_after, request_hash FROM catalog_stock_movement"
-                " WHERE outlet = ? AND idempotency_key = ?",
-                outlet_id,
-                idempotency_key,
+            m = StockMovement
+            first = await q.fetchrow(
+                conn,
+                m.select(m.id, m.quantity, m.level_after, m.request_hash).where(
+                    (m.outlet == outlet_id) & (m.idempotency_key == idempotency_key)
+                ),
             )
             if first is not None:
                 moved = await catalog.move_stock(
@@ -228,12 +231,11 @@ async def change_stock(
 
 
 async def _level(conn: ledger.Connection, outlet_id: int, item_id: int) -> int:
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-    level = await conn.fetchval(
-        f"SELECT level FROM catalog_stock_level WHERE outlet = ? AND item = ?{lock}",
-        outlet_id,
-        item_id,
-    )
+    lv = StockLevel
+    query = lv.select(lv.level).where((lv.outlet == outlet_id) & (lv.item == item_id))
+    if conn.dialect == "postgres":
+        query = query.lock_rows("UPDATE")
+    level = await q.fetchval(conn, query)
     return int(level or 0)
 
 
@@ -308,13 +310,25 @@ async def history(db: Database, p: Principal, outlet_id: int, limit: int = 30) -
     """The outlet's latest stock movements, newest first, with the item and donor names."""
     async with db.connection() as conn:
         await _outlet(conn, p, outlet_id, STAFF_ROLES)
-        rows = await conn.fetch(
-            "SELECT m.id, m.at, m.quantity, m.reason, m.level_after, m.memo, m.reference,"
-            " i.sku, i.name, i.unit, d.name AS donor FROM catalog_stock_movement m"
-            " JOIN catalog_item i ON i.id = m.item LEFT JOIN catalog_donor d ON d.id = m.donor"
-            " WHERE m.outlet = ? ORDER BY m.id DESC LIMIT ?",
-            outlet_id,
-            max(1, min(limit, 200)),
+        m = StockMovement
+        rows = await q.fetch(
+            conn,
+            m.select(
+                m.id,
+                m.at,
+                m.quantity,
+                m.reason,
+                m.level_after,
+                m.memo,
+                m.reference,
+                m.item.sku.as_alias("sku"),
+                m.item.name.as_alias("name"),
+                m.item.unit.as_alias("unit"),
+                m.donor.name.as_alias("donor"),
+            )
+            .where(m.outlet == outlet_id)
+            .order_by(m.id, ascending=False)
+            .limit(max(1, min(limit, 200))),
         )
     return [from_row(r, Movement) for r in rows]
 
@@ -323,6 +337,7 @@ async def stocktake_result(db: Database, p: Principal, outlet_id: int, key: str)
     """The corrections one stocktake (by its idempotency key) posted, for the page after it."""
     async with db.connection() as conn:
         await _outlet(conn, p, outlet_id, STAFF_ROLES)
+        # hand-written: Piccolo's like() has no ESCAPE, and the key may hold % or _
         rows = await conn.fetch(
             "SELECT m.quantity, m.level_after, i.sku, i.name, i.unit"
             " FROM catalog_stock_movement m JOIN catalog_item i ON i.id = m.item"
