@@ -19,6 +19,8 @@ import msgspec
 import ledger
 from ledger import Connection, Row
 from mall import access, metrics, text
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Admin, Principal, Staff, audit
 from mall.db import Database, must_exist
 from mall.earning import rules, threshold
@@ -289,8 +291,8 @@ async def _pending(conn: Connection, p: Staff | Admin, award_id: int) -> tuple[R
     )
     lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
     rule = must_exist(
-        await conn.fetchrow(
-            f"SELECT {rules.COLUMNS} FROM mall_rule WHERE id = ?{lock}", row["rule"]
+        await q.fetchrow(
+            conn, rules.locked(conn, rules.select_rules().where(t.Rule.id == row["rule"]))
         )
     )
     award = must_exist(
