@@ -13,6 +13,8 @@ import msgspec
 
 import ledger
 from mall import access, text
+from mall import query as q
+from mall import tables as t
 from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.earning.values import Activity, SignupStatus
@@ -36,6 +38,8 @@ CANCELLED: Literal["cancelled"] = "cancelled"
 CONFIRMED: Literal["confirmed"] = "confirmed"
 WAITING: Literal["waiting"] = "waiting"
 
+# Hand-written: the journal and the three counts are correlated subqueries on the activity's
+# row, which the builder cannot write; every read of an activity selects them (``_shape``).
 _COLUMNS = (
     "a.id, a.community, a.title, a.description, a.path, a.points, a.capacity, a.starts_at, "
     "a.ends_at, a.place, a.status, "
@@ -117,7 +121,8 @@ async def _row(
     if lock and conn.dialect == "postgres":
         # Lock first, count after: a statement that waited for the lock would otherwise count
         # sign-ups as they were before the transaction it waited for.
-        await conn.fetchval("SELECT id FROM mall_activity WHERE id = ? FOR UPDATE", activity_id)
+        act = t.Activity
+        await q.fetchval(conn, act.select(act.id).where(act.id == activity_id).lock_rows())
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
         "JOIN mall_community c ON c.id = a.community WHERE a.id = ?",
@@ -156,23 +161,26 @@ def _shape(row: ledger.Row) -> Activity:
 async def _waiting_position(conn: ledger.Connection, activity_id: int, signup: Any) -> int | None:
     if signup is None or signup["status"] != WAITING:
         return None
-    ahead = await conn.fetchval(
-        "SELECT COUNT(*) FROM mall_signup WHERE activity = ? AND status = 'waiting' "
-        "AND (created_at < ? OR (created_at = ? AND id < ?))",
-        activity_id,
-        signup["created_at"],
-        signup["created_at"],
-        signup["id"],
+    s = t.Signup
+    at = signup["created_at"]
+    ahead = await q.fetchval(
+        conn,
+        s.count().where(
+            (s.activity == activity_id)
+            & (s.status == WAITING)
+            & ((s.created_at < at) | ((s.created_at == at) & (s.id < signup["id"])))
+        ),
     )
     return int(ahead) + 1
 
 
 async def _signup(conn: ledger.Connection, activity_id: int, resident_id: int) -> Any:
-    return await conn.fetchrow(
-        "SELECT id, status, created_at, checked_in_at FROM mall_signup "
-        "WHERE activity = ? AND resident = ?",
-        activity_id,
-        resident_id,
+    s = t.Signup
+    return await q.fetchrow(
+        conn,
+        s.select(s.id, s.status, s.created_at, s.checked_in_at).where(
+            (s.activity == activity_id) & (s.resident == resident_id)
+        ),
     )
 
 
@@ -216,12 +224,19 @@ async def activity_for_resident(
 
 
 async def _list_of(conn: ledger.Connection, activity_id: int) -> list[Signup]:
-    rows = await conn.fetch(
-        "SELECT s.resident, r.name, s.status, s.created_at, s.checked_in_at, u.username "
-        "FROM mall_signup s JOIN mall_resident r ON r.id = s.resident "
-        "LEFT JOIN mall_user u ON u.id = s.checked_in_by "
-        "WHERE s.activity = ? ORDER BY s.created_at, s.id",
-        activity_id,
+    s = t.Signup
+    rows = await q.fetch(
+        conn,
+        s.select(
+            s.resident,
+            s.resident.name.as_alias("name"),
+            s.status,
+            s.created_at,
+            s.checked_in_at,
+            s.checked_in_by.username.as_alias("username"),
+        )
+        .where(s.activity == activity_id)
+        .order_by(s.created_at, s.id),
     )
     position = 0
     found = []
@@ -343,23 +358,21 @@ async def create_activity(
         p = access.staff(p)
         community = await access.community(conn, p, slug, STAFF_ROLES)
         await check_most_a_head(conn, community["id"], points)
-        activity_id = await conn.fetchval(
-            "INSERT INTO mall_activity (community, title, description, path, points, capacity, "
-            "starts_at, ends_at, place, status, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            community["id"],
-            title,
-            description,
-            path,
-            points,
-            capacity,
-            starts_at,
-            ends_at,
-            place,
-            OPEN,
-            p.user_id,
-            now(),
+        new = t.Activity(
+            community=community["id"],
+            title=title,
+            description=description,
+            path=path,
+            points=points,
+            capacity=capacity,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=place,
+            status=OPEN,
+            created_by=p.user_id,
+            created_at=now(),
         )
+        activity_id = await q.fetchval(conn, t.Activity.insert(new).returning(t.Activity.id))
         await audit.record(
             conn,
             p,

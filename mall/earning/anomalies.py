@@ -16,6 +16,8 @@ import msgspec
 
 from ledger import Connection, Row
 from mall import access, days
+from mall import query as q
+from mall import tables as t
 from mall.access import Principal
 from mall.db import Database
 from mall.earning.award_records import REJECTED, REVERSED
@@ -116,15 +118,27 @@ async def find(
     first, last = window(start, end)
     lo, hi = days.utc_bounds(first, last)
     async with db.connection() as conn:
-        lines = await conn.fetch(
-            "SELECT a.id, a.community, c.slug, a.created_by, u.username, a.created_at, a.total, "
-            "l.resident, r.name, l.points FROM mall_award a "
-            "JOIN mall_award_line l ON l.award = a.id JOIN mall_resident r ON r.id = l.resident "
-            "JOIN mall_user u ON u.id = a.created_by JOIN mall_community c ON c.id = a.community "
-            "WHERE a.status <> ? AND a.created_at >= ? AND a.created_at < ? ORDER BY a.id, l.id",
-            REJECTED,
-            lo,
-            hi,
+        line = t.AwardLine
+        lines = await q.fetch(
+            conn,
+            line.select(
+                line.award.as_alias("id"),
+                line.award.community.as_alias("community"),
+                line.award._.community.slug.as_alias("slug"),
+                line.award.created_by.as_alias("created_by"),
+                line.award._.created_by.username.as_alias("username"),
+                line.award.created_at.as_alias("created_at"),
+                line.award.total.as_alias("total"),
+                line.resident,
+                line.resident.name.as_alias("name"),
+                line.points,
+            )
+            .where(
+                (line.award.status != REJECTED)
+                & (line.award.created_at >= lo)
+                & (line.award.created_at < hi)
+            )
+            .order_by(line.award, line.id),
         )
         near = await _near_rule(conn, lo, hi, lines)
         near += await _near_policy(conn, lines)
@@ -173,6 +187,8 @@ async def _near_rule(
     conn: Connection, lo: datetime, hi: datetime, lines: Sequence[Row]
 ) -> list[NearThreshold]:
     """Awards whose total is within ``NEAR_PERCENT`` below their rule's approval threshold."""
+    # Hand-written: the builder writes arithmetic on a joined table's column without the join's
+    # table ("approval_threshold" * ?), which is not the rule's threshold.
     rows = await conn.fetch(
         "SELECT a.id, a.total, a.created_at, ru.name AS rule, ru.approval_threshold, "
         "u.username, c.slug FROM mall_award a JOIN mall_rule ru ON ru.id = a.rule "
@@ -236,14 +252,21 @@ async def _near_policy(conn: Connection, lines: Sequence[Row]) -> list[NearThres
 async def _cards(conn: Connection, lo: datetime, hi: datetime) -> list[ReissuedCard]:
     """Residents with more than one card (``mall_code`` rows of kind ``card``), the newest
     issued in the window."""
-    rows = await conn.fetch(
-        "SELECT k.resident, k.created_at, r.name, c.slug, u.username FROM mall_code k "
-        "JOIN mall_resident r ON r.id = k.resident JOIN mall_community c ON c.id = r.community "
-        "LEFT JOIN mall_user u ON u.id = k.created_by WHERE k.kind = 'card' AND k.resident IN "
-        "(SELECT resident FROM mall_code WHERE kind = 'card' AND created_at >= ? "
-        "AND created_at < ?) ORDER BY k.id",
-        lo,
-        hi,
+    k = t.Code
+    issued = k.select(k.resident).where(
+        (k.kind == "card") & (k.created_at >= lo) & (k.created_at < hi)
+    )
+    rows = await q.fetch(
+        conn,
+        k.select(
+            k.resident,
+            k.created_at,
+            k.resident.name.as_alias("name"),
+            k.resident._.community.slug.as_alias("slug"),
+            k.created_by.username.as_alias("username"),
+        )
+        .where((k.kind == "card") & k.resident.is_in(issued))
+        .order_by(k.id),
     )
     by_resident: dict[int, list[Row]] = defaultdict(list)
     for row in rows:
@@ -266,23 +289,31 @@ async def _cards(conn: Connection, lo: datetime, hi: datetime) -> list[ReissuedC
 
 
 async def _reversals(conn: Connection, lo: datetime, hi: datetime) -> list[ReversedAward]:
-    rows = await conn.fetch(
-        "SELECT a.id, a.total, a.reversal_reason, a.reversed_at, mk.username AS issuer, "
-        "rv.username AS reverser, c.slug FROM mall_award a "
-        "JOIN mall_user mk ON mk.id = a.created_by LEFT JOIN mall_user rv ON rv.id = a.reversed_by "
-        "JOIN mall_community c ON c.id = a.community "
-        "WHERE a.status = ? AND a.reversed_at >= ? AND a.reversed_at < ? ORDER BY a.reversed_at DESC",
-        REVERSED,
-        lo,
-        hi,
+    a = t.Award
+    rows = await q.fetch(
+        conn,
+        a.select(
+            a.id,
+            a.total,
+            a.reversal_reason,
+            a.reversed_at,
+            a.created_by.username.as_alias("issuer"),
+            a.reversed_by.username.as_alias("reverser"),
+            a.community.slug.as_alias("slug"),
+        )
+        .where((a.status == REVERSED) & (a.reversed_at >= lo) & (a.reversed_at < hi))
+        .order_by(a.reversed_at, ascending=False),
     )
     people: list[Row] = []
     if rows:
-        marks = ", ".join("?" for _ in rows)
-        people = await conn.fetch(
-            "SELECT l.award AS id, l.resident, r.name FROM mall_award_line l "
-            f"JOIN mall_resident r ON r.id = l.resident WHERE l.award IN ({marks}) ORDER BY l.id",
-            *[r["id"] for r in rows],
+        line = t.AwardLine
+        people = await q.fetch(
+            conn,
+            line.select(
+                line.award.as_alias("id"), line.resident, line.resident.name.as_alias("name")
+            )
+            .where(line.award.is_in([r["id"] for r in rows]))
+            .order_by(line.id),
         )
     return [
         ReversedAward(

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
+from piccolo.query.methods.select import Select
 
 from ledger import Connection, Row
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
 from mall.earning.rules import Path
@@ -61,26 +64,44 @@ class Award(msgspec.Struct, frozen=True, kw_only=True):
     reversal_reason: str = ""
 
 
-AWARD_SQL = (
-    "SELECT a.id, a.memo, a.points_each, a.total, a.status, a.created_at, a.decided_at, "
-    "a.rejection_reason, a.reversed_at, a.reversal_reason, rv.username AS reverser, "
-    "a.journal_id, a.created_by, mk.username AS maker, dc.username AS decider, "
-    "ru.code AS rule, ru.name AS rule_name, ru.path, c.slug AS community "
-    "FROM mall_award a JOIN mall_user mk ON mk.id = a.created_by "
-    "LEFT JOIN mall_user dc ON dc.id = a.decided_by LEFT JOIN mall_user rv ON rv.id = a.reversed_by "
-    "JOIN mall_rule ru ON ru.id = a.rule "
-    "JOIN mall_community c ON c.id = a.community"
-)
+def _select_awards() -> Select[t.Award]:
+    """An award with the names of its maker, decider and reverser, its rule and community
+    (outer joins throughout: maker, rule and community are never null, so no row is lost)."""
+    a = t.Award
+    return a.select(
+        a.id,
+        a.memo,
+        a.points_each,
+        a.total,
+        a.status,
+        a.created_at,
+        a.decided_at,
+        a.rejection_reason,
+        a.reversed_at,
+        a.reversal_reason,
+        a.reversed_by.username.as_alias("reverser"),
+        a.journal_id,
+        a.created_by,
+        a.created_by.username.as_alias("maker"),
+        a.decided_by.username.as_alias("decider"),
+        a.rule.code.as_alias("rule"),
+        a.rule.name.as_alias("rule_name"),
+        a.rule.path.as_alias("path"),
+        a.community.slug.as_alias("community"),
+    )
 
 
 async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[Award]:
     if not rows:
         return []
-    marks = ", ".join("?" for _ in rows)
-    lines = await conn.fetch(
-        "SELECT l.award, r.id, r.name FROM mall_award_line l JOIN mall_resident r "
-        f"ON r.id = l.resident WHERE l.award IN ({marks}) ORDER BY l.id",
-        *[a["id"] for a in rows],
+    line = t.AwardLine
+    lines = await q.fetch(
+        conn,
+        line.select(
+            line.award, line.resident.id.as_alias("id"), line.resident.name.as_alias("name")
+        )
+        .where(line.award.is_in([a["id"] for a in rows]))
+        .order_by(line.id),
     )
     return [
         Award(
@@ -121,14 +142,12 @@ async def list_awards(
         raise Invalid(N_("Unknown status."))
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        sql = AWARD_SQL + " WHERE a.community = ?"
-        args: list[Any] = [community["id"]]
+        a = t.Award
+        query = _select_awards().where(a.community == community["id"])
         if status:
-            sql += " AND a.status = ?"
-            args.append(status)
-        sql += " ORDER BY a.id DESC LIMIT ?"
-        args.append(max(1, min(limit, 200)))
-        return await _with_lines(conn, await conn.fetch(sql, *args))
+            query = query.where(a.status == status)
+        query = query.order_by(a.id, ascending=False).limit(max(1, min(limit, 200)))
+        return await _with_lines(conn, await q.fetch(conn, query))
 
 
 async def get_award(db: Database, p: Principal, award_id: int) -> Award:
@@ -137,7 +156,7 @@ async def get_award(db: Database, p: Principal, award_id: int) -> Award:
     if not 0 < award_id <= access.MAX_ID:
         raise NotFound()
     async with db.connection() as conn:
-        row = await conn.fetchrow(AWARD_SQL + " WHERE a.id = ?", award_id)
+        row = await q.fetchrow(conn, _select_awards().where(t.Award.id == award_id))
         if row is None:
             raise NotFound()
         if not p.is_admin and row["community"] != p.community_slug:
@@ -149,10 +168,9 @@ async def count_pending(db: Database, p: Principal, slug: str) -> int:
     """How many of the community's awards wait for a second staff member (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
+        a = t.Award
         return int(
-            await conn.fetchval(
-                "SELECT COUNT(*) FROM mall_award WHERE community = ? AND status = ?",
-                community["id"],
-                PENDING,
+            await q.fetchval(
+                conn, a.count().where((a.community == community["id"]) & (a.status == PENDING))
             )
         )

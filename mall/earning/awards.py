@@ -19,6 +19,8 @@ import msgspec
 import ledger
 from ledger import Connection, Row
 from mall import access, metrics, text
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Admin, Principal, Staff, audit
 from mall.db import Database, must_exist
 from mall.earning import rules, threshold
@@ -66,11 +68,10 @@ async def _residents(conn: Connection, community_id: int, ids: Sequence[int]) ->
     """The residents, all of this community; any other id is ``not_found`` (never a hint)."""
     if any(not 0 < i <= access.MAX_ID for i in ids):
         raise NotFound(N_("A chosen resident was not found in this community."))
-    marks = ", ".join("?" for _ in ids)
-    rows = await conn.fetch(
-        f"SELECT id, name FROM mall_resident WHERE community = ? AND id IN ({marks})",
-        community_id,
-        *ids,
+    r = t.Resident
+    rows = await q.fetch(
+        conn,
+        r.select(r.id, r.name).where((r.community == community_id) & r.id.is_in(list(ids))),
     )
     if len(rows) != len(ids):
         raise NotFound(N_("A chosen resident was not found in this community."))
@@ -195,29 +196,33 @@ async def issue(
     if not over:
         over = await threshold.over_daily(conn, p, community["id"], ids, each, at)
     status: AwardStatus = PENDING if over else POSTED
-    award_id = await conn.fetchval(
-        "INSERT INTO mall_award (community, rule, memo, points_each, total, status, "
-        "created_by, created_at, idempotency_key, request_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
-        community["id"],
-        rule["id"],
-        memo,
-        each,
-        total,
-        status,
-        p.user_id,
-        at,
-        idempotency_key,
-        req_hash,
+    a = t.Award
+    new = a(
+        community=community["id"],
+        rule=rule["id"],
+        memo=memo,
+        points_each=each,
+        total=total,
+        status=status,
+        created_by=p.user_id,
+        created_at=at,
+        idempotency_key=idempotency_key,
+        request_hash=req_hash,
+    )
+    award_id = await q.fetchval(
+        conn,
+        a.insert(new)
+        .on_conflict(target=(a.created_by, a.idempotency_key), action="DO NOTHING")
+        .returning(a.id),
     )
     if award_id is None:  # the same key committed while we waited
         replay = await _replay(conn, p, idempotency_key, req_hash)
         assert replay is not None
         return replay
-    await conn.executemany(
-        "INSERT INTO mall_award_line (award, resident, points, created_at) VALUES (?, ?, ?, ?)",
-        [(award_id, r, each, at) for r in ids],
+    line = t.AwardLine
+    await q.execute(
+        conn,
+        line.insert(*[line(award=award_id, resident=r, points=each, created_at=at) for r in ids]),
     )
     journal_id = None
     if status == POSTED:
@@ -229,9 +234,7 @@ async def issue(
             rule,
             [(r, each) for r in ids],
         )
-        await conn.execute(
-            "UPDATE mall_award SET journal_id = ? WHERE id = ?", journal_id, award_id
-        )
+        await q.execute(conn, a.update({a.journal_id: journal_id}).where(a.id == award_id))
     else:
         left = (await ledger.get_balance(conn, community["book"], points.BUDGET)).balance
         if left < total:
@@ -260,11 +263,12 @@ async def issue(
 async def _replay(
     conn: Connection, p: Staff | Admin, key: str, req_hash: str
 ) -> AwardOutcome | None:
-    row = await conn.fetchrow(
-        "SELECT id, request_hash, journal_id, decided_by FROM mall_award "
-        "WHERE created_by = ? AND idempotency_key = ?",
-        p.user_id,
-        key,
+    a = t.Award
+    row = await q.fetchrow(
+        conn,
+        a.select(a.id, a.request_hash, a.journal_id, a.decided_by).where(
+            (a.created_by == p.user_id) & (a.idempotency_key == key)
+        ),
     )
     if row is None:
         return None
@@ -277,28 +281,23 @@ async def _pending(conn: Connection, p: Staff | Admin, award_id: int) -> tuple[R
     """The award waiting for a decision, its community and its rule, all locked in order."""
     if not 0 < award_id <= access.MAX_ID:
         raise NotFound()
-    row = await conn.fetchrow(
-        "SELECT a.rule, a.community FROM mall_award a WHERE a.id = ?", award_id
-    )
+    a, c = t.Award, t.Community
+    row = await q.fetchrow(conn, a.select(a.rule, a.community).where(a.id == award_id))
     if row is None or (not p.is_admin and row["community"] != p.community_id):
         raise NotFound()
     community = must_exist(
-        await conn.fetchrow(
-            "SELECT id, slug, book FROM mall_community WHERE id = ?", row["community"]
-        )
+        await q.fetchrow(conn, c.select(c.id, c.slug, c.book).where(c.id == row["community"]))
     )
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
     rule = must_exist(
-        await conn.fetchrow(
-            f"SELECT {rules.COLUMNS} FROM mall_rule WHERE id = ?{lock}", row["rule"]
+        await q.fetchrow(
+            conn, rules.locked(conn, rules.select_rules().where(t.Rule.id == row["rule"]))
         )
     )
+    query = a.select(
+        a.id, a.memo, a.points_each, a.total, a.status, a.created_by, a.created_at
+    ).where(a.id == award_id)
     award = must_exist(
-        await conn.fetchrow(
-            "SELECT id, memo, points_each, total, status, created_by, created_at FROM mall_award "
-            f"WHERE id = ?{lock}",
-            award_id,
-        )
+        await q.fetchrow(conn, query.lock_rows() if conn.dialect == "postgres" else query)
     )
     if award["status"] != PENDING:
         raise AlreadyDecided()
@@ -315,10 +314,17 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             raise Forbidden(
                 N_("You made this award, so another staff member has to approve it (four eyes).")
             )
-        lines = await conn.fetch(
-            "SELECT l.resident, l.points, r.name, r.id FROM mall_award_line l "
-            "JOIN mall_resident r ON r.id = l.resident WHERE l.award = ? ORDER BY l.id",
-            award_id,
+        line = t.AwardLine
+        lines = await q.fetch(
+            conn,
+            line.select(
+                line.resident,
+                line.points,
+                line.resident.name.as_alias("name"),
+                line.resident.id.as_alias("id"),
+            )
+            .where(line.award == award_id)
+            .order_by(line.id),
         )
         await access.not_self_dealing(conn, p, [line["resident"] for line in lines])
         await lifecycle.check_open(conn, [line["resident"] for line in lines])
@@ -338,14 +344,17 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
             rule,
             [(r["resident"], r["points"]) for r in lines],
         )
-        await conn.execute(
-            "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ?, journal_id = ? "
-            "WHERE id = ?",
-            POSTED,
-            p.user_id,
-            now(),
-            journal_id,
-            award_id,
+        a = t.Award
+        await q.execute(
+            conn,
+            a.update(
+                {
+                    a.status: POSTED,
+                    a.decided_by: p.user_id,
+                    a.decided_at: now(),
+                    a.journal_id: journal_id,
+                }
+            ).where(a.id == award_id),
         )
         await audit.record(
             conn,
@@ -372,14 +381,17 @@ async def reject(
     p = access.staff(p)
     async with db.transaction() as conn:
         award, community, _ = await _pending(conn, p, award_id)
-        await conn.execute(
-            "UPDATE mall_award SET status = ?, decided_by = ?, decided_at = ?, "
-            "rejection_reason = ? WHERE id = ?",
-            REJECTED,
-            p.user_id,
-            now(),
-            reason,
-            award_id,
+        a = t.Award
+        await q.execute(
+            conn,
+            a.update(
+                {
+                    a.status: REJECTED,
+                    a.decided_by: p.user_id,
+                    a.decided_at: now(),
+                    a.rejection_reason: reason,
+                }
+            ).where(a.id == award_id),
         )
         await audit.record(
             conn,

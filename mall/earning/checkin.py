@@ -12,12 +12,15 @@ import msgspec
 
 import ledger
 from mall import access, metrics
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
 from mall.earning import awards, rules, threshold
 from mall.earning.activities import (
     _COLUMNS,
     _COUNTS,
+    CONFIRMED,
     OPEN,
     SETTLED,
     _row,
@@ -133,6 +136,7 @@ async def activity_for_code(db: Database, code: str) -> Activity:
     whoever holds the code (it is on a screen in the room). Reads only."""
     activity_id = read_checkin_code(code)
     async with db.connection() as conn:
+        # Hand-written: the activity's correlated subqueries (``activities._COLUMNS``).
         row = await conn.fetchrow(
             f"SELECT {_COLUMNS}, {_COUNTS} FROM mall_activity a "
             "JOIN mall_community c ON c.id = a.community WHERE a.id = ?",
@@ -163,23 +167,23 @@ async def _mark(
     if signup is not None and signup["checked_in_at"] is not None:
         raise AlreadyCheckedIn()
     at = now()
+    s = t.Signup
     if signup is None:
-        await conn.execute(
-            "INSERT INTO mall_signup (activity, resident, status, created_at, checked_in_at, "
-            "checked_in_by) VALUES (?, ?, 'confirmed', ?, ?, ?)",
-            activity_id,
-            resident_id,
-            at,
-            at,
-            by,
+        new = s(
+            activity=activity_id,
+            resident=resident_id,
+            status=CONFIRMED,
+            created_at=at,
+            checked_in_at=at,
+            checked_in_by=by,
         )
+        await q.execute(conn, s.insert(new))
     else:
-        await conn.execute(
-            "UPDATE mall_signup SET status = 'confirmed', checked_in_at = ?, checked_in_by = ? "
-            "WHERE id = ?",
-            at,
-            by,
-            signup["id"],
+        await q.execute(
+            conn,
+            s.update({s.status: CONFIRMED, s.checked_in_at: at, s.checked_in_by: by}).where(
+                s.id == signup["id"]
+            ),
         )
     return at
 
@@ -209,7 +213,8 @@ async def record_attendance(
     # the pay code is not used up by this; a card needs its PIN (with a limit on wrong ones)
     resident_id = (await credentials.find_resident_by_code(db, p, code, pin, ip=ip)).id
     async with db.connection() as conn:
-        home = await conn.fetchval("SELECT community FROM mall_resident WHERE id = ?", resident_id)
+        r = t.Resident
+        home = await q.fetchval(conn, r.select(r.community).where(r.id == resident_id))
     if home != found.community_id:  # a street administrator scanned another community's
         raise CodeInvalid()
     async with db.transaction() as conn:
@@ -222,7 +227,7 @@ async def record_attendance(
                 n=int(CHECKIN_OPENS.total_seconds() // 60),
             )
         at = await _mark(conn, activity_id, resident_id, p.user_id)
-        name = await conn.fetchval("SELECT name FROM mall_resident WHERE id = ?", resident_id)
+        name = await q.fetchval(conn, r.select(r.name).where(r.id == resident_id))
         await audit.record(
             conn,
             p,
@@ -258,21 +263,27 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
         await check_most_a_head(conn, found.community_id, each)
         if p.user_id is None:
             raise Forbidden()
+        s = t.Signup
         attendees = [  # a record closed since is left out (its points would go nowhere)
             int(r["resident"])
-            for r in await conn.fetch(
-                "SELECT s.resident FROM mall_signup s JOIN mall_resident r ON r.id = s.resident "
-                "WHERE s.activity = ? AND s.checked_in_at IS NOT NULL AND r.closed_at IS NULL "
-                "ORDER BY s.resident",
-                activity_id,
+            for r in await q.fetch(
+                conn,
+                s.select(s.resident)
+                .where(
+                    (s.activity == activity_id)
+                    & s.checked_in_at.is_not_null()
+                    & s.resident.closed_at.is_null()
+                )
+                .order_by(s.resident),
             )
         ]
         await access.not_self_dealing(conn, p, attendees)
         made = None
         if attendees:
+            c = t.Community
             community = must_exist(
-                await conn.fetchrow(
-                    "SELECT id, slug, book FROM mall_community WHERE id = ?", found.community_id
+                await q.fetchrow(
+                    conn, c.select(c.id, c.slug, c.book).where(c.id == found.community_id)
                 )
             )
             await threshold.lock_issuer(conn, p)
@@ -291,16 +302,19 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
             )
         journal_id = None
         if made is not None and made.status == POSTED:
-            journal_id = await conn.fetchval(
-                "SELECT journal_id FROM mall_award WHERE id = ?", made.id
-            )
-        await conn.execute(
-            "UPDATE mall_activity SET status = 'settled', settled_by = ?, settled_at = ?, "
-            "award = ? WHERE id = ?",
-            p.user_id,
-            now(),
-            made.id if made else None,
-            activity_id,
+            a = t.Award
+            journal_id = await q.fetchval(conn, a.select(a.journal_id).where(a.id == made.id))
+        act = t.Activity
+        await q.execute(
+            conn,
+            act.update(
+                {
+                    act.status: SETTLED,
+                    act.settled_by: p.user_id,
+                    act.settled_at: now(),
+                    act.award: made.id if made else None,
+                }
+            ).where(act.id == activity_id),
         )
         await audit.record(
             conn,
@@ -329,11 +343,14 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
 
 async def _settled_before(conn: ledger.Connection, found: Activity) -> Settlement:
     """What settling answered the first time, read back: the award's status as it is now."""
-    award = await conn.fetchrow(
-        "SELECT a.id, a.status, a.journal_id, "
-        "(SELECT COUNT(*) FROM mall_award_line l WHERE l.award = a.id) AS awarded "
-        "FROM mall_award a JOIN mall_activity t ON t.award = a.id WHERE t.id = ?",
-        found.id,
+    act = t.Activity
+    award = await q.fetchrow(
+        conn,
+        act.select(
+            act.award.id.as_alias("id"),
+            act.award.status.as_alias("status"),
+            act.award.journal_id.as_alias("journal_id"),
+        ).where((act.id == found.id) & act.award.is_not_null()),
     )
     if award is None:  # nobody attended, or settled before settlements were awards
         return Settlement(
@@ -345,7 +362,8 @@ async def _settled_before(conn: ledger.Connection, found: Activity) -> Settlemen
             award_id=None,
             status=POSTED,
         )
-    awarded = int(award["awarded"])
+    line = t.AwardLine
+    awarded = int(await q.fetchval(conn, line.count().where(line.award == award["id"])))
     return Settlement(
         activity_id=found.id,
         awarded=awarded,

@@ -23,6 +23,8 @@ import msgspec
 import ledger
 from ledger import Connection, Row
 from mall import access, metrics, text
+from mall import query as q
+from mall import tables as t
 from mall.access import Admin, Principal, Staff, audit
 from mall.db import Database, must_exist
 from mall.earning.award_records import POSTED, REVERSED
@@ -60,10 +62,12 @@ def memo_of(reason: str) -> str:
 
 
 async def _replay(conn: Connection, p: Staff | Admin, key: str, req_hash: str) -> Reversal | None:
-    row = await conn.fetchrow(
-        "SELECT id, reversal_hash FROM mall_award WHERE reversed_by = ? AND reversal_key = ?",
-        p.user_id,
-        key,
+    a = t.Award
+    row = await q.fetchrow(
+        conn,
+        a.select(a.id, a.reversal_hash).where(
+            (a.reversed_by == p.user_id) & (a.reversal_key == key)
+        ),
     )
     if row is None:
         return None
@@ -76,19 +80,16 @@ async def _award(conn: Connection, p: Principal, award_id: int) -> tuple[Row, Ro
     """The award (locked on PostgreSQL) and its community; another community's is ``not_found``."""
     if not 0 < award_id <= access.MAX_ID:
         raise NotFound()
-    row = await conn.fetchrow("SELECT community FROM mall_award WHERE id = ?", award_id)
+    a, c = t.Award, t.Community
+    row = await q.fetchrow(conn, a.select(a.community).where(a.id == award_id))
     if row is None or (not p.is_admin and row["community"] != p.community_id):
         raise NotFound()
     community = must_exist(
-        await conn.fetchrow(
-            "SELECT id, slug, book FROM mall_community WHERE id = ?", row["community"]
-        )
+        await q.fetchrow(conn, c.select(c.id, c.slug, c.book).where(c.id == row["community"]))
     )
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    query = a.select(a.id, a.status, a.total, a.journal_id).where(a.id == award_id)
     award = must_exist(
-        await conn.fetchrow(
-            "SELECT id, status, total, journal_id FROM mall_award WHERE id = ?" + lock, award_id
-        )
+        await q.fetchrow(conn, query.lock_rows() if conn.dialect == "postgres" else query)
     )
     return award, community
 
@@ -131,10 +132,12 @@ async def reverse_award(
             raise Invalid(
                 N_("Only issued points can be reversed; a waiting award is rejected instead.")
             )
-        lines = await conn.fetch(
-            "SELECT l.resident, l.points, r.name FROM mall_award_line l "
-            "JOIN mall_resident r ON r.id = l.resident WHERE l.award = ? ORDER BY l.id",
-            award_id,
+        line = t.AwardLine
+        lines = await q.fetch(
+            conn,
+            line.select(line.resident, line.points, line.resident.name.as_alias("name"))
+            .where(line.award == award_id)
+            .order_by(line.id),
         )
         await access.not_self_dealing(conn, p, [line["resident"] for line in lines])
         try:
@@ -157,18 +160,20 @@ async def reverse_award(
         except ledger.AlreadyReversed as exc:
             raise AlreadyReversed() from exc
         at = now()
-        await conn.execute(
-            "UPDATE mall_award SET status = ?, reversed_by = ?, reversed_at = ?, "
-            "reversal_reason = ?, reversal_journal_id = ?, reversal_key = ?, reversal_hash = ? "
-            "WHERE id = ?",
-            REVERSED,
-            p.user_id,
-            at,
-            reason,
-            journal.id,
-            idempotency_key,
-            req_hash,
-            award_id,
+        a = t.Award
+        await q.execute(
+            conn,
+            a.update(
+                {
+                    a.status: REVERSED,
+                    a.reversed_by: p.user_id,
+                    a.reversed_at: at,
+                    a.reversal_reason: reason,
+                    a.reversal_journal_id: journal.id,
+                    a.reversal_key: idempotency_key,
+                    a.reversal_hash: req_hash,
+                }
+            ).where(a.id == award_id),
         )
         await audit.record(
             conn,

@@ -13,9 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import msgspec
+from piccolo.query.functions import Coalesce, Sum
+from piccolo.query.methods.select import Select
 
 from ledger import Connection, Row
 from mall import access, text
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.days import CALENDAR
 from mall.db import Database, must_exist
@@ -88,9 +92,28 @@ def _rule(row: Row) -> Rule:
     )
 
 
-COLUMNS = (
-    "id, community, code, name, path, points, daily_cap, monthly_cap, approval_threshold, active"
-)
+def select_rules() -> Select[t.Rule]:
+    """The columns of a rule that ``_rule`` and the awards read."""
+    r = t.Rule
+    return r.select(
+        r.id,
+        r.community,
+        r.code,
+        r.name,
+        r.path,
+        r.points,
+        r.daily_cap,
+        r.monthly_cap,
+        r.approval_threshold,
+        r.active,
+    )
+
+
+def locked(conn: Connection, query: Select[t.Rule]) -> Select[t.Rule]:
+    """``query`` ``FOR UPDATE`` on PostgreSQL; on SQLite unchanged (its single writer already
+    serialises, and it has no row locks)."""
+    return query.lock_rows() if conn.dialect == "postgres" else query
+
 
 #: An activity's settlement is an award by its path's own rule, ``activity:<path>``: a code no
 #: staff member can type (``RULE_CODE`` has no colon), with no caps and no threshold of its own
@@ -136,24 +159,28 @@ async def create_rule(
     )
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        if await conn.fetchval(
-            "SELECT id FROM mall_rule WHERE community = ? AND code = ?", community["id"], code
+        r = t.Rule
+        if await q.fetchval(
+            conn, r.exists().where((r.community == community["id"]) & (r.code == code))
         ):
             raise AlreadyExists(N_("A rule with this code already exists."))
-        rule_id = await conn.fetchval(
-            "INSERT INTO mall_rule (community, code, name, path, points, daily_cap, monthly_cap, "
-            "approval_threshold, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (community, code) DO NOTHING RETURNING id",
-            community["id"],
-            code,
-            name,
-            path,
-            points_each,
-            daily_cap,
-            monthly_cap,
-            approval_threshold,
-            True,
-            now(),
+        new = r(
+            community=community["id"],
+            code=code,
+            name=name,
+            path=path,
+            points=points_each,
+            daily_cap=daily_cap,
+            monthly_cap=monthly_cap,
+            approval_threshold=approval_threshold,
+            active=True,
+            created_at=now(),
+        )
+        rule_id = await q.fetchval(
+            conn,
+            r.insert(new)
+            .on_conflict(target=(r.community, r.code), action="DO NOTHING")
+            .returning(r.id),
         )
         if rule_id is None:  # created by someone else a moment ago
             raise AlreadyExists(N_("A rule with this code already exists."))
@@ -168,7 +195,7 @@ async def create_rule(
             path=path,
             points=points_each,
         )
-        row = await conn.fetchrow(f"SELECT {COLUMNS} FROM mall_rule WHERE id = ?", rule_id)
+        row = await q.fetchrow(conn, select_rules().where(r.id == rule_id))
     return _rule(must_exist(row))
 
 
@@ -176,11 +203,12 @@ async def list_rules(db: Database, p: Principal, slug: str) -> list[Rule]:
     """The community's rules, by path and name (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        rows = await conn.fetch(
-            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? AND code NOT LIKE ? "
-            "ORDER BY path, name, id",
-            community["id"],
-            ACTIVITY_PREFIX + "%",
+        r = t.Rule
+        rows = await q.fetch(
+            conn,
+            select_rules()
+            .where((r.community == community["id"]) & r.code.not_like(ACTIVITY_PREFIX + "%"))
+            .order_by(r.path, r.name, r.id),
         )
     return [_rule(r) for r in rows]
 
@@ -192,19 +220,12 @@ async def rule_for_award(
     award that follows it are one step for every award of this rule (SQLite's single writer
     already is). Lock it before any ledger account: every award path takes the locks in this
     order, so two of them never wait on each other."""
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    r = t.Rule
     if rule_id is not None:
-        row = await conn.fetchrow(
-            f"SELECT {COLUMNS} FROM mall_rule WHERE id = ? AND community = ?{lock}",
-            rule_id,
-            community_id,
-        )
+        which = (r.id == rule_id) & (r.community == community_id)
     else:
-        row = await conn.fetchrow(
-            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? AND code = ?{lock}",
-            community_id,
-            (code or "").strip()[:40],
-        )
+        which = (r.community == community_id) & (r.code == (code or "").strip()[:40])
+    row = await q.fetchrow(conn, locked(conn, select_rules().where(which)))
     if row is None:
         raise NotFound(N_("No rule with this code in the community."))
     if not row["active"]:
@@ -216,25 +237,24 @@ async def activity_rule(conn: Connection, community_id: int, path: str) -> Row:
     """The rule an activity's settlement awards by, for its path: made the first time, then
     locked like any rule (``rule_for_award``)."""
     code = ACTIVITY_PREFIX + path
-    await conn.execute(
-        "INSERT INTO mall_rule (community, code, name, path, points, daily_cap, monthly_cap, "
-        "approval_threshold, active, created_at) VALUES (?, ?, ?, ?, 0, NULL, NULL, NULL, ?, ?) "
-        "ON CONFLICT (community, code) DO NOTHING",
-        community_id,
-        code,
-        ACTIVITY_RULE_NAME,
-        path,
-        True,
-        now(),
+    r = t.Rule
+    new = r(
+        community=community_id,
+        code=code,
+        name=ACTIVITY_RULE_NAME,
+        path=path,
+        points=0,
+        daily_cap=None,
+        monthly_cap=None,
+        approval_threshold=None,
+        active=True,
+        created_at=now(),
     )
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-    return must_exist(
-        await conn.fetchrow(
-            f"SELECT {COLUMNS} FROM mall_rule WHERE community = ? AND code = ?{lock}",
-            community_id,
-            code,
-        )
+    await q.execute(
+        conn, r.insert(new).on_conflict(target=(r.community, r.code), action="DO NOTHING")
     )
+    which = (r.community == community_id) & (r.code == code)
+    return must_exist(await q.fetchrow(conn, locked(conn, select_rules().where(which))))
 
 
 async def check_caps(
@@ -249,6 +269,7 @@ async def check_caps(
     """``CapExceeded``, naming the first resident, if ``points_each`` more on ``at``'s calendar
     day or month would pass the rule's caps. Posted and pending lines count."""
     (day_start, day_end), (month_start, month_end) = day_and_month(at)
+    line = t.AwardLine
     for cap, start, end, message in (
         (
             rule["daily_cap"],
@@ -270,17 +291,16 @@ async def check_caps(
             continue
         for resident in residents:
             had = int(
-                await conn.fetchval(
-                    "SELECT COALESCE(SUM(l.points), 0) FROM mall_award_line l "
-                    "JOIN mall_award a ON a.id = l.award WHERE l.resident = ? AND a.rule = ? "
-                    "AND a.status IN (?, ?) AND l.created_at >= ? AND l.created_at < ? "
-                    "AND a.id <> ?",
-                    resident["id"],
-                    rule["id"],
-                    *COUNTED,
-                    start,
-                    end,
-                    exclude_award or 0,
+                await q.fetchval(
+                    conn,
+                    line.select(Coalesce(Sum(line.points), 0)).where(
+                        (line.resident == resident["id"])
+                        & (line.award.rule == rule["id"])
+                        & line.award.status.is_in(list(COUNTED))
+                        & (line.created_at >= start)
+                        & (line.created_at < end)
+                        & (line.award.id != (exclude_award or 0))
+                    ),
                 )
             )
             if had + points_each > cap:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import msgspec
 
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.earning.activities import OPEN, _row, _signup, now
@@ -52,13 +54,12 @@ async def record_attendance_by_name(
                 N_("Check-in opens {n} minutes before the start."),
                 n=int(CHECKIN_OPENS.total_seconds() // 60),
             )
-        marks = ", ".join("?" for _ in ids)
+        r = t.Resident
         names = {
-            int(r["id"]): r["name"]
-            for r in await conn.fetch(
-                f"SELECT id, name FROM mall_resident WHERE community = ? AND id IN ({marks})",
-                found.community_id,
-                *ids,
+            int(row["id"]): row["name"]
+            for row in await q.fetch(
+                conn,
+                r.select(r.id, r.name).where((r.community == found.community_id) & r.id.is_in(ids)),
             )
         }
         if len(names) != len(ids):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import msgspec
 
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import Principal
 from mall.db import Database
 from mall.earning.activities import (
@@ -50,21 +52,14 @@ async def sign_up(db: Database, p: Principal, activity_id: int) -> SignedUp:
         if signup is not None and signup["status"] != CANCELLED:
             raise AlreadyExists(N_("You have already signed up for this activity."))
         status: SignupStatus = CONFIRMED if found.confirmed < found.capacity else WAITING
+        s = t.Signup
         if signup is None:
-            await conn.execute(
-                "INSERT INTO mall_signup (activity, resident, status, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                activity_id,
-                p.resident_id,
-                status,
-                now(),
-            )
+            new = s(activity=activity_id, resident=p.resident_id, status=status, created_at=now())
+            await q.execute(conn, s.insert(new))
         else:  # signed up again after cancelling: to the end of the queue
-            await conn.execute(
-                "UPDATE mall_signup SET status = ?, created_at = ? WHERE id = ?",
-                status,
-                now(),
-                signup["id"],
+            await q.execute(
+                conn,
+                s.update({s.status: status, s.created_at: now()}).where(s.id == signup["id"]),
             )
         position = await _waiting_position(
             conn, activity_id, await _signup(conn, activity_id, p.resident_id)
@@ -83,15 +78,16 @@ async def cancel_sign_up(db: Database, p: Principal, activity_id: int) -> Signed
         if signup["checked_in_at"] is not None:
             raise Invalid(N_("You have already checked in, so this cannot be cancelled."))
         _taking_signups(found)
-        await conn.execute("UPDATE mall_signup SET status = 'cancelled' WHERE id = ?", signup["id"])
+        s = t.Signup
+        await q.execute(conn, s.update({s.status: CANCELLED}).where(s.id == signup["id"]))
         if signup["status"] == CONFIRMED and found.confirmed - 1 < found.capacity:
-            first = await conn.fetchval(
-                "SELECT id FROM mall_signup WHERE activity = ? AND status = 'waiting' "
-                "ORDER BY created_at, id LIMIT 1",
-                activity_id,
+            first = await q.fetchval(
+                conn,
+                s.select(s.id)
+                .where((s.activity == activity_id) & (s.status == WAITING))
+                .order_by(s.created_at, s.id)
+                .first(),
             )
             if first is not None:
-                await conn.execute(
-                    "UPDATE mall_signup SET status = 'confirmed' WHERE id = ?", first
-                )
+                await q.execute(conn, s.update({s.status: CONFIRMED}).where(s.id == first))
     return SignedUp(activity_id=activity_id, status=CANCELLED)

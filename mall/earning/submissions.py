@@ -13,10 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
+from piccolo.query.functions import Case, When
+from piccolo.query.methods.select import Select
+from piccolo.querystring import QueryString
 
 import ledger
 from ledger import Connection, Row
 from mall import access, text
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit, throttle
 from mall.db import Database, must_exist
 from mall.earning import awards
@@ -110,9 +115,8 @@ def _days(value: object) -> int:
 
 
 async def _deadlines(conn: Connection, community_id: int) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT kind, days FROM mall_submission_deadline WHERE community = ?", community_id
-    )
+    d = t.SubmissionDeadline
+    rows = await q.fetch(conn, d.select(d.kind, d.days).where(d.community == community_id))
     return DEFAULT_DAYS | {r["kind"]: int(r["days"]) for r in rows if r["kind"] in KINDS}
 
 
@@ -132,13 +136,13 @@ async def set_deadlines(
     days = {kind: _days(value) for kind, value in days.items()}
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
+        d = t.SubmissionDeadline
         for kind, value in days.items():
-            await conn.execute(
-                "INSERT INTO mall_submission_deadline (community, kind, days) VALUES (?, ?, ?) "
-                "ON CONFLICT (community, kind) DO UPDATE SET days = excluded.days",
-                community["id"],
-                kind,
-                value,
+            await q.execute(
+                conn,
+                d.insert(d(community=community["id"], kind=kind, days=value)).on_conflict(
+                    target=(d.community, d.kind), action="DO UPDATE", values=[d.days]
+                ),
             )
         await audit.record(
             conn,
@@ -152,16 +156,32 @@ async def set_deadlines(
         return Deadlines(**await _deadlines(conn, community["id"]))
 
 
-SUBMISSION_SQL = (
-    "SELECT s.id, s.kind, s.title, s.body, s.status, s.created_at, s.due_at, s.decided_at, "
-    "s.reason, s.resident, s.helper, s.award, s.community AS community_id, "
-    "c.slug AS community_slug, r.name AS resident_name, h.name AS helper_name, "
-    "u.username AS decided_by, ru.code AS rule, ru.name AS rule_name, a.status AS award_status "
-    "FROM mall_submission s JOIN mall_community c ON c.id = s.community "
-    "JOIN mall_resident r ON r.id = s.resident "
-    "LEFT JOIN mall_resident h ON h.id = s.helper LEFT JOIN mall_user u ON u.id = s.decided_by "
-    "LEFT JOIN mall_rule ru ON ru.id = s.rule LEFT JOIN mall_award a ON a.id = s.award"
-)
+def _select_submissions() -> Select[t.Submission]:
+    """A submission with its community, filer, helper, decider, rule and award (outer joins
+    throughout: community and filer are never null, so no row is lost)."""
+    s = t.Submission
+    return s.select(
+        s.id,
+        s.kind,
+        s.title,
+        s.body,
+        s.status,
+        s.created_at,
+        s.due_at,
+        s.decided_at,
+        s.reason,
+        s.resident,
+        s.helper,
+        s.award,
+        s.community.as_alias("community_id"),
+        s.community.slug.as_alias("community_slug"),
+        s.resident.name.as_alias("resident_name"),
+        s.helper.name.as_alias("helper_name"),
+        s.decided_by.username.as_alias("decided_by"),
+        s.rule.code.as_alias("rule"),
+        s.rule.name.as_alias("rule_name"),
+        s.award.status.as_alias("award_status"),
+    )
 
 
 def _submission(row: Row, at: datetime | None = None) -> Submission:
@@ -211,19 +231,20 @@ async def file(db: Database, p: Principal, kind: str, title: str, body: str) -> 
         resident = await access.resident(conn, p, p.resident_id, ["resident"])
         days = (await _deadlines(conn, resident["community"]))[kind]
         at = now()
-        submission_id = await conn.fetchval(
-            "INSERT INTO mall_submission (community, resident, kind, title, body, status, "
-            "created_at, due_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '') RETURNING id",
-            resident["community"],
-            resident["id"],
-            kind,
-            title,
-            body,
-            OPEN,
-            at,
-            at + timedelta(days=days),
+        s = t.Submission
+        new = s(
+            community=resident["community"],
+            resident=resident["id"],
+            kind=kind,
+            title=title,
+            body=body,
+            status=OPEN,
+            created_at=at,
+            due_at=at + timedelta(days=days),
+            reason="",
         )
-        row = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
+        submission_id = await q.fetchval(conn, s.insert(new).returning(s.id))
+        row = await q.fetchrow(conn, _select_submissions().where(s.id == submission_id))
     return _submission(must_exist(row))
 
 
@@ -231,10 +252,13 @@ async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[Submissio
     """The signed-in resident's own submissions, newest first."""
     p = access.resident_self(p)
     async with db.connection() as conn:
-        rows = await conn.fetch(
-            SUBMISSION_SQL + " WHERE s.resident = ? ORDER BY s.id DESC LIMIT ?",
-            p.resident_id,
-            max(1, min(limit, 200)),
+        s = t.Submission
+        rows = await q.fetch(
+            conn,
+            _select_submissions()
+            .where(s.resident == p.resident_id)
+            .order_by(s.id, ascending=False)
+            .limit(max(1, min(limit, 200))),
         )
     return [_submission(r) for r in rows]
 
@@ -248,33 +272,37 @@ async def queue(
     at = now()
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
-        sql = SUBMISSION_SQL + " WHERE s.community = ?"
-        args: list[Any] = [community["id"]]
+        s = t.Submission
+        query = _select_submissions().where(s.community == community["id"])
         if status:
-            sql += " AND s.status = ?"
-            args.append(status)
+            query = query.where(s.status == status)
         # Sort in the database, then limit: sorting only the first rows by due date would let
-        # closed old submissions crowd out the new ones once there are a few hundred.
-        sql += (
-            " ORDER BY CASE WHEN s.status IN (?, ?) AND s.due_at <= ? THEN 0 ELSE 1 END, "
-            "CASE WHEN s.status IN (?, ?) THEN 1 ELSE 0 END, s.due_at, s.id LIMIT ?"
+        # closed old submissions crowd out the new ones once there are a few hundred. The CASE
+        # results are literals, as before: a bound parameter there has no type on PostgreSQL.
+        zero, one = QueryString("0"), QueryString("1")
+        overdue_first = Case(
+            When(s.status.is_in([OPEN, ACCEPTED]) & (s.due_at <= at), then=zero), default=one
         )
-        args += [OPEN, ACCEPTED, at, *CLOSED, max(1, min(limit, 200))]
-        return [_submission(r, at) for r in await conn.fetch(sql, *args)]
+        closed_last = Case(When(s.status.is_in(list(CLOSED)), then=one), default=zero)
+        query = query.order_by(overdue_first, closed_last, s.due_at, s.id).limit(
+            max(1, min(limit, 200))
+        )
+        return [_submission(r, at) for r in await q.fetch(conn, query)]
 
 
 async def count_overdue(db: Database, p: Principal, slug: str) -> int:
     """How many of the community's submissions are past their due date and still open (staff)."""
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
+        s = t.Submission
         return int(
-            await conn.fetchval(
-                "SELECT COUNT(*) FROM mall_submission WHERE community = ? AND status IN (?, ?) "
-                "AND due_at <= ?",
-                community["id"],
-                OPEN,
-                ACCEPTED,
-                now(),
+            await q.fetchval(
+                conn,
+                s.count().where(
+                    (s.community == community["id"])
+                    & s.status.is_in([OPEN, ACCEPTED])
+                    & (s.due_at <= now())
+                ),
             )
         )
 
@@ -285,7 +313,7 @@ async def get(db: Database, p: Principal, submission_id: int) -> Submission:
     if not 0 < submission_id <= access.MAX_ID:
         raise NotFound()
     async with db.connection() as conn:
-        row = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
+        row = await q.fetchrow(conn, _select_submissions().where(t.Submission.id == submission_id))
     if row is None:
         raise NotFound()
     if p.role == "resident":
@@ -334,16 +362,15 @@ async def decide(
     if not 0 < submission_id <= access.MAX_ID:
         raise NotFound()
     async with db.transaction() as conn:
-        lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-        row = await conn.fetchrow(
-            f"SELECT id, community, resident, kind, title, status, award FROM mall_submission "
-            f"WHERE id = ?{lock}",
-            submission_id,
+        s, c = t.Submission, t.Community
+        query = s.select(s.id, s.community, s.resident, s.kind, s.title, s.status, s.award).where(
+            s.id == submission_id
         )
+        row = await q.fetchrow(conn, query.lock_rows() if conn.dialect == "postgres" else query)
         if row is None or (not p.is_admin and row["community"] != p.community_id):
             raise NotFound()
         community = must_exist(
-            await conn.fetchrow("SELECT slug FROM mall_community WHERE id = ?", row["community"])
+            await q.fetchrow(conn, c.select(c.slug).where(c.id == row["community"]))
         )
         allowed_from, to = DECISIONS[decision]
         if row["status"] not in allowed_from:
@@ -372,19 +399,21 @@ async def decide(
                 ip=ip,
             )
             award_id = made.id
-            rule_id = await conn.fetchval("SELECT rule FROM mall_award WHERE id = ?", award_id)
-        await conn.execute(
-            "UPDATE mall_submission SET status = ?, decided_by = ?, decided_at = ?, reason = ?, "
-            "rule = COALESCE(?, rule), helper = COALESCE(?, helper), award = ? WHERE id = ?",
-            to,
-            p.user_id,
-            now(),
-            reason,
-            rule_id,
-            helper_id,
-            award_id,
-            submission_id,
-        )
+            a = t.Award
+            rule_id = await q.fetchval(conn, a.select(a.rule).where(a.id == award_id))
+        # a rule or helper already recorded stays when this decision names none
+        values: dict[Any, Any] = {
+            s.status: to,
+            s.decided_by: p.user_id,
+            s.decided_at: now(),
+            s.reason: reason,
+            s.award: award_id,
+        }
+        if rule_id is not None:
+            values[s.rule] = rule_id
+        if helper_id is not None:
+            values[s.helper] = helper_id
+        await q.execute(conn, s.update(values).where(s.id == submission_id))
         await audit.record(
             conn,
             p,
@@ -396,5 +425,5 @@ async def decide(
             reason=reason,
             award=award_id,
         )
-        found = await conn.fetchrow(SUBMISSION_SQL + " WHERE s.id = ?", submission_id)
+        found = await q.fetchrow(conn, _select_submissions().where(s.id == submission_id))
     return _submission(must_exist(found))

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from piccolo.query.functions import Coalesce, Sum
+
 from ledger import Connection
+from mall import query as q
+from mall import tables as t
 from mall.access import Admin, Staff
 from mall.earning import rules
 from mall.org import policy
@@ -21,7 +25,9 @@ async def lock_issuer(conn: Connection, p: Staff | Admin) -> None:
     to it. Lock order: the activity (when settling), the issuer, the rule, the award, the
     ledger's accounts."""
     if conn.dialect == "postgres":
-        await conn.fetchval("SELECT id FROM mall_user WHERE id = ? FOR NO KEY UPDATE", p.user_id)
+        u = t.User
+        locked = u.select(u.id).where(u.id == p.user_id).lock_rows("NO KEY UPDATE")
+        await q.fetchval(conn, locked)
 
 
 async def issued_today(
@@ -30,17 +36,18 @@ async def issued_today(
     """Points ``issuer`` gave each resident on ``at``'s calendar day (China time), by any rule,
     activity or submission: posted and pending awards alike."""
     (start, end), _ = rules.day_and_month(at)
-    marks = ", ".join("?" for _ in resident_ids)
-    rows = await conn.fetch(
-        "SELECT l.resident, COALESCE(SUM(l.points), 0) AS had FROM mall_award_line l "
-        "JOIN mall_award a ON a.id = l.award WHERE a.created_by = ? AND a.status IN (?, ?) "
-        f"AND l.created_at >= ? AND l.created_at < ? AND l.resident IN ({marks}) "
-        "GROUP BY l.resident",
-        issuer,
-        *rules.COUNTED,
-        start,
-        end,
-        *resident_ids,
+    line = t.AwardLine
+    rows = await q.fetch(
+        conn,
+        line.select(line.resident, Coalesce(Sum(line.points), 0, alias="had"))
+        .where(
+            (line.award.created_by == issuer)
+            & line.award.status.is_in(list(rules.COUNTED))
+            & (line.created_at >= start)
+            & (line.created_at < end)
+            & line.resident.is_in(list(resident_ids))
+        )
+        .group_by(line.resident),
     )
     return {int(r["resident"]): int(r["had"]) for r in rows}
 
