@@ -1,0 +1,133 @@
+"""The statistics pages through HTTP: a community's for its staff, the street's for the
+administrator, each chart a script-free SVG beside a table of the same numbers, the coverage
+warning in words, the month picker, and nobody else let in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from mall.db import Database
+from mall.earning import awards, rules
+from mall.people import residents, users
+from tests import support
+from tests.web.test_pages_account import PASSWORD, community, is_full_page, signed_in
+from tests.web.test_pages_admin import admin, cells
+from tests.web.test_pages_admin import street as quiet_street
+
+WARNING = "兑付能力不足"
+HELP = "雪中送炭"  # the timely_help path
+
+
+async def street(db: Database) -> dict[str, Any]:
+    """The administrator's street (xingfuli: residents hold 120 points, the shelves nothing),
+    and an award of 30 points along the timely_help path to a new resident of xingfuli, made
+    by its staff member through the award service: residents hold 150."""
+    made = await quiet_street(db)
+    staff = support.staff(made["staff"], made["id"], "xingfuli")
+    await rules.create_rule(db, staff, "xingfuli", "help", "帮扶邻居", "timely_help", 30)
+    rid = (await residents.create_resident(db, staff, "xingfuli", "李建国", None, None)).id
+    await awards.create_award(db, staff, "xingfuli", "help", [rid], "帮扶", idempotency_key="a")
+    return made
+
+
+def svgs(page: str) -> list[str]:
+    return re.findall(r"<svg\b.*?</svg>", page, re.S)
+
+
+async def test_staff_see_their_community_s_charts_beside_tables(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    await signed_in(db, client, made["staff"])
+    page = client.get("/staff/stats")
+    assert page.status_code == 200 and is_full_page(page.text)
+    assert "幸福里社区" in page.text and "和平社区" not in page.text
+    charts = [s for s in svgs(page.text) if 'class="chart"' in s]
+    assert len(charts) >= 5
+    for chart in charts:
+        assert "<script" not in chart.lower() and "<style" not in chart.lower()
+        assert 'role="img"' in chart and "style=" not in chart
+    path_chart = next(c for c in charts if 'aria-label="按途径发放积分"' in c)
+    assert HELP in path_chart and ">30<" in path_chart
+    assert cells(page.text, HELP) == ["30"]
+
+
+async def test_coverage_under_one_is_a_warning_in_words(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)  # residents hold 150 points, the shelves nothing
+    await signed_in(db, client, made["staff"])
+    page = client.get("/staff/stats").text
+    assert WARNING in page and 'role="alert"' in page
+    assert "0.00" in page
+
+
+async def test_the_administrator_sees_every_community_and_the_street(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    await street(db)
+    await admin(db, client)
+    page = client.get("/admin/stats")
+    assert page.status_code == 200
+    assert "幸福里社区" in page.text and "和平社区" in page.text
+    assert cells(page.text, "幸福里社区")[0] == "30"
+    assert cells(page.text, "和平社区")[0] == "0"
+    assert WARNING in page.text
+    one = client.get("/staff/stats?community=heping")
+    assert one.status_code == 200 and "和平社区" in one.text
+
+
+async def test_a_month_or_two_days_choose_the_range(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    await signed_in(db, client, made["staff"])
+    page = client.get("/staff/stats?month=2025-02").text
+    assert "2025-02-01" in page and "2025-02-28" in page
+    assert cells(page, HELP) == ["0"]
+    days = client.get("/staff/stats?from=2025-03-02&to=2025-03-09").text
+    assert "2025-03-02" in days and "2025-03-09" in days
+
+
+async def test_a_bad_month_or_range_says_why_and_shows_this_month(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    await signed_in(db, client, made["staff"])
+    for query in (
+        "month=2025-13",
+        "from=yesterday",
+        "from=2025-03-09&to=2025-03-02",
+        "from=2024-01-01&to=2025-06-01",
+    ):
+        page = client.get(f"/staff/stats?{query}")
+        assert page.status_code == 400, query
+        assert 'class="error"' in page.text and cells(page.text, HELP) == ["30"]
+
+
+async def test_nobody_else_sees_the_statistics(db: Database, client: TestClient[Litestar]) -> None:
+    made = await street(db)
+    await community(db, "heping-2", "别的社区")
+    other = await users.create_user_unchecked(db, "other-staff", PASSWORD, "staff", "heping")
+    assert client.get("/staff/stats", follow_redirects=False).status_code in (302, 303)
+    await signed_in(db, client, made["volunteer"])
+    assert client.get("/staff/stats").status_code == 403
+    assert client.get("/admin/stats").status_code == 403
+    await signed_in(db, client, other.id)
+    page = client.get("/staff/stats?community=xingfuli")  # their own, whatever they ask
+    assert page.status_code == 200 and "幸福里社区" not in page.text
+    assert client.get("/admin/stats").status_code == 403
+
+
+async def test_the_dashboard_and_the_landing_page_link_to_the_statistics(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    await signed_in(db, client, made["staff"])
+    assert 'href="/staff/stats"' in client.get("/staff/earning").text
+    await admin(db, client)
+    assert 'href="/admin/stats"' in client.get("/admin").text
