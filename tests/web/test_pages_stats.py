@@ -4,21 +4,27 @@ warning in words, the month picker, and nobody else let in."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
+from python_calamine import CalamineWorkbook
 
+from mall.days import today
 from mall.db import Database
 from mall.earning import awards, rules
-from mall.people import residents, users
+from mall.people import auth, residents, users
+from mall.reports import stats
 from tests import support
 from tests.web.test_pages_account import PASSWORD, community, is_full_page, signed_in
 from tests.web.test_pages_admin import admin, cells
 from tests.web.test_pages_admin import street as quiet_street
 
 WARNING = "兑付能力不足"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HELP = "雪中送炭"  # the timely_help path
 
 
@@ -131,3 +137,80 @@ async def test_the_dashboard_and_the_landing_page_link_to_the_statistics(
     assert 'href="/staff/stats"' in client.get("/staff/earning").text
     await admin(db, client)
     assert 'href="/admin/stats"' in client.get("/admin").text
+
+
+# The monthly workbook -----------------------------------------------------------------------
+
+
+async def api_token(db: Database, user_id: int) -> str:
+    async with db.transaction() as conn:
+        return await auth.create_session(conn, "api", user_id=user_id, ttl=auth.API_TOKEN)
+
+
+def workbook_of(response: Response) -> CalamineWorkbook:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(XLSX)
+    return CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+
+
+async def test_the_street_workbook_reads_back_as_the_api_counts(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    await street(db)
+    admin_id = await admin(db, client)
+    month = f"{today():%Y-%m}"
+    book = workbook_of(client.get(f"/admin/reports/monthly.xlsx?month={month}"))
+    assert book.sheet_names[:2] == ["说明", "概况"]
+    assert "按途径发放积分" in book.sheet_names and "热门商品" in book.sheet_names
+    first, last = stats.month(month)
+    token = await api_token(db, admin_id)
+    answer = client.get(
+        f"/api/v1/stats?from={first}&to={last}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    rows = book.get_sheet_by_name("概况").to_python()
+    header, by_name = rows[0], {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert header[:3] == ["社区", "已发放", "雪中送炭"]
+    names = {"xingfuli": "幸福里社区", "heping": "和平社区"}
+    for one in answer["communities"]:
+        row = by_name[names[one["slug"]]]
+        assert row["已发放"] == one["issued"]
+        assert row["居民现持有积分"] == one["outstanding"]
+        assert row["现有货品价值（积分）"] == one["stock_value"]
+    assert by_name["全街道合计"]["已发放"] == answer["total"]["issued"] == 30
+    about = book.get_sheet_by_name("说明").to_python()
+    assert about[1] == ["第一天", f"{first}"] and about[2] == ["最后一天", f"{last}"]
+    paths = book.get_sheet_by_name("按途径发放积分").to_python()
+    assert ["幸福里社区", "雪中送炭", 30] in paths and ["全街道合计", "雪中送炭", 30] in paths
+
+
+async def test_a_community_s_workbook_is_its_own_and_escapes_formulas(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    staff = support.staff(made["staff"], made["id"], "xingfuli")
+    await rules.create_rule(db, staff, "xingfuli", "evil", "=HYPERLINK(1)", "adding_to_good", 5)
+    rid = (await residents.create_resident(db, staff, "xingfuli", "赵大妈", None, None)).id
+    await awards.create_award(db, staff, "xingfuli", "evil", [rid], "测试", idempotency_key="e")
+    await signed_in(db, client, made["staff"])
+    book = workbook_of(client.get("/staff/reports/monthly.xlsx"))
+    by_rule = book.get_sheet_by_name("按规则发放积分").to_python()
+    assert ["幸福里社区", "'=HYPERLINK(1)", 5] in by_rule
+    assert all(row[0] == "幸福里社区" for row in by_rule[1:])
+    rows = book.get_sheet_by_name("概况").to_python()
+    assert [r[0] for r in rows[1:]] == ["幸福里社区"]
+
+
+async def test_only_staff_and_administrators_get_a_workbook(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    assert client.get("/staff/reports/monthly.xlsx", follow_redirects=False).status_code in (
+        302,
+        303,
+    )
+    await signed_in(db, client, made["volunteer"])
+    assert client.get("/staff/reports/monthly.xlsx").status_code == 403
+    await signed_in(db, client, made["staff"])
+    assert client.get("/admin/reports/monthly.xlsx").status_code == 403
+    bad = client.get("/staff/reports/monthly.xlsx?month=2026-13")
+    assert bad.status_code == 400 and "YYYY-MM" in bad.text

@@ -2,7 +2,16 @@
 
 from litestar.types import ControllerRouterHandler
 
-from web.pages import activities, counter, earning, my_activities, objections, shop, stats
+from web.pages import (
+    activities,
+    counter,
+    earning,
+    my_activities,
+    objections,
+    shop,
+    stats,
+    stats_workbook,
+)
 from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
@@ -34,4 +43,5 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *shop.ROUTES,
     *counter.ROUTES,
     *stats.ROUTES,
+    *stats_workbook.ROUTES,
 ]
