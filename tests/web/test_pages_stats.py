@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from httpx import Response
@@ -22,6 +24,7 @@ from tests import support
 from tests.web.test_pages_account import PASSWORD, community, is_full_page, signed_in
 from tests.web.test_pages_admin import admin, cells
 from tests.web.test_pages_admin import street as quiet_street
+from web import charts, qr
 
 WARNING = "兑付能力不足"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -214,3 +217,20 @@ async def test_only_staff_and_administrators_get_a_workbook(
     assert client.get("/admin/reports/monthly.xlsx").status_code == 403
     bad = client.get("/staff/reports/monthly.xlsx?month=2026-13")
     assert bad.status_code == 400 and "YYYY-MM" in bad.text
+
+
+async def test_a_chart_holds_no_script_whatever_its_labels_say() -> None:
+    await qr.render("https://example.org/c/xingfuli/notice")  # qrcode registers an svg: prefix
+    drawn = charts.bar("<script>alert(1)</script>", ["<script>x</script>", "=1+1"], [3, 4])
+    assert drawn.startswith("<svg ") and "<script" not in drawn.lower()
+    assert "&lt;script&gt;" in drawn and "style=" not in drawn
+
+
+async def test_the_workbook_s_temporary_file_is_removed_once_sent(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await street(db)
+    await signed_in(db, client, made["staff"])
+    before = set(Path(tempfile.gettempdir()).glob("mall-report-*.xlsx"))
+    workbook_of(client.get("/staff/reports/monthly.xlsx"))
+    assert set(Path(tempfile.gettempdir()).glob("mall-report-*.xlsx")) <= before
