@@ -40,6 +40,7 @@ from catalog.outlets import (
     list_outlets,
     require_outlet,
 )
+from catalog.reading import stock_value
 from catalog.stock import REASONS, Movement, move_stock, stock_level, stocktake
 from catalog.verify import StockReport, verify_stock
 
@@ -76,6 +77,7 @@ __all__ = [
     "require_outlet",
     "stock_level",
     "stock_list",
+    "stock_value",
     "stocktake",
     "update_item",
     "verify_stock",

@@ -72,13 +72,19 @@ async def _figures(conn: Connection, community: Row) -> CommunityFigures:
     book = community["book"]
     left = (await ledger.get_balance(conn, book, points.BUDGET)).balance
     granted = -(await ledger.get_balance(conn, book, points.MINT)).balance
-    wallets = await ledger.total_balance(conn, book, points.WALLET_PREFIX)
-    held = (await ledger.get_balance(conn, book, ledger.HOLDS_ACCOUNT)).balance
     return CommunityFigures(
         slug=community["slug"],
         name=community["name"],
         budget_left=left,
         granted=granted,
         issued=granted - left,
-        outstanding=wallets + held,
+        outstanding=await held_by_residents(conn, book),
     )
+
+
+async def held_by_residents(conn: Connection, book: int) -> int:
+    """The points the book's residents hold now: their wallets plus points set aside for their
+    reservations (the ledger's cached balances)."""
+    wallets = await ledger.total_balance(conn, book, points.WALLET_PREFIX)
+    held = (await ledger.get_balance(conn, book, ledger.HOLDS_ACCOUNT)).balance
+    return wallets + held

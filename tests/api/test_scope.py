@@ -356,6 +356,8 @@ TABLE = [
     Row("GET",    "/me/objections",                     (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/communities/{slug}/objections",     (200, 200, 403, 403, 403, 403, 401)),
     Row("POST",   "/objections/{objection_id}/decision", (200, 200, 404, 403, 403, 403, 401), dismissal, ids=open_objection),
+    Row("GET",    "/communities/{slug}/stats",          (200, 200, 403, 403, 403, 403, 401)),
+    Row("GET",    "/stats",                             (200, 403, 403, 403, 403, 403, 401)),
     Row("GET",    "/anomalies",                         (200, 403, 403, 403, 403, 403, 401)),
     Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
     Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),

@@ -2,7 +2,16 @@
 
 from litestar.types import ControllerRouterHandler
 
-from web.pages import activities, counter, earning, my_activities, objections, shop
+from web.pages import (
+    activities,
+    counter,
+    earning,
+    my_activities,
+    objections,
+    shop,
+    stats,
+    stats_workbook,
+)
 from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
@@ -33,4 +42,6 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *my_activities.ROUTES,
     *shop.ROUTES,
     *counter.ROUTES,
+    *stats.ROUTES,
+    *stats_workbook.ROUTES,
 ]

@@ -1,0 +1,364 @@
+"""Statistics (统计): a community's points, goods, volunteering and submissions over a range of
+days (China time, both included; by default the current calendar month), for its staff or the
+street administrator, and the street's total over every community (administrators only).
+
+The figures of API.md's ``GET /communities/{slug}/stats`` are ``Figures``; the breakdowns the
+pages and the monthly workbook show besides are the rest of ``Report``. It never writes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+
+import catalog
+from ledger import Connection, Row
+from mall import access, days
+from mall import query as q
+from mall import tables as t
+from mall.access import STAFF_ROLES, Principal
+from mall.db import Database
+from mall.errors import N_, Invalid
+from mall.org import overview, points
+from mall.reports import tallies
+
+#: the longest range one request may ask for
+MAX_DAYS = 366
+TOP_GOODS = 10
+MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
+SUBMISSION_KINDS = ("proposal", "dispute", "wish")
+SUBMISSION_STATUSES = ("open", "accepted", "resolved", "rejected")
+#: the grid of residents who belong to none
+NO_GRID = "-"
+
+
+class ByPath(msgspec.Struct, frozen=True, kw_only=True):
+    timely_help: int = 0
+    adding_to_good: int = 0
+    settling_disputes: int = 0
+
+
+class Figures(msgspec.Struct, frozen=True, kw_only=True):
+    """The figures of ``GET /communities/{slug}/stats`` (API.md), for one community or a total."""
+
+    issued: int
+    """Points of every award posted in the range; reversals are in ``reversed``, not netted."""
+    issued_by_path: ByPath
+    reversed: int
+    """Points of the awards reversed in the range."""
+    redeemed: int
+    """Points of every order made in the range; refunds are in ``refunded``, not netted."""
+    refunded: int
+    earners: int
+    """Residents with a posted award in the range."""
+    redeemers: int
+    """Residents with an order in the range."""
+    residents: int
+    """Residents now (closed records left out)."""
+    outstanding: int
+    """Points residents hold now, reserved ones included."""
+    stock_value: int
+    """Price × level of the goods on the community's shelves now, in points."""
+    coverage: float | None
+    """``stock_value / outstanding``; ``None`` when residents hold nothing. Under 1: the
+    shelves hold fewer points of goods than residents hold (兑付能力不足)."""
+    ratings: int = 0
+    """Residents' ratings of resolved submissions arrive with issue #20: 0 until then."""
+    average_rating: float | None = None
+    """``None`` until ratings exist (issue #20)."""
+
+    @property
+    def short_of_goods(self) -> bool:
+        return self.coverage is not None and self.coverage < 1
+
+
+class RuleLine(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    path: str
+    points: int
+
+
+class GridLine(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    """The grid's code, ``NO_GRID`` for residents of none."""
+    name: str
+    points: int
+
+
+class MonthLine(msgspec.Struct, frozen=True, kw_only=True):
+    month: str
+    """``YYYY-MM``."""
+    points: int
+
+
+class GoodsLine(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    quantity: int
+    points: int
+
+
+class Volunteering(msgspec.Struct, frozen=True, kw_only=True):
+    activities: int
+    signups: int
+    checkins: int
+
+
+class Submissions(msgspec.Struct, frozen=True, kw_only=True):
+    by_kind: dict[str, int]
+    """Every kind, 0 included."""
+    by_status: dict[str, int]
+    overdue: int
+    """Filed in the range and still undecided past their due date now."""
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    """One community's statistics (or the street's total, slug ``""``) for ``start`` to ``end``."""
+
+    slug: str
+    name: str
+    start: date
+    end: date
+    figures: Figures
+    by_rule: list[RuleLine]
+    by_grid: list[GridLine]
+    by_month: list[MonthLine]
+    top_goods: list[GoodsLine]
+    volunteering: Volunteering
+    submissions: Submissions
+
+
+class StreetReport(msgspec.Struct, frozen=True, kw_only=True):
+    start: date
+    end: date
+    communities: list[Report]
+    total: Report
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def window(start: date | None, end: date | None, *, today: date | None = None) -> tuple[date, date]:
+    """The days asked for, both included: by default the calendar month of today (China time);
+    with only ``start``, to the end of its month; with only ``end``, from the start of its month.
+    A first day after the last, or more than ``MAX_DAYS``, is ``validation_error``."""
+    if start is None and end is None:
+        start = (today or days.today()).replace(day=1)
+    if start is None:
+        assert end is not None
+        start = end.replace(day=1)
+    if end is None:
+        end = month_end(start)
+    return days.window(start, end, default_days=1, max_days=MAX_DAYS)
+
+
+def month(value: str | None, *, today: date | None = None) -> tuple[date, date]:
+    """The first and last day of ``YYYY-MM`` (by default the current month)."""
+    if not value:
+        first = (today or days.today()).replace(day=1)
+        return first, month_end(first)
+    found = MONTH.match(value.strip())
+    if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 2000:
+        raise Invalid(N_("Please give a month as YYYY-MM."))
+    first = date(int(found[1]), int(found[2]), 1)
+    return first, month_end(first)
+
+
+def months(start: date, end: date) -> list[tuple[str, date, date]]:
+    """Each calendar month the range touches, as ``(YYYY-MM, first day, last day)`` clipped."""
+    found = []
+    first = start
+    while first <= end:
+        last = min(month_end(first), end)
+        found.append((f"{first:%Y-%m}", first, last))
+        first = last + timedelta(days=1)
+    return found
+
+
+def coverage(stock_value: int, outstanding: int) -> float | None:
+    return None if outstanding <= 0 else round(stock_value / outstanding, 4)
+
+
+async def community_report(
+    db: Database,
+    p: Principal,
+    slug: str,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> Report:
+    """One community's statistics: its staff, or a street administrator (anyone else is refused
+    as ``access.community`` refuses)."""
+    start, end = window(start, end)
+    async with db.connection() as conn:
+        community = await access.community(conn, p, slug, STAFF_ROLES)
+        return await _report(conn, community, start, end)
+
+
+async def street_report(
+    db: Database, p: Principal, *, start: date | None = None, end: date | None = None
+) -> StreetReport:
+    """Every community by code and their total (street administrators only)."""
+    access.require(p, ["admin"])
+    start, end = window(start, end)
+    C = t.Community
+    async with db.connection() as conn:
+        rows = await q.fetch(conn, C.select(C.id, C.slug, C.name, C.book).order_by(C.slug))
+        found = [await _report(conn, row, start, end) for row in rows]
+    return StreetReport(start=start, end=end, communities=found, total=total(found, start, end))
+
+
+async def _report(conn: Connection, community: Row, start: date, end: date) -> Report:
+    cid = int(community["id"])
+    lo, hi = days.utc_bounds(start, end)
+    redeemed, redeemers = await tallies.redemptions(conn, cid, lo, hi)
+    outstanding = await overview.held_by_residents(conn, community["book"])
+    stock_value = await catalog.stock_value(conn, cid)
+    paths = await tallies.issued_by_path(conn, cid, lo, hi)
+    figures = Figures(
+        issued=sum(paths.values()),
+        issued_by_path=ByPath(**{k: v for k, v in paths.items() if k in points.PATHS}),
+        reversed=await tallies.reversed_points(conn, cid, lo, hi),
+        redeemed=redeemed,
+        refunded=await tallies.refunded(conn, cid, lo, hi),
+        earners=await tallies.earners(conn, cid, lo, hi),
+        redeemers=redeemers,
+        residents=await tallies.residents(conn, cid),
+        outstanding=outstanding,
+        stock_value=stock_value,
+        coverage=coverage(stock_value, outstanding),
+    )
+    per_month = []
+    for label, first, last in months(start, end):
+        points_then = await tallies.issued(conn, cid, *days.utc_bounds(first, last))
+        per_month.append(MonthLine(month=label, points=points_then))
+    held, signups, checkins = await tallies.volunteering(conn, cid, lo, hi)
+    filed, overdue = await tallies.submissions(conn, cid, lo, hi, datetime.now(UTC))
+    return Report(
+        slug=community["slug"],
+        name=community["name"],
+        start=start,
+        end=end,
+        figures=figures,
+        by_rule=sorted(
+            (RuleLine(**r) for r in await tallies.by_rule(conn, cid, lo, hi)),
+            key=lambda r: (-r.points, r.code),
+        ),
+        by_grid=await _by_grid(conn, cid, lo, hi),
+        by_month=per_month,
+        top_goods=_top_goods(await tallies.goods(conn, cid, lo, hi)),
+        volunteering=Volunteering(activities=held, signups=signups, checkins=checkins),
+        submissions=_submissions(filed, overdue),
+    )
+
+
+async def _by_grid(conn: Connection, cid: int, lo: datetime, hi: datetime) -> list[GridLine]:
+    grids = {g["id"]: g for g in await tallies.grids(conn, cid)}
+    lines = []
+    for grid_id, pts in await tallies.by_grid(conn, cid, lo, hi):
+        grid = grids.get(grid_id)
+        code, name = (grid["code"], grid["name"]) if grid else (NO_GRID, "")
+        lines.append(GridLine(code=code, name=name, points=pts))
+    return sorted(lines, key=lambda g: (-g.points, g.code))
+
+
+def _top_goods(rows: Sequence[Row]) -> list[GoodsLine]:
+    """By item: its latest name, the quantity and the points at the prices paid; most points
+    first, ``TOP_GOODS`` of them."""
+    quantity: dict[int, int] = defaultdict(int)
+    paid: dict[int, int] = defaultdict(int)
+    names: dict[int, str] = {}
+    for r in rows:
+        quantity[r["item"]] += int(r["quantity"])
+        paid[r["item"]] += int(r["quantity"]) * int(r["price_points"])
+        names.setdefault(r["item"], r["name"])
+    lines = [GoodsLine(name=names[i], quantity=quantity[i], points=paid[i]) for i in quantity]
+    return sorted(lines, key=lambda g: (-g.points, -g.quantity, g.name))[:TOP_GOODS]
+
+
+def _submissions(rows: Sequence[Row], overdue: int) -> Submissions:
+    kinds = dict.fromkeys(SUBMISSION_KINDS, 0)
+    statuses = dict.fromkeys(SUBMISSION_STATUSES, 0)
+    for r in rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + r["count"]
+        statuses[r["status"]] = statuses.get(r["status"], 0) + r["count"]
+    return Submissions(by_kind=kinds, by_status=statuses, overdue=overdue)
+
+
+def total(reports: list[Report], start: date, end: date) -> Report:
+    """The street's total: every figure added up, coverage over the sums, rules by path and
+    name, grids named with their community, months and goods added up."""
+    f = [r.figures for r in reports]
+    stock_value, outstanding = sum(x.stock_value for x in f), sum(x.outstanding for x in f)
+    figures = Figures(
+        issued=sum(x.issued for x in f),
+        issued_by_path=ByPath(
+            **{k: sum(getattr(x.issued_by_path, k) for x in f) for k in points.PATHS}
+        ),
+        reversed=sum(x.reversed for x in f),
+        redeemed=sum(x.redeemed for x in f),
+        refunded=sum(x.refunded for x in f),
+        earners=sum(x.earners for x in f),
+        redeemers=sum(x.redeemers for x in f),
+        residents=sum(x.residents for x in f),
+        outstanding=outstanding,
+        stock_value=stock_value,
+        coverage=coverage(stock_value, outstanding),
+    )
+    rules: dict[tuple[str, str], int] = defaultdict(int)
+    month_points: dict[str, int] = defaultdict(int)
+    goods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in reports:
+        for rule in r.by_rule:
+            rules[(rule.path, rule.name)] += rule.points
+        for m in r.by_month:
+            month_points[m.month] += m.points
+        for g in r.top_goods:
+            goods[g.name][0] += g.quantity
+            goods[g.name][1] += g.points
+    kinds = {k: sum(r.submissions.by_kind.get(k, 0) for r in reports) for k in SUBMISSION_KINDS}
+    statuses = {
+        s: sum(r.submissions.by_status.get(s, 0) for r in reports) for s in SUBMISSION_STATUSES
+    }
+    return Report(
+        slug="",
+        name="",
+        start=start,
+        end=end,
+        figures=figures,
+        by_rule=sorted(
+            (RuleLine(code="", name=n, path=pth, points=v) for (pth, n), v in rules.items()),
+            key=lambda x: (-x.points, x.name),
+        ),
+        by_grid=sorted(
+            (
+                GridLine(
+                    code=f"{r.slug}/{g.code}", name=f"{r.name} {g.name}".strip(), points=g.points
+                )
+                for r in reports
+                for g in r.by_grid
+            ),
+            key=lambda g: (-g.points, g.code),
+        ),
+        by_month=[MonthLine(month=m, points=month_points[m]) for m, _, _ in months(start, end)],
+        top_goods=sorted(
+            (GoodsLine(name=n, quantity=v[0], points=v[1]) for n, v in goods.items()),
+            key=lambda g: (-g.points, -g.quantity, g.name),
+        )[:TOP_GOODS],
+        volunteering=Volunteering(
+            activities=sum(r.volunteering.activities for r in reports),
+            signups=sum(r.volunteering.signups for r in reports),
+            checkins=sum(r.volunteering.checkins for r in reports),
+        ),
+        submissions=Submissions(
+            by_kind=kinds,
+            by_status=statuses,
+            overdue=sum(r.submissions.overdue for r in reports),
+        ),
+    )
