@@ -45,9 +45,12 @@ async def movements(
     rows = await conn.fetch(
         "SELECT m.id, m.at, m.outlet, o.name AS outlet_name, i.sku, i.name AS item_name, "
         "m.quantity, m.reason, m.reference, d.name AS donor_name, m.memo, m.level_after "
-        "FROM catalog_stock_movement m JOIN catalog_outlet o ON o.id = m.outlet "
-        "JOIN catalog_item i ON i.id = m.item LEFT JOIN catalog_donor d ON d.id = m.donor "
-        "WHERE o.community_id = ? AND m.id > ? AND m.at >= ? AND m.at < ? "
+        # CROSS JOIN: SQLite keeps this order, walking movements by id from the cursor rather
+        # than reading and sorting every movement of the community on every page
+        "FROM catalog_stock_movement m CROSS JOIN catalog_outlet o CROSS JOIN catalog_item i "
+        "LEFT JOIN catalog_donor d ON d.id = m.donor "
+        "WHERE o.id = m.outlet AND i.id = m.item "
+        "AND o.community_id = ? AND m.id > ? AND m.at >= ? AND m.at < ? "
         "ORDER BY m.id LIMIT ?",
         community_id,
         after_id,

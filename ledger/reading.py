@@ -48,9 +48,11 @@ async def postings(
     rows = await conn.fetch(
         "SELECT p.id, p.journal, p.amount, p.balance_after, p.version, a.code, "
         "j.created_at, j.kind, j.path, j.memo "
-        "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
-        "JOIN ledger_journal j ON j.id = p.journal "
-        "WHERE a.book = ? AND substr(a.code, 1, ?) = ? AND p.id > ? "
+        # CROSS JOIN: SQLite keeps this order, walking postings by id from the cursor (any other
+        # order reads and sorts every posting of the book on every page); PostgreSQL plans freely
+        "FROM ledger_posting p CROSS JOIN ledger_account a CROSS JOIN ledger_journal j "
+        "WHERE a.id = p.account AND j.id = p.journal "
+        "AND a.book = ? AND substr(a.code, 1, ?) = ? AND p.id > ? "
         "AND j.created_at >= ? AND j.created_at < ? ORDER BY p.id LIMIT ?",
         book_id,
         len(accounts_prefix),
