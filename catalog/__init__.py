@@ -40,7 +40,7 @@ from catalog.outlets import (
     list_outlets,
     require_outlet,
 )
-from catalog.reading import stock_value
+from catalog.reading import MovementLine, movements, stock_value
 from catalog.stock import REASONS, Movement, move_stock, stock_level, stocktake
 from catalog.verify import StockReport, verify_stock
 
@@ -54,6 +54,7 @@ __all__ = [
     "InvalidMovement",
     "ItemNotFound",
     "Movement",
+    "MovementLine",
     "MovementKeyReused",
     "OutOfStock",
     "OutletNotFound",
@@ -73,6 +74,7 @@ __all__ = [
     "list_outlets",
     "low_stock",
     "move_stock",
+    "movements",
     "require_item",
     "require_outlet",
     "stock_level",

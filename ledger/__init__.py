@@ -39,6 +39,7 @@ from ledger.journals import (
     request_hash,
     reverse_journal,
 )
+from ledger.reading import PostingLine, balances, postings
 from ledger.statement import Balance, Entry, Statement, get_balance, get_statement, total_balance
 from ledger.verify import Problem, Report, verify_ledger
 
@@ -60,10 +61,12 @@ __all__ = [
     "LedgerError",
     "NotReversible",
     "Posting",
+    "PostingLine",
     "Problem",
     "Report",
     "Row",
     "Statement",
+    "balances",
     "capture_hold",
     "find_journal",
     "get_balance",
@@ -77,6 +80,7 @@ __all__ = [
     "open_holds",
     "place_hold",
     "post_journal",
+    "postings",
     "release_hold",
     "request_hash",
     "reverse_journal",

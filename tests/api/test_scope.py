@@ -293,6 +293,19 @@ def fresh_entry(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"entry_id": api.run(entry_of, posted_award(api, world, caller)["award_id"])}
 
 
+def passbook_csv(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """Every passbook of A as CSV (it holds the target's name and memos)."""
+    return {"name": "passbook.csv"}
+
+
+def awards_xlsx(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"name": "awards.xlsx"}
+
+
+def settlement_csv(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"name": "partner-settlement.csv"}
+
+
 def open_objection(api: Api, world: World, caller: str) -> dict[str, Any]:
     """An objection of ``res-a`` to a fresh notice entry of A, filed afresh for each caller."""
     entry = fresh_entry(api, world, caller)["entry_id"]
@@ -358,6 +371,9 @@ TABLE = [
     Row("POST",   "/objections/{objection_id}/decision", (200, 200, 404, 403, 403, 403, 401), dismissal, ids=open_objection),
     Row("GET",    "/communities/{slug}/stats",          (200, 200, 403, 403, 403, 403, 401)),
     Row("GET",    "/stats",                             (200, 403, 403, 403, 403, 403, 401)),
+    Row("GET",    "/communities/{slug}/exports/{name}", (200, 200, 403, 403, 403, 403, 401), ids=passbook_csv),
+    Row("GET",    "/communities/{slug}/exports/{name}", (200, 200, 403, 403, 403, 403, 401), ids=awards_xlsx),
+    Row("GET",    "/communities/{slug}/exports/{name}", (200, 200, 403, 403, 403, 403, 401), ids=settlement_csv),
     Row("GET",    "/anomalies",                         (200, 403, 403, 403, 403, 403, 401)),
     Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
     Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),

@@ -16,6 +16,7 @@ from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
+from web.pages.exports import ExportPages
 from web.pages.notice import NoticeController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
@@ -36,6 +37,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     AnomalyController,
     ResidentController,
     NoticeController,
+    ExportPages,
     *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,
