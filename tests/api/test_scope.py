@@ -61,6 +61,8 @@ class Row:
     idempotent: bool = False
     ids: Callable[[Api, World, str], dict[str, Any]] | None = None
     """Path ids made afresh for each caller (an award to approve, a submission to decide)."""
+    files: Callable[[Api, World, str], dict[str, Any]] | None = None
+    """A multipart upload instead of a JSON body (a roster, opening balances)."""
 
     def __str__(self) -> str:
         return f"{self.method} {self.route}"
@@ -308,6 +310,11 @@ def dismissal(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"decision": "dismiss", "reply": "已核实签到表"}
 
 
+def roster(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A one-row roster of a new resident without a phone, made afresh for each caller."""
+    return {"file": ("名单.csv", f"姓名\r\n导入居民{next(FRESH)}".encode())}
+
+
 OPEN = (200,) * 7
 # fmt: off
 TABLE = [
@@ -356,6 +363,7 @@ TABLE = [
     Row("GET",    "/me/objections",                     (403, 403, 403, 403, 200, 200, 401)),
     Row("GET",    "/communities/{slug}/objections",     (200, 200, 403, 403, 403, 403, 401)),
     Row("POST",   "/objections/{objection_id}/decision", (200, 200, 404, 403, 403, 403, 401), dismissal, ids=open_objection),
+    Row("POST",   "/communities/{slug}/residents/import", (200, 200, 403, 403, 403, 403, 401), files=roster),
     Row("GET",    "/anomalies",                         (200, 403, 403, 403, 403, 403, 401)),
     Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
     Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),
@@ -409,7 +417,8 @@ def call(api: Api, world: World, row: Row, caller: str) -> Any:
         "activity_id": world.activities["activity-a"],
     }
     path = row.route.format(**{**ids, **(row.ids(api, world, caller) if row.ids else {})})
-    return api.request(row.method, path, token, json=body, headers=headers)
+    files = row.files(api, world, caller) if row.files else None
+    return api.request(row.method, path, token, json=body, headers=headers, files=files)
 
 
 @pytest.mark.parametrize(

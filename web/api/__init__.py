@@ -3,7 +3,7 @@
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
-from web.api import activities, awards, catalog, counter, notice, policy
+from web.api import activities, awards, catalog, counter, notice, policy, roster
 from web.api.activation import ActivationController
 from web.api.anomalies import AnomalyController
 from web.api.audit import AuditController
@@ -32,6 +32,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *counter.ROUTES,
     *policy.ROUTES,
     *notice.ROUTES,
+    *roster.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)
