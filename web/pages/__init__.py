@@ -2,7 +2,7 @@
 
 from litestar.types import ControllerRouterHandler
 
-from web.pages import activities, counter, earning, my_activities, objections, shop
+from web.pages import activities, counter, earning, imports, my_activities, objections, shop
 from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
@@ -19,6 +19,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     AccountController,
     AdminController,
     AdminUsersController,
+    *imports.ROUTES,
     StaffController,
     ResidentRecordPages,
     VolunteerController,
