@@ -3,7 +3,7 @@
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
-from web.api import activities, awards, catalog, counter, notice, policy, roster
+from web.api import activities, awards, catalog, counter, notice, openings, policy, roster
 from web.api.activation import ActivationController
 from web.api.anomalies import AnomalyController
 from web.api.audit import AuditController
@@ -33,6 +33,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *policy.ROUTES,
     *notice.ROUTES,
     *roster.ROUTES,
+    *openings.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)
