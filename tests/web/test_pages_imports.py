@@ -11,9 +11,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.db import Database
-from mall.people import residents
+from mall.org import communities
+from mall.people import residents, users
 from tests.api.test_roster import csv_bytes
-from tests.web.test_pages_account import csrf, post
+from tests.web.test_pages_account import ADMIN, PASSWORD, community, csrf, post, signed_in
 from tests.web.test_pages_staff import staff_with_residents
 
 
@@ -91,8 +92,6 @@ async def test_another_staff_members_token_confirms_nothing(
     preview = upload(client, csv_bytes([["姓名"], ["别人的文件"]]))
     token = token_of(preview.text)
     client.cookies.clear()
-    from tests.web.test_pages_account import community, signed_in
-
     other = await community(db, "anle", "安乐社区")
     await signed_in(db, client, other["staff"])
     stolen = post(client, "/staff/residents/import/confirm", token=token)
@@ -112,3 +111,36 @@ async def test_the_templates_hold_the_header_row(
     text = client.get("/staff/residents/import/template.csv").content
     assert text.startswith(b"\xef\xbb\xbf") and "姓名,电话,网格".encode() in text
     assert residents.PHONE.match(str(rows[1][1]))
+
+
+async def test_opening_balances_are_uploaded_by_one_and_approved_by_another(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    await communities.grant_budget(db, ADMIN, "xingfuli", 500, "预算", idempotency_key="open")
+    rid = made[0].id
+    data = csv_bytes(
+        [["姓名", "电话", "存折号", "积分"], ["王秀英", "13800000001", "No.0007", "88"]]
+    )
+    preview = client.post(
+        "/staff/opening-balances",
+        data={"_csrf_token": csrf(client)},
+        files={"file": ("期初.csv", data)},
+        follow_redirects=False,
+    )
+    assert preview.status_code == 200 and "No.0007" in preview.text, preview.text
+    sent = post(client, "/staff/opening-balances/confirm", token=token_of(preview.text))
+    assert sent.status_code == 303, sent.text
+    page = client.get(sent.headers["location"]).text
+    assert "等待审核" in page and "/approve" not in page  # the uploader sees no approve button
+    refused = post(client, sent.headers["location"] + "/approve")
+    assert refused.status_code == 403 and "另一位工作人员" in refused.text
+    other = await users.create_user_unchecked(db, "xingfuli-two", PASSWORD, "staff", "xingfuli")
+    await signed_in(db, client, other.id)
+    page = client.get(sent.headers["location"]).text
+    assert "/approve" in page
+    done = post(client, sent.headers["location"] + "/approve")
+    assert done.status_code == 303
+    assert "已审批" in client.get(sent.headers["location"]).text
+    shown = client.get(f"/staff/residents/{rid}").text
+    assert "期初积分" in shown and "No.0007" in shown

@@ -2,7 +2,16 @@
 
 from litestar.types import ControllerRouterHandler
 
-from web.pages import activities, counter, earning, imports, my_activities, objections, shop
+from web.pages import (
+    activities,
+    counter,
+    earning,
+    imports,
+    my_activities,
+    objections,
+    openings,
+    shop,
+)
 from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
@@ -20,6 +29,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     AdminController,
     AdminUsersController,
     *imports.ROUTES,
+    *openings.ROUTES,
     StaffController,
     ResidentRecordPages,
     VolunteerController,
