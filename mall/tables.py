@@ -4,6 +4,7 @@ earning (rules, awards, activities, submissions) and redemption (orders, reserva
 from piccolo.columns import (
     BigSerial,
     Boolean,
+    Bytea,
     ForeignKey,
     Integer,
     Serial,
@@ -392,3 +393,60 @@ class Objection(Table, tablename="mall_objection"):
     decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
     reply = Text(default="", null=False)
+
+
+class Upload(Table, tablename="mall_upload"):
+    """A spreadsheet a staff member previewed, kept until they confirm it (mall.people.uploads):
+    ``token`` names it in the confirming form; only its uploader may use it, for an hour."""
+
+    id = Serial(primary_key=True)
+    token = Varchar(length=64, null=False, unique=True)
+    kind = Varchar(length=20, null=False)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    filename = Varchar(length=200, null=False)
+    data = Bytea(null=False)
+    created_at = Timestamptz(null=False, index=True)
+
+
+# Opening balances (mall.earning.openings) -----------------------------------------------
+
+
+class OpeningBatch(Table, tablename="mall_opening_batch"):
+    """Opening balances (期初积分) from the paper passbooks, as one staff member uploaded them.
+
+    ``status``: pending → approved (a different staff member approved; one journal per
+    resident posted) or rejected."""
+
+    id = Serial(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    status = Varchar(length=20, null=False)
+    filename = Varchar(length=200, null=False, default="")
+    residents = Integer(null=False)
+    total = Integer(null=False)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    created_at = Timestamptz(null=False)
+    decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    reason = Text(default="", null=False)
+
+
+class OpeningLine(Table, tablename="mall_opening_line"):
+    """One resident's opening balance in a batch: the passbook's number and its points, with
+    the spreadsheet's row; ``journal_id`` once posted."""
+
+    id = Serial(primary_key=True)
+    batch = ForeignKey(OpeningBatch, on_delete=OnDelete.restrict, null=False, index=True)
+    sheet_row = Integer(null=False)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    passbook = Varchar(length=40, null=False)
+    points = Integer(null=False)
+    journal_id = Integer(null=True, default=None)
+
+
+class OpeningGiven(Table, tablename="mall_opening_given"):
+    """The residents given an opening balance: the primary key makes it once per resident ever,
+    whatever two approvals race."""
+
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, primary_key=True)
+    line = ForeignKey(OpeningLine, on_delete=OnDelete.restrict, null=False)

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 import ledger
+from ledger import Row
 from mall import access, text
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
@@ -147,6 +148,34 @@ async def grid_id(conn: ledger.Connection, community_id: int, grid: str | None) 
     return int(found)
 
 
+async def register(
+    conn: ledger.Connection,
+    community: Row,
+    name: str,
+    phone: str | None,
+    grid: int | None,
+    building: str | None,
+    unit: str | None,
+) -> int:
+    """The new resident's id: the record and its wallet, inside the caller's transaction, from
+    values the caller has cleaned (``clean_name``, ``clean_phone``, ``grid_id``,
+    ``clean_place``) and after it checked the principal (``create_resident``, the roster
+    import)."""
+    resident_id = await conn.fetchval(
+        "INSERT INTO mall_resident (community, grid, name, phone, building, unit, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        community["id"],
+        grid,
+        name,
+        phone,
+        building,
+        unit,
+        now(),
+    )
+    await ledger.open_account(conn, community["book"], points.wallet(resident_id), no_negative=True)
+    return int(resident_id)
+
+
 async def create_resident(
     db: Database,
     p: Principal,
@@ -165,20 +194,7 @@ async def create_resident(
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         grid_row = await grid_id(conn, community["id"], grid)
-        resident_id = await conn.fetchval(
-            "INSERT INTO mall_resident (community, grid, name, phone, building, unit, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            community["id"],
-            grid_row,
-            name,
-            phone,
-            building,
-            unit,
-            now(),
-        )
-        await ledger.open_account(
-            conn, community["book"], points.wallet(resident_id), no_negative=True
-        )
+        resident_id = await register(conn, community, name, phone, grid_row, building, unit)
         await audit.record(
             conn,
             p,

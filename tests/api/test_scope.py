@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mall.earning import awards, checkin, submissions
+from mall.earning import awards, checkin, openings, submissions
 from mall.people import accounts, credentials, residents, users
 from mall.reports import objections
 from tests import support
@@ -61,6 +61,8 @@ class Row:
     idempotent: bool = False
     ids: Callable[[Api, World, str], dict[str, Any]] | None = None
     """Path ids made afresh for each caller (an award to approve, a submission to decide)."""
+    files: Callable[[Api, World, str], dict[str, Any]] | None = None
+    """A multipart upload instead of a JSON body (a roster, opening balances)."""
 
     def __str__(self) -> str:
         return f"{self.method} {self.route}"
@@ -321,6 +323,25 @@ def dismissal(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"decision": "dismiss", "reply": "已核实签到表"}
 
 
+def roster(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A one-row roster of a new resident without a phone, made afresh for each caller."""
+    return {"file": ("名单.csv", f"姓名\r\n导入居民{next(FRESH)}".encode())}
+
+
+def opening_file(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """Opening balances of one fresh resident of A, made afresh for each caller."""
+    rid = fresh_resident(api, world, caller)["resident_id"]
+    return {"file": ("期初.csv", f"居民编号,存折号,积分\r\n{rid},P{rid},1".encode())}
+
+
+def waiting_batch(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A batch of opening balances of A uploaded by ``staff-a2``, waiting, for each caller."""
+    uploader = api.run(staff_of, world, "staff-a2")
+    data = opening_file(api, world, caller)["file"][1]
+    made = api.run(partial(openings.upload, dry_run=False), uploader, A, data, "期初.csv")
+    return {"batch_id": made.batch_id}
+
+
 OPEN = (200,) * 7
 # fmt: off
 TABLE = [
@@ -374,6 +395,12 @@ TABLE = [
     Row("GET",    "/communities/{slug}/exports/{name}", (200, 200, 403, 403, 403, 403, 401), ids=passbook_csv),
     Row("GET",    "/communities/{slug}/exports/{name}", (200, 200, 403, 403, 403, 403, 401), ids=awards_xlsx),
     Row("GET",    "/communities/{slug}/exports/{name}", (200, 200, 403, 403, 403, 403, 401), ids=settlement_csv),
+    Row("POST",   "/communities/{slug}/residents/import", (200, 200, 403, 403, 403, 403, 401), files=roster),
+    Row("POST",   "/communities/{slug}/opening-balances", (200, 200, 403, 403, 403, 403, 401), files=opening_file),
+    Row("GET",    "/communities/{slug}/opening-balances", (200, 200, 403, 403, 403, 403, 401)),
+    Row("GET",    "/opening-balances/{batch_id}",       (200, 200, 404, 403, 403, 403, 401), ids=waiting_batch),
+    Row("POST",   "/opening-balances/{batch_id}/approve", (200, 200, 404, 403, 403, 403, 401), ids=waiting_batch),
+    Row("POST",   "/opening-balances/{batch_id}/reject", (200, 200, 404, 403, 403, 403, 401), reason, ids=waiting_batch),
     Row("GET",    "/anomalies",                         (200, 403, 403, 403, 403, 403, 401)),
     Row("POST",   "/me/submissions",                    (403, 403, 403, 403, 201, 201, 401), submission),
     Row("GET",    "/me/submissions",                    (403, 403, 403, 403, 200, 200, 401)),
@@ -427,7 +454,8 @@ def call(api: Api, world: World, row: Row, caller: str) -> Any:
         "activity_id": world.activities["activity-a"],
     }
     path = row.route.format(**{**ids, **(row.ids(api, world, caller) if row.ids else {})})
-    return api.request(row.method, path, token, json=body, headers=headers)
+    files = row.files(api, world, caller) if row.files else None
+    return api.request(row.method, path, token, json=body, headers=headers, files=files)
 
 
 @pytest.mark.parametrize(

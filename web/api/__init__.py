@@ -3,7 +3,18 @@
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
-from web.api import activities, awards, catalog, counter, exports, notice, policy, stats
+from web.api import (
+    activities,
+    awards,
+    catalog,
+    counter,
+    exports,
+    notice,
+    openings,
+    policy,
+    roster,
+    stats,
+)
 from web.api.activation import ActivationController
 from web.api.anomalies import AnomalyController
 from web.api.audit import AuditController
@@ -34,6 +45,8 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *notice.ROUTES,
     *stats.ROUTES,
     *exports.ROUTES,
+    *roster.ROUTES,
+    *openings.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)
