@@ -39,6 +39,9 @@ class Community(Table, tablename="mall_community"):
     approval_threshold = Integer(default=100, null=False)
     activity_max_points = Integer(default=200, null=False)
     objection_days = Integer(default=7, null=False)
+    #: when points expire (mall.org.policy): never, year_end or months (``expiry_months``)
+    expiry = Varchar(length=10, default="never", null=False)
+    expiry_months = Integer(default=12, null=False)
 
 
 class Grid(Table, tablename="mall_grid"):
