@@ -39,6 +39,7 @@ from ledger.journals import (
     request_hash,
     reverse_journal,
 )
+from ledger.reading import Credit, Flows, account_flows, accounts_holding
 from ledger.statement import Balance, Entry, Statement, get_balance, get_statement, total_balance
 from ledger.verify import Problem, Report, verify_ledger
 
@@ -48,7 +49,9 @@ __all__ = [
     "AlreadyReversed",
     "Balance",
     "Connection",
+    "Credit",
     "Entry",
+    "Flows",
     "Hold",
     "HoldAlreadyResolved",
     "HoldNotFound",
@@ -64,6 +67,8 @@ __all__ = [
     "Report",
     "Row",
     "Statement",
+    "account_flows",
+    "accounts_holding",
     "capture_hold",
     "find_journal",
     "get_balance",

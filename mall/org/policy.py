@@ -12,6 +12,7 @@ defaults), and reading it never needs a join or a missing-row case.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal, get_args
 
 import msgspec
@@ -36,7 +37,9 @@ EXPIRIES: tuple[str, ...] = get_args(Expiry)
 DEFAULT_EXPIRY_MONTHS = 12
 MAX_EXPIRY_MONTHS = 120
 
-COLUMNS = "approval_threshold, activity_max_points, objection_days, expiry, expiry_months"
+COLUMNS = (
+    "approval_threshold, activity_max_points, objection_days, expiry, expiry_months, expiry_since"
+)
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +57,9 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     its end, China time) or ``months`` (``expiry_months`` after the day they were earned)."""
     expiry_months: int = DEFAULT_EXPIRY_MONTHS
     """Months points stay valid when ``expiry`` is ``months`` (1 to 120)."""
+    expiry_since: datetime | None = None
+    """When the expiry rule last changed. A rule applies from the day it was set: points earned
+    before that day count as earned on it, so a new or shorter rule never takes points at once."""
 
 
 def _whole(value: object, low: int, high: int, message: str) -> int:
@@ -74,6 +80,7 @@ async def policy_of(conn: Connection, community_id: int) -> Policy:
         objection_days=int(row["objection_days"]),
         expiry=_expiry(row["expiry"]),
         expiry_months=int(row["expiry_months"]),
+        expiry_since=row["expiry_since"],
     )
 
 
@@ -109,7 +116,7 @@ async def set_policy(
     """Change some of the policy (administrators); ``None`` keeps a value. A value out of range
     is ``validation_error`` and nothing changes."""
     access.require(p, ["admin"])
-    changes: dict[str, int | str] = {}
+    changes: dict[str, int | str | datetime] = {}
     if approval_threshold is not None:
         changes["approval_threshold"] = _whole(
             approval_threshold,
@@ -143,6 +150,12 @@ async def set_policy(
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, ["admin"])
         before = await policy_of(conn, community["id"])
+        rule = (
+            changes.get("expiry", before.expiry),
+            changes.get("expiry_months", before.expiry_months),
+        )
+        if rule != (before.expiry, before.expiry_months):  # a new rule holds from today
+            changes["expiry_since"] = datetime.now(UTC)
         if changes:
             sets = ", ".join(f"{column} = ?" for column in changes)
             await conn.execute(

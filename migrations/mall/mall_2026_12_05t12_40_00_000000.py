@@ -1,5 +1,5 @@
-"""Points expiry (issue #18): the community policy's ``expiry`` (never, year_end, months) and
-``expiry_months`` as two columns of mall_community (mall/org/sql/mall_community_expiry.sql,
+"""Points expiry (issue #18): the community policy's ``expiry`` (never, year_end, months),
+``expiry_months`` and ``expiry_since`` as columns of mall_community (mall/org/sql/mall_community_expiry.sql,
 mirrored by mall.org.policy). Existing communities keep their points forever (``never``)."""
 
 from importlib.resources import files
