@@ -128,6 +128,7 @@ ENTRY_WORDS = {
     "lapse": N_("Reservation not collected, points back"),
     "closure": N_("Record closed, points back to the community"),
     "merge": N_("Moved with a duplicate record"),
+    "expiry": N_("Points expired"),
 }
 
 
