@@ -1,6 +1,7 @@
 """Earning points (赚积分): rules, awards (with four-eyes approval) and their reversal, recruitment
 calls (招募令) with check-in and settlement, and residents' submissions (proposals, dispute reports,
-micro-wishes), and the street administrator's list of anomalies.
+micro-wishes), the street administrator's list of anomalies, and points expiry (``expiry``: what
+expires when; ``expiring``: the housekeeping step that takes expired points back).
 
 Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of the shop and the counter.
 """
@@ -11,6 +12,8 @@ __all__ = [
     "award_records",
     "awards",
     "checkin",
+    "expiring",
+    "expiry",
     "reversals",
     "rules",
     "sheet",

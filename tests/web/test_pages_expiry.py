@@ -3,11 +3,14 @@ page and in the passbook; the expiry journal in the passbook as 积分过期; th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall import days
 from mall.db import Database
+from mall.earning import expiring
 from mall.earning.expiry import add_months
 from mall.org import policy
 from tests.web.test_pages_account import ADMIN
@@ -31,4 +34,16 @@ async def test_home_and_passbook_show_what_expires_within_a_month_in_large_type(
     assert line in client.get("/me").text
     assert line in client.get("/me/passbook").text
     await policy.set_policy(db, ADMIN, "xingfuli", expiry_months=2)
+    assert "积分将于" not in client.get("/me").text
+
+
+async def test_expired_points_show_in_the_passbook_as_expired(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    await phone_of(db, client)
+    await expire_after_a_month(db)
+    later = datetime.now(UTC) + timedelta(days=40)
+    assert await expiring.expire_points(db, later) == 1
+    passbook = client.get("/me/passbook").text
+    assert "积分过期" in passbook and "出 −28" in passbook
     assert "积分将于" not in client.get("/me").text
