@@ -8,6 +8,7 @@ from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
 from web.pages.notice import NoticeController
+from web.pages.passbook_print import PassbookPrintController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.resident_records import ResidentRecordPages
@@ -24,6 +25,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     VolunteerController,
     StaffUserPages,
     PrintController,
+    PassbookPrintController,
     AnomalyController,
     ResidentController,
     NoticeController,
