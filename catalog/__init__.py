@@ -40,6 +40,7 @@ from catalog.outlets import (
     list_outlets,
     require_outlet,
 )
+from catalog.reading import DonorGifts, Gift, donor_gifts
 from catalog.stock import REASONS, Movement, move_stock, stock_level, stocktake
 from catalog.verify import StockReport, verify_stock
 
@@ -49,6 +50,8 @@ __all__ = [
     "OUTLET_KINDS",
     "REASONS",
     "CatalogError",
+    "DonorGifts",
+    "Gift",
     "InvalidItem",
     "InvalidMovement",
     "ItemNotFound",
@@ -60,6 +63,7 @@ __all__ = [
     "StockReport",
     "availability",
     "create_donor",
+    "donor_gifts",
     "create_item",
     "create_outlet",
     "find_donor",

@@ -1,8 +1,9 @@
 """Reports (公示与报表): the public notice board of a community's awards, with masked names, and
-residents' objections to it, which staff uphold (reversing the award) or dismiss.
+residents' objections to it, which staff uphold (reversing the award) or dismiss; and the donors'
+thank-you page (``donors``, 爱心榜), read from the catalog.
 
 Builds on ``mall.earning`` (awards and their reversal), ``mall.org`` and ``mall.access``; no
 capability below imports it.
 """
 
-__all__ = ["notice", "objections"]
+__all__ = ["donors", "notice", "objections"]

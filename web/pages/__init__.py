@@ -7,6 +7,7 @@ from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
+from web.pages.donors import DonorController
 from web.pages.notice import NoticeController
 from web.pages.passbook_print import PassbookPrintController
 from web.pages.prints import PrintController
@@ -29,6 +30,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     AnomalyController,
     ResidentController,
     NoticeController,
+    DonorController,
     *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,
