@@ -6,6 +6,7 @@ Services (kind ``"service"``) are not stocked: they have no level, are always av
 ``move_stock`` is only ever called for goods.
 """
 
+from catalog.donors import DonorGifts, Gift, donor_gifts
 from catalog.errors import (
     CatalogError,
     InvalidItem,
@@ -50,6 +51,8 @@ __all__ = [
     "OUTLET_KINDS",
     "REASONS",
     "CatalogError",
+    "DonorGifts",
+    "Gift",
     "InvalidItem",
     "InvalidMovement",
     "ItemNotFound",
@@ -62,6 +65,7 @@ __all__ = [
     "StockReport",
     "availability",
     "create_donor",
+    "donor_gifts",
     "create_item",
     "create_outlet",
     "find_donor",

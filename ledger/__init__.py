@@ -17,6 +17,7 @@ from ledger.errors import (
     LedgerError,
     NotReversible,
 )
+from ledger.flows import Credit, Flows, account_flows, accounts_holding
 from ledger.holds import (
     HOLDS_ACCOUNT,
     Hold,
@@ -49,7 +50,9 @@ __all__ = [
     "AlreadyReversed",
     "Balance",
     "Connection",
+    "Credit",
     "Entry",
+    "Flows",
     "Hold",
     "HoldAlreadyResolved",
     "HoldNotFound",
@@ -67,6 +70,8 @@ __all__ = [
     "Row",
     "Statement",
     "balances",
+    "account_flows",
+    "accounts_holding",
     "capture_hold",
     "find_journal",
     "get_balance",

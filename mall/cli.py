@@ -159,7 +159,8 @@ def _housekeeping(_: argparse.Namespace) -> int:
         print(
             f"已整理 / housekeeping done: {done.lapsed} reservations lapsed, "
             f"{done.pay_codes} pay codes, {done.activations} activation papers, "
-            f"{done.sessions} sessions and {done.counters} rate-limit counters deleted"
+            f"{done.sessions} sessions and {done.counters} rate-limit counters deleted; "
+            f"{done.expired} residents' expired points back to the budget"
         )
         return 0
 
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser(
         "housekeeping",
-        help="lapse overdue reservations; delete expired codes, old sessions, spent rate limits",
+        help="lapse overdue reservations; return expired points to the budget; delete expired "
+        "codes, old sessions, spent rate limits",
     ).set_defaults(run=_housekeeping)
     saving = sub.add_parser(
         "backup", help="copy the database into FOLDER, verify the copy, keep the newest N"

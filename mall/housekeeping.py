@@ -1,12 +1,13 @@
 """``mall housekeeping``: the chores a community's service needs, run from cron or a systemd
 timer (docs/deploy.md): reservations not collected by their deadline lapse (points and goods go
-back), and what has served its time is deleted: pay codes that expired unused, activation
+back), expired points go back to their community's budget (``mall.earning.expiring``, for
+communities whose policy lets points expire), and what has served its time is deleted: pay codes that expired unused, activation
 papers that expired unused, sessions ended long ago, and rate-limit counters whose window closed.
 
 Idempotent: a second run finds nothing left to do. Safe twice at once: a run takes a lock
 (PostgreSQL's advisory lock, a file lock beside a SQLite database) and a run that finds it taken
 says so and does nothing; every step is also safe on its own (each row is claimed by the
-statement that changes it). Expiry of points (a community policy) will join it here.
+statement that changes it; an expiry journal's key is derived from the resident and the cutoff).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from mall import metrics
 from mall.counter import housekeeping as counter
 from mall.db import Database, sqlite_path
+from mall.earning import expiring
 
 #: Sessions (signed-in browsers, API tokens, bound phones) are kept this long after they ended,
 #: so that a user's page can still show their recent sign-ins.
@@ -41,6 +43,8 @@ class Done:
     activations: int = 0
     sessions: int = 0
     counters: int = 0
+    expired: int = 0
+    """Residents whose expired points went back to the budget (one journal each)."""
 
 
 async def run(db: Database, url: str, at: datetime | None = None) -> Done:
@@ -51,6 +55,8 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
         metrics.HOUSEKEEPING.inc()
         lapsed = await counter.lapse_reservations(db, at)
         pay_codes = await counter.purge_pay_codes(db, at)
+        # after the lapse: points a lapsed reservation gave back are available, not held
+        expired = await expiring.expire_points(db, at)
         async with db.transaction() as conn:
             activations = len(
                 await conn.fetch(
@@ -70,7 +76,7 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
             counters = len(
                 await conn.fetch("DELETE FROM mall_throttle WHERE reset_at < ? RETURNING id", at)
             )
-    return Done(True, lapsed, pay_codes, activations, sessions, counters)
+    return Done(True, lapsed, pay_codes, activations, sessions, counters, expired)
 
 
 @contextlib.asynccontextmanager

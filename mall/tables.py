@@ -40,6 +40,11 @@ class Community(Table, tablename="mall_community"):
     approval_threshold = Integer(default=100, null=False)
     activity_max_points = Integer(default=200, null=False)
     objection_days = Integer(default=7, null=False)
+    #: when points expire (mall.org.policy): never, year_end or months (``expiry_months``)
+    expiry = Varchar(length=10, default="never", null=False)
+    expiry_months = Integer(default=12, null=False)
+    #: when the expiry rule last changed; points earned before count as earned then
+    expiry_since = Timestamptz(null=True, default=None)
 
 
 class Grid(Table, tablename="mall_grid"):

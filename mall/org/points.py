@@ -1,6 +1,8 @@
 """The chart of accounts of a community book, and the account codes the rest of ``mall`` uses.
 
-mint → budget → wallet:<resident> → redeemed:<outlet>:<n> / expired; ``holds`` for reservations.
+mint → budget → wallet:<resident> → redeemed:<outlet>:<n>; ``holds`` for reservations. Expired
+points go from the wallet back to ``budget`` (journal kind ``expiry``, ``mall.earning.expiring``);
+``expired`` stays in the chart, unused.
 """
 
 from __future__ import annotations

@@ -1,14 +1,19 @@
 """A community's trust policy (信任规则): how many points one staff member may issue to one
 resident in a day before a second staff member must approve, the most an activity may pay a
-head, and how many days the public notice stays open to objections. Stores and checks the
-numbers; the earning package applies them.
+head, how many days the public notice stays open to objections, and when points expire
+(``expiry``: never, at the end of the calendar year they were earned in, China time, or
+``expiry_months`` after the day they were earned). Stores and checks the values; the earning
+package applies them (``mall.earning.expiry``).
 
-The policy lives in three columns of ``mall_community`` rather than a table of its own: there is
+The policy lives in columns of ``mall_community`` rather than a table of its own: there is
 exactly one per community, every community has one from the moment it exists (the columns'
 defaults), and reading it never needs a join or a missing-row case.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal, get_args
 
 import msgspec
 
@@ -25,8 +30,16 @@ DEFAULT_OBJECTION_DAYS = 7
 MAX_APPROVAL_THRESHOLD = 1_000_000
 MAX_ACTIVITY_POINTS = 10_000
 MAX_OBJECTION_DAYS = 90
+#: when points expire: never (the default), at the end of the calendar year (China time) they
+#: were earned in, or ``expiry_months`` months after the day they were earned
+Expiry = Literal["never", "year_end", "months"]
+EXPIRIES: tuple[str, ...] = get_args(Expiry)
+DEFAULT_EXPIRY_MONTHS = 12
+MAX_EXPIRY_MONTHS = 120
 
-COLUMNS = "approval_threshold, activity_max_points, objection_days"
+COLUMNS = (
+    "approval_threshold, activity_max_points, objection_days, expiry, expiry_months, expiry_since"
+)
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +52,14 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     """The most an activity may pay each attendee."""
     objection_days: int
     """Days a public notice entry stays open to objections."""
+    expiry: Expiry = "never"
+    """When points expire: ``never``, ``year_end`` (points earned in a calendar year expire at
+    its end, China time) or ``months`` (``expiry_months`` after the day they were earned)."""
+    expiry_months: int = DEFAULT_EXPIRY_MONTHS
+    """Months points stay valid when ``expiry`` is ``months`` (1 to 120)."""
+    expiry_since: datetime | None = None
+    """When the expiry rule last changed. A rule applies from the day it was set: points earned
+    before that day count as earned on it, so a new or shorter rule never takes points at once."""
 
 
 def _whole(value: object, low: int, high: int, message: str) -> int:
@@ -57,7 +78,20 @@ async def policy_of(conn: Connection, community_id: int) -> Policy:
         approval_threshold=int(row["approval_threshold"]),
         activity_max_points=int(row["activity_max_points"]),
         objection_days=int(row["objection_days"]),
+        expiry=_expiry(row["expiry"]),
+        expiry_months=int(row["expiry_months"]),
+        expiry_since=row["expiry_since"],
     )
+
+
+def _expiry(value: object) -> Expiry:
+    if value == "year_end":
+        return "year_end"
+    if value == "months":
+        return "months"
+    if value == "never":
+        return "never"
+    raise Invalid(N_("Expiry must be one of: never, year_end, months."))
 
 
 async def get_policy(db: Database, p: Principal, slug: str) -> Policy:
@@ -75,12 +109,14 @@ async def set_policy(
     approval_threshold: int | None = None,
     activity_max_points: int | None = None,
     objection_days: int | None = None,
+    expiry: str | None = None,
+    expiry_months: int | None = None,
     ip: str = "",
 ) -> Policy:
     """Change some of the policy (administrators); ``None`` keeps a value. A value out of range
     is ``validation_error`` and nothing changes."""
     access.require(p, ["admin"])
-    changes: dict[str, int] = {}
+    changes: dict[str, int | str | datetime] = {}
     if approval_threshold is not None:
         changes["approval_threshold"] = _whole(
             approval_threshold,
@@ -102,9 +138,24 @@ async def set_policy(
             MAX_OBJECTION_DAYS,
             N_("Objection days must be a whole number from {low} to {high}."),
         )
+    if expiry is not None:
+        changes["expiry"] = _expiry(expiry)
+    if expiry_months is not None:
+        changes["expiry_months"] = _whole(
+            expiry_months,
+            1,
+            MAX_EXPIRY_MONTHS,
+            N_("The months points stay valid must be a whole number from {low} to {high}."),
+        )
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, ["admin"])
         before = await policy_of(conn, community["id"])
+        rule = (
+            changes.get("expiry", before.expiry),
+            changes.get("expiry_months", before.expiry_months),
+        )
+        if rule != (before.expiry, before.expiry_months):  # a new rule holds from today
+            changes["expiry_since"] = datetime.now(UTC)
         if changes:
             sets = ", ".join(f"{column} = ?" for column in changes)
             await conn.execute(

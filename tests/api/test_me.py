@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mall import days
+from mall.earning.expiry import add_months
 from tests.api.helpers import Api, problem
 from tests.api.world import A, B, World
 
@@ -63,3 +65,20 @@ def test_my_passbook_limits_are_validated(api: Api, world: World, token: Token) 
     phone = token("target")
     problem(api.get("/me/passbook?limit=500", phone), 400, "validation_error")
     problem(api.get("/me/passbook?before=0", phone), 400, "validation_error")
+
+
+def test_me_lists_the_points_that_expire_within_a_month(
+    api: Api, world: World, token: Token
+) -> None:
+    assert api.get("/me", token("target")).json()["expiring"] == []
+    admin = token("admin")
+    api.put(f"/communities/{A}/policy", admin, json={"expiry": "months", "expiry_months": 1})
+    try:
+        # a new rule counts what was earned before as earned today: 50 points, a month from now
+        on = add_months(days.today(), 1).isoformat()
+        assert api.get("/me", token("target")).json()["expiring"] == [{"points": 50, "on": on}]
+        assert api.get("/me", token("res-b")).json()["expiring"] == []
+        api.put(f"/communities/{A}/policy", admin, json={"expiry_months": 2})
+        assert api.get("/me", token("target")).json()["expiring"] == []
+    finally:
+        api.put(f"/communities/{A}/policy", admin, json={"expiry": "never", "expiry_months": 12})

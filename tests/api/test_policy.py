@@ -12,7 +12,13 @@ from tests.api.helpers import Api, problem
 from tests.api.world import A, B
 
 Token = Callable[[str], str]
-DEFAULTS = {"approval_threshold": 100, "activity_max_points": 200, "objection_days": 7}
+DEFAULTS = {
+    "approval_threshold": 100,
+    "activity_max_points": 200,
+    "objection_days": 7,
+    "expiry": "never",
+    "expiry_months": 12,
+}
 
 
 def test_a_community_starts_with_the_default_policy(api: Api, token: Token) -> None:
@@ -30,7 +36,11 @@ def test_fields_left_out_keep_their_values(api: Api, token: Token) -> None:
         token("admin"),
         json={"approval_threshold": 50, "activity_max_points": 80},
     )
-    expected = {"approval_threshold": 50, "activity_max_points": 80, "objection_days": 10}
+    expected = DEFAULTS | {
+        "approval_threshold": 50,
+        "activity_max_points": 80,
+        "objection_days": 10,
+    }
     assert again.json() == expected
     assert api.get(f"/communities/{B}/policy", token("staff-b")).json() == expected
     api.put(f"/communities/{B}/policy", token("admin"), json=DEFAULTS)
@@ -51,6 +61,14 @@ def test_fields_left_out_keep_their_values(api: Api, token: Token) -> None:
         {"approval_threshold": True},
         {"approval_treshold": 5},
         {"approval_threshold": 50, "objection_days": 0},
+        {"expiry": "sometimes"},
+        {"expiry": ""},
+        {"expiry": None},
+        {"expiry": 12},
+        {"expiry_months": 0},
+        {"expiry_months": 121},
+        {"expiry_months": "6"},
+        {"expiry": "months", "expiry_months": 0},
     ],
 )
 def test_a_bad_value_is_refused_and_nothing_changes(
@@ -84,3 +102,16 @@ def test_a_policy_change_is_audited(api: Api, token: Token) -> None:
     entry = api.get(f"/communities/{B}/audit", token("admin")).json()["entries"][0]
     assert entry["action"] == "policy.update" and entry["actor"] == "admin"
     assert entry["detail"]["after"]["objection_days"] == 7
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"expiry": "year_end"}, {"expiry": "months", "expiry_months": 6}, {"expiry_months": 120}],
+)
+def test_the_expiry_policy_is_set_and_read_back(
+    api: Api, token: Token, change: dict[str, Any]
+) -> None:
+    changed = api.put(f"/communities/{B}/policy", token("admin"), json=change)
+    assert changed.status_code == 200 and changed.json() == DEFAULTS | change
+    assert api.get(f"/communities/{B}/policy", token("staff-b")).json() == DEFAULTS | change
+    api.put(f"/communities/{B}/policy", token("admin"), json=DEFAULTS)

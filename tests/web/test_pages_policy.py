@@ -79,3 +79,24 @@ async def test_staff_cannot_change_the_policy(db: Database, client: TestClient[L
     await signed_in(db, client, made["staff"])
     assert post(client, FORM, approval_threshold="100000").status_code == 403
     assert await settings(db) == (100, 200, 7)
+
+
+async def test_an_administrator_sets_points_expiry_and_staff_read_it_in_plain_words(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await community(db)
+    admin = await users.create_user_unchecked(db, "street-admin", PASSWORD, "admin", None)
+    await signed_in(db, client, admin.id)
+    assert 'name="expiry" value="never" checked' in client.get(FORM).text
+    for bad in ({"expiry": "sometimes"}, {"expiry": "months", "expiry_months": "121"}):
+        shown = post(client, FORM, **({"expiry_months": "12"} | bad))
+        assert shown.status_code == 400 and 'role="alert"' in shown.text
+    assert (await policy.get_policy(db, ADMIN, "xingfuli")).expiry == "never"
+    done = post(client, FORM, expiry="months", expiry_months="6")
+    assert done.status_code == 303
+    found = await policy.get_policy(db, ADMIN, "xingfuli")
+    assert (found.expiry, found.expiry_months) == ("months", 6)
+    await signed_in(db, client, made["staff"])
+    assert "积分自获得之日起 6 个月后过期" in client.get("/staff/earning").text
+    await policy.set_policy(db, ADMIN, "xingfuli", expiry="year_end")
+    assert "12 月 31 日" in client.get("/staff/earning").text

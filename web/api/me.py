@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
+from mall.earning import expiry
 from mall.people import credentials, residents
 from web.api.callers import RESIDENT, allow
 from web.api.fields import Before, Limit
@@ -23,6 +24,18 @@ class PayCode(msgspec.Struct):
     expires_at: datetime
 
 
+class ExpiringPoints(msgspec.Struct):
+    points: int
+    on: date
+    """The last day (China time) the points can be used; they expire at its end."""
+
+
+class Me(Resident):
+    expiring: list[ExpiringPoints] = []
+    """Points that expire within a month under the community's policy, soonest first (first in,
+    first out: spending uses the oldest points first); empty when none do."""
+
+
 class MeController(Controller):
     tags = ["me"]
     dependencies = allow(*RESIDENT)
@@ -32,11 +45,17 @@ class MeController(Controller):
         "/me",
         summary="My account",
         description=(
-            "The signed-in resident: balance, points held for reservations, and available."
+            "The signed-in resident: balance, points held for reservations, and available; "
+            "`expiring`: points that expire within a month, with the day."
         ),
     )
-    async def show(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Resident:
-        return resident(await residents.get_resident(db, p, own_resident_id(p)))
+    async def show(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> Me:
+        found = resident(await residents.get_resident(db, p, own_resident_id(p)))
+        soon = await expiry.resident_expiring(db, p, own_resident_id(p))
+        return Me(
+            **msgspec.structs.asdict(found),
+            expiring=[ExpiringPoints(points=e.points, on=e.on) for e in soon],
+        )
 
     @get(
         "/me/pay-code",

@@ -3,7 +3,7 @@ administrators. The rules are in ``mall.org.policy``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, put
@@ -26,15 +26,25 @@ class Policy(msgspec.Struct):
     """The most an activity may pay each attendee."""
     objection_days: int
     """Days a public notice entry stays open to objections."""
+    expiry: Literal["never", "year_end", "months"]
+    """When points expire: `never`; `year_end`: points earned in a calendar year (China time)
+    expire at its end; `months`: `expiry_months` months after the day they were earned."""
+    expiry_months: int
+    """Months points stay valid when `expiry` is `months`."""
 
 
 class PolicyChange(msgspec.Struct, forbid_unknown_fields=True):
     approval_threshold: int | msgspec.UnsetType = msgspec.UNSET
     activity_max_points: int | msgspec.UnsetType = msgspec.UNSET
     objection_days: int | msgspec.UnsetType = msgspec.UNSET
+    expiry: str | msgspec.UnsetType = msgspec.UNSET
+    expiry_months: int | msgspec.UnsetType = msgspec.UNSET
 
 
-def _given(value: int | msgspec.UnsetType) -> int | None:
+T = TypeVar("T")
+
+
+def _given(value: T | msgspec.UnsetType) -> T | None:
     return None if isinstance(value, msgspec.UnsetType) else value
 
 
@@ -59,7 +69,8 @@ class PolicyController(Controller):
         description=(
             "Street administrators only. Fields left out keep their values. "
             "`approval_threshold` 0 to 1,000,000, `activity_max_points` 1 to 10,000, "
-            "`objection_days` 1 to 90; anything else is `validation_error` and nothing changes."
+            "`objection_days` 1 to 90, `expiry` `never`, `year_end` or `months`, "
+            "`expiry_months` 1 to 120; anything else is `validation_error` and nothing changes."
         ),
     )
     async def change(
@@ -77,6 +88,8 @@ class PolicyController(Controller):
             approval_threshold=_given(data.approval_threshold),
             activity_max_points=_given(data.activity_max_points),
             objection_days=_given(data.objection_days),
+            expiry=_given(data.expiry),
+            expiry_months=_given(data.expiry_months),
             ip=client_ip(request),
         )
         return msgspec.convert(found, Policy, from_attributes=True)

@@ -18,8 +18,10 @@ from web.pages.account import AccountController
 from web.pages.admin import AdminController
 from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
+from web.pages.donors import DonorController
 from web.pages.exports import ExportPages
 from web.pages.notice import NoticeController
+from web.pages.passbook_print import PassbookPrintController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
 from web.pages.resident_records import ResidentRecordPages
@@ -38,10 +40,12 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     VolunteerController,
     StaffUserPages,
     PrintController,
+    PassbookPrintController,
     AnomalyController,
     ResidentController,
     NoticeController,
     ExportPages,
+    DonorController,
     *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,

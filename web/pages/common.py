@@ -129,6 +129,7 @@ ENTRY_WORDS = {
     "closure": N_("Record closed, points back to the community"),
     "merge": N_("Moved with a duplicate record"),
     "opening": N_("Opening balance"),
+    "expiry": N_("Points expired"),
 }
 
 

@@ -28,6 +28,8 @@ class PolicyForm:
     approval_threshold: str = ""
     activity_max_points: str = ""
     objection_days: str = ""
+    expiry: str = ""
+    expiry_months: str = ""
 
 
 def _number(value: str) -> int | None:
@@ -101,6 +103,8 @@ class PolicyController(Controller):
                 approval_threshold=_number(data.approval_threshold),
                 activity_max_points=_number(data.activity_max_points),
                 objection_days=_number(data.objection_days),
+                expiry=data.expiry or None,
+                expiry_months=_number(data.expiry_months),
                 ip=client_ip(request),
             )
         except MallError as exc:

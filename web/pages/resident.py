@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.db import Database
+from mall.earning import expiry
 from mall.errors import MallError
 from mall.people import cards, codes, credentials, residents
 from mall.people.auth import RESIDENT_SESSION
@@ -107,6 +108,7 @@ class ResidentController(Controller):
                 "resident/home.html",
                 me=me,
                 rows=passbook_rows(statement.entries),
+                expiring=await expiry.resident_expiring(db, p, own_resident_id(p)),
                 offer_elder="elder" not in request.cookies,
             )
         )
@@ -134,6 +136,8 @@ class ResidentController(Controller):
         p = await resident(request, db)
         statement = await residents.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
         card = await cards.card_of(db, p, own_resident_id(p)) if before is None else None
+        first_page = before is None
+        soon = await expiry.resident_expiring(db, p, own_resident_id(p)) if first_page else []
         return no_store(
             render(
                 request,
@@ -141,7 +145,8 @@ class ResidentController(Controller):
                 fragment="rows",
                 rows=passbook_rows(statement.entries),
                 next=statement.next,
-                first_page=before is None,
+                first_page=first_page,
+                expiring=soon,
                 card=card,
                 card_issued=when(card.issued_at) if card else "",
                 card_approved=when(card.approved_at) if card and card.approved_at else "",
