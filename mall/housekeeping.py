@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from piccolo.query.methods.delete import Delete
+
+from ledger import Connection
 from mall import metrics
+from mall import query as q
+from mall import tables as t
 from mall.counter import housekeeping as counter
 from mall.db import Database, sqlite_path
 from mall.earning import expiring
@@ -58,25 +63,21 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
         # after the lapse: points a lapsed reservation gave back are available, not held
         expired = await expiring.expire_points(db, at)
         async with db.transaction() as conn:
-            activations = len(
-                await conn.fetch(
-                    "DELETE FROM mall_code WHERE kind = 'activation' AND used_at IS NULL "
-                    "AND expires_at < ? RETURNING id",
-                    at - KEEP_UNUSED_ACTIVATIONS,
-                )
+            c, s, th = t.Code, t.Session, t.Throttle
+            unused = (c.kind == "activation") & c.used_at.is_null()
+            old = at - KEEP_SESSIONS
+            ended = (s.expires_at < old) | (s.revoked_at.is_not_null() & (s.revoked_at < old))
+            activations = await _deleted(
+                conn, c.delete().where(unused & (c.expires_at < at - KEEP_UNUSED_ACTIVATIONS))
             )
-            sessions = len(
-                await conn.fetch(
-                    "DELETE FROM mall_session WHERE expires_at < ? "
-                    "OR (revoked_at IS NOT NULL AND revoked_at < ?) RETURNING id",
-                    at - KEEP_SESSIONS,
-                    at - KEEP_SESSIONS,
-                )
-            )
-            counters = len(
-                await conn.fetch("DELETE FROM mall_throttle WHERE reset_at < ? RETURNING id", at)
-            )
+            sessions = await _deleted(conn, s.delete().where(ended))
+            counters = await _deleted(conn, th.delete().where(th.reset_at < at))
     return Done(True, lapsed, pay_codes, activations, sessions, counters, expired)
+
+
+async def _deleted(conn: Connection, deleting: Delete) -> int:
+    """How many rows ``deleting`` removed."""
+    return len(await q.fetch(conn, deleting.returning(deleting.table.id)))
 
 
 @contextlib.asynccontextmanager

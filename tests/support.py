@@ -200,14 +200,15 @@ async def code_names(db: Database) -> dict[str, str]:
 async def table_rows(
     db: Database, names: dict[str, str] | None = None, tables: list[str] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table (or of ``tables``), ordered by id, with the columns of
+    """Every row of every table (or of ``tables``), ordered by id (or key), with the columns of
     ``EXPECTED_TO_DIFFER`` reduced to what two runs should still agree on."""
     names = await code_names(db) if names is None else names
     rows_of: dict[str, list[dict[str, Any]]] = {}
     async with db.connection() as conn:
         for table in tables or await table_names(db):
             differ = EXPECTED_TO_DIFFER.get(table, {})
-            rows = [dict(r) for r in await conn.fetch(f'SELECT * FROM "{table}" ORDER BY id')]
+            # by the first column: the id, or the key of a table without one (mall_opening_given)
+            rows = [dict(r) for r in await conn.fetch(f'SELECT * FROM "{table}" ORDER BY 1')]
             for row in rows:
                 for column in differ.get("set_or_not", ()):
                     row[column] = "<NULL>" if row[column] is None else "<set>"

@@ -13,6 +13,8 @@ import catalog
 import ledger
 from ledger import Connection
 from mall import metrics
+from mall import query as q
+from mall import tables as t
 from mall.counter.basket import now
 from mall.counter.reservations import lines_of
 from mall.db import Database
@@ -30,12 +32,10 @@ async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
     Safe to run from several processes at once; returns how many lapsed here."""
     at = at or now()
     async with db.transaction() as conn:
-        rows = await conn.fetch(
-            "UPDATE mall_reservation SET status = 'lapsed', closed_at = ? "
-            "WHERE status = 'held' AND expires_at <= ? RETURNING id, outlet, hold_id",
-            at,
-            at,
-        )
+        res = t.Reservation
+        due = (res.status == "held") & (res.expires_at <= at)
+        lapsing = res.update({res.status: "lapsed", res.closed_at: at}).where(due)
+        rows = await q.fetch(conn, lapsing.returning(res.id, res.outlet, res.hold_id))
         if not rows:
             return 0
         await _lock_hold_accounts(conn, at, [int(r["hold_id"]) for r in rows])
@@ -96,11 +96,11 @@ async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
     """Delete pay codes that expired unused more than a day ago; returns how many."""
     at = at or now()
     async with db.transaction() as conn:
-        rows = await conn.fetch(
-            "DELETE FROM mall_code WHERE kind = 'pay' AND used_at IS NULL AND expires_at < ? "
-            "RETURNING id",
-            at - PURGE_PAY_CODES_AFTER,
+        c = t.Code
+        stale = (
+            (c.kind == "pay") & c.used_at.is_null() & (c.expires_at < at - PURGE_PAY_CODES_AFTER)
         )
+        rows = await q.fetch(conn, c.delete().where(stale).returning(c.id))
     return len(rows)
 
 

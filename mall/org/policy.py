@@ -13,12 +13,15 @@ defaults), and reading it never needs a join or a missing-row case.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import msgspec
+from piccolo.columns import Column
 
 from ledger import Connection
 from mall import access
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
 from mall.errors import N_, Invalid
@@ -37,8 +40,15 @@ EXPIRIES: tuple[str, ...] = get_args(Expiry)
 DEFAULT_EXPIRY_MONTHS = 12
 MAX_EXPIRY_MONTHS = 120
 
+C = t.Community
+#: the policy's columns of ``mall_community``
 COLUMNS = (
-    "approval_threshold, activity_max_points, objection_days, expiry, expiry_months, expiry_since"
+    C.approval_threshold,
+    C.activity_max_points,
+    C.objection_days,
+    C.expiry,
+    C.expiry_months,
+    C.expiry_since,
 )
 
 
@@ -71,9 +81,7 @@ def _whole(value: object, low: int, high: int, message: str) -> int:
 async def policy_of(conn: Connection, community_id: int) -> Policy:
     """The community's policy, read inside the caller's transaction (no scope check: the caller
     has made it)."""
-    row = must_exist(
-        await conn.fetchrow(f"SELECT {COLUMNS} FROM mall_community WHERE id = ?", community_id)
-    )
+    row = must_exist(await q.fetchrow(conn, C.select(*COLUMNS).where(C.id == community_id)))
     return Policy(
         approval_threshold=int(row["approval_threshold"]),
         activity_max_points=int(row["activity_max_points"]),
@@ -157,12 +165,8 @@ async def set_policy(
         if rule != (before.expiry, before.expiry_months):  # a new rule holds from today
             changes["expiry_since"] = datetime.now(UTC)
         if changes:
-            sets = ", ".join(f"{column} = ?" for column in changes)
-            await conn.execute(
-                f"UPDATE mall_community SET {sets} WHERE id = ?",
-                *changes.values(),
-                community["id"],
-            )
+            values: dict[Column | str, Any] = {column: v for column, v in changes.items()}
+            await q.execute(conn, C.update(values).where(C.id == community["id"]))
         after = await policy_of(conn, community["id"])
         await audit.record(
             conn,

@@ -14,6 +14,8 @@ import msgspec
 
 from ledger import Connection, Row
 from mall import access, days
+from mall import query as q
+from mall import tables as t
 from mall.db import Database
 from mall.earning.award_records import POSTED, REVERSED
 from mall.earning.rules import Path
@@ -81,6 +83,8 @@ def window(start: date | None, end: date | None, *, today: date | None = None) -
     return days.window(start, end, default_days=DEFAULT_DAYS, max_days=MAX_DAYS, today=today)
 
 
+# Hand-written: it orders and filters on COALESCE(decided_at, created_at), which the builder
+# cannot say, and counts objections in a correlated subquery.
 ENTRY_SQL = (
     "SELECT l.id, l.points, r.name, a.status, a.created_at, a.decided_at, ru.path, "
     "ru.name AS rule, (SELECT COUNT(*) FROM mall_objection o WHERE o.award_line = l.id) "
@@ -113,7 +117,8 @@ def entry_of(row: Row, objection_days: int) -> NoticeEntry:
 async def _community(conn: Connection, slug: str) -> Row:
     if not access.SLUG.fullmatch(slug):
         raise NotFound()
-    row = await conn.fetchrow("SELECT id, slug, name FROM mall_community WHERE slug = ?", slug)
+    c = t.Community
+    row = await q.fetchrow(conn, c.select(c.id, c.slug, c.name).where(c.slug == slug))
     if row is None:
         raise NotFound()
     return row

@@ -9,12 +9,15 @@ transaction as the decision, so a refused reversal leaves the objection open and
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
+from piccolo.columns import Column
 
 from ledger import Connection, Row
 from mall import access, text
+from mall import query as q
+from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit, throttle
 from mall.db import Database, must_exist
 from mall.earning import reversals
@@ -126,6 +129,15 @@ def _objection(row: Row, days: int, *, for_staff: bool) -> Objection:
     )
 
 
+OBJ = t.Objection
+
+
+async def _community_of(conn: Connection, objection_id: int) -> int | None:
+    """The community an objection belongs to, if it exists."""
+    found = await q.fetchval(conn, OBJ.select(OBJ.community).where(OBJ.id == objection_id))
+    return None if found is None else int(found)
+
+
 async def file(
     db: Database, p: Principal | None, entry_id: int, reason: str, *, ip: str = ""
 ) -> Filed:
@@ -142,10 +154,17 @@ async def file(
     if not 0 < entry_id <= access.MAX_ID:
         raise NotFound()
     async with db.transaction() as conn:
-        line = await conn.fetchrow(
-            "SELECT l.id, l.award, a.community, a.status, a.created_at, a.decided_at "
-            "FROM mall_award_line l JOIN mall_award a ON a.id = l.award WHERE l.id = ?",
-            entry_id,
+        al = t.AwardLine
+        line = await q.fetchrow(
+            conn,
+            al.select(
+                al.id,
+                al.award,
+                al.award.community.as_alias("community"),
+                al.award.status.as_alias("status"),
+                al.award.created_at.as_alias("created_at"),
+                al.award.decided_at.as_alias("decided_at"),
+            ).where(al.id == entry_id),
         )
         if (
             line is None
@@ -163,17 +182,22 @@ async def file(
             conn, f"objection:r{me.resident_id}", limit=DAILY_LIMIT, window=timedelta(days=1)
         )
         due = now + timedelta(days=REPLY_DAYS)
-        made = await conn.fetchval(
-            "INSERT INTO mall_objection (community, award_line, resident, reason, status, "
-            "created_at, due_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, '') "
-            "ON CONFLICT (award_line, resident) DO NOTHING RETURNING id",
-            me.community_id,
-            entry_id,
-            me.resident_id,
-            reason,
-            OPEN,
-            now,
-            due,
+        o = t.Objection
+        objection = o(
+            community=me.community_id,
+            award_line=entry_id,
+            resident=me.resident_id,
+            reason=reason,
+            status=OPEN,
+            created_at=now,
+            due_at=due,
+            reply="",
+        )
+        made = await q.fetchval(
+            conn,
+            o.insert(objection)
+            .on_conflict(target=(o.award_line, o.resident), action="DO NOTHING")
+            .returning(o.id),
         )
         if made is None:
             raise AlreadyExists(N_("You have already objected to this entry."))
@@ -197,11 +221,9 @@ async def _list(conn: Connection, where: str, *args: object, for_staff: bool) ->
         "o.due_at, o.id DESC LIMIT 200",
         *args,
     )
-    if not rows:
+    community = None if not rows else await _community_of(conn, int(rows[0]["id"]))
+    if community is None:
         return []
-    community = await conn.fetchval(
-        "SELECT community FROM mall_objection WHERE id = ?", rows[0]["id"]
-    )
     days = (await policy.policy_of(conn, community)).objection_days
     return [_objection(r, days, for_staff=for_staff) for r in rows]
 
@@ -239,9 +261,7 @@ async def one(db: Database, p: Principal | None, objection_id: int) -> Objection
     if not 0 < objection_id <= access.MAX_ID:
         raise NotFound()
     async with db.connection() as conn:
-        community = await conn.fetchval(
-            "SELECT community FROM mall_objection WHERE id = ?", objection_id
-        )
+        community = await _community_of(conn, objection_id)
         if community is None or (not staff.is_admin and community != staff.community_id):
             raise NotFound()
         return (await _list(conn, "WHERE o.id = ?", objection_id, for_staff=True))[0]
@@ -253,10 +273,9 @@ async def count_open(db: Database, p: Principal | None, slug: str) -> int:
     async with db.connection() as conn:
         community = await access.community(conn, p, slug, STAFF_ROLES)
         return int(
-            await conn.fetchval(
-                "SELECT COUNT(*) FROM mall_objection WHERE community = ? AND status = ?",
-                community["id"],
-                OPEN,
+            await q.fetchval(
+                conn,
+                OBJ.count().where((OBJ.community == community["id"]) & (OBJ.status == OPEN)),
             )
         )
 
@@ -288,11 +307,11 @@ async def decide(
     if not 0 < objection_id <= access.MAX_ID:
         raise NotFound()
     async with db.transaction() as conn:
-        found = await conn.fetchrow(
-            "SELECT community FROM mall_objection WHERE id = ?", objection_id
-        )
-        if found is None or (not staff.is_admin and found["community"] != staff.community_id):
+        found = await _community_of(conn, objection_id)
+        if found is None or (not staff.is_admin and found != staff.community_id):
             raise NotFound()
+        # hand-written: FOR UPDATE over an inner join (the builder joins LEFT, which PostgreSQL
+        # refuses to lock)
         lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
         row = must_exist(
             await conn.fetchrow(
@@ -313,20 +332,18 @@ async def decide(
                 idempotency_key=f"objection:{objection_id}",
                 ip=ip,
             )
-        await conn.execute(
-            "UPDATE mall_objection SET status = ?, decided_by = ?, decided_at = ?, reply = ? "
-            "WHERE id = ?",
-            status,
-            staff.user_id,
-            datetime.now(UTC),
-            reply,
-            objection_id,
-        )
+        decided: dict[Column | str, Any] = {
+            OBJ.status: status,
+            OBJ.decided_by: staff.user_id,
+            OBJ.decided_at: datetime.now(UTC),
+            OBJ.reply: reply,
+        }
+        await q.execute(conn, OBJ.update(decided).where(OBJ.id == objection_id))
         await audit.record(
             conn,
             staff,
             "objection.uphold" if status == UPHELD else "objection.dismiss",
-            community_id=found["community"],
+            community_id=found,
             target=f"objection:{objection_id}",
             ip=ip,
             entry=row["award_line"],
