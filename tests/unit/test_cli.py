@@ -348,3 +348,77 @@ def test_a_wrong_setting_stops_serve_with_its_name_and_no_traceback(
     assert run.returncode == 2
     assert says in run.stderr
     assert "Traceback" not in run.stderr
+
+
+async def demo_statistics(url: str) -> list[tuple[Any, dict[str, int]]]:
+    """Per community: the statistics over everything the demo made, and the same figures
+    worked out by hand from the ledger's accounts and the tables."""
+    from datetime import timedelta
+
+    from mall.access import Admin
+    from mall.days import today
+    from mall.reports import stats
+
+    db = open_database(url)
+    admin = Admin(user_id=None, username="test")
+    found = []
+    try:
+        async with db.connection() as conn:
+            communities = await conn.fetch("SELECT id, slug, book FROM mall_community ORDER BY id")
+            for c in communities:
+                report = await stats.community_report(
+                    db, admin, c["slug"], start=today() - timedelta(days=300), end=today()
+                )
+
+                async def total(sql: str, *args: Any) -> int:
+                    return int(await conn.fetchval(sql, *args) or 0)
+
+                lines = (
+                    "SELECT SUM(l.points) FROM mall_award_line l JOIN mall_award a "
+                    "ON a.id = l.award WHERE a.community = ? AND a.status IN "
+                )
+                hand = {
+                    "issued": await total(lines + "('posted', 'reversed')", c["id"]),
+                    "reversed": await total(lines + "('reversed')", c["id"]),
+                    "held_and_in_wallets": await total(
+                        "SELECT SUM(balance) FROM ledger_account WHERE book = ? "
+                        "AND (code LIKE 'wallet:%' OR code = 'holds')",
+                        c["book"],
+                    ),
+                    "at_the_outlets": await total(
+                        "SELECT SUM(balance) FROM ledger_account WHERE book = ? "
+                        "AND code LIKE 'redeemed:%'",
+                        c["book"],
+                    ),
+                    "on_the_shelves": await total(
+                        "SELECT SUM(i.price_points * l.level) FROM catalog_stock_level l "
+                        "JOIN catalog_item i ON i.id = l.item WHERE i.community_id = ? "
+                        "AND i.kind = 'goods'",
+                        c["id"],
+                    ),
+                    "residents": await total(
+                        "SELECT COUNT(*) FROM mall_resident WHERE community = ? "
+                        "AND closed_at IS NULL",
+                        c["id"],
+                    ),
+                }
+                found.append((report.figures, hand))
+    finally:
+        await db.close()
+    return found
+
+
+def test_the_demos_statistics_match_totals_worked_out_by_hand(empty_url: str) -> None:
+    run_mall("demo", url=empty_url)
+    for figures, hand in asyncio.run(demo_statistics(empty_url)):
+        assert figures.issued > 0 and figures.redeemed > 0, figures  # a month with something in it
+        assert figures.issued == hand["issued"]
+        assert figures.reversed == hand["reversed"] > 0  # the demo reverses an award
+        by_path = figures.issued_by_path
+        assert by_path.timely_help + by_path.adding_to_good + by_path.settling_disputes == (
+            figures.issued
+        )
+        assert figures.outstanding == hand["held_and_in_wallets"]
+        assert figures.redeemed - figures.refunded == hand["at_the_outlets"]
+        assert figures.stock_value == hand["on_the_shelves"]
+        assert figures.residents == hand["residents"]
