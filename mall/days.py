@@ -3,6 +3,8 @@ days a report or a list is asked for (the anomaly list, the public notice, later
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,3 +45,25 @@ def midnight(day: date) -> datetime:
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """Midnight in China at ``start`` and after ``end``, in UTC: ``[from, to)``."""
     return midnight(start), midnight(end + timedelta(days=1))
+
+
+_china_today = today  # ``month`` takes a ``today`` of its own
+
+MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s calendar month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def month(value: str | None, *, today: date | None = None) -> tuple[date, date]:
+    """The first and last day of ``YYYY-MM`` (by default the current month, China time)."""
+    if not value:
+        first = (today or _china_today()).replace(day=1)
+        return first, month_end(first)
+    found = MONTH.match(value.strip())
+    if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 2000:
+        raise Invalid(N_("Please give a month as YYYY-MM."))
+    first = date(int(found[1]), int(found[2]), 1)
+    return first, month_end(first)

@@ -4,9 +4,8 @@ community to settle with the merchant. Read only; the rows also export as a spre
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date
 
 import msgspec
 
@@ -16,11 +15,9 @@ from mall import query as q
 from mall import tables as t
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
-from mall.errors import N_, Invalid
 from mall.reports.sheets import PAGE, Rows, Scope, clean
 
 PARTNER = "partner"
-MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
 
 HEADERS = ("兑换点", "商品或服务", "订单数", "数量", "兑换积分", "退还积分", "结算积分")
 
@@ -63,16 +60,9 @@ class Settlement(msgspec.Struct, frozen=True, kw_only=True):
     partners: list[Partner]
 
 
-def month_days(month: str | None, *, today: date | None = None) -> tuple[str, date, date]:
+def month_days(value: str | None, *, today: date | None = None) -> tuple[str, date, date]:
     """``2026-11`` → its first and last day; by default this month (China time)."""
-    if not month:
-        first = (today or days.today()).replace(day=1)
-    else:
-        found = MONTH.fullmatch(month.strip())
-        if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 2000:
-            raise Invalid(N_("Please give the month as YYYY-MM."))
-        first = date(int(found[1]), int(found[2]), 1)
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    first, last = days.month(value, today=today)
     return first.strftime("%Y-%m"), first, last
 
 

@@ -8,8 +8,6 @@ pages and the monthly workbook show besides are the rest of ``Report``. It never
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -22,15 +20,14 @@ from mall import access, days
 from mall import query as q
 from mall import tables as t
 from mall.access import STAFF_ROLES, Principal
+from mall.days import month_end
 from mall.db import Database
-from mall.errors import N_, Invalid
 from mall.org import overview, points
 from mall.reports import tallies
 
 #: the longest range one request may ask for
 MAX_DAYS = 366
 TOP_GOODS = 10
-MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
 SUBMISSION_KINDS = ("proposal", "dispute", "wish")
 SUBMISSION_STATUSES = ("open", "accepted", "resolved", "rejected")
 #: the grid of residents who belong to none
@@ -140,8 +137,8 @@ class StreetReport(msgspec.Struct, frozen=True, kw_only=True):
     total: Report
 
 
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+#: ``YYYY-MM`` → its first and last day (``mall.days``, shared with the partners' settlement)
+month = days.month
 
 
 def window(start: date | None, end: date | None, *, today: date | None = None) -> tuple[date, date]:
@@ -156,18 +153,6 @@ def window(start: date | None, end: date | None, *, today: date | None = None) -
     if end is None:
         end = month_end(start)
     return days.window(start, end, default_days=1, max_days=MAX_DAYS)
-
-
-def month(value: str | None, *, today: date | None = None) -> tuple[date, date]:
-    """The first and last day of ``YYYY-MM`` (by default the current month)."""
-    if not value:
-        first = (today or days.today()).replace(day=1)
-        return first, month_end(first)
-    found = MONTH.match(value.strip())
-    if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 2000:
-        raise Invalid(N_("Please give a month as YYYY-MM."))
-    first = date(int(found[1]), int(found[2]), 1)
-    return first, month_end(first)
 
 
 def months(start: date, end: date) -> list[tuple[str, date, date]]:

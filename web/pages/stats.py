@@ -14,6 +14,7 @@ from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 from markupsafe import Markup
 
+from mall import days
 from mall.access import STAFF_ROLES
 from mall.errors import N_, Invalid, MallError
 from mall.reports import stats
@@ -41,7 +42,7 @@ def _day(value: str) -> date | None:
 def asked_range(month: str, start: str, end: str) -> tuple[date, date]:
     """The days asked for: a month (``YYYY-MM``) wins over two dates; neither is this month."""
     if month.strip():
-        return stats.month(month)
+        return days.month(month)
     return stats.window(_day(start), _day(end))
 
 

@@ -80,7 +80,7 @@ class WorkbookPages(Controller):
         self, request: Request[Any, Any, Any], db: Db, month: FromQuery[str] = ""
     ) -> Response[Any]:
         p = await user(request, db, ("admin",))
-        start, end = stats.month(month)
+        start, end = days.month(month)
         found = await stats.street_report(db, p, start=start, end=end)
         set_language(DEFAULT)  # the street's report is in Chinese, whoever downloads it
         reports = [(r.name, r) for r in found.communities] + [(_("Whole street"), found.total)]
@@ -98,7 +98,7 @@ class WorkbookPages(Controller):
         slug = community_of(p, community)
         if not slug:
             raise Invalid()
-        start, end = stats.month(month)
+        start, end = days.month(month)
         report = await stats.community_report(db, p, slug, start=start, end=end)
         set_language(DEFAULT)
         return await _send(
