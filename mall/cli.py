@@ -160,7 +160,8 @@ def _housekeeping(_: argparse.Namespace) -> int:
             f"已整理 / housekeeping done: {done.lapsed} reservations lapsed, "
             f"{done.pay_codes} pay codes, {done.activations} activation papers, "
             f"{done.sessions} sessions and {done.counters} rate-limit counters deleted; "
-            f"{done.expired} residents' expired points back to the budget"
+            f"{done.expired} residents' expired points back to the budget; "
+            f"{done.reminders} reminders written, {done.sent} messages sent"
         )
         return 0
 
