@@ -147,7 +147,7 @@ class ResidentSubmissionController(Controller):
                     **words(),
                 )
             )
-        return see_other(f"/me/submissions?rated={submission_id}#s{submission_id}")
+        return see_other(f"/me/submissions?rated={submission_id}")
 
     @get("/new")
     async def new(
