@@ -160,6 +160,7 @@ async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
 async def housekeeping(db: Database, at: datetime | None = None) -> None:
     metrics.HOUSEKEEPING.inc()
     await lapse_reservations(db, at)
+    await remind_lapsing(db, at)
     await purge_pay_codes(db, at)
 
 
