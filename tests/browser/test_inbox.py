@@ -16,6 +16,8 @@ from tests import support
 from tests.browser.test_staff_pages import ADMIN, call, community_with_staff
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Dialog
+
     from tests.browser.watched import WatchedPage
 
 pytestmark = pytest.mark.browser
@@ -47,7 +49,12 @@ def test_a_resident_reads_an_announcement_and_rates_a_resolved_submission(
 
     token, sid = call(url, prepare)
     dialogs: list[str] = []
-    phone.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    phone.on("dialog", on_dialog)
     phone.context.add_cookies([{"name": "mall_session", "value": token, "url": live_server}])
 
     phone.goto(f"{live_server}/me")
