@@ -5,15 +5,17 @@ with big star buttons, and staff see the rating; another community's staff see n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from mall.db import Database
 from mall.earning import submissions
 from mall.notify import announcements
-from mall.people import auth
+from mall.people import auth, users
 from tests import support
-from tests.web.test_pages_account import ADMIN, community, post, signed_in
+from tests.web.test_pages_account import ADMIN, PASSWORD, community, post, signed_in
 from tests.web.test_pages_earning import SLUG, place
 from tests.web.test_pages_notice import as_resident
 
@@ -135,3 +137,30 @@ async def test_another_communitys_staff_neither_announce_nor_read(
         "幸福里的通知"
     ]
     assert client.get("/me/inbox", follow_redirects=False).status_code in (302, 303, 401, 403)
+
+
+async def test_the_street_overview_flags_overdue_submissions_by_community(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    info = await place(db, client)
+    await community(db, "heping", "和平社区")
+    me = support.resident(info["residents"][0], info["id"], SLUG)
+    late = await submissions.file(db, me, "dispute", "楼上漏水", "")
+    await submissions.file(db, me, "proposal", "加装路灯", "")  # not yet due
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mall_submission SET due_at = ? WHERE id = ?",
+            datetime.now(UTC) - timedelta(hours=1),
+            late.id,
+        )
+    await users.create_user_unchecked(db, "street-admin", PASSWORD, "admin", None)
+    async with db.transaction() as conn:
+        uid = await conn.fetchval("SELECT id FROM mall_user WHERE username = 'street-admin'")
+    await signed_in(db, client, int(uid))
+    page = client.get("/admin")
+    assert page.status_code == 200
+    assert 'class="overdue-box"' in page.text
+    assert f'href="/staff/submissions?community={SLUG}"' in page.text
+    assert 'class="num overdue" data-label="超期未办">1<' in page.text
+    await submissions.decide(db, ADMIN, late.id, "reject", reason="不属于社区职责")
+    assert 'class="overdue-box"' not in client.get("/admin").text
