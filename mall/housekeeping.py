@@ -3,8 +3,10 @@ timer (docs/deploy.md): reservations not collected by their deadline lapse (poin
 back), expired points go back to their community's budget (``mall.earning.expiring``, for
 communities whose policy lets points expire), residents are reminded of reservations about to
 lapse and points about to expire (once each, in their inbox), new messages go to the sender an
-operator configured (``mall.notify.senders``; none by default), and what has served its time is deleted: pay codes that expired unused, activation
-papers that expired unused, sessions ended long ago, and rate-limit counters whose window closed.
+operator configured (``mall.notify.senders``; none by default), and what has served its time is
+deleted: pay codes that expired unused, activation papers that expired unused, sessions ended
+long ago, rate-limit counters whose window closed, and spreadsheets kept for a preview that was
+never confirmed (``mall.people.uploads``).
 
 Idempotent: a second run finds nothing left to do. Safe twice at once: a run takes a lock
 (PostgreSQL's advisory lock, a file lock beside a SQLite database) and a run that finds it taken
@@ -31,6 +33,7 @@ from mall.counter import housekeeping as counter
 from mall.db import Database, sqlite_path
 from mall.earning import expiring
 from mall.notify import senders
+from mall.people import uploads as uploads_kept
 from mall.settings import get_settings
 
 #: Sessions (signed-in browsers, API tokens, bound phones) are kept this long after they ended,
@@ -54,6 +57,7 @@ class Done:
     counters: int = 0
     expired: int = 0
     """Residents whose expired points went back to the budget (one journal each)."""
+    uploads: int = 0
     reminders: int = 0
     """Reminders written to residents' inboxes: reservations about to lapse, points about to
     expire (each once, by its key)."""
@@ -84,7 +88,20 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
             )
             sessions = await _deleted(conn, s.delete().where(ended))
             counters = await _deleted(conn, th.delete().where(th.reset_at < at))
-    return Done(True, lapsed, pay_codes, activations, sessions, counters, expired, reminders, sent)
+            u = t.Upload
+            uploads = await _deleted(conn, u.delete().where(u.created_at < at - uploads_kept.KEEP))
+    return Done(
+        True,
+        lapsed,
+        pay_codes,
+        activations,
+        sessions,
+        counters,
+        expired,
+        uploads,
+        reminders,
+        sent,
+    )
 
 
 async def _deleted(conn: Connection, deleting: Delete) -> int:

@@ -10,13 +10,14 @@ from typing import IO
 
 from litestar.response import Stream
 
+from mall import xlsx
 from mall.access import Principal
 from mall.db import Database
 from mall.reports import exports, writers
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": xlsx.MEDIA_TYPE,
 }
 CHUNK = 64 * 1024
 
@@ -33,6 +34,16 @@ async def _file_chunks(stream: IO[bytes]) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         stream.close()
+
+
+def xlsx_download(stream: IO[bytes], filename: str) -> Stream:
+    """An XLSX file already written to ``stream`` (an unlinked temporary file), streamed and then
+    closed however the download ends; ``filename`` is ASCII."""
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    return Stream(_file_chunks(stream), media_type=MEDIA_TYPES["xlsx"], headers=headers)
 
 
 async def download(
@@ -54,5 +65,4 @@ async def download(
     }
     if fmt == "csv":
         return Stream(writers.csv_chunks(sheet), media_type=MEDIA_TYPES[fmt], headers=headers)
-    stream = await writers.xlsx_file(sheet)
-    return Stream(_file_chunks(stream), media_type=MEDIA_TYPES[fmt], headers=headers)
+    return xlsx_download(await writers.xlsx_file(sheet), f"{sheet.filename}.{fmt}")

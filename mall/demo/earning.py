@@ -1,5 +1,6 @@
 """Demo data for earning in `mall demo`: rules for every path, past awards (several residents at
-once) through the award service, one award waiting for approval, and submissions in every state.
+once) through the award service, spread over the last six weeks (``mall.demo.clock``), one award
+waiting for approval, and submissions in every state.
 
 ``history`` runs first (from ``mall.demo``), so that the demo's redemptions have points to spend;
 ``load`` adds what is still open. Deterministic for a given ``rng``; far below the budget.
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from mall.access import ResidentPrincipal, Staff
 from mall.db import Database, must_exist
+from mall.demo.clock import dated
 from mall.earning import awards, reversals, rules, submissions
 
 #: code, name, path, points, caps and threshold
@@ -24,6 +26,9 @@ RULES: list[tuple[str, str, str, int, dict[str, int]]] = [
     ("wish", "完成微心愿", "timely_help", 30, {}),
     ("household", "帮扶困难户", "timely_help", 20, {"approval_threshold": 150}),
 ]
+#: how far back the history goes (more than a month: last month's statistics have something in
+#: them whatever today's date), and how many awards it holds
+HISTORY_DAYS, PAST_AWARDS = 42, 24
 #: the past: rule, reason, how many residents at once (no caps, below every threshold)
 PAST = [
     ("meeting", "参加三月居民议事会"),
@@ -64,30 +69,35 @@ def _resident(staff: Staff, resident_id: int) -> ResidentPrincipal:
 async def history(db: Database, rng: random.Random, slug: str, resident_ids: list[int]) -> None:
     """The community's rules and a history of awards on all three paths."""
     first, second = await staff_of(db, slug, 1), await staff_of(db, slug, 2)
-    for code, name, path, points, limits in RULES:
-        await rules.create_rule(
-            db,
-            first,
-            slug,
-            code,
-            name,
-            path,
-            points,
-            monthly_cap=limits.get("monthly_cap"),
-            approval_threshold=limits.get("approval_threshold"),
-        )
-    for n in range(24):
+    start = datetime.now(UTC) - timedelta(days=HISTORY_DAYS)
+    with dated(start):
+        for code, name, path, points, limits in RULES:
+            await rules.create_rule(
+                db,
+                first,
+                slug,
+                code,
+                name,
+                path,
+                points,
+                monthly_cap=limits.get("monthly_cap"),
+                approval_threshold=limits.get("approval_threshold"),
+            )
+    for n in range(PAST_AWARDS):
         rule, memo = rng.choice(PAST)
         people = rng.sample(resident_ids, rng.randint(1, min(4, len(resident_ids))))
-        await awards.create_award(
-            db,
-            first if n % 3 else second,
-            slug,
-            rule,
-            people,
-            memo,
-            idempotency_key=f"demo:{slug}:award:{n}",
-        )
+        # evenly from six weeks ago to two days ago, in the afternoon
+        day = start + timedelta(days=n * (HISTORY_DAYS - 2) / PAST_AWARDS, hours=rng.randint(0, 5))
+        with dated(day):
+            await awards.create_award(
+                db,
+                first if n % 3 else second,
+                slug,
+                rule,
+                people,
+                memo,
+                idempotency_key=f"demo:{slug}:award:{n}",
+            )
 
 
 async def load(

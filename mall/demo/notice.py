@@ -1,9 +1,11 @@
 """Demo data for the public notice in `mall demo`: the week's awards are on it already (the
-history is made now); one resident's objection waits for staff, and another was dismissed."""
+history's last week, and what ``mall.demo.earning.load`` awards now); one resident's objection
+waits for staff, and another was dismissed."""
 
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 
 from mall.access import ResidentPrincipal, Staff
 from mall.db import Database
@@ -17,8 +19,9 @@ async def load(
     async with db.connection() as conn:
         rows = await conn.fetch(
             "SELECT l.id, l.resident FROM mall_award_line l JOIN mall_award a ON a.id = l.award "
-            "WHERE a.community = ? AND a.status = 'posted' ORDER BY l.id",
+            "WHERE a.community = ? AND a.status = 'posted' AND a.created_at > ? ORDER BY l.id",
             staff.community_id,
+            datetime.now(UTC) - timedelta(days=5),  # well inside the week to object
         )
     objector = resident_ids[0]
     entries = [int(r["id"]) for r in rows if r["resident"] != objector]

@@ -1,22 +1,20 @@
-"""A workbook (XLSX) of report sheets, written row by row in constant memory to a temporary
-file that the caller streams and then removes. Every text cell goes through
+"""A workbook (XLSX) of report sheets, written row by row in constant memory (``mall.xlsx``) to
+a temporary file that the caller streams and then closes. Every text cell goes through
 ``cells.safe_text``, so no cell ever starts a formula; numbers stay numbers."""
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from typing import IO
 
 import anyio.to_thread
 import msgspec
-import xlsxwriter
 
+from mall import xlsx
 from mall.reports.cells import safe_text
+from mall.xlsx import Cell
 
-Cell = int | float | str | None
 #: what Excel refuses in a sheet's name, and its longest name
 _NOT_IN_NAME = re.compile(r"[\[\]:*?/\\']")
 MAX_NAME = 31
@@ -42,36 +40,30 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return found
 
 
-def write(sheets: Sequence[Sheet], path: Path) -> None:
+def write(sheets: Sequence[Sheet], path: str) -> None:
     """The workbook at ``path`` (blocking: run it in a thread)."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    book = xlsx.book(path)
     try:
         bold = book.add_format({"bold": True})
         for sheet, name in zip(sheets, sheet_names([s.name for s in sheets]), strict=True):
             ws = book.add_worksheet(name)
             ws.set_column(0, max(0, len(sheet.header) - 1), 16)
-            for col, heading in enumerate(sheet.header):
-                ws.write_string(0, col, safe_text(heading), bold)
+            xlsx.put(ws, 0, [safe_text(h) for h in sheet.header], bold)
             for r, row in enumerate(sheet.rows, start=1):
-                for col, value in enumerate(row):
-                    if value is None:
-                        continue
-                    if isinstance(value, bool) or not isinstance(value, int | float):
-                        ws.write_string(r, col, safe_text(str(value)))
-                    else:
-                        ws.write_number(r, col, value)
+                xlsx.put(ws, r, [_safe(value) for value in row])
     finally:
         book.close()
 
 
-async def written(sheets: Sequence[Sheet]) -> Path:
-    """A temporary file holding the workbook; the caller removes it once sent."""
-    handle, name = tempfile.mkstemp(prefix="mall-report-", suffix=".xlsx")
-    os.close(handle)
-    path = Path(name)
-    try:
+def _safe(value: Cell) -> Cell:
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    return safe_text(str(value))
+
+
+async def written(sheets: Sequence[Sheet]) -> IO[bytes]:
+    """The workbook in an open temporary file, already unlinked: it goes when the caller closes
+    it (when the download ends)."""
+    with xlsx.temporary() as path:
         await anyio.to_thread.run_sync(write, sheets, path)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+        return xlsx.handed_over(path)

@@ -1,6 +1,6 @@
 """Writing an export out: CSV as UTF-8 with a byte-order mark (so Excel opens Chinese correctly),
-produced a few hundred rows at a time; XLSX with xlsxwriter in constant-memory mode (each row
-goes to a temporary file as it is written), into a file the caller streams and then closes.
+produced a few hundred rows at a time; XLSX through ``mall.xlsx`` in constant-memory mode (each
+row goes to a temporary file as it is written), into a file the caller streams and then closes.
 Text is written as text, never parsed as a formula, a number or a link."""
 
 from __future__ import annotations
@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from typing import IO
 
-import xlsxwriter
-
+from mall import xlsx
 from mall.reports.exports import Sheet
 
 #: rows gathered into one chunk of a CSV download
@@ -42,33 +39,14 @@ async def csv_chunks(sheet: Sheet) -> AsyncIterator[bytes]:
 async def xlsx_file(sheet: Sheet) -> IO[bytes]:
     """The sheet as an XLSX workbook in an open temporary file, already unlinked (it goes when
     the caller closes it, however the download ends), positioned at its start."""
-    handle, path = tempfile.mkstemp(prefix="mall-export-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook = xlsxwriter.Workbook(
-            path,
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-            },
-        )
-        bold = workbook.add_format({"bold": True})
+    with xlsx.temporary() as path:
+        workbook = xlsx.book(path)
         page = workbook.add_worksheet(sheet.table[:31])
-        for col, header in enumerate(sheet.headers):
-            page.write_string(0, col, header, bold)
+        xlsx.put(page, 0, sheet.headers, workbook.add_format({"bold": True}))
         page.freeze_panes(1, 0)
         number = 1
         async for row in sheet.rows:
-            for col, cell in enumerate(row):
-                if isinstance(cell, str):
-                    page.write_string(number, col, cell)
-                elif cell is not None:
-                    page.write_number(number, col, cell)
+            xlsx.put(page, number, row)
             number += 1
         await asyncio.to_thread(workbook.close)
-        stream = open(path, "rb")  # noqa: SIM115  (the caller closes it when the download ends)
-    finally:
-        os.unlink(path)
-    return stream
+        return xlsx.handed_over(path)

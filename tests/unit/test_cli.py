@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -406,6 +407,33 @@ async def demo_statistics(url: str) -> list[tuple[Any, dict[str, int]]]:
     finally:
         await db.close()
     return found
+
+
+async def last_months_awards(url: str) -> list[Any]:
+    """Each community's statistics for last calendar month (China time)."""
+    from mall.access import Admin
+    from mall.days import today
+    from mall.reports import stats
+
+    db = open_database(url)
+    admin = Admin(user_id=None, username="test")
+    last_day = today().replace(day=1) - timedelta(days=1)
+    try:
+        async with db.connection() as conn:
+            slugs = [r["slug"] for r in await conn.fetch("SELECT slug FROM mall_community")]
+        return [
+            await stats.community_report(db, admin, s, start=last_day.replace(day=1), end=last_day)
+            for s in slugs
+        ]
+    finally:
+        await db.close()
+
+
+def test_the_demo_has_a_month_of_history_in_its_statistics(empty_url: str) -> None:
+    run_mall("demo", url=empty_url)
+    for report in asyncio.run(last_months_awards(empty_url)):
+        assert report.figures.issued > 0, report  # last month is never empty, whatever today's date
+        assert report.figures.earners > 1, report
 
 
 def test_the_demos_statistics_match_totals_worked_out_by_hand(empty_url: str) -> None:

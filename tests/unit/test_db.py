@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mall.db import SqliteDatabase, open_database
+from mall.db import Database, SqliteDatabase, open_database
 from tests.conftest import ENGINE
 
 
@@ -265,3 +266,33 @@ async def test_the_app_opens_as_many_connections_as_mall_db_pool_size_says(
         async with db.connection() as conn:
             assert await conn.fetchval("SELECT 1") == 1
         assert db._pool.get_max_size() == 3
+
+
+async def test_a_test_leaves_rows_behind(db: Database) -> None:
+    """The first of two: it writes; the next test must not see it (on PostgreSQL the next test
+    usually gets this very database back, emptied: tests/conftest.py)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO ledger_book (code, name, created_at) VALUES ('left', 'left', ?)",
+            datetime.now(UTC),
+        )
+        assert await conn.fetchval("SELECT COUNT(*) FROM ledger_book") == 1
+
+
+async def test_every_test_starts_with_an_empty_database_and_ids_from_one(db: Database) -> None:
+    async with db.transaction() as conn:
+        tables = await conn.fetch(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+            if ENGINE == "postgres"
+            else "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        names = [r["name"] for r in tables if r["name"] != "migration"]
+        assert len(names) > 30
+        for name in names:
+            assert await conn.fetchval(f"SELECT COUNT(*) FROM {name}") == 0, name
+        made = await conn.fetchval(
+            "INSERT INTO ledger_book (code, name, created_at) VALUES ('new', 'new', ?) "
+            "RETURNING id",
+            datetime.now(UTC),
+        )
+        assert made == 1

@@ -13,9 +13,9 @@ from mall.access import throttle
 from mall.counter import reservations
 from mall.db import Database, open_database, sqlite_path
 from mall.housekeeping import LOCK_KEY, Done, run
-from mall.people import auth, credentials
+from mall.people import auth, credentials, uploads
 from tests.conftest import ENGINE, run_mall
-from tests.shop_fixtures import Shop, build_shop
+from tests.shop_fixtures import SLUGS, Shop, build_shop
 
 LONG_AGO = datetime.now(UTC) - timedelta(days=400)
 
@@ -56,17 +56,24 @@ async def test_housekeeping_deletes_what_served_its_time_and_a_second_run_finds_
     await backdate(db, "UPDATE mall_session SET expires_at = ? WHERE id = "
                    "(SELECT MAX(id) FROM mall_session)", LONG_AGO)  # fmt: skip
     await backdate(db, "UPDATE mall_throttle SET reset_at = ? WHERE key = 'sign-in:old'", LONG_AGO)
+    for name in ("left.xlsx", "just now.xlsx"):  # previewed, never confirmed
+        await uploads.keep(db, shop.staff, SLUGS["a"], "roster", name, b"PK")
+    await backdate(
+        db, "UPDATE mall_upload SET created_at = ? WHERE filename = 'left.xlsx'", LONG_AGO
+    )
 
     first = run_mall("housekeeping", url=db_url)
     assert (
         "0 reservations lapsed, 1 pay codes, 1 activation papers, 1 sessions and "
-        "1 rate-limit counters deleted" in first.stdout
+        "1 rate-limit counters deleted; 1 spreadsheets kept for a preview deleted" in first.stdout
     ), first.stdout
     second = run_mall("housekeeping", url=db_url)
     assert "0 pay codes, 0 activation papers, 0 sessions and 0 rate-limit counters" in second.stdout
     assert await count(db, "SELECT COUNT(*) FROM mall_code WHERE kind = 'pay'") == 1
     assert await count(db, f"SELECT COUNT(*) FROM mall_session WHERE resident = {rid}") == 1
     assert await count(db, "SELECT COUNT(*) FROM mall_throttle") == 1
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT filename FROM mall_upload") == "just now.xlsx"
     assert "no problems found" in run_mall("verify", url=db_url).stdout
 
 

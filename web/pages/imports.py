@@ -10,11 +10,11 @@ import io
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import xlsxwriter
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 
+from mall import xlsx
 from mall.access import STAFF_ROLES, Principal
 from mall.errors import MallError
 from mall.people import roster, sheets, uploads
@@ -26,7 +26,7 @@ from web.render import render
 from web.session import client_ip
 
 KIND = "roster"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = xlsx.MEDIA_TYPE
 
 
 def template_file(header: list[str], example: list[str], kind: str) -> bytes:
@@ -36,15 +36,7 @@ def template_file(header: list[str], example: list[str], kind: str) -> bytes:
         out = io.StringIO()
         csv.writer(out).writerows([header, example])
         return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
-    data = io.BytesIO()
-    book = xlsxwriter.Workbook(data, {"in_memory": True, "strings_to_numbers": False})
-    sheet = book.add_worksheet()
-    text = book.add_format({"num_format": "@"})  # a phone stays text, never 1.38E+10
-    sheet.set_column(0, len(header) - 1, 16, text)
-    sheet.write_row(0, 0, header)
-    sheet.write_row(1, 0, example)
-    book.close()
-    return data.getvalue()
+    return xlsx.small(header, [example])
 
 
 def download(data: bytes, name: str, kind: str) -> Response[Any]:

@@ -1,34 +1,33 @@
 """The monthly workbook (月报, XLSX): the street's for administrators (every community and the
 street's total) and a community's own for its staff. Chinese headers whatever the page's
 language; one sheet per figure of the statistics pages, after a sheet saying which days it
-covers and when it was made (China time). Written to a temporary file, streamed, then removed.
+covers and when it was made (China time). Written to a temporary file, streamed, then closed
+(``web.downloads``, as the exports).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get
-from litestar.background_tasks import BackgroundTask
+from litestar import Controller, Request, get
 from litestar.params import FromQuery
-from litestar.response import File
+from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
 from mall import days
 from mall.access import STAFF_ROLES
 from mall.errors import Invalid
 from mall.reports import stats, workbook
-from mall.reports.workbook import Cell, Sheet
+from mall.reports.workbook import Sheet
+from mall.xlsx import Cell
 from web.deps import Db
+from web.downloads import xlsx_download
 from web.i18n import DEFAULT, set_language
 from web.i18n import gettext as _
 from web.pages.common import EXCEPTION_HANDLERS, user
 from web.pages.staff import community_of
 from web.pages.stats_sections import FIGURE_WORDS, figure_values, sections
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def sheets(reports: list[tuple[str, stats.Report]], start: Any, end: Any) -> list[Sheet]:
@@ -60,15 +59,8 @@ def sheets(reports: list[tuple[str, stats.Report]], start: Any, end: Any) -> lis
     return found
 
 
-async def _send(sheet_list: list[Sheet], filename: str) -> Response[Any]:
-    path: Path = await workbook.written(sheet_list)
-    return File(
-        path=path,
-        filename=filename,
-        media_type=XLSX,
-        headers={"Cache-Control": "no-store"},
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+async def _send(sheet_list: list[Sheet], filename: str) -> Stream:
+    return xlsx_download(await workbook.written(sheet_list), filename)
 
 
 class WorkbookPages(Controller):
@@ -78,7 +70,7 @@ class WorkbookPages(Controller):
     @get("/admin/reports/monthly.xlsx")
     async def street(
         self, request: Request[Any, Any, Any], db: Db, month: FromQuery[str] = ""
-    ) -> Response[Any]:
+    ) -> Stream:
         p = await user(request, db, ("admin",))
         start, end = days.month(month)
         found = await stats.street_report(db, p, start=start, end=end)
@@ -93,7 +85,7 @@ class WorkbookPages(Controller):
         db: Db,
         month: FromQuery[str] = "",
         community: FromQuery[str] = "",
-    ) -> Response[Any]:
+    ) -> Stream:
         p = await user(request, db, STAFF_ROLES)
         slug = community_of(p, community)
         if not slug:
