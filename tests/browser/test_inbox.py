@@ -13,6 +13,7 @@ from mall.earning import submissions
 from mall.notify import announcements
 from mall.people import auth, residents
 from tests import support
+from tests.browser.test_accessibility import measure, serious_violations
 from tests.browser.test_staff_pages import ADMIN, call, community_with_staff
 
 if TYPE_CHECKING:
@@ -99,3 +100,36 @@ def test_a_resident_reads_an_announcement_and_rates_a_resolved_submission(
     assert call(url, stars) == 4
     assert dialogs == [] and phone.evaluate("() => window.pwned") is None
     assert phone.console_errors == []
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_the_inbox_and_the_rating_pass_axe_and_the_elder_friendly_sizes(
+    live_server: str, live_database_url: str, phone: WatchedPage, elder: bool
+) -> None:
+    url = live_database_url
+    slug = f"{SLUG}-{'elder' if elder else 'normal'}"
+    community_with_staff(url, slug, "清泉社区")
+
+    async def prepare(db: Database) -> str:
+        rid = (await residents.create_resident(db, ADMIN, slug, "张桂兰", None, None)).id
+        async with db.connection() as conn:
+            cid = int(await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", slug))
+        made = await submissions.file(db, support.resident(rid, cid, slug), "wish", "换灯泡", "")
+        await submissions.decide(db, ADMIN, made.id, "resolve", reason="邻居已帮忙换好")
+        await announcements.publish(db, ADMIN, slug, "社区义诊", "周六上午九点。")
+        async with db.transaction() as conn:
+            return await auth.create_session(
+                conn, "resident", resident_id=rid, ttl=auth.RESIDENT_SESSION
+            )
+
+    token = call(url, prepare)
+    cookies = [{"name": "mall_session", "value": token, "url": live_server}]
+    if elder:
+        cookies.append({"name": "elder", "value": "1", "url": live_server})
+    phone.context.add_cookies(cookies)  # type: ignore[arg-type]
+    for path in ("/me/inbox", "/me/submissions"):
+        phone.goto(f"{live_server}{path}")
+        assert serious_violations(phone) == [], path
+        size = measure(phone, 60 if elder else 44)
+        assert size["small"] == [], path
+        assert size["width"] <= 360, path
