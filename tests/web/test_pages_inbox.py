@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from mall.db import Database
 from mall.earning import submissions
-from mall.notify import announcements
+from mall.notify import announcements, inbox
 from mall.people import auth, users
 from tests import support
 from tests.web.test_pages_account import ADMIN, PASSWORD, community, post, signed_in
@@ -50,11 +50,11 @@ async def test_staff_announce_and_the_text_is_escaped_everywhere(
     await phone_of(db, client, info["residents"][0])
     home = client.get("/me")
     assert 'href="/me/inbox"' in home.text and 'data-unread="1"' in home.text
-    inbox = client.get("/me/inbox")
-    assert inbox.status_code == 200
-    assert SCRIPT not in inbox.text and IMG not in inbox.text
-    assert "通知&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in inbox.text
-    assert 'class="message unread"' in inbox.text
+    messages = client.get("/me/inbox")
+    assert messages.status_code == 200
+    assert SCRIPT not in messages.text and IMG not in messages.text
+    assert "通知&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in messages.text
+    assert 'class="message unread"' in messages.text
 
 
 async def test_a_grid_announcement_with_an_unknown_grid_is_refused_and_nothing_sent(
@@ -73,13 +73,21 @@ async def test_the_resident_marks_messages_read(db: Database, client: TestClient
     await place(db, client)
     for title in ("第一条", "第二条"):
         await announcements.publish(db, ADMIN, SLUG, title, "内容")
-    await as_resident(db, client)
+    rid = await as_resident(db, client)
+    async with db.connection() as conn:
+        cid = int(await conn.fetchval("SELECT id FROM mall_community WHERE slug = ?", SLUG))
+    me = support.resident(rid, cid, SLUG)
     # published before this resident existed: they get none of these
     assert "第一条" not in client.get("/me/inbox").text
     await announcements.publish(db, ADMIN, SLUG, "第三条", "内容")
     await announcements.publish(db, ADMIN, SLUG, "第四条", "内容")
     page = client.get("/me/inbox")
     assert page.text.count('class="message unread"') == 2
+    assert post(client, "/me/inbox/read", id="x1").status_code == 303  # a bad id marks nothing
+    assert client.get("/me/inbox").text.count('class="message unread"') == 2
+    newest = (await inbox.messages(db, me))[0]
+    assert post(client, "/me/inbox/read", id=str(newest.id)).status_code == 303
+    assert client.get("/me/inbox").text.count('class="message unread"') == 1
     assert post(client, "/me/inbox/read").status_code == 303
     page = client.get("/me/inbox")
     assert 'class="message unread"' not in page.text and "第四条" in page.text

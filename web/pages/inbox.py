@@ -79,7 +79,10 @@ class InboxPages(Controller):
     ) -> Response[Any]:
         p = await resident(request, db)
         one = data.id.strip()
-        await inbox.mark_read(db, p, [int(one)] if one.isdigit() and len(one) < 16 else None)
+        if not one:
+            await inbox.mark_read(db, p)
+        elif one.isdigit() and len(one) < 16:
+            await inbox.mark_read(db, p, [int(one)])
         return see_other("/me/inbox")
 
     @get("/staff/announcements")
