@@ -5,13 +5,16 @@ with big star buttons, and staff see the rating; another community's staff see n
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 from litestar import Litestar
 from litestar.testing import TestClient
+from python_calamine import CalamineWorkbook
 
+from mall.days import today
 from mall.db import Database
-from mall.earning import submissions
+from mall.earning import ratings, submissions
 from mall.notify import announcements, inbox
 from mall.people import auth, users
 from tests import support
@@ -172,3 +175,26 @@ async def test_the_street_overview_flags_overdue_submissions_by_community(
     assert 'class="num overdue" data-label="超期未办">1<' in page.text
     await submissions.decide(db, ADMIN, late.id, "reject", reason="不属于社区职责")
     assert 'class="overdue-box"' not in client.get("/admin").text
+
+
+async def test_the_staff_statistics_and_the_monthly_workbook_report_the_ratings(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    info = await place(db, client)
+    me = support.resident(info["residents"][0], info["id"], SLUG)
+    for stars in (5, 2):
+        made = await submissions.file(db, me, "dispute", f"楼道堆物{stars}", "")
+        await submissions.decide(db, ADMIN, made.id, "resolve")
+        await ratings.rate(db, me, made.id, stars)
+    page = client.get("/staff/stats")
+    assert page.status_code == 200
+    assert "居民评价了 2 件已办结的事项，平均 3.5 星。" in page.text
+    assert "居民对办结事项的评价" in page.text
+    response = client.get(f"/staff/reports/monthly.xlsx?month={today():%Y-%m}")
+    assert response.status_code == 200
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+    rows = book.get_sheet_by_name("概况").to_python()
+    figures = dict(zip(rows[0], rows[1], strict=True))
+    assert (figures["评价数"], figures["平均评分"]) == (2, 3.5)
+    by_month = book.get_sheet_by_name("居民对办结事项的评价").to_python()
+    assert ["幸福里社区", f"{today():%Y-%m}", 2, 3.5] in by_month
