@@ -161,7 +161,8 @@ def _housekeeping(_: argparse.Namespace) -> int:
             f"{done.pay_codes} pay codes, {done.activations} activation papers, "
             f"{done.sessions} sessions and {done.counters} rate-limit counters deleted; "
             f"{done.uploads} spreadsheets kept for a preview deleted; "
-            f"{done.expired} residents' expired points back to the budget"
+            f"{done.expired} residents' expired points back to the budget; "
+            f"{done.reminders} reminders written, {done.sent} messages sent"
         )
         return 0
 

@@ -7,6 +7,7 @@ through the gettext catalogues) and the API ``code`` it maps to.
      ├── Forbidden          forbidden (403)
      ├── NotFound           not_found (404)
      ├── AlreadyExists      already_exists (409)
+ │    └── AlreadyRated  already_rated (409)
      ├── RateLimited        rate_limited (429)
      ├── CodeInvalid        code_invalid (400)
      ├── CodeExpired        code_expired (410)
@@ -162,3 +163,10 @@ class CardPending(MallError):
         "This card is waiting for another staff member's approval. "
         "Please ask community staff to approve it."
     )
+
+
+class AlreadyRated(AlreadyExists):
+    """A second rating of the same resolved submission: the first one stands (issue #20)."""
+
+    code, status = "already_rated", 409
+    message = N_("You have already rated this. Thank you!")

@@ -1,9 +1,12 @@
 """``mall housekeeping``: the chores a community's service needs, run from cron or a systemd
 timer (docs/deploy.md): reservations not collected by their deadline lapse (points and goods go
 back), expired points go back to their community's budget (``mall.earning.expiring``, for
-communities whose policy lets points expire), and what has served its time is deleted: pay codes that expired unused, activation
-papers that expired unused, sessions ended long ago, rate-limit counters whose window closed,
-and spreadsheets kept for a preview that was never confirmed (``mall.people.uploads``).
+communities whose policy lets points expire), residents are reminded of reservations about to
+lapse and points about to expire (once each, in their inbox), new messages go to the sender an
+operator configured (``mall.notify.senders``; none by default), and what has served its time is
+deleted: pay codes that expired unused, activation papers that expired unused, sessions ended
+long ago, rate-limit counters whose window closed, and spreadsheets kept for a preview that was
+never confirmed (``mall.people.uploads``).
 
 Idempotent: a second run finds nothing left to do. Safe twice at once: a run takes a lock
 (PostgreSQL's advisory lock, a file lock beside a SQLite database) and a run that finds it taken
@@ -29,7 +32,9 @@ from mall import tables as t
 from mall.counter import housekeeping as counter
 from mall.db import Database, sqlite_path
 from mall.earning import expiring
+from mall.notify import senders
 from mall.people import uploads as uploads_kept
+from mall.settings import get_settings
 
 #: Sessions (signed-in browsers, API tokens, bound phones) are kept this long after they ended,
 #: so that a user's page can still show their recent sign-ins.
@@ -53,6 +58,11 @@ class Done:
     expired: int = 0
     """Residents whose expired points went back to the budget (one journal each)."""
     uploads: int = 0
+    reminders: int = 0
+    """Reminders written to residents' inboxes: reservations about to lapse, points about to
+    expire (each once, by its key)."""
+    sent: int = 0
+    """Messages handed to the configured sender (``MALL_MESSAGE_SENDER``); none by default."""
 
 
 async def run(db: Database, url: str, at: datetime | None = None) -> Done:
@@ -65,6 +75,9 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
         pay_codes = await counter.purge_pay_codes(db, at)
         # after the lapse: points a lapsed reservation gave back are available, not held
         expired = await expiring.expire_points(db, at)
+        reminders = await counter.remind_lapsing(db, at)
+        reminders += await expiring.remind_expiring(db, at)
+        sent = await senders.deliver(db, senders.load(get_settings().message_sender), at)
         async with db.transaction() as conn:
             c, s, th = t.Code, t.Session, t.Throttle
             unused = (c.kind == "activation") & c.used_at.is_null()
@@ -77,7 +90,18 @@ async def run(db: Database, url: str, at: datetime | None = None) -> Done:
             counters = await _deleted(conn, th.delete().where(th.reset_at < at))
             u = t.Upload
             uploads = await _deleted(conn, u.delete().where(u.created_at < at - uploads_kept.KEEP))
-    return Done(True, lapsed, pay_codes, activations, sessions, counters, expired, uploads)
+    return Done(
+        True,
+        lapsed,
+        pay_codes,
+        activations,
+        sessions,
+        counters,
+        expired,
+        uploads,
+        reminders,
+        sent,
+    )
 
 
 async def _deleted(conn: Connection, deleting: Delete) -> int:

@@ -116,6 +116,13 @@ class Settings:
     """``MALL_METRICS_TOKEN``: lets a Prometheus elsewhere read ``/metrics`` with this bearer token
     (the machine itself may always read it)."""
 
+    message_sender: str | None = field(
+        default_factory=lambda: os.environ.get("MALL_MESSAGE_SENDER", "").strip() or None
+    )
+    """``MALL_MESSAGE_SENDER``: ``package.module:factory`` making the sender that passes residents'
+    messages on (SMS, WeChat; ``mall.notify.senders``, docs/deploy.md). None by default: nothing
+    leaves the server, messages stay in the residents' inboxes."""
+
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("MALL_TLS_CERT and MALL_TLS_KEY go together: set both or neither")

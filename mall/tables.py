@@ -455,3 +455,53 @@ class OpeningGiven(Table, tablename="mall_opening_given"):
 
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, primary_key=True)
     line = ForeignKey(OpeningLine, on_delete=OnDelete.restrict, null=False)
+
+
+# The closed loop, announcements and the inbox (mall.earning.ratings, mall.notify) ---------------
+
+
+class SubmissionRating(Table, tablename="mall_submission_rating"):
+    """The filer's rating of a resolved submission (闭环满意度): 1 to 5 stars and an optional
+    comment, once per submission (the primary key)."""
+
+    submission = ForeignKey(Submission, on_delete=OnDelete.restrict, null=False, primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False)
+    stars = Integer(null=False)
+    comment = Text(default="", null=False)
+    created_at = Timestamptz(null=False)
+
+
+class Announcement(Table, tablename="mall_announcement"):
+    """Staff's announcement (通知公告) to the whole community, one grid or one building; each
+    resident it reaches gets a message in their inbox."""
+
+    id = Serial(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    grid = ForeignKey(Grid, on_delete=OnDelete.restrict, null=True, default=None)
+    building = Varchar(length=20, null=True, default=None)
+    title = Varchar(length=100, null=False)
+    body = Text(null=False)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz(null=False)
+    recipients = Integer(default=0, null=False)
+
+
+class Message(Table, tablename="mall_message"):
+    """One message in a resident's inbox (消息). ``title`` and ``body`` are English message ids
+    filled from ``params`` (JSON) when shown, except an announcement's, which are staff's own
+    words. ``key`` (unique per resident) makes a reminder once; ``sent_at`` is when a sender
+    passed it on (mall.notify.senders)."""
+
+    id = BigSerial(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False)
+    kind = Varchar(length=30, null=False)
+    title = Varchar(length=200, null=False)
+    body = Text(null=False)
+    params = Text(default="{}", null=False)
+    key = Varchar(length=100, null=True, default=None)
+    announcement = ForeignKey(Announcement, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz(null=False)
+    read_at = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)

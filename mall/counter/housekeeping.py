@@ -18,11 +18,14 @@ from mall import tables as t
 from mall.counter.basket import now
 from mall.counter.reservations import lines_of
 from mall.db import Database
+from mall.notify import inbox, kinds
 
 log = logging.getLogger("mall.counter.housekeeping")
 
 #: How often the app lapses overdue reservations and purges old pay codes.
 HOUSEKEEPING_EVERY_S = 300
+#: Residents are reminded of a reservation this long before it lapses.
+REMIND_BEFORE = timedelta(days=1)
 #: Unused pay codes are deleted this long after they expired.
 PURGE_PAY_CODES_AFTER = timedelta(days=1)
 
@@ -35,9 +38,24 @@ async def lapse_reservations(db: Database, at: datetime | None = None) -> int:
         res = t.Reservation
         due = (res.status == "held") & (res.expires_at <= at)
         lapsing = res.update({res.status: "lapsed", res.closed_at: at}).where(due)
-        rows = await q.fetch(conn, lapsing.returning(res.id, res.outlet, res.hold_id))
+        rows = await q.fetch(
+            conn,
+            lapsing.returning(
+                res.id, res.outlet, res.hold_id, res.community, res.resident, res.total
+            ),
+        )
         if not rows:
             return 0
+        for r in rows:
+            await inbox.post(
+                conn,
+                community_id=int(r["community"]),
+                resident_id=int(r["resident"]),
+                kind=kinds.RESERVATION_LAPSED,
+                key=f"reservation:{r['id']}:lapsed",
+                at=at,
+                points=int(r["total"]),
+            )
         await _lock_hold_accounts(conn, at, [int(r["hold_id"]) for r in rows])
         await ledger.lapse_holds(conn, at=at)
         for r in sorted(rows, key=lambda r: int(r["id"])):
@@ -92,6 +110,41 @@ async def _lock_hold_accounts(conn: Connection, at: datetime, hold_ids: list[int
     )
 
 
+async def remind_lapsing(db: Database, at: datetime | None = None) -> int:
+    """Remind each resident whose reservation lapses within ``REMIND_BEFORE``, once per
+    reservation (the message's key). Returns how many reminders this run wrote."""
+    at = at or now()
+    res = t.Reservation
+    written = 0
+    async with db.transaction() as conn:
+        rows = await q.fetch(
+            conn,
+            res.select(
+                res.id,
+                res.community,
+                res.resident,
+                res.expires_at,
+                res.outlet.name.as_alias("outlet_name"),
+            ).where(
+                (res.status == "held")
+                & (res.expires_at > at)
+                & (res.expires_at <= at + REMIND_BEFORE)
+            ),
+        )
+        for r in rows:
+            written += await inbox.post(
+                conn,
+                community_id=int(r["community"]),
+                resident_id=int(r["resident"]),
+                kind=kinds.RESERVATION_LAPSING,
+                key=f"reservation:{r['id']}:lapsing",
+                at=at,
+                outlet=r["outlet_name"],
+                until=inbox.moment(r["expires_at"]),
+            )
+    return written
+
+
 async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
     """Delete pay codes that expired unused more than a day ago; returns how many."""
     at = at or now()
@@ -107,6 +160,7 @@ async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
 async def housekeeping(db: Database, at: datetime | None = None) -> None:
     metrics.HOUSEKEEPING.inc()
     await lapse_reservations(db, at)
+    await remind_lapsing(db, at)
     await purge_pay_codes(db, at)
 
 

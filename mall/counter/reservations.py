@@ -27,6 +27,7 @@ from mall.counter.basket import COUNTER_ROLES, ItemLine, now
 from mall.counter.values import Receipt, Reservation
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
+from mall.notify import inbox, kinds
 from mall.org import points
 from mall.people import codes, lifecycle
 from mall.settings import get_settings
@@ -223,6 +224,17 @@ async def reserve(
                     for li in order_lines
                 )
             ),
+        )
+        await inbox.post(
+            conn,
+            community_id=outlet["community_id"],
+            resident_id=p.resident_id,
+            kind=kinds.RESERVATION_READY,
+            key=f"reservation:{reservation_id}:ready",
+            at=at,
+            outlet=outlet["name"],
+            until=inbox.moment(expires),
+            points=total,
         )
         return await _one(conn, reservation_id)
 

@@ -2,7 +2,8 @@
 
 A street with two communities, their grids, staff, volunteers and residents (some with a phone
 bound, some with a printed card), budgets from the street, and a ledger history: awards on all
-three paths, redemptions, a corrected mistake and open reservations. Passwords and PINs are made
+three paths, redemptions, a corrected mistake and open reservations, announcements and ratings
+of resolved submissions (every resident's inbox fills from all of it). Passwords and PINs are made
 up afresh on every load and printed once, so no demo password is ever the same twice.
 """
 
@@ -16,6 +17,7 @@ import ledger
 from mall.access import Admin, Staff
 from mall.db import Database, open_database
 from mall.demo import activities as demo_activities
+from mall.demo import community as demo_community
 from mall.demo import earning as demo_earning
 from mall.demo import notice as demo_notice
 from mall.demo import orders as demo_orders
@@ -127,7 +129,8 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     # of them for approval. Lift it while loading, then the community works by the default.
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.MAX_APPROVAL_THRESHOLD)
     await _history(db, rng, slug, ids)
-    for area in (demo_earning, demo_activities, demo_shop, demo_orders, demo_notice):
+    areas = (demo_earning, demo_activities, demo_shop, demo_orders, demo_notice, demo_community)
+    for area in areas:
         logins += await area.load(db, rng, slug, staff, ids)
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.DEFAULT_APPROVAL_THRESHOLD)
     logins += await _cards(db, rng, spec, ids)

@@ -26,6 +26,7 @@ from mall.db import Database, must_exist
 from mall.earning import rules, threshold
 from mall.earning.award_records import PENDING, POSTED, REJECTED, AwardStatus
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, Invalid, NotFound
+from mall.notify import inbox, kinds
 from mall.org import points
 from mall.people import lifecycle
 
@@ -86,21 +87,23 @@ def _original_status(row: Row) -> AwardStatus:
 
 async def _post(
     conn: Connection,
-    book: int,
+    community: Row,
     award_id: int,
     memo: str,
     rule: Row,
     lines: Sequence[tuple[int, int]],
 ) -> int:
-    """The award's one journal: budget → each wallet (``budget_exhausted`` if short)."""
+    """The award's one journal: budget → each wallet (``budget_exhausted`` if short); each
+    resident finds the points in their inbox."""
     journal = await points.award_from_budget(
         conn,
-        book,
+        community["book"],
         lines,
         idempotency_key=f"award:{award_id}",
         path=rule["path"],
         memo=memo,
     )
+    await inbox.post_each(conn, community["id"], lines, kinds.POINTS_RECEIVED, memo=memo)
     return journal.id
 
 
@@ -228,7 +231,7 @@ async def issue(
     if status == POSTED:
         journal_id = await _post(
             conn,
-            community["book"],
+            community,
             award_id,
             memo,
             rule,
@@ -338,7 +341,7 @@ async def approve(db: Database, p: Principal, award_id: int, *, ip: str = "") ->
         )
         journal_id = await _post(
             conn,
-            community["book"],
+            community,
             award_id,
             award["memo"],
             rule,

@@ -26,13 +26,23 @@ from mall import days
 from mall import query as q
 from mall import tables as t
 from mall.db import Database
-from mall.earning.expiry import expired, first_kept, last_day, since_day, wallet_flows
+from mall.earning.expiry import (
+    expired,
+    expiring_soon,
+    first_kept,
+    last_day,
+    since_day,
+    wallet_flows,
+)
+from mall.notify import inbox, kinds
 from mall.org import points
 from mall.org.policy import Policy, policy_of
 
 log = logging.getLogger("mall.earning.expiring")
 
 KIND = "expiry"
+#: residents are reminded this many days before their points expire
+REMIND_DAYS = 7
 #: a resident whose wallet keeps moving under the run is tried this often, then left for the next
 ATTEMPTS = 3
 
@@ -115,3 +125,37 @@ async def _expire_one(
         if version != flows.version + 1:
             raise _Moved()
     return 1
+
+
+async def remind_expiring(db: Database, at: datetime | None = None) -> int:
+    """Tell each resident whose points expire within ``REMIND_DAYS`` days, once per expiry day
+    (the message's key is the day, so a second run or a twin writes nothing). Returns how many
+    reminders this run wrote."""
+    at = at or datetime.now(UTC)
+    today = china_today(at)
+    c = t.Community
+    written = 0
+    async with db.connection() as conn:
+        rows = await q.fetch(conn, c.select(c.id, c.book).where(c.expiry != "never").order_by(c.id))
+    for row in rows:
+        async with db.connection() as conn:
+            policy = await policy_of(conn, int(row["id"]))
+            wallets = await ledger.accounts_holding(conn, int(row["book"]), points.WALLET_PREFIX)
+        for code, _ in wallets:
+            resident_id = int(code.removeprefix(points.WALLET_PREFIX))
+            async with db.transaction() as conn:
+                soon = await expiring_soon(conn, policy, int(row["book"]), resident_id, today)
+                for e in soon:
+                    if e.on > today + timedelta(days=REMIND_DAYS):
+                        break
+                    written += await inbox.post(
+                        conn,
+                        community_id=int(row["id"]),
+                        resident_id=resident_id,
+                        kind=kinds.POINTS_EXPIRING,
+                        key=f"expiring:{e.on.isoformat()}",
+                        at=at,
+                        points=e.points,
+                        on=e.on.isoformat(),
+                    )
+    return written

@@ -36,6 +36,7 @@ from mall.errors import (
     Invalid,
     NotFound,
 )
+from mall.notify import inbox, kinds
 from mall.org import points
 
 #: The reason goes into the journal's memo after ``MEMO_PREFIX``; the ledger keeps 200 characters.
@@ -174,6 +175,13 @@ async def reverse_award(
                     a.reversal_hash: req_hash,
                 }
             ).where(a.id == award_id),
+        )
+        await inbox.post_each(
+            conn,
+            community["id"],
+            [(line["resident"], line["points"]) for line in lines],
+            kinds.POINTS_REVERSED,
+            reason=reason,
         )
         await audit.record(
             conn,

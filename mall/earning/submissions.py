@@ -26,6 +26,7 @@ from mall.access import STAFF_ROLES, Principal, audit, throttle
 from mall.db import Database, must_exist
 from mall.earning import awards
 from mall.errors import N_, AlreadyExists, Invalid, NotFound
+from mall.notify import inbox, kinds
 
 KINDS = ("proposal", "dispute", "wish")
 #: Days to decide each kind unless the community set its own: a dispute cannot wait long.
@@ -44,6 +45,14 @@ DECISIONS = {
     "accept": ((OPEN,), ACCEPTED),
     "resolve": ((OPEN, ACCEPTED), RESOLVED),
     "reject": ((OPEN, ACCEPTED), REJECTED),
+}
+
+
+#: decision → the message its filer finds in their inbox
+TOLD = {
+    "accept": kinds.SUBMISSION_ACCEPTED,
+    "resolve": kinds.SUBMISSION_RESOLVED,
+    "reject": kinds.SUBMISSION_REJECTED,
 }
 
 
@@ -94,6 +103,10 @@ class Submission(msgspec.Struct, frozen=True, kw_only=True):
     award_status: str | None
     community_id: int
     community_slug: str
+    stars: int | None = None
+    """The filer's rating once resolved (1 to 5, ``mall.earning.ratings``), None until rated."""
+    rating_comment: str = ""
+    rated_at: datetime | None = None
 
 
 class Deadlines(msgspec.Struct, frozen=True, kw_only=True):
@@ -184,6 +197,31 @@ def _select_submissions() -> Select[t.Submission]:
     )
 
 
+async def _rated(conn: Connection, found: list[Submission]) -> list[Submission]:
+    """``found`` with each one's rating, if its filer rated it."""
+    if not found:
+        return found
+    r = t.SubmissionRating
+    rows = await q.fetch(
+        conn,
+        r.select(r.submission, r.stars, r.comment, r.created_at).where(
+            r.submission.is_in([s.id for s in found])
+        ),
+    )
+    by_id = {int(row["submission"]): row for row in rows}
+    return [
+        msgspec.structs.replace(
+            s,
+            stars=int(by_id[s.id]["stars"]),
+            rating_comment=by_id[s.id]["comment"],
+            rated_at=by_id[s.id]["created_at"],
+        )
+        if s.id in by_id
+        else s
+        for s in found
+    ]
+
+
 def _submission(row: Row, at: datetime | None = None) -> Submission:
     return Submission(
         id=row["id"],
@@ -260,7 +298,7 @@ async def mine(db: Database, p: Principal, *, limit: int = 50) -> list[Submissio
             .order_by(s.id, ascending=False)
             .limit(max(1, min(limit, 200))),
         )
-    return [_submission(r) for r in rows]
+        return await _rated(conn, [_submission(r) for r in rows])
 
 
 async def queue(
@@ -287,7 +325,7 @@ async def queue(
         query = query.order_by(overdue_first, closed_last, s.due_at, s.id).limit(
             max(1, min(limit, 200))
         )
-        return [_submission(r, at) for r in await q.fetch(conn, query)]
+        return await _rated(conn, [_submission(r, at) for r in await q.fetch(conn, query)])
 
 
 async def count_overdue(db: Database, p: Principal, slug: str) -> int:
@@ -314,14 +352,14 @@ async def get(db: Database, p: Principal, submission_id: int) -> Submission:
         raise NotFound()
     async with db.connection() as conn:
         row = await q.fetchrow(conn, _select_submissions().where(t.Submission.id == submission_id))
-    if row is None:
-        raise NotFound()
-    if p.role == "resident":
-        if row["resident"] != p.resident_id:
+        if row is None:
             raise NotFound()
-    elif not p.is_admin and row["community_id"] != p.community_id:
-        raise NotFound()
-    return _submission(row)
+        if p.role == "resident":
+            if row["resident"] != p.resident_id:
+                raise NotFound()
+        elif not p.is_admin and row["community_id"] != p.community_id:
+            raise NotFound()
+        return (await _rated(conn, [_submission(row)]))[0]
 
 
 async def decide(
@@ -414,6 +452,14 @@ async def decide(
         if helper_id is not None:
             values[s.helper] = helper_id
         await q.execute(conn, s.update(values).where(s.id == submission_id))
+        await inbox.post(
+            conn,
+            community_id=row["community"],
+            resident_id=row["resident"],
+            kind=TOLD[decision],
+            title=row["title"],
+            reason=reason,
+        )
         await audit.record(
             conn,
             p,

@@ -1,8 +1,11 @@
 """The street at a glance (街道总览): each community's budget left, the points it has issued and
 the points its residents hold now, all read from the ledger's cached balances (never by adding
-up postings). Street administrators only; it changes nothing."""
+up postings), and its submissions past their due date. Street administrators only; it changes
+nothing."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -29,6 +32,8 @@ class CommunityFigures(msgspec.Struct, frozen=True, kw_only=True):
     granted: int
     issued: int
     outstanding: int
+    overdue: int = 0
+    """Residents' submissions still undecided past their due date (限时办结) now."""
 
 
 class Totals(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +43,7 @@ class Totals(msgspec.Struct, frozen=True, kw_only=True):
     granted: int
     issued: int
     outstanding: int
+    overdue: int = 0
 
 
 class StreetOverview(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,13 +56,14 @@ async def street_overview(db: Database, p: Principal) -> StreetOverview:
     access.require(p, ["admin"])
     async with db.connection() as conn:
         c = t.Community
-        rows = await q.fetch(conn, c.select(c.slug, c.name, c.book).order_by(c.slug))
+        rows = await q.fetch(conn, c.select(c.id, c.slug, c.name, c.book).order_by(c.slug))
         found = [await _figures(conn, row) for row in rows]
     total = Totals(
         budget_left=sum(f.budget_left for f in found),
         granted=sum(f.granted for f in found),
         issued=sum(f.issued for f in found),
         outstanding=sum(f.outstanding for f in found),
+        overdue=sum(f.overdue for f in found),
     )
     return StreetOverview(communities=found, total=total)
 
@@ -79,6 +86,23 @@ async def _figures(conn: Connection, community: Row) -> CommunityFigures:
         granted=granted,
         issued=granted - left,
         outstanding=await held_by_residents(conn, book),
+        overdue=await overdue_submissions(conn, community["id"]),
+    )
+
+
+async def overdue_submissions(conn: Connection, community_id: int) -> int:
+    """The community's submissions still open or accepted past their due date now (the
+    statuses of ``mall.earning.submissions``, which this package sits below)."""
+    s = t.Submission
+    return int(
+        await q.fetchval(
+            conn,
+            s.count().where(
+                (s.community == community_id)
+                & s.status.is_in(["open", "accepted"])
+                & (s.due_at <= datetime.now(UTC))
+            ),
+        )
     )
 
 

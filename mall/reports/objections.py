@@ -31,6 +31,7 @@ from mall.errors import (
     NotFound,
     ObjectionClosed,
 )
+from mall.notify import inbox, kinds
 from mall.org import policy
 from mall.reports import notice
 
@@ -315,7 +316,7 @@ async def decide(
         lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
         row = must_exist(
             await conn.fetchrow(
-                "SELECT o.id, o.status, o.reason, o.award_line, l.award FROM mall_objection o "
+                "SELECT o.id, o.status, o.reason, o.resident, o.award_line, l.award FROM mall_objection o "
                 "JOIN mall_award_line l ON l.id = o.award_line WHERE o.id = ?" + lock,
                 objection_id,
             )
@@ -339,6 +340,13 @@ async def decide(
             OBJ.reply: reply,
         }
         await q.execute(conn, OBJ.update(decided).where(OBJ.id == objection_id))
+        await inbox.post(
+            conn,
+            community_id=found,
+            resident_id=int(row["resident"]),
+            kind=kinds.OBJECTION_UPHELD if status == UPHELD else kinds.OBJECTION_DISMISSED,
+            reply=reply,
+        )
         await audit.record(
             conn,
             staff,

@@ -65,9 +65,9 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     """``stock_value / outstanding``; ``None`` when residents hold nothing. Under 1: the
     shelves hold fewer points of goods than residents hold (兑付能力不足)."""
     ratings: int = 0
-    """Residents' ratings of resolved submissions arrive with issue #20: 0 until then."""
+    """Ratings residents gave in the range to their resolved submissions (1 to 5 stars)."""
     average_rating: float | None = None
-    """``None`` until ratings exist (issue #20)."""
+    """Their average, to two places; ``None`` when there is none."""
 
     @property
     def short_of_goods(self) -> bool:
@@ -92,6 +92,17 @@ class MonthLine(msgspec.Struct, frozen=True, kw_only=True):
     month: str
     """``YYYY-MM``."""
     points: int
+
+
+class RatingMonth(msgspec.Struct, frozen=True, kw_only=True):
+    """The ratings residents gave in one month of the range (闭环满意度)."""
+
+    month: str
+    """``YYYY-MM``."""
+    ratings: int
+    stars: int
+    """The stars added up."""
+    average: float | None
 
 
 class GoodsLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -128,6 +139,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     top_goods: list[GoodsLine]
     volunteering: Volunteering
     submissions: Submissions
+    ratings_by_month: list[RatingMonth] = []
 
 
 class StreetReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -164,6 +176,10 @@ def months(start: date, end: date) -> list[tuple[str, date, date]]:
         found.append((f"{first:%Y-%m}", first, last))
         first = last + timedelta(days=1)
     return found
+
+
+def average(stars: int, ratings: int) -> float | None:
+    return None if ratings <= 0 else round(stars / ratings, 2)
 
 
 def coverage(stock_value: int, outstanding: int) -> float | None:
@@ -206,6 +222,7 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
     outstanding = await overview.held_by_residents(conn, community["book"])
     stock_value = await catalog.stock_value(conn, cid)
     paths = await tallies.issued_by_path(conn, cid, lo, hi)
+    ratings, stars = await tallies.ratings(conn, cid, lo, hi)
     figures = Figures(
         issued=sum(paths.values()),
         issued_by_path=ByPath(**{k: v for k, v in paths.items() if k in points.PATHS}),
@@ -218,11 +235,17 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
         outstanding=outstanding,
         stock_value=stock_value,
         coverage=coverage(stock_value, outstanding),
+        ratings=ratings,
+        average_rating=average(stars, ratings),
     )
-    per_month = []
+    per_month, rated = [], []
     for label, first, last in months(start, end):
         points_then = await tallies.issued(conn, cid, *days.utc_bounds(first, last))
         per_month.append(MonthLine(month=label, points=points_then))
+        n, total_stars = await tallies.ratings(conn, cid, *days.utc_bounds(first, last))
+        rated.append(
+            RatingMonth(month=label, ratings=n, stars=total_stars, average=average(total_stars, n))
+        )
     held, signups, checkins = await tallies.volunteering(conn, cid, lo, hi)
     filed, overdue = await tallies.submissions(conn, cid, lo, hi, datetime.now(UTC))
     return Report(
@@ -240,6 +263,7 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
         top_goods=_top_goods(await tallies.goods(conn, cid, lo, hi)),
         volunteering=Volunteering(activities=held, signups=signups, checkins=checkins),
         submissions=_submissions(filed, overdue),
+        ratings_by_month=rated,
     )
 
 
@@ -281,6 +305,12 @@ def total(reports: list[Report], start: date, end: date) -> Report:
     name, grids named with their community, months and goods added up."""
     f = [r.figures for r in reports]
     stock_value, outstanding = sum(x.stock_value for x in f), sum(x.outstanding for x in f)
+    rated: dict[str, list[int]] = {m: [0, 0] for m, _, _ in months(start, end)}
+    for r in reports:
+        for line in r.ratings_by_month:
+            rated[line.month][0] += line.ratings
+            rated[line.month][1] += line.stars
+    ratings, stars = sum(v[0] for v in rated.values()), sum(v[1] for v in rated.values())
     figures = Figures(
         issued=sum(x.issued for x in f),
         issued_by_path=ByPath(
@@ -295,6 +325,8 @@ def total(reports: list[Report], start: date, end: date) -> Report:
         outstanding=outstanding,
         stock_value=stock_value,
         coverage=coverage(stock_value, outstanding),
+        ratings=ratings,
+        average_rating=average(stars, ratings),
     )
     rules: dict[tuple[str, str], int] = defaultdict(int)
     month_points: dict[str, int] = defaultdict(int)
@@ -346,4 +378,8 @@ def total(reports: list[Report], start: date, end: date) -> Report:
             by_status=statuses,
             overdue=sum(r.submissions.overdue for r in reports),
         ),
+        ratings_by_month=[
+            RatingMonth(month=m, ratings=n, stars=st, average=average(st, n))
+            for m, (n, st) in rated.items()
+        ],
     )

@@ -1,5 +1,5 @@
-"""The queries behind the statistics (统计): one community's awards, orders, refunds, activities
-and submissions between two instants, added up in the database through the query builder.
+"""The queries behind the statistics (统计): one community's awards, orders, refunds, activities,
+submissions and their ratings between two instants, added up in the database through the query builder.
 
 Each function reads one community and never writes. Balances and stock levels are not here:
 they come from the cores' own reads (``mall.org.overview.held_by_residents``,
@@ -220,3 +220,17 @@ async def submissions(
         S.select(Count()).where(filed & S.status.is_in([OPEN, ACCEPTED]) & (S.due_at <= now)),
     )
     return [{**r, "count": _int(r["count"])} for r in rows], _int(overdue)
+
+
+async def ratings(conn: Connection, community: int, lo: datetime, hi: datetime) -> tuple[int, int]:
+    """How many ratings of resolved submissions residents gave in the range, and their stars
+    added up."""
+    R = t.SubmissionRating
+    row = await q.fetchrow(
+        conn,
+        R.select(Count(alias="ratings"), Sum(R.stars, alias="stars")).where(
+            (R.community == community) & _between(R.created_at, lo, hi)
+        ),
+    )
+    assert row is not None
+    return _int(row["ratings"]), _int(row["stars"])

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from mall.db import Database
 from mall.earning import awards, checkin, openings, submissions
 from mall.people import accounts, credentials, residents, users
 from mall.reports import objections
@@ -245,6 +246,29 @@ def open_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"submission_id": made.id}
 
 
+def resolved_submission(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A submission of ``res-a``, filed and resolved afresh for each caller, to rate (past the
+    daily limit on filing, which the other rows use up)."""
+
+    async def forget_the_limit(db: Database) -> None:
+        async with db.transaction() as conn:
+            await conn.execute("DELETE FROM mall_throttle WHERE key = ?", f"submission:r{filer}")
+
+    filer = world.residents["res-a"]
+    api.run(forget_the_limit)
+    ids = open_submission(api, world, caller)
+    api.run(submissions.decide, ADMIN, ids["submission_id"], "resolve")
+    return ids
+
+
+def rating(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"stars": 5}
+
+
+def announcement(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"title": f"通知-{caller}", "body": "scope"}
+
+
 def fresh_volunteer(api: Api, world: World, caller: str) -> dict[str, Any]:
     """A volunteer of A made afresh for each caller, to switch off."""
     made = api.run(users.create_user_unchecked, f"helper{next(FRESH)}", PASSWORD, "volunteer", A)
@@ -407,6 +431,11 @@ TABLE = [
     Row("GET",    "/communities/{slug}/submissions",    (200, 200, 403, 403, 403, 403, 401)),
     Row("GET",    "/submissions/{submission_id}",       (200, 200, 404, 403, 200, 404, 401), ids=open_submission),
     Row("POST",   "/submissions/{submission_id}/decision", (200, 200, 404, 403, 403, 403, 401), decision, ids=open_submission),
+    Row("POST",   "/me/submissions/{submission_id}/rating", (403, 403, 403, 403, 201, 404, 401), rating, ids=resolved_submission),
+    Row("GET",    "/me/inbox",                          (403, 403, 403, 403, 200, 200, 401)),
+    Row("POST",   "/me/inbox/read",                     (403, 403, 403, 403, 200, 200, 401), lambda *_: {}),
+    Row("POST",   "/communities/{slug}/announcements",  (201, 201, 403, 403, 403, 403, 401), announcement),
+    Row("GET",    "/communities/{slug}/announcements",  (200, 200, 403, 403, 403, 403, 401)),
     Row("GET",    "/communities/{slug}/submission-deadlines", (200, 200, 403, 403, 403, 403, 401)),
     Row("PUT",    "/communities/{slug}/submission-deadlines", (200, 200, 403, 403, 403, 403, 401), deadlines),
     Row("POST",   "/communities/{slug}/activities",     (201, 201, 403, 403, 403, 403, 401), new_activity),

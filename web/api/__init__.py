@@ -9,6 +9,7 @@ from web.api import (
     catalog,
     counter,
     exports,
+    inbox,
     notice,
     openings,
     policy,
@@ -47,6 +48,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *exports.ROUTES,
     *roster.ROUTES,
     *openings.ROUTES,
+    *inbox.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)

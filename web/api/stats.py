@@ -33,8 +33,9 @@ RANGE = (
     "reversed in it (not netted); `redeemed` every order made in it and `refunded` the "
     "refunds in it; `residents`, `outstanding` (points residents hold, reserved ones "
     "included) and `stock_value` (price × level of the goods on the shelves) are now; "
-    "`coverage` = stock_value / outstanding, null when residents hold nothing. `ratings` is "
-    "0 and `average_rating` null until residents can rate (issue #20). A date that is not "
+    "`coverage` = stock_value / outstanding, null when residents hold nothing. `ratings` counts "
+    "the ratings (1 to 5 stars) filers gave their resolved submissions in the range, "
+    "`average_rating` their average to two places, null when there is none. A date that is not "
     f"YYYY-MM-DD, `from` after `to` or more than {stats.MAX_DAYS} days is `validation_error`."
 )
 

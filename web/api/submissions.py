@@ -12,7 +12,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
-from mall.earning import submissions
+from mall.earning import ratings, submissions
 from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Id, Limit, Name, Slug
 from web.deps import Caller, Db
@@ -60,6 +60,10 @@ class Submission(msgspec.Struct):
     resident_name: str
     helper: int | None
     helper_name: str | None
+    stars: int | None = None
+    """The filer's rating once resolved (1 to 5), null until rated."""
+    rating_comment: str = ""
+    rated_at: datetime | None = None
 
 
 class SubmissionList(msgspec.Struct):
@@ -77,6 +81,18 @@ class Decision(msgspec.Struct):
     reward_to: Literal["filer", "helper"] | None = None
     """Whom the rule's points go to; default: the helper when `helper_id` is given, else the
     filer."""
+
+
+class NewRating(msgspec.Struct):
+    stars: Annotated[int, Meta(ge=1, le=5)]
+    comment: Annotated[str, Meta(max_length=ratings.COMMENT_MAX, pattern=NO_CONTROL)] = ""
+
+
+class Rated(msgspec.Struct):
+    submission: int
+    stars: int
+    comment: str
+    created_at: datetime
 
 
 class Deadlines(msgspec.Struct):
@@ -125,6 +141,27 @@ class SubmissionController(Controller):
     ) -> SubmissionList:
         found = await submissions.mine(db, p, limit=limit)
         return SubmissionList(submissions=[submission(s) for s in found])
+
+    @post(
+        "/me/submissions/{submission_id:int}/rating",
+        dependencies=allow(*RESIDENT),
+        summary="Rate how a resolved submission was handled",
+        description=(
+            "Its filer only, once it is resolved: 1 to 5 `stars` and an optional `comment`. "
+            "Before it is resolved `validation_error`; a second rating `already_rated` (409, "
+            "the first one stands); anyone else's submission `not_found`."
+        ),
+    )
+    async def rate(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        p: Caller,
+        submission_id: Id,
+        data: JSONBody[NewRating],
+    ) -> Rated:
+        made = await ratings.rate(db, p, submission_id, data.stars, data.comment)
+        return msgspec.convert(made, Rated, from_attributes=True)
 
     @get(
         "/communities/{slug:str}/submissions",

@@ -7,6 +7,7 @@ from web.pages import (
     counter,
     earning,
     imports,
+    inbox,
     my_activities,
     objections,
     openings,
@@ -54,4 +55,5 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *counter.ROUTES,
     *stats.ROUTES,
     *stats_workbook.ROUTES,
+    *inbox.ROUTES,
 ]

@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery
 from mall.db import Database
 from mall.earning import expiry
 from mall.errors import MallError
+from mall.notify import inbox
 from mall.people import cards, codes, credentials, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
@@ -109,6 +110,7 @@ class ResidentController(Controller):
                 me=me,
                 rows=passbook_rows(statement.entries),
                 expiring=await expiry.resident_expiring(db, p, own_resident_id(p)),
+                unread=await inbox.unread(db, p),
                 offer_elder="elder" not in request.cookies,
             )
         )

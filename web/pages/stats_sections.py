@@ -128,6 +128,13 @@ def sections(report: stats.Report) -> list[Section]:
             [(_(STATUS_WORDS[s]), [n]) for s, n in report.submissions.by_status.items()]
             + [(_("Past the due date"), [report.submissions.overdue])],
         ),
+        Section(
+            "ratings",
+            _("Residents' ratings of resolved submissions"),
+            [_("Month"), _("Ratings"), _("Average rating")],
+            [(m.month, [m.ratings, m.average]) for m in report.ratings_by_month]
+            + [(_("All these days"), [f.ratings, f.average_rating])],
+        ),
     ]
 
 

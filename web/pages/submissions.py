@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
-from mall.earning import rules, submissions
+from mall.earning import ratings, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from web.deps import Db
 from web.pages.common import (
@@ -55,6 +55,12 @@ class SubmissionForm:
 
 
 @dataclass
+class RatingForm:
+    stars: str = ""
+    comment: str = ""
+
+
+@dataclass
 class DecisionForm:
     decision: str = ""
     reason: str = ""
@@ -94,13 +100,54 @@ class ResidentSubmissionController(Controller):
 
     @get("/")
     async def mine(
-        self, request: Request[Any, Any, Any], db: Db, filed: FromQuery[int | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        filed: FromQuery[int | None] = None,
+        rated: FromQuery[int | None] = None,
     ) -> Response[Any]:
         p = await resident(request, db)
         found = await submissions.mine(db, p)
         return no_store(
-            render(request, "earning/my_submissions.html", found=found, filed=filed, **words())
+            render(
+                request,
+                "earning/my_submissions.html",
+                found=found,
+                filed=filed,
+                rated=rated,
+                rating_error=None,
+                **words(),
+            )
         )
+
+    @post("/{submission_id:int}/rating")
+    async def rate(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        submission_id: FromPath[int],
+        data: Annotated[RatingForm, FORM],
+    ) -> Response[Any]:
+        p = await resident(request, db)
+        try:
+            stars = data.stars.strip()
+            if not stars.isdigit() or len(stars) > 1:
+                raise Invalid(N_("Please choose from 1 to 5 stars."))
+            await ratings.rate(db, p, submission_id, int(stars), data.comment)
+        except MallError as exc:
+            return no_store(
+                render(
+                    request,
+                    "earning/my_submissions.html",
+                    status_code=exc.status if exc.status in (404, 409) else 400,
+                    found=await submissions.mine(db, p),
+                    filed=None,
+                    rated=None,
+                    rating_error=(submission_id, message(exc)),
+                    **words(),
+                )
+            )
+        return see_other(f"/me/submissions?rated={submission_id}")
 
     @get("/new")
     async def new(

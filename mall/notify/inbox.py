@@ -1,0 +1,173 @@
+"""Each resident's inbox (消息): ``post`` writes one message inside the caller's transaction (the
+service that posts the event calls it, so the message and the event commit together or not at
+all); a message with a ``key`` is written once per resident and key, whoever tries twice. The
+resident reads their own messages and marks them read; nobody else reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from ledger import Connection, Row
+from mall import access, days
+from mall import query as q
+from mall import tables as t
+from mall.db import Database
+from mall.errors import N_, Invalid
+from mall.notify import kinds
+
+#: messages one page shows, newest first
+PAGE = 50
+MAX_PAGE = 200
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """One message: ``title`` and ``body`` are message ids to fill from ``params`` in the
+    reader's language, except an announcement's (``literal``), which are shown as written."""
+
+    id: int
+    at: datetime
+    kind: str
+    title: str
+    body: str
+    params: dict[str, Any]
+    read: bool
+    literal: bool
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def moment(at: datetime) -> str:
+    """A moment as a message shows it: China time, to the minute."""
+    return at.astimezone(days.CALENDAR).strftime("%Y-%m-%d %H:%M")
+
+
+def _params(params: dict[str, Any]) -> str:
+    return msgspec.json.encode(
+        {k: v if isinstance(v, int) else str(v) for k, v in params.items()}
+    ).decode()
+
+
+async def post(
+    conn: Connection,
+    *,
+    community_id: int,
+    resident_id: int,
+    kind: str,
+    key: str | None = None,
+    at: datetime | None = None,
+    **params: Any,
+) -> bool:
+    """Write one message of ``kind`` (``mall.notify.kinds``) to a resident's inbox, in the
+    caller's transaction; its words come from the kind, filled from ``params`` when shown.
+    With ``key``, only the first message of that key for that resident is written (the others
+    are dropped quietly). Returns whether it was written."""
+    title, body = kinds.WORDS[kind]
+    m = t.Message
+    new = m(
+        community=community_id,
+        resident=resident_id,
+        kind=kind,
+        title=title,
+        body=body,
+        params=_params(params),
+        key=key,
+        created_at=at or now(),
+    )
+    if key is None:
+        await q.execute(conn, m.insert(new))
+        return True
+    written = await q.fetch(
+        conn,
+        m.insert(new).on_conflict(target=(m.resident, m.key), action="DO NOTHING").returning(m.id),
+    )
+    return bool(written)
+
+
+async def post_each(
+    conn: Connection,
+    community_id: int,
+    lines: Sequence[tuple[int, int]],
+    kind: str,
+    **params: Any,
+) -> None:
+    """One message to each ``(resident, points)`` of ``lines``, with ``points`` among the params
+    (an award or its reversal, to every resident on it)."""
+    for resident_id, points in lines:
+        await post(
+            conn,
+            community_id=community_id,
+            resident_id=resident_id,
+            kind=kind,
+            points=points,
+            **params,
+        )
+
+
+def _message(row: Row) -> Message:
+    return Message(
+        id=int(row["id"]),
+        at=row["created_at"],
+        kind=row["kind"],
+        title=row["title"],
+        body=row["body"],
+        params=msgspec.json.decode(row["params"] or "{}"),
+        read=row["read_at"] is not None,
+        literal=row["kind"] == kinds.ANNOUNCEMENT,
+    )
+
+
+async def messages(
+    db: Database, p: access.Principal | None, *, limit: int = PAGE, before: int | None = None
+) -> list[Message]:
+    """The signed-in resident's own messages, newest first (``before``: older than that id)."""
+    me = access.resident_self(p)
+    m = t.Message
+    query = m.select(m.id, m.created_at, m.kind, m.title, m.body, m.params, m.read_at).where(
+        m.resident == me.resident_id
+    )
+    if before is not None:
+        query = query.where(m.id < before)
+    query = query.order_by(m.id, ascending=False).limit(max(1, min(limit, MAX_PAGE)))
+    async with db.connection() as conn:
+        return [_message(r) for r in await q.fetch(conn, query)]
+
+
+async def unread(db: Database, p: access.Principal | None) -> int:
+    """How many of the signed-in resident's messages are unread."""
+    me = access.resident_self(p)
+    m = t.Message
+    async with db.connection() as conn:
+        return int(
+            await q.fetchval(
+                conn, m.count().where((m.resident == me.resident_id) & m.read_at.is_null())
+            )
+        )
+
+
+async def mark_read(
+    db: Database, p: access.Principal | None, ids: Sequence[int] | None = None
+) -> int:
+    """Mark the signed-in resident's messages read: those of ``ids`` (others' ids are ignored,
+    never touched), or every one when ``ids`` is None. Returns how many were unread before."""
+    me = access.resident_self(p)
+    if ids is not None:
+        if len(ids) > MAX_PAGE or any(
+            isinstance(i, bool) or not isinstance(i, int) or not 0 < i <= 2**53 for i in ids
+        ):
+            raise Invalid(N_("Please check what you entered."))
+        if not ids:
+            return 0
+    m = t.Message
+    mine = (m.resident == me.resident_id) & m.read_at.is_null()
+    if ids is not None:
+        mine = mine & m.id.is_in(list(ids))
+    async with db.transaction() as conn:
+        done = await q.fetch(conn, m.update({m.read_at: now()}).where(mine).returning(m.id))
+    return len(done)
