@@ -68,6 +68,17 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     """Residents' ratings of resolved submissions arrive with issue #20: 0 until then."""
     average_rating: float | None = None
     """``None`` until ratings exist (issue #20)."""
+    volunteer_tenths: int = 0
+    """Volunteer hours, in tenths, of the activities settled in the range."""
+    volunteer_tenths_by_path: ByPath = ByPath()
+
+    @property
+    def volunteer_hours(self) -> float:
+        return self.volunteer_tenths / 10
+
+    @property
+    def volunteer_hours_by_path(self) -> dict[str, float]:
+        return {k: getattr(self.volunteer_tenths_by_path, k) / 10 for k in points.PATHS}
 
     @property
     def short_of_goods(self) -> bool:
@@ -92,6 +103,12 @@ class MonthLine(msgspec.Struct, frozen=True, kw_only=True):
     month: str
     """``YYYY-MM``."""
     points: int
+    volunteer_tenths: int = 0
+    """Volunteer hours, in tenths, of the activities settled in the month."""
+
+    @property
+    def volunteer_hours(self) -> float:
+        return self.volunteer_tenths / 10
 
 
 class GoodsLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -206,6 +223,7 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
     outstanding = await overview.held_by_residents(conn, community["book"])
     stock_value = await catalog.stock_value(conn, cid)
     paths = await tallies.issued_by_path(conn, cid, lo, hi)
+    served = await tallies.hours_by_path(conn, cid, lo, hi)
     figures = Figures(
         issued=sum(paths.values()),
         issued_by_path=ByPath(**{k: v for k, v in paths.items() if k in points.PATHS}),
@@ -218,11 +236,15 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
         outstanding=outstanding,
         stock_value=stock_value,
         coverage=coverage(stock_value, outstanding),
+        volunteer_tenths=sum(served.values()),
+        volunteer_tenths_by_path=_by_path(served),
     )
     per_month = []
     for label, first, last in months(start, end):
-        points_then = await tallies.issued(conn, cid, *days.utc_bounds(first, last))
-        per_month.append(MonthLine(month=label, points=points_then))
+        bounds = days.utc_bounds(first, last)
+        points_then = await tallies.issued(conn, cid, *bounds)
+        served_then = sum((await tallies.hours_by_path(conn, cid, *bounds)).values())
+        per_month.append(MonthLine(month=label, points=points_then, volunteer_tenths=served_then))
     held, signups, checkins = await tallies.volunteering(conn, cid, lo, hi)
     filed, overdue = await tallies.submissions(conn, cid, lo, hi, datetime.now(UTC))
     return Report(
@@ -241,6 +263,10 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
         volunteering=Volunteering(activities=held, signups=signups, checkins=checkins),
         submissions=_submissions(filed, overdue),
     )
+
+
+def _by_path(found: dict[str, int]) -> ByPath:
+    return ByPath(**{k: v for k, v in found.items() if k in points.PATHS})
 
 
 async def _by_grid(conn: Connection, cid: int, lo: datetime, hi: datetime) -> list[GridLine]:
@@ -295,15 +321,21 @@ def total(reports: list[Report], start: date, end: date) -> Report:
         outstanding=outstanding,
         stock_value=stock_value,
         coverage=coverage(stock_value, outstanding),
+        volunteer_tenths=sum(x.volunteer_tenths for x in f),
+        volunteer_tenths_by_path=ByPath(
+            **{k: sum(getattr(x.volunteer_tenths_by_path, k) for x in f) for k in points.PATHS}
+        ),
     )
     rules: dict[tuple[str, str], int] = defaultdict(int)
     month_points: dict[str, int] = defaultdict(int)
+    month_tenths: dict[str, int] = defaultdict(int)
     goods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in reports:
         for rule in r.by_rule:
             rules[(rule.path, rule.name)] += rule.points
         for m in r.by_month:
             month_points[m.month] += m.points
+            month_tenths[m.month] += m.volunteer_tenths
         for g in r.top_goods:
             goods[g.name][0] += g.quantity
             goods[g.name][1] += g.points
@@ -331,7 +363,10 @@ def total(reports: list[Report], start: date, end: date) -> Report:
             ),
             key=lambda g: (-g.points, g.code),
         ),
-        by_month=[MonthLine(month=m, points=month_points[m]) for m, _, _ in months(start, end)],
+        by_month=[
+            MonthLine(month=m, points=month_points[m], volunteer_tenths=month_tenths[m])
+            for m, _, _ in months(start, end)
+        ],
         top_goods=sorted(
             (GoodsLine(name=n, quantity=v[0], points=v[1]) for n, v in goods.items()),
             key=lambda g: (-g.points, -g.quantity, g.name),

@@ -1,5 +1,5 @@
-"""The queries behind the statistics (统计): one community's awards, orders, refunds, activities
-and submissions between two instants, added up in the database through the query builder.
+"""The queries behind the statistics (统计): one community's awards, orders, refunds, activities,
+volunteer hours and submissions between two instants, added up in the database through the query builder.
 
 Each function reads one community and never writes. Balances and stock levels are not here:
 they come from the cores' own reads (``mall.org.overview.held_by_residents``,
@@ -16,6 +16,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from ledger import Connection, Row
 from mall import query as q
 from mall import tables as t
+from mall.earning import hours
 from mall.earning.activities import CANCELLED
 from mall.earning.award_records import POSTED, REVERSED
 from mall.earning.submissions import ACCEPTED, OPEN
@@ -220,3 +221,22 @@ async def submissions(
         S.select(Count()).where(filed & S.status.is_in([OPEN, ACCEPTED]) & (S.due_at <= now)),
     )
     return [{**r, "count": _int(r["count"])} for r in rows], _int(overdue)
+
+
+async def hours_by_path(
+    conn: Connection, community: int, lo: datetime, hi: datetime
+) -> dict[str, int]:
+    """Tenths of volunteer hours by path, of the activities settled in the range (each
+    attendee's own hours, as settlement wrote them)."""
+    S = t.Signup
+    rows = await q.fetch(
+        conn,
+        S.select(S.activity.path.as_alias("path"), Sum(S.hours_tenths, alias="tenths"))
+        .where(
+            (S.activity.community == community)
+            & hours.settled_hours(S)
+            & _between(S.activity.settled_at, lo, hi)
+        )
+        .group_by(S.activity.path),
+    )
+    return {r["path"]: _int(r["tenths"]) for r in rows}

@@ -34,7 +34,9 @@ RANGE = (
     "refunds in it; `residents`, `outstanding` (points residents hold, reserved ones "
     "included) and `stock_value` (price × level of the goods on the shelves) are now; "
     "`coverage` = stock_value / outstanding, null when residents hold nothing. `ratings` is "
-    "0 and `average_rating` null until residents can rate (issue #20). A date that is not "
+    "0 and `average_rating` null until residents can rate (issue #20). `volunteer_hours` "
+    "(and `volunteer_hours_by_path`) adds up the hours of the activities settled in the "
+    "range. A date that is not "
     f"YYYY-MM-DD, `from` after `to` or more than {stats.MAX_DAYS} days is `validation_error`."
 )
 
@@ -43,6 +45,12 @@ class ByPath(msgspec.Struct):
     timely_help: int
     adding_to_good: int
     settling_disputes: int
+
+
+class HoursByPath(msgspec.Struct):
+    timely_help: float
+    adding_to_good: float
+    settling_disputes: float
 
 
 class Figures(msgspec.Struct):
@@ -59,6 +67,9 @@ class Figures(msgspec.Struct):
     coverage: float | None
     ratings: int
     average_rating: float | None
+    volunteer_hours: float
+    """Volunteer hours of the activities settled in the range (kept in tenths of an hour)."""
+    volunteer_hours_by_path: HoursByPath
 
 
 class CommunityFigures(Figures):
