@@ -12,6 +12,7 @@ from web.api import (
     notice,
     openings,
     policy,
+    recognition,
     roster,
     stats,
 )
@@ -47,6 +48,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *exports.ROUTES,
     *roster.ROUTES,
     *openings.ROUTES,
+    *recognition.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)
