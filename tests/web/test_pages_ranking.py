@@ -15,6 +15,7 @@ from mall.people import auth
 from tests import support
 from tests.web.test_pages_account import post, signed_in
 from tests.web.test_pages_activities import call, phone, publish_form, staff_desk
+from tests.web.test_pages_stats import workbook_of
 
 
 async def as_phone_of(db: Database, client: TestClient[Litestar], resident_id: int) -> None:
@@ -128,3 +129,28 @@ async def test_staff_cannot_opt_anyone_in(db: Database, client: TestClient[Lites
     assert post(client, "/me/ranking", show="1").status_code == 403
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT COUNT(*) FROM mall_resident WHERE ranking_opt_in") == 0
+
+
+async def test_the_statistics_pages_and_the_workbook_count_volunteer_hours(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_desk(db, client)
+    staff = staff_of(made)
+    activity_id = await call(db, int(str(made["staff"])))
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE mall_activity SET hours_tenths = 25 WHERE id = ?", activity_id)
+    people = [await phone(db, client, name) for name in ("周一", "周二")]
+    await sheet.record_attendance_by_name(db, staff, activity_id, people)
+    await checkin.settle(db, staff, activity_id)
+    await signed_in(db, client, int(str(made["staff"])))
+    page = client.get("/staff/stats")
+    assert "各途径志愿时长" in page.text
+    hours_part = page.text.split('id="s-hours"')[1].split("</section>")[0]
+    assert "锦上添花" in hours_part and ">5.0<" in hours_part
+    book = workbook_of(client.get("/staff/reports/monthly.xlsx"))
+    figures = book.get_sheet_by_name("概况").to_python()
+    assert dict(zip(figures[0], figures[1], strict=True))["志愿时长"] == 5.0
+    months = book.get_sheet_by_name("按月发放积分").to_python()
+    assert months[0][-1] == "志愿时长" and months[1][-1] == 5.0
+    by_path = book.get_sheet_by_name("各途径志愿时长").to_python()
+    assert ["幸福里社区", "锦上添花", 5.0] in by_path
