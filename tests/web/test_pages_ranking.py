@@ -110,6 +110,7 @@ async def test_opting_in_and_out_of_the_ranking_from_settings(
         page = client.get(f"/c/xingfuli/ranking?by={by}")
         assert "赵**" in page.text and "15 分" in page.text and "2.0 小时" in page.text
         assert "赵文静" not in page.text and "钱" not in page.text
+    assert "no-cache" in client.get("/c/xingfuli/ranking").headers["cache-control"]
     assert post(client, "/me/ranking", show="0").status_code == 303
     assert "赵**" not in client.get("/c/xingfuli/ranking").text
     assert client.get("/c/xingfuli/ranking?by=name").status_code == 400

@@ -145,13 +145,13 @@ class RecognitionController(Controller):
     @get(
         "/communities/{slug:str}/ranking",
         summary="A community's ranking (积分榜)",
-        cache_control=CacheControlHeader(max_age=60, public=True),
         description=(
             "No sign-in. The residents who opted in, by `points` earned this calendar year "
             "(China time; awards posted and not reversed) or by volunteer `hours` this year, "
             f"at most {ranking.TOP}, with their star level from their hours in all (the "
             "policy's `star_hours`). Names are masked; no full name, phone or resident id "
-            "appears, and residents who have not opted in never do. An unknown community is "
+            "appears, and residents who have not opted in never do (nor, at once, those who opt "
+            "out: the answer is never cached). An unknown community is "
             "`not_found`."
         ),
     )

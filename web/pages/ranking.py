@@ -14,9 +14,6 @@ from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS
 from web.render import render
 
-#: seconds a browser or the proxy may keep the page (it changes when activities are settled)
-CACHE_FOR = 300
-
 
 class RankingController(Controller):
     path = "/c"
@@ -33,5 +30,6 @@ class RankingController(Controller):
     ) -> Response[Any]:
         found = await ranking.ranking(db, slug, by)
         response = render(request, "notice/ranking.html", board=found)
-        response.headers["Cache-Control"] = f"public, max-age={CACHE_FOR}"
+        # not kept by a browser or a proxy: a resident who opts out is gone at once
+        response.headers["Cache-Control"] = "no-cache"
         return response
