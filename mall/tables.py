@@ -45,6 +45,12 @@ class Community(Table, tablename="mall_community"):
     expiry_months = Integer(default=12, null=False)
     #: when the expiry rule last changed; points earned before count as earned then
     expiry_since = Timestamptz(null=True, default=None)
+    #: star volunteer levels (星级志愿者, mall.org.policy): the hours of service for 一星 to 五星
+    star1_hours = Integer(default=100, null=False)
+    star2_hours = Integer(default=300, null=False)
+    star3_hours = Integer(default=600, null=False)
+    star4_hours = Integer(default=1000, null=False)
+    star5_hours = Integer(default=1500, null=False)
 
 
 class Grid(Table, tablename="mall_grid"):
@@ -80,6 +86,8 @@ class Resident(Table, tablename="mall_resident"):
     merged_into: ForeignKey["Resident"] = ForeignKey(
         "self", on_delete=OnDelete.restrict, null=True, default=None
     )
+    #: shown (masked) on the community's public ranking (积分榜); off until the resident opts in
+    ranking_opt_in = Boolean(default=False, null=False)
 
 
 class User(Table, tablename="mall_user"):
@@ -258,6 +266,8 @@ class Activity(Table, tablename="mall_activity"):
     journal_id = Integer(null=True, default=None)
     #: the award its settlement made (through the award path: threshold, four eyes)
     award = ForeignKey(Award, on_delete=OnDelete.restrict, null=True, default=None)
+    #: volunteer hours each attendee earns, in tenths of an hour (25 = 2.5 hours)
+    hours_tenths = Integer(default=0, null=False)
 
 
 class Signup(Table, tablename="mall_signup"):
@@ -273,6 +283,9 @@ class Signup(Table, tablename="mall_signup"):
     created_at = Timestamptz(null=False)
     checked_in_at = Timestamptz(null=True, default=None)
     checked_in_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    #: volunteer hours in tenths: a staff correction before settlement, else the activity's
+    #: hours written at settlement; ``None`` until either
+    hours_tenths = Integer(null=True, default=None)
 
 
 class SubmissionDeadline(Table, tablename="mall_submission_deadline"):

@@ -1,5 +1,6 @@
 """Demo recruitment calls (招募令) for `mall demo`, made through ``mall.earning.activities`` like any
-staff member would: two settled calls in the past (their attendees' passbooks show the points),
+staff member would: two settled calls in the past (their attendees' passbooks show the points,
+and their volunteer hours count; a few of them opt in to the ranking),
 one happening now with sign-ups and check-ins, and upcoming ones, one of them full with a
 waiting list."""
 
@@ -12,7 +13,10 @@ from typing import Any
 from mall.access import ResidentPrincipal, Staff
 from mall.db import Database
 from mall.earning import activities, checkin, signups
-from mall.people import credentials
+from mall.people import credentials, preferences
+
+#: attendees of the first past call who opt in to the ranking (积分榜)
+ON_RANKING = 3
 
 PAST = [
     ("楼道杂物清理日", "adding_to_good", 10, 12, "3栋、5栋楼道", -9),
@@ -48,6 +52,7 @@ async def _publish(
         starts_at=starts,
         ends_at=starts + timedelta(hours=2),
         place=place,
+        hours_tenths=20,  # each call lasts two hours of volunteer service
         description="请穿方便活动的衣服，到场后用手机扫屏幕上的二维码签到。",
     )
     return made.id
@@ -58,12 +63,16 @@ async def load(
 ) -> list[str]:
     """Load this area's demo data for one community; nothing to print."""
     today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    attended: list[int] = []
     for spec in PAST:  # attendance taken by staff from their pay codes, then settled
         activity_id = await _publish(db, staff, slug, spec, today + timedelta(days=spec[5]))
         for resident_id in rng.sample(resident_ids, k=min(4, len(resident_ids))):
             pay = await credentials.new_pay_code(db, _resident(staff, resident_id))
             await checkin.record_attendance(db, staff, activity_id, pay.code)
+            attended.append(resident_id)
         await checkin.settle(db, staff, activity_id)
+    for resident_id in list(dict.fromkeys(attended))[:ON_RANKING]:
+        await preferences.set_ranking_opt_in(db, _resident(staff, resident_id), True)
     now_on = ("社区花园认领种植", "adding_to_good", 12, 10, "社区小花园", 0)
     activity_id = await _publish(db, staff, slug, now_on, today - timedelta(minutes=30))
     signed = rng.sample(resident_ids, k=min(4, len(resident_ids)))

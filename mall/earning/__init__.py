@@ -17,6 +17,7 @@ __all__ = [
     "openings",
     "expiring",
     "expiry",
+    "hours",
     "reversals",
     "rules",
     "sheet",

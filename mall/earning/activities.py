@@ -17,6 +17,7 @@ from mall import query as q
 from mall import tables as t
 from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
+from mall.earning import hours
 from mall.earning.values import Activity, SignupStatus
 from mall.errors import (
     N_,
@@ -42,7 +43,7 @@ WAITING: Literal["waiting"] = "waiting"
 # row, which the builder cannot write; every read of an activity selects them (``_shape``).
 _COLUMNS = (
     "a.id, a.community, a.title, a.description, a.path, a.points, a.capacity, a.starts_at, "
-    "a.ends_at, a.place, a.status, "
+    "a.ends_at, a.place, a.status, a.hours_tenths, "
     "COALESCE(a.journal_id, (SELECT w.journal_id FROM mall_award w WHERE w.id = a.award)) "
     "AS journal_id, a.settled_at, c.slug, c.book"
 )
@@ -69,6 +70,12 @@ class Signup(msgspec.Struct, frozen=True, kw_only=True):
     checked_in_at: datetime | None
     checked_in_by: str | None
     """The staff member who checked the resident in; ``None`` when they scanned themselves."""
+    hours_tenths: int | None = None
+    """Their volunteer hours in tenths: corrected by staff, or written at settlement."""
+
+    @property
+    def hours(self) -> float | None:
+        return None if self.hours_tenths is None else self.hours_tenths / 10
 
 
 class ActivityForStaff(Activity, frozen=True, kw_only=True):
@@ -149,6 +156,7 @@ def _shape(row: ledger.Row) -> Activity:
         ends_at=row["ends_at"],
         place=row["place"],
         status=row["status"],
+        hours_tenths=int(row["hours_tenths"]),
         journal_id=row["journal_id"],
         settled_at=row["settled_at"],
         confirmed=confirmed,
@@ -234,6 +242,7 @@ async def _list_of(conn: ledger.Connection, activity_id: int) -> list[Signup]:
             s.created_at,
             s.checked_in_at,
             s.checked_in_by.username.as_alias("username"),
+            s.hours_tenths,
         )
         .where(s.activity == activity_id)
         .order_by(s.created_at, s.id),
@@ -252,6 +261,7 @@ async def _list_of(conn: ledger.Connection, activity_id: int) -> list[Signup]:
                 signed_up_at=r["created_at"],
                 checked_in_at=r["checked_in_at"],
                 checked_in_by=r["username"],
+                hours_tenths=r["hours_tenths"],
             )
         )
     return found
@@ -334,9 +344,11 @@ async def create_activity(
     ends_at: datetime,
     place: str,
     description: str = "",
+    hours_tenths: int = 0,
     ip: str = "",
 ) -> PublishedActivity:
-    """Publish a recruitment call (staff of the community)."""
+    """Publish a recruitment call (staff of the community); ``hours_tenths`` is the volunteer
+    hours each attendee earns, in tenths of an hour (``mall.earning.hours``)."""
     access.require(p, STAFF_ROLES)
     title = text.plain(
         title, max_length=100, empty=N_("Please enter a title of at most {n} characters.")
@@ -349,6 +361,7 @@ async def create_activity(
         raise Invalid(N_("Please choose one of the three paths."))
     points = _whole(points, MAX_POINTS, N_("Points must be a whole number from 1 to {n}."))
     capacity = _whole(capacity, MAX_CAPACITY, N_("Places must be a whole number from 1 to {n}."))
+    hours_tenths = hours.check(hours_tenths)
     starts_at, ends_at = _moment(starts_at), _moment(ends_at)
     if ends_at <= starts_at:
         raise Invalid(N_("The end must be after the start."))
@@ -369,6 +382,7 @@ async def create_activity(
             ends_at=ends_at,
             place=place,
             status=OPEN,
+            hours_tenths=hours_tenths,
             created_by=p.user_id,
             created_at=now(),
         )
@@ -383,6 +397,7 @@ async def create_activity(
             title=title,
             points=points,
             capacity=capacity,
+            hours_tenths=hours_tenths,
         )
     return PublishedActivity(id=int(activity_id), title=title, community=slug)
 

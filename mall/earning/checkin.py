@@ -16,7 +16,7 @@ from mall import query as q
 from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database, must_exist
-from mall.earning import awards, rules, threshold
+from mall.earning import awards, hours, rules, threshold
 from mall.earning.activities import (
     _COLUMNS,
     _COUNTS,
@@ -247,7 +247,8 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
     community's daily threshold it waits for a second staff member (``status``
     ``pending_approval``). Settling a settled activity again answers the same and writes nothing.
     If the budget does not cover it, ``budget_exhausted`` and nothing changes. Without attendees
-    it is settled with no award. A settler whose own resident record attended is refused
+    it is settled with no award. Every attendee's volunteer hours are written too (the
+    activity's, unless staff corrected theirs). A settler whose own resident record attended is refused
     (``self_dealing``), as is an activity paying more a head than the community's policy allows.
     """
     async with db.transaction() as conn:
@@ -300,6 +301,7 @@ async def settle(db: Database, p: Principal, activity_id: int, *, ip: str = "") 
                 req_hash=ledger.request_hash({"activity": activity_id}),
                 ip=ip,
             )
+        await hours.record_at_settlement(conn, activity_id, found.hours_tenths, attendees)
         journal_id = None
         if made is not None and made.status == POSTED:
             a = t.Award

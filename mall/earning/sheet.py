@@ -1,6 +1,7 @@
 """The paper sign-in sheet (签到表): staff tick residents of the community by name after an
-activity, for those who signed on paper instead of scanning. It only checks them in; what they
-earn is decided at settlement (``mall.earning.checkin.settle``), an award like any other.
+activity, for those who signed on paper instead of scanning, and correct one attendee's volunteer
+hours before settlement. It only checks them in; what they earn is decided at settlement
+(``mall.earning.checkin.settle``), an award like any other.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from mall import query as q
 from mall import tables as t
 from mall.access import MAX_ID, STAFF_ROLES, Principal, audit
 from mall.db import Database
+from mall.earning import hours
 from mall.earning.activities import OPEN, _row, _signup, now
 from mall.earning.checkin import CHECKIN_OPENS, Attended, _mark
 from mall.errors import N_, Invalid, NotFound
 
 #: Residents ticked off a paper sign-in sheet at once.
 MAX_TICKS = 200
+
+
+class HoursSet(msgspec.Struct, frozen=True, kw_only=True):
+    """One attendee's volunteer hours after a staff correction, in tenths of an hour."""
+
+    activity_id: int
+    resident_id: int
+    hours_tenths: int
 
 
 class Recorded(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,3 +101,42 @@ async def record_attendance_by_name(
             residents=[a.resident_id for a in done],
         )
     return Recorded(activity_id=activity_id, checked_in=done, already=already)
+
+
+async def set_hours(
+    db: Database,
+    p: Principal,
+    activity_id: int,
+    resident_id: int,
+    hours_tenths: int,
+    *,
+    ip: str = "",
+) -> HoursSet:
+    """Correct one checked-in attendee's hours before settlement (staff of the activity's
+    community): someone who left early or stayed late. After settlement the hours stand, like
+    the points; an attendee not checked in is ``not_found``."""
+    hours_tenths = hours.check(hours_tenths)
+    if not isinstance(resident_id, int) or not 0 < resident_id <= MAX_ID:
+        raise NotFound()
+    async with db.transaction() as conn:
+        p = access.staff(p)
+        found = await _row(conn, p, activity_id, STAFF_ROLES, lock=True)
+        if found.status != OPEN:
+            raise Invalid(N_("Hours can be corrected only before the activity is settled."))
+        signup = await _signup(conn, activity_id, resident_id)
+        if signup is None or signup["checked_in_at"] is None:
+            raise NotFound(N_("This resident has not checked in to this activity."))
+        await access.not_self_dealing(conn, p, [resident_id])
+        s = t.Signup
+        await q.execute(conn, s.update({s.hours_tenths: hours_tenths}).where(s.id == signup["id"]))
+        await audit.record(
+            conn,
+            p,
+            "activity.hours",
+            community_id=found.community_id,
+            target=f"activity:{activity_id}",
+            ip=ip,
+            resident=resident_id,
+            hours_tenths=hours_tenths,
+        )
+    return HoursSet(activity_id=activity_id, resident_id=resident_id, hours_tenths=hours_tenths)

@@ -32,9 +32,16 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     ends_at: datetime
     place: str
     status: ActivityStatus
+    hours_tenths: int
+    """Volunteer hours each attendee earns, in tenths of an hour (25 = 2.5 hours)."""
     journal_id: int | None
     settled_at: datetime | None
     confirmed: int
     waiting: int
     checked_in: int
     places_left: int
+
+    @property
+    def hours(self) -> float:
+        """``hours_tenths`` as hours to show (2.5)."""
+        return self.hours_tenths / 10

@@ -1,8 +1,9 @@
 """A community's trust policy (信任规则): how many points one staff member may issue to one
 resident in a day before a second staff member must approve, the most an activity may pay a
-head, how many days the public notice stays open to objections, and when points expire
+head, how many days the public notice stays open to objections, when points expire
 (``expiry``: never, at the end of the calendar year they were earned in, China time, or
-``expiry_months`` after the day they were earned). Stores and checks the values; the earning
+``expiry_months`` after the day they were earned), and the hours of volunteer service for each
+star level (星级志愿者, ``star_hours``). Stores and checks the values; the earning
 package applies them (``mall.earning.expiry``).
 
 The policy lives in columns of ``mall_community`` rather than a table of its own: there is
@@ -12,6 +13,7 @@ defaults), and reading it never needs a join or a missing-row case.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
@@ -39,6 +41,9 @@ Expiry = Literal["never", "year_end", "months"]
 EXPIRIES: tuple[str, ...] = get_args(Expiry)
 DEFAULT_EXPIRY_MONTHS = 12
 MAX_EXPIRY_MONTHS = 120
+#: hours of volunteer service for 一星 to 五星 (星级志愿者): the common national scheme's
+DEFAULT_STAR_HOURS = (100, 300, 600, 1000, 1500)
+MAX_STAR_HOURS = 100_000
 
 C = t.Community
 #: the policy's columns of ``mall_community``
@@ -49,7 +54,13 @@ COLUMNS = (
     C.expiry,
     C.expiry_months,
     C.expiry_since,
+    C.star1_hours,
+    C.star2_hours,
+    C.star3_hours,
+    C.star4_hours,
+    C.star5_hours,
 )
+STARS = (C.star1_hours, C.star2_hours, C.star3_hours, C.star4_hours, C.star5_hours)
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +81,8 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     expiry_since: datetime | None = None
     """When the expiry rule last changed. A rule applies from the day it was set: points earned
     before that day count as earned on it, so a new or shorter rule never takes points at once."""
+    star_hours: tuple[int, ...] = DEFAULT_STAR_HOURS
+    """Hours of volunteer service (in all) for one to five stars (星级志愿者), rising."""
 
 
 def _whole(value: object, low: int, high: int, message: str) -> int:
@@ -89,6 +102,7 @@ async def policy_of(conn: Connection, community_id: int) -> Policy:
         expiry=_expiry(row["expiry"]),
         expiry_months=int(row["expiry_months"]),
         expiry_since=row["expiry_since"],
+        star_hours=tuple(int(row[column._meta.name]) for column in STARS),
     )
 
 
@@ -100,6 +114,24 @@ def _expiry(value: object) -> Expiry:
     if value == "never":
         return "never"
     raise Invalid(N_("Expiry must be one of: never, year_end, months."))
+
+
+def _star_hours(value: object) -> tuple[int, ...]:
+    """Five whole numbers of hours, each above the one before."""
+    message = N_(
+        "Star levels need five whole numbers of hours from 1 to {high}, each above the last."
+    )
+    if not isinstance(value, list | tuple) or len(value) != len(STARS):
+        raise Invalid(message, low=1, high=MAX_STAR_HOURS)
+    found = tuple(_whole(v, 1, MAX_STAR_HOURS, message) for v in value)
+    if any(b <= a for a, b in zip(found, found[1:], strict=False)):
+        raise Invalid(message, low=1, high=MAX_STAR_HOURS)
+    return found
+
+
+def stars(tenths: int, star_hours: Sequence[int]) -> int:
+    """The star level (0 to 5) of ``tenths`` tenths of an hour of service in all."""
+    return sum(1 for hours in star_hours if tenths >= hours * 10)
 
 
 async def get_policy(db: Database, p: Principal, slug: str) -> Policy:
@@ -119,6 +151,7 @@ async def set_policy(
     objection_days: int | None = None,
     expiry: str | None = None,
     expiry_months: int | None = None,
+    star_hours: Sequence[int] | None = None,
     ip: str = "",
 ) -> Policy:
     """Change some of the policy (administrators); ``None`` keeps a value. A value out of range
@@ -155,6 +188,9 @@ async def set_policy(
             MAX_EXPIRY_MONTHS,
             N_("The months points stay valid must be a whole number from {low} to {high}."),
         )
+    if star_hours is not None:
+        for column, hours in zip(STARS, _star_hours(star_hours), strict=True):
+            changes[column._meta.name] = hours
     async with db.transaction() as conn:
         community = await access.community(conn, p, slug, ["admin"])
         before = await policy_of(conn, community["id"])

@@ -68,6 +68,17 @@ class Figures(msgspec.Struct, frozen=True, kw_only=True):
     """Ratings residents gave in the range to their resolved submissions (1 to 5 stars)."""
     average_rating: float | None = None
     """Their average, to two places; ``None`` when there is none."""
+    volunteer_tenths: int = 0
+    """Volunteer hours, in tenths, of the activities settled in the range."""
+    volunteer_tenths_by_path: ByPath = ByPath()
+
+    @property
+    def volunteer_hours(self) -> float:
+        return self.volunteer_tenths / 10
+
+    @property
+    def volunteer_hours_by_path(self) -> dict[str, float]:
+        return {k: getattr(self.volunteer_tenths_by_path, k) / 10 for k in points.PATHS}
 
     @property
     def short_of_goods(self) -> bool:
@@ -92,6 +103,12 @@ class MonthLine(msgspec.Struct, frozen=True, kw_only=True):
     month: str
     """``YYYY-MM``."""
     points: int
+    volunteer_tenths: int = 0
+    """Volunteer hours, in tenths, of the activities settled in the month."""
+
+    @property
+    def volunteer_hours(self) -> float:
+        return self.volunteer_tenths / 10
 
 
 class RatingMonth(msgspec.Struct, frozen=True, kw_only=True):
@@ -223,6 +240,7 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
     stock_value = await catalog.stock_value(conn, cid)
     paths = await tallies.issued_by_path(conn, cid, lo, hi)
     ratings, stars = await tallies.ratings(conn, cid, lo, hi)
+    served = await tallies.hours_by_path(conn, cid, lo, hi)
     figures = Figures(
         issued=sum(paths.values()),
         issued_by_path=ByPath(**{k: v for k, v in paths.items() if k in points.PATHS}),
@@ -237,12 +255,16 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
         coverage=coverage(stock_value, outstanding),
         ratings=ratings,
         average_rating=average(stars, ratings),
+        volunteer_tenths=sum(served.values()),
+        volunteer_tenths_by_path=_by_path(served),
     )
     per_month, rated = [], []
     for label, first, last in months(start, end):
-        points_then = await tallies.issued(conn, cid, *days.utc_bounds(first, last))
-        per_month.append(MonthLine(month=label, points=points_then))
-        n, total_stars = await tallies.ratings(conn, cid, *days.utc_bounds(first, last))
+        bounds = days.utc_bounds(first, last)
+        points_then = await tallies.issued(conn, cid, *bounds)
+        served_then = sum((await tallies.hours_by_path(conn, cid, *bounds)).values())
+        per_month.append(MonthLine(month=label, points=points_then, volunteer_tenths=served_then))
+        n, total_stars = await tallies.ratings(conn, cid, *bounds)
         rated.append(
             RatingMonth(month=label, ratings=n, stars=total_stars, average=average(total_stars, n))
         )
@@ -265,6 +287,10 @@ async def _report(conn: Connection, community: Row, start: date, end: date) -> R
         submissions=_submissions(filed, overdue),
         ratings_by_month=rated,
     )
+
+
+def _by_path(found: dict[str, int]) -> ByPath:
+    return ByPath(**{k: v for k, v in found.items() if k in points.PATHS})
 
 
 async def _by_grid(conn: Connection, cid: int, lo: datetime, hi: datetime) -> list[GridLine]:
@@ -327,15 +353,21 @@ def total(reports: list[Report], start: date, end: date) -> Report:
         coverage=coverage(stock_value, outstanding),
         ratings=ratings,
         average_rating=average(stars, ratings),
+        volunteer_tenths=sum(x.volunteer_tenths for x in f),
+        volunteer_tenths_by_path=ByPath(
+            **{k: sum(getattr(x.volunteer_tenths_by_path, k) for x in f) for k in points.PATHS}
+        ),
     )
     rules: dict[tuple[str, str], int] = defaultdict(int)
     month_points: dict[str, int] = defaultdict(int)
+    month_tenths: dict[str, int] = defaultdict(int)
     goods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in reports:
         for rule in r.by_rule:
             rules[(rule.path, rule.name)] += rule.points
         for m in r.by_month:
             month_points[m.month] += m.points
+            month_tenths[m.month] += m.volunteer_tenths
         for g in r.top_goods:
             goods[g.name][0] += g.quantity
             goods[g.name][1] += g.points
@@ -363,7 +395,10 @@ def total(reports: list[Report], start: date, end: date) -> Report:
             ),
             key=lambda g: (-g.points, g.code),
         ),
-        by_month=[MonthLine(month=m, points=month_points[m]) for m, _, _ in months(start, end)],
+        by_month=[
+            MonthLine(month=m, points=month_points[m], volunteer_tenths=month_tenths[m])
+            for m, _, _ in months(start, end)
+        ],
         top_goods=sorted(
             (GoodsLine(name=n, quantity=v[0], points=v[1]) for n, v in goods.items()),
             key=lambda g: (-g.points, -g.quantity, g.name),

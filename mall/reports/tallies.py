@@ -1,5 +1,5 @@
 """The queries behind the statistics (统计): one community's awards, orders, refunds, activities,
-submissions and their ratings between two instants, added up in the database through the query builder.
+volunteer hours, submissions and their ratings between two instants, added up in the database through the query builder.
 
 Each function reads one community and never writes. Balances and stock levels are not here:
 they come from the cores' own reads (``mall.org.overview.held_by_residents``,
@@ -16,6 +16,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from ledger import Connection, Row
 from mall import query as q
 from mall import tables as t
+from mall.earning import hours
 from mall.earning.activities import CANCELLED
 from mall.earning.award_records import POSTED, REVERSED
 from mall.earning.submissions import ACCEPTED, OPEN
@@ -234,3 +235,22 @@ async def ratings(conn: Connection, community: int, lo: datetime, hi: datetime) 
     )
     assert row is not None
     return _int(row["ratings"]), _int(row["stars"])
+
+
+async def hours_by_path(
+    conn: Connection, community: int, lo: datetime, hi: datetime
+) -> dict[str, int]:
+    """Tenths of volunteer hours by path, of the activities settled in the range (each
+    attendee's own hours, as settlement wrote them)."""
+    S = t.Signup
+    rows = await q.fetch(
+        conn,
+        S.select(S.activity.path.as_alias("path"), Sum(S.hours_tenths, alias="tenths"))
+        .where(
+            (S.activity.community == community)
+            & hours.settled_hours(S)
+            & _between(S.activity.settled_at, lo, hi)
+        )
+        .group_by(S.activity.path),
+    )
+    return {r["path"]: _int(r["tenths"]) for r in rows}

@@ -18,6 +18,7 @@ DEFAULTS = {
     "objection_days": 7,
     "expiry": "never",
     "expiry_months": 12,
+    "star_hours": [100, 300, 600, 1000, 1500],
 }
 
 

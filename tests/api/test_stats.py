@@ -33,6 +33,8 @@ FIELDS = {
     "stock_value",
     "coverage",
     "ratings",
+    "volunteer_hours",
+    "volunteer_hours_by_path",
     "average_rating",
 }
 

@@ -13,6 +13,7 @@ from web.api import (
     notice,
     openings,
     policy,
+    recognition,
     roster,
     stats,
 )
@@ -49,6 +50,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *roster.ROUTES,
     *openings.ROUTES,
     *inbox.ROUTES,
+    *recognition.ROUTES,
 ]
 
 api_router = Router(path="/api/v1", route_handlers=API_ROUTES)

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import activities, checkin, sheet, signups
+from mall.earning import activities, checkin, hours, sheet, signups
 from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import NO_CONTROL, Code, Id, Name, Slug
 from web.deps import Caller, Db
@@ -35,6 +35,8 @@ class NewActivity(msgspec.Struct):
     ends_at: datetime
     place: Name
     description: Description = ""
+    hours: float = 0
+    """Volunteer hours each attendee earns (0 to 200, at most one decimal, e.g. `2.5`)."""
 
 
 class Created(msgspec.Struct):
@@ -56,6 +58,8 @@ class Activity(msgspec.Struct):
     place: str
     status: str
     """`open`, `settled` or `cancelled`."""
+    hours: float
+    """Volunteer hours each attendee earns (kept in tenths of an hour)."""
     confirmed: int
     waiting: int
     checked_in: int
@@ -73,6 +77,8 @@ class Signup(msgspec.Struct):
     checked_in_at: datetime | None
     checked_in_by: str | None
     """The staff member who checked the resident in; null when they scanned themselves."""
+    hours: float | None = None
+    """Their volunteer hours: as corrected by staff, or written at settlement; null before."""
 
 
 class ActivityForStaff(Activity):
@@ -189,7 +195,8 @@ class ActivityController(Controller):
         description=(
             "Staff of the community and administrators. `ends_at` after `starts_at`, both with a "
             "time zone, at most 31 days apart; `capacity` ≥ 1; `points` from 1 to the "
-            "community policy's `activity_max_points` (default 200, at most 10,000)."
+            "community policy's `activity_max_points` (default 200, at most 10,000); `hours` "
+            "each attendee earns, 0 to 200 with at most one decimal (default 0)."
         ),
     )
     async def create(
@@ -212,6 +219,7 @@ class ActivityController(Controller):
             ends_at=data.ends_at,
             place=data.place,
             description=data.description,
+            hours_tenths=hours.tenths(data.hours),
             ip=client_ip(request),
         )
         return shape(Created, made)

@@ -31,6 +31,9 @@ class Policy(msgspec.Struct):
     expire at its end; `months`: `expiry_months` months after the day they were earned."""
     expiry_months: int
     """Months points stay valid when `expiry` is `months`."""
+    star_hours: list[int]
+    """Hours of volunteer service (in all) for one to five stars (星级志愿者), rising; by
+    default the national scheme's 100, 300, 600, 1000, 1500."""
 
 
 class PolicyChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,6 +42,7 @@ class PolicyChange(msgspec.Struct, forbid_unknown_fields=True):
     objection_days: int | msgspec.UnsetType = msgspec.UNSET
     expiry: str | msgspec.UnsetType = msgspec.UNSET
     expiry_months: int | msgspec.UnsetType = msgspec.UNSET
+    star_hours: list[int] | msgspec.UnsetType = msgspec.UNSET
 
 
 T = TypeVar("T")
@@ -70,7 +74,8 @@ class PolicyController(Controller):
             "Street administrators only. Fields left out keep their values. "
             "`approval_threshold` 0 to 1,000,000, `activity_max_points` 1 to 10,000, "
             "`objection_days` 1 to 90, `expiry` `never`, `year_end` or `months`, "
-            "`expiry_months` 1 to 120; anything else is `validation_error` and nothing changes."
+            "`expiry_months` 1 to 120, `star_hours` five whole numbers of hours from 1 to "
+            "100,000, each above the last; anything else is `validation_error` and nothing changes."
         ),
     )
     async def change(
@@ -90,6 +95,7 @@ class PolicyController(Controller):
             objection_days=_given(data.objection_days),
             expiry=_given(data.expiry),
             expiry_months=_given(data.expiry_months),
+            star_hours=_given(data.star_hours),
             ip=client_ip(request),
         )
         return msgspec.convert(found, Policy, from_attributes=True)

@@ -35,7 +35,9 @@ RANGE = (
     "included) and `stock_value` (price × level of the goods on the shelves) are now; "
     "`coverage` = stock_value / outstanding, null when residents hold nothing. `ratings` counts "
     "the ratings (1 to 5 stars) filers gave their resolved submissions in the range, "
-    "`average_rating` their average to two places, null when there is none. A date that is not "
+    "`average_rating` their average to two places, null when there is none. `volunteer_hours` "
+    "(and `volunteer_hours_by_path`) adds up the hours of the activities settled in the "
+    "range. A date that is not "
     f"YYYY-MM-DD, `from` after `to` or more than {stats.MAX_DAYS} days is `validation_error`."
 )
 
@@ -44,6 +46,12 @@ class ByPath(msgspec.Struct):
     timely_help: int
     adding_to_good: int
     settling_disputes: int
+
+
+class HoursByPath(msgspec.Struct):
+    timely_help: float
+    adding_to_good: float
+    settling_disputes: float
 
 
 class Figures(msgspec.Struct):
@@ -60,6 +68,9 @@ class Figures(msgspec.Struct):
     coverage: float | None
     ratings: int
     average_rating: float | None
+    volunteer_hours: float
+    """Volunteer hours of the activities settled in the range (kept in tenths of an hour)."""
+    volunteer_hours_by_path: HoursByPath
 
 
 class CommunityFigures(Figures):

@@ -24,6 +24,7 @@ from web.pages.exports import ExportPages
 from web.pages.notice import NoticeController
 from web.pages.passbook_print import PassbookPrintController
 from web.pages.prints import PrintController
+from web.pages.ranking import RankingController
 from web.pages.resident import ResidentController
 from web.pages.resident_records import ResidentRecordPages
 from web.pages.staff import StaffController
@@ -47,6 +48,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     NoticeController,
     ExportPages,
     DonorController,
+    RankingController,
     *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,

@@ -17,7 +17,7 @@ from litestar.types import ControllerRouterHandler
 
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
-from mall.earning import activities, checkin, sheet
+from mall.earning import activities, checkin, hours, sheet
 from mall.earning.values import Activity
 from mall.errors import N_, Invalid, MallError
 from mall.org.points import PATHS
@@ -58,6 +58,7 @@ class ActivityForm:
     title: str = ""
     path: str = "adding_to_good"
     points: str = "10"
+    hours: str = "0"
     capacity: str = "20"
     date: str = ""
     starts: str = "09:00"
@@ -92,6 +93,7 @@ def view(found: Activity) -> dict[str, Any]:
     """An activity with its times and words as people read them."""
     return {
         **msgspec.structs.asdict(found),
+        "hours": found.hours,
         "when": when(found.starts_at),
         "until": local(found.ends_at).strftime("%H:%M")
         if local(found.ends_at).date() == local(found.starts_at).date()
@@ -170,6 +172,7 @@ class StaffActivityController(Controller):
                 ends_at=_moment(data.date, data.ends),
                 place=data.place,
                 description=data.description,
+                hours_tenths=hours.tenths(data.hours),
                 ip=client_ip(request),
             )
         except MallError as exc:
@@ -185,9 +188,12 @@ class StaffActivityController(Controller):
         checked: FromQuery[int | None] = None,
         q: FromQuery[str] = "",
         ticked: FromQuery[int | None] = None,
+        hours_set: FromQuery[int | None] = None,
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
-        return await self._detail(request, db, p, activity_id, checked=checked, q=q, ticked=ticked)
+        return await self._detail(
+            request, db, p, activity_id, checked=checked, q=q, ticked=ticked, hours_set=hours_set
+        )
 
     async def _detail(
         self,
@@ -203,6 +209,8 @@ class StaffActivityController(Controller):
         q: str = "",
         ticked: int | None = None,
         sheet_error: str | None = None,
+        hours_set: int | None = None,
+        hours_error: str | None = None,
     ) -> Response[Any]:
         found = await activities.activity_for_staff(db, p, activity_id)
         done = {s.resident_id for s in found.signups if s.checked_in_at}
@@ -242,6 +250,8 @@ class StaffActivityController(Controller):
                 matches=matches,
                 ticked=ticked,
                 sheet_error=sheet_error,
+                hours_set=hours_set,
+                hours_error=hours_error,
             )
         )
 
@@ -268,6 +278,31 @@ class StaffActivityController(Controller):
                 status=form_status(exc),
             )
         return see_other(f"/staff/activities/{activity_id}?ticked={len(done.checked_in)}")
+
+    @post("/{activity_id:int}/hours")
+    async def correct_hours(
+        self, request: Request[Any, Any, Any], db: Db, activity_id: FromPath[int]
+    ) -> Response[Any]:
+        """One attendee's volunteer hours, corrected before settlement."""
+        p = await user(request, db, STAFF_ROLES)
+        form = await request.form()
+        try:
+            chosen = ids([form.get("resident", "")])
+            if len(chosen) != 1:
+                raise Invalid(N_("Please choose an attendee."))
+            await sheet.set_hours(
+                db,
+                p,
+                activity_id,
+                chosen[0],
+                hours.tenths(form.get("hours", "")),
+                ip=client_ip(request),
+            )
+        except MallError as exc:
+            return await self._detail(
+                request, db, p, activity_id, hours_error=message(exc), status=form_status(exc)
+            )
+        return see_other(f"/staff/activities/{activity_id}?hours_set=1")
 
     @post("/{activity_id:int}/attendance")
     async def attendance(

@@ -30,6 +30,16 @@ class PolicyForm:
     objection_days: str = ""
     expiry: str = ""
     expiry_months: str = ""
+    star_hours: str = ""
+
+
+def _numbers(value: str) -> list[int] | None:
+    """Whole numbers typed in one field, apart by commas or spaces; empty keeps the value."""
+    parts = value.replace("，", ",").replace("、", ",").replace(",", " ").split()
+    if not parts:
+        return None
+    found = [_number(part) for part in parts]
+    return [n for n in found if n is not None]
 
 
 def _number(value: str) -> int | None:
@@ -105,6 +115,7 @@ class PolicyController(Controller):
                 objection_days=_number(data.objection_days),
                 expiry=data.expiry or None,
                 expiry_months=_number(data.expiry_months),
+                star_hours=_numbers(data.star_hours),
                 ip=client_ip(request),
             )
         except MallError as exc:

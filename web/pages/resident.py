@@ -1,5 +1,5 @@
 """The resident's own pages, on their phone: binding the phone by activation QR, the balance,
-the pay code, the passbook and settings (elder mode, language).
+the pay code, the passbook, volunteer hours and settings (elder mode, language, the ranking).
 
 A GET never binds a phone or changes anything (chat apps open links to preview them); the
 activation button POSTs. The pay code page is the only one that draws a QR, in a worker thread.
@@ -14,10 +14,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from mall.db import Database
-from mall.earning import expiry
-from mall.errors import MallError
+from mall.earning import expiry, hours
+from mall.errors import Invalid, MallError
 from mall.notify import inbox
-from mall.people import cards, codes, credentials, residents
+from mall.people import cards, codes, credentials, preferences, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
 from web.deps import AppSettings, Db
@@ -46,6 +46,11 @@ class PreferenceForm:
     elder: str = ""
     lang: str = ""
     next: str = ""
+
+
+@dataclass
+class RankingForm:
+    show: str = ""
 
 
 def remember(response: Response[Any], name: str, value: str) -> None:
@@ -111,6 +116,7 @@ class ResidentController(Controller):
                 rows=passbook_rows(statement.entries),
                 expiring=await expiry.resident_expiring(db, p, own_resident_id(p)),
                 unread=await inbox.unread(db, p),
+                service=await hours.my_hours(db, p),
                 offer_elder="elder" not in request.cookies,
             )
         )
@@ -157,8 +163,26 @@ class ResidentController(Controller):
 
     @get("/me/settings")
     async def settings_page(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
-        await resident(request, db)
-        return no_store(render(request, "resident/settings.html"))
+        p = await resident(request, db)
+        return no_store(
+            render(
+                request,
+                "resident/settings.html",
+                on_ranking=await preferences.ranking_opt_in(db, p),
+                slug=p.community_slug,
+            )
+        )
+
+    @post("/me/ranking")
+    async def ranking_choice(
+        self, request: Request[Any, Any, Any], db: Db, data: Annotated[RankingForm, FORM]
+    ) -> Response[Any]:
+        """Opt in to the community's ranking, or out (``show`` 1 or 0)."""
+        p = await resident(request, db)
+        if data.show not in ("0", "1"):
+            raise Invalid()
+        await preferences.set_ranking_opt_in(db, p, data.show == "1", ip=client_ip(request))
+        return see_other("/me/settings")
 
     @post("/me/preferences")
     async def preferences(

@@ -65,6 +65,8 @@ ACTIONS = {
     "activity.create": N_("Recruitment call published"),
     "activity.attendance": N_("Resident checked in by staff"),
     "activity.settle": N_("Recruitment call settled"),
+    "activity.hours": N_("Attendee's volunteer hours corrected"),
+    "resident.ranking": N_("Resident opted in to or out of the ranking"),
     "outlet.create": N_("Outlet opened"),
     "donor.create": N_("Donor added"),
     "item.create": N_("Item added"),

@@ -96,8 +96,8 @@ def sections(report: stats.Report) -> list[Section]:
         Section(
             "months",
             _("Points issued by month"),
-            [_("Month"), _("Points")],
-            [(m.month, [m.points]) for m in report.by_month],
+            [_("Month"), _("Points"), _("Volunteer hours")],
+            [(m.month, [m.points, m.volunteer_hours]) for m in report.by_month],
         ),
         Section(
             "goods",
@@ -113,7 +113,14 @@ def sections(report: stats.Report) -> list[Section]:
                 (_("Activities held"), [report.volunteering.activities]),
                 (_("Sign-ups"), [report.volunteering.signups]),
                 (_("Check-ins"), [report.volunteering.checkins]),
+                (_("Volunteer hours"), [f.volunteer_hours]),
             ],
+        ),
+        Section(
+            "hours",
+            _("Volunteer hours by path"),
+            [_("Path"), _("Hours")],
+            [(_(word), [f.volunteer_hours_by_path[path]]) for path, word in PATH_WORDS.items()],
         ),
         Section(
             "submission-kinds",
@@ -155,6 +162,7 @@ FIGURE_WORDS = {
     "coverage": N_("Coverage (goods ÷ points held)"),
     "ratings": N_("Ratings"),
     "average_rating": N_("Average rating"),
+    "volunteer_hours": N_("Volunteer hours"),
 }
 
 
@@ -177,4 +185,5 @@ def figure_values(f: stats.Figures) -> list[Value]:
         f.coverage,
         f.ratings,
         f.average_rating,
+        f.volunteer_hours,
     ]
