@@ -104,7 +104,9 @@ async def test_nobody_else_unlocks_a_card(db: Database) -> None:
     state = await cards.card_of(db, shop.staff, rid)
     assert state is not None and state.locked
     async with db.connection() as conn:
-        assert await conn.fetchval("SELECT COUNT(*) FROM mall_audit WHERE action = 'card.unlock'") == 0
+        assert (
+            await conn.fetchval("SELECT COUNT(*) FROM mall_audit WHERE action = 'card.unlock'") == 0
+        )
     await cards.unlock_card(db, ADMIN, rid)  # the street may
     state = await cards.card_of(db, shop.staff, rid)
     assert state is not None and not state.locked
