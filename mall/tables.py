@@ -518,3 +518,24 @@ class Message(Table, tablename="mall_message"):
     created_at = Timestamptz(null=False)
     read_at = Timestamptz(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)
+
+
+# The counter's visits (mall.counter.visits) ---------------------------------------------
+
+
+class CounterVisit(Table, tablename="mall_counter_visit"):
+    """What a scan at the counter found (兑换台接待), under a random ``token`` that the page after
+    the scan carries in its URL instead of the code (post/redirect/get): the printed card
+    scanned (its PIN awaited or right), the pay code that stands for the resident, and the last
+    refusal with the quantities chosen. Only ``created_by`` opens it, for a few hours."""
+
+    id = Serial(primary_key=True)
+    token = Varchar(length=64, null=False, unique=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    outlet = ForeignKey(Outlet, on_delete=OnDelete.restrict, null=False)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    card = ForeignKey(Code, on_delete=OnDelete.cascade, null=True, default=None)
+    pay = ForeignKey(Code, on_delete=OnDelete.cascade, null=True, default=None)
+    problem = Text(default="", null=False)
+    chosen = Text(default="", null=False)
+    created_at = Timestamptz(null=False, index=True)

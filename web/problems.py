@@ -76,6 +76,12 @@ def route_of(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path_template") or "(no route)")
 
 
+def home_of(request: Request[Any, Any, Any]) -> str:
+    """Where an error page's 返回首页 leads: the counter from the counter's pages (a volunteer
+    is at work there), the landing page from anywhere else."""
+    return "/counter" if str(request.scope["path"]).startswith("/counter") else "/"
+
+
 def problem(
     request: Request[Any, Any, Any],
     status: int,
@@ -104,7 +110,7 @@ def problem(
         )
     return Template(
         template_name="error.html",
-        context={"status": status, "title": title, "detail": detail},
+        context={"status": status, "title": title, "detail": detail, "home": home_of(request)},
         status_code=status,
         media_type=MediaType.HTML,
     )

@@ -1,8 +1,10 @@
 """Printed cards under four eyes (印卡复核): a card issued while its resident holds points
 (``credentials.issue_card``) pays for nothing until a different staff member approves it here,
-and who issued and who approved each card, for the resident's pages and the staff's.
+and who issued and who approved each card, for the resident's pages and the staff's; a card
+locked after too many wrong PINs, and staff unlocking it (解锁).
 
-The issuer never approves their own card, and nobody approves a card for their own record.
+The issuer never approves their own card, and nobody approves or unlocks a card for their own
+record.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mall import tables as t
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden
+from mall.people.credentials import MAX_WRONG_PINS
 from mall.people.lifecycle import check_open
 
 CardStatus = Literal["active", "pending_approval"]
@@ -32,8 +35,16 @@ class NothingToApprove(AlreadyExists):
     message = N_("No card of this resident is waiting for approval.")
 
 
+class NothingToUnlock(AlreadyExists):
+    """The resident's card is not locked (never was, unlocked meanwhile, or no card): 409."""
+
+    code = "already_exists"
+    message = N_("This resident's card is not locked.")
+
+
 class CardState(msgspec.Struct, frozen=True, kw_only=True):
-    """The resident's current printed card: whether it pays, who issued it and who approved it."""
+    """The resident's current printed card: whether it pays, who issued it and who approved it,
+    and whether wrong PINs locked it (``wrong_pins`` in a row, ``MAX_WRONG_PINS`` locks it)."""
 
     status: CardStatus
     issued_at: datetime
@@ -41,6 +52,8 @@ class CardState(msgspec.Struct, frozen=True, kw_only=True):
     issued_by_id: int | None
     approved_at: datetime | None
     approved_by: str | None
+    wrong_pins: int = 0
+    locked: bool = False
 
 
 class Approved(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,6 +77,7 @@ async def current_card(conn: Connection, resident_id: int) -> CardState | None:
             c.created_at,
             c.created_by,
             c.approved_at,
+            c.failed_pins,
             c.created_by.username.as_alias("issuer"),
             c.approved_by.username.as_alias("approver"),
         )
@@ -80,6 +94,8 @@ async def current_card(conn: Connection, resident_id: int) -> CardState | None:
         issued_by_id=row["created_by"],
         approved_at=row["approved_at"],
         approved_by=row["approver"],
+        wrong_pins=int(row["failed_pins"]),
+        locked=int(row["failed_pins"]) >= MAX_WRONG_PINS,
     )
 
 
@@ -130,3 +146,31 @@ async def approve_card(db: Database, p: Principal, resident_id: int, *, ip: str 
             issued_by=card["created_by"],
         )
     return Approved(resident_id=resident_id, status="active")
+
+
+async def unlock_card(db: Database, p: Principal, resident_id: int, *, ip: str = "") -> None:
+    """Staff of the resident's community unlock the card that wrong PINs locked: its count of
+    wrong PINs goes back to zero, audited (``card.unlock``). One's own record is
+    ``self_dealing``; a card that is not locked (or none) is ``already_exists``."""
+    access.staff(p)
+    async with db.transaction() as conn:
+        resident = await access.resident(conn, p, resident_id, STAFF_ROLES)
+        await access.not_self_dealing(conn, p, [resident_id])
+        await check_open(conn, [resident_id])
+        c = t.Code
+        unlocked = await q.fetchval(
+            conn,
+            c.update({c.failed_pins: 0})
+            .where(_live_card(resident_id) & (c.failed_pins >= MAX_WRONG_PINS))
+            .returning(c.id),
+        )
+        if not unlocked:
+            raise NothingToUnlock()
+        await audit.record(
+            conn,
+            p,
+            "card.unlock",
+            community_id=resident["community"],
+            target=f"resident:{resident_id}",
+            ip=ip,
+        )

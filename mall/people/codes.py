@@ -46,15 +46,45 @@ def _b32(data: bytes) -> str:
 def new_pay_code(secret: str) -> tuple[str, str]:
     """A fresh pay code: ``(code, ident)``; only the ident is stored."""
     ident = f"{secrets.randbelow(10**PAY_IDENT_DIGITS):0{PAY_IDENT_DIGITS}d}"
+    return pay_code_of(secret, ident), ident
+
+
+def pay_code_of(secret: str, ident: str) -> str:
+    """The pay code whose stored ident this is (the server alone can sign it again)."""
     tag = int.from_bytes(_mac(secret, PAY, ident)[:8], "big") % 10**PAY_TAG_DIGITS
-    return f"{VERSION}{ident}{tag:0{PAY_TAG_DIGITS}d}", ident
+    return f"{VERSION}{ident}{tag:0{PAY_TAG_DIGITS}d}"
 
 
 def new_text_code(secret: str, kind: str) -> tuple[str, str]:
     """A fresh activation or card code: ``(code, ident)``; URL- and QR-friendly capitals."""
     ident = _b32(secrets.token_bytes(16))[:26]
-    tag = _b32(_mac(secret, kind, ident))[:13]
-    return f"{_PREFIX[kind]}{VERSION}{ident}{tag}", ident
+    return text_code_of(secret, kind, ident), ident
+
+
+def text_code_of(secret: str, kind: str, ident: str) -> str:
+    """The activation or card code whose stored ident this is."""
+    return f"{_PREFIX[kind]}{VERSION}{ident}{_b32(_mac(secret, kind, ident))[:13]}"
+
+
+_CARD_SHAPE = re.compile(r"^C\d[A-Z2-7]{39}$")
+_PAY_SHAPE = re.compile(rf"^\d{{{1 + PAY_IDENT_DIGITS + PAY_TAG_DIGITS}}}$")
+
+
+def shape(text: str) -> str | None:
+    """What a scanned or typed text looks like, before any check of its signature: ``card``
+    (C, a digit and 39 capitals), ``pay`` (20 digits) or None (a PIN has 4 to 6 digits). The
+    counter tells a scan that landed in the PIN box from a PIN by this."""
+    text = re.sub(r"[\s-]", "", text or "").upper()
+    if _CARD_SHAPE.match(text):
+        return CARD
+    if _PAY_SHAPE.match(text):
+        return PAY
+    return None
+
+
+def card_number_groups(code: str) -> str:
+    """A card code in groups of five, as printed under its QR code for typing at a counter."""
+    return " ".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
 def parse(secret: str, code: str) -> Parsed:

@@ -44,6 +44,16 @@ PAY_CODE_TTL = timedelta(seconds=60)
 MAX_WRONG_PINS = 5
 
 
+class CardLocked(Forbidden):
+    """A printed card that had ``MAX_WRONG_PINS`` wrong PINs in a row: it pays for nothing until
+    staff unlock it (``cards.unlock_card``) or issue a new one."""
+
+    message = N_(
+        "Too many wrong PINs: this card is locked. Please ask staff to unlock it on the "
+        "resident's page."
+    )
+
+
 class Activation(msgspec.Struct, frozen=True, kw_only=True):
     """An activation paper: the one-time code, the link its QR code opens, and its end."""
 
@@ -326,8 +336,9 @@ async def resident_for_card(
     """The resident whose printed card this is, if the PIN is right; for the counter.
 
     Each try is counted on the card before the PIN is checked, and the count goes back to
-    zero when the PIN is right; after ``MAX_WRONG_PINS`` the card is blocked until staff issue
-    a new one. Counting first, in one statement, means guesses sent at once cannot all see the
+    zero when the PIN is right; after ``MAX_WRONG_PINS`` the card is locked (``CardLocked``)
+    until staff unlock it (``cards.unlock_card``) or issue a new one; each wrong PIN says how
+    many tries are left. Counting first, in one statement, means guesses sent at once cannot all see the
     count before any of them raises it. A card of another community is ``code_invalid``, never
     a hint that it exists.
     """
@@ -349,9 +360,7 @@ async def resident_for_card(
             MAX_WRONG_PINS,
         )
     if tried is None:
-        raise Forbidden(
-            N_("Too many wrong PINs: this card is blocked. Please ask staff for a new card.")
-        )
+        raise CardLocked()
     if await password_matches(row["pin_hash"], pin or ""):
         async with db.transaction() as conn:
             await conn.execute("UPDATE mall_code SET failed_pins = 0 WHERE id = ?", row["id"])
@@ -365,7 +374,31 @@ async def resident_for_card(
             target=f"resident:{row['resident']}",
             ip=ip,
         )
-    raise Invalid(N_("Wrong PIN."))
+    left = MAX_WRONG_PINS - int(tried)
+    if left <= 0:  # still a wrong PIN (validation_error); the next try is ``CardLocked``
+        raise Invalid(N_("Wrong PIN: the card is now locked. Please ask staff to unlock it."))
+    raise Invalid(N_("Wrong PIN. {n} more tries before the card is locked."), n=left)
+
+
+async def card_at_counter(db: Database, p: Principal, card_code: str) -> int:
+    """The row id of a printed card scanned at the counter before its PIN is typed, if it could
+    pay once the PIN is right: else what ``resident_for_card`` would say without counting a try
+    (``code_invalid`` for another community's card, ``card_pending``, a locked card). Nothing
+    of the PIN is checked here."""
+    access.require(p, ("admin", "staff", "volunteer"))
+    async with db.connection() as conn:
+        row = await _code_row(conn, card_code, codes.CARD)
+        found = await conn.fetchrow(
+            "SELECT r.community, c.failed_pins FROM mall_code c "
+            "JOIN mall_resident r ON r.id = c.resident WHERE c.id = ?",
+            row["id"],
+        )
+    found = must_exist(found)
+    if not p.is_admin and found["community"] != p.community_id:
+        raise CodeInvalid()
+    if int(found["failed_pins"]) >= MAX_WRONG_PINS:
+        raise CardLocked()
+    return int(row["id"])
 
 
 async def find_resident_by_code(

@@ -1,12 +1,19 @@
 // The counter's script (the CSP allows no inline script). Progressive: every step works without it.
-//  1. Keeps the scan field focused, so a USB barcode scanner (which types the code and Enter) or
-//     typed digits always land there; refocuses after each tap elsewhere.
-//  2. The camera button: the browser's BarcodeDetector where present, otherwise the vendored jsQR
+//  1. Keeps the scan field focused (or the PIN box, while a printed card waits for its PIN), so a
+//     USB barcode scanner (which types the code and Enter) or typed digits always land there;
+//     refocuses after each tap elsewhere.
+//  2. Tells a scan from a PIN by its shape: a card's code (C, a digit, 39 letters/digits) scanned
+//     or typed into the scan field moves the focus to the PIN box instead of sending the form,
+//     and Enter there sends both; a code that lands in the PIN box (a second scan) replaces the
+//     first and never counts as a PIN; a pay code (20 digits) is sent at once. On the item grid,
+//     a code scanned into the search box starts the next resident instead of filtering.
+//  3. The camera button: the browser's BarcodeDetector where present, otherwise the vendored jsQR
 //     (static/vendor/jsqr, loaded only when needed) on frames of getUserMedia; a code found is
-//     put in the field and the form is sent.
-//  3. The item grid: − / + steppers, search by name, the running total against the balance (a
+//     put in the field and the form is sent. Without a secure context (plain HTTP on the LAN)
+//     or a camera API, it says so instead and the scanner and typed digits remain.
+//  4. The item grid: − / + steppers, search by name, the running total against the balance (a
 //     warning, and Confirm disabled, when it is more than the resident has).
-//  4. Confirm is disabled once pressed; a second press would in any case show the same receipt,
+//  5. Confirm is disabled once pressed; a second press would in any case show the same receipt,
 //     because the form carries the idempotency key the server rendered.
 "use strict";
 
@@ -23,8 +30,25 @@
     return element && element.matches && element.matches("input, textarea, select, summary, [contenteditable]");
   }
 
+  // what a scanned or typed text is, by its shape alone (mall.people.codes.shape)
+  function shape(text) {
+    const code = (text || "").replace(/[\s-]/g, "").toUpperCase();
+    if (/^C\d[A-Z2-7]{39}$/.test(code)) return "card";
+    if (/^\d{20}$/.test(code)) return "pay";
+    return null;
+  }
+
+  // where a scan or typing should land: the PIN box while a card waits for its PIN
+  function home() {
+    const pin = document.querySelector("[data-pin-field]");
+    if (pin && pin.closest("details[open]") && pin.dataset.wanted) return pin;
+    return document.querySelector("[data-scan-field]");
+  }
+
   function keepFocus() {
-    const field = document.querySelector("[data-scan-field]");
+    const pin = document.querySelector("[data-pin-field]");
+    if (pin && pin.hasAttribute("autofocus")) pin.dataset.wanted = "1";
+    const field = home();
     if (field && !field.dataset.kept) {
       field.dataset.kept = "1";
       field.focus();
@@ -33,10 +57,67 @@
 
   document.addEventListener("focusout", () => {
     setTimeout(() => {
-      const field = document.querySelector("[data-scan-field]");
+      const field = home();
       if (field && !typing(document.activeElement) && !stream) field.focus();
     }, 150);
   });
+
+  function askForPin(form) {
+    const pin = form.querySelector("[data-pin-field]");
+    const box = form.querySelector("[data-pin-box]");
+    if (!pin) return false;
+    if (box) box.open = true;
+    pin.dataset.wanted = "1";
+    pin.required = true;
+    pin.value = "";
+    pin.focus();
+    return true;
+  }
+
+  function scanning() {
+    const form = document.querySelector("[data-scan-form]");
+    if (!form || form.dataset.scanning) return;
+    form.dataset.scanning = "1";
+    const field = form.querySelector("[data-scan-field]");
+    const pin = form.querySelector("[data-pin-field]");
+    field.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || shape(field.value) !== "card") return;
+      // a card: its PIN comes next, typed by the resident; Enter there sends both
+      if (askForPin(form)) event.preventDefault();
+    });
+    if (!pin) return;
+    pin.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      const kind = shape(pin.value);
+      if (!kind) return; // a PIN: send the form
+      event.preventDefault();
+      field.value = pin.value.replace(/[\s-]/g, "").toUpperCase(); // a second scan replaces the first
+      pin.value = "";
+      if (kind === "card") {
+        askForPin(form);
+      } else {
+        pin.required = false;
+        form.requestSubmit();
+      }
+    });
+  }
+
+  function rescanning() {
+    // on the item grid: a code scanned into the search box is the next resident, and Enter in
+    // the search box never sends the order
+    const search = document.querySelector("[data-item-search]");
+    const again = document.querySelector("[data-rescan]");
+    if (!search || search.dataset.rescanning) return;
+    search.dataset.rescanning = "1";
+    search.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      if (again && shape(search.value)) {
+        again.querySelector("[data-rescan-code]").value = search.value.trim();
+        again.requestSubmit();
+      }
+    });
+  }
 
   function loadJsQR() {
     if (window.jsQR) return Promise.resolve(window.jsQR);
@@ -104,7 +185,13 @@
   function camera() {
     const form = document.querySelector("[data-scan-form]");
     const button = form && form.querySelector("[data-camera]");
-    if (!button || button.dataset.ready || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return;
+    if (!button || button.dataset.ready) return;
+    if (!window.isSecureContext || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+      // browsers give a page the camera only over HTTPS (or on this very computer)
+      const note = form.querySelector("[data-camera-note]");
+      if (note) note.hidden = false;
+      return;
+    }
     button.dataset.ready = "1";
     button.hidden = false;
     button.addEventListener("click", () => startCamera(form));
@@ -172,6 +259,8 @@
 
   function init() {
     keepFocus();
+    scanning();
+    rescanning();
     camera();
     grid();
   }

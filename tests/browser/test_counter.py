@@ -154,10 +154,11 @@ def test_confirm_pressed_twice_makes_one_order(
         desk.fill("#q-rice", "1")
         desk.dblclick("[data-confirm]")
         desk.wait_for_selector("text=兑换成功，请把商品交给居民")
-        desk.go_back()  # and the page's own form sent once more, as a flaky network might
-        desk.evaluate(
-            "() => { const f = document.querySelector('[data-checkout]'); if (f) f.submit(); }"
-        )
+        order_id = desk.text_content("[data-order-id]")
+        desk.go_back()  # the visit's page: now it names the order instead of the item grid
+        desk.wait_for_selector("text=这位居民已经兑换完成")
+        assert not desk.is_visible("[data-checkout]")
+        desk.click(f"a[href='/counter/orders/{order_id}']")
         desk.wait_for_selector("text=兑换成功，请把商品交给居民")
         assert orders_paid_by(url, rid) == 1
     finally:

@@ -20,28 +20,19 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from mall.access import Principal
-from mall.counter import basket, checkout, lookup, orders, reservations
-from mall.counter.orders import Outlet
-from mall.db import Database
+from mall.counter import basket, checkout, orders, reservations
 from web.deps import Db
-from web.idempotency import idempotency, new_key
-from web.pages.basket import grouped, problem_text, quantities
-from web.pages.common import EXCEPTION_HANDLERS, FORM, no_store, see_other, user, when
+from web.idempotency import idempotency
+from web.pages.basket import problem_text, quantities
+from web.pages.common import EXCEPTION_HANDLERS, FORM, see_other, user
+from web.pages.counter_desk import OUTLET_COOKIE, chosen_outlet, idle, serve
 from web.pages.counter_orders import CounterOrderController
+from web.pages.counter_visits import CounterVisitController, noted
 from web.pages.pay_status import PayStatusController
 from web.pages.reservations import ReservationPages
-from web.render import render
 from web.session import client_ip
 
-OUTLET_COOKIE = "counter_outlet"
 ROLES = basket.COUNTER_ROLES
-
-
-@dataclass
-class ScanForm:
-    code: str = ""
-    pin: str = ""
 
 
 @dataclass
@@ -52,55 +43,17 @@ class OutletForm:
 @dataclass
 class CodeForm:
     code: str = ""
+    visit: str = ""
 
 
 class CounterController(Controller):
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
 
-    async def _outlet(
-        self, request: Request[Any, Any, Any], db: Database, p: Principal
-    ) -> Outlet | None:
-        chosen = request.cookies.get(OUTLET_COOKIE, "")
-        outlets = await orders.counter_outlets(db, p)
-        return next((o for o in outlets if str(o.id) == chosen), None)
-
-    async def _idle(
-        self,
-        request: Request[Any, Any, Any],
-        db: Database,
-        p: Principal,
-        *,
-        error: str | None = None,
-        status: int = 200,
-    ) -> Response[Any]:
-        outlet = await self._outlet(request, db, p)
-        if outlet is None:
-            outlets = await orders.counter_outlets(db, p)
-            return no_store(
-                render(request, "counter/outlets.html", me=p, outlets=outlets, here="counter")
-            )
-        shift = await orders.shift_summary(db, p)
-        recent = await orders.recent_orders(db, p, outlet.id, limit=10)
-        return no_store(
-            render(
-                request,
-                "counter/scan.html",
-                status_code=status,
-                me=p,
-                here="counter",
-                outlet=outlet,
-                shift=shift,
-                since=when(shift.since),
-                recent=[(o, when(o.created_at)) for o in recent],
-                error=error,
-            )
-        )
-
     @get("/counter")
     async def counter(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, ROLES)
-        return await self._idle(request, db, p)
+        return await idle(request, db, p)
 
     @post("/counter/outlet")
     async def choose_outlet(
@@ -122,63 +75,15 @@ class CounterController(Controller):
         response.delete_cookie(OUTLET_COOKIE, path="/")
         return response
 
-    async def _serve(
-        self,
-        request: Request[Any, Any, Any],
-        db: Database,
-        p: Principal,
-        outlet: Outlet,
-        code: str,
-        pin: str = "",
-        *,
-        error: str | None = None,
-        status: int = 200,
-        chosen: dict[str, int] | None = None,
-    ) -> Response[Any]:
-        """The resident at the counter with the item grid; a fresh key for this checkout."""
-        found = await lookup.lookup(db, p, outlet.id, code, pin or None, ip=client_ip(request))
-        items = await orders.counter_items(db, p, outlet.id)
-        chosen = chosen or {}
-        return no_store(
-            render(
-                request,
-                "counter/serve.html",
-                status_code=status,
-                me=p,
-                here="counter",
-                outlet=outlet,
-                found=found,
-                code=found.counter_code,
-                groups=grouped(items),
-                chosen=chosen,
-                total=sum(i.price_points * chosen.get(i.sku, 0) for i in items),
-                key=new_key(),
-                error=error,
-            )
-        )
-
-    @post("/counter/scan")
-    async def scan(
-        self, request: Request[Any, Any, Any], db: Db, data: Annotated[ScanForm, FORM]
-    ) -> Response[Any]:
-        p = await user(request, db, ROLES)
-        outlet = await self._outlet(request, db, p)
-        if outlet is None:
-            return see_other("/counter")
-        try:
-            return await self._serve(request, db, p, outlet, data.code, data.pin)
-        except Exception as exc:  # shown beside the scan field
-            text, status = problem_text(exc)
-            return await self._idle(request, db, p, error=text, status=status)
-
     @post("/counter/orders")
     async def confirm(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await user(request, db, ROLES)
-        outlet = await self._outlet(request, db, p)
+        outlet = await chosen_outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         form = await request.form()
         code = str(form.get("code", ""))
+        visit = str(form.get("visit", ""))
         wanted = quantities(form)
         try:
             idem = await idempotency(request, p.label())
@@ -195,13 +100,15 @@ class CounterController(Controller):
         except Exception as exc:
             text, status = problem_text(exc)
             chosen = {sku: q for sku, q in wanted if q > 0}
+            if visit:  # back to the visit's page, which shows the refusal and the choice
+                return await noted(request, db, p, visit, text, chosen)
             try:
-                return await self._serve(
+                return await serve(
                     request, db, p, outlet, code, error=text, status=status, chosen=chosen
                 )
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
-                return await self._idle(request, db, p, error=text, status=status)
+                return await idle(request, db, p, error=text, status=status)
         return see_other(f"/counter/orders/{done.id}")
 
     @post("/counter/reservations/{reservation_id:int}/collect")
@@ -213,7 +120,7 @@ class CounterController(Controller):
         data: Annotated[CodeForm, FORM],
     ) -> Response[Any]:
         p = await user(request, db, ROLES)
-        outlet = await self._outlet(request, db, p)
+        outlet = await chosen_outlet(request, db, p)
         if outlet is None:
             return see_other("/counter")
         try:
@@ -222,18 +129,19 @@ class CounterController(Controller):
             )
         except Exception as exc:
             text, status = problem_text(exc)
+            if data.visit:
+                return await noted(request, db, p, data.visit, text)
             try:
-                return await self._serve(
-                    request, db, p, outlet, data.code, error=text, status=status
-                )
+                return await serve(request, db, p, outlet, data.code, error=text, status=status)
             except Exception as again:
                 text, status = problem_text(again)
-                return await self._idle(request, db, p, error=text, status=status)
+                return await idle(request, db, p, error=text, status=status)
         return see_other(f"/counter/orders/{done.id}")
 
 
 ROUTES: list[ControllerRouterHandler] = [
     CounterController,
+    CounterVisitController,
     CounterOrderController,
     ReservationPages,
     PayStatusController,

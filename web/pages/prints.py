@@ -147,6 +147,7 @@ class PrintController(Controller):
                 resident=resident,
                 masked=residents.mask_name(resident.name),
                 qr=await qr.render(found[0], cache=True) if found else None,
+                number=codes.card_number_groups(found[0]) if found else None,
                 card=await cards.card_of(db, p, resident_id),
                 error=None,
             )
@@ -193,6 +194,20 @@ class PrintController(Controller):
         p = await user(request, db, STAFF_ROLES)
         try:
             await cards.approve_card(db, p, resident_id, ip=client_ip(request))
+        except MallError as exc:
+            return await resident_view(
+                request, db, p, resident_id, error=message(exc), status=form_status(exc)
+            )
+        return see_other(f"/staff/residents/{resident_id}#card")
+
+    @post("/residents/{resident_id:int}/card/unlock")
+    async def unlock_card(
+        self, request: Request[Any, Any, Any], db: Db, resident_id: FromPath[int]
+    ) -> Response[Any]:
+        """Staff unlock the card that wrong PINs locked (``cards.unlock_card``, audited)."""
+        p = await user(request, db, STAFF_ROLES)
+        try:
+            await cards.unlock_card(db, p, resident_id, ip=client_ip(request))
         except MallError as exc:
             return await resident_view(
                 request, db, p, resident_id, error=message(exc), status=form_status(exc)

@@ -55,6 +55,7 @@ ACTIONS = {
     "opening.reject": N_("Opening balances rejected"),
     "card.wrong_pin": N_("Wrong PIN typed for a printed card"),
     "card.approve": N_("Printed card approved by a second staff member"),
+    "card.unlock": N_("Printed card unlocked after wrong PINs"),
     "rule.create": N_("Points rule created"),
     "award.create": N_("Points awarded"),
     "award.approve": N_("Award approved"),
