@@ -11,6 +11,7 @@ __all__ = [
     "housekeeping",
     "lookup",
     "orders",
+    "refunds",
     "reservations",
     "values",
 ]

@@ -29,6 +29,7 @@ from web.idempotency import idempotency, new_key
 from web.pages.basket import grouped, problem_text, quantities
 from web.pages.common import EXCEPTION_HANDLERS, FORM, no_store, see_other, user, when
 from web.pages.counter_orders import CounterOrderController
+from web.pages.counter_refunds import RefundPages
 from web.pages.pay_status import PayStatusController
 from web.pages.reservations import ReservationPages
 from web.render import render
@@ -235,6 +236,7 @@ class CounterController(Controller):
 ROUTES: list[ControllerRouterHandler] = [
     CounterController,
     CounterOrderController,
+    RefundPages,
     ReservationPages,
     PayStatusController,
 ]
