@@ -26,7 +26,6 @@ from mall.counter.basket import (
     counter_outlet,
     now,
     outlet_row,
-    wallet_balance,
 )
 from mall.counter.values import ItemKind, Line, Order, OrderStatus, Refunded
 from mall.db import Database, must_exist
@@ -196,6 +195,19 @@ async def _refunds(conn: Connection, row: Row, lines: list[tuple[int, ItemLine]]
     return made
 
 
+async def _wallet_before(conn: Connection, book: int, resident_id: int, journal_id: int) -> int:
+    """The wallet's balance just before ``journal_id`` (which did not touch it): what a
+    collected reservation's receipt shows as left, the same whenever it is opened again."""
+    after = await conn.fetchval(
+        "SELECT p.balance_after FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
+        "WHERE a.book = ? AND a.code = ? AND p.journal < ? ORDER BY p.version DESC LIMIT 1",
+        book,
+        points.wallet(resident_id),
+        journal_id,
+    )
+    return int(after or 0)
+
+
 def public_lines(lines: list[ItemLine], refunded: dict[str, int] | None = None) -> list[Line]:
     """The lines as the resident and the counter see them, with how many were refunded."""
     refunded = refunded or {}
@@ -242,7 +254,7 @@ async def get_order(db: Database, p: Principal, order_id: int) -> Order:
         wallet = points.wallet(row["resident"])
         after = next((leg.balance_after for leg in paid.postings if leg.account == wallet), None)
         if after is None:  # a collected reservation: its points left the wallet at reservation
-            after = await wallet_balance(conn, row["book"], row["resident"])
+            after = await _wallet_before(conn, row["book"], row["resident"], paid.id)
     return _order(row, lines, int(after), refunds)
 
 

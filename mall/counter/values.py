@@ -62,7 +62,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     status: OrderStatus
     created_at: datetime
     balance_after: int
-    """The wallet's available points right after it was paid (a collected reservation's: now)."""
+    """The wallet's available points right after it was paid (or a reservation collected)."""
     reservation_id: int | None
     """The reservation this order handed over, if any."""
     refunds: list[Refunded] = []

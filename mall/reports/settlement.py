@@ -79,8 +79,8 @@ async def _lines(
     """Order lines at the partners: of orders placed in the days, or the lines refunds made in
     them gave back (with the quantity given back)."""
     if refunds:
-        async for r in _refunded_lines(db, partners, scope):
-            yield r
+        async for given in _refunded_lines(db, partners, scope):
+            yield given
         return
     OL, Od = t.OrderLine, t.OrderLine.order
     after = 0

@@ -283,6 +283,9 @@ async def test_resident_reserves_sees_and_cancels(
     assert matched is not None
     rid_made = matched.group(1)
     assert form(client, f"/me/reservations/{rid_made}/cancel", {}).status_code == 303
+    assert await shop.balance(rid) == 90  # asked first (issue #19)
+    done = form(client, f"/me/reservations/{rid_made}/cancel", {"confirmed": "yes"})
+    assert done.status_code == 303
     assert await shop.balance(rid) == 100
 
 

@@ -28,8 +28,10 @@ from web.deps import Db
 from web.idempotency import idempotency, new_key
 from web.pages.basket import grouped, problem_text, quantities
 from web.pages.common import EXCEPTION_HANDLERS, FORM, no_store, see_other, user, when
+from web.pages.counter_history import CounterHistoryPages
 from web.pages.counter_orders import CounterOrderController
 from web.pages.counter_refunds import RefundPages
+from web.pages.counter_reservations import CounterReservationPages
 from web.pages.pay_status import PayStatusController
 from web.pages.reservations import ReservationPages
 from web.render import render
@@ -237,6 +239,8 @@ ROUTES: list[ControllerRouterHandler] = [
     CounterController,
     CounterOrderController,
     RefundPages,
+    CounterReservationPages,
+    CounterHistoryPages,
     ReservationPages,
     PayStatusController,
 ]
