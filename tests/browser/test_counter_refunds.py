@@ -6,7 +6,7 @@ order and prints it as a 58-mm slip."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,9 +25,13 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
-DESK = {"viewport": {"width": 1280, "height": 800}}
-WIDTHS = {"360": PHONE, "1280": DESK}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+}
+DESK: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
+WIDTHS: dict[str, dict[str, Any]] = {"360": PHONE, "1280": DESK}
 
 
 @pytest.fixture(scope="module")
