@@ -294,8 +294,10 @@ def test_history_finds_an_order_by_phone_tail_and_prints_a_58mm_slip(
         desk.wait_for_selector("[data-history-search]")
         desk.fill("#f-q", f"{size:0>4}")
         desk.click("[data-history-search] button[type=submit]")
-        desk.wait_for_selector(f"[data-history-order='{order_id}']")
-        assert desk.locator("[data-history-order]").count() == 1
+        desk.wait_for_function(  # the whole list first, then only the match once the search lands
+            "() => document.querySelectorAll('[data-history-order]').length === 1"
+        )
+        assert desk.is_visible(f"[data-history-order='{order_id}']")
         assert "郑*华" in (desk.text_content(f"[data-history-order='{order_id}']") or "")
         assert serious_violations(desk) == []
         assert measure(desk, 44)["small"] == []
