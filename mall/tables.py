@@ -361,6 +361,30 @@ class OrderLine(Table, tablename="mall_order_line"):
     price_points = Integer(null=False)
 
 
+class Refund(Table, tablename="mall_refund"):
+    """A refund (退款) of an order, whole or some of its lines, with its reason: the points went
+    back to the wallet by ``journal_id`` and the goods back on the shelf (mall.counter.refunds).
+    An order is ``refunded`` once all its lines are; until then it stays ``completed``."""
+
+    id = Serial(primary_key=True)
+    order = ForeignKey(Order, on_delete=OnDelete.restrict, null=False, index=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    points = Integer(null=False)
+    reason = Text(default="", null=False)
+    journal_id = Integer(null=False)
+    user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz(null=False)
+
+
+class RefundLine(Table, tablename="mall_refund_line"):
+    """How many of one order line a refund gave back."""
+
+    id = Serial(primary_key=True)
+    refund = ForeignKey(Refund, on_delete=OnDelete.restrict, null=False, index=True)
+    order_line = ForeignKey(OrderLine, on_delete=OnDelete.restrict, null=False, index=True)
+    quantity = Integer(null=False)
+
+
 class Reservation(Table, tablename="mall_reservation"):
     """Goods a resident reserved in the app: points on a ledger hold, stock moved aside.
 

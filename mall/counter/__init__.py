@@ -12,6 +12,7 @@ __all__ = [
     "housekeeping",
     "lookup",
     "orders",
+    "refunds",
     "reservations",
     "values",
     "visits",

@@ -1,4 +1,4 @@
-"""Orders after the checkout: reading one, refunds (by reversal, at most once), the outlet's recent
+"""Orders after the checkout: reading one with its refunds, the outlet's recent
 orders, the volunteer's shift summary, and what the counter offers (its outlets and items).
 """
 
@@ -19,33 +19,21 @@ from ledger import Connection, Row
 from mall import access
 from mall import query as q
 from mall import tables as t
-from mall.access import STAFF_ROLES, Principal, audit
+from mall.access import Principal
 from mall.counter.basket import (
     COUNTER_ROLES,
     ItemLine,
     counter_outlet,
-    move_lines,
     now,
     outlet_row,
-    scoped_key,
-    wallet_balance,
 )
-from mall.counter.values import ItemKind, Line, Order, OrderStatus
+from mall.counter.values import ItemKind, Line, Order, OrderStatus, Refunded
 from mall.db import Database, must_exist
 from mall.errors import (
-    AlreadyRefunded,
     NotFound,
 )
 from mall.org import points
 from mall.people import residents
-
-
-class Refund(msgspec.Struct, frozen=True, kw_only=True):
-    """A refunded order; ``replayed`` when a retry with the same key was answered again."""
-
-    id: int
-    status: Literal["refunded"]
-    replayed: bool
 
 
 class RecentOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,7 +83,7 @@ class Outlet(msgspec.Struct, frozen=True, kw_only=True):
     kind: Literal["supermarket", "partner"]
 
 
-async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Sequence[str]) -> Row:
+async def order_row(conn: Connection, p: Principal, order_id: int, roles: Sequence[str]) -> Row:
     """The order, if ``p`` may see it: its community's staff and volunteers, the street, or the
     resident it belongs to; anyone else gets ``NotFound``."""
     access.require(p, roles)
@@ -132,11 +120,13 @@ async def _order_row(conn: Connection, p: Principal, order_id: int, roles: Seque
     return row
 
 
-async def _order_lines(conn: Connection, order_id: int) -> list[ItemLine]:
+async def order_lines(conn: Connection, order_id: int) -> list[tuple[int, ItemLine]]:
+    """The order's lines, each with its id, in the order they were written."""
     line = t.OrderLine
     rows = await q.fetch(
         conn,
         line.select(
+            line.id,
             line.item,
             line.item.sku.as_alias("sku"),
             line.item.kind.as_alias("kind"),
@@ -148,109 +138,124 @@ async def _order_lines(conn: Connection, order_id: int) -> list[ItemLine]:
         .order_by(line.id),
     )
     return [
-        ItemLine(
-            item_id=int(r["item"]),
-            sku=r["sku"],
-            kind=r["kind"],
-            name=r["name"],
-            quantity=int(r["quantity"]),
-            price_points=int(r["price_points"]),
+        (
+            int(r["id"]),
+            ItemLine(
+                item_id=int(r["item"]),
+                sku=r["sku"],
+                kind=r["kind"],
+                name=r["name"],
+                quantity=int(r["quantity"]),
+                price_points=int(r["price_points"]),
+            ),
         )
         for r in rows
     ]
 
 
-def public_lines(lines: list[ItemLine]) -> list[Line]:
-    """The lines as the resident and the counter see them."""
+async def _refunds(conn: Connection, row: Row, lines: list[tuple[int, ItemLine]]) -> list[Refunded]:
+    """The order's refunds, oldest first, each with its lines and the wallet's balance after it."""
+    r, rl = t.Refund, t.RefundLine
+    given = await q.fetch(
+        conn,
+        r.select(r.id, r.points, r.reason, r.journal_id, r.created_at)
+        .where(r.order == row["id"])
+        .order_by(r.id),
+    )
+    if not given:
+        return []
+    back = await q.fetch(
+        conn,
+        rl.select(rl.refund, rl.order_line, rl.quantity)
+        .where(rl.refund.is_in([g["id"] for g in given]))
+        .order_by(rl.id),
+    )
+    by_id = dict(lines)
+    wallet = points.wallet(row["resident"])
+    made = []
+    for g in given:
+        journal = await ledger.get_journal(conn, int(g["journal_id"]))
+        after = next((leg.balance_after for leg in journal.postings if leg.account == wallet), 0)
+        made.append(
+            Refunded(
+                id=int(g["id"]),
+                points=int(g["points"]),
+                reason=g["reason"],
+                created_at=g["created_at"],
+                balance_after=int(after),
+                lines=public_lines(
+                    [
+                        msgspec.structs.replace(by_id[b["order_line"]], quantity=int(b["quantity"]))
+                        for b in back
+                        if b["refund"] == g["id"]
+                    ]
+                ),
+            )
+        )
+    return made
+
+
+async def _wallet_before(conn: Connection, book: int, resident_id: int, journal_id: int) -> int:
+    """The wallet's balance just before ``journal_id`` (which did not touch it): what a
+    collected reservation's receipt shows as left, the same whenever it is opened again."""
+    after = await conn.fetchval(
+        "SELECT p.balance_after FROM ledger_posting p JOIN ledger_account a ON a.id = p.account "
+        "WHERE a.book = ? AND a.code = ? AND p.journal < ? ORDER BY p.version DESC LIMIT 1",
+        book,
+        points.wallet(resident_id),
+        journal_id,
+    )
+    return int(after or 0)
+
+
+def public_lines(lines: list[ItemLine], refunded: dict[str, int] | None = None) -> list[Line]:
+    """The lines as the resident and the counter see them, with how many were refunded."""
+    refunded = refunded or {}
     return [
         Line(
             sku=line.sku,
             name=line.name,
             quantity=line.quantity,
             price_points=line.price_points,
+            refunded=refunded.get(line.sku, 0),
         )
         for line in lines
     ]
 
 
-def _order(row: Row, lines: list[ItemLine], balance_after: int) -> Order:
+def _order(row: Row, lines: list[ItemLine], balance_after: int, refunds: list[Refunded]) -> Order:
+    refunded: dict[str, int] = {}
+    for given in refunds:
+        for line in given.lines:
+            refunded[line.sku] = refunded.get(line.sku, 0) + line.quantity
     return Order(
         id=int(row["id"]),
         outlet=int(row["outlet"]),
         outlet_name=row["outlet_name"],
         resident_id=int(row["resident"]),
-        lines=public_lines(lines),
+        lines=public_lines(lines, refunded),
         total=int(row["total"]),
         status=row["status"],
         created_at=row["created_at"],
         balance_after=balance_after,
         reservation_id=row["reservation_id"],
+        refunds=refunds,
     )
 
 
 async def get_order(db: Database, p: Principal, order_id: int) -> Order:
     """An order with its lines, and the wallet's balance right after it was paid."""
     async with db.connection() as conn:
-        row = await _order_row(conn, p, order_id, COUNTER_ROLES + ("resident",))
-        lines = await _order_lines(conn, order_id)
+        row = await order_row(conn, p, order_id, COUNTER_ROLES + ("resident",))
+        numbered = await order_lines(conn, order_id)
+        lines = [line for _, line in numbered]
+        refunds = await _refunds(conn, row, numbered)
         paid = await ledger.get_journal(conn, row["journal_id"])
         wallet = points.wallet(row["resident"])
         after = next((leg.balance_after for leg in paid.postings if leg.account == wallet), None)
         if after is None:  # a collected reservation: its points left the wallet at reservation
-            after = await wallet_balance(conn, row["book"], row["resident"])
-    return _order(row, lines, int(after))
-
-
-async def refund(
-    db: Database, p: Principal, order_id: int, *, idempotency_key: str, ip: str = ""
-) -> Refund:
-    """Undo a whole order, once: the points go back by a reversing journal, the goods back on
-    the shelf. Staff only, never for their own resident record (``self_dealing``). A retry with
-    the same key answers as the first time did."""
-    ledger_key = scoped_key(f"refund:{order_id}", idempotency_key)
-    async with db.transaction() as conn:
-        p = access.staff(p)
-        row = await _order_row(conn, p, order_id, STAFF_ROLES)
-        await access.not_self_dealing(conn, p, [row["resident"]])
-        o = t.Order
-        refunding = o.update(
-            {o.status: "refunded", o.refunded_by: p.user_id, o.refunded_at: now()}
-        ).where((o.id == order_id) & (o.status == "completed"))
-        if await q.fetchval(conn, refunding.returning(o.id)) is None:
-            first = await ledger.find_journal(conn, row["book"], ledger_key)
-            if first is not None and first.id == row["refund_journal_id"]:
-                return Refund(id=order_id, status="refunded", replayed=True)
-            raise AlreadyRefunded()
-        memo = f"退还订单 {order_id}"
-        if row["reservation_id"] is None:
-            journal = await ledger.reverse_journal(
-                conn, row["journal_id"], idempotency_key=ledger_key, memo=memo
-            )
-        else:  # a collected reservation was paid by capturing a hold, which is not reversible
-            journal = await ledger.post_journal(
-                conn,
-                row["book"],
-                "reversal",
-                [
-                    (points.redeemed(row["outlet"], row["resident"]), -row["total"]),
-                    (points.wallet(row["resident"]), row["total"]),
-                ],
-                idempotency_key=ledger_key,
-                memo=memo,
-            )
-        await q.execute(conn, o.update({o.refund_journal_id: journal.id}).where(o.id == order_id))
-        lines = await _order_lines(conn, order_id)
-        await move_lines(conn, row["outlet"], lines, 1, "refund", f"order:{order_id}", p.user_id)
-        await audit.record(
-            conn,
-            p,
-            "order.refund",
-            community_id=row["community"],
-            target=f"order:{order_id}",
-            ip=ip,
-            total=row["total"],
-        )
-    return Refund(id=order_id, status="refunded", replayed=False)
+            after = await _wallet_before(conn, row["book"], row["resident"], paid.id)
+    return _order(row, lines, int(after), refunds)
 
 
 async def recent_orders(

@@ -265,6 +265,14 @@ async def _row(
     return row
 
 
+async def get_reservation(db: Database, p: Principal, reservation_id: int) -> Reservation:
+    """One reservation, for its resident and for staff and volunteers of its community (the
+    question before cancelling it); anyone else gets ``NotFound``."""
+    async with db.connection() as conn:
+        await _row(conn, p, reservation_id, ("resident",) + COUNTER_ROLES)
+        return await _one(conn, reservation_id)
+
+
 async def cancel(db: Database, p: Principal, reservation_id: int) -> Reservation:
     """Give the points and goods back; cancelling a cancelled reservation changes nothing."""
     async with db.transaction() as conn:

@@ -23,6 +23,19 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     quantity: int
     price_points: int
+    refunded: int = 0
+    """How many of it were refunded since (orders only)."""
+
+
+class Refunded(msgspec.Struct, frozen=True, kw_only=True):
+    """One refund (退款) of an order: the lines given back, why, and the wallet's balance after."""
+
+    id: int
+    points: int
+    reason: str
+    created_at: datetime
+    balance_after: int
+    lines: list[Line]
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,9 +62,11 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     status: OrderStatus
     created_at: datetime
     balance_after: int
-    """The wallet's available points right after it was paid (a collected reservation's: now)."""
+    """The wallet's available points right after it was paid (or a reservation collected)."""
     reservation_id: int | None
     """The reservation this order handed over, if any."""
+    refunds: list[Refunded] = []
+    """Its refunds, oldest first."""
 
 
 class Reservation(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ from typing import Any
 
 import catalog
 from mall.access import Principal, ResidentPrincipal, Staff, Volunteer
-from mall.counter import checkout, orders, reservations
+from mall.counter import checkout, orders, refunds, reservations
 from mall.counter.values import Receipt
 from mall.db import Database, must_exist
 from mall.demo import shop as demo_shop
@@ -86,8 +86,12 @@ async def load(
         who = _resident(community_id, slug, rng.choice(resident_ids))
         await _pay(db, volunteer, who, partner, [(service.sku, 1)], f"demo:{slug}:service")
     if paid:  # a resident brought the goods back unopened
-        await orders.refund(
-            db, boss, paid[len(paid) // 2].id, idempotency_key=f"demo:{slug}:refund"
+        await refunds.refund(
+            db,
+            boss,
+            paid[len(paid) // 2].id,
+            idempotency_key=f"demo:{slug}:refund",
+            reason="居民原样退回",
         )
     cheap = min(goods, key=lambda item: item.price_points)
     for n, resident_id in enumerate(resident_ids[1:3]):  # one collected, one waiting for pickup

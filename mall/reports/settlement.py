@@ -76,9 +76,13 @@ class _Tally:
 async def _lines(
     db: Database, partners: list[int], scope: Scope, *, refunds: bool
 ) -> AsyncIterator[dict[str, int | str]]:
-    """Order lines at the partners: of orders placed in the days, or of orders refunded in them."""
+    """Order lines at the partners: of orders placed in the days, or the lines refunds made in
+    them gave back (with the quantity given back)."""
+    if refunds:
+        async for given in _refunded_lines(db, partners, scope):
+            yield given
+        return
     OL, Od = t.OrderLine, t.OrderLine.order
-    when = Od._.refunded_at if refunds else Od._.created_at
     after = 0
     while True:
         query = (
@@ -94,11 +98,47 @@ async def _lines(
             .where(
                 (Od._.community == scope.community_id)
                 & Od._.outlet.is_in(partners)
-                & (when >= scope.since)
-                & (when < scope.until)
+                & (Od._.created_at >= scope.since)
+                & (Od._.created_at < scope.until)
                 & (OL.id > after)
             )
             .order_by(OL.id)
+            .limit(PAGE)
+        )
+        async with db.connection() as conn:
+            page = await q.fetch(conn, query)
+        for r in page:
+            yield dict(r)
+        if len(page) < PAGE:
+            return
+        after = int(page[-1]["id"])
+
+
+async def _refunded_lines(
+    db: Database, partners: list[int], scope: Scope
+) -> AsyncIterator[dict[str, int | str]]:
+    RL = t.RefundLine
+    R, OL = RL.refund, RL.order_line
+    after = 0
+    while True:
+        query = (
+            RL.select(
+                RL.id,
+                OL._.order.as_alias("order_id"),
+                OL._.order._.outlet.as_alias("outlet_id"),
+                OL._.item.as_alias("item_id"),
+                OL._.name.as_alias("name"),
+                RL.quantity,
+                OL._.price_points.as_alias("price_points"),
+            )
+            .where(
+                (R._.community == scope.community_id)
+                & OL._.order._.outlet.is_in(partners)
+                & (R._.created_at >= scope.since)
+                & (R._.created_at < scope.until)
+                & (RL.id > after)
+            )
+            .order_by(RL.id)
             .limit(PAGE)
         )
         async with db.connection() as conn:

@@ -105,13 +105,13 @@ async def redemptions(
 
 
 async def refunded(conn: Connection, community: int, lo: datetime, hi: datetime) -> int:
+    """Points given back by refunds in the range, whole orders and chosen lines alike."""
+    R = t.Refund
     return _int(
         await q.fetchval(
             conn,
-            Od.select(Sum(Od.total)).where(
-                (Od.community == community)
-                & (Od.status == "refunded")
-                & _between(Od.refunded_at, lo, hi)
+            R.select(Sum(R.points)).where(
+                (R.community == community) & _between(R.created_at, lo, hi)
             ),
         )
     )

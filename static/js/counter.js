@@ -12,9 +12,11 @@
 //     put in the field and the form is sent. Without a secure context (plain HTTP on the LAN)
 //     or a camera API, it says so instead and the scanner and typed digits remain.
 //  4. The item grid: − / + steppers, search by name, the running total against the balance (a
-//     warning, and Confirm disabled, when it is more than the resident has).
+//     warning, and Confirm disabled (aria-disabled too, so it looks it), when it is more than the resident has).
 //  5. Confirm is disabled once pressed; a second press would in any case show the same receipt,
 //     because the form carries the idempotency key the server rendered.
+//  6. Sign out while items are chosen asks first (the nav's inline second button, which works
+//     without this script too); with nothing chosen it signs out at once.
 "use strict";
 
 (() => {
@@ -198,6 +200,25 @@
     form.querySelector("[data-camera-stop]").addEventListener("click", () => stopCamera(form.querySelector("[data-camera-box]")));
   }
 
+  function disable(button, off) {
+    button.disabled = off;
+    if (off) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
+  }
+
+  function signOut() {
+    // with nothing chosen there is nothing to lose: sign out at once, without the question
+    const details = document.querySelector("[data-sign-out]");
+    if (!details || details.dataset.ready) return;
+    details.dataset.ready = "1";
+    details.querySelector("summary").addEventListener("click", (event) => {
+      if (details.dataset.empty === "1") {
+        event.preventDefault();
+        details.querySelector("form").submit();
+      }
+    });
+  }
+
   function grid() {
     const form = document.querySelector("[data-checkout]");
     if (!form || form.dataset.ready) return;
@@ -217,7 +238,9 @@
       });
       if (totalShown) totalShown.textContent = String(total);
       if (over) over.hidden = total <= available;
-      if (confirm) confirm.disabled = total > available || total === 0;
+      if (confirm) disable(confirm, total > available || total === 0);
+      const signOut = document.querySelector("[data-sign-out]");
+      if (signOut) signOut.dataset.empty = total === 0 ? "1" : "";
     }
 
     form.querySelectorAll("[data-step]").forEach((button) => {
@@ -251,7 +274,7 @@
     form.addEventListener("submit", () => {
       // let this submission go, then refuse a second one while it is under way
       setTimeout(() => {
-        if (confirm) confirm.disabled = true;
+        if (confirm) disable(confirm, true);
       }, 0);
     });
     update();
@@ -263,6 +286,7 @@
     rescanning();
     camera();
     grid();
+    signOut();
   }
 
   window.mallCounter = init;

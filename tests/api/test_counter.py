@@ -145,7 +145,8 @@ def test_refund_once_by_staff(api: Api, world: World) -> None:
         "forbidden",
     )
     refunded = api.post(f"/orders/{order_id}/refund", staff, headers={"Idempotency-Key": "r"})
-    assert refunded.status_code == 201 and refunded.json() == {"id": order_id, "status": "refunded"}
+    assert refunded.status_code == 201
+    assert (refunded.json()["id"], refunded.json()["status"]) == (order_id, "refunded")
     again = api.post(f"/orders/{order_id}/refund", staff, headers={"Idempotency-Key": "r"})
     assert again.status_code == 201
     problem(

@@ -15,7 +15,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from mall import days
-from mall.counter import checkout, orders
+from mall.counter import checkout, refunds
 from mall.db import Database
 from mall.people import credentials, residents
 from mall.shop import items, outlets
@@ -204,7 +204,7 @@ async def _partner_orders(db: Database, world: World) -> tuple[int, list[int]]:
             db, ADMIN, shop.id, code=code, lines=lines, idempotency_key=key, req_hash=key
         )
         made.append(done.id)
-    await orders.refund(
+    await refunds.refund(
         db, support.admin("admin", user_id=world.users["admin"]), made[-1], idempotency_key="r"
     )
     return shop.id, made

@@ -180,11 +180,17 @@ async def test_staff_refund_from_the_receipt_and_volunteers_cannot(
         idempotency_key="k", req_hash="h",
     )  # fmt: skip
     receipt = client.get(f"/counter/orders/{done.id}")
-    assert "/refund" in receipt.text
-    matched = re.search(r'name="key" value="([^"]+)"', receipt.text)
+    assert f"/counter/orders/{done.id}/refund" in receipt.text
+    page = client.get(f"/counter/orders/{done.id}/refund")
+    matched = re.search(r'name="key" value="([^"]+)"', page.text)
     assert matched is not None
     key = matched.group(1)
-    assert form(client, f"/counter/orders/{done.id}/refund", {"key": key}).status_code == 303
+    asked = {"key": key, "q_rice": "1", "reason": "原样退回"}
+    checking = form(client, f"/counter/orders/{done.id}/refund", asked)
+    assert checking.status_code == 200 and 'name="confirmed" value="yes"' in checking.text
+    assert await shop.balance(rid) == 80  # nothing given back before the confirmation
+    confirmed = {**asked, "confirmed": "yes"}
+    assert form(client, f"/counter/orders/{done.id}/refund", confirmed).status_code == 303
     assert await shop.balance(rid) == 100 and await shop.level("rice") == 5
     async with db.transaction() as conn:
         token = await auth.create_session(
@@ -282,6 +288,9 @@ async def test_resident_reserves_sees_and_cancels(
     assert matched is not None
     rid_made = matched.group(1)
     assert form(client, f"/me/reservations/{rid_made}/cancel", {}).status_code == 303
+    assert await shop.balance(rid) == 90  # asked first (issue #19)
+    done = form(client, f"/me/reservations/{rid_made}/cancel", {"confirmed": "yes"})
+    assert done.status_code == 303
     assert await shop.balance(rid) == 100
 
 

@@ -14,7 +14,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.counter import basket, checkout, lookup, orders, reservations, values
+from mall.counter import basket, checkout, lookup, orders, refunds, reservations, values
 from web.api.callers import RESIDENT, STAFF, USERS, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Code, Id, IdempotencyKey
 from web.deps import Caller, Db
@@ -53,11 +53,25 @@ class Placed(msgspec.Struct):
     """The resident's available points right after paying."""
 
 
-class OrderLine(msgspec.Struct):
+class OrderLine(msgspec.Struct, omit_defaults=True):
     sku: str
     name: str
     quantity: int
     price_points: int
+    refunded: int = 0
+    """How many of this line were refunded since (orders only; v1.2; left out while none)."""
+
+
+class OrderRefund(msgspec.Struct):
+    """One refund (退款) of an order (v1.2)."""
+
+    id: int
+    points: int
+    reason: str
+    created_at: datetime
+    balance_after: int
+    """The resident's points right after this refund."""
+    lines: list[OrderLine]
 
 
 class Order(msgspec.Struct):
@@ -71,11 +85,29 @@ class Order(msgspec.Struct):
     created_at: datetime
     reservation_id: int | None
     """The reservation this order handed over, if any."""
+    refunds: list[OrderRefund] = []
+    """Its refunds, oldest first (v1.2)."""
+
+
+class RefundAsk(msgspec.Struct):
+    """What to refund (v1.2); no body at all refunds whatever is left of the order."""
+
+    reason: Annotated[str, Meta(max_length=refunds.MAX_REASON)] = ""
+    lines: Annotated[list[Line], Meta(max_length=basket.MAX_LINES)] | None = None
+    """Chosen lines; none: everything not refunded yet."""
 
 
 class Refunded(msgspec.Struct):
     id: int
     status: str
+    """Always `refunded`: the refund was given."""
+    refund_id: int = 0
+    points: int = 0
+    """Points this refund gave back (v1.2)."""
+    balance_after: int = 0
+    """The resident's points right after it (v1.2)."""
+    order_status: str = "refunded"
+    """`refunded` once every line came back, else `completed` (v1.2)."""
 
 
 class Person(msgspec.Struct):
@@ -237,11 +269,14 @@ class CounterController(Controller):
     @post(
         "/orders/{order_id:int}/refund",
         dependencies=allow(*STAFF),
-        summary="Refund a whole order",
+        summary="Refund an order, whole or chosen lines",
         description=(
-            "Staff of the order's community; needs an `Idempotency-Key`. The points go back by "
-            "a reversing journal and the goods back on the shelf, once: a second refund is "
-            "`already_refunded`."
+            "Staff of the order's community, never for their own resident record "
+            "(`self_dealing`); needs an `Idempotency-Key`. Without a body: whatever is left of "
+            "the order. With `{reason, lines: [{sku, quantity}]}`: those lines, at most what was "
+            "bought less what was refunded already (`validation_error` otherwise). The points go "
+            "back by a journal of their own and the goods back on the shelf; when nothing is "
+            "left to refund: `already_refunded`."
         ),
     )
     async def refund(
@@ -251,10 +286,28 @@ class CounterController(Controller):
         p: Caller,
         order_id: Id,
         idempotency_key: IdempotencyKey,
+        data: JSONBody[RefundAsk | None] = None,
     ) -> Refunded:
         idem = await idempotency(request, principal=p.label())
-        done = await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
-        return Refunded(id=done.id, status=done.status)
+        ask = data or RefundAsk()
+        done = await refunds.refund(
+            db,
+            p,
+            order_id,
+            idempotency_key=idem.key,
+            ip=client_ip(request),
+            reason=ask.reason,
+            lines=None if ask.lines is None else pairs(ask.lines),
+            req_hash=idem.request_hash,
+        )
+        return Refunded(
+            id=done.id,
+            status=done.status,
+            refund_id=done.refund_id,
+            points=done.points,
+            balance_after=done.balance_after,
+            order_status=done.order_status,
+        )
 
     @post(
         "/reservations/{reservation_id:int}/collect",

@@ -26,7 +26,10 @@ from web.idempotency import idempotency
 from web.pages.basket import problem_text, quantities
 from web.pages.common import EXCEPTION_HANDLERS, FORM, see_other, user
 from web.pages.counter_desk import OUTLET_COOKIE, chosen_outlet, idle, serve
+from web.pages.counter_history import CounterHistoryPages
 from web.pages.counter_orders import CounterOrderController
+from web.pages.counter_refunds import RefundPages
+from web.pages.counter_reservations import CounterReservationPages
 from web.pages.counter_visits import CounterVisitController, noted
 from web.pages.pay_status import PayStatusController
 from web.pages.reservations import ReservationPages
@@ -143,6 +146,9 @@ ROUTES: list[ControllerRouterHandler] = [
     CounterController,
     CounterVisitController,
     CounterOrderController,
+    RefundPages,
+    CounterReservationPages,
+    CounterHistoryPages,
     ReservationPages,
     PayStatusController,
 ]

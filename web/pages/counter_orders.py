@@ -1,20 +1,18 @@
-"""Orders at the counter, after the checkout: the receipt, and the refund staff give from it."""
+"""Orders at the counter, after the checkout: the receipt (with its refunds) and its printed slip
+for a 58-mm receipt printer; the refund itself is ``web.pages.counter_refunds``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from mall.access import STAFF_ROLES
 from mall.counter import basket, orders
-from mall.errors import MallError
 from web.deps import Db
-from web.idempotency import idempotency, new_key
-from web.pages.common import EXCEPTION_HANDLERS, no_store, see_other, user, when
+from web.pages.common import EXCEPTION_HANDLERS, no_store, user, when
 from web.render import render
-from web.session import client_ip
 
 
 class CounterOrderController(Controller):
@@ -36,19 +34,24 @@ class CounterOrderController(Controller):
                 order=order,
                 at=when(order.created_at),
                 can_refund=p.role in STAFF_ROLES and order.status == "completed",
-                key=new_key(),
+                refunds=[(r, when(r.created_at)) for r in order.refunds],
             )
         )
 
-    @post("/counter/orders/{order_id:int}/refund")
-    async def refund(
+    @get("/counter/orders/{order_id:int}/print")
+    async def slip(
         self, request: Request[Any, Any, Any], db: Db, order_id: FromPath[int]
     ) -> Response[Any]:
-        p = await user(request, db, STAFF_ROLES)
-        try:
-            idem = await idempotency(request, p.label())
-            await orders.refund(db, p, order_id, idempotency_key=idem.key, ip=client_ip(request))
-        except MallError as exc:
-            if exc.code != "already_refunded":
-                raise
-        return see_other(f"/counter/orders/{order_id}")
+        """The receipt as a 58-mm thermal printer's slip (小票), on request."""
+        p = await user(request, db, basket.COUNTER_ROLES)
+        order = await orders.get_order(db, p, order_id)
+        return no_store(
+            render(
+                request,
+                "counter/receipt_print.html",
+                me=p,
+                order=order,
+                at=when(order.created_at),
+                refunds=[(r, when(r.created_at)) for r in order.refunds],
+            )
+        )

@@ -104,10 +104,33 @@ class ReservationPages(Controller):
             return await self._form(request, db, p, outlet_id, chosen, error=text, status=status)
         return see_other("/me/reservations")
 
+    @get("/me/reservations/{reservation_id:int}/cancel")
+    async def cancel_question(
+        self, request: Request[Any, Any, Any], db: Db, reservation_id: FromPath[int]
+    ) -> Response[Any]:
+        """Cancelling cannot be undone: the question first, with big buttons."""
+        p = await resident(request, db)
+        found = await reservations.get_reservation(db, p, reservation_id)
+        if found.status != "held":
+            return see_other("/me/reservations")
+        return no_store(
+            render(
+                request,
+                "counter/reservation_cancel.html",
+                r=found,
+                until=when(found.expires_at),
+                action=f"/me/reservations/{reservation_id}/cancel",
+                back="/me/reservations",
+            )
+        )
+
     @post("/me/reservations/{reservation_id:int}/cancel")
     async def cancel(
         self, request: Request[Any, Any, Any], db: Db, reservation_id: FromPath[int]
     ) -> Response[Any]:
+        """Cancels only when the question was answered (``confirmed``); else asks it."""
         p = await resident(request, db)
+        if (await request.form()).get("confirmed") != "yes":
+            return see_other(f"/me/reservations/{reservation_id}/cancel")
         await reservations.cancel(db, p, reservation_id)
         return see_other("/me/reservations")

@@ -20,7 +20,7 @@ import catalog
 import ledger
 import ledger.journals
 from mall.access import Principal
-from mall.counter import checkout, housekeeping, orders, payer, reservations
+from mall.counter import checkout, housekeeping, payer, refunds, reservations
 from mall.counter.values import Receipt
 from mall.db import Database, open_database
 from mall.errors import CardPending, CodeInvalid
@@ -180,7 +180,7 @@ class World:
         order_id = order.id if isinstance(order, Receipt) else 0
         return await self.call(
             f"refund {order_id} {key}",
-            lambda: orders.refund(self.db, self.shop.staff, order_id, idempotency_key=key),
+            lambda: refunds.refund(self.db, self.shop.staff, order_id, idempotency_key=key),
         )
 
     async def reserve(self, rid: int, lines: list[tuple[str, int]], key: str) -> Any:

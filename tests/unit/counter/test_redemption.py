@@ -12,9 +12,10 @@ import pytest
 import catalog
 import ledger
 from mall.access import Principal, Volunteer
-from mall.counter import basket, checkout, lookup, orders, reservations
+from mall.counter import basket, checkout, lookup, orders, refunds, reservations
 from mall.counter.lookup import Limit, Person
-from mall.counter.orders import HandedOut, Refund
+from mall.counter.orders import HandedOut
+from mall.counter.refunds import Refund
 from mall.counter.values import Receipt, Reservation
 from mall.db import Database, SqliteDatabase, open_database
 from mall.errors import (
@@ -246,7 +247,7 @@ async def test_a_refunded_order_does_not_count_against_the_limit(db: Database) -
     shop = await build_shop(db)
     rid = await shop.new_resident("李海", 500)
     first = await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
-    await orders.refund(db, shop.staff, first.id, idempotency_key="r1")
+    await refunds.refund(db, shop.staff, first.id, idempotency_key="r1")
     await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
 
 
@@ -392,15 +393,16 @@ async def test_refund_once_returns_points_and_stock(db: Database) -> None:
     done = await check_out(shop, await shop.pay_code(rid), [("oil", 2), ("haircut", 1)])
     assert await shop.balance(rid) == 65 and await shop.level("oil") == 8
     with pytest.raises(Forbidden):
-        await orders.refund(db, shop.volunteer, done.id, idempotency_key="r1")
+        await refunds.refund(db, shop.volunteer, done.id, idempotency_key="r1")
     with pytest.raises(NotFound):
-        await orders.refund(db, shop.staff_b, done.id, idempotency_key="r1")
-    first = await orders.refund(db, shop.staff, done.id, idempotency_key="r1")
-    assert first == Refund(id=done.id, status="refunded", replayed=False)
-    again = await orders.refund(db, shop.staff, done.id, idempotency_key="r1")
+        await refunds.refund(db, shop.staff_b, done.id, idempotency_key="r1")
+    first = await refunds.refund(db, shop.staff, done.id, idempotency_key="r1")
+    assert (first.id, first.status, first.replayed) == (done.id, "refunded", False)
+    assert (first.points, first.balance_after, first.order_status) == (35, 100, "refunded")
+    again = await refunds.refund(db, shop.staff, done.id, idempotency_key="r1")
     assert again.replayed is True
     with pytest.raises(AlreadyRefunded):
-        await orders.refund(db, shop.staff, done.id, idempotency_key="r2")
+        await refunds.refund(db, shop.staff, done.id, idempotency_key="r2")
     assert await shop.balance(rid) == 100 and await shop.level("oil") == 10
     assert (await orders.get_order(db, shop.staff, done.id)).status == "refunded"
     await clean(db)
@@ -412,7 +414,7 @@ async def test_shift_summary_counts_what_the_volunteer_handed_out(db: Database) 
     await check_out(shop, await shop.pay_code(rid), [("soap", 2)], "k1")
     await check_out(shop, await shop.pay_code(rid), [("soap", 1), ("rice", 1)], "k2")
     refunded = await check_out(shop, await shop.pay_code(rid), [("rice", 1)], "k3")
-    await orders.refund(db, shop.staff, refunded.id, idempotency_key="r")
+    await refunds.refund(db, shop.staff, refunded.id, idempotency_key="r")
     shift = await orders.shift_summary(db, shop.volunteer)
     assert (shift.orders, shift.points) == (2, 6 + 3 + 20)
     assert shift.items == [
@@ -696,7 +698,7 @@ def test_concurrent_refunds_refund_once(db_url: str) -> None:
     shop, rid, order_id = asyncio.run(setup())
 
     async def work(db: Database, i: int) -> Refund:
-        return await orders.refund(db, shop.staff, order_id, idempotency_key=f"r{i}")
+        return await refunds.refund(db, shop.staff, order_id, idempotency_key=f"r{i}")
 
     results = race(db_url, 8, work)
     assert sum(isinstance(r, Refund) for r in results) == 1

@@ -10,7 +10,7 @@ import pytest
 
 import catalog
 import ledger
-from mall.counter import checkout, housekeeping, lookup, orders, reservations
+from mall.counter import checkout, housekeeping, lookup, orders, refunds, reservations
 from mall.counter.values import Receipt, Reservation
 from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
@@ -122,7 +122,7 @@ async def test_collect_at_the_counter_makes_an_order_and_keeps_the_pay_code(db: 
         idempotency_key="k",
         req_hash="h",
     )
-    refunded = await orders.refund(db, shop.staff, order.id, idempotency_key="r")
+    refunded = await refunds.refund(db, shop.staff, order.id, idempotency_key="r")
     assert refunded.status == "refunded"
     assert await shop.balance(rid) == 97 and await shop.level("oil") == 10
     # the refund took the points back from the account the collection paid them into

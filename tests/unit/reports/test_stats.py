@@ -12,7 +12,7 @@ import pytest
 import catalog
 import ledger
 from mall import days
-from mall.counter import checkout, orders, reservations
+from mall.counter import checkout, refunds, reservations
 from mall.db import Database
 from mall.earning import activities, awards, rules, signups, submissions
 from mall.earning.reversals import reverse_award
@@ -83,7 +83,7 @@ async def busy_month(db: Database) -> Busy:
 
     await buy(wang, "oil", 1, "o1")
     soap = await buy(zhao, "soap", 2, "o2")
-    await orders.refund(db, shop.staff, soap, idempotency_key="refund")
+    await refunds.refund(db, shop.staff, soap, idempotency_key="refund")
     await reservations.reserve(
         db, shop.resident(li), shop.outlet, [("soap", 2)], idempotency_key="res", req_hash="h"
     )
