@@ -244,3 +244,23 @@ def test_opened_without_network_the_offline_page_shows_the_offline_code(
     assert phone.text_content("[data-offline-digits]") == kept[0]["digits"]
     assert phone.is_visible("[data-offline-qr] svg")
     phone.context.set_offline(False)
+
+
+def test_a_refunded_order_reads_as_a_refund_in_the_passbook(
+    live_server: str, live_database_url: str, community: dict[str, Any], phone: WatchedPage
+) -> None:
+    _, paper = resident(live_server, live_database_url, community, "陈桂芳", 20)
+    activate(phone, live_server, paper)
+    phone.goto(f"{live_server}/me/pay")
+    digits = (phone.text_content("[data-digits]") or "").replace(" ", "")
+    paid = counter_pays(live_server, community, digits, "refund-1")
+    assert paid.status_code == 201, paid.text
+    refund = httpx.post(
+        f"{live_server}/api/v1/orders/{paid.json()['id']}/refund",
+        headers={"Authorization": f"Bearer {community['staff']}", "Idempotency-Key": "r-1"},
+    )
+    assert refund.status_code == 201, refund.text
+    phone.goto(f"{live_server}/me/passbook")
+    entries = phone.text_content("ol.passbook") or ""
+    assert "退款" in entries and "更正" not in entries
+    assert phone.console_errors == []
