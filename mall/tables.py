@@ -151,6 +151,10 @@ class Code(Table, tablename="mall_code"):
     pending = Boolean(default=False, null=False)
     approved_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     approved_at = Timestamptz(null=True, default=None)
+    #: an offline pay code (kind ``offline``, ``mall.people.offline_codes``) pays from here to
+    #: ``expires_at``, and dies with the phone session it was issued to
+    valid_from = Timestamptz(null=True, default=None)
+    session_id = Integer(null=True, default=None)
 
 
 class AuditEntry(Table, tablename="mall_audit"):

@@ -16,6 +16,7 @@ const SHELL = [
   OFFLINE,
   "/static/css/app.css",
   "/static/js/app.js",
+  "/static/js/pay.js",
   "/static/vendor/htmx/htmx-2.0.11.min.js",
   "/static/manifest.webmanifest",
   "/static/icons/icon.svg",

@@ -125,7 +125,8 @@ async def _visit(
             if row["community"] != outlet["community_id"]:
                 raise CodeInvalid()
             resident_id = int(row["resident"])
-            deadline = row["created_at"] + SCANNED_CODE_TTL  # fixed when the code was made
+            # fixed when the code was made (an offline code: when its window began)
+            deadline = (row["valid_from"] or row["created_at"]) + SCANNED_CODE_TTL
             c = t.Code
             await q.execute(
                 conn,

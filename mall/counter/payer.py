@@ -18,18 +18,27 @@ from mall.people import credentials
 
 
 async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
-    """The pay code's row, if it can still pay: else ``account_closed`` (its resident's record was
-    closed), ``code_invalid``, ``code_used`` or ``code_expired``."""
+    """The pay code's (or offline pay code's) row, if it can still pay: else ``account_closed``
+    (its resident's record was closed), ``code_invalid``, ``code_used`` or ``code_expired``."""
     row = await conn.fetchrow(
-        "SELECT c.id, c.resident, c.created_at, c.expires_at, c.used_at, c.revoked_at, r.community, "
-        "r.closed_at "
+        "SELECT c.id, c.resident, c.created_at, c.valid_from, c.expires_at, c.used_at, "
+        "c.revoked_at, r.community, r.closed_at "
         "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
-        "WHERE c.ident = ? AND c.kind = 'pay'",
+        "WHERE c.ident = ? AND c.kind IN ('pay', 'offline')",
         ident,
     )
     credentials.check_usable(row, at)
     assert row is not None
+    check_window(row, at)
     return row
+
+
+def check_window(row: Row, at: datetime) -> None:
+    """An offline pay code (``mall.people.offline_codes``) pays only in its own window: before
+    it, ``code_invalid`` (a code taken from a later window, or a phone clock far off); after it,
+    ``check_usable`` already said ``code_expired``. mall_checkout makes the same check."""
+    if row["valid_from"] is not None and row["valid_from"] > at:
+        raise CodeInvalid()
 
 
 async def card_resident(

@@ -265,6 +265,7 @@ async def sign_out(db: Database, principal: Principal) -> None:
             now(),
             principal.session_id,
         )
+        await revoke_offline_codes(conn, session_id=principal.session_id)
     forget_sessions()
 
 
@@ -274,6 +275,21 @@ async def revoke_resident_sessions(conn: Connection, resident_id: int) -> None:
     await conn.execute(
         "UPDATE mall_session SET revoked_at = ? WHERE resident = ? AND revoked_at IS NULL",
         now(),
+        resident_id,
+    )
+    await revoke_offline_codes(conn, resident_id=resident_id)
+
+
+async def revoke_offline_codes(
+    conn: Connection, *, session_id: int | None = None, resident_id: int | None = None
+) -> None:
+    """End the unused offline pay codes (``mall.people.offline_codes``) of one phone session, or
+    of every phone of a resident, in the caller's transaction: they die with the session."""
+    await conn.execute(
+        "UPDATE mall_code SET revoked_at = ? WHERE kind = 'offline' AND used_at IS NULL "
+        "AND revoked_at IS NULL AND (session_id = ? OR resident = ?)",
+        now(),
+        session_id,
         resident_id,
     )
 

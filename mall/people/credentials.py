@@ -330,6 +330,19 @@ async def check_activation(db: Database, code: str) -> None:
         await _code_row(conn, code, codes.ACTIVATION)
 
 
+async def activated_phone_of(db: Database, code: str, resident_id: int) -> bool:
+    """Whether ``code`` is the used activation code that bound ``resident_id``'s phone: the
+    resident re-scanning their own paper, not somebody else scanning a used one."""
+    parsed = codes.parse(get_settings().secret_key, code)
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT resident, used_at FROM mall_code WHERE ident = ? AND kind = ?",
+            parsed.ident,
+            codes.ACTIVATION,
+        )
+    return row is not None and row["used_at"] is not None and row["resident"] == resident_id
+
+
 async def resident_for_card(
     db: Database, p: Principal, card_code: str, pin: str, *, ip: str = ""
 ) -> int:

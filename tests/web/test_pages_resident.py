@@ -102,9 +102,16 @@ async def test_a_used_code_says_so_and_what_to_do(
 ) -> None:
     _, code = await resident_with_points(db)
     post(client, f"/a/{code}")
+    # the phone it bound, scanning it again, is told so and sent to its points (issue #19)
+    mine = client.get(f"/a/{code}", follow_redirects=False)
+    assert mine.status_code == 303 and mine.headers["location"] == "/me?activated=1"
+    assert "已激活" in client.get("/me?activated=1").text
+    assert post(client, f"/a/{code}").status_code == 303
+    # any other phone is refused, saying what to do
+    client.cookies.clear()
     again = client.get(f"/a/{code}")
     assert again.status_code == 409 and "这个码已经用过了" in again.text
-    assert "请向社区工作人员要一个新的激活二维码" in again.text and 'href="/me"' in again.text
+    assert "请向社区工作人员要一个新的激活二维码" in again.text
     assert post(client, f"/a/{code}").status_code == 409
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
 from mall.earning import expiry
-from mall.people import credentials, residents
+from mall.people import credentials, offline_codes, residents
 from web.api.callers import RESIDENT, allow
 from web.api.fields import Before, Limit
 from web.api.residents import Passbook, Resident, passbook, resident
@@ -22,6 +22,19 @@ class PayCode(msgspec.Struct):
     code: str
     """20 digits: show as a QR code, with the digits for typing."""
     expires_at: datetime
+
+
+class OfflineCode(msgspec.Struct):
+    code: str
+    """20 digits, like a pay code; the counter accepts it once, in its window."""
+    show_from: datetime
+    show_until: datetime
+
+
+class OfflineCodes(msgspec.Struct):
+    server_time: datetime
+    """The server's clock when the batch was made: a phone whose clock is off corrects by it."""
+    codes: list[OfflineCode]
 
 
 class ExpiringPoints(msgspec.Struct):
@@ -65,6 +78,23 @@ class MeController(Controller):
     async def pay_code(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> PayCode:
         made = await credentials.new_pay_code(db, p)
         return msgspec.convert(made, PayCode, from_attributes=True)
+
+    @get(
+        "/me/offline-codes",
+        summary="Offline pay codes for this phone",
+        description=(
+            "A batch of pay codes to show, one after another, while the phone has no network: "
+            "each from `show_from` to `show_until` (three minutes, following each other from "
+            "now), accepted once at the counter within its window (a minute's allowance either "
+            "side for the phone's clock). A new batch ends the previous one of this session, "
+            "and the session's end (signing out, a new activation) ends them all."
+        ),
+    )
+    async def offline_codes(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller
+    ) -> OfflineCodes:
+        batch = await offline_codes.issue_batch(db, p)
+        return msgspec.convert(batch, OfflineCodes, from_attributes=True)
 
     @get(
         "/me/passbook",

@@ -137,7 +137,10 @@ def passbook_rows(entries: list[ledger.Entry]) -> list[dict[str, Any]]:
     """Each entry as the passbook shows it: the amount in words and with its sign, never by colour."""
     rows = []
     for e in entries:
-        kind = ENTRY_WORDS.get(e.kind)
+        # a reversal that gives points back is an order's refund (退款); one that takes them
+        # back is an award reversed
+        refund = e.kind == "reversal" and e.amount > 0
+        kind = N_("Refund: points back") if refund else ENTRY_WORDS.get(e.kind)
         rows.append(
             {
                 "when": when(e.at),

@@ -1,20 +1,47 @@
 """What became of the pay code on the resident's pay page (``/me/pay``): polled every few
-seconds, it turns the page into the receipt once the code paid at a counter.
+seconds, it turns the page into the receipt once the code paid at a counter. And the batch of
+offline pay codes (``/me/pay/offline``) that static/js/pay.js keeps on the phone for when the
+network is gone, each with its QR drawn here, since the phone cannot draw one.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
 from mall.counter import lookup
-from mall.people import codes, credentials
+from mall.people import codes, credentials, offline_codes
 from web import qr
 from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS, local, no_store, resident, when
 from web.render import render
+
+
+class ShownOfflineCode(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    digits: str
+    qr: str
+    show_from: datetime
+    show_until: datetime
+
+
+class ShownOfflineBatch(msgspec.Struct, frozen=True, kw_only=True):
+    resident_id: int
+    server_time: datetime
+    codes: list[ShownOfflineCode]
+
+
+def timing(expires_at: datetime) -> dict[str, int]:
+    """When a shown pay code expires and what the server's clock said, in milliseconds since
+    the epoch: pay.js hides the code once it expired by the server's clock, never shows it stale."""
+    return {
+        "expires_ms": int(expires_at.timestamp() * 1000),
+        "now_ms": int(credentials.now().timestamp() * 1000),
+    }
 
 
 class PayStatusController(Controller):
@@ -49,10 +76,10 @@ class PayStatusController(Controller):
         if htmx and (state == "fresh" or (state == "scanned" and scanned == "1")):
             return Response(content=b"", status_code=204, headers={"Cache-Control": "no-store"})
         if state in ("fresh", "scanned") and until is not None:
-            shown, expires = code.strip(), local(until).strftime("%H:%M:%S")
+            shown, ends = code.strip(), until
         else:
             issued = await credentials.new_pay_code(db, p)
-            shown, expires = issued.code, local(issued.expires_at).strftime("%H:%M:%S")
+            shown, ends = issued.code, issued.expires_at
         return no_store(
             render(
                 request,
@@ -61,7 +88,29 @@ class PayStatusController(Controller):
                 code=shown,
                 qr=await qr.render(shown),
                 digits=codes.pay_code_groups(shown),
-                expires=expires,
+                expires=local(ends).strftime("%H:%M:%S"),
                 scanned=state == "scanned",
+                **timing(ends),
             )
         )
+
+    @get("/me/pay/offline")
+    async def offline_batch(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        """A new batch of offline pay codes for this phone (fetched by static/js/pay.js while
+        online, kept in the phone's storage, shown only when the network is gone)."""
+        p = await resident(request, db)
+        batch = await offline_codes.issue_batch(db, p)
+        shown = [
+            ShownOfflineCode(
+                code=c.code,
+                digits=codes.pay_code_groups(c.code),
+                qr=str(await qr.render(c.code)),
+                show_from=c.show_from,
+                show_until=c.show_until,
+            )
+            for c in batch.codes
+        ]
+        body = ShownOfflineBatch(
+            resident_id=batch.resident_id, server_time=batch.server_time, codes=shown
+        )
+        return no_store(Response(content=body, media_type="application/json"))

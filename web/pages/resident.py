@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 
 from mall.db import Database
 from mall.earning import expiry, hours
-from mall.errors import Invalid, MallError
+from mall.errors import CodeUsed, Invalid, MallError
 from mall.notify import inbox
 from mall.people import cards, codes, credentials, preferences, residents
 from mall.people.auth import RESIDENT_SESSION
@@ -33,6 +33,7 @@ from web.pages.common import (
     see_other,
     when,
 )
+from web.pages.pay_status import timing
 from web.render import render
 from web.session import client_ip, own_resident_id, principal, session_cookie
 
@@ -73,7 +74,7 @@ class ResidentController(Controller):
         try:
             await credentials.check_activation(db, code)
         except MallError as exc:
-            return await self._code_problem(request, db, exc)
+            return await self._code_problem(request, db, exc, code)
         return no_store(render(request, "resident/activate.html", code=code))
 
     @post("/a/{code:str}")
@@ -83,15 +84,22 @@ class ResidentController(Controller):
         try:
             token, _ = await credentials.activate(db, code, ip=client_ip(request))
         except MallError as exc:
-            return await self._code_problem(request, db, exc)
+            return await self._code_problem(request, db, exc, code)
         response = see_other("/me")
         response.set_cookie(session_cookie(token, int(RESIDENT_SESSION.total_seconds()), settings))
         return response
 
     async def _code_problem(
-        self, request: Request[Any, Any, Any], db: Database, exc: MallError
+        self, request: Request[Any, Any, Any], db: Database, exc: MallError, code: str
     ) -> Response[Any]:
         p = await principal(request, db)
+        if (
+            isinstance(exc, CodeUsed)
+            and p is not None
+            and p.kind == "resident"
+            and await credentials.activated_phone_of(db, code, own_resident_id(p))
+        ):  # the resident scanned their own paper again, on the phone it bound
+            return see_other("/me?activated=1")
         return no_store(
             render(
                 request,
@@ -104,7 +112,9 @@ class ResidentController(Controller):
         )
 
     @get("/me")
-    async def home(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+    async def home(
+        self, request: Request[Any, Any, Any], db: Db, activated: FromQuery[str] = ""
+    ) -> Response[Any]:
         p = await resident(request, db)
         me = await residents.get_resident(db, p, own_resident_id(p))
         statement = await residents.passbook(db, p, own_resident_id(p), limit=RECENT)
@@ -118,6 +128,8 @@ class ResidentController(Controller):
                 unread=await inbox.unread(db, p),
                 service=await hours.my_hours(db, p),
                 offer_elder="elder" not in request.cookies,
+                resident_id=p.resident_id,
+                activated=activated == "1",
             )
         )
 
@@ -134,6 +146,8 @@ class ResidentController(Controller):
                 qr=await qr.render(issued.code),
                 digits=codes.pay_code_groups(issued.code),
                 expires=local(issued.expires_at).strftime("%H:%M:%S"),
+                resident_id=p.resident_id,
+                **timing(issued.expires_at),
             )
         )
 

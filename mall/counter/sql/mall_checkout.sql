@@ -6,8 +6,10 @@
 -- 1. the outlet (``not_found``, ``closed``; another community's → ``not_found`` unless admin);
 -- 2. the order placed before under this key (``mall_replayed_order``): the same request → its
 --    receipt (``replay``), another → ``key_reused``;
--- 3. the pay code (``account_closed`` when its resident's record is closed, ``code_invalid``,
---    ``code_used``, ``code_expired``); another community's code → ``code_invalid``. For a printed
+-- 3. the pay code, or an offline pay code (``account_closed`` when its resident's record is
+--    closed, ``code_invalid``, ``code_used``, ``code_expired``, an offline code before its window
+--    ``code_invalid``: ``mall.counter.payer.check_window``); another community's code →
+--    ``code_invalid``. For a printed
 --    card (its resident given, its PIN checked before the call, ``p_ident`` the card's ident) the
 --    card itself: its record closed meanwhile → ``account_closed``, revoked meanwhile by a new
 --    card → ``code_invalid``, waiting for a second staff
@@ -90,10 +92,11 @@ BEGIN
     END IF;
 
     IF p_card_resident IS NULL THEN
-        SELECT c.resident, c.expires_at, c.used_at, c.revoked_at, r.community, r.closed_at
+        SELECT c.resident, c.valid_from, c.expires_at, c.used_at, c.revoked_at, r.community,
+               r.closed_at
           INTO r_code
           FROM mall_code c JOIN mall_resident r ON r.id = c.resident
-         WHERE c.ident = p_ident AND c.kind = 'pay';
+         WHERE c.ident = p_ident AND c.kind IN ('pay', 'offline');
         IF FOUND AND r_code.closed_at IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'account_closed';
         END IF;
@@ -105,6 +108,9 @@ BEGIN
         END IF;
         IF r_code.expires_at IS NOT NULL AND r_code.expires_at <= p_at THEN
             RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'code_expired';
+        END IF;
+        IF r_code.valid_from IS NOT NULL AND r_code.valid_from > p_at THEN
+            RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'code_invalid';
         END IF;
         IF r_code.community <> r_outlet.community_id THEN
             RAISE EXCEPTION USING ERRCODE = 'MC001', MESSAGE = 'code_invalid';
