@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.pages import (
     activities,
+    activity_changes,
     counter,
     earning,
     imports,
@@ -49,6 +50,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,
+    *activity_changes.ROUTES,
     *my_activities.ROUTES,
     *shop.ROUTES,
     *counter.ROUTES,
