@@ -5,4 +5,14 @@ closing and merging records.
 Builds on ``mall.access`` and ``mall.org``.
 """
 
-__all__ = ["accounts", "auth", "cards", "codes", "credentials", "lifecycle", "residents", "users"]
+__all__ = [
+    "accounts",
+    "auth",
+    "cards",
+    "codes",
+    "credentials",
+    "lifecycle",
+    "residents",
+    "statements",
+    "users",
+]

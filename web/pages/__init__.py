@@ -22,6 +22,7 @@ from web.pages.anomalies import AnomalyController
 from web.pages.donors import DonorController
 from web.pages.exports import ExportPages
 from web.pages.notice import NoticeController
+from web.pages.passbook_filters import PassbookFilterController
 from web.pages.passbook_print import PassbookPrintController
 from web.pages.prints import PrintController
 from web.pages.resident import ResidentController
@@ -42,6 +43,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     StaffUserPages,
     PrintController,
     PassbookPrintController,
+    PassbookFilterController,
     AnomalyController,
     ResidentController,
     NoticeController,
