@@ -385,3 +385,10 @@ async def collect(
         await basket.insert_order_lines(conn, order_id, lines)
         after = await basket.wallet_balance(conn, row["book"], row["resident"])
     return Receipt(id=order_id, total=int(row["total"]), balance_after=after, replayed=False)
+
+
+async def my_reservation(db: Database, p: Principal, reservation_id: int) -> Reservation:
+    """One of the signed-in resident's reservations (another's is ``NotFound``)."""
+    async with db.connection() as conn:
+        await _row(conn, p, reservation_id, ("resident",))
+        return await _one(conn, reservation_id)

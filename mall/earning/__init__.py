@@ -9,6 +9,7 @@ Builds on ``mall.access``, ``mall.org`` and ``mall.people``; independent of the 
 
 __all__ = [
     "activities",
+    "activity_changes",
     "anomalies",
     "award_records",
     "awards",

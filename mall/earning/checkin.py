@@ -51,6 +51,10 @@ CHECKIN_OPENS = timedelta(minutes=60)
 
 CHECKIN_CLOSES = timedelta(minutes=60)
 
+#: The check-in screen shows its QR from this long before the start (a photo taken earlier
+#: would be stale anyway); before that it says when the QR will appear.
+SCREEN_OPENS = timedelta(minutes=30)
+
 
 class CheckinCode(msgspec.Struct, frozen=True, kw_only=True):
     """The code the check-in screen shows now, as a QR of ``url``."""

@@ -14,5 +14,6 @@ __all__ = [
     "lifecycle",
     "preferences",
     "residents",
+    "statements",
     "users",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mall.db import Database
-from mall.earning import awards, checkin, openings, submissions
+from mall.earning import awards, checkin, openings, sheet, submissions
 from mall.people import accounts, credentials, residents, users
 from mall.reports import objections
 from tests import support
@@ -33,6 +33,7 @@ from tests.api.world import (
     A,
     World,
     new_token,
+    recruitment_call,
     staff_of,
 )
 from tests.shop_fixtures import (
@@ -231,8 +232,29 @@ def posted_award(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"award_id": made.id}
 
 
-def sheet(api: Api, world: World, caller: str) -> dict[str, Any]:
+def sheet_names(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"resident_ids": [world.target]}
+
+
+def fresh_call(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A recruitment call of A published afresh for each caller (to edit or cancel)."""
+    return {"activity_id": api.run(recruitment_call, world.users["admin"])}
+
+
+def cancellation(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"reason": "暴雨预警"}
+
+
+def place_change(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"place": "5栋楼下"}
+
+
+def fresh_checkin(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A new resident of A checked in to a fresh call, for each caller to take back."""
+    activity_id = api.run(recruitment_call, world.users["admin"])
+    rid = api.run(residents.create_resident, ADMIN, A, "签错的居民", None, None).id
+    api.run(sheet.record_attendance_by_name, ADMIN, activity_id, [rid])
+    return {"activity_id": activity_id, "resident_id": rid}
 
 
 def same_policy(api: Api, world: World, caller: str) -> dict[str, Any]:
@@ -447,7 +469,10 @@ TABLE = [
     Row("GET",    "/activities/{activity_id}/checkin-code", (200, 200, 404, 403, 403, 403, 401)),
     Row("POST",   "/activities/{activity_id}/checkin",  (403, 403, 403, 403, 201, 404, 401), checkin_code),
     Row("POST",   "/activities/{activity_id}/attendance", (201, 201, 404, 403, 403, 403, 401), attendee_code),
-    Row("POST",   "/activities/{activity_id}/attendance/by-name", (200, 200, 404, 403, 403, 403, 401), sheet),
+    Row("POST",   "/activities/{activity_id}/attendance/by-name", (200, 200, 404, 403, 403, 403, 401), sheet_names),
+    Row("PATCH",  "/activities/{activity_id}",          (200, 200, 404, 403, 403, 403, 401), place_change, ids=fresh_call),
+    Row("POST",   "/activities/{activity_id}/cancel",   (200, 200, 404, 403, 403, 403, 401), cancellation, ids=fresh_call),
+    Row("DELETE", "/activities/{activity_id}/checkins/{resident_id}", (204, 204, 404, 403, 403, 403, 401), ids=fresh_checkin),
     Row("POST",   "/activities/{activity_id}/settle",   (200, 200, 404, 403, 403, 403, 401)),
     Row("POST",   "/communities/{slug}/outlets",        (201, 201, 403, 403, 403, 403, 401), outlet),
     Row("GET",    "/communities/{slug}/outlets",        (200, 200, 403, 200, 200, 403, 401)),

@@ -272,7 +272,9 @@ async def test_resident_reserves_sees_and_cancels(
     client.cookies.set("mall_session", token)
     page = client.get(f"/me/reservations/new?outlet={shop.outlet}&sku=oil")
     assert page.status_code == 200 and 'name="q_oil"' in page.text and 'value="1"' in page.text
-    matched = re.search(r'name="key" value="([^"]+)"', page.text)
+    review = form(client, "/me/reservations/review", {"outlet": str(shop.outlet), "q_oil": "1"})
+    assert review.status_code == 200 and "食用油 × 1" in review.text  # the confirmation step
+    matched = re.search(r'name="key" value="([^"]+)"', review.text)
     assert matched is not None
     key = matched.group(1)
     data = {"outlet": str(shop.outlet), "key": key, "q_oil": "1"}

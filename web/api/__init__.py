@@ -5,6 +5,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.api import (
     activities,
+    activity_changes,
     awards,
     catalog,
     counter,
@@ -41,6 +42,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     AnomalyController,
     *awards.ROUTES,
     *activities.ROUTES,
+    *activity_changes.ROUTES,
     *catalog.ROUTES,
     *counter.ROUTES,
     *policy.ROUTES,

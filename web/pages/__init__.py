@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.pages import (
     activities,
+    activity_changes,
     counter,
     earning,
     imports,
@@ -22,6 +23,7 @@ from web.pages.anomalies import AnomalyController
 from web.pages.donors import DonorController
 from web.pages.exports import ExportPages
 from web.pages.notice import NoticeController
+from web.pages.passbook_filters import PassbookFilterController
 from web.pages.passbook_print import PassbookPrintController
 from web.pages.prints import PrintController
 from web.pages.ranking import RankingController
@@ -43,6 +45,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     StaffUserPages,
     PrintController,
     PassbookPrintController,
+    PassbookFilterController,
     AnomalyController,
     ResidentController,
     NoticeController,
@@ -52,6 +55,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *objections.ROUTES,
     *earning.ROUTES,
     *activities.ROUTES,
+    *activity_changes.ROUTES,
     *my_activities.ROUTES,
     *shop.ROUTES,
     *counter.ROUTES,

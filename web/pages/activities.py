@@ -43,10 +43,13 @@ from web.pages.staff import community_of
 from web.render import render
 from web.session import client_ip
 
+#: what an activity's status says, by its phase (``phase``)
 STATUS_WORDS = {
-    "open": N_("Open"),
-    "settled": N_("Settled: points handed out"),
-    "cancelled": N_("Cancelled"),
+    "signing_up": N_("Signing up"),
+    "under_way": N_("In progress"),
+    "ended": N_("Ended"),
+    "settled": N_("Settled"),
+    "cancelled": N_("Activity cancelled"),
 }
 #: seconds between two looks at the check-in QR (it changes every ``checkin.WINDOW``)
 SCREEN_POLL = 10
@@ -89,6 +92,15 @@ def _moment(date: str, time: str) -> datetime:
         raise Invalid(N_("Please enter the date and the start and end times.")) from None
 
 
+def phase(found: Activity) -> str:
+    """Where an activity stands now: ``signing_up`` before the start, ``under_way`` until the
+    end, ``ended`` until settled; or ``settled``, ``cancelled``."""
+    if found.status != "open":
+        return found.status
+    at = activities.now()
+    return "signing_up" if at < found.starts_at else "under_way" if at < found.ends_at else "ended"
+
+
 def view(found: Activity) -> dict[str, Any]:
     """An activity with its times and words as people read them."""
     return {
@@ -99,7 +111,8 @@ def view(found: Activity) -> dict[str, Any]:
         if local(found.ends_at).date() == local(found.starts_at).date()
         else when(found.ends_at),
         "path_word": _(PATH_WORDS.get(found.path, found.path)),
-        "status_word": _(STATUS_WORDS.get(found.status, found.status)),
+        "phase": phase(found),
+        "status_word": _(STATUS_WORDS[phase(found)]),
     }
 
 
@@ -189,10 +202,19 @@ class StaffActivityController(Controller):
         q: FromQuery[str] = "",
         ticked: FromQuery[int | None] = None,
         hours_set: FromQuery[int | None] = None,
+        removed: FromQuery[int | None] = None,
     ) -> Response[Any]:
         p = await user(request, db, STAFF_ROLES)
         return await self._detail(
-            request, db, p, activity_id, checked=checked, q=q, ticked=ticked, hours_set=hours_set
+            request,
+            db,
+            p,
+            activity_id,
+            checked=checked,
+            q=q,
+            ticked=ticked,
+            hours_set=hours_set,
+            removed=removed,
         )
 
     async def _detail(
@@ -211,6 +233,7 @@ class StaffActivityController(Controller):
         sheet_error: str | None = None,
         hours_set: int | None = None,
         hours_error: str | None = None,
+        removed: int | None = None,
     ) -> Response[Any]:
         found = await activities.activity_for_staff(db, p, activity_id)
         done = {s.resident_id for s in found.signups if s.checked_in_at}
@@ -231,6 +254,7 @@ class StaffActivityController(Controller):
             for s in found.signups
         ]
         named = next((s["name"] for s in signups if s["resident_id"] == checked), None)
+        unmarked = next((s["name"] for s in signups if s["resident_id"] == removed), None)
         return no_store(
             render(
                 request,
@@ -243,6 +267,7 @@ class StaffActivityController(Controller):
                 expected=[s for s in signups if s["status"] == "confirmed" and not s["at"]],
                 waiting=[s for s in signups if s["status"] == "waiting" and not s["at"]],
                 checked=named,
+                removed=unmarked,
                 error=error,
                 form=form or AttendanceForm(),
                 poll=ATTENDANCE_POLL,
@@ -377,7 +402,13 @@ class StaffActivityController(Controller):
         """The full-screen check-in QR; htmx asks for the ``qr`` block again every few seconds."""
         p = await user(request, db, STAFF_ROLES)
         found = await activities.activity_for_staff(db, p, activity_id)
-        shown = await checkin.checkin_code(db, p, activity_id) if found.status == "open" else None
+        opens = found.starts_at - checkin.SCREEN_OPENS
+        early = found.status == "open" and activities.now() < opens
+        shown = (
+            await checkin.checkin_code(db, p, activity_id)
+            if found.status == "open" and not early
+            else None
+        )
         return no_store(
             render(
                 request,
@@ -388,6 +419,8 @@ class StaffActivityController(Controller):
                 shown=shown,
                 qr=await qr.render(shown.url, cache=True) if shown else None,
                 until=local(shown.expires_at).strftime("%H:%M:%S") if shown else "",
+                early=early,
+                opens=when(opens),
                 poll=SCREEN_POLL,
                 window=checkin.WINDOW,
             )
