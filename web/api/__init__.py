@@ -21,6 +21,7 @@ from web.api.audit import AuditController
 from web.api.auth import AuthController
 from web.api.cards import CardController
 from web.api.communities import CommunityController
+from web.api.households import HouseholdController, ProxyController
 from web.api.me import MeController
 from web.api.resident_records import ResidentRecordController
 from web.api.residents import ResidentController
@@ -35,6 +36,8 @@ API_ROUTES: list[ControllerRouterHandler] = [
     CardController,
     ActivationController,
     MeController,
+    HouseholdController,
+    ProxyController,
     AuditController,
     AnomalyController,
     *awards.ROUTES,

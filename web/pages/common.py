@@ -18,10 +18,10 @@ from litestar.params import Body
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
-import ledger
 from mall.access import Principal, ResidentPrincipal, User
 from mall.db import Database
 from mall.errors import N_, Forbidden, MallError
+from mall.people import passbooks
 from web.i18n import gettext as _
 from web.session import principal
 
@@ -130,22 +130,29 @@ ENTRY_WORDS = {
     "merge": N_("Moved with a duplicate record"),
     "opening": N_("Opening balance"),
     "expiry": N_("Points expired"),
+    "proxy": N_("Collected for a neighbour"),
 }
 
 
-def passbook_rows(entries: list[ledger.Entry]) -> list[dict[str, Any]]:
-    """Each entry as the passbook shows it: the amount in words and with its sign, never by colour."""
+def passbook_rows(entries: list[passbooks.Entry]) -> list[dict[str, Any]]:
+    """Each entry as the passbook shows it: the amount in words and with its sign, never by colour;
+    what a proxy (代领) did, on both sides, in words."""
     rows = []
     for e in entries:
         kind = ENTRY_WORDS.get(e.kind)
+        memo = e.memo
+        if e.on_behalf_of:
+            memo = _("For {name}, paid from their points: {memo}", name=e.on_behalf_of, memo=memo)
+        elif e.collected_by:
+            memo = _("{memo} (collected by {name})", memo=memo, name=e.collected_by)
         rows.append(
             {
                 "when": when(e.at),
                 "what": _(kind) if kind else "",
-                "memo": e.memo,
-                "sign": "+" if e.amount > 0 else "−",
+                "memo": memo,
+                "sign": "+" if e.amount > 0 else ("−" if e.amount < 0 else ""),
                 "points": abs(e.amount),
-                "direction": _("In") if e.amount > 0 else _("Out"),
+                "direction": _("In") if e.amount > 0 else (_("Out") if e.amount < 0 else ""),
                 "incoming": e.amount > 0,
                 "balance_after": e.balance_after,
             }

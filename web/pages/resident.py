@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 from mall.db import Database
 from mall.earning import expiry
 from mall.errors import MallError
-from mall.people import cards, codes, credentials, residents
+from mall.people import cards, codes, credentials, passbooks, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
 from web.deps import AppSettings, Db
@@ -101,7 +101,7 @@ class ResidentController(Controller):
     async def home(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         p = await resident(request, db)
         me = await residents.get_resident(db, p, own_resident_id(p))
-        statement = await residents.passbook(db, p, own_resident_id(p), limit=RECENT)
+        statement = await passbooks.passbook(db, p, own_resident_id(p), limit=RECENT)
         return no_store(
             render(
                 request,
@@ -134,7 +134,7 @@ class ResidentController(Controller):
         self, request: Request[Any, Any, Any], db: Db, before: FromQuery[int | None] = None
     ) -> Response[Any]:
         p = await resident(request, db)
-        statement = await residents.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
+        statement = await passbooks.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
         card = await cards.card_of(db, p, own_resident_id(p)) if before is None else None
         first_page = before is None
         soon = await expiry.resident_expiring(db, p, own_resident_id(p)) if first_page else []

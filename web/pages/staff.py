@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, MallError
-from mall.people import cards, residents
+from mall.people import cards, passbooks, residents
 from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
@@ -115,7 +115,7 @@ async def resident_view(
     """A resident's page for staff: the record, their printed card (waiting for approval, and
     who issued and approved it), recent passbook entries."""
     resident = await residents.get_resident(db, p, resident_id)
-    statement = await residents.passbook(db, p, resident_id, limit=10)
+    statement = await passbooks.passbook(db, p, resident_id, limit=10)
     card = await cards.card_of(db, p, resident_id)
     return no_store(
         render(
