@@ -21,7 +21,7 @@ from web.api.audit import AuditController
 from web.api.auth import AuthController
 from web.api.cards import CardController
 from web.api.communities import CommunityController
-from web.api.households import HouseholdController, ProxyController
+from web.api.households import BuildingHeadController, HouseholdController, ProxyController
 from web.api.me import MeController
 from web.api.resident_records import ResidentRecordController
 from web.api.residents import ResidentController
@@ -38,6 +38,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     MeController,
     HouseholdController,
     ProxyController,
+    BuildingHeadController,
     AuditController,
     AnomalyController,
     *awards.ROUTES,

@@ -13,7 +13,8 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from msgspec import Meta
 
-from mall.people import households, proxies
+from mall.earning import proposals
+from mall.people import heads, households, proxies
 from web.api.callers import RESIDENT, STAFF, allow
 from web.api.fields import MAX_ID, Id, Name, Slug
 from web.deps import Caller, Db
@@ -208,3 +209,45 @@ class ProxyController(Controller):
         self, request: Request[Any, Any, Any], db: Db, p: Caller, proxy_id: Id
     ) -> None:
         await proxies.end(db, p, own_resident_id(p), proxy_id, ip=client_ip(request))
+
+
+class Neighbour(msgspec.Struct):
+    id: int
+    name: str
+    building: str
+    unit: str | None
+
+
+class HeadRule(msgspec.Struct):
+    code: str
+    name: str
+    path: str
+    points: int
+
+
+class MyBuildings(msgspec.Struct):
+    buildings: list[str]
+    residents: list[Neighbour]
+    """The open records of my buildings: whom I may propose points for (not myself)."""
+    rules: list[HeadRule]
+    """The rules I may propose by (`POST /awards`, always `pending_approval`)."""
+
+
+class BuildingHeadController(Controller):
+    tags = ["community"]
+    dependencies = allow("building_head")
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get(
+        "/me/buildings",
+        summary="My buildings (楼栋长)",
+        description="A building head: their buildings, those buildings' residents, the rules.",
+    )
+    async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> MyBuildings:
+        found = await heads.neighbours(db, p)
+        rules = await proposals.head_rules(db, p)
+        return MyBuildings(
+            buildings=sorted(heads.head(p).buildings),
+            residents=[msgspec.convert(n, Neighbour, from_attributes=True) for n in found],
+            rules=[HeadRule(code=r.code, name=r.name, path=r.path, points=r.points) for r in rules],
+        )
