@@ -190,3 +190,28 @@ async def principal_of(conn: Connection, resident_id: int) -> str:
         conn, t.Resident.select(t.Resident.name).where(t.Resident.id == resident_id)
     )
     return residents.mask_name(name or "")
+
+
+async def grant_by_phone(
+    db: Database, p: Principal, resident_id: int, name: str, phone: str, *, ip: str = ""
+) -> Grant:
+    """``grant`` to the open resident of the same community with exactly this name and mobile
+    number (a resident on their phone names a family member so; both must match, so a number
+    alone tells nobody who lives here)."""
+    phone = residents.clean_phone(phone) or ""
+    name = residents.clean_name(name)
+    async with db.connection() as conn:
+        row = await access.resident(conn, p, resident_id, GRANT_ROLES)
+        r = t.Resident
+        found = await q.fetchval(
+            conn,
+            r.select(r.id).where(
+                (r.community == row["community"])
+                & (r.phone == phone)
+                & (r.name == name)
+                & r.closed_at.is_null()
+            ),
+        )
+    if found is None:
+        raise NotFound(N_("No resident of your community has this name and mobile number."))
+    return await grant(db, p, resident_id, int(found), ip=ip)

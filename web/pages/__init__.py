@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.pages import (
     activities,
+    community,
     counter,
     earning,
     imports,
@@ -52,6 +53,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *my_activities.ROUTES,
     *shop.ROUTES,
     *counter.ROUTES,
+    *community.ROUTES,
     *stats.ROUTES,
     *stats_workbook.ROUTES,
 ]

@@ -100,6 +100,8 @@ def landing(p: Principal) -> str:
         return "/me"
     if p.role == "admin":
         return "/admin"
+    if p.role == "building_head":
+        return "/head"
     return "/volunteer" if p.role == "volunteer" else "/staff/residents"
 
 

@@ -42,6 +42,8 @@ ROLES = basket.COUNTER_ROLES
 class ScanForm:
     code: str = ""
     pin: str = ""
+    #: a proxy (代领) at the counter: the resident they pay and collect for
+    on_behalf_of: int | None = None
 
 
 @dataclass
@@ -52,6 +54,7 @@ class OutletForm:
 @dataclass
 class CodeForm:
     code: str = ""
+    on_behalf_of: int | None = None
 
 
 class CounterController(Controller):
@@ -134,9 +137,14 @@ class CounterController(Controller):
         error: str | None = None,
         status: int = 200,
         chosen: dict[str, int] | None = None,
+        on_behalf_of: int | None = None,
     ) -> Response[Any]:
-        """The resident at the counter with the item grid; a fresh key for this checkout."""
-        found = await lookup.lookup(db, p, outlet.id, code, pin or None, ip=client_ip(request))
+        """The resident at the counter with the item grid; a fresh key for this checkout. With
+        ``on_behalf_of``, the person at the counter is a proxy (代领) and the page says whose
+        points pay."""
+        found = await lookup.lookup(
+            db, p, outlet.id, code, pin or None, ip=client_ip(request), on_behalf_of=on_behalf_of
+        )
         items = await orders.counter_items(db, p, outlet.id)
         chosen = chosen or {}
         return no_store(
@@ -166,7 +174,9 @@ class CounterController(Controller):
         if outlet is None:
             return see_other("/counter")
         try:
-            return await self._serve(request, db, p, outlet, data.code, data.pin)
+            return await self._serve(
+                request, db, p, outlet, data.code, data.pin, on_behalf_of=data.on_behalf_of
+            )
         except Exception as exc:  # shown beside the scan field
             text, status = problem_text(exc)
             return await self._idle(request, db, p, error=text, status=status)
@@ -179,6 +189,8 @@ class CounterController(Controller):
             return see_other("/counter")
         form = await request.form()
         code = str(form.get("code", ""))
+        behalf = str(form.get("on_behalf_of", ""))
+        on_behalf_of = int(behalf) if behalf.isdigit() and len(behalf) < 10 else None
         wanted = quantities(form)
         try:
             idem = await idempotency(request, p.label())
@@ -191,13 +203,22 @@ class CounterController(Controller):
                 idempotency_key=idem.key,
                 req_hash=idem.request_hash,
                 ip=client_ip(request),
+                on_behalf_of=on_behalf_of,
             )
         except Exception as exc:
             text, status = problem_text(exc)
             chosen = {sku: q for sku, q in wanted if q > 0}
             try:
                 return await self._serve(
-                    request, db, p, outlet, code, error=text, status=status, chosen=chosen
+                    request,
+                    db,
+                    p,
+                    outlet,
+                    code,
+                    error=text,
+                    status=status,
+                    chosen=chosen,
+                    on_behalf_of=on_behalf_of,
                 )
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
@@ -218,13 +239,25 @@ class CounterController(Controller):
             return see_other("/counter")
         try:
             done = await reservations.collect(
-                db, p, reservation_id, code=data.code, ip=client_ip(request)
+                db,
+                p,
+                reservation_id,
+                code=data.code,
+                ip=client_ip(request),
+                on_behalf_of=data.on_behalf_of,
             )
         except Exception as exc:
             text, status = problem_text(exc)
             try:
                 return await self._serve(
-                    request, db, p, outlet, data.code, error=text, status=status
+                    request,
+                    db,
+                    p,
+                    outlet,
+                    data.code,
+                    error=text,
+                    status=status,
+                    on_behalf_of=data.on_behalf_of,
                 )
             except Exception as again:
                 text, status = problem_text(again)

@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, MallError
-from mall.people import cards, passbooks, residents
+from mall.people import cards, households, passbooks, proxies, residents
 from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
@@ -96,6 +96,8 @@ class ResidentForm:
     phone: str = ""
     grid: str = ""
     community: str = ""
+    building: str = ""
+    unit: str = ""
 
 
 def community_of(p: Principal, asked: str = "") -> str:
@@ -117,10 +119,16 @@ async def resident_view(
     resident = await residents.get_resident(db, p, resident_id)
     statement = await passbooks.passbook(db, p, resident_id, limit=10)
     card = await cards.card_of(db, p, resident_id)
+    grants = await proxies.grants(db, p, resident_id)
+    homes = await households.list_households(db, p, resident.community)
+    home = next((h for h in homes if any(m.id == resident_id for m in h.members)), None)
     return no_store(
         render(
             request,
             "staff/resident.html",
+            grants=grants,
+            households=homes,
+            household=home,
             status_code=status,
             me=p,
             resident=resident,
@@ -210,6 +218,8 @@ class StaffController(Controller):
                 data.name,
                 data.phone,
                 data.grid.strip() or None,
+                building=data.building,
+                unit=data.unit,
                 ip=client_ip(request),
             )
         except MallError as exc:
