@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from mall.access import ResidentPrincipal
 from mall.counter import reservations
 from mall.db import Database
 from mall.org import communities
@@ -54,7 +55,7 @@ class Place:
         )
         self.url = url
 
-    def me(self, resident_id: int) -> support.ResidentPrincipal:
+    def me(self, resident_id: int) -> ResidentPrincipal:
         return support.resident(resident_id, self.community, SLUG)
 
     def reserve_oil(self) -> int:
