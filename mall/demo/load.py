@@ -16,6 +16,7 @@ import ledger
 from mall.access import Admin, Staff
 from mall.db import Database, open_database
 from mall.demo import activities as demo_activities
+from mall.demo import community as demo_community
 from mall.demo import earning as demo_earning
 from mall.demo import notice as demo_notice
 from mall.demo import orders as demo_orders
@@ -131,6 +132,7 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
         logins += await area.load(db, rng, slug, staff, ids)
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.DEFAULT_APPROVAL_THRESHOLD)
     logins += await _cards(db, rng, spec, ids)
+    logins += await demo_community.load(db, rng, slug, staff, ids)
     # staff2 lives in the community: linked to their own record, they can never award it
     staff2 = await demo_earning.staff_of(db, slug, 2)
     await accounts.set_own_record(db, ADMIN, staff2.user_id, ids[-1])
