@@ -15,6 +15,7 @@ __all__ = [
     "checkin",
     "opening_approval",
     "openings",
+    "proposals",
     "expiring",
     "expiry",
     "reversals",

@@ -1,8 +1,21 @@
 """People (人员): user accounts over their life and sign-in, residents, and the signed codes that
 stand for them (activation papers, printed cards and their approval, pay codes); correcting,
-closing and merging records.
+closing and merging records; households, proxies (代领) and building heads' neighbours.
 
 Builds on ``mall.access`` and ``mall.org``.
 """
 
-__all__ = ["accounts", "auth", "cards", "codes", "credentials", "lifecycle", "residents", "users"]
+__all__ = [
+    "accounts",
+    "auth",
+    "cards",
+    "codes",
+    "credentials",
+    "heads",
+    "households",
+    "lifecycle",
+    "passbooks",
+    "proxies",
+    "residents",
+    "users",
+]
