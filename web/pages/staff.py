@@ -79,6 +79,11 @@ ACTIONS = {
     "objection.file": N_("Objection to the notice filed by a resident"),
     "objection.uphold": N_("Objection upheld: award reversed"),
     "objection.dismiss": N_("Objection dismissed"),
+    "award.propose": N_("Award proposed by a building head"),
+    "proxy.grant": N_("Proxy named"),
+    "proxy.end": N_("Proxy ended"),
+    "household.create": N_("Household registered"),
+    "household.assign": N_("Resident's household set"),
 }
 
 
