@@ -107,6 +107,31 @@ class User(Table, tablename="mall_user"):
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)
 
 
+class UserBuilding(Table, tablename="mall_user_building"):
+    """A building (楼栋) a building head serves, as residents' ``building`` spells it; unique per
+    (user, building) (migration)."""
+
+    id = Serial(primary_key=True)
+    user_id = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=True)
+    building = Varchar(length=20, null=False)
+
+
+class Proxy(Table, tablename="mall_proxy"):
+    """A resident's grant to ``proxy``, a family member or neighbour of the same community, to
+    collect and pay for them at the counter (代领), until ``ended_at``; one live grant per pair
+    (migration)."""
+
+    id = Serial(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False)
+    proxy = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    granted_at = Timestamptz(null=False)
+    #: the staff member who recorded it; None when the resident granted it themselves
+    granted_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)
+    ended_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+
+
 class VolunteerOutlet(Table, tablename="mall_volunteer_outlet"):
     """An outlet a volunteer serves at; unique per (user, outlet) (migration). A volunteer with
     none serves at every outlet of their community."""
@@ -352,6 +377,9 @@ class Order(Table, tablename="mall_order"):
     refund_journal_id = Integer(null=True, default=None)
     refunded_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     refunded_at = Timestamptz(null=True, default=None)
+    #: the resident who paid or collected it for ``resident`` with their own code (代领), under
+    #: a grant (``Proxy``); None when the resident came themselves
+    proxy = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class OrderLine(Table, tablename="mall_order_line"):

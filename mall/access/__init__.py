@@ -7,6 +7,7 @@ Every capability package builds on this one; it imports none of them.
 from mall.access.principal import (
     ROLES,
     Admin,
+    BuildingHead,
     Principal,
     ResidentPrincipal,
     Staff,
@@ -34,6 +35,7 @@ __all__ = [
     "SLUG",
     "STAFF_ROLES",
     "Admin",
+    "BuildingHead",
     "Principal",
     "ResidentPrincipal",
     "Staff",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
 
 #: The roles of user accounts; residents sign in as themselves (role "resident").
-ROLES = ("admin", "staff", "volunteer")
+ROLES = ("admin", "staff", "volunteer", "building_head")
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,37 @@ class Volunteer:
 
 
 @dataclass(frozen=True)
+class BuildingHead:
+    """A building or unit head (楼栋长/单元长): a resident who serves some buildings of their
+    community, sees those buildings' residents and proposes awards for them, which always wait
+    for staff; never approves, settles, reverses or refunds."""
+
+    user_id: int
+    username: str
+    community_id: int
+    community_slug: str
+    #: their own resident record: they never propose points for themselves
+    resident_id: int | None
+    #: the buildings they serve, as residents' ``building`` spells them
+    buildings: frozenset[str]
+    session_id: int = 0
+
+    kind: ClassVar[Literal["user"]] = "user"
+    role: ClassVar[Literal["building_head"]] = "building_head"
+    is_admin: ClassVar[Literal[False]] = False
+
+    @property
+    def name(self) -> str:
+        return self.username
+
+    def serves_at(self, outlet_id: int) -> bool:
+        return False
+
+    def label(self) -> str:
+        return self.username
+
+
+@dataclass(frozen=True)
 class ResidentPrincipal:
     """A resident signed in as themselves (named so beside the ``Resident`` record)."""
 
@@ -118,10 +149,10 @@ class ResidentPrincipal:
         return f"resident:{self.resident_id}"
 
 
-User: TypeAlias = Admin | Staff | Volunteer
+User: TypeAlias = Admin | Staff | Volunteer | BuildingHead
 """A signed-in user account: it has a user id (an administrator's may be the server's None)."""
 
-Principal: TypeAlias = Admin | Staff | Volunteer | ResidentPrincipal
+Principal: TypeAlias = Admin | Staff | Volunteer | BuildingHead | ResidentPrincipal
 """Whoever is asking. ``isinstance(x, Principal)`` works too."""
 
 

@@ -49,7 +49,7 @@ from mall.errors import (
     NotFound,
 )
 from mall.org import points
-from mall.people import codes
+from mall.people import codes, proxies
 from mall.settings import get_settings
 
 #: On PostgreSQL, run the checkout as one call of ``mall_checkout`` (``_checkout_in_one_call``).
@@ -94,8 +94,15 @@ async def checkout(
     idempotency_key: str,
     req_hash: str,
     ip: str = "",
+    on_behalf_of: int | None = None,
 ) -> Receipt:
     """Exchange points for goods: the order's ``Receipt``.
+
+    With ``on_behalf_of``, the code is a proxy's own (代领): the proxy is resolved first, then
+    their live grant from ``on_behalf_of`` is checked (``proxies.check_grant``, ``forbidden``
+    without one), then the checkout runs for that resident, whose points pay; the order records
+    the proxy. Such a checkout always takes the Python path: ``mall_checkout`` knows nothing of
+    proxies.
 
     The same key with the same request returns the first order (also after its pay code was
     used); with another request it is ``IdempotencyKeyReused``. Errors name the item and what
@@ -115,7 +122,7 @@ async def checkout(
             return replay
         card_holder = await card_resident(db, p, outlet["community_id"], code, pin, ip)
     at = now()
-    if db.dialect == "postgres" and IN_ONE_CALL:
+    if db.dialect == "postgres" and IN_ONE_CALL and on_behalf_of is None:
         check_serves_at(p, outlet_id)  # mall_checkout checks the community (and the card)
         return await _checkout_in_one_call(
             db, p, outlet_id, parsed.ident, card_holder, wanted, idempotency_key, req_hash, at
@@ -133,6 +140,10 @@ async def checkout(
         else:
             await check_card(conn, parsed.ident, at)
             resident_id = card_holder
+        proxy_id = None
+        if on_behalf_of is not None:
+            await proxies.check_grant(conn, resident_id, on_behalf_of, outlet["community_id"])
+            proxy_id, resident_id = resident_id, on_behalf_of
         order_lines = await priced_lines(conn, outlet["community_id"], wanted)
         total = sum(line.price_points * line.quantity for line in order_lines)
         await check_limits(conn, resident_id, order_lines, at)
@@ -172,8 +183,8 @@ async def checkout(
         order_id = int(
             await conn.fetchval(
                 "INSERT INTO mall_order (community, outlet, resident, user_id, total, status, "
-                "journal_id, code_ident, idempotency_key, request_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?) RETURNING id",
+                "journal_id, code_ident, idempotency_key, request_hash, created_at, proxy) "
+                "VALUES (?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?) RETURNING id",
                 outlet["community_id"],
                 outlet_id,
                 resident_id,
@@ -184,6 +195,7 @@ async def checkout(
                 idempotency_key,
                 req_hash,
                 at,
+                proxy_id,
             )
         )
         await move_lines(

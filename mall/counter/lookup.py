@@ -29,7 +29,7 @@ from mall.counter.payer import card_resident, pay_code_row
 from mall.counter.values import Order, Reservation
 from mall.db import Database
 from mall.errors import CodeInvalid
-from mall.people import codes, credentials, residents
+from mall.people import codes, credentials, proxies, residents
 from mall.settings import get_settings
 
 #: What became of a resident's own pay code (``code_state``).
@@ -66,6 +66,11 @@ class Visit(msgspec.Struct, frozen=True, kw_only=True):
     limits: list[Limit]
     reservations: list[Reservation]
     counter_code: str
+    proxy: Person | None = None
+    """The proxy at the counter (代领), when ``resident`` is the one they act for: the
+    resident's points pay, the proxy's code stands for them."""
+    principals: list[Person] = []
+    """The residents who named the person at the counter their proxy (live grants)."""
 
 
 async def lookup(
@@ -77,6 +82,7 @@ async def lookup(
     *,
     ip: str = "",
     at: datetime | None = None,
+    on_behalf_of: int | None = None,
 ) -> Visit:
     """Who is at the counter: the resident (name masked), available points, this month's limits
     and their reservations at this outlet. The pay code is not consumed; it stays good until
@@ -86,13 +92,17 @@ async def lookup(
 
     A look-up that fails (a wrong, used or expired code) counts against the volunteer and the
     device: ``LOOKUP_FAILURES`` in ``LOOKUP_WINDOW``, then ``rate_limited``, so a stolen tablet is
-    no guessing machine. Each try takes its place first and a successful one gives it back."""
+    no guessing machine. Each try takes its place first and a successful one gives it back.
+
+    With ``on_behalf_of`` the code is a proxy's (代领): the visit is that resident's (their
+    points, limits and reservations), with ``proxy`` the person at the counter; without a live
+    grant it is ``forbidden``."""
     at = at or now()
     places = [f"lookup:user:{access.acting_user_id(p)}", f"lookup:ip:{ip}"]
     async with db.transaction() as conn:
         for key in places:
             await throttle.hit(conn, key, limit=LOOKUP_FAILURES, window=LOOKUP_WINDOW)
-    visit = await _visit(db, p, outlet_id, code, pin, ip=ip, at=at)
+    visit = await _visit(db, p, outlet_id, code, pin, ip=ip, at=at, on_behalf_of=on_behalf_of)
     async with db.transaction() as conn:
         for key in places:
             await throttle.give_back(conn, key)
@@ -100,7 +110,15 @@ async def lookup(
 
 
 async def _visit(
-    db: Database, p: Principal, outlet_id: int, code: str, pin: str | None, *, ip: str, at: datetime
+    db: Database,
+    p: Principal,
+    outlet_id: int,
+    code: str,
+    pin: str | None,
+    *,
+    ip: str,
+    at: datetime,
+    on_behalf_of: int | None = None,
 ) -> Visit:
     parsed = codes.parse(get_settings().secret_key, code)
     p = access.user(p, COUNTER_ROLES)
@@ -136,6 +154,25 @@ async def _visit(
             )
     else:
         raise CodeInvalid()
+    proxy = None
+    async with db.transaction() as conn:
+        x = t.Proxy
+        granted = await q.fetch(
+            conn,
+            x.select(x.resident, x.resident.name.as_alias("name"))
+            .where((x.proxy == resident_id) & x.ended_at.is_null())
+            .order_by(x.id),
+        )
+        if on_behalf_of is not None and on_behalf_of != resident_id:
+            await proxies.check_grant(conn, resident_id, on_behalf_of, outlet["community_id"])
+            here = await q.fetchval(
+                conn, t.Resident.select(t.Resident.name).where(t.Resident.id == resident_id)
+            )
+            proxy = Person(id=resident_id, display_name=residents.mask_name(here))
+            resident_id = on_behalf_of
+    principals = [
+        Person(id=int(r["resident"]), display_name=residents.mask_name(r["name"])) for r in granted
+    ]
     await housekeeping.lapse_reservations(db, at)
     async with db.connection() as conn:
         name = await q.fetchval(
@@ -151,6 +188,8 @@ async def _visit(
         limits=limits,
         reservations=held,
         counter_code=counter_code,
+        proxy=proxy,
+        principals=[] if proxy is not None else principals,
     )
 
 

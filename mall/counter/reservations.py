@@ -29,7 +29,7 @@ from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
 from mall.notify import inbox, kinds
 from mall.org import points
-from mall.people import codes, lifecycle
+from mall.people import codes, lifecycle, proxies
 from mall.settings import get_settings
 
 
@@ -327,10 +327,13 @@ async def collect(
     code: str,
     pin: str | None = None,
     ip: str = "",
+    on_behalf_of: int | None = None,
 ) -> Receipt:
     """Hand a reservation over at the counter, in one tap: the resident's pay code (not used
     up, so they can still buy more) or card and PIN proves they are there. Records an order
-    with ``reservation_id``; collecting it again returns that order."""
+    with ``reservation_id``; collecting it again returns that order. A proxy (代领) with a live
+    grant from the resident may collect it with their own code, naming the resident in
+    ``on_behalf_of`` (``forbidden`` without the grant); the order records them."""
     p = access.user(p, COUNTER_ROLES)
     parsed = codes.parse(get_settings().secret_key, code)
     async with db.connection() as conn:
@@ -350,7 +353,13 @@ async def collect(
             )
         if parsed.kind == codes.PAY:
             holder = int((await payer.pay_code_row(conn, parsed.ident, at))["resident"])
-        if holder != row["resident"]:
+        proxy_id = None
+        if on_behalf_of is not None and holder != on_behalf_of:
+            if on_behalf_of != row["resident"]:
+                raise proxies.NoGrant()
+            await proxies.check_grant(conn, holder, on_behalf_of, int(row["community"]))
+            proxy_id = holder
+        elif holder != row["resident"]:
             raise CodeInvalid()
         if row["status"] == "held" and row["expires_at"] <= at:
             raise ReservationClosed(
@@ -375,6 +384,7 @@ async def collect(
             status="completed",
             journal_id=journal.id,
             reservation_id=reservation_id,
+            proxy=proxy_id,
             idempotency_key=f"reservation:{reservation_id}",
             request_hash="",
             created_at=at,

@@ -22,6 +22,7 @@ from mall.demo import earning as demo_earning
 from mall.demo import notice as demo_notice
 from mall.demo import orders as demo_orders
 from mall.demo import shop as demo_shop
+from mall.demo import telling as demo_telling
 from mall.org import communities, points, policy
 from mall.people import accounts, cards, credentials, residents, users
 from mall.settings import get_settings
@@ -129,11 +130,12 @@ async def _community(db: Database, rng: random.Random, spec: dict[str, Any]) -> 
     # of them for approval. Lift it while loading, then the community works by the default.
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.MAX_APPROVAL_THRESHOLD)
     await _history(db, rng, slug, ids)
-    areas = (demo_earning, demo_activities, demo_shop, demo_orders, demo_notice, demo_community)
+    areas = (demo_earning, demo_activities, demo_shop, demo_orders, demo_notice, demo_telling)
     for area in areas:
         logins += await area.load(db, rng, slug, staff, ids)
     await policy.set_policy(db, ADMIN, slug, approval_threshold=policy.DEFAULT_APPROVAL_THRESHOLD)
     logins += await _cards(db, rng, spec, ids)
+    logins += await demo_community.load(db, rng, slug, staff, ids)
     # staff2 lives in the community: linked to their own record, they can never award it
     staff2 = await demo_earning.staff_of(db, slug, 2)
     await accounts.set_own_record(db, ADMIN, staff2.user_id, ids[-1])

@@ -16,6 +16,7 @@ __all__ = [
     "checkin",
     "opening_approval",
     "openings",
+    "proposals",
     "expiring",
     "expiry",
     "hours",

@@ -34,14 +34,21 @@ async def issued_today(
     conn: Connection, issuer: int, resident_ids: Sequence[int], at: datetime
 ) -> dict[int, int]:
     """Points ``issuer`` gave each resident on ``at``'s calendar day (China time), by any rule,
-    activity or submission: posted and pending awards alike."""
+    activity or submission: posted and pending awards alike, and the building heads' proposals
+    ``issuer`` approved (``mall.earning.proposals``): approving one is issuing it."""
     (start, end), _ = rules.day_and_month(at)
     line = t.AwardLine
     rows = await q.fetch(
         conn,
         line.select(line.resident, Coalesce(Sum(line.points), 0, alias="had"))
         .where(
-            (line.award.created_by == issuer)
+            (
+                (line.award.created_by == issuer)
+                | (
+                    (line.award.decided_by == issuer)
+                    & (line.award._.created_by._.role == "building_head")
+                )
+            )
             & line.award.status.is_in(list(rules.COUNTED))
             & (line.created_at >= start)
             & (line.created_at < end)

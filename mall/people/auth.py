@@ -26,7 +26,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ledger import Connection
-from mall.access import Admin, Principal, ResidentPrincipal, Staff, Volunteer, audit, throttle
+from mall.access import (
+    Admin,
+    BuildingHead,
+    Principal,
+    ResidentPrincipal,
+    Staff,
+    Volunteer,
+    audit,
+    throttle,
+)
 from mall.db import Database
 from mall.errors import N_, Forbidden, Invalid, Unauthenticated
 
@@ -206,7 +215,8 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
     async with db.connection() as conn:
         row = await conn.fetchrow(
             "SELECT s.id, s.kind, s.expires_at, s.revoked_at, u.id AS user_id, u.username, u.role, "
-            "u.active, r.id AS resident_id, r.name, c.id AS community_id, c.slug "
+            "u.active, u.resident AS own_record, r.id AS resident_id, r.name, "
+            "c.id AS community_id, c.slug "
             "FROM mall_session s LEFT JOIN mall_user u ON u.id = s.user_id "
             "LEFT JOIN mall_resident r ON r.id = s.resident "
             "LEFT JOIN mall_community c ON c.id = COALESCE(u.community, r.community) "
@@ -219,6 +229,8 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
             return None
         volunteer = row["role"] == "volunteer"
         chosen = await volunteer_outlets(conn, row["user_id"]) if volunteer else []
+        head = row["role"] == "building_head"
+        served = await head_buildings(conn, row["user_id"]) if head else []
     user: Principal
     if row["user_id"] is None:
         user = ResidentPrincipal(
@@ -239,6 +251,16 @@ async def _look_up(db: Database, key: str) -> tuple[Principal, datetime] | None:
             session_id=row["id"],
             outlets=frozenset(chosen) or None,
         )
+    elif head:
+        user = BuildingHead(
+            user_id=row["user_id"],
+            username=row["username"],
+            community_id=row["community_id"],
+            community_slug=row["slug"],
+            session_id=row["id"],
+            resident_id=row["own_record"],
+            buildings=frozenset(served),
+        )
     else:
         user = Staff(
             user_id=row["user_id"],
@@ -256,6 +278,14 @@ async def volunteer_outlets(conn: Connection, user_id: int) -> list[int]:
         "SELECT outlet FROM mall_volunteer_outlet WHERE user_id = ? ORDER BY outlet", user_id
     )
     return [int(r["outlet"]) for r in rows]
+
+
+async def head_buildings(conn: Connection, user_id: int) -> list[str]:
+    """The buildings a building head serves, in order."""
+    rows = await conn.fetch(
+        "SELECT building FROM mall_user_building WHERE user_id = ? ORDER BY building", user_id
+    )
+    return [r["building"] for r in rows]
 
 
 async def sign_out(db: Database, principal: Principal) -> None:

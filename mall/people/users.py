@@ -19,10 +19,13 @@ from mall.db import Database
 from mall.errors import N_, AlreadyExists, Forbidden, Invalid, NotFound
 from mall.people.accounts import check_own_record
 from mall.people.auth import check_new_password, forget_sessions, hash_password
+from mall.people.residents import clean_place
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
-Role = Literal["admin", "staff", "volunteer"]
+Role = Literal["admin", "staff", "volunteer", "building_head"]
+#: the most buildings one building head serves
+MAX_BUILDINGS = 20
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +35,8 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     role: Role
     outlets: list[int]
+    buildings: list[str] = []
+    """A building head's buildings (楼栋)."""
 
 
 class Volunteer(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,19 +59,30 @@ async def create_user(
     ip: str = "",
     outlets: Sequence[int] = (),
     resident_id: int | None = None,
+    buildings: Sequence[str] = (),
 ) -> User:
-    """Admins create anyone; staff create volunteers for their own community. A volunteer may
-    be given ``outlets`` to serve at (see ``set_volunteer_outlets``), and anyone their own
-    resident record ``resident_id`` (``accounts.check_own_record``): they never act on it."""
+    """Admins create anyone; staff create volunteers and building heads for their own community.
+    A volunteer may be given ``outlets`` to serve at (see ``set_volunteer_outlets``), and anyone
+    their own resident record ``resident_id`` (``accounts.check_own_record``): they never act on
+    it. A building head (楼栋长) is a resident of the community (``resident_id``, required) who
+    serves ``buildings`` (at least one)."""
     access.require(p, ["admin", "staff"])
     if role not in ROLES:
-        raise Invalid(N_("The role must be admin, staff or volunteer."))
+        raise Invalid(N_("The role must be admin, staff, volunteer or building_head."))
     if outlets and role != "volunteer":
         raise Invalid(ONLY_VOLUNTEERS)
+    served = _clean_buildings(buildings) if role == "building_head" else []
+    if buildings and role != "building_head":
+        raise Invalid(N_("Only building heads serve buildings."))
+    if role == "building_head" and resident_id is None:
+        raise Invalid(N_("A building head is a resident: choose their own resident record."))
     if p.role == "staff" and (
-        role != "volunteer" or (community or p.community_slug) != p.community_slug
+        role not in ("volunteer", "building_head")
+        or (community or p.community_slug) != p.community_slug
     ):
-        raise Forbidden(N_("Staff can only create volunteers for their own community."))
+        raise Forbidden(
+            N_("Staff can only create volunteers and building heads for their own community.")
+        )
     if p.role == "staff":
         community = p.community_slug
     if not USERNAME.match(username or ""):
@@ -100,6 +116,9 @@ async def create_user(
         )
         user_id = await q.fetchval(conn, t.User.insert(user).returning(t.User.id))
         chosen = await _choose_outlets(conn, user_id, community_id, outlets)
+        if served:
+            b = t.UserBuilding
+            await q.execute(conn, b.insert(*(b(user_id=user_id, building=x) for x in served)))
         await audit.record(
             conn,
             p,
@@ -109,9 +128,27 @@ async def create_user(
             ip=ip,
             role=role,
             **({"outlets": chosen} if chosen else {}),
+            **({"buildings": served} if served else {}),
             **({"resident": resident_id} if resident_id is not None else {}),
         )
-    return User(id=int(user_id), username=username, role=cast(Role, role), outlets=chosen)
+    return User(
+        id=int(user_id),
+        username=username,
+        role=cast(Role, role),
+        outlets=chosen,
+        buildings=served,
+    )
+
+
+def _clean_buildings(buildings: Sequence[str]) -> list[str]:
+    """A building head's buildings as typed ("3", "12栋"): at least one, each short text."""
+    served = sorted({clean_place(b) or "" for b in buildings} - {""})
+    if not served or len(served) > MAX_BUILDINGS:
+        raise Invalid(
+            N_("Give a building head 1 to {n} buildings, as residents' records spell them."),
+            n=MAX_BUILDINGS,
+        )
+    return served
 
 
 ONLY_VOLUNTEERS = N_("Only volunteers are given outlets; staff serve at every outlet.")

@@ -18,7 +18,7 @@ import pytest
 
 from mall.db import Database
 from mall.earning import awards, checkin, openings, sheet, submissions
-from mall.people import accounts, credentials, residents, users
+from mall.people import accounts, credentials, proxies, residents, users
 from mall.reports import objections
 from tests import support
 from tests.api.helpers import Api
@@ -388,6 +388,33 @@ def waiting_batch(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"batch_id": made.batch_id}
 
 
+def household(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"address": f"{next(FRESH)}号楼1单元101室"}
+
+
+def no_household(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"household_id": None}
+
+
+def new_proxy(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A fresh resident of A to name as proxy, for each caller."""
+    return {"proxy_id": fresh_resident(api, world, caller)["resident_id"]}
+
+
+def target_proxy(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A fresh resident of A whom the target named proxy, for each caller."""
+    proxy = fresh_resident(api, world, caller)["resident_id"]
+    api.run(proxies.grant, ADMIN, world.target, proxy)
+    return {"proxy_id": proxy}
+
+
+def res_a_proxy(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A fresh resident of A whom ``res-a`` named proxy, for each caller."""
+    proxy = fresh_resident(api, world, caller)["resident_id"]
+    api.run(proxies.grant, ADMIN, world.residents["res-a"], proxy)
+    return {"proxy_id": proxy}
+
+
 OPEN = (200,) * 7
 # fmt: off
 TABLE = [
@@ -492,6 +519,16 @@ TABLE = [
     Row("POST",   "/me/reservations",                   (403, 403, 403, 403, 201, 404, 401), scope_reserve, True),
     Row("GET",    "/me/reservations",                   (403, 403, 403, 403, 200, 200, 401)),
     Row("DELETE", "/me/reservations/{reservation_id}",  (403, 403, 403, 403, 200, 404, 401), ids=scope_reservation),
+    Row("POST",   "/communities/{slug}/households",     (201, 201, 403, 403, 403, 403, 401), household),
+    Row("GET",    "/communities/{slug}/households",     (200, 200, 403, 403, 403, 403, 401)),
+    Row("PUT",    "/residents/{resident_id}/household", (200, 200, 404, 403, 403, 403, 401), no_household),
+    Row("POST",   "/residents/{resident_id}/proxies",   (201, 201, 404, 403, 403, 403, 401), new_proxy),
+    Row("GET",    "/residents/{resident_id}/proxies",   (200, 200, 404, 403, 403, 403, 401)),
+    Row("DELETE", "/residents/{resident_id}/proxies/{proxy_id}", (204, 204, 404, 403, 403, 403, 401), ids=target_proxy),
+    Row("POST",   "/me/proxies",                        (403, 403, 403, 403, 201, 404, 401), new_proxy),
+    Row("GET",    "/me/proxies",                        (403, 403, 403, 403, 200, 200, 401)),
+    Row("DELETE", "/me/proxies/{proxy_id}",             (403, 403, 403, 403, 204, 404, 401), ids=res_a_proxy),
+    Row("GET",    "/me/buildings",                      (403, 403, 403, 403, 403, 403, 401)),
 ]
 # fmt: on
 

@@ -181,7 +181,8 @@ async def demo_trust(url: str) -> dict[str, dict[str, Any]]:
                 )
                 linked = await conn.fetch(
                     "SELECT u.username, r.name FROM mall_user u "
-                    "JOIN mall_resident r ON r.id = u.resident WHERE u.community = ?",
+                    "JOIN mall_resident r ON r.id = u.resident WHERE u.community = ? "
+                    "AND u.role = 'staff'",
                     c["id"],
                 )
                 cards = await conn.fetch(
@@ -450,3 +451,67 @@ def test_the_demos_statistics_match_totals_worked_out_by_hand(empty_url: str) ->
         assert figures.redeemed - figures.refunded == hand["at_the_outlets"]
         assert figures.stock_value == hand["on_the_shelves"]
         assert figures.residents == hand["residents"]
+
+
+async def demo_community(url: str) -> dict[str, Any]:
+    """xingfuli's households, live proxy grants, building heads and their proposals."""
+    db = open_database(url)
+    try:
+        async with db.connection() as conn:
+            c = await conn.fetchval("SELECT id FROM mall_community WHERE slug = 'xingfuli'")
+            homes = await conn.fetch(
+                "SELECT h.address, r.name FROM mall_household h JOIN mall_resident r "
+                "ON r.household = h.id WHERE h.community = ? ORDER BY h.address, r.id",
+                c,
+            )
+            grants = await conn.fetch(
+                "SELECT r.name AS resident, p.name AS proxy FROM mall_proxy x "
+                "JOIN mall_resident r ON r.id = x.resident JOIN mall_resident p ON p.id = x.proxy "
+                "WHERE x.community = ? AND x.ended_at IS NULL",
+                c,
+            )
+            heads = await conn.fetch(
+                "SELECT u.username, r.name, b.building FROM mall_user u "
+                "JOIN mall_resident r ON r.id = u.resident "
+                "JOIN mall_user_building b ON b.user_id = u.id "
+                "WHERE u.community = ? AND u.role = 'building_head'",
+                c,
+            )
+            proposed = await conn.fetch(
+                "SELECT a.status, r.name, r.building FROM mall_award a "
+                "JOIN mall_user u ON u.id = a.created_by "
+                "JOIN mall_award_line l ON l.award = a.id "
+                "JOIN mall_resident r ON r.id = l.resident "
+                "WHERE a.community = ? AND u.role = 'building_head'",
+                c,
+            )
+            buildings = await conn.fetchval(
+                "SELECT COUNT(*) FROM mall_resident WHERE community = ? AND building IS NULL", c
+            )
+    finally:
+        await db.close()
+    return {
+        "households": [tuple(r) for r in homes],
+        "grants": [tuple(r) for r in grants],
+        "heads": [tuple(r) for r in heads],
+        "proposed": [tuple(r) for r in proposed],
+        "without_building": buildings,
+    }
+
+
+def test_demo_has_households_a_proxy_and_a_building_head(empty_url: str) -> None:
+    """Issue #20: every record has a building; two households; 李建国 collects for 张桂兰, who
+    has no smartphone; 刘德华 heads building 2 and his proposal for 陈玉珍 waits for staff."""
+    printed = run_mall("demo", url=empty_url).stdout
+    found = asyncio.run(demo_community(empty_url))
+    assert found["without_building"] == 0
+    assert found["households"] == [
+        ("1号楼1单元101室", "王秀英"),
+        ("1号楼2单元201室", "李建国"),
+        ("1号楼2单元201室", "张桂兰"),
+    ]
+    assert found["grants"] == [("张桂兰", "李建国")]
+    assert found["heads"] == [("xingfuli-head1", "刘德华", "2")]
+    assert found["proposed"] == [("pending_approval", "陈玉珍", "2")]
+    assert "xingfuli-head1" in printed
+    assert "no problems found" in run_mall("verify", url=empty_url).stdout

@@ -24,6 +24,7 @@ from web.api.audit import AuditController
 from web.api.auth import AuthController
 from web.api.cards import CardController
 from web.api.communities import CommunityController
+from web.api.households import BuildingHeadController, HouseholdController, ProxyController
 from web.api.me import MeController
 from web.api.resident_records import ResidentRecordController
 from web.api.residents import ResidentController
@@ -38,6 +39,9 @@ API_ROUTES: list[ControllerRouterHandler] = [
     CardController,
     ActivationController,
     MeController,
+    HouseholdController,
+    ProxyController,
+    BuildingHeadController,
     AuditController,
     AnomalyController,
     *awards.ROUTES,

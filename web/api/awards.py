@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from mall.earning import award_records, awards, reversals, rules
+from mall.earning import award_records, awards, proposals, reversals, rules
 from web.api.callers import STAFF, allow
 from web.api.fields import MAX_ID, Id, IdempotencyKey, Limit, Name, Slug
 from web.api.submissions import SubmissionController
@@ -182,7 +182,7 @@ class AwardController(Controller):
 
     @post(
         "/awards",
-        dependencies=allow(*STAFF),
+        dependencies=allow(*STAFF, "building_head"),
         summary="Award points to residents",
         description=(
             "Staff of the community and administrators; needs an `Idempotency-Key` header. "
@@ -195,7 +195,10 @@ class AwardController(Controller):
             "`budget_exhausted`, `cap_exceeded` (naming the resident), `self_dealing` for an "
             "award to oneself, `not_found` for a resident of another "
             "community. The same key with the same body returns the first response again; "
-            "with another body it is `idempotency_key_reused`."
+            "with another body it is `idempotency_key_reused`. A building head (`building_head`) "
+            "proposes: for residents of their own buildings and community only (else "
+            "`forbidden`; themselves `self_dealing`), always `pending_approval` until a staff "
+            "member approves it."
         ),
     )
     async def create(
@@ -207,7 +210,8 @@ class AwardController(Controller):
         idempotency_key: IdempotencyKey,  # declared for the OpenAPI document; mapped below
     ) -> AwardStatusOut:
         idem = await idempotency(request, principal=p.label())
-        made = await awards.create_award(
+        make = proposals.propose if p.role == "building_head" else awards.create_award
+        made = await make(
             db,
             p,
             data.community,

@@ -32,11 +32,17 @@ class Line(msgspec.Struct):
 Lines = Annotated[list[Line], Meta(min_length=1, max_length=basket.MAX_LINES)]
 
 
+ResidentId = Annotated[int, Meta(ge=1, le=MAX_ID)]
+
+
 class CounterCode(msgspec.Struct):
     code: Code
     """A pay code (20 digits) or a printed card's code."""
     pin: Code | None = None
     """The card's PIN; not needed for a pay code."""
+    on_behalf_of: ResidentId | None = None
+    """A proxy (代领) at the counter with their own code: the resident they act for, who named
+    them proxy (else `forbidden`)."""
 
 
 class NewOrder(msgspec.Struct):
@@ -44,6 +50,9 @@ class NewOrder(msgspec.Struct):
     lines: Lines
     """The same SKU twice is one line with the quantities added up."""
     pin: Code | None = None
+    on_behalf_of: ResidentId | None = None
+    """A proxy (代领) pays with their own code: the resident whose points pay, who named them
+    proxy (else `forbidden` and nothing moves)."""
 
 
 class Placed(msgspec.Struct):
@@ -149,6 +158,10 @@ class Found(msgspec.Struct):
     reservations: list[Reservation]
     """Awaiting pickup at this outlet."""
     limits: list[Limit]
+    proxy: Person | None = None
+    """With `on_behalf_of`: the proxy at the counter; `resident` is whose points pay."""
+    principals: list[Person] = []
+    """The residents who named the person at the counter their proxy (代领)."""
 
 
 class NewReservation(msgspec.Struct):
@@ -210,6 +223,7 @@ class CounterController(Controller):
             data.code,
             data.pin,
             ip=client_ip(request),
+            on_behalf_of=data.on_behalf_of,
         )
         return msgspec.convert(found, Found, from_attributes=True)
 
@@ -224,7 +238,8 @@ class CounterController(Controller):
             "`out_of_stock`, `limit_exceeded`, `insufficient_points` (saying what is "
             "available), `validation_error` (unknown SKU), `code_used`, `code_expired`; a "
             "printed card waiting for approval is `card_pending` (409), and one replaced by a "
-            "new card meanwhile `code_invalid`. A retry "
+            "new card meanwhile `code_invalid`. With `on_behalf_of`, the code is a proxy's own (代领) "
+            "and that resident's points pay; without their grant `forbidden`. A retry "
             "with the same key and body returns the first order, even though its code is used."
         ),
     )
@@ -248,6 +263,7 @@ class CounterController(Controller):
             idempotency_key=idem.key,
             req_hash=idem.request_hash,
             ip=client_ip(request),
+            on_behalf_of=data.on_behalf_of,
         )
         return Placed(id=done.id, total=done.total, balance_after=done.balance_after)
 
@@ -336,6 +352,7 @@ class CounterController(Controller):
             code=data.code,
             pin=data.pin,
             ip=client_ip(request),
+            on_behalf_of=data.on_behalf_of,
         )
         return Placed(id=done.id, total=done.total, balance_after=done.balance_after)
 

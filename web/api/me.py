@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
 from mall.earning import expiry
-from mall.people import credentials, offline_codes, residents
+from mall.people import credentials, offline_codes, passbooks, residents
 from web.api.callers import RESIDENT, allow
 from web.api.fields import Before, Limit
 from web.api.residents import Passbook, Resident, passbook, resident
@@ -109,5 +109,5 @@ class MeController(Controller):
         limit: Limit = 20,
         before: Before = None,
     ) -> Passbook:
-        statement = await residents.passbook(db, p, own_resident_id(p), limit=limit, before=before)
+        statement = await passbooks.passbook(db, p, own_resident_id(p), limit=limit, before=before)
         return passbook(statement)

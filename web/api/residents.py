@@ -10,8 +10,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
-import ledger
-from mall.people import credentials, residents
+from mall.people import credentials, passbooks, residents
 from web.api.callers import STAFF, allow
 from web.api.fields import MAX_ID, NO_CONTROL, Before, Id, Limit, Name, Slug
 from web.deps import Caller, Db
@@ -108,6 +107,11 @@ class PassbookEntry(msgspec.Struct):
     memo: str
     amount: int
     balance_after: int
+    on_behalf_of: str | None = None
+    """Kind `proxy`: an order this resident paid or collected as proxy (代领) for this
+    resident (masked name); none of their own points moved (`amount` 0)."""
+    collected_by: str | None = None
+    """An order a proxy paid or collected for this resident: the proxy (masked name)."""
 
 
 class Passbook(msgspec.Struct):
@@ -116,7 +120,7 @@ class Passbook(msgspec.Struct):
     """Pass as `before` for the next (older) page; null on the last page."""
 
 
-def passbook(statement: ledger.Statement) -> Passbook:
+def passbook(statement: passbooks.Passbook) -> Passbook:
     return Passbook(
         entries=[
             PassbookEntry(
@@ -127,6 +131,8 @@ def passbook(statement: ledger.Statement) -> Passbook:
                 memo=e.memo,
                 amount=e.amount,
                 balance_after=e.balance_after,
+                on_behalf_of=e.on_behalf_of,
+                collected_by=e.collected_by,
             )
             for e in statement.entries
         ],
@@ -265,5 +271,5 @@ class ResidentController(Controller):
         limit: Limit = 20,
         before: Before = None,
     ) -> Passbook:
-        statement = await residents.passbook(db, p, resident_id, limit=limit, before=before)
+        statement = await passbooks.passbook(db, p, resident_id, limit=limit, before=before)
         return passbook(statement)

@@ -18,6 +18,7 @@ from web.session import client_ip
 
 Outlets = Annotated[list[Annotated[int, Meta(ge=1, le=MAX_ID)]], Meta(max_length=100)]
 ResidentId = Annotated[int, Meta(ge=1, le=MAX_ID)]
+Buildings = Annotated[list[Annotated[str, Meta(max_length=20)]], Meta(max_length=20)]
 CommunityFilter = Annotated[
     str | None,
     QueryParameter(
@@ -32,7 +33,8 @@ class NewUser(msgspec.Struct):
     username: Name
     password: Secret
     role: Name
-    """`admin`, `staff` or `volunteer`."""
+    """`admin`, `staff`, `volunteer` or `building_head` (楼栋长: a resident of the community,
+    `resident_id` required, who serves `buildings`)."""
     community: Name | None = None
     """The community's slug; required for staff and volunteers."""
     outlets: Outlets = []
@@ -40,6 +42,8 @@ class NewUser(msgspec.Struct):
     resident_id: ResidentId | None = None
     """The user's own resident record: an open record of their community. They never award,
     approve, settle, reverse, refund, merge or issue a card for it (`self_dealing`)."""
+    buildings: Buildings = []
+    """For a building head: the buildings they serve, as residents' `building` spells them."""
 
 
 class OwnRecordChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -76,6 +80,8 @@ class User(msgspec.Struct):
     role: str
     outlets: list[int]
     """A volunteer's outlets (none: every outlet of the community)."""
+    buildings: list[str] = []
+    """A building head's buildings."""
 
 
 class UserController(Controller):
@@ -86,8 +92,8 @@ class UserController(Controller):
         dependencies=allow(*STAFF),
         summary="Create a user",
         description=(
-            "Administrators create anyone; staff create volunteers for their own community "
-            "only. A taken username is `already_exists`; a password needs at least 10 "
+            "Administrators create anyone; staff create volunteers and building heads for their "
+            "own community only. A taken username is `already_exists`; a password needs at least 10 "
             "characters. `resident_id` links the user's own resident record (an open record of "
             "their community: another community's is `validation_error`, or `not_found` for "
             "staff, who see only their own; a closed one `account_closed`)."
@@ -106,6 +112,7 @@ class UserController(Controller):
             ip=client_ip(request),
             outlets=data.outlets,
             resident_id=data.resident_id,
+            buildings=data.buildings,
         )
         return msgspec.convert(made, User, from_attributes=True)
 

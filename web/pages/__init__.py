@@ -5,6 +5,7 @@ from litestar.types import ControllerRouterHandler
 from web.pages import (
     activities,
     activity_changes,
+    community,
     counter,
     earning,
     imports,
@@ -59,6 +60,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *my_activities.ROUTES,
     *shop.ROUTES,
     *counter.ROUTES,
+    *community.ROUTES,
     *stats.ROUTES,
     *stats_workbook.ROUTES,
     *inbox.ROUTES,

@@ -7,6 +7,7 @@ these helpers only make them one line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ import ledger
 from mall.access import Principal, ResidentPrincipal, User
 from mall.db import Database
 from mall.errors import N_, Forbidden, MallError
+from mall.people import passbooks
 from web.i18n import gettext as _
 from web.session import principal
 
@@ -100,6 +102,8 @@ def landing(p: Principal) -> str:
         return "/me"
     if p.role == "admin":
         return "/admin"
+    if p.role == "building_head":
+        return "/head"
     return "/volunteer" if p.role == "volunteer" else "/staff/residents"
 
 
@@ -130,25 +134,32 @@ ENTRY_WORDS = {
     "merge": N_("Moved with a duplicate record"),
     "opening": N_("Opening balance"),
     "expiry": N_("Points expired"),
+    "proxy": N_("Collected for a neighbour"),
 }
 
 
-def passbook_rows(entries: list[ledger.Entry]) -> list[dict[str, Any]]:
-    """Each entry as the passbook shows it: the amount in words and with its sign, never by colour."""
+def passbook_rows(entries: Sequence[passbooks.Entry | ledger.Entry]) -> list[dict[str, Any]]:
+    """Each entry as the passbook shows it: the amount in words and with its sign, never by colour;
+    what a proxy (代领) did, on both sides, in words (a ledger entry knows of no proxy)."""
     rows = []
     for e in entries:
         # a reversal that gives points back is an order's refund (退款); one that takes them
         # back is an award reversed
         refund = e.kind == "reversal" and e.amount > 0
         kind = N_("Refund: points back") if refund else ENTRY_WORDS.get(e.kind)
+        memo = e.memo
+        if isinstance(e, passbooks.Entry) and e.on_behalf_of:
+            memo = _("For {name}, paid from their points: {memo}", name=e.on_behalf_of, memo=memo)
+        elif isinstance(e, passbooks.Entry) and e.collected_by:
+            memo = _("{memo} (collected by {name})", memo=memo, name=e.collected_by)
         rows.append(
             {
                 "when": when(e.at),
                 "what": _(kind) if kind else "",
-                "memo": e.memo,
-                "sign": "+" if e.amount > 0 else "−",
+                "memo": memo,
+                "sign": "+" if e.amount > 0 else ("−" if e.amount < 0 else ""),
                 "points": abs(e.amount),
-                "direction": _("In") if e.amount > 0 else _("Out"),
+                "direction": _("In") if e.amount > 0 else (_("Out") if e.amount < 0 else ""),
                 "incoming": e.amount > 0,
                 "balance_after": e.balance_after,
             }

@@ -47,6 +47,8 @@ class OutletForm:
 class CodeForm:
     code: str = ""
     visit: str = ""
+    #: a proxy (代领) at the counter: the resident they collect for
+    on_behalf_of: int | None = None
 
 
 class CounterController(Controller):
@@ -87,6 +89,8 @@ class CounterController(Controller):
         form = await request.form()
         code = str(form.get("code", ""))
         visit = str(form.get("visit", ""))
+        behalf = str(form.get("on_behalf_of", ""))
+        on_behalf_of = int(behalf) if behalf.isdigit() and len(behalf) < 10 else None
         wanted = quantities(form)
         try:
             idem = await idempotency(request, p.label())
@@ -99,15 +103,24 @@ class CounterController(Controller):
                 idempotency_key=idem.key,
                 req_hash=idem.request_hash,
                 ip=client_ip(request),
+                on_behalf_of=on_behalf_of,
             )
         except Exception as exc:
             text, status = problem_text(exc)
             chosen = {sku: q for sku, q in wanted if q > 0}
             if visit:  # back to the visit's page, which shows the refusal and the choice
-                return await noted(request, db, p, visit, text, chosen)
+                return await noted(request, db, p, visit, text, chosen, on_behalf_of)
             try:
                 return await serve(
-                    request, db, p, outlet, code, error=text, status=status, chosen=chosen
+                    request,
+                    db,
+                    p,
+                    outlet,
+                    code,
+                    error=text,
+                    status=status,
+                    chosen=chosen,
+                    on_behalf_of=on_behalf_of,
                 )
             except Exception as again:  # the code itself is no good any more: scan again
                 text, status = problem_text(again)
@@ -128,14 +141,28 @@ class CounterController(Controller):
             return see_other("/counter")
         try:
             done = await reservations.collect(
-                db, p, reservation_id, code=data.code, ip=client_ip(request)
+                db,
+                p,
+                reservation_id,
+                code=data.code,
+                ip=client_ip(request),
+                on_behalf_of=data.on_behalf_of,
             )
         except Exception as exc:
             text, status = problem_text(exc)
             if data.visit:
-                return await noted(request, db, p, data.visit, text)
+                return await noted(request, db, p, data.visit, text, None, data.on_behalf_of)
             try:
-                return await serve(request, db, p, outlet, data.code, error=text, status=status)
+                return await serve(
+                    request,
+                    db,
+                    p,
+                    outlet,
+                    data.code,
+                    error=text,
+                    status=status,
+                    on_behalf_of=data.on_behalf_of,
+                )
             except Exception as again:
                 text, status = problem_text(again)
                 return await idle(request, db, p, error=text, status=status)

@@ -81,10 +81,15 @@ async def serve(
     status: int = 200,
     chosen: dict[str, int] | None = None,
     visit: str = "",
+    on_behalf_of: int | None = None,
 ) -> Response[Any]:
     """The resident at the counter with the item grid; a fresh key for this checkout. The forms
-    carry ``visit`` (the token of the page's visit) so that a refusal comes back to its page."""
-    found = await lookup.lookup(db, p, outlet.id, code, pin or None, ip=client_ip(request))
+    carry ``visit`` (the token of the page's visit) so that a refusal comes back to its page.
+    With ``on_behalf_of``, the person at the counter is a proxy (代领) and the page says whose
+    points pay (``lookup`` refuses it without a live grant)."""
+    found = await lookup.lookup(
+        db, p, outlet.id, code, pin or None, ip=client_ip(request), on_behalf_of=on_behalf_of
+    )
     items = await orders.counter_items(db, p, outlet.id)
     chosen = chosen or {}
     return no_store(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from mall.access import Principal
 from mall.counter import basket, visits
@@ -33,6 +33,14 @@ class ScanForm:
     pin: str = ""
     visit: str = ""
     """The visit whose printed card waits for this PIN; empty for a new scan."""
+    on_behalf_of: int | None = None
+    """With ``visit`` and no code: the person at the counter is a proxy (代领) who pays and
+    collects for this resident (``lookup`` refuses it without a live grant)."""
+
+
+def visit_url(token: str, on_behalf_of: int | None = None) -> str:
+    """The visit's page; with ``on_behalf_of``, served for the resident a proxy stands for."""
+    return f"/counter/visits/{token}" + (f"?behalf={on_behalf_of}" if on_behalf_of else "")
 
 
 async def noted(
@@ -42,10 +50,11 @@ async def noted(
     token: str,
     problem: str,
     chosen: dict[str, int] | None = None,
+    on_behalf_of: int | None = None,
 ) -> Response[Any]:
     """A refusal kept on the visit, and the 303 back to its page."""
     await visits.note(db, p, token, problem, chosen)
-    return see_other(f"/counter/visits/{token}")
+    return see_other(visit_url(token, on_behalf_of))
 
 
 class CounterVisitController(Controller):
@@ -60,6 +69,9 @@ class CounterVisitController(Controller):
         card a visit holds): a 303 to the visit's page, which shows what it found or why not."""
         p = await user(request, db, ROLES)
         token = data.visit.strip()
+        if token and data.on_behalf_of and not data.code.strip():  # a proxy's "pay for ..."
+            await visits.get(db, p, token)  # the user's own visit, or not_found
+            return see_other(visit_url(token, data.on_behalf_of))
         if token and not data.code.strip():
             await visits.get(db, p, token)  # the user's own visit, or not_found
         else:
@@ -79,7 +91,11 @@ class CounterVisitController(Controller):
 
     @get("/counter/visits/{token:str}")
     async def visit(
-        self, request: Request[Any, Any, Any], db: Db, token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        token: FromPath[str],
+        behalf: FromQuery[int | None] = None,
     ) -> Response[Any]:
         """The visit's page: the resident served, the card waiting for its PIN, or the refusal;
         once its pay code has paid, the desk naming that order (a Back after the receipt)."""
@@ -102,6 +118,7 @@ class CounterVisitController(Controller):
                 error=found.problem or None,
                 chosen=found.chosen,
                 visit=token,
+                on_behalf_of=behalf,
             )
         except Exception as exc:  # the code expired or was revoked meanwhile: scan again
             text, status = problem_text(exc)

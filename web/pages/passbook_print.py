@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
 from mall.earning import expiry
-from mall.people import residents
+from mall.people import passbooks, residents
 from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import EXCEPTION_HANDLERS, no_store, passbook_rows, resident, user
@@ -30,7 +30,7 @@ async def printed(
     request: Request[Any, Any, Any], db: Database, p: Principal, resident_id: int, back: str
 ) -> Response[Any]:
     found = await residents.get_resident(db, p, resident_id)
-    statement = await residents.passbook(db, p, resident_id, limit=PRINTED_ENTRIES)
+    statement = await passbooks.passbook(db, p, resident_id, limit=PRINTED_ENTRIES)
     rows = passbook_rows(statement.entries)
     for row, entry in zip(rows, statement.entries, strict=True):
         row["path"] = _(PATH_WORDS[entry.path]) if entry.path in PATH_WORDS else ""

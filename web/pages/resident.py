@@ -17,7 +17,7 @@ from mall.db import Database
 from mall.earning import expiry, hours
 from mall.errors import CodeUsed, Invalid, MallError
 from mall.notify import inbox
-from mall.people import cards, codes, credentials, preferences, residents
+from mall.people import cards, codes, credentials, passbooks, preferences, residents
 from mall.people.auth import RESIDENT_SESSION
 from web import i18n, qr
 from web.deps import AppSettings, Db
@@ -117,7 +117,7 @@ class ResidentController(Controller):
     ) -> Response[Any]:
         p = await resident(request, db)
         me = await residents.get_resident(db, p, own_resident_id(p))
-        statement = await residents.passbook(db, p, own_resident_id(p), limit=RECENT)
+        statement = await passbooks.passbook(db, p, own_resident_id(p), limit=RECENT)
         return no_store(
             render(
                 request,
@@ -156,7 +156,7 @@ class ResidentController(Controller):
         self, request: Request[Any, Any, Any], db: Db, before: FromQuery[int | None] = None
     ) -> Response[Any]:
         p = await resident(request, db)
-        statement = await residents.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
+        statement = await passbooks.passbook(db, p, own_resident_id(p), limit=PAGE, before=before)
         card = await cards.card_of(db, p, own_resident_id(p)) if before is None else None
         first_page = before is None
         soon = await expiry.resident_expiring(db, p, own_resident_id(p)) if first_page else []

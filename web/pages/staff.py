@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from mall.access import STAFF_ROLES, Principal, audit
 from mall.db import Database
 from mall.errors import N_, MallError
-from mall.people import cards, residents
+from mall.people import cards, households, passbooks, proxies, residents
 from web.deps import Db
 from web.i18n import gettext as _
 from web.pages.common import (
@@ -82,6 +82,11 @@ ACTIONS = {
     "objection.file": N_("Objection to the notice filed by a resident"),
     "objection.uphold": N_("Objection upheld: award reversed"),
     "objection.dismiss": N_("Objection dismissed"),
+    "award.propose": N_("Award proposed by a building head"),
+    "proxy.grant": N_("Proxy named"),
+    "proxy.end": N_("Proxy ended"),
+    "household.create": N_("Household registered"),
+    "household.assign": N_("Resident's household set"),
 }
 
 
@@ -99,6 +104,8 @@ class ResidentForm:
     phone: str = ""
     grid: str = ""
     community: str = ""
+    building: str = ""
+    unit: str = ""
 
 
 def community_of(p: Principal, asked: str = "") -> str:
@@ -118,12 +125,18 @@ async def resident_view(
     """A resident's page for staff: the record, their printed card (waiting for approval, and
     who issued and approved it), recent passbook entries."""
     resident = await residents.get_resident(db, p, resident_id)
-    statement = await residents.passbook(db, p, resident_id, limit=10)
+    statement = await passbooks.passbook(db, p, resident_id, limit=10)
     card = await cards.card_of(db, p, resident_id)
+    grants = await proxies.grants(db, p, resident_id)
+    homes = await households.list_households(db, p, resident.community)
+    home = next((h for h in homes if any(m.id == resident_id for m in h.members)), None)
     return no_store(
         render(
             request,
             "staff/resident.html",
+            grants=grants,
+            households=homes,
+            household=home,
             status_code=status,
             me=p,
             resident=resident,
@@ -213,6 +226,8 @@ class StaffController(Controller):
                 data.name,
                 data.phone,
                 data.grid.strip() or None,
+                building=data.building,
+                unit=data.unit,
                 ip=client_ip(request),
             )
         except MallError as exc:
