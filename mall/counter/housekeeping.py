@@ -146,12 +146,15 @@ async def remind_lapsing(db: Database, at: datetime | None = None) -> int:
 
 
 async def purge_pay_codes(db: Database, at: datetime | None = None) -> int:
-    """Delete pay codes that expired unused more than a day ago; returns how many."""
+    """Delete pay codes (the phone's offline ones too) that expired unused more than a day ago;
+    returns how many."""
     at = at or now()
     async with db.transaction() as conn:
         c = t.Code
         stale = (
-            (c.kind == "pay") & c.used_at.is_null() & (c.expires_at < at - PURGE_PAY_CODES_AFTER)
+            c.kind.is_in(["pay", "offline"])
+            & c.used_at.is_null()
+            & (c.expires_at < at - PURGE_PAY_CODES_AFTER)
         )
         rows = await q.fetch(conn, c.delete().where(stale).returning(c.id))
     return len(rows)

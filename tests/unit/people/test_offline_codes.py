@@ -9,6 +9,7 @@ import pytest
 
 from mall.access import ResidentPrincipal
 from mall.counter import checkout
+from mall.counter import housekeeping as counter_housekeeping
 from mall.db import Database
 from mall.errors import CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
 from mall.people import auth, codes, credentials, lifecycle, offline_codes
@@ -115,3 +116,21 @@ async def test_closing_the_record_ends_the_batch(db: Database) -> None:
             rid,
         )
     assert live == 0 and len(batch.codes) == offline_codes.BATCH
+
+
+async def test_housekeeping_deletes_offline_codes_that_expired_unused(db: Database) -> None:
+    shop = await build_shop(db)
+    rid = await shop.new_resident("钱多", 50)
+    await offline_codes.issue_batch(db, await phone(shop, rid))
+    async with db.transaction() as conn:
+        made = await conn.fetchval("SELECT COUNT(*) FROM mall_code WHERE kind = 'offline'")
+        await conn.execute(
+            "UPDATE mall_code SET expires_at = ? WHERE kind = 'offline' AND id = "
+            "(SELECT MIN(id) FROM mall_code WHERE kind = 'offline')",
+            credentials.now() - timedelta(days=2),
+        )
+    assert made > 1
+    assert await counter_housekeeping.purge_pay_codes(db) == 1
+    async with db.connection() as conn:
+        left = await conn.fetchval("SELECT COUNT(*) FROM mall_code WHERE kind = 'offline'")
+    assert left == made - 1
