@@ -170,3 +170,45 @@ async def test_volunteers_and_other_communities_cannot_use_the_forms(
     )
     shown = await residents.get_resident(db, ADMIN, mine)
     assert shown.closed_at is None
+
+
+async def head_accounts(db: Database) -> list[tuple[str, str, int]]:
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT username, role, resident FROM mall_user WHERE role = 'building_head'"
+        )
+    return [(r["username"], r["role"], r["resident"]) for r in rows]
+
+
+async def test_staff_make_a_resident_a_building_head_from_the_residents_page(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    rid = made[0].id
+    page = client.get(f"/staff/residents/{rid}")
+    assert f'action="/staff/residents/{rid}/building-head"' in page.text
+    form = {"username": "xingfuli-head", "password": PASSWORD}
+    bad = post(client, f"/staff/residents/{rid}/building-head", **form, buildings=" ")
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
+    assert await head_accounts(db) == []
+    done = post(client, f"/staff/residents/{rid}/building-head", **form, buildings="3，5号楼")
+    assert done.status_code == 303 and done.headers["location"] == f"/staff/residents/{rid}?head=1"
+    assert await head_accounts(db) == [("xingfuli-head", "building_head", rid)]
+    async with db.connection() as conn:
+        served = await conn.fetch(
+            "SELECT b.building FROM mall_user_building b JOIN mall_user u ON u.id = b.user_id "
+            "WHERE u.username = 'xingfuli-head' ORDER BY b.building"
+        )
+    assert [r["building"] for r in served] == ["3", "5号楼"]
+
+
+async def test_no_building_head_for_another_community_or_by_a_volunteer(
+    db: Database, client: TestClient[Litestar]
+) -> None:
+    made = await staff_with_residents(db, client)
+    form = {"username": "heping-head", "password": PASSWORD, "buildings": "1"}
+    assert post(client, f"/staff/residents/{made[3].id}/building-head", **form).status_code == 404
+    vol = await users.create_user_unchecked(db, "xingfuli-vol", PASSWORD, "volunteer", "xingfuli")
+    await signed_in(db, client, vol.id)
+    assert post(client, f"/staff/residents/{made[0].id}/building-head", **form).status_code == 403
+    assert await head_accounts(db) == []

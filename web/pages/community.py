@@ -6,6 +6,7 @@ lives in ``mall.people`` and ``mall.earning``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from mall.access import STAFF_ROLES, Principal
 from mall.db import Database
 from mall.earning import proposals
 from mall.errors import N_, Invalid, MallError
-from mall.people import heads, households, proxies
+from mall.people import heads, households, proxies, residents, users
 from web.deps import Db
 from web.idempotency import idempotency, new_key
 from web.pages.common import (
@@ -35,6 +36,9 @@ from web.pages.staff import resident_view
 from web.render import render
 from web.session import client_ip, own_resident_id
 
+#: between the building numbers a staff member types: commas (either width), 、 and spaces
+BUILDINGS_SPLIT = re.compile(r"[\s,，、]+")
+
 
 @dataclass
 class ProxyForm:
@@ -45,6 +49,14 @@ class ProxyForm:
 @dataclass
 class StaffProxyForm:
     proxy_id: int = 0
+
+
+@dataclass
+class HeadForm:
+    username: str = ""
+    password: str = ""
+    buildings: str = ""
+    """Building numbers, separated by commas or spaces (3, 5 or 3号楼 5号楼 as staff write them)."""
 
 
 @dataclass
@@ -203,6 +215,36 @@ class ProxyPages(Controller):
                 request, db, p, resident_id, error=message(exc), status=exc.status
             )
         return see_other(f"/staff/residents/{resident_id}")
+
+    @post("/staff/residents/{resident_id:int}/building-head")
+    async def make_head(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        resident_id: FromPath[int],
+        data: Annotated[HeadForm, FORM],
+    ) -> Response[Any]:
+        """The resident becomes a building head (楼栋长) with an account of their own, for the
+        buildings named; the community is the resident's (another community's record is 404)."""
+        p = await user(request, db, STAFF_ROLES)
+        try:
+            found = await residents.get_resident(db, p, resident_id)
+            await users.create_user(
+                db,
+                p,
+                data.username.strip(),
+                data.password,
+                "building_head",
+                found.community,
+                ip=client_ip(request),
+                resident_id=resident_id,
+                buildings=BUILDINGS_SPLIT.split(data.buildings.strip()) if data.buildings else [],
+            )
+        except MallError as exc:
+            return await resident_view(
+                request, db, p, resident_id, error=message(exc), status=exc.status
+            )
+        return see_other(f"/staff/residents/{resident_id}?head=1")
 
     @post("/staff/residents/{resident_id:int}/household")
     async def household(
