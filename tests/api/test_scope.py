@@ -257,6 +257,21 @@ def fresh_checkin(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"activity_id": activity_id, "resident_id": rid}
 
 
+#: caller → the fresh call whose attendee ``attendee_hours`` checked in (its body comes first)
+_HOURS_CALL: dict[str, int] = {}
+
+
+def attendee_hours(api: Api, world: World, caller: str) -> dict[str, Any]:
+    """A fresh call of A with a new resident checked in, for each caller to correct the hours of."""
+    made = fresh_checkin(api, world, caller)
+    _HOURS_CALL[caller] = made["activity_id"]
+    return {"resident_id": made["resident_id"], "hours": 2}
+
+
+def hours_call(api: Api, world: World, caller: str) -> dict[str, Any]:
+    return {"activity_id": _HOURS_CALL[caller]}
+
+
 def same_policy(api: Api, world: World, caller: str) -> dict[str, Any]:
     return {"objection_days": 7}
 
@@ -500,6 +515,11 @@ TABLE = [
     Row("PATCH",  "/activities/{activity_id}",          (200, 200, 404, 403, 403, 403, 401), place_change, ids=fresh_call),
     Row("POST",   "/activities/{activity_id}/cancel",   (200, 200, 404, 403, 403, 403, 401), cancellation, ids=fresh_call),
     Row("DELETE", "/activities/{activity_id}/checkins/{resident_id}", (204, 204, 404, 403, 403, 403, 401), ids=fresh_checkin),
+    Row("POST",   "/activities/{activity_id}/hours",    (200, 200, 404, 403, 403, 403, 401), attendee_hours, ids=hours_call),
+    Row("GET",    "/me/hours",                          (403, 403, 403, 403, 200, 200, 401)),
+    Row("PUT",    "/me/ranking",                        (403, 403, 403, 403, 200, 200, 401), lambda *_: {"ranking_opt_in": False}),
+    Row("GET",    "/communities/{slug}/ranking",        OPEN),
+    Row("GET",    "/me/offline-codes",                  (403, 403, 403, 403, 200, 200, 401)),
     Row("POST",   "/activities/{activity_id}/settle",   (200, 200, 404, 403, 403, 403, 401)),
     Row("POST",   "/communities/{slug}/outlets",        (201, 201, 403, 403, 403, 403, 401), outlet),
     Row("GET",    "/communities/{slug}/outlets",        (200, 200, 403, 200, 200, 403, 401)),

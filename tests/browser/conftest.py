@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
     from tests.browser.watched import WatchedPage
+    from tests.shop_fixtures import Shop
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -96,3 +97,14 @@ def phone(browser: Browser) -> Iterator[WatchedPage]:
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def live_shop(live_server: str, live_database_url: str) -> Shop:
+    """Two communities with a supermarket each on the live server's database, made once: every
+    browser module that needs a shop shares it (a second ``build_shop`` would find its
+    communities' codes taken). Tests make their own residents."""
+    from tests.browser.test_staff_pages import call
+    from tests.shop_fixtures import build_shop
+
+    return call(live_database_url, build_shop)

@@ -52,7 +52,8 @@ def row_of(page: Page, name: str) -> list[str]:
 def total_row(url: str) -> list[str]:
     async def work(db: Database) -> list[str]:
         total = (await overview.street_overview(db, ADMIN)).total
-        return [f"{n:,}" for n in (total.budget_left, total.issued, total.outstanding)]
+        figures = (total.budget_left, total.issued, total.outstanding, total.overdue)
+        return [f"{n:,}" for n in figures]
 
     return call(url, work)
 
@@ -80,9 +81,9 @@ def test_street_admin_lands_on_the_overview_on_a_phone_and_grants_points(
     sign_in_as_admin(phone, live_server, "b-street-phone")
     assert phone.text_content("h1") == "街道总览"
     assert phone.evaluate(ROW_DISPLAY) == "block"
-    assert row_of(phone, "春晖社区") == ["9,979", "21", "21"]
-    assert phone.evaluate(LABELS) == ['"预算余额"', '"已发放"', '"居民持有"']
-    assert row_of(phone, "东篱社区") == ["300", "0", "0"]
+    assert row_of(phone, "春晖社区") == ["9,979", "21", "21", "0"]
+    assert phone.evaluate(LABELS) == ['"预算余额"', '"已发放"', '"居民持有"', '"超期未办"']
+    assert row_of(phone, "东篱社区") == ["300", "0", "0", "0"]
     assert row_of(phone, "全街道合计") == total_row(url)
     sizes = measure(phone, 44)
     assert sizes["width"] <= 360, "the overview scrolls sideways at 360 px"
@@ -121,6 +122,6 @@ def test_the_overview_is_a_table_at_a_desk(
     sign_in_as_admin(wide, live_server, street_admin_name)
     assert wide.evaluate(ROW_DISPLAY) == "table-row"
     headers = [h.strip() for h in wide.locator(".figures thead th").all_inner_texts()]
-    assert headers == ["社区", "预算余额", "已发放", "居民持有"]
+    assert headers == ["社区", "预算余额", "已发放", "居民持有", "超期未办"]
     assert row_of(wide, "全街道合计") == total_row(live_database_url)
     assert wide.evaluate("() => document.documentElement.scrollWidth") <= 1280

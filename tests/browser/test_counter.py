@@ -12,7 +12,7 @@ from mall.db import Database
 from mall.people import auth
 from tests.browser.test_accessibility import measure, serious_violations
 from tests.browser.test_staff_pages import call
-from tests.shop_fixtures import Shop, build_shop
+from tests.shop_fixtures import Shop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def shop(live_server: str, live_database_url: str) -> Shop:
-    return call(live_database_url, build_shop)
+def shop(live_shop: Shop) -> Shop:
+    return live_shop
 
 
 def session(url: str, **who: int | None) -> str:

@@ -6,6 +6,7 @@ order and prints it as a 58-mm slip."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +17,7 @@ from mall.people import residents
 from tests.browser.test_accessibility import measure, serious_violations
 from tests.browser.test_counter import new_resident, session, signed_in
 from tests.browser.test_staff_pages import call
-from tests.shop_fixtures import ADMIN, SLUGS, Shop, build_shop, give
+from tests.shop_fixtures import ADMIN, SLUGS, Shop, give
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
@@ -35,8 +36,8 @@ WIDTHS: dict[str, dict[str, Any]] = {"360": PHONE, "1280": DESK}
 
 
 @pytest.fixture(scope="module")
-def shop(live_server: str, live_database_url: str) -> Shop:
-    return call(live_database_url, build_shop)
+def shop(live_shop: Shop) -> Shop:
+    return live_shop
 
 
 def paid(url: str, shop: Shop, rid: int, lines: list[tuple[str, int]], key: str) -> int:
@@ -71,6 +72,17 @@ def at_desk(
         desk.click("button:has-text('shop-a积分超市')")
     desk.wait_for_selector("[data-scan-field]")
     return context, desk
+
+
+def reserve_oil(phone: WatchedPage, base: str, shop: Shop) -> None:
+    """One bottle of oil reserved on the phone (steppers, the review, the confirmation), then
+    the resident's list of reservations, where each can be cancelled."""
+    phone.goto(f"{base}/me/reservations/new?outlet={shop.outlet}")
+    phone.click("li.item:has(.item-name:text-is('食用油')) [data-step='1']")
+    phone.click("[data-confirm]")
+    phone.click("button:has-text('确认预约')")
+    phone.wait_for_url(re.compile(rf"{re.escape(base)}/me/reservations/\d+"))
+    phone.goto(f"{base}/me/reservations")
 
 
 def looks_disabled(page: WatchedPage, selector: str) -> dict[str, str]:
@@ -197,8 +209,7 @@ def test_cancelling_a_reservation_asks_first_on_the_phone_and_at_the_counter(
     rid = new_resident(url, shop, "周桂兰", 100)
     phone_context, phone = signed_in(browser, live_server, session(url, resident_id=rid), **PHONE)
     try:
-        phone.goto(f"{live_server}/me/reservations/new?outlet={shop.outlet}&sku=oil")
-        phone.click("form[action='/me/reservations'] button[type=submit]")
+        reserve_oil(phone, live_server, shop)
         phone.wait_for_selector("text=取消这个预约")
         phone.click("text=取消这个预约")
         phone.wait_for_selector("text=确定取消这个预约吗？取消后不能恢复。")
@@ -213,8 +224,7 @@ def test_cancelling_a_reservation_asks_first_on_the_phone_and_at_the_counter(
         phone.wait_for_selector("text=已取消，积分已退回")
         assert call(url, lambda db: _balance(db, shop, rid)) == 100
 
-        phone.goto(f"{live_server}/me/reservations/new?outlet={shop.outlet}&sku=oil")
-        phone.click("form[action='/me/reservations'] button[type=submit]")
+        reserve_oil(phone, live_server, shop)
         phone.wait_for_selector("text=取消这个预约")
     finally:
         phone_context.close()
@@ -246,8 +256,7 @@ def test_a_collected_reservation_shows_the_checkout_receipt_and_keeps_its_balanc
     rid = new_resident(url, shop, "吴海燕", 50)
     phone_context, phone = signed_in(browser, live_server, session(url, resident_id=rid), **PHONE)
     try:
-        phone.goto(f"{live_server}/me/reservations/new?outlet={shop.outlet}&sku=oil")
-        phone.click("form[action='/me/reservations'] button[type=submit]")
+        reserve_oil(phone, live_server, shop)
         phone.wait_for_selector("text=取消这个预约")
     finally:
         phone_context.close()

@@ -14,7 +14,7 @@ from mall.counter import checkout, refunds, reservations
 from mall.db import Database
 from mall.people import auth, residents, users
 from tests.shop_fixtures import ADMIN, SLUGS, Shop, give, open_outlet
-from tests.web.test_pages_counter import at_counter, choose, form
+from tests.web.test_pages_counter import at_counter, choose, form, scan
 
 
 async def paid(shop: Shop, rid: int, lines: list[tuple[str, int]], key: str) -> int:
@@ -219,6 +219,6 @@ async def test_sign_out_at_the_counter_asks_while_a_resident_is_served(
     choose(client, shop)
     idle = client.get("/counter").text
     assert "data-sign-out" not in idle
-    serve = form(client, "/counter/scan", {"code": await shop.pay_code(rid)})
+    serve = scan(client, {"code": await shop.pay_code(rid)})
     assert serve.status_code == 200 and "data-sign-out" in serve.text
     assert "还没有兑换。确定要退出吗" in serve.text
