@@ -5,19 +5,20 @@ axe-core (wcag2a, wcag2aa) with no serious or critical violation in elder AND no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
 from mall.counter import reservations
 from mall.db import Database
-from mall.earning import submissions
+from mall.earning import activities, submissions
 from mall.org import communities
 from mall.people import residents
 from tests.browser.test_accessibility import AXE
 from tests.browser.test_counter import session, signed_in
 from tests.browser.test_staff_pages import ADMIN, call
-from tests.shop_fixtures import give, open_outlet, stock_items
+from tests.shop_fixtures import give, open_outlet, stock_items, user
 from tests.support import resident
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ PAGES = (
     "/me/settings",
     "/me/proxies",
     f"/c/{SLUG}/ranking",
-)
+)  # and, with ids made by the fixture: a recruitment call, a reservation and its cancel question
 # True inline links in running text that stay inline (selector → why). Keep it tiny.
 INLINE_OK: dict[str, str] = {}
 
@@ -138,11 +139,12 @@ def serious_violations(page: WatchedPage) -> list[str]:
 @pytest.fixture(scope="module")
 def resident_phone(
     browser: Browser, live_server: str, live_database_url: str
-) -> Iterator[WatchedPage]:
+) -> Iterator[tuple[WatchedPage, tuple[str, ...]]]:
     """One phone (360 px) signed in as a resident with points, a reservation and a proposal, in a
-    community with a shop; it records every event listener a page adds (for the tap-only check)."""
+    community with a shop and a recruitment call; it records every event listener a page adds (for
+    the tap-only check). Yields the phone and the resident pages to measure."""
 
-    async def work(db: Database) -> int:
+    async def work(db: Database) -> tuple[int, str, str, str]:
         community = await communities.create_community(db, ADMIN, SLUG, "长辈社区")
         await communities.grant_budget(db, ADMIN, SLUG, 10_000, "", idempotency_key=SLUG)
         async with db.connection() as conn:
@@ -153,13 +155,33 @@ def resident_phone(
         for points in (12, 8, 30):
             await give(db, SLUG, rid, points)
         me = resident(rid, community.id, SLUG, "孙桂芳")
-        await reservations.reserve(
+        held = await reservations.reserve(
             db, me, outlet, [("oil", 1), ("soap", 2)], idempotency_key="elder", req_hash="h"
         )
         await submissions.file(db, me, "proposal", "楼道灯坏了", "三号楼二单元的楼道灯不亮。")
-        return rid
+        staff = await user(db, f"{SLUG}-staff", "staff", community.id, SLUG)
+        starts = datetime.now(UTC) + timedelta(days=2)
+        call_made = await activities.create_activity(
+            db,
+            staff,
+            SLUG,
+            title="敬老院陪护",
+            path="timely_help",
+            points=20,
+            capacity=10,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+            place="敬老院",
+            hours_tenths=25,
+        )
+        return (
+            rid,
+            f"/me/activities/{call_made.id}",
+            f"/me/reservations/{held.id}",
+            f"/me/reservations/{held.id}/cancel",
+        )
 
-    rid = call(live_database_url, work)
+    rid, *more = call(live_database_url, work)
     context, page = signed_in(
         browser,
         live_server,
@@ -170,20 +192,20 @@ def resident_phone(
         has_touch=True,
     )
     page.add_init_script(LISTEN)
-    yield page
+    yield page, (*PAGES, *more)
     context.close()
 
 
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
 def test_every_resident_page_meets_the_bar_in_elder_mode_and_passes_axe_in_both(
-    live_server: str, resident_phone: WatchedPage, elder: bool
+    live_server: str, resident_phone: tuple[WatchedPage, tuple[str, ...]], elder: bool
 ) -> None:
-    phone = resident_phone
+    phone, pages = resident_phone
     phone.context.clear_cookies(name="elder")
     if elder:
         phone.context.add_cookies([{"name": "elder", "value": "1", "url": live_server}])
     problems: dict[str, list[str]] = {}
-    for path in PAGES:
+    for path in pages:
         response = phone.goto(f"{live_server}{path}")
         assert response is not None and response.ok, path
         found = [f"axe {v}" for v in serious_violations(phone)]
