@@ -11,6 +11,7 @@ __all__ = [
     "checkout",
     "housekeeping",
     "lookup",
+    "my_orders",
     "orders",
     "refunds",
     "reservations",

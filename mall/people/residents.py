@@ -356,3 +356,12 @@ async def passbook(
         return await ledger.get_statement(
             conn, row["book"], points.wallet(resident_id), limit=limit, before=before
         )
+
+
+async def my_balances(db: Database, p: Principal) -> Balances:
+    """The signed-in resident's own points, the one value every page of theirs shows: 可用积分
+    (``available``) and 预约冻结 (``held``), so the headline, passbook and receipt agree."""
+    p = access.resident_self(p)
+    async with db.connection() as conn:
+        row = await access.resident(conn, p, p.resident_id, ("resident",))
+        return await balances(conn, row["book"], row["id"])

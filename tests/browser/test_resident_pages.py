@@ -53,8 +53,8 @@ def test_resident_activates_sees_the_balance_and_a_pay_code_that_renews_itself(
 ) -> None:
     phone.clock.install()
     bound_phone(phone, live_server, staff_desk, awards=3)  # 10 + 11 + 12, 5 set aside
-    assert phone.text_content("#snapshot .balance-figure") == "33"
-    assert phone.is_visible("#snapshot >> text=28 分")
+    assert phone.text_content("#snapshot .balance-figure") == "28"  # available (可用积分)
+    assert phone.text_content("#snapshot [data-held]") == "5"
     assert phone.is_visible("#snapshot >> text=支出 −5")
 
     phone.click("text=出示付款码")

@@ -162,10 +162,12 @@ async def test_home_shows_balance_available_held_and_recent_entries(
     assert page.headers["cache-control"] == "no-store"
     snapshot = re.search(r'<section id="snapshot" data-snapshot.*?</section>', page.text, re.S)
     assert snapshot is not None
-    # awards 10..17 = 108, 5 of them set aside
-    figure = re.search(r'class="balance-figure">(\d+)<', snapshot.group(0))
-    assert figure is not None and figure.group(1) == "108"
-    assert "103 分" in snapshot.group(0) and "5 分" in snapshot.group(0)
+    # awards 10..17 = 108, 5 of them set aside: the headline is what can be spent (可用积分),
+    # with what is held for reservations (预约冻结) beside it, as on the passbook and receipt
+    figure = re.search(r'class="balance-figure" data-available>(\d+)<', snapshot.group(0))
+    assert figure is not None and figure.group(1) == "103"
+    assert "可用积分" in snapshot.group(0) and "预约冻结" in snapshot.group(0)
+    assert re.search(r"data-held>5<", snapshot.group(0))
     entries = re.findall(r'<li class="entry">', snapshot.group(0))
     assert len(entries) == 5
     assert "支出 −5" in snapshot.group(0) and "收入 +17" in snapshot.group(0)

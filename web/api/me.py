@@ -1,14 +1,16 @@
-"""The signed-in resident's own account: balance, pay code and passbook (我的)."""
+"""The signed-in resident's own account: balance, pay code, passbook and orders (我的)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
+from litestar.params import QueryParameter
 
+from mall.counter import my_orders
 from mall.earning import expiry
 from mall.people import credentials, offline_codes, passbooks, residents
 from web.api.callers import RESIDENT, allow
@@ -47,6 +49,31 @@ class Me(Resident):
     expiring: list[ExpiringPoints] = []
     """Points that expire within a month under the community's policy, soonest first (first in,
     first out: spending uses the oldest points first); empty when none do."""
+
+
+class MyOrder(msgspec.Struct):
+    id: int
+    """Open it with `GET /orders/{id}` (its lines, refunds and balances)."""
+    outlet: int
+    outlet_name: str
+    total: int
+    refunded: int
+    """Points given back by refunds of this order so far; 0 when none."""
+    status: str
+    """`completed`, or `refunded` once every line came back."""
+    created_at: datetime
+
+
+class MyOrders(msgspec.Struct):
+    orders: list[MyOrder]
+    page: int
+    more: bool
+    """True when an older page follows (`page` + 1)."""
+
+
+Page = Annotated[
+    int, QueryParameter(ge=1, le=my_orders.MAX_PAGE, description="page number, 1 is the newest")
+]
 
 
 class MeController(Controller):
@@ -111,3 +138,17 @@ class MeController(Controller):
     ) -> Passbook:
         statement = await passbooks.passbook(db, p, own_resident_id(p), limit=limit, before=before)
         return passbook(statement)
+
+    @get(
+        "/me/orders",
+        summary="My orders",
+        description=(
+            "The signed-in resident's own orders, newest first, 20 a page: outlet, time, points "
+            "and what refunds gave back. Each opens with `GET /orders/{id}`."
+        ),
+    )
+    async def orders(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, page: Page = 1
+    ) -> MyOrders:
+        found = await my_orders.my_orders(db, p, page=page)
+        return msgspec.convert(found, MyOrders, from_attributes=True)

@@ -23,6 +23,7 @@ from web.pages.admin_users import AdminUsersController
 from web.pages.anomalies import AnomalyController
 from web.pages.donors import DonorController
 from web.pages.exports import ExportPages
+from web.pages.my_orders import MyOrdersController
 from web.pages.notice import NoticeController
 from web.pages.passbook_filters import PassbookFilterController
 from web.pages.passbook_print import PassbookPrintController
@@ -49,6 +50,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     PassbookFilterController,
     AnomalyController,
     ResidentController,
+    MyOrdersController,
     NoticeController,
     ExportPages,
     DonorController,

@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
 from mall.counter import lookup
-from mall.people import codes, credentials, offline_codes
+from mall.people import codes, credentials, offline_codes, residents
 from web import qr
 from web.deps import Db
 from web.pages.common import EXCEPTION_HANDLERS, local, no_store, resident, when
@@ -71,6 +71,7 @@ class PayStatusController(Controller):
                     fragment="paycode",
                     order=order,
                     at=when(order.created_at) if order else "",
+                    balance=await residents.my_balances(db, p),
                 )
             )
         if htmx and (state == "fresh" or (state == "scanned" and scanned == "1")):

@@ -123,6 +123,7 @@ class ResidentController(Controller):
                 request,
                 "resident/home.html",
                 me=me,
+                balance=await residents.my_balances(db, p),
                 rows=passbook_rows(statement.entries),
                 expiring=await expiry.resident_expiring(db, p, own_resident_id(p)),
                 unread=await inbox.unread(db, p),
@@ -160,6 +161,7 @@ class ResidentController(Controller):
         card = await cards.card_of(db, p, own_resident_id(p)) if before is None else None
         first_page = before is None
         soon = await expiry.resident_expiring(db, p, own_resident_id(p)) if first_page else []
+        balance = await residents.my_balances(db, p) if first_page else None
         return no_store(
             render(
                 request,
@@ -168,6 +170,7 @@ class ResidentController(Controller):
                 rows=passbook_rows(statement.entries),
                 next=statement.next,
                 first_page=first_page,
+                balance=balance,
                 expiring=soon,
                 card=card,
                 card_issued=when(card.issued_at) if card else "",
