@@ -517,6 +517,7 @@ TABLE = [
     Row("DELETE", "/activities/{activity_id}/checkins/{resident_id}", (204, 204, 404, 403, 403, 403, 401), ids=fresh_checkin),
     Row("POST",   "/activities/{activity_id}/hours",    (200, 200, 404, 403, 403, 403, 401), attendee_hours, ids=hours_call),
     Row("GET",    "/me/hours",                          (403, 403, 403, 403, 200, 200, 401)),
+    Row("GET",    "/me/orders",                         (403, 403, 403, 403, 200, 200, 401)),
     Row("PUT",    "/me/ranking",                        (403, 403, 403, 403, 200, 200, 401), lambda *_: {"ranking_opt_in": False}),
     Row("GET",    "/communities/{slug}/ranking",        OPEN),
     Row("GET",    "/me/offline-codes",                  (403, 403, 403, 403, 200, 200, 401)),

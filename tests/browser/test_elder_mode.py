@@ -43,6 +43,7 @@ PAGES = (
     "/me/submissions/new",
     "/me/settings",
     "/me/proxies",
+    "/me/orders",
     f"/c/{SLUG}/ranking",
 )  # and, with ids made by the fixture: a recruitment call, a reservation and its cancel question
 # True inline links in running text that stay inline (selector → why). Keep it tiny.
