@@ -104,7 +104,7 @@ def test_street_admin_lands_on_the_overview_on_a_phone_and_grants_points(
     assert phone.is_visible("text=街道第二批")
     phone.click("nav >> text=街道总览")
     phone.wait_for_url(f"{live_server}/admin")
-    assert row_of(phone, "春晖社区") == ["10,979", "21", "21"]
+    assert row_of(phone, "春晖社区") == ["10,979", "21", "21", "0"]
     assert problems == []
     assert budget_sizes["width"] <= 360 and budget_sizes["small"] == []
     assert phone.console_errors == []
