@@ -7,7 +7,8 @@ Starts its own server (``mall serve`` on a temporary SQLite database loaded with
 creates a resident with a bound phone and a passbook through the mall services, and runs
 Lighthouse (Debian's chromium, mobile form factor, default simulated throttling) on the home page
 ``/`` (signed out) and, when the pages exist, the resident home ``/me`` and the pay code
-``/me/pay`` (signed in: the session cookie goes in ``--extra-headers``). Prints performance,
+``/me/pay`` (signed in: in a Chromium of its own that holds the session as a real cookie,
+see ``cookie_browser``). Prints performance,
 accessibility and best practices for each page against the target (at least 95 each) and, for a
 score below target, the audits that cost points; exits 1 when a score is below target. Each
 score is the median of ``--runs`` runs (default 3: single runs are noisy on a busy 2-core
@@ -146,13 +147,58 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
             time.sleep(0.2)
 
 
-def lighthouse(url: str, headers: dict[str, str], report: Path, chrome: str) -> dict[str, Any]:
-    """One Lighthouse run; returns its JSON report (also kept beside an HTML one)."""
+def cookie_browser(
+    chrome: str, folder: Path, base: str, cookies: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A Chromium of our own that holds ``cookies`` for ``base`` as real cookies; returns it and
+    its debugging port, for ``lighthouse(..., port=...)``.
+
+    Lighthouse's ``--extra-headers`` puts a Cookie header on the document's request, but Chromium
+    does not send it with the page's own ``fetch()`` and htmx requests: signed in that way, the
+    pay page's offline-code fetch and its status poll came back signed out (303 to ``/start``),
+    and one run of ``/me/pay`` ended on ``/start``. Lighthouse's storage reset leaves cookies."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    browser = subprocess.Popen(
+        [
+            chrome,
+            *CHROME_FLAGS.split(),
+            f"--remote-debugging-port={port}",
+            f"--user-data-dir={folder}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/json/version", timeout=2)
+            break
+        except httpx.TransportError:
+            if browser.poll() is not None or time.monotonic() > deadline:
+                browser.kill()
+                sys.exit("chromium did not start with a debugging port")
+            time.sleep(0.2)
+    with sync_playwright() as p:
+        connected = p.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+        connected.contexts[0].add_cookies(
+            [{"name": k, "value": v, "url": base} for k, v in cookies.items()]
+        )
+    return browser, port
+
+
+def lighthouse(
+    url: str, headers: dict[str, str], report: Path, chrome: str, port: int | None = None
+) -> dict[str, Any]:
+    """One Lighthouse run; returns its JSON report (also kept beside an HTML one). With ``port``,
+    in that running Chromium (``cookie_browser``) instead of one Lighthouse starts."""
     command = [
         str(LIGHTHOUSE),
         url,
         "--quiet",
-        f"--chrome-flags={CHROME_FLAGS}",
+        f"--port={port}" if port else f"--chrome-flags={CHROME_FLAGS}",
         "--form-factor=mobile",
         f"--only-categories={','.join(CATEGORIES)}",
         f"--extra-headers={json.dumps(headers)}",
@@ -213,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(env, port, work / "server.log")
     base = f"http://127.0.0.1:{port}"
     failed = False
+    signed_in_browser, debug_port = cookie_browser(
+        chrome, work / "chrome", base, {"lang": "zh_Hans", "mall_session": token}
+    )
     try:
         print(
             f"Lighthouse {version([str(LIGHTHOUSE), '--version'])} · "
@@ -232,7 +281,30 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for n in range(args.runs):
                 name = path.strip("/").replace("/", "-") or "home"
-                runs.append(lighthouse(f"{base}{path}", headers, out / f"{name}-{n + 1}", chrome))
+                runs.append(
+                    lighthouse(
+                        f"{base}{path}",
+                        {} if signed_in else headers,  # the signed-in browser holds the cookies
+                        out / f"{name}-{n + 1}",
+                        chrome,
+                        debug_port if signed_in else None,
+                    )
+                )
+            broken = [
+                f"{r['finalDisplayedUrl']}: {c} not scored"
+                for r in runs
+                for c in CATEGORIES
+                if r["categories"][c]["score"] is None
+            ]
+            broken += [
+                f"run {n + 1} ended on {r['finalDisplayedUrl']}"
+                for n, r in enumerate(runs)
+                if r["finalDisplayedUrl"] != f"{base}{path}"
+            ]
+            if broken:  # an audit Lighthouse could not run leaves its category without a score
+                print(f"{path:<10} " + "; ".join(broken) + f" (reports in {out})")
+                failed = True
+                continue
             scores = {
                 c: round(statistics.median(r["categories"][c]["score"] * 100 for r in runs))
                 for c in CATEGORIES
@@ -261,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         print(INSTALLABILITY_NOTE)
         print(f"reports: {out}")
     finally:
+        signed_in_browser.terminate()
+        signed_in_browser.wait(timeout=30)
         server.terminate()
         server.wait(timeout=30)
     print("BELOW TARGET" if failed else "all pages at or above target")
