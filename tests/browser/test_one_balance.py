@@ -16,7 +16,7 @@ from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_counter import new_resident, session, signed_in
 from tests.browser.test_counter_refunds import PHONE, paid
 from tests.browser.test_staff_pages import call
-from tests.shop_fixtures import Shop, build_shop
+from tests.shop_fixtures import Shop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def shop(live_server: str, live_database_url: str) -> Shop:
-    return call(live_database_url, build_shop)
+def shop(live_shop: Shop) -> Shop:
+    return live_shop
 
 
 def figures(phone: WatchedPage, base: str, path: str) -> tuple[str, str, str]:
