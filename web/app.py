@@ -31,7 +31,7 @@ from mall.people import auth
 from mall.settings import get_settings
 from web import i18n
 from web.api import api_router
-from web.api.strict import check_json_body
+from web.api.strict import StrictRequest
 from web.assets import WEB, static_dir
 from web.deps import dependencies
 from web.headers import security_headers
@@ -84,16 +84,14 @@ async def switch_language(request: Request[Any, Any, Any], language: FromPath[st
 
 async def _before_request(request: Request[Any, Any, Any]) -> None:
     """Refuse a path with a NUL byte, which no name holds (the file system would refuse it with an
-    error of its own), as a ``validation_error``; answer in the caller's language; read an API
-    call's JSON body strictly (web/api/strict.py)."""
+    error of its own), as a ``validation_error``; answer in the caller's language. (An API
+    call's JSON body is read strictly by the request class of web/api/strict.py.)"""
     path = request.scope["path"]  # not request.url, which builds a URL object on every call
     if "\x00" in path:
         raise ValidationException("a path cannot hold a NUL byte")
     i18n.set_language(
         i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
     )
-    if path.startswith("/api/"):
-        await check_json_body(request)
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
@@ -134,6 +132,7 @@ def create_app(database_url: str | None = None) -> Litestar:
         )
 
     app = Litestar(
+        request_class=StrictRequest,
         route_handlers=[
             healthz,
             readyz,
