@@ -240,3 +240,31 @@ def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], No
     yield set_to
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+#: ``MALL_TEST_BROWSER=0`` leaves the browser tests out of a run that has other tests to run.
+#: ``scripts/test`` sets it for its PostgreSQL run: the pages' behaviour is the same on both
+#: engines (every service, API and page test runs on both), and Chromium's share of two cores made
+#: that run the CI's long pole. A run of nothing but browser tests keeps them (never an empty run).
+BROWSER_TESTS = "tests/browser/"
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("MALL_TEST_BROWSER") != "0":
+        return
+    browser = [item for item in items if item.nodeid.startswith(BROWSER_TESTS)]
+    if not browser or len(browser) == len(items):
+        return
+    config.hook.pytest_deselected(items=browser)
+    items[:] = [item for item in items if not item.nodeid.startswith(BROWSER_TESTS)]
+    config.stash[_LEFT_OUT] = len(browser)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} browser tests left out of this run (MALL_TEST_BROWSER=0); "
+            "they run in the SQLite run of scripts/test"
+        )

@@ -45,6 +45,21 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
     """True when an older page follows."""
 
 
+async def refunded_points(conn: Any, order_ids: list[int]) -> dict[int, int]:
+    """Order id → points given back by its refunds so far, for the orders that had any (both
+    histories: the outlet's here and the resident's in ``my_orders``)."""
+    if not order_ids:
+        return {}
+    r = t.Refund
+    rows = await q.fetch(
+        conn,
+        r.select(r.order, Sum(r.points, alias="points"))
+        .where(r.order.is_in(order_ids))
+        .group_by(r.order),
+    )
+    return {int(x["order"]): int(x["points"]) for x in rows}
+
+
 def _matching(query: str) -> Any:
     """The orders ``query`` names: digits are a receipt number or, four of them, also a phone's
     last four; anything else a name, where ``*`` stands for one hidden character (王*英)."""
@@ -94,17 +109,7 @@ async def order_history(
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE + 1),
         )
-        ids = [int(r["id"]) for r in rows[:PER_PAGE]]
-        refunded: dict[int, int] = {}
-        if ids:
-            r = t.Refund
-            for x in await q.fetch(
-                conn,
-                r.select(r.order, Sum(r.points, alias="points"))
-                .where(r.order.is_in(ids))
-                .group_by(r.order),
-            ):
-                refunded[int(x["order"])] = int(x["points"])
+        refunded = await refunded_points(conn, [int(r["id"]) for r in rows[:PER_PAGE]])
     return History(
         orders=[
             PastOrder(

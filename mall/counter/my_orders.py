@@ -8,17 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from piccolo.query.functions.aggregate import Sum
 
 from mall import access
 from mall import query as q
 from mall import tables as t
 from mall.access import Principal
+from mall.counter.history import MAX_PAGE, PER_PAGE, refunded_points
 from mall.counter.values import OrderStatus
 from mall.db import Database
-
-PER_PAGE = 20
-MAX_PAGE = 500
 
 
 class MyOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,17 +60,7 @@ async def my_orders(db: Database, p: Principal, *, page: int = 1) -> MyOrders:
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE + 1),
         )
-        ids = [int(r["id"]) for r in rows[:PER_PAGE]]
-        refunded: dict[int, int] = {}
-        if ids:
-            r = t.Refund
-            for x in await q.fetch(
-                conn,
-                r.select(r.order, Sum(r.points, alias="points"))
-                .where(r.order.is_in(ids))
-                .group_by(r.order),
-            ):
-                refunded[int(x["order"])] = int(x["points"])
+        refunded = await refunded_points(conn, [int(r["id"]) for r in rows[:PER_PAGE]])
     return MyOrders(
         orders=[
             MyOrder(
