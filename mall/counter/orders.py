@@ -331,9 +331,9 @@ async def shift_summary(db: Database, p: Principal) -> Shift:
             conn,
             rl.select(rl.order_line.name.as_alias("name"), Sum(rl.quantity, alias="quantity"))
             .where(
-                (rl.refund.order.user_id == p.user_id)
-                & (rl.refund.order.created_at >= since)
-                & (rl.refund.order.status == "completed")
+                (rl.refund._.order.user_id == p.user_id)
+                & (rl.refund._.order.created_at >= since)
+                & (rl.refund._.order.status == "completed")
             )
             .group_by(rl.order_line.name),
         )
