@@ -297,6 +297,8 @@ class Activity(Table, tablename="mall_activity"):
     award = ForeignKey(Award, on_delete=OnDelete.restrict, null=True, default=None)
     #: volunteer hours each attendee earns, in tenths of an hour (25 = 2.5 hours)
     hours_tenths = Integer(default=0, null=False)
+    #: why staff cancelled it, shown to its residents (null unless cancelled)
+    cancel_reason = Text(null=True, default=None)
 
 
 class Signup(Table, tablename="mall_signup"):

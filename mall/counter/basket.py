@@ -186,13 +186,16 @@ async def priced_lines(
 async def used_this_month(
     conn: Connection, resident_id: int, item_ids: Sequence[int], at: datetime
 ) -> dict[int, int]:
-    """How many of each item the resident took this month (completed orders) or holds in a
-    reservation awaiting pickup."""
+    """How many of each item the resident took this month (completed orders, less what a refund
+    of chosen lines gave back; a wholly refunded order counts nothing) or holds in a
+    reservation awaiting pickup. ``mall_checkout`` counts the same."""
     if not item_ids:
         return {}
     marks = ", ".join("?" for _ in item_ids)
     rows = await conn.fetch(
-        'SELECT l.item, l.quantity FROM mall_order_line l JOIN mall_order o ON o.id = l."order" '
+        "SELECT l.item, l.quantity - COALESCE((SELECT SUM(rl.quantity) FROM mall_refund_line rl "
+        "WHERE rl.order_line = l.id), 0) AS quantity "
+        'FROM mall_order_line l JOIN mall_order o ON o.id = l."order" '
         f"WHERE o.resident = ? AND o.status = 'completed' AND o.created_at >= ? "
         f"AND l.item IN ({marks}) "
         "UNION ALL SELECT l.item, l.quantity FROM mall_reservation_line l "

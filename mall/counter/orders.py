@@ -53,12 +53,16 @@ class HandedOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Shift(msgspec.Struct, frozen=True, kw_only=True):
-    """What a volunteer handed out since signing in: orders, points, and items (most first)."""
+    """What a volunteer handed out since signing in: orders (not wholly refunded), their points
+    net of refunds, items (most first, less what came back), and the refunds of those orders
+    (``refunds``, ``refunded_points``): the net and the refunds add up to what was handed out."""
 
     since: datetime
     orders: int
     points: int
     items: list[HandedOut]
+    refunds: int = 0
+    refunded_points: int = 0
 
 
 class Item(msgspec.Struct, frozen=True, kw_only=True):
@@ -288,10 +292,11 @@ async def recent_orders(
 
 
 async def shift_summary(db: Database, p: Principal) -> Shift:
-    """What ``p`` handed out since signing in (this session): orders, points, and items."""
+    """What ``p`` handed out since signing in (this session): orders, points and items net of
+    refunds, and the refunds of those orders, as the ledger has them."""
     p = access.user(p, COUNTER_ROLES)
     async with db.connection() as conn:
-        s, o, line = t.Session, t.Order, t.OrderLine
+        s, o, line, r, rl = t.Session, t.Order, t.OrderLine, t.Refund, t.RefundLine
         since = await q.fetchval(conn, s.select(s.created_at).where(s.id == p.session_id))
         since = since or now()
         mine = (o.user_id == p.user_id) & (o.created_at >= since) & (o.status == "completed")
@@ -312,12 +317,41 @@ async def shift_summary(db: Database, p: Principal) -> Shift:
             .where(theirs)
             .group_by(line.name),
         )
-    handed_out = [HandedOut(name=r["name"], quantity=int(r["quantity"])) for r in items]
+        refunded = await q.fetch(  # the refunds of this shift's orders, by the order's status
+            conn,
+            r.select(
+                r.order.status.as_alias("status"),
+                Count(r.id, alias="refunds"),
+                Sum(r.points, alias="points"),
+            )
+            .where((r.order.user_id == p.user_id) & (r.order.created_at >= since))
+            .group_by(r.order.status),
+        )
+        back = await q.fetch(  # what came back of the orders that stand
+            conn,
+            rl.select(rl.order_line.name.as_alias("name"), Sum(rl.quantity, alias="quantity"))
+            .where(
+                (rl.refund._.order.user_id == p.user_id)
+                & (rl.refund._.order.created_at >= since)
+                & (rl.refund._.order.status == "completed")
+            )
+            .group_by(rl.order_line.name),
+        )
+    returned = {x["name"]: int(x["quantity"]) for x in back}
+    handed_out = [
+        HandedOut(name=x["name"], quantity=int(x["quantity"]) - returned.get(x["name"], 0))
+        for x in items
+    ]
+    standing = sum(int(x["points"]) for x in refunded if x["status"] == "completed")
     return Shift(
         since=since,
         orders=int(totals["orders"]),
-        points=int(totals["points"] or 0),
-        items=sorted(handed_out, key=lambda h: (-h.quantity, h.name)),
+        points=int(totals["points"] or 0) - standing,
+        items=sorted(
+            (h for h in handed_out if h.quantity > 0), key=lambda h: (-h.quantity, h.name)
+        ),
+        refunds=sum(int(x["refunds"]) for x in refunded),
+        refunded_points=sum(int(x["points"]) for x in refunded),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger import Connection, Row
+from ledger import Connection
 from mall.access import Principal
 from mall.db import Database
 from mall.errors import (
@@ -14,31 +14,11 @@ from mall.errors import (
     CodeInvalid,
     Invalid,
 )
-from mall.people import credentials
+from mall.people import code_lookup, credentials
 
-
-async def pay_code_row(conn: Connection, ident: str, at: datetime) -> Row:
-    """The pay code's (or offline pay code's) row, if it can still pay: else ``account_closed``
-    (its resident's record was closed), ``code_invalid``, ``code_used`` or ``code_expired``."""
-    row = await conn.fetchrow(
-        "SELECT c.id, c.resident, c.created_at, c.valid_from, c.expires_at, c.used_at, "
-        "c.revoked_at, r.community, r.closed_at "
-        "FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
-        "WHERE c.ident = ? AND c.kind IN ('pay', 'offline')",
-        ident,
-    )
-    credentials.check_usable(row, at)
-    assert row is not None
-    check_window(row, at)
-    return row
-
-
-def check_window(row: Row, at: datetime) -> None:
-    """An offline pay code (``mall.people.offline_codes``) pays only in its own window: before
-    it, ``code_invalid`` (a code taken from a later window, or a phone clock far off); after it,
-    ``check_usable`` already said ``code_expired``. mall_checkout makes the same check."""
-    if row["valid_from"] is not None and row["valid_from"] > at:
-        raise CodeInvalid()
+#: the pay code's row if it can still pay, and an offline code's window (``mall.people``)
+pay_code_row = code_lookup.pay_code_row
+check_window = code_lookup.check_window
 
 
 async def card_resident(

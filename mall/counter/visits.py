@@ -26,7 +26,7 @@ from mall.counter import lookup
 from mall.counter.basket import COUNTER_ROLES, counter_outlet
 from mall.db import Database
 from mall.errors import N_, CodeInvalid, NotFound
-from mall.people import codes, credentials
+from mall.people import code_lookup, codes
 from mall.settings import get_settings
 
 KEEP = timedelta(hours=8)
@@ -139,7 +139,7 @@ async def scan(
     await _set(db, int(row["id"]), card=None, pay=None)  # a new scan replaces the one before
     parsed = codes.parse(get_settings().secret_key, code)
     if parsed.kind == codes.CARD:
-        card_id = await credentials.card_at_counter(db, p, code)
+        card_id = await code_lookup.card_at_counter(db, p, code)
         await _set(db, int(row["id"]), card=card_id)
         if pin:
             await _with_pin(db, p, int(row["id"]), int(row["outlet"]), code, pin, ip)

@@ -43,7 +43,7 @@ WAITING: Literal["waiting"] = "waiting"
 # row, which the builder cannot write; every read of an activity selects them (``_shape``).
 _COLUMNS = (
     "a.id, a.community, a.title, a.description, a.path, a.points, a.capacity, a.starts_at, "
-    "a.ends_at, a.place, a.status, a.hours_tenths, "
+    "a.ends_at, a.place, a.status, a.hours_tenths, a.cancel_reason, "
     "COALESCE(a.journal_id, (SELECT w.journal_id FROM mall_award w WHERE w.id = a.award)) "
     "AS journal_id, a.settled_at, c.slug, c.book"
 )
@@ -163,6 +163,7 @@ def _shape(row: ledger.Row) -> Activity:
         waiting=int(row["waiting"]),
         checked_in=int(row["checked_in"]),
         places_left=max(0, row["capacity"] - confirmed),
+        cancel_reason=row["cancel_reason"],
     )
 
 

@@ -33,6 +33,7 @@ from mall.earning.activities import (
 )
 from mall.earning.values import Activity
 from mall.errors import N_, Invalid, NotFound
+from mall.notify import inbox, kinds
 from mall.org.points import PATHS
 
 
@@ -150,8 +151,9 @@ async def _fill_places(conn: Any, activity_id: int, free: int) -> None:
 async def cancel_activity(
     db: Database, p: Principal, activity_id: int, *, reason: str, ip: str = ""
 ) -> Activity:
-    """Call the activity off, before settlement: nobody can sign up or check in any more, and
-    the residents who signed up read 活动已取消 on their list. Twice changes nothing more."""
+    """Call the activity off, before settlement: nobody can sign up or check in any more; the
+    reason is kept on it, and each resident signed up (or waiting) reads 活动已取消 and the
+    reason on their list, on its page and in their inbox. Twice changes nothing more."""
     reason = text.plain(
         reason, max_length=200, empty=N_("Please say why (at most {n} characters).")
     )
@@ -161,7 +163,28 @@ async def cancel_activity(
             return found
         _still_open(found)
         a = t.Activity
-        await q.execute(conn, a.update({a.status: CANCELLED}).where(a.id == activity_id))
+        await q.execute(
+            conn,
+            a.update({a.status: CANCELLED, a.cancel_reason: reason}).where(a.id == activity_id),
+        )
+        s = t.Signup
+        listed = await q.fetch(
+            conn,
+            s.select(s.resident)
+            .where((s.activity == activity_id) & s.status.is_in([CONFIRMED, WAITING]))
+            .order_by(s.resident),
+        )
+        for signup in listed:
+            await inbox.post(
+                conn,
+                community_id=found.community_id,
+                resident_id=int(signup["resident"]),
+                kind=kinds.ACTIVITY_CANCELLED,
+                key=f"activity_cancelled:{activity_id}",
+                title=found.title,
+                on=inbox.moment(found.starts_at),
+                reason=reason,
+            )
         await audit.record(
             conn,
             p,

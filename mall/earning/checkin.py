@@ -39,7 +39,7 @@ from mall.errors import (
     Forbidden,
     Invalid,
 )
-from mall.people import codes, credentials
+from mall.people import code_lookup, codes
 from mall.settings import get_settings
 
 #: Seconds one check-in code is shown before the next; a code is accepted in its own window and
@@ -215,7 +215,7 @@ async def record_attendance(
         p = access.staff(p)
         found = await _row(conn, p, activity_id, STAFF_ROLES)
     # the pay code is not used up by this; a card needs its PIN (with a limit on wrong ones)
-    resident_id = (await credentials.find_resident_by_code(db, p, code, pin, ip=ip)).id
+    resident_id = (await code_lookup.find_resident_by_code(db, p, code, pin, ip=ip)).id
     async with db.connection() as conn:
         r = t.Resident
         home = await q.fetchval(conn, r.select(r.community).where(r.id == resident_id))

@@ -40,6 +40,8 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     waiting: int
     checked_in: int
     places_left: int
+    cancel_reason: str | None = None
+    """Why staff cancelled it (``status`` ``cancelled``); ``None`` otherwise."""
 
     @property
     def hours(self) -> float:

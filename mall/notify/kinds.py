@@ -24,6 +24,7 @@ SUBMISSION_REJECTED: Final = "submission_rejected"
 OBJECTION_UPHELD: Final = "objection_upheld"
 OBJECTION_DISMISSED: Final = "objection_dismissed"
 POINTS_EXPIRING: Final = "points_expiring"
+ACTIVITY_CANCELLED: Final = "activity_cancelled"
 
 #: kind → (title, body): message ids, and the params each body takes
 WORDS: Final[dict[str, tuple[str, str]]] = {
@@ -64,6 +65,10 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     POINTS_EXPIRING: (
         N_("Points about to expire"),
         N_("{points} points expire after {on}. Use them before then."),
+    ),
+    ACTIVITY_CANCELLED: (
+        N_("An activity was cancelled"),
+        N_("“{title}” ({on}) is cancelled: {reason} No need to come."),
     ),
 }
 

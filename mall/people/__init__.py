@@ -10,6 +10,7 @@ __all__ = [
     "accounts",
     "auth",
     "cards",
+    "code_lookup",
     "codes",
     "credentials",
     "heads",

@@ -77,13 +77,6 @@ class PayCode(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
 
 
-class Holder(msgspec.Struct, frozen=True, kw_only=True):
-    """The resident a code stands for, as staff see them."""
-
-    id: int
-    name: str
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -196,7 +189,7 @@ def activation_url(code: str) -> str:
     return f"{get_settings().base_url}/a/{code}"
 
 
-async def _code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, Any]:
+async def code_row(conn: ledger.Connection, code: str, kind: str) -> dict[str, Any]:
     parsed = codes.parse(get_settings().secret_key, code)
     if parsed.kind != kind:
         raise CodeInvalid()
@@ -239,7 +232,7 @@ async def activate(db: Database, code: str, *, ip: str = "") -> tuple[str, int]:
     async with db.transaction() as conn:
         await throttle.hit(conn, f"activate:ip:{ip}", limit=20, window=timedelta(minutes=10))
     async with db.transaction() as conn:
-        row = await _code_row(conn, code, codes.ACTIVATION)
+        row = await code_row(conn, code, codes.ACTIVATION)
         if not await conn.fetchval(  # a phone that opened the link at the same moment won
             "UPDATE mall_code SET used_at = ? WHERE id = ? AND used_at IS NULL RETURNING id",
             now(),
@@ -327,7 +320,7 @@ async def check_activation(db: Database, code: str) -> None:
     ``CodeInvalid``, ``CodeExpired`` or ``CodeUsed`` if not. For the page the link opens, which
     must not bind anything on a GET (link previews open it too)."""
     async with db.connection() as conn:
-        await _code_row(conn, code, codes.ACTIVATION)
+        await code_row(conn, code, codes.ACTIVATION)
 
 
 async def activated_phone_of(db: Database, code: str, resident_id: int) -> bool:
@@ -359,7 +352,7 @@ async def resident_for_card(
     async with db.transaction() as conn:
         await throttle.hit(conn, f"pin:ip:{ip}", limit=30, window=timedelta(minutes=10))
     async with db.connection() as conn:
-        row = await _code_row(conn, card_code, codes.CARD)
+        row = await code_row(conn, card_code, codes.CARD)
         community = await conn.fetchval(
             "SELECT community FROM mall_resident WHERE id = ?", row["resident"]
         )
@@ -391,49 +384,3 @@ async def resident_for_card(
     if left <= 0:  # still a wrong PIN (validation_error); the next try is ``CardLocked``
         raise Invalid(N_("Wrong PIN: the card is now locked. Please ask staff to unlock it."))
     raise Invalid(N_("Wrong PIN. {n} more tries before the card is locked."), n=left)
-
-
-async def card_at_counter(db: Database, p: Principal, card_code: str) -> int:
-    """The row id of a printed card scanned at the counter before its PIN is typed, if it could
-    pay once the PIN is right: else what ``resident_for_card`` would say without counting a try
-    (``code_invalid`` for another community's card, ``card_pending``, a locked card). Nothing
-    of the PIN is checked here."""
-    access.require(p, ("admin", "staff", "volunteer"))
-    async with db.connection() as conn:
-        row = await _code_row(conn, card_code, codes.CARD)
-        found = await conn.fetchrow(
-            "SELECT r.community, c.failed_pins FROM mall_code c "
-            "JOIN mall_resident r ON r.id = c.resident WHERE c.id = ?",
-            row["id"],
-        )
-    found = must_exist(found)
-    if not p.is_admin and found["community"] != p.community_id:
-        raise CodeInvalid()
-    if int(found["failed_pins"]) >= MAX_WRONG_PINS:
-        raise CardLocked()
-    return int(row["id"])
-
-
-async def find_resident_by_code(
-    db: Database, p: Principal, code: str, pin: str | None = None, *, ip: str = ""
-) -> Holder:
-    """The resident behind a pay code (digits) or a printed card code plus its PIN, for staff
-    finding someone to award or check in. The pay code is NOT used up (only a
-    checkout uses it); a card needs its PIN, with ``resident_for_card``'s limit on wrong PINs.
-    A code of another community is ``code_invalid``, never a hint that it exists."""
-    access.require(p, STAFF_ROLES)
-    parsed = codes.parse(get_settings().secret_key, code)
-    if parsed.kind == codes.CARD:
-        resident_id = await resident_for_card(db, p, code, pin or "", ip=ip)
-    elif parsed.kind == codes.PAY:
-        async with db.connection() as conn:
-            resident_id = int((await _code_row(conn, code, codes.PAY))["resident"])
-    else:
-        raise CodeInvalid()
-    async with db.connection() as conn:
-        row = await conn.fetchrow(
-            "SELECT id, name, community FROM mall_resident WHERE id = ?", resident_id
-        )
-    if row is None or (not p.is_admin and row["community"] != p.community_id):
-        raise CodeInvalid()
-    return Holder(id=row["id"], name=row["name"])

@@ -64,6 +64,8 @@ class Activity(msgspec.Struct):
     waiting: int
     checked_in: int
     places_left: int
+    cancel_reason: str | None
+    """Why staff cancelled it (`status` `cancelled`); null otherwise."""
 
 
 class Signup(msgspec.Struct):

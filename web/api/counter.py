@@ -178,8 +178,14 @@ class Shift(msgspec.Struct):
     since: datetime
     """When this session signed in."""
     orders: int
+    """Orders handed out that were not wholly refunded."""
     points: int
+    """Their points, net of refunds."""
     items: list[HandedOut]
+    refunds: int = 0
+    """Refunds of the orders handed out (of chosen lines or whole)."""
+    refunded_points: int = 0
+    """The points those refunds gave back."""
 
 
 def reservation(found: values.Reservation) -> Reservation:

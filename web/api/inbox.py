@@ -29,7 +29,7 @@ class InboxMessage(msgspec.Struct):
     """``announcement``, ``points_received``, ``points_reversed``, ``reservation_ready``,
     ``reservation_lapsing``, ``reservation_lapsed``, ``submission_accepted``,
     ``submission_resolved``, ``submission_rejected``, ``objection_upheld``,
-    ``objection_dismissed`` or ``points_expiring``."""
+    ``objection_dismissed``, ``points_expiring`` or ``activity_cancelled``."""
     title: str
     body: str
     read: bool

@@ -21,7 +21,7 @@ from mall.db import Database
 from mall.earning import award_records, awards, rules, submissions
 from mall.errors import N_, Invalid, MallError
 from mall.org import communities, policy
-from mall.people import credentials, residents
+from mall.people import code_lookup, residents
 from mall.reports import objections
 from web import qr
 from web.deps import Db
@@ -180,7 +180,7 @@ class EarningController(Controller):
         slug = community_of(p, form.get("community", ""))
         picked = ids(form.getall("picked", []))
         try:
-            found = await credentials.find_resident_by_code(
+            found = await code_lookup.find_resident_by_code(
                 db,
                 p,
                 form.get("code", ""),

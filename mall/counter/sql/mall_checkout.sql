@@ -36,7 +36,8 @@
 -- first, as ``mall.counter.basket.check_limits`` does for reservations, so two checkouts of one
 -- resident at once cannot both pass the count (``tests/unit/test_redemption.py``,
 -- ``test_one_resident_s_concurrent_orders_and_reservations_keep_the_monthly_limit``). Foreign-key
--- checks take ``FOR KEY SHARE``, which does not conflict, so the lock adds no deadlock.
+-- checks take ``FOR KEY SHARE``, which does not conflict, so the lock adds no deadlock. A refund
+-- of chosen lines gives their quantity back to the month (``basket.used_this_month`` the same).
 CREATE OR REPLACE FUNCTION mall_checkout(
     p_outlet bigint, p_admin boolean, p_community bigint, p_user bigint,
     p_key text, p_req text, p_ledger_key text, p_ident text, p_card_resident bigint,
@@ -171,7 +172,9 @@ BEGIN
     FOR i IN 1..cardinality(ids) LOOP
         CONTINUE WHEN limits[i] IS NULL;
         SELECT COALESCE(sum(x.q), 0) INTO v_used FROM (
-            SELECT l.quantity AS q FROM mall_order_line l JOIN mall_order o ON o.id = l."order"
+            SELECT l.quantity - COALESCE((SELECT sum(rl.quantity) FROM mall_refund_line rl
+                                           WHERE rl.order_line = l.id), 0) AS q
+              FROM mall_order_line l JOIN mall_order o ON o.id = l."order"
              WHERE o.resident = v_resident AND o.status = 'completed'
                AND o.created_at >= p_month_start AND l.item = ids[i]
             UNION ALL

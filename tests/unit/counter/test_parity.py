@@ -176,11 +176,14 @@ class World:
             assert not wrote, f"checkout {key} wrote:\n" + "\n".join(wrote)
         return result
 
-    async def refund(self, order: Any, key: str) -> Any:
+    async def refund(self, order: Any, key: str, lines: list[tuple[str, int]] | None = None) -> Any:
+        """The whole order back, or the ``lines`` chosen."""
         order_id = order.id if isinstance(order, Receipt) else 0
         return await self.call(
-            f"refund {order_id} {key}",
-            lambda: refunds.refund(self.db, self.shop.staff, order_id, idempotency_key=key),
+            f"refund {order_id} {key} {lines}",
+            lambda: refunds.refund(
+                self.db, self.shop.staff, order_id, idempotency_key=key, lines=lines
+            ),
         )
 
     async def reserve(self, rid: int, lines: list[tuple[str, int]], key: str) -> Any:
@@ -487,6 +490,19 @@ async def a_refund_after_checkout(w: World) -> None:
     await w.refund(first, "x1")  # replay
     await w.refund(first, "x2")  # already refunded
     await w.checkout("c2", [("oil", 2)], "k3")  # the refunded order does not count
+
+
+@case
+async def a_refund_of_chosen_lines_gives_their_quantity_back_to_the_limit(w: World) -> None:
+    rid = await w.resident("王秀英", 100)
+    first = await w.checkout(await w.pay_code("c1", rid), [("oil", 2), ("soap", 1)], "k1")
+    await w.refund(first, "x1", [("oil", 1)])
+    code = await w.pay_code("c2", rid)
+    await w.checkout(code, [("oil", 2)], "k2", writes_nothing=True)  # 1 left of 2
+    await w.checkout(code, [("oil", 1)], "k3")
+    await w.checkout(await w.pay_code("c3", rid), [("oil", 1)], "k4")  # 0 left
+    await w.refund(first, "x2")  # the rest of the first order: its other oil back too
+    await w.checkout("c3", [("oil", 1)], "k5")
 
 
 # --- the comparison -----------------------------------------------------------------------------

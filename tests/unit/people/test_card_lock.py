@@ -11,7 +11,7 @@ import pytest
 from mall.counter import visits
 from mall.db import Database
 from mall.errors import AlreadyExists, CodeInvalid, Forbidden, Invalid, NotFound, SelfDealing
-from mall.people import cards, codes, credentials
+from mall.people import cards, code_lookup, codes, credentials
 from mall.settings import get_settings
 from tests.shop_fixtures import ADMIN, build_shop, user
 
@@ -37,7 +37,7 @@ async def test_each_wrong_pin_says_how_many_tries_are_left(db: Database) -> None
     with pytest.raises(credentials.CardLocked):  # even the right PIN
         await credentials.resident_for_card(db, shop.volunteer, card, "2580")
     with pytest.raises(credentials.CardLocked):  # said at the scan, before any PIN
-        await credentials.card_at_counter(db, shop.volunteer, card)
+        await code_lookup.card_at_counter(db, shop.volunteer, card)
     state = await cards.card_of(db, shop.staff, rid)
     assert state is not None and state.locked and state.wrong_pins == credentials.MAX_WRONG_PINS
 

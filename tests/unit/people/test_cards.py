@@ -9,7 +9,7 @@ import pytest
 from mall.counter import lookup, reservations
 from mall.db import Database
 from mall.errors import AlreadyExists, CardPending, CodeInvalid, Forbidden
-from mall.people import cards, credentials
+from mall.people import cards, code_lookup, credentials
 from tests.shop_fixtures import ADMIN, build_shop, user
 from tests.support import race
 
@@ -53,7 +53,7 @@ async def test_a_waiting_card_is_refused_at_every_counter_door(db: Database) -> 
     with pytest.raises(CardPending):
         await reservations.collect(db, shop.volunteer, held.id, code=card, pin="2580")
     with pytest.raises(CardPending):
-        await credentials.find_resident_by_code(db, shop.staff, card, "2580")
+        await code_lookup.find_resident_by_code(db, shop.staff, card, "2580")
     with pytest.raises(Forbidden):
         await cards.approve_card(db, shop.staff, rid)  # the issuer
     await cards.approve_card(db, ADMIN, rid)

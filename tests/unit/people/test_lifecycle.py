@@ -26,7 +26,7 @@ from mall.errors import (
     SelfDealing,
 )
 from mall.org import points
-from mall.people import auth, credentials, lifecycle, residents
+from mall.people import auth, code_lookup, credentials, lifecycle, residents
 from mall.verify import check
 from tests.shop_fixtures import ADMIN, SLUGS, Shop, build_shop
 from tests.support import race
@@ -157,7 +157,7 @@ async def test_closing_returns_the_available_points_and_stops_every_entry_point(
         lambda: check_out(shop, code, "k1"),
         lambda: check_out(shop, card, "k2", pin="2580"),
         lambda: lookup.lookup(db, shop.volunteer, shop.outlet, code),
-        lambda: credentials.find_resident_by_code(db, shop.staff, code),
+        lambda: code_lookup.find_resident_by_code(db, shop.staff, code),
         lambda: credentials.activate(db, activation),
         lambda: credentials.issue_card(db, shop.staff, rid, "1357"),
         lambda: credentials.issue_activation(db, shop.staff, rid),
