@@ -96,6 +96,8 @@ class Order(msgspec.Struct):
     """The reservation this order handed over, if any."""
     refunds: list[OrderRefund] = []
     """Its refunds, oldest first (v1.2)."""
+    proxy: Person | None = None
+    """The proxy (代领) who paid or collected it for the resident, name masked; else null."""
 
 
 class RefundAsk(msgspec.Struct):
