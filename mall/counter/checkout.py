@@ -37,7 +37,7 @@ from mall.counter.basket import (
     priced_lines,
     scoped_key,
 )
-from mall.counter.payer import card_resident, check_card, pay_code_row
+from mall.counter.payer import card_resident, check_behalf, check_card, pay_code_row
 from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import (
@@ -100,7 +100,8 @@ async def checkout(
 
     With ``on_behalf_of``, the code is a proxy's own (代领): the proxy is resolved first, then
     their live grant from ``on_behalf_of`` is checked (``proxies.check_grant``, ``forbidden``
-    without one), then the checkout runs for that resident, whose points pay; the order records
+    without one; a proxy's code or ``on_behalf_of`` of another community than the counter's is
+    ``forbidden`` before the code is even checked, ``payer.check_behalf``), then the checkout runs for that resident, whose points pay; the order records
     the proxy. Such a checkout always takes the Python path: ``mall_checkout`` knows nothing of
     proxies.
 
@@ -113,6 +114,10 @@ async def checkout(
     parsed = codes.parse(get_settings().secret_key, code)
     if parsed.kind not in (codes.PAY, codes.CARD):
         raise CodeInvalid()
+    if on_behalf_of is not None:  # a proxy of, or for, another community: forbidden, first
+        async with db.connection() as conn:
+            outlet = await counter_outlet(conn, p, outlet_id)
+            await check_behalf(conn, parsed.ident, on_behalf_of, outlet["community_id"])
     card_holder = None
     if parsed.kind == codes.CARD:  # replay first, then the costly PIN check, outside the writes
         async with db.connection() as conn:

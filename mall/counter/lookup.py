@@ -25,7 +25,7 @@ from mall.counter.basket import (
     used_this_month,
 )
 from mall.counter.orders import get_order
-from mall.counter.payer import card_resident, pay_code_row
+from mall.counter.payer import card_resident, check_behalf, pay_code_row
 from mall.counter.values import Order, Reservation
 from mall.db import Database
 from mall.errors import CodeInvalid
@@ -124,6 +124,8 @@ async def _visit(
     p = access.user(p, COUNTER_ROLES)
     async with db.connection() as conn:
         outlet = await counter_outlet(conn, p, outlet_id)
+        if on_behalf_of is not None:  # a proxy of, or for, another community: forbidden
+            await check_behalf(conn, parsed.ident, on_behalf_of, outlet["community_id"])
     if parsed.kind == codes.CARD:
         resident_id = await card_resident(db, p, outlet["community_id"], code, pin, ip)
         counter_code, ident = codes.new_pay_code(get_settings().secret_key)

@@ -27,7 +27,7 @@ from mall.counter.basket import (
     now,
     outlet_row,
 )
-from mall.counter.values import ItemKind, Line, Order, OrderStatus, Refunded
+from mall.counter.values import ItemKind, Line, Order, OrderStatus, Proxy, Refunded
 from mall.db import Database, must_exist
 from mall.errors import (
     NotFound,
@@ -112,6 +112,9 @@ async def order_row(conn: Connection, p: Principal, order_id: int, roles: Sequen
             o.refunded_at,
             o.community.book.as_alias("book"),
             o.outlet.name.as_alias("outlet_name"),
+            o.resident.name.as_alias("resident_name"),
+            o.proxy,
+            o.proxy.name.as_alias("proxy_name"),
         ).where(o.id == order_id),
     )
     if row is None:
@@ -244,6 +247,10 @@ def _order(row: Row, lines: list[ItemLine], balance_after: int, refunds: list[Re
         balance_after=balance_after,
         reservation_id=row["reservation_id"],
         refunds=refunds,
+        resident_name=residents.mask_name(row["resident_name"]),
+        proxy=None
+        if row["proxy"] is None
+        else Proxy(id=int(row["proxy"]), display_name=residents.mask_name(row["proxy_name"])),
     )
 
 

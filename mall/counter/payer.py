@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ledger import Connection
-from mall.access import Principal
+from mall.access import MAX_ID, Principal
 from mall.db import Database
 from mall.errors import (
     N_,
     CodeInvalid,
+    Forbidden,
     Invalid,
 )
 from mall.people import code_lookup, credentials
@@ -35,6 +36,34 @@ async def card_resident(
     if community != community_id:
         raise CodeInvalid()
     return resident_id
+
+
+class OtherCommunity(Forbidden):
+    message = N_(
+        "A proxy can only pay and collect at their own community's counter, "
+        "for a resident of that community."
+    )
+
+
+async def check_behalf(conn: Connection, ident: str, on_behalf_of: int, community_id: int) -> None:
+    """A proxy (代领) at the counter, before their code is checked or used: the code's holder
+    (a pay code, offline code or card) and ``on_behalf_of`` must both be of the counter's
+    community, else ``forbidden`` and nothing is touched. A code that names nobody is left to
+    the code checks (``code_invalid``), so a plain checkout's answers never change."""
+    holder = await conn.fetchval(
+        "SELECT r.community FROM mall_code c JOIN mall_resident r ON r.id = c.resident "
+        "WHERE c.ident = ?",
+        ident,
+    )
+    theirs = None
+    if 0 < on_behalf_of <= MAX_ID:  # one who is nobody is ``check_grant``'s (no grant)
+        theirs = await conn.fetchval(
+            "SELECT community FROM mall_resident WHERE id = ?", on_behalf_of
+        )
+    if (holder is not None and holder != community_id) or (
+        theirs is not None and theirs != community_id
+    ):
+        raise OtherCommunity()
 
 
 async def check_card(conn: Connection, ident: str, at: datetime) -> None:

@@ -338,6 +338,8 @@ async def collect(
     parsed = codes.parse(get_settings().secret_key, code)
     async with db.connection() as conn:
         row = await _row(conn, p, reservation_id, COUNTER_ROLES)
+        if on_behalf_of is not None:  # a proxy of, or for, another community: forbidden
+            await payer.check_behalf(conn, parsed.ident, on_behalf_of, int(row["community"]))
     basket.check_serves_at(p, int(row["outlet"]))
     if parsed.kind == codes.CARD:
         holder = await payer.card_resident(db, p, row["community"], code, pin, ip)

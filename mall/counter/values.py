@@ -50,6 +50,14 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     """True when a retry with the same key was answered with the first order."""
 
 
+class Proxy(msgspec.Struct, frozen=True, kw_only=True):
+    """The proxy (代领) who paid or collected an order for its resident with their own code."""
+
+    id: int
+    display_name: str
+    """Partly masked (王*芳), as the counter shows names."""
+
+
 class Order(msgspec.Struct, frozen=True, kw_only=True):
     """An order with its lines, and the wallet's balance right after it was paid."""
 
@@ -67,6 +75,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     """The reservation this order handed over, if any."""
     refunds: list[Refunded] = []
     """Its refunds, oldest first."""
+    resident_name: str = ""
+    """Whose points paid, partly masked (张*明)."""
+    proxy: Proxy | None = None
+    """Who paid or collected it for the resident (代领), if not the resident themselves."""
 
 
 class Reservation(msgspec.Struct, frozen=True, kw_only=True):

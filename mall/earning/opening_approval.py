@@ -1,6 +1,7 @@
 """Deciding a batch of opening balances (期初积分): a staff member of the community other than the
 one who uploaded it approves it, and each resident's points go from the community's budget to
-their wallet by one journal each, all in one transaction; or any staff member rejects it.
+their wallet by one journal each, all in one transaction, and each finds a "points received"
+message in their inbox (written in that transaction); or any staff member rejects it.
 
 Nobody mints alone: the uploader cannot approve (four eyes), nor can a user whose own resident
 record is in the batch (``self_dealing``). Once per resident ever: ``mall_opening_given``'s
@@ -22,6 +23,7 @@ from mall.access import Admin, Principal, Staff, audit
 from mall.db import Database
 from mall.earning.openings import APPROVED, PENDING, REJECTED, BatchStatus
 from mall.errors import N_, AlreadyExists, BudgetExhausted, Forbidden, NotFound
+from mall.notify import inbox, kinds
 from mall.org import points
 from mall.people import lifecycle
 
@@ -136,6 +138,14 @@ async def approve(db: Database, p: Principal | None, batch_id: int, *, ip: str =
                 t.OpeningLine.update({t.OpeningLine.journal_id: journal.id}).where(
                     t.OpeningLine.id == line["id"]
                 ),
+            )
+            await inbox.post(  # as an award does, in the same transaction
+                conn,
+                community_id=found["community"],
+                resident_id=int(line["resident"]),
+                kind=kinds.POINTS_RECEIVED,
+                points=int(line["points"]),
+                memo=f"期初积分，{memo(line['passbook'])}",
             )
         await _decide(conn, batch_id, APPROVED, user.user_id, "")
         await audit.record(

@@ -7,6 +7,9 @@ give. The staff member who approves one counts it toward their own daily thresho
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
 
 import ledger
 from mall import metrics, text
@@ -20,6 +23,7 @@ from mall.earning.awards import AwardOutcome, _resident_ids, now
 from mall.errors import N_, BudgetExhausted, Forbidden, Invalid, NotFound
 from mall.org import points
 from mall.people import heads, lifecycle
+from mall.people.residents import mask_name
 
 
 async def propose(
@@ -154,3 +158,86 @@ async def _replay(
     if row["request_hash"] != req_hash:
         raise ledger.IdempotencyKeyReused(key)
     return AwardOutcome(id=int(row["id"]), status=PENDING, replayed=True)
+
+
+class Proposed(msgspec.Struct, frozen=True, kw_only=True):
+    """One resident of a head's proposal, name masked (张*明)."""
+
+    id: int
+    display_name: str
+
+
+class Proposal(msgspec.Struct, frozen=True, kw_only=True):
+    """What became of a building head's proposal: ``pending_approval``, ``posted`` (approved),
+    ``rejected`` (with the staff member's reason) or ``reversed`` (approved, taken back since)."""
+
+    id: int
+    rule_name: str
+    points_each: int
+    total: int
+    memo: str
+    status: str
+    rejection_reason: str
+    created_at: datetime
+    decided_at: datetime | None
+    residents: list[Proposed]
+
+
+#: the most proposals ``my_proposals`` lists
+MAX_LISTED = 100
+
+
+async def my_proposals(db: Database, p: Principal, *, limit: int = 50) -> list[Proposal]:
+    """The head's own proposals in their community, newest first: never another head's, nor
+    anyone's direct awards."""
+    p = heads.head(p)
+    a, line = t.Award, t.AwardLine
+    async with db.connection() as conn:
+        rows = await q.fetch(
+            conn,
+            a.select(
+                a.id,
+                a.rule.name.as_alias("rule_name"),
+                a.points_each,
+                a.total,
+                a.memo,
+                a.status,
+                a.rejection_reason,
+                a.created_at,
+                a.decided_at,
+            )
+            .where((a.created_by == p.user_id) & (a.community == p.community_id))
+            .order_by(a.id, ascending=False)
+            .limit(max(1, min(limit, MAX_LISTED))),
+        )
+        ids = [int(r["id"]) for r in rows]
+        named = (
+            await q.fetch(
+                conn,
+                line.select(line.award, line.resident, line.resident.name.as_alias("name"))
+                .where(line.award.is_in(ids))
+                .order_by(line.id),
+            )
+            if ids
+            else []
+        )
+    who: dict[int, list[Proposed]] = {}
+    for n in named:
+        who.setdefault(int(n["award"]), []).append(
+            Proposed(id=int(n["resident"]), display_name=mask_name(n["name"]))
+        )
+    return [
+        Proposal(
+            id=int(r["id"]),
+            rule_name=r["rule_name"],
+            points_each=int(r["points_each"]),
+            total=int(r["total"]),
+            memo=r["memo"],
+            status=r["status"],
+            rejection_reason=r["rejection_reason"] or "",
+            created_at=r["created_at"],
+            decided_at=r["decided_at"],
+            residents=who.get(int(r["id"]), []),
+        )
+        for r in rows
+    ]

@@ -2,12 +2,18 @@
 service that posts the event calls it, so the message and the event commit together or not at
 all); a message with a ``key`` is written once per resident and key, whoever tries twice. The
 resident reads their own messages and marks them read; nobody else reads them.
+
+Announcements reach residents registered later too: before a resident's messages or unread
+count are read, ``catch_up`` writes them the community's announcements of their scope from the
+last ``CATCH_UP`` that they have no message of (registered, moved into the grid or building, or
+reopened since it was sent). Read at inbox time, it covers every way a resident arrives (a new
+record, an import, a move) in this one place, and each copy keeps its own read state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -23,6 +29,8 @@ from mall.notify import kinds
 #: messages one page shows, newest first
 PAGE = 50
 MAX_PAGE = 200
+#: how far back a resident registered (or moved) later still finds the announcements of their scope
+CATCH_UP = timedelta(days=30)
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,25 +131,98 @@ def _message(row: Row) -> Message:
     )
 
 
+async def catch_up(db: Database, resident_id: int, at: datetime | None = None) -> int:
+    """Write ``resident_id`` the announcements of their community, grid and building from the
+    last ``CATCH_UP`` they have no message of (a closed record gets none); how many. Each copy
+    is keyed by its announcement, so two readers at once write it once; it keeps the time the
+    announcement was sent. Reads only, unless something is missing."""
+    at = at or now()
+    r, a, m = t.Resident, t.Announcement, t.Message
+    async with db.connection() as conn:
+        me = await q.fetchrow(
+            conn,
+            r.select(r.community, r.grid, r.building, r.closed_at).where(r.id == resident_id),
+        )
+        if me is None or me["closed_at"] is not None:
+            return 0
+        scope = (a.community == me["community"]) & (a.created_at >= at - CATCH_UP)
+        scope &= a.grid.is_null() | (a.grid == me["grid"]) if me["grid"] else a.grid.is_null()
+        scope &= (
+            a.building.is_null() | (a.building == me["building"])
+            if me["building"]
+            else a.building.is_null()
+        )
+        sent = await q.fetch(conn, a.select(a.id, a.title, a.body, a.created_at).where(scope))
+        if not sent:
+            return 0
+        have = await q.fetch(
+            conn,
+            m.select(m.announcement).where(
+                (m.resident == resident_id) & m.announcement.is_in([int(x["id"]) for x in sent])
+            ),
+        )
+    had = {int(x["announcement"]) for x in have}
+    missing = [x for x in sent if int(x["id"]) not in had]
+    if not missing:
+        return 0
+    async with db.transaction() as conn:
+        written = await q.fetch(
+            conn,
+            m.insert(
+                *(
+                    m(
+                        community=me["community"],
+                        resident=resident_id,
+                        kind=kinds.ANNOUNCEMENT,
+                        title=x["title"],
+                        body=x["body"],
+                        params="{}",
+                        key=f"announcement:{x['id']}",
+                        announcement=x["id"],
+                        created_at=x["created_at"],
+                    )
+                    for x in missing
+                )
+            )
+            .on_conflict(target=(m.resident, m.key), action="DO NOTHING")
+            .returning(m.id),
+        )
+    return len(written)
+
+
 async def messages(
     db: Database, p: access.Principal | None, *, limit: int = PAGE, before: int | None = None
 ) -> list[Message]:
-    """The signed-in resident's own messages, newest first (``before``: older than that id)."""
+    """The signed-in resident's own messages, newest first by when they were sent (a late
+    announcement, ``catch_up``, by when it was announced), ``before``: after that message of
+    theirs in this order (older than that id, if it is not theirs)."""
     me = access.resident_self(p)
+    await catch_up(db, me.resident_id)
     m = t.Message
     query = m.select(m.id, m.created_at, m.kind, m.title, m.body, m.params, m.read_at).where(
         m.resident == me.resident_id
     )
-    if before is not None:
-        query = query.where(m.id < before)
-    query = query.order_by(m.id, ascending=False).limit(max(1, min(limit, MAX_PAGE)))
     async with db.connection() as conn:
+        if before is not None:
+            at = await q.fetchval(
+                conn,
+                m.select(m.created_at).where((m.id == before) & (m.resident == me.resident_id)),
+            )
+            query = query.where(
+                (m.id < before)
+                if at is None
+                else (m.created_at < at) | ((m.created_at == at) & (m.id < before))
+            )
+        query = query.order_by(m.created_at, m.id, ascending=False).limit(
+            max(1, min(limit, MAX_PAGE))
+        )
         return [_message(r) for r in await q.fetch(conn, query)]
 
 
 async def unread(db: Database, p: access.Principal | None) -> int:
     """How many of the signed-in resident's messages are unread."""
     me = access.resident_self(p)
+    await catch_up(db, me.resident_id)
     m = t.Message
     async with db.connection() as conn:
         return int(
@@ -164,6 +245,8 @@ async def mark_read(
             raise Invalid(N_("Please check what you entered."))
         if not ids:
             return 0
+    if ids is None:  # all of them: the late announcements too
+        await catch_up(db, me.resident_id)
     m = t.Message
     mine = (m.resident == me.resident_id) & m.read_at.is_null()
     if ids is not None:

@@ -202,6 +202,9 @@ def test_a_decision_on_an_objection_reaches_the_objector(api: Api, token: Token)
 
 def test_reading_and_marking_read(api: Api, token: Token) -> None:
     _, mine = neighbour(api)
+    # the module's earlier announcements reach this late neighbour too (inbox.CATCH_UP): read
+    earlier = api.post("/me/inbox/read", mine, json={}).json()
+    assert earlier["unread"] == 0
     for title in ("一", "二", "三"):
         assert announce(api, token("staff-a"), title=title).status_code == 201
     shown = inbox(api, mine)
@@ -213,7 +216,9 @@ def test_reading_and_marking_read(api: Api, token: Token) -> None:
     page = api.get("/me/inbox?limit=2", mine).json()
     assert len(page["messages"]) == 2 and page["next"] is not None
     rest = api.get(f"/me/inbox?limit=2&before={page['next']}", mine).json()
-    assert [m["title"] for m in rest["messages"]] == ["一"] and rest["next"] is None
+    assert rest["messages"][0]["title"] == "一" and not any(
+        m["title"] in "二三" for m in rest["messages"]
+    )
     assert api.post("/me/inbox/read", mine, json={}).json() == {"marked": 2, "unread": 0}
 
 

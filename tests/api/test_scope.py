@@ -550,6 +550,7 @@ TABLE = [
     Row("GET",    "/me/proxies",                        (403, 403, 403, 403, 200, 200, 401)),
     Row("DELETE", "/me/proxies/{proxy_id}",             (403, 403, 403, 403, 204, 404, 401), ids=res_a_proxy),
     Row("GET",    "/me/buildings",                      (403, 403, 403, 403, 403, 403, 401)),
+    Row("GET",    "/me/proposals",                      (403, 403, 403, 403, 403, 403, 401)),
 ]
 # fmt: on
 

@@ -96,6 +96,8 @@ class Order(msgspec.Struct):
     """The reservation this order handed over, if any."""
     refunds: list[OrderRefund] = []
     """Its refunds, oldest first (v1.2)."""
+    proxy: Person | None = None
+    """The proxy (代领) who paid or collected it for the resident, name masked; else null."""
 
 
 class RefundAsk(msgspec.Struct):
@@ -245,7 +247,8 @@ class CounterController(Controller):
             "available), `validation_error` (unknown SKU), `code_used`, `code_expired`; a "
             "printed card waiting for approval is `card_pending` (409), and one replaced by a "
             "new card meanwhile `code_invalid`. With `on_behalf_of`, the code is a proxy's own (代领) "
-            "and that resident's points pay; without their grant `forbidden`. A retry "
+            "and that resident's points pay; without their grant, or with the proxy or that "
+            "resident of another community, `forbidden` (the code is not used). A retry "
             "with the same key and body returns the first order, even though its code is used."
         ),
     )

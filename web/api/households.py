@@ -16,7 +16,7 @@ from msgspec import Meta
 from mall.earning import proposals
 from mall.people import heads, households, proxies
 from web.api.callers import RESIDENT, STAFF, allow
-from web.api.fields import MAX_ID, Id, Name, Slug
+from web.api.fields import MAX_ID, Id, Limit, Name, Slug
 from web.deps import Caller, Db
 from web.session import client_ip, own_resident_id
 
@@ -233,6 +233,32 @@ class MyBuildings(msgspec.Struct):
     """The rules I may propose by (`POST /awards`, always `pending_approval`)."""
 
 
+class ProposedResident(msgspec.Struct):
+    id: int
+    display_name: str
+    """Masked (张*明)."""
+
+
+class HeadProposal(msgspec.Struct):
+    id: int
+    rule_name: str
+    points_each: int
+    total: int
+    memo: str
+    status: str
+    """`pending_approval`, `posted` (approved), `rejected` or `reversed` (approved, taken back)."""
+    rejection_reason: str
+    """The staff member's reason when `rejected`; "" otherwise."""
+    created_at: datetime
+    decided_at: datetime | None
+    residents: list[ProposedResident]
+
+
+class MyProposals(msgspec.Struct):
+    proposals: list[HeadProposal]
+    """Newest first."""
+
+
 class BuildingHeadController(Controller):
     tags = ["community"]
     dependencies = allow("building_head")
@@ -250,4 +276,21 @@ class BuildingHeadController(Controller):
             buildings=sorted(heads.head(p).buildings),
             residents=[msgspec.convert(n, Neighbour, from_attributes=True) for n in found],
             rules=[HeadRule(code=r.code, name=r.name, path=r.path, points=r.points) for r in rules],
+        )
+
+    @get(
+        "/me/proposals",
+        summary="My proposals (楼栋长)",
+        description=(
+            "A building head: the awards they proposed, newest first, and what became of them "
+            "(`pending_approval`, `posted`, `rejected` with the reason, `reversed`); never "
+            "another head's."
+        ),
+    )
+    async def my_proposals(
+        self, request: Request[Any, Any, Any], db: Db, p: Caller, limit: Limit = 50
+    ) -> MyProposals:
+        found = await proposals.my_proposals(db, p, limit=limit)
+        return MyProposals(
+            proposals=[msgspec.convert(x, HeadProposal, from_attributes=True) for x in found]
         )

@@ -30,6 +30,7 @@ from web.pages.common import (
     resident,
     see_other,
     user,
+    when,
 )
 from web.pages.earning import ids
 from web.pages.staff import resident_view
@@ -132,6 +133,19 @@ class HeadPages(Controller):
             status = exc.status if isinstance(exc, MallError) else 422
             return await self._page(request, db, p, error=text, status=status)
         return see_other(f"/head?sent={made.id}")
+
+    @get("/head/proposals")
+    async def my_proposals(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        """What became of the head's own proposals, newest first."""
+        p = await user(request, db, ("building_head",))
+        return no_store(
+            render(
+                request,
+                "head/proposals.html",
+                me=p,
+                proposals=[(x, when(x.created_at)) for x in await proposals.my_proposals(db, p)],
+            )
+        )
 
 
 class ProxyPages(Controller):
