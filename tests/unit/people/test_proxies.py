@@ -12,7 +12,7 @@ from mall.counter import checkout, lookup, reservations
 from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import AccountClosed, AlreadyExists, Forbidden, Invalid, NotFound
-from mall.people import lifecycle, passbooks, proxies
+from mall.people import credentials, lifecycle, passbooks, proxies
 from tests.shop_fixtures import ADMIN, Shop, build_shop
 
 
@@ -155,4 +155,32 @@ async def test_a_proxy_collects_a_reservation_only_under_a_grant(db: Database) -
     assert done.total == 10 and done.balance_after == 90
     theirs = await passbooks.passbook(db, shop.resident(son), son)
     assert [(e.kind, e.on_behalf_of) for e in theirs.entries] == [("proxy", "张*明")]
+    await clean(db)
+
+
+async def test_a_proxy_of_another_community_cannot_collect_a_reservation(db: Database) -> None:
+    """b's resident at a's counter, naming a's resident whose reservation waits: ``forbidden``
+    before the code is even checked (a revoked code too, which would otherwise be refused as
+    such); the reservation stays held, the points held, no code used and no order written."""
+    shop = await build_shop(db)
+    grandma = await shop.new_resident("张晓明", 100)
+    stranger = await shop.new_resident("赵六", 40, community="b")
+    made = await reservations.reserve(
+        db, shop.resident(grandma), shop.outlet, [("oil", 1)], idempotency_key="r", req_hash="r"
+    )
+    revoked = await shop.pay_code(stranger, community="b")
+    for _ in range(credentials.MAX_LIVE_PAY_CODES):  # a fourth live code revokes the first
+        code = await shop.pay_code(stranger, community="b")
+    before = await shop.balance(grandma)  # less what the reservation holds
+    for tried in (code, revoked):
+        with pytest.raises(Forbidden):
+            await reservations.collect(
+                db, shop.volunteer, made.id, code=tried, on_behalf_of=grandma
+            )
+    async with db.connection() as conn:
+        status = await conn.fetchval("SELECT status FROM mall_reservation WHERE id = ?", made.id)
+        orders = await conn.fetchval("SELECT COUNT(*) FROM mall_order")
+        used = await conn.fetchval("SELECT COUNT(*) FROM mall_code WHERE used_at IS NOT NULL")
+    assert (status, orders, used) == ("held", 0, 0)
+    assert await shop.balance(grandma) == before
     await clean(db)
