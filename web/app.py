@@ -14,7 +14,7 @@ from litestar import Litestar, MediaType, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.exceptions import ImproperlyConfiguredException, ValidationException
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -80,18 +80,6 @@ async def switch_language(request: Request[Any, Any, Any], language: FromPath[st
     if language in i18n.LANGUAGES:
         response.set_cookie("lang", language, max_age=400 * 86400, httponly=True, samesite="lax")
     return response
-
-
-async def _before_request(request: Request[Any, Any, Any]) -> None:
-    """Refuse a path with a NUL byte, which no name holds (the file system would refuse it with an
-    error of its own), as a ``validation_error``; answer in the caller's language. (An API
-    call's JSON body is read strictly by the request class of web/api/strict.py.)"""
-    path = request.scope["path"]  # not request.url, which builds a URL object on every call
-    if "\x00" in path:
-        raise ValidationException("a path cannot hold a NUL byte")
-    i18n.set_language(
-        i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
-    )
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
@@ -166,7 +154,6 @@ def create_app(database_url: str | None = None) -> Litestar:
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6
         ),
-        before_request=_before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers(settings.secure)],
         middleware=[Observed],

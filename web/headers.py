@@ -1,11 +1,15 @@
-"""Headers on every response: a strict Content-Security-Policy with no inline script, and an
-hour's caching for static files (the service worker keeps its own copy, renewed every release)."""
+"""Headers on every response: a strict Content-Security-Policy with no inline script, an hour's
+caching for static files (the service worker keeps its own copy, renewed every release), and the
+request's id (web/observe.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from litestar.types import Message, Scope
+
+from web.observe import RID, STATUS
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,13 +34,18 @@ HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 def security_headers(secure: bool) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A ``before_send`` hook: it sees every response, errors and unmatched routes included."""
+    """A ``before_send`` hook: it sees every response, errors and unmatched routes included.
+    It also notes the status in the scope, for web/observe.py's count of requests."""
     every = HEADERS + ([HSTS] if secure else [])
 
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            headers = list(message.get("headers", [])) + every
-            if scope.get("path", "").startswith("/static/") and message.get("status") == 200:
+            status = scope[STATUS] = message["status"]  # type: ignore[literal-required]
+            headers = [*message.get("headers", ()), *every]
+            rid = cast("str | None", scope.get(RID))
+            if rid is not None:  # not on a path that matched no route
+                headers.append((b"x-request-id", rid.encode()))
+            if status == 200 and scope["path"].startswith("/static/"):
                 headers.append(STATIC_CACHE)
             message["headers"] = headers
 
