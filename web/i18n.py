@@ -51,7 +51,12 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
 
 
 def set_language(language: str) -> None:
-    _current.set(language if language in LANGUAGES else DEFAULT)
+    """Answer in ``language`` from here on in this context. Setting a context variable costs
+    every request that does it about 9k instructions (bench/instructions.py), so it is left
+    alone when it already holds the language: most API calls ask for the default."""
+    chosen = language if language in LANGUAGES else DEFAULT
+    if chosen != _current.get():
+        _current.set(chosen)
 
 
 def current() -> str:
