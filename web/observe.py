@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from typing import cast
 from time import perf_counter
+from typing import cast
 
 from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException

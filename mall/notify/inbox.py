@@ -190,6 +190,24 @@ async def catch_up(db: Database, resident_id: int, at: datetime | None = None) -
     return len(written)
 
 
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of a resident's inbox and how many of all their messages are unread."""
+
+    messages: list[Message]
+    unread: int
+
+
+async def page(
+    db: Database, p: access.Principal | None, *, limit: int = PAGE, before: int | None = None
+) -> Page:
+    """``messages`` and ``unread`` together, catching up on late announcements once."""
+    me = access.resident_self(p)
+    await catch_up(db, me.resident_id)
+    async with db.connection() as conn:
+        found = await _messages(conn, me.resident_id, limit, before)
+        return Page(messages=found, unread=await _unread(conn, me.resident_id))
+
+
 async def messages(
     db: Database, p: access.Principal | None, *, limit: int = PAGE, before: int | None = None
 ) -> list[Message]:
@@ -198,38 +216,43 @@ async def messages(
     theirs in this order (older than that id, if it is not theirs)."""
     me = access.resident_self(p)
     await catch_up(db, me.resident_id)
-    m = t.Message
-    query = m.select(m.id, m.created_at, m.kind, m.title, m.body, m.params, m.read_at).where(
-        m.resident == me.resident_id
-    )
     async with db.connection() as conn:
-        if before is not None:
-            at = await q.fetchval(
-                conn,
-                m.select(m.created_at).where((m.id == before) & (m.resident == me.resident_id)),
-            )
-            query = query.where(
-                (m.id < before)
-                if at is None
-                else (m.created_at < at) | ((m.created_at == at) & (m.id < before))
-            )
-        query = query.order_by(m.created_at, m.id, ascending=False).limit(
-            max(1, min(limit, MAX_PAGE))
-        )
-        return [_message(r) for r in await q.fetch(conn, query)]
+        return await _messages(conn, me.resident_id, limit, before)
 
 
 async def unread(db: Database, p: access.Principal | None) -> int:
     """How many of the signed-in resident's messages are unread."""
     me = access.resident_self(p)
     await catch_up(db, me.resident_id)
-    m = t.Message
     async with db.connection() as conn:
-        return int(
-            await q.fetchval(
-                conn, m.count().where((m.resident == me.resident_id) & m.read_at.is_null())
-            )
+        return await _unread(conn, me.resident_id)
+
+
+async def _messages(
+    conn: Connection, resident_id: int, limit: int, before: int | None
+) -> list[Message]:
+    m = t.Message
+    query = m.select(m.id, m.created_at, m.kind, m.title, m.body, m.params, m.read_at).where(
+        m.resident == resident_id
+    )
+    if before is not None:
+        at = await q.fetchval(
+            conn, m.select(m.created_at).where((m.id == before) & (m.resident == resident_id))
         )
+        query = query.where(
+            (m.id < before)
+            if at is None
+            else (m.created_at < at) | ((m.created_at == at) & (m.id < before))
+        )
+    query = query.order_by(m.created_at, m.id, ascending=False).limit(max(1, min(limit, MAX_PAGE)))
+    return [_message(r) for r in await q.fetch(conn, query)]
+
+
+async def _unread(conn: Connection, resident_id: int) -> int:
+    m = t.Message
+    return int(
+        await q.fetchval(conn, m.count().where((m.resident == resident_id) & m.read_at.is_null()))
+    )
 
 
 async def mark_read(

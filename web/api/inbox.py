@@ -100,7 +100,8 @@ class InboxController(Controller):
         limit: Limit = inbox.PAGE,
         before: Before = None,
     ) -> Inbox:
-        found = await inbox.messages(db, p, limit=limit + 1, before=before)
+        got = await inbox.page(db, p, limit=limit + 1, before=before)
+        found = got.messages
         page = found[:limit]
         return Inbox(
             messages=[
@@ -108,7 +109,7 @@ class InboxController(Controller):
                 for m in page
                 for w in [words(m)]
             ],
-            unread=await inbox.unread(db, p),
+            unread=got.unread,
             next=page[-1].id if len(found) > limit and page[-1].id <= MAX_ID else None,
         )
 

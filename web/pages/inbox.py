@@ -60,14 +60,15 @@ class InboxPages(Controller):
         self, request: Request[Any, Any, Any], db: Db, before: FromQuery[int | None] = None
     ) -> Response[Any]:
         p = await resident(request, db)
-        found = await inbox.messages(db, p, limit=inbox.PAGE + 1, before=before)
+        got = await inbox.page(db, p, limit=inbox.PAGE + 1, before=before)
+        found = got.messages
         page = found[: inbox.PAGE]
         return no_store(
             render(
                 request,
                 "resident/inbox.html",
                 messages=[(m, *words(m)) for m in page],
-                unread=await inbox.unread(db, p),
+                unread=got.unread,
                 next=page[-1].id if len(found) > inbox.PAGE else None,
                 when=when,
             )

@@ -120,3 +120,19 @@ async def test_late_announcements_sit_by_when_they_were_sent_and_page_once_each(
             break
         before = page[-1].id
     assert seen == ["points_received", "楼栋网格通知", "楼栋通知", "网格通知", "全体通知"]
+
+
+async def test_the_inbox_page_has_the_late_announcements_and_their_unread_count(
+    db: Database,
+) -> None:
+    """``inbox.page`` (GET /me/inbox and its page) catches up once and reads both together."""
+    shop = await _town(db)
+    late = (await residents.create_resident(db, ADMIN, A, "新来的", None, "g1", building="3")).id
+    me = shop.resident(late)
+    first = await inbox.page(db, me, limit=2)
+    assert [m.title for m in first.messages] == ["楼栋网格通知", "楼栋通知"]  # newest first
+    assert first.unread == 4
+    again = await inbox.page(db, me, limit=50)
+    assert len(again.messages) == 4 and again.unread == 4  # nothing written twice
+    older = await inbox.page(db, me, before=first.messages[-1].id)
+    assert [m.title for m in older.messages] == ["网格通知", "全体通知"]
