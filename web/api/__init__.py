@@ -15,6 +15,7 @@ from web.api import (
     openings,
     policy,
     recognition,
+    reservations,
     roster,
     stats,
 )
@@ -49,6 +50,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     *activity_changes.ROUTES,
     *catalog.ROUTES,
     *counter.ROUTES,
+    *reservations.ROUTES,
     *policy.ROUTES,
     *notice.ROUTES,
     *stats.ROUTES,

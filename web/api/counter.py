@@ -1,6 +1,6 @@
-"""The counter (兑换台) and reservations (预约): look a resident up, check out, orders, refunds,
-reservations and the volunteer's shift. The rules live in the
-``mall.counter`` package."""
+"""The counter (兑换台): look a resident up, check out, orders, refunds, hand over reservations,
+and the volunteer's shift; a resident's own reservations are in web/api/reservations.py. The
+rules live in the ``mall.counter`` package."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
@@ -164,11 +164,6 @@ class Found(msgspec.Struct):
     """With `on_behalf_of`: the proxy at the counter; `resident` is whose points pay."""
     principals: list[Person] = []
     """The residents who named the person at the counter their proxy (代领)."""
-
-
-class NewReservation(msgspec.Struct):
-    outlet: Annotated[int, Meta(ge=1, le=MAX_ID)]
-    lines: Lines
 
 
 class HandedOut(msgspec.Struct):
@@ -376,55 +371,4 @@ class CounterController(Controller):
         return msgspec.convert(found, Shift, from_attributes=True)
 
 
-class ReservationController(Controller):
-    tags = ["reservations"]
-    dependencies = allow(*RESIDENT)
-    cache_control = CacheControlHeader(no_store=True)
-
-    @post(
-        "/me/reservations",
-        summary="Reserve goods for pickup",
-        description=(
-            "The signed-in resident, at an outlet of their community; needs an "
-            "`Idempotency-Key`. The points are held and the goods set aside until collected at "
-            "the counter, cancelled, or lapsed after a few days (then both go back)."
-        ),
-    )
-    async def reserve(
-        self,
-        request: Request[Any, Any, Any],
-        db: Db,
-        p: Caller,
-        data: JSONBody[NewReservation],
-        idempotency_key: IdempotencyKey,
-    ) -> Reservation:
-        idem = await idempotency(request, principal=p.label())
-        made = await reservations.reserve(
-            db,
-            p,
-            data.outlet,
-            pairs(data.lines),
-            idempotency_key=idem.key,
-            req_hash=idem.request_hash,
-        )
-        return reservation(made)
-
-    @get("/me/reservations", summary="My reservations", description="Newest first.")
-    async def mine(self, request: Request[Any, Any, Any], db: Db, p: Caller) -> ReservationList:
-        found = await reservations.my_reservations(db, p)
-        return ReservationList(reservations=[reservation(r) for r in found])
-
-    @delete(
-        "/me/reservations/{reservation_id:int}",
-        status_code=200,
-        summary="Cancel a reservation",
-        description="Points and goods go back. Cancelling it again changes nothing.",
-    )
-    async def cancel(
-        self, request: Request[Any, Any, Any], db: Db, p: Caller, reservation_id: Id
-    ) -> Reservation:
-        done = await reservations.cancel(db, p, reservation_id)
-        return reservation(done)
-
-
-ROUTES: list[ControllerRouterHandler] = [CounterController, ReservationController]
+ROUTES: list[ControllerRouterHandler] = [CounterController]
