@@ -64,9 +64,9 @@ async def idempotency(request: Request[Any, Any, Any], principal: str) -> Idempo
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise Invalid(N_("This form is out of date. Please open it again."))
     body = (await request.body()).decode("utf-8", errors="replace")
+    scope = request.scope  # the path as ``request.url.path`` has it, without building a whole URL
+    path = scope.get("root_path", "") + scope["path"]
     return Idempotency(
         key=stored_key(request, principal, key),
-        request_hash=ledger.request_hash(
-            {"method": request.method, "path": request.url.path, "body": body}
-        ),
+        request_hash=ledger.request_hash({"method": request.method, "path": path, "body": body}),
     )
