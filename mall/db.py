@@ -396,3 +396,13 @@ def open_database(url: str, **options: Any) -> Database:
     if dialect_of(url) == "sqlite":
         return SqliteDatabase(sqlite_path(url), **options)
     return PostgresDatabase(url, **options)
+
+
+async def answers(db: Database) -> bool:
+    """Whether the database answers a query now (for ``/readyz``): never raises."""
+    try:
+        async with db.connection() as conn:
+            await conn.fetchval("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure to answer means not ready
+        return False
+    return True

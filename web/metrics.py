@@ -35,6 +35,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
+from mall.db import answers
 from web.deps import AppSettings, Db
 
 LOCAL = {"127.0.0.1", "::1"}
@@ -145,9 +146,6 @@ async def metrics(
 
 @get("/readyz", media_type=MediaType.JSON, include_in_schema=False, cache=False)
 async def readyz(db: Db) -> Response[dict[str, str]]:
-    try:
-        async with db.connection() as conn:
-            await conn.fetchval("SELECT 1")
-    except Exception:  # noqa: BLE001 - any failure to answer means not ready
+    if not await answers(db):
         return Response({"status": "unavailable"}, status_code=503)
     return Response({"status": "ready"})
