@@ -37,7 +37,7 @@ from mall.counter.basket import (
     priced_lines,
     scoped_key,
 )
-from mall.counter.payer import card_resident, check_behalf, check_card, pay_code_row
+from mall.counter.payer import card_resident, check_behalf, check_card
 from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import (
@@ -50,6 +50,7 @@ from mall.errors import (
 )
 from mall.org import points
 from mall.people import codes, proxies
+from mall.people.code_lookup import pay_code_row
 from mall.settings import get_settings
 
 #: On PostgreSQL, run the checkout as one call of ``mall_checkout`` (``_checkout_in_one_call``).

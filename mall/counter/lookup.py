@@ -25,11 +25,12 @@ from mall.counter.basket import (
     used_this_month,
 )
 from mall.counter.orders import get_order
-from mall.counter.payer import card_resident, check_behalf, pay_code_row
+from mall.counter.payer import card_resident, check_behalf
 from mall.counter.values import Order, Reservation
 from mall.db import Database
 from mall.errors import CodeInvalid
 from mall.people import codes, credentials, proxies, residents
+from mall.people.code_lookup import pay_code_row
 from mall.settings import get_settings
 
 #: What became of a resident's own pay code (``code_state``).

@@ -15,11 +15,7 @@ from mall.errors import (
     Forbidden,
     Invalid,
 )
-from mall.people import code_lookup, credentials
-
-#: the pay code's row if it can still pay, and an offline code's window (``mall.people``)
-pay_code_row = code_lookup.pay_code_row
-check_window = code_lookup.check_window
+from mall.people import credentials
 
 
 async def card_resident(

@@ -29,7 +29,7 @@ from mall.db import Database
 from mall.errors import N_, CodeInvalid, Invalid, MallError, NotFound
 from mall.notify import inbox, kinds
 from mall.org import points
-from mall.people import codes, lifecycle, proxies
+from mall.people import code_lookup, codes, lifecycle, proxies
 from mall.settings import get_settings
 
 
@@ -354,7 +354,7 @@ async def collect(
                 id=done.id, total=done.total, balance_after=done.balance_after, replayed=True
             )
         if parsed.kind == codes.PAY:
-            holder = int((await payer.pay_code_row(conn, parsed.ident, at))["resident"])
+            holder = int((await code_lookup.pay_code_row(conn, parsed.ident, at))["resident"])
         proxy_id = None
         if on_behalf_of is not None and holder != on_behalf_of:
             if on_behalf_of != row["resident"]:

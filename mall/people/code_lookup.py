@@ -93,12 +93,11 @@ async def find_resident_by_code(
     parsed = codes.parse(get_settings().secret_key, code)
     if parsed.kind == codes.CARD:
         resident_id = await resident_for_card(db, p, code, pin or "", ip=ip)
-    elif parsed.kind == codes.PAY:
-        async with db.connection() as conn:
-            resident_id = int((await pay_code_row(conn, parsed.ident, now()))["resident"])
-    else:
+    elif parsed.kind != codes.PAY:
         raise CodeInvalid()
     async with db.connection() as conn:
+        if parsed.kind == codes.PAY:
+            resident_id = int((await pay_code_row(conn, parsed.ident, now()))["resident"])
         row = await conn.fetchrow(
             "SELECT id, name, community FROM mall_resident WHERE id = ?", resident_id
         )
