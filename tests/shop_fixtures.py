@@ -279,3 +279,13 @@ def scope_reserve(api: Api, world: World, caller: str) -> dict[str, Any]:
     api.run(award, A, world.residents["res-a"], 5, f"scope-reserve-{caller}", "奖励")
     api.run(_restock, world.outlets["outlet-a"])
     return {"outlet": world.outlets["outlet-a"], "lines": [{"sku": "SOAP", "quantity": 1}]}
+
+
+async def clean(db: Database) -> None:
+    """The books balance and the shelves agree with their movements (``verify_ledger`` and
+    ``verify_stock``): what every service test checks after its attacks moved nothing."""
+    async with db.connection() as conn:
+        report = await ledger.verify_ledger(conn)
+        stock = await catalog.verify_stock(conn)
+    assert report.ok, report.problems
+    assert stock.ok, stock.problems

@@ -32,7 +32,7 @@ from mall.errors import (
 from mall.org import points
 from mall.people import auth, credentials, residents, users
 from tests.conftest import ENGINE
-from tests.shop_fixtures import Shop, build_shop, open_outlet
+from tests.shop_fixtures import Shop, build_shop, clean, open_outlet
 from tests.support import race
 
 
@@ -55,14 +55,6 @@ async def check_out(
         idempotency_key=key,
         req_hash=ledger.request_hash({"code": code, "lines": lines, "pin": pin}),
     )
-
-
-async def clean(db: Database) -> None:
-    async with db.connection() as conn:
-        report = await ledger.verify_ledger(conn)
-        stock = await catalog.verify_stock(conn)
-    assert report.ok, report.problems
-    assert stock.ok, stock.problems
 
 
 async def test_checkout_posts_one_journal_moves_stock_and_records_the_order(db: Database) -> None:

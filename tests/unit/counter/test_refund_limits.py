@@ -12,16 +12,8 @@ import ledger
 from mall.counter import checkout, lookup, refunds, reservations
 from mall.db import Database
 from mall.errors import LimitExceeded
-from tests.shop_fixtures import Shop, build_shop
+from tests.shop_fixtures import Shop, build_shop, clean
 from tests.support import table_rows
-from tests.unit.people.test_lifecycle import clean
-
-
-@pytest.fixture(params=[True, False], ids=["in-one-call", "python-path"])
-def one_call(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """PostgreSQL's ``mall_checkout`` and the Python path must count alike (SQLite: Python)."""
-    monkeypatch.setattr(checkout, "IN_ONE_CALL", request.param)
-    return bool(request.param)
 
 
 async def buy(
@@ -47,8 +39,6 @@ async def oil_left(shop: Shop, rid: int) -> int:
 async def test_a_refunded_line_gives_its_quantity_back_to_the_limit(
     db: Database, one_call: bool
 ) -> None:
-    if db.dialect == "sqlite" and one_call:
-        pytest.skip("mall_checkout is PostgreSQL's")
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 100)
     first = await buy(shop, rid, [("oil", 2), ("soap", 1)], "k1")
@@ -70,8 +60,6 @@ async def test_a_refunded_line_gives_its_quantity_back_to_the_limit(
 
 
 async def test_a_whole_order_refund_gives_everything_back(db: Database, one_call: bool) -> None:
-    if db.dialect == "sqlite" and one_call:
-        pytest.skip("mall_checkout is PostgreSQL's")
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 100)
     first = await buy(shop, rid, [("oil", 2)], "k1")

@@ -16,7 +16,7 @@ from mall.db import Database, open_database
 from mall.errors import CodeInvalid, Forbidden, InsufficientPoints, Invalid, NotFound
 from mall.org import points
 from mall.people import residents
-from tests.shop_fixtures import Shop, build_shop
+from tests.shop_fixtures import Shop, build_shop, clean
 from tests.support import race
 
 
@@ -26,12 +26,6 @@ async def reserve(
     return await reservations.reserve(
         shop.db, shop.resident(rid), shop.outlet, lines, idempotency_key=key, req_hash=str(lines)
     )
-
-
-async def clean(db: Database) -> None:
-    async with db.connection() as conn:
-        assert (await ledger.verify_ledger(conn)).ok
-        assert (await catalog.verify_stock(conn)).ok
 
 
 async def held(shop: Shop, rid: int) -> int:

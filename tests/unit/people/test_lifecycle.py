@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import catalog
 import ledger
 from mall.counter import checkout, lookup, reservations
 from mall.counter.values import Receipt
@@ -28,7 +27,7 @@ from mall.errors import (
 from mall.org import points
 from mall.people import auth, code_lookup, credentials, lifecycle, residents
 from mall.verify import check
-from tests.shop_fixtures import ADMIN, SLUGS, Shop, build_shop
+from tests.shop_fixtures import ADMIN, SLUGS, Shop, build_shop, clean
 from tests.support import race
 
 A = SLUGS["a"]
@@ -48,14 +47,6 @@ async def check_out(
         idempotency_key=key,
         req_hash=ledger.request_hash({"code": code, "lines": lines, "pin": pin}),
     )
-
-
-async def clean(db: Database) -> None:
-    async with db.connection() as conn:
-        report = await ledger.verify_ledger(conn)
-        stock = await catalog.verify_stock(conn)
-    assert report.ok, report.problems
-    assert stock.ok, stock.problems
 
 
 async def budget(shop: Shop) -> int:

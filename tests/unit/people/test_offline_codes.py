@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 
 from mall.access import ResidentPrincipal
-from mall.counter import checkout
 from mall.counter import housekeeping as counter_housekeeping
 from mall.db import Database
 from mall.errors import CodeExpired, CodeInvalid, CodeUsed, Forbidden, Invalid
 from mall.people import auth, codes, credentials, lifecycle, offline_codes
 from mall.settings import get_settings
-from tests.shop_fixtures import Shop, build_shop
-from tests.unit.people.test_lifecycle import check_out, clean
+from tests.shop_fixtures import Shop, build_shop, clean
+from tests.unit.people.test_lifecycle import check_out
 
 
 async def phone(
@@ -42,16 +41,7 @@ async def shift(db: Database, code: str, start_in: timedelta) -> None:
         )
 
 
-@pytest.fixture(params=[True, False], ids=["in-one-call", "python-path"])
-def one_call(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """PostgreSQL's ``mall_checkout`` and the Python path must refuse alike (SQLite: Python)."""
-    monkeypatch.setattr(checkout, "IN_ONE_CALL", request.param)
-    return bool(request.param)
-
-
 async def test_each_code_pays_once_and_only_inside_its_window(db: Database, one_call: bool) -> None:
-    if db.dialect == "sqlite" and one_call:
-        pytest.skip("mall_checkout is PostgreSQL's")
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 30)
     batch = await offline_codes.issue_batch(db, await phone(shop, rid))

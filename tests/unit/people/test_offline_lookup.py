@@ -11,8 +11,8 @@ from mall.counter import lookup
 from mall.db import Database
 from mall.errors import CodeExpired, CodeInvalid
 from mall.people import auth, code_lookup, offline_codes
-from tests.shop_fixtures import build_shop
-from tests.unit.people.test_lifecycle import check_out, clean
+from tests.shop_fixtures import build_shop, clean
+from tests.unit.people.test_lifecycle import check_out
 from tests.unit.people.test_offline_codes import phone, shift
 
 

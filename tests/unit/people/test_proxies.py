@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-import catalog
-import ledger
 from mall.access import audit
 from mall.counter import checkout, lookup, reservations
 from mall.counter.values import Receipt
 from mall.db import Database
 from mall.errors import AccountClosed, AlreadyExists, Forbidden, Invalid, NotFound
 from mall.people import credentials, lifecycle, passbooks, proxies
-from tests.shop_fixtures import ADMIN, Shop, build_shop
+from tests.shop_fixtures import ADMIN, Shop, build_shop, clean
 
 
 async def buy(
@@ -33,12 +31,6 @@ async def buy(
         req_hash=key,
         on_behalf_of=on_behalf_of,
     )
-
-
-async def clean(db: Database) -> None:
-    async with db.connection() as conn:
-        assert (await ledger.verify_ledger(conn)).ok
-        assert (await catalog.verify_stock(conn)).ok
 
 
 async def test_a_proxy_pays_from_the_resident_s_points_and_both_passbooks_show_it(
