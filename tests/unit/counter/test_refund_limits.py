@@ -4,30 +4,14 @@ reservation alike."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-import ledger
-from mall.counter import checkout, lookup, refunds, reservations
+from mall.counter import lookup, refunds, reservations
 from mall.db import Database
 from mall.errors import LimitExceeded
 from tests.shop_fixtures import Shop, build_shop, clean
 from tests.support import table_rows
-
-
-async def buy(
-    shop: Shop, rid: int, lines: list[tuple[str, int]], key: str, code: str | None = None
-) -> Any:
-    return await checkout.checkout(
-        shop.db,
-        shop.volunteer,
-        shop.outlet,
-        code=code or await shop.pay_code(rid),
-        lines=lines,
-        idempotency_key=key,
-        req_hash=ledger.request_hash({"lines": lines, "key": key}),
-    )
+from tests.unit.counter.test_redemption import check_out
 
 
 async def oil_left(shop: Shop, rid: int) -> int:
@@ -41,41 +25,41 @@ async def test_a_refunded_line_gives_its_quantity_back_to_the_limit(
 ) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 100)
-    first = await buy(shop, rid, [("oil", 2), ("soap", 1)], "k1")
+    first = await check_out(shop, await shop.pay_code(rid), [("oil", 2), ("soap", 1)], "k1")
     with pytest.raises(LimitExceeded):
-        await buy(shop, rid, [("oil", 1)], "k2")
+        await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k2")
     await refunds.refund(db, shop.staff, first.id, idempotency_key="x1", lines=[("oil", 1)])
     assert await oil_left(shop, rid) == 1
     code = await shop.pay_code(rid)
     before = await table_rows(db)
     with pytest.raises(LimitExceeded) as refused:  # 2 more: only 1 is left
-        await buy(shop, rid, [("oil", 2)], "k3", code)
+        await check_out(shop, code, [("oil", 2)], "k3")
     assert refused.value.params["left"] == 1
     assert await table_rows(db) == before  # nothing moved
-    assert (await buy(shop, rid, [("oil", 1)], "k4", code)).balance_after == 100 - 23 + 10 - 10
+    assert (await check_out(shop, code, [("oil", 1)], "k4")).balance_after == 100 - 23 + 10 - 10
     assert await oil_left(shop, rid) == 0
     with pytest.raises(LimitExceeded):
-        await buy(shop, rid, [("oil", 1)], "k5")
+        await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k5")
     await clean(db)
 
 
 async def test_a_whole_order_refund_gives_everything_back(db: Database, one_call: bool) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 100)
-    first = await buy(shop, rid, [("oil", 2)], "k1")
+    first = await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
     await refunds.refund(db, shop.staff, first.id, idempotency_key="x1", lines=[("oil", 1)])
     await refunds.refund(db, shop.staff, first.id, idempotency_key="x2")  # the rest
     assert await oil_left(shop, rid) == 2
-    await buy(shop, rid, [("oil", 2)], "k2")
+    await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k2")
     with pytest.raises(LimitExceeded):
-        await buy(shop, rid, [("oil", 1)], "k3")
+        await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k3")
     await clean(db)
 
 
 async def test_a_reservation_counts_the_refund_as_the_checkout_does(db: Database) -> None:
     shop = await build_shop(db)
     rid = await shop.new_resident("王秀英", 100)
-    first = await buy(shop, rid, [("oil", 2)], "k1")
+    first = await check_out(shop, await shop.pay_code(rid), [("oil", 2)], "k1")
     await refunds.refund(db, shop.staff, first.id, idempotency_key="x1", lines=[("oil", 1)])
     me = shop.resident(rid)
     with pytest.raises(LimitExceeded):
@@ -87,5 +71,5 @@ async def test_a_reservation_counts_the_refund_as_the_checkout_does(db: Database
     )
     assert await oil_left(shop, rid) == 0  # the held one counts
     with pytest.raises(LimitExceeded):
-        await buy(shop, rid, [("oil", 1)], "k2")
+        await check_out(shop, await shop.pay_code(rid), [("oil", 1)], "k2")
     await clean(db)
